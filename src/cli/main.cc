@@ -1,0 +1,280 @@
+// roster: the composition root. Parses the command line, builds the store, crypto,
+// services and dialects, and runs one subcommand. The only code that names concrete
+// adapters.
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "core/clock.h"
+#include "crypto/crypto.h"
+#include "dialects/catalyze/catalyze.h"
+#include "http/server.h"
+#include "service/directory_service.h"
+#include "service/user_service.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace roster;
+
+constexpr const char* kDefaultEnvironment = "default";
+
+// Everything a data-touching subcommand needs, opened from the data directory.
+struct Context {
+  explicit Context(const std::string& data_dir, bool create) {
+    crypto::Init();
+    if (create) {
+      fs::create_directories(data_dir);
+      ::chmod(data_dir.c_str(), 0700);
+    } else if (!fs::exists(fs::path(data_dir) / "master.key") && !std::getenv("ROSTER_MASTER_KEY")) {
+      throw std::runtime_error("data directory " + data_dir + " is not initialised; run 'roster init --data-dir " +
+                               data_dir + "' first");
+    }
+    master = LoadMasterKey(data_dir, create);
+    keyring = std::make_unique<crypto::Keyring>(master);
+    store = store::sqlite::Open({(fs::path(data_dir) / "roster.db").string()});
+    directory = std::make_unique<service::DirectoryService>(*store, *keyring, clock);
+  }
+
+  static crypto::SecretKey LoadMasterKey(const std::string& data_dir, bool create) {
+    // The key may come from the environment (e.g. a secrets manager) instead of a file.
+    if (const char* hex = std::getenv("ROSTER_MASTER_KEY"); hex && *hex) {
+      std::string bytes;
+      const std::string_view h(hex);
+      if (h.size() != 64) throw std::runtime_error("ROSTER_MASTER_KEY must be 64 hex characters");
+      for (std::size_t i = 0; i < 64; i += 2) bytes.push_back(static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+      auto key = crypto::SecretKey::FromBytes(bytes);
+      if (!key) throw std::runtime_error("ROSTER_MASTER_KEY must be 64 hex characters");
+      return *key;
+    }
+    return crypto::LoadOrCreateKeyFile((fs::path(data_dir) / "master.key").string(), create);
+  }
+
+  core::SystemClock clock;
+  crypto::SecretKey master;
+  std::unique_ptr<crypto::Keyring> keyring;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<service::DirectoryService> directory;
+};
+
+template <class T>
+T OrThrow(core::Result<T> r) {
+  if (!r) throw std::runtime_error(r.error().message);
+  return std::move(*r);
+}
+
+void PrintJson(const json::value& v) { std::cout << json::serialize(v) << std::endl; }
+
+int Init(const std::string& data_dir, bool as_json) {
+  Context ctx(data_dir, true);
+  auto existing = ctx.directory->FindEnvironment(kDefaultEnvironment);
+  if (existing) {
+    if (as_json) {
+      PrintJson(json::object{{"environment", {{"id", existing->id}, {"name", existing->name}}},
+                             {"alreadyInitialized", true}});
+    } else {
+      std::cout << "roster: " << data_dir << " is already initialised; nothing changed (no new key)." << std::endl;
+    }
+    return 0;
+  }
+  auto env = OrThrow(ctx.directory->CreateEnvironment(kDefaultEnvironment));
+  auto key = OrThrow(ctx.directory->CreateApiKey(kDefaultEnvironment, service::KeyRole::kAdmin, ""));
+  if (as_json) {
+    PrintJson(json::object{{"environment", {{"id", env.id}, {"name", env.name}}}, {"adminKey", key.secret}});
+  } else {
+    std::cout << "roster: initialised " << data_dir << " with environment '" << env.name << "'.\n"
+              << "Admin API key (shown once, keep it secret): " << key.secret << "\n"
+              << "Use it as: X-Api-Key: browser admin " << key.secret << std::endl;
+  }
+  return 0;
+}
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string tls_cert, tls_key, access_log;
+  int io_threads = 0, worker_threads = 0;
+  std::size_t body_limit = 1 << 20;
+  std::uint64_t argon2_ops = 2;
+  std::size_t argon2_memory_kib = 19 * 1024;
+  std::int64_t session_idle_s = 0, session_lifetime_s = 0;
+};
+
+std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("--listen must be HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const int port = std::stoi(listen.substr(colon + 1));
+  if (port < 0 || port > 65535) throw std::runtime_error("--listen port must be 0-65535");
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+int Serve(const std::string& data_dir, const ServeOptions& o) {
+  Context ctx(data_dir, false);
+  auto logger = spdlog::stderr_logger_mt("roster");
+  std::shared_ptr<spdlog::logger> access =
+      o.access_log.empty() ? spdlog::stderr_logger_mt("access") : spdlog::basic_logger_mt("access", o.access_log);
+  access->set_pattern("%v");
+  access->flush_on(spdlog::level::info);
+
+  crypto::PasswordHasher hasher({o.argon2_ops, o.argon2_memory_kib * 1024});
+  service::UserService users(*ctx.store, *ctx.store, *ctx.directory, *ctx.keyring, hasher, ctx.clock,
+                             {o.session_idle_s * 1000, o.session_lifetime_s * 1000});
+
+  http::Router router;
+  router.Add("GET", "/healthz", http::Exec::kInline, [](const http::Request&, const http::PathParams&) {
+    return http::Response::Json(200, R"({"status":"ok"})");
+  });
+  dialects::catalyze::Mount(router, {*ctx.directory, users, ctx.clock});
+
+  http::ServerOptions so;
+  std::tie(so.host, so.port) = SplitListen(o.listen);
+  so.io_threads = o.io_threads;
+  so.worker_threads = o.worker_threads;
+  so.body_limit = o.body_limit;
+  if (!o.tls_cert.empty() || !o.tls_key.empty()) {
+    if (o.tls_cert.empty() || o.tls_key.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
+    so.tls = http::TlsFiles{o.tls_cert, o.tls_key};
+  }
+  // Only the request's shape goes to the access log: never a path value, query, header
+  // or body, so no profile value, password, token or key can reach it.
+  so.access_log = [access](const http::AccessRecord& r) {
+    json::object line{{"ts", core::FormatTimestamp(core::SystemClock().NowMillis(), true)},
+                      {"rid", r.request_id},
+                      {"method", r.method},
+                      {"route", r.route},
+                      {"status", r.status},
+                      {"ms", std::round(r.millis * 1000) / 1000},
+                      {"in", r.bytes_in},
+                      {"out", r.bytes_out},
+                      {"peer", r.peer}};
+    access->info(json::serialize(line));
+  };
+  http::Server server(router, so);
+  const auto port = server.Start();
+  std::cout << "roster listening on " << (so.tls ? "https" : "http") << "://"
+            << (so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host) << ":" << port
+            << std::endl;
+  server.Run();
+  logger->info("roster stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"roster: a self-hosted user directory for personal and health data"};
+  app.require_subcommand(1);
+  std::string data_dir = "./data";
+  bool as_json = false;
+
+  auto* init = app.add_subcommand("init", "Create the data directory, the 'default' environment and an admin key");
+  init->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  init->add_flag("--json", as_json, "Print one JSON object");
+
+  ServeOptions serve_options;
+  auto* serve = app.add_subcommand("serve", "Serve the HTTP APIs until SIGINT/SIGTERM");
+  serve->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  serve->add_option("--listen", serve_options.listen, "HOST:PORT to listen on (port 0 picks one)")->capture_default_str();
+  serve->add_option("--tls-cert", serve_options.tls_cert, "TLS certificate chain (PEM)");
+  serve->add_option("--tls-key", serve_options.tls_key, "TLS private key (PEM)");
+  serve->add_option("--io-threads", serve_options.io_threads, "I/O threads (0: one per core)")->capture_default_str();
+  serve->add_option("--worker-threads", serve_options.worker_threads, "Worker threads for hashing and writes (0: one per core)")->capture_default_str();
+  serve->add_option("--body-limit", serve_options.body_limit, "Largest request body in bytes")->capture_default_str();
+  serve->add_option("--argon2-ops", serve_options.argon2_ops, "argon2id iterations (t)")->capture_default_str()->check(CLI::Range(1, 10));
+  serve->add_option("--argon2-memory-kib", serve_options.argon2_memory_kib, "argon2id memory in KiB (m)")->capture_default_str()->check(CLI::Range(8, 4 * 1024 * 1024));
+  serve->add_option("--session-idle-seconds", serve_options.session_idle_s, "Session idle timeout (0: none)")->capture_default_str();
+  serve->add_option("--session-lifetime-seconds", serve_options.session_lifetime_s, "Session absolute lifetime (0: none)")->capture_default_str();
+  serve->add_option("--access-log", serve_options.access_log, "Access log file (JSON lines; default stderr)");
+
+  auto* env = app.add_subcommand("env", "Manage environments (tenants)");
+  env->require_subcommand(1);
+  std::string env_name;
+  auto* env_create = env->add_subcommand("create", "Create an environment");
+  env_create->add_option("NAME", env_name, "Environment name")->required();
+  env_create->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  env_create->add_flag("--json", as_json, "Print one JSON object");
+  auto* env_list = env->add_subcommand("list", "List environments");
+  env_list->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  env_list->add_flag("--json", as_json, "Print one JSON object");
+
+  auto* key = app.add_subcommand("key", "Manage API keys");
+  key->require_subcommand(1);
+  std::string role, identifier, key_id;
+  auto* key_create = key->add_subcommand("create", "Create an API key");
+  key_create->add_option("--env", env_name, "Environment name")->required();
+  key_create->add_option("--role", role, "admin or app")->required()->check(CLI::IsMember({"admin", "app"}));
+  key_create->add_option("--identifier", identifier, "Bind the key to this app identifier (default: any)");
+  key_create->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  key_create->add_flag("--json", as_json, "Print one JSON object");
+  auto* key_list = key->add_subcommand("list", "List an environment's API keys (never the secrets)");
+  key_list->add_option("--env", env_name, "Environment name")->required();
+  key_list->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  key_list->add_flag("--json", as_json, "Print one JSON object");
+  auto* key_revoke = key->add_subcommand("revoke", "Revoke an API key");
+  key_revoke->add_option("ID", key_id, "Key id")->required();
+  key_revoke->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  key_revoke->add_flag("--json", as_json, "Print one JSON object");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (init->parsed()) return Init(data_dir, as_json);
+    if (serve->parsed()) return Serve(data_dir, serve_options);
+    Context ctx(data_dir, false);
+    if (env_create->parsed()) {
+      auto e = OrThrow(ctx.directory->CreateEnvironment(env_name));
+      if (as_json) PrintJson(json::object{{"id", e.id}, {"name", e.name}});
+      else std::cout << "created environment " << e.name << " (" << e.id << ")" << std::endl;
+    } else if (env_list->parsed()) {
+      json::array a;
+      for (const auto& e : OrThrow(ctx.directory->ListEnvironments())) {
+        if (as_json) a.push_back(json::object{{"id", e.id}, {"name", e.name}});
+        else std::cout << e.id << "  " << e.name << "\n";
+      }
+      if (as_json) PrintJson(json::object{{"environments", std::move(a)}});
+    } else if (key_create->parsed()) {
+      auto k = OrThrow(ctx.directory->CreateApiKey(env_name, *service::ParseRole(role), identifier));
+      if (as_json) {
+        PrintJson(json::object{{"key", k.secret}, {"id", k.info.id}, {"role", role}, {"identifier", identifier}});
+      } else {
+        std::cout << "key id " << k.info.id << " (" << role << ")\nsecret (shown once): " << k.secret << std::endl;
+      }
+    } else if (key_list->parsed()) {
+      json::array a;
+      for (const auto& k : OrThrow(ctx.directory->ListApiKeys(env_name))) {
+        if (as_json) {
+          a.push_back(json::object{{"id", k.id},
+                                   {"role", service::RoleName(k.role)},
+                                   {"identifier", k.identifier},
+                                   {"createdAt", core::FormatTimestamp(k.created_at_ms, false)},
+                                   {"revoked", k.revoked}});
+        } else {
+          std::cout << k.id << "  " << service::RoleName(k.role) << "  "
+                    << (k.identifier.empty() ? "*" : k.identifier) << "  "
+                    << core::FormatTimestamp(k.created_at_ms, false) << (k.revoked ? "  revoked" : "") << "\n";
+        }
+      }
+      if (as_json) PrintJson(json::object{{"keys", std::move(a)}});
+    } else if (key_revoke->parsed()) {
+      auto st = ctx.directory->RevokeApiKey(key_id);
+      if (!st) throw std::runtime_error(st.error().message);
+      if (as_json) PrintJson(json::object{{"id", key_id}, {"revoked", true}});
+      else std::cout << "revoked " << key_id << std::endl;
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "roster: " << e.what() << std::endl;
+    return 1;
+  }
+}

@@ -1,0 +1,50 @@
+// Errors are values inside the process: one Error type with canonical codes. Each
+// dialect renders them in its own wire shape; exceptions appear only at the edges.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <utility>
+
+namespace roster::core {
+
+enum class ErrorCode {
+  kInvalidArgument,
+  kUnauthenticated,
+  kPermissionDenied,
+  kNotFound,
+  kAlreadyExists,
+  kFailedPrecondition,
+  kAborted,  // optimistic-concurrency conflict; callers retry
+  kResourceExhausted,
+  kUnavailable,
+  kInternal,
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;  // safe to show a client: never a profile value or secret
+  std::string field;    // the offending field in canonical dotted form, if any
+};
+
+template <class T>
+using Result = std::expected<T, Error>;
+using Status = std::expected<void, Error>;
+
+inline std::unexpected<Error> Fail(ErrorCode code, std::string message, std::string field = {}) {
+  return std::unexpected(Error{code, std::move(message), std::move(field)});
+}
+inline std::unexpected<Error> InvalidArgument(std::string field, std::string message) {
+  return Fail(ErrorCode::kInvalidArgument, std::move(message), std::move(field));
+}
+inline std::unexpected<Error> NotFound(std::string message) {
+  return Fail(ErrorCode::kNotFound, std::move(message));
+}
+inline std::unexpected<Error> AlreadyExists(std::string field, std::string message) {
+  return Fail(ErrorCode::kAlreadyExists, std::move(message), std::move(field));
+}
+inline std::unexpected<Error> Internal(std::string message) {
+  return Fail(ErrorCode::kInternal, std::move(message));
+}
+
+}  // namespace roster::core

@@ -1,0 +1,42 @@
+#include "core/profile_codec.h"
+
+#include <gtest/gtest.h>
+
+namespace roster::core {
+namespace {
+
+TEST(ProfileCodecTest, RoundTripsEveryField) {
+  User u;
+  u.username = "Ada";
+  Profile& p = u.profile;
+  p.name = {"Ada L", "Ada", "King", "Lovelace", "Lady", "II"};
+  p.display_name = "ada";
+  p.emails = {{"home", "ada@example.com", true}, {"work", "ada@work.example", false}};
+  p.phone_numbers = {{"mobile", "4143334444", true}};
+  p.addresses = {{"Home", "1 Main", "Apt 2", "Milwaukee", "WI", "53202", "US", Geocode{1.5, -2.25}},
+                 {"Work", "2 Main", "", "", "", "", "", std::nullopt}};
+  p.photos = {{"thumbnail", "http://a/b.png"}};
+  p.maiden_name = "Byron";
+  p.birth_date = "1815-12-10";
+  p.gender = "Female";
+  p.ssn = "123456789";
+  p.mrns = {{"inst", "mrn1"}};
+  p.health_plans = {{"inst", "current", "g", "1", "2"}};
+  p.guardians = {{"2", "father"}};
+  p.languages = {{"English", "Expressed written"}};
+  p.social_ids = {{"@ada", "twitter"}};
+  p.extras_json = R"({"a":[1,2,{"b":null}]})";
+  User back;
+  ASSERT_TRUE(DecodeSealed(EncodeSealed(u), back).has_value());
+  EXPECT_EQ(back.username, "Ada");
+  EXPECT_EQ(back.profile, u.profile);
+}
+
+TEST(ProfileCodecTest, RejectsGarbage) {
+  User u;
+  EXPECT_FALSE(DecodeSealed("not json", u).has_value());
+  EXPECT_FALSE(DecodeSealed("[1,2]", u).has_value());
+}
+
+}  // namespace
+}  // namespace roster::core

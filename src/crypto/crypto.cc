@@ -1,0 +1,206 @@
+#include "crypto/crypto.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace roster::crypto {
+namespace {
+
+constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES] = {'r', 'o', 's', 't', 'e', 'r', 'k', '1'};
+constexpr std::uint64_t kWrapSubkey = 1, kIndexSubkey = 2, kDigestSubkey = 3;
+
+SecretKey Derive(const SecretKey& master, std::uint64_t id) {
+  SecretKey out;
+  crypto_kdf_derive_from_key(out.data(), out.size(), id, kKdfContext, master.data());
+  return out;
+}
+
+const unsigned char* U(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+std::string WrapAd(std::string_view environment_id) {
+  return "roster/datakey/v1/" + std::string(environment_id);
+}
+
+}  // namespace
+
+void Init() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+SecretKey::~SecretKey() { sodium_memzero(bytes_.data(), bytes_.size()); }
+
+SecretKey SecretKey::Random() {
+  SecretKey k;
+  randombytes_buf(k.data(), k.size());
+  return k;
+}
+
+core::Result<SecretKey> SecretKey::FromBytes(std::string_view bytes) {
+  if (bytes.size() != size()) return core::Internal("key must be 32 bytes");
+  SecretKey k;
+  std::memcpy(k.data(), bytes.data(), size());
+  return k;
+}
+
+SecretKey LoadOrCreateKeyFile(const std::string& path, bool create) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && create) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot create key file " + path + ": " + std::strerror(errno));
+    SecretKey key = SecretKey::Random();
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, key.data(), key.size());
+    hex[64] = '\n';
+    const bool ok = ::write(fd, hex, 65) == 65 && ::fsync(fd) == 0;
+    sodium_memzero(hex, sizeof hex);
+    ::close(fd);
+    if (!ok) throw std::runtime_error("cannot write key file " + path);
+    return key;
+  }
+  if (fd < 0) throw std::runtime_error("cannot open key file " + path + ": " + std::strerror(errno));
+  char buf[80];
+  const ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  SecretKey key;
+  std::size_t bin_len = 0;
+  if (n < 64 || sodium_hex2bin(key.data(), key.size(), buf, static_cast<std::size_t>(n), "\n",
+                               &bin_len, nullptr) != 0 ||
+      bin_len != key.size()) {
+    sodium_memzero(buf, sizeof buf);
+    throw std::runtime_error("key file " + path + " is not 64 hex characters");
+  }
+  sodium_memzero(buf, sizeof buf);
+  return key;
+}
+
+Keyring::Keyring(const SecretKey& master)
+    : wrap_key_(Derive(master, kWrapSubkey)),
+      index_root_(Derive(master, kIndexSubkey)),
+      digest_key_(Derive(master, kDigestSubkey)) {}
+
+std::string Keyring::NewWrappedDataKey(std::string_view environment_id) const {
+  SecretKey data = SecretKey::Random();
+  return Seal(wrap_key_,
+              std::string_view(reinterpret_cast<const char*>(data.data()), data.size()),
+              WrapAd(environment_id));
+}
+
+core::Result<EnvironmentKeys> Keyring::Unwrap(std::string_view environment_id,
+                                              std::string_view wrapped) const {
+  auto raw = Open(wrap_key_, wrapped, WrapAd(environment_id));
+  if (!raw) return core::Internal("data key does not unwrap under this master key");
+  auto data = SecretKey::FromBytes(*raw);
+  sodium_memzero(raw->data(), raw->size());
+  if (!data) return std::unexpected(data.error());
+  EnvironmentKeys keys{*data, {}};
+  // The index key depends on the master key and the environment only, so re-keying
+  // profiles (a new data key) leaves every blind index valid.
+  crypto_generichash(keys.index.data(), keys.index.size(), U(environment_id),
+                     environment_id.size(), index_root_.data(), index_root_.size());
+  return keys;
+}
+
+std::string Keyring::Digest(std::string_view secret) const {
+  std::string out(32, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(), U(secret),
+                     secret.size(), digest_key_.data(), digest_key_.size());
+  return out;
+}
+
+std::string Seal(const SecretKey& key, std::string_view plaintext, std::string_view associated) {
+  constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  std::string out(kNonce + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(nonce, kNonce);
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonce, &len, U(plaintext), plaintext.size(),
+                                             U(associated), associated.size(), nullptr, nonce,
+                                             key.data());
+  out.resize(kNonce + len);
+  return out;
+}
+
+core::Result<std::string> Open(const SecretKey& key, std::string_view sealed,
+                               std::string_view associated) {
+  constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  if (sealed.size() < kNonce + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+    return core::Internal("sealed value is truncated");
+  std::string out(sealed.size() - kNonce - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(out.data()), &len, nullptr, U(sealed) + kNonce,
+          sealed.size() - kNonce, U(associated), associated.size(), U(sealed), key.data()) != 0)
+    return core::Internal("sealed value failed authentication");
+  out.resize(len);
+  return out;
+}
+
+std::string BlindIndex(const SecretKey& index_key, std::string_view kind, std::string_view value) {
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, index_key.data(), index_key.size(), 32);
+  crypto_generichash_update(&state, U(kind), kind.size());
+  const unsigned char separator = 0;
+  crypto_generichash_update(&state, &separator, 1);
+  crypto_generichash_update(&state, U(value), value.size());
+  std::string out(32, '\0');
+  crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(out.data()), out.size());
+  return out;
+}
+
+std::string ToHex(std::string_view bytes) {
+  std::string out(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), U(bytes), bytes.size());
+  out.pop_back();
+  return out;
+}
+
+std::string RandomToken() {
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  std::string out = ToHex(std::string_view(reinterpret_cast<char*>(raw), sizeof raw));
+  sodium_memzero(raw, sizeof raw);
+  return out;
+}
+
+std::string NewUuid() {
+  unsigned char b[16];
+  randombytes_buf(b, sizeof b);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  const std::string hex = ToHex(std::string_view(reinterpret_cast<char*>(b), sizeof b));
+  return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' +
+         hex.substr(16, 4) + '-' + hex.substr(20, 12);
+}
+
+bool SecretsEqual(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+core::Result<std::string> PasswordHasher::Hash(std::string_view password) const {
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), params_.ops_limit,
+                            params_.mem_limit_bytes, crypto_pwhash_ALG_ARGON2ID13) != 0)
+    return core::Fail(core::ErrorCode::kResourceExhausted, "password hashing is out of memory");
+  return std::string(out);
+}
+
+bool PasswordHasher::Verify(std::string_view phc, std::string_view password) const {
+  const std::string terminated(phc);
+  return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
+}
+
+bool PasswordHasher::NeedsRehash(std::string_view phc) const {
+  const std::string terminated(phc);
+  return crypto_pwhash_str_needs_rehash(terminated.c_str(), params_.ops_limit,
+                                        params_.mem_limit_bytes) != 0;
+}
+
+}  // namespace roster::crypto

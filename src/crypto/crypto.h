@@ -1,0 +1,100 @@
+// libsodium behind small value types. Only crypto/*.cc includes sodium.h.
+//
+// Key hierarchy: a 32-byte master key (key file, mode 0600) derives, with
+// crypto_kdf, a wrapping key (for per-environment data keys), an index root (for
+// per-environment blind-index keys) and a digest key (for API keys and tokens).
+// Profiles are sealed with XChaCha20-Poly1305 under the environment's data key; the
+// associated data binds each ciphertext to its row. All functions are thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace roster::crypto {
+
+// Call once before anything else; throws std::runtime_error if libsodium cannot start.
+void Init();
+
+// 32 secret bytes, wiped on destruction.
+class SecretKey {
+ public:
+  SecretKey() = default;
+  ~SecretKey();
+  SecretKey(const SecretKey& other) = default;
+  SecretKey& operator=(const SecretKey& other) = default;
+  static SecretKey Random();
+  static core::Result<SecretKey> FromBytes(std::string_view bytes);  // exactly 32 bytes
+  const std::uint8_t* data() const { return bytes_.data(); }
+  std::uint8_t* data() { return bytes_.data(); }
+  static constexpr std::size_t size() { return 32; }
+
+ private:
+  std::array<std::uint8_t, 32> bytes_{};
+};
+
+// Reads the master key file, or creates it (mode 0600, exclusive create) when absent.
+// Throws std::runtime_error on I/O failure or a malformed file.
+SecretKey LoadOrCreateKeyFile(const std::string& path, bool create);
+
+struct EnvironmentKeys {
+  SecretKey data;   // seals profiles
+  SecretKey index;  // keys blind indexes
+};
+
+class Keyring {
+ public:
+  explicit Keyring(const SecretKey& master);
+
+  // A fresh data key for `environment_id`, and its wrapped form for storage.
+  std::string NewWrappedDataKey(std::string_view environment_id) const;
+  // Unwraps a stored data key; kInternal if it was not wrapped by this master key for
+  // this environment.
+  core::Result<EnvironmentKeys> Unwrap(std::string_view environment_id,
+                                       std::string_view wrapped) const;
+  // Keyed digest of an API key or token (stored instead of the secret).
+  std::string Digest(std::string_view secret) const;
+
+ private:
+  SecretKey wrap_key_, index_root_, digest_key_;
+};
+
+// XChaCha20-Poly1305: returns nonce || ciphertext || tag.
+std::string Seal(const SecretKey& key, std::string_view plaintext, std::string_view associated);
+core::Result<std::string> Open(const SecretKey& key, std::string_view sealed,
+                               std::string_view associated);
+
+// Keyed BLAKE2b-256 over (kind, value): equal inputs give equal digests, nothing else.
+std::string BlindIndex(const SecretKey& index_key, std::string_view kind, std::string_view value);
+
+// 256 random bits as 64 lower-case hex characters.
+std::string RandomToken();
+// Random (version 4) UUID, canonical lower-case.
+std::string NewUuid();
+std::string ToHex(std::string_view bytes);
+// Constant-time equality.
+bool SecretsEqual(std::string_view a, std::string_view b);
+
+struct PasswordParams {
+  std::uint64_t ops_limit = 2;                      // t
+  std::size_t mem_limit_bytes = 19ull * 1024 * 1024;  // m = 19 MiB (OWASP)
+};
+
+// argon2id PHC strings ("$argon2id$v=19$m=19456,t=2,p=1$...").
+class PasswordHasher {
+ public:
+  explicit PasswordHasher(PasswordParams params) : params_(params) {}
+  // kResourceExhausted if memory could not be allocated.
+  core::Result<std::string> Hash(std::string_view password) const;
+  bool Verify(std::string_view phc, std::string_view password) const;
+  bool NeedsRehash(std::string_view phc) const;
+  const PasswordParams& params() const { return params_; }
+
+ private:
+  PasswordParams params_;
+};
+
+}  // namespace roster::crypto

@@ -1,0 +1,97 @@
+#include "crypto/crypto.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <cstring>
+#include <fstream>
+
+namespace roster::crypto {
+namespace {
+
+class CryptoTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Init(); }
+};
+
+TEST_F(CryptoTest, SealOpensOnlyWithSameKeyAndAssociatedData) {
+  const SecretKey key = SecretKey::Random();
+  const std::string sealed = Seal(key, "ssn=123456789", "env/user-1");
+  EXPECT_EQ(sealed.find("123456789"), std::string::npos);
+  EXPECT_EQ(*Open(key, sealed, "env/user-1"), "ssn=123456789");
+  EXPECT_FALSE(Open(key, sealed, "env/user-2").has_value());
+  EXPECT_FALSE(Open(SecretKey::Random(), sealed, "env/user-1").has_value());
+  std::string tampered = sealed;
+  tampered.back() ^= 1;
+  EXPECT_FALSE(Open(key, tampered, "env/user-1").has_value());
+  EXPECT_FALSE(Open(key, "short", "env/user-1").has_value());
+  EXPECT_NE(Seal(key, "x", "a"), Seal(key, "x", "a"));  // random nonces
+}
+
+TEST_F(CryptoTest, DataKeysUnwrapOnlyForTheirEnvironment) {
+  const Keyring ring(SecretKey::Random());
+  const std::string wrapped = ring.NewWrappedDataKey("env-a");
+  auto keys = ring.Unwrap("env-a", wrapped);
+  ASSERT_TRUE(keys.has_value());
+  EXPECT_FALSE(ring.Unwrap("env-b", wrapped).has_value());
+  EXPECT_FALSE(Keyring(SecretKey::Random()).Unwrap("env-a", wrapped).has_value());
+  // Same master + environment: the same index key, so blind indexes survive restarts.
+  auto again = ring.Unwrap("env-a", wrapped);
+  EXPECT_EQ(BlindIndex(keys->index, "username", "ada"), BlindIndex(again->index, "username", "ada"));
+}
+
+TEST_F(CryptoTest, BlindIndexSeparatesKindsAndKeys) {
+  const SecretKey k1 = SecretKey::Random(), k2 = SecretKey::Random();
+  EXPECT_EQ(BlindIndex(k1, "email", "a@b.co").size(), 32u);
+  EXPECT_NE(BlindIndex(k1, "email", "a@b.co"), BlindIndex(k1, "username", "a@b.co"));
+  EXPECT_NE(BlindIndex(k1, "email", "a@b.co"), BlindIndex(k2, "email", "a@b.co"));
+  EXPECT_NE(BlindIndex(k1, "ab", "c"), BlindIndex(k1, "a", "bc"));
+}
+
+TEST_F(CryptoTest, DigestsAndTokens) {
+  const Keyring ring(SecretKey::Random());
+  const std::string t1 = RandomToken(), t2 = RandomToken();
+  EXPECT_EQ(t1.size(), 64u);
+  EXPECT_NE(t1, t2);
+  EXPECT_EQ(ring.Digest(t1), ring.Digest(t1));
+  EXPECT_NE(ring.Digest(t1), ring.Digest(t2));
+  EXPECT_TRUE(SecretsEqual("abc", "abc"));
+  EXPECT_FALSE(SecretsEqual("abc", "abd"));
+  EXPECT_FALSE(SecretsEqual("abc", "ab"));
+  const std::string id = NewUuid();
+  EXPECT_EQ(id.size(), 36u);
+  EXPECT_EQ(id[14], '4');
+}
+
+TEST_F(CryptoTest, PasswordHashDefaultsAreOwaspArgon2id) {
+  const PasswordHasher hasher(PasswordParams{});
+  auto phc = hasher.Hash("correct horse");
+  ASSERT_TRUE(phc.has_value());
+  EXPECT_EQ(phc->rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0), 0u) << *phc;
+  EXPECT_TRUE(hasher.Verify(*phc, "correct horse"));
+  EXPECT_FALSE(hasher.Verify(*phc, "correct horsf"));
+  EXPECT_FALSE(hasher.NeedsRehash(*phc));
+  const PasswordHasher weaker(PasswordParams{1, 8 * 1024 * 1024});
+  EXPECT_TRUE(hasher.NeedsRehash(*weaker.Hash("x")));
+  EXPECT_FALSE(hasher.Verify("not a phc string", "x"));
+}
+
+TEST_F(CryptoTest, KeyFileIsCreatedPrivateAndReadBack) {
+  const auto dir = std::filesystem::temp_directory_path() / ("roster-key-" + RandomToken().substr(0, 8));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "master.key").string();
+  EXPECT_THROW(LoadOrCreateKeyFile(path, false), std::runtime_error);
+  const SecretKey created = LoadOrCreateKeyFile(path, true);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  const SecretKey read = LoadOrCreateKeyFile(path, false);
+  EXPECT_EQ(0, std::memcmp(created.data(), read.data(), 32));
+  std::ofstream(path) << "garbage";
+  EXPECT_THROW(LoadOrCreateKeyFile(path, false), std::runtime_error);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace roster::crypto

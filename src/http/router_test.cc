@@ -1,0 +1,192 @@
+#include "http/router.h"
+
+#include <stdexcept>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace roster::http {
+namespace {
+
+Handler Reply(std::string body) {
+  return [body](const Request&, const PathParams&) { return Response::Json(200, body); };
+}
+
+Request Make(std::string method, std::string path) {
+  Request request;
+  request.method = std::move(method);
+  request.path = std::move(path);
+  return request;
+}
+
+std::string HeaderOf(const Response& response, std::string_view name) {
+  for (const auto& [key, value] : response.headers) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+TEST(MessageTest, HeaderReturnsFirstValueOrEmpty) {
+  Request request;
+  request.headers = {{"x-a", "1"}, {"x-a", "2"}, {"content-type", "text/plain"}};
+  EXPECT_EQ(request.Header("x-a"), "1");
+  EXPECT_EQ(request.Header("content-type"), "text/plain");
+  EXPECT_EQ(request.Header("missing"), "");
+}
+
+TEST(MessageTest, JsonSetsStatusAndType) {
+  Response response = Response::Json(201, R"({"ok":true})");
+  EXPECT_EQ(response.status, 201);
+  EXPECT_EQ(response.content_type, "application/json");
+  EXPECT_EQ(response.body, R"({"ok":true})");
+}
+
+TEST(RouterTest, MatchesLiteralAndParamSegments) {
+  Router router;
+  router.Add("GET", "/v2/users", Exec::kInline, Reply("list"));
+  router.Add("GET", "/v2/users/{usersId}", Exec::kWorker, Reply("one"));
+
+  Match list = router.Find("GET", "/v2/users");
+  ASSERT_NE(list.route, nullptr);
+  EXPECT_EQ(list.route->pattern, "/v2/users");
+  EXPECT_EQ(list.status, 200);
+
+  Match one = router.Find("GET", "/v2/users/abc");
+  ASSERT_NE(one.route, nullptr);
+  EXPECT_EQ(one.route->pattern, "/v2/users/{usersId}");
+  EXPECT_EQ(one.route->exec, Exec::kWorker);
+  EXPECT_EQ(one.params.Get("usersId"), "abc");
+  EXPECT_EQ(one.params.Get("other"), "");
+
+  EXPECT_EQ(router.Find("GET", "/v2/users/abc/extra").route, nullptr);
+  EXPECT_EQ(router.Find("GET", "/v2").route, nullptr);
+  EXPECT_EQ(router.Find("GET", "/v2/users//").route, nullptr);
+  EXPECT_EQ(router.Find("GET", "relative").route, nullptr);
+}
+
+TEST(RouterTest, PercentDecodesParams) {
+  Router router;
+  router.Add("GET", "/groups/{group}/members/{member}", Exec::kInline, Reply("m"));
+  Match match = router.Find("GET", "/groups/a%20b%2Fc/members/x%2By+z");
+  ASSERT_NE(match.route, nullptr);
+  EXPECT_EQ(match.params.Get("group"), "a b/c");
+  EXPECT_EQ(match.params.Get("member"), "x+y+z");
+
+  Match bad = router.Find("GET", "/groups/%zz/members/1");
+  EXPECT_EQ(bad.route, nullptr);
+  EXPECT_EQ(bad.status, 404);
+  EXPECT_EQ(router.Find("GET", "/groups/abc%2/members/1").route, nullptr);
+  EXPECT_EQ(router.Find("GET", "/groups/%/members/1").route, nullptr);
+}
+
+TEST(RouterTest, TrailingSlashIsTolerated) {
+  Router router;
+  router.Add("GET", "/v2/users", Exec::kInline, Reply("list"));
+  router.Add("GET", "/", Exec::kInline, Reply("root"));
+  ASSERT_NE(router.Find("GET", "/v2/users/").route, nullptr);
+  EXPECT_EQ(router.Find("GET", "/v2/users/").route->pattern, "/v2/users");
+  ASSERT_NE(router.Find("GET", "/").route, nullptr);
+  EXPECT_EQ(router.Find("GET", "/").route->pattern, "/");
+}
+
+TEST(RouterTest, LiteralBeatsParamRegardlessOfOrder) {
+  Router router;
+  router.Add("GET", "/users/{id}", Exec::kInline, Reply("param"));
+  router.Add("GET", "/users/me", Exec::kInline, Reply("me"));
+  EXPECT_EQ(router.Find("GET", "/users/me").route->pattern, "/users/me");
+  EXPECT_EQ(router.Find("GET", "/users/you").route->pattern, "/users/{id}");
+}
+
+TEST(RouterTest, NotFoundVersusMethodNotAllowed) {
+  Router router;
+  router.Add("GET", "/v2/users/{id}", Exec::kInline, Reply("get"));
+  router.Add("DELETE", "/v2/users/{id}", Exec::kInline, Reply("delete"));
+
+  Match missing = router.Find("GET", "/nope");
+  EXPECT_EQ(missing.route, nullptr);
+  EXPECT_EQ(missing.status, 404);
+
+  Match wrong = router.Find("POST", "/v2/users/1");
+  EXPECT_EQ(wrong.route, nullptr);
+  EXPECT_EQ(wrong.status, 405);
+
+  Response not_found = router.Handle(Make("GET", "/nope"));
+  EXPECT_EQ(not_found.status, 404);
+  EXPECT_EQ(not_found.body, R"({"error":"not found"})");
+
+  Response not_allowed = router.Handle(Make("POST", "/v2/users/1"));
+  EXPECT_EQ(not_allowed.status, 405);
+  EXPECT_EQ(not_allowed.body, R"({"error":"method not allowed"})");
+  EXPECT_EQ(HeaderOf(not_allowed, "Allow"), "GET, DELETE");
+
+  Response ok = router.Handle(Make("DELETE", "/v2/users/1"));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "delete");
+}
+
+TEST(RouterTest, ErrorRendererLongestPrefixWins) {
+  Router router;
+  router.SetErrorRenderer("/", [](int status, std::string_view) {
+    return Response::Json(status, "root");
+  });
+  router.SetErrorRenderer("/scim/v2", [](int status, std::string_view message) {
+    return Response::Json(status, "scim:" + std::string(message));
+  });
+  router.SetErrorRenderer("/scim", [](int status, std::string_view) {
+    return Response::Json(status, "scim-outer");
+  });
+
+  EXPECT_EQ(router.RenderError("/scim/v2/Users", 404, "not found").body, "scim:not found");
+  EXPECT_EQ(router.RenderError("/scim/v2", 404, "x").body, "scim:x");
+  EXPECT_EQ(router.RenderError("/scim/other", 404, "x").body, "scim-outer");
+  // Prefixes match whole segments only.
+  EXPECT_EQ(router.RenderError("/scim/v20", 404, "x").body, "scim-outer");
+  EXPECT_EQ(router.RenderError("/v2/users", 413, "x").body, "root");
+  EXPECT_EQ(router.RenderError("/v2/users", 413, "x").status, 413);
+}
+
+TEST(RouterTest, DefaultRendererEscapesJson) {
+  Router router;
+  Response response = router.RenderError("/x", 400, "bad \"quote\" \\ \n end");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(response.content_type, "application/json");
+  EXPECT_EQ(response.body, R"({"error":"bad \"quote\" \\ \n end"})");
+}
+
+TEST(RouterTest, HandlerExceptionBecomes500WithoutLeaking) {
+  Router router;
+  router.Add("GET", "/boom", Exec::kInline, [](const Request&, const PathParams&) -> Response {
+    throw std::runtime_error("secret table users_pw");
+  });
+  router.Add("GET", "/int", Exec::kInline, [](const Request&, const PathParams&) -> Response {
+    throw 42;
+  });
+  Response response = router.Handle(Make("GET", "/boom"));
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(response.body, R"({"error":"internal error"})");
+  EXPECT_EQ(response.body.find("secret"), std::string::npos);
+
+  Match match = router.Find("GET", "/int");
+  ASSERT_NE(match.route, nullptr);
+  EXPECT_EQ(router.Run(match, Make("GET", "/int")).status, 500);
+}
+
+TEST(RouterTest, ThrowingRendererFallsBackToDefault) {
+  Router router;
+  router.SetErrorRenderer("/", [](int, std::string_view) -> Response {
+    throw std::runtime_error("renderer broke");
+  });
+  Response response = router.RenderError("/a", 404, "not found");
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(response.body, R"({"error":"not found"})");
+}
+
+TEST(RouterTest, RejectsMalformedPatterns) {
+  Router router;
+  EXPECT_THROW(router.Add("GET", "users", Exec::kInline, Reply("x")), std::invalid_argument);
+  EXPECT_THROW(router.Add("GET", "/a//b", Exec::kInline, Reply("x")), std::invalid_argument);
+  EXPECT_THROW(router.Add("GET", "/a/{}", Exec::kInline, Reply("x")), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace roster::http

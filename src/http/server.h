@@ -1,0 +1,71 @@
+// Server: Boost.Beast HTTP/1.1 (plain or TLS) in front of a Router. I/O threads parse
+// and write; routes marked Exec::kWorker run on a bounded worker pool so CPU-heavy work
+// (argon2id) never blocks an I/O thread. Body limit (413), header and idle timeouts,
+// keep-alive, X-Request-Id on every response, one access-log record per request.
+// Stop() (or SIGINT/SIGTERM when handle_signals) stops accepting, lets in-flight
+// requests finish and returns from Run().
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/router.h"
+
+namespace roster::http {
+
+struct AccessRecord {
+  std::string request_id;
+  std::string method;
+  std::string route;  // route template, or "-" when none matched
+  int status = 0;
+  double millis = 0;
+  std::size_t bytes_in = 0;
+  std::size_t bytes_out = 0;
+  std::string peer;
+};
+
+struct TlsFiles {
+  std::string cert_pem_path;
+  std::string key_pem_path;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0 picks a free port; Start() returns it
+  int io_threads = 0;         // 0: one per core
+  int worker_threads = 0;     // 0: one per core
+  std::size_t worker_queue = 1024;  // queued worker jobs beyond this get 503
+  std::size_t body_limit = 1 << 20;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds drain_timeout{10'000};
+  std::optional<TlsFiles> tls;
+  bool handle_signals = true;
+  std::function<void(const AccessRecord&)> access_log;  // may be empty
+};
+
+class Server {
+ public:
+  Server(const Router& router, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens; throws std::runtime_error on failure. Returns the bound port.
+  std::uint16_t Start();
+  // Serves until Stop() or a signal; drains in-flight requests, then returns.
+  void Run();
+  // Thread-safe; may be called from any thread.
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace roster::http

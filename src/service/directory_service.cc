@@ -1,0 +1,110 @@
+#include "service/directory_service.h"
+
+namespace roster::service {
+namespace {
+
+bool ValidEnvironmentName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+ApiKeyInfo ToInfo(const store::ApiKeyRow& row) {
+  return ApiKeyInfo{row.id, row.environment_id, row.role == "admin" ? KeyRole::kAdmin : KeyRole::kApp,
+                    row.identifier, row.created_at_ms, row.revoked_at_ms.has_value()};
+}
+
+}  // namespace
+
+std::string_view RoleName(KeyRole role) { return role == KeyRole::kAdmin ? "admin" : "app"; }
+
+std::optional<KeyRole> ParseRole(std::string_view name) {
+  if (name == "admin") return KeyRole::kAdmin;
+  if (name == "app") return KeyRole::kApp;
+  return std::nullopt;
+}
+
+Result<Environment> DirectoryService::CreateEnvironment(const std::string& name) {
+  if (!ValidEnvironmentName(name))
+    return core::InvalidArgument("name", "environment name must be 1-64 of A-Z a-z 0-9 . _ -");
+  store::EnvironmentRow row{crypto::NewUuid(), name, {}, clock_.NowMillis()};
+  row.wrapped_key = keyring_.NewWrappedDataKey(row.id);
+  if (auto st = store_.CreateEnvironment(row); !st) return std::unexpected(st.error());
+  return Environment{row.id, row.name};
+}
+
+Result<Environment> DirectoryService::FindEnvironment(const std::string& name) {
+  auto row = store_.FindEnvironmentByName(name);
+  if (!row) return std::unexpected(row.error());
+  return Environment{row->id, row->name};
+}
+
+Result<std::vector<Environment>> DirectoryService::ListEnvironments() {
+  auto rows = store_.ListEnvironments();
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<Environment> out;
+  for (const auto& r : *rows) out.push_back({r.id, r.name});
+  return out;
+}
+
+Result<NewApiKey> DirectoryService::CreateApiKey(const std::string& environment_name, KeyRole role,
+                                                 const std::string& identifier) {
+  if (identifier.size() > 255 || identifier.find_first_of(" \t\r\n") != std::string::npos)
+    return core::InvalidArgument("identifier", "identifier must be at most 255 characters without spaces");
+  auto env = store_.FindEnvironmentByName(environment_name);
+  if (!env) return std::unexpected(env.error());
+  NewApiKey key;
+  key.secret = crypto::RandomToken();
+  store::ApiKeyRow row{crypto::NewUuid(), env->id, std::string(RoleName(role)), identifier,
+                       keyring_.Digest(key.secret), clock_.NowMillis(), std::nullopt};
+  if (auto st = store_.CreateApiKey(row); !st) return std::unexpected(st.error());
+  key.info = ToInfo(row);
+  return key;
+}
+
+Result<std::vector<ApiKeyInfo>> DirectoryService::ListApiKeys(const std::string& environment_name) {
+  auto env = store_.FindEnvironmentByName(environment_name);
+  if (!env) return std::unexpected(env.error());
+  auto rows = store_.ListApiKeys(env->id);
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<ApiKeyInfo> out;
+  for (const auto& r : *rows) out.push_back(ToInfo(r));
+  return out;
+}
+
+Status DirectoryService::RevokeApiKey(const std::string& id) {
+  return store_.RevokeApiKey(id, clock_.NowMillis());
+}
+
+Result<ApiKeyInfo> DirectoryService::AuthenticateApiKey(std::string_view secret,
+                                                        std::string_view identifier) {
+  auto row = store_.FindApiKeyByDigest(keyring_.Digest(secret));
+  if (!row) {
+    if (row.error().code == core::ErrorCode::kNotFound)
+      return core::Fail(core::ErrorCode::kUnauthenticated, "invalid api key");
+    return std::unexpected(row.error());
+  }
+  if (row->revoked_at_ms || (!row->identifier.empty() && row->identifier != identifier))
+    return core::Fail(core::ErrorCode::kUnauthenticated, "invalid api key");
+  return ToInfo(*row);
+}
+
+Result<crypto::EnvironmentKeys> DirectoryService::KeysFor(const std::string& environment_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = keys_.find(environment_id); it != keys_.end()) return it->second;
+  }
+  auto env = store_.FindEnvironmentById(environment_id);
+  if (!env) return std::unexpected(env.error());
+  auto keys = keyring_.Unwrap(env->id, env->wrapped_key);
+  if (!keys) return std::unexpected(keys.error());
+  std::lock_guard lock(mu_);
+  keys_.emplace(environment_id, *keys);
+  return *keys;
+}
+
+}  // namespace roster::service

@@ -1,0 +1,167 @@
+#include "service/user_service.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace roster::service {
+namespace {
+
+using core::ErrorCode;
+
+class FakeClock : public core::Clock {
+ public:
+  std::int64_t NowMillis() const override { return now; }
+  std::int64_t now = 1'700'000'000'000;
+};
+
+class UserServiceTest : public ::testing::Test {
+ protected:
+  UserServiceTest()
+      : dir_(std::filesystem::temp_directory_path() / ("roster-svc-" + std::to_string(::getpid()) + "-" +
+                                                        ::testing::UnitTest::GetInstance()->current_test_info()->name())),
+        store_((std::filesystem::remove_all(dir_), std::filesystem::create_directories(dir_),
+                store::sqlite::Open({(dir_ / "roster.db").string()}))),
+        keyring_(crypto::SecretKey::Random()),
+        hasher_({1, 8 * 1024 * 1024}),
+        directory_(*store_, keyring_, clock_),
+        users_(*store_, *store_, directory_, keyring_, hasher_, clock_, {60'000, 3'600'000}) {
+    env_ = directory_.CreateEnvironment("default")->id;
+  }
+  ~UserServiceTest() override { std::filesystem::remove_all(dir_); }
+
+  core::Result<CreatedUser> Create(const std::string& username, const std::string& email) {
+    CreateUserRequest r;
+    r.environment_id = env_;
+    r.user.username = username;
+    r.user.profile.emails = {{"home", email, true}};
+    r.user.profile.ssn = "123-45-6789";
+    r.password = "hunter22";
+    r.issue_session = true;
+    return users_.Create(r);
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_;
+  std::unique_ptr<store::Store> store_;
+  crypto::Keyring keyring_;
+  crypto::PasswordHasher hasher_;
+  DirectoryService directory_;
+  UserService users_;
+  std::string env_;
+};
+
+TEST_F(UserServiceTest, CreatesSealedUserWithSession) {
+  auto created = Create("Ada", "ada@example.com");
+  ASSERT_TRUE(created.has_value());
+  ASSERT_TRUE(created->session_token.has_value());
+  const auto row = store_->GetUser(env_, created->user.id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->sealed.find("123-45-6789"), std::string::npos);
+  EXPECT_EQ(row->sealed.find("ada@example.com"), std::string::npos);
+  auto got = users_.Get(env_, created->user.id);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->username, "Ada");
+  EXPECT_EQ(got->profile.ssn, "123-45-6789");
+  auto session = users_.AuthenticateSession(*created->session_token);
+  ASSERT_TRUE(session.has_value());
+  EXPECT_EQ(session->user_id, created->user.id);
+  EXPECT_TRUE(hasher_.Verify(*store_->GetPasswordHash(env_, created->user.id), "hunter22"));
+}
+
+TEST_F(UserServiceTest, UsernamesCollideCaseInsensitively) {
+  ASSERT_TRUE(Create("Ada", "a@example.com").has_value());
+  auto dup = Create("aDA", "b@example.com");
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(dup.error().field, "username");
+}
+
+TEST_F(UserServiceTest, RejectsInvalidInput) {
+  EXPECT_EQ(Create("", "a@example.com").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Create("ada", "not-an-email").error().code, ErrorCode::kInvalidArgument);
+  CreateUserRequest r;
+  r.environment_id = env_;
+  r.user.username = "x";
+  r.password = "";
+  EXPECT_EQ(users_.Create(r).error().field, "password");
+}
+
+TEST_F(UserServiceTest, UpdateMergesAndPasswordChangeRevokesSessions) {
+  auto created = Create("Ada", "ada@example.com");
+  ASSERT_TRUE(created.has_value());
+  clock_.now += 5000;
+  auto updated = users_.Update(env_, created->user.id,
+                               [](core::User& u) -> core::Status {
+                                 u.profile.gender = "Female";
+                                 return {};
+                               },
+                               std::string("new-password"));
+  ASSERT_TRUE(updated.has_value());
+  EXPECT_EQ(updated->profile.gender, "Female");
+  EXPECT_EQ(updated->profile.ssn, "123-45-6789");
+  EXPECT_EQ(updated->updated_at_ms, clock_.now);
+  EXPECT_EQ(updated->version, 2);
+  EXPECT_TRUE(hasher_.Verify(*store_->GetPasswordHash(env_, created->user.id), "new-password"));
+  EXPECT_EQ(users_.AuthenticateSession(*created->session_token).error().code, ErrorCode::kUnauthenticated);
+}
+
+TEST_F(UserServiceTest, FailedChangeLeavesUserUntouched) {
+  auto created = Create("Ada", "ada@example.com");
+  auto r = users_.Update(env_, created->user.id,
+                         [](core::User& u) -> core::Status {
+                           u.profile.gender = "X";
+                           return core::InvalidArgument("dob", "bad");
+                         },
+                         std::nullopt);
+  EXPECT_EQ(r.error().field, "dob");
+  EXPECT_EQ(users_.Get(env_, created->user.id)->profile.gender, "");
+}
+
+TEST_F(UserServiceTest, SessionsExpire) {
+  auto created = Create("Ada", "ada@example.com");
+  clock_.now += 59'000;
+  EXPECT_TRUE(users_.AuthenticateSession(*created->session_token).has_value());
+  clock_.now += 2'000;  // idle for 61 s > 60 s
+  EXPECT_FALSE(users_.AuthenticateSession(*created->session_token).has_value());
+  EXPECT_FALSE(users_.AuthenticateSession("").has_value());
+  EXPECT_FALSE(users_.AuthenticateSession(std::string(64, 'a')).has_value());
+}
+
+TEST_F(UserServiceTest, DeleteAndMalformedIds) {
+  auto created = Create("Ada", "ada@example.com");
+  EXPECT_EQ(users_.Get(env_, "../etc").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(users_.Delete(env_, "nope").error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(users_.Delete(env_, created->user.id).has_value());
+  EXPECT_EQ(users_.Get(env_, created->user.id).error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(users_.AuthenticateSession(*created->session_token).has_value());
+  EXPECT_TRUE(Create("ADA", "ada@example.com").has_value());  // username free again
+}
+
+TEST_F(UserServiceTest, EnvironmentsAreIsolated) {
+  auto created = Create("Ada", "ada@example.com");
+  auto other = directory_.CreateEnvironment("other");
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(users_.Get(other->id, created->user.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(users_.Delete(other->id, created->user.id).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(UserServiceTest, ApiKeysAuthenticateUntilRevoked) {
+  auto key = directory_.CreateApiKey("default", KeyRole::kApp, "com.example.app");
+  ASSERT_TRUE(key.has_value());
+  EXPECT_TRUE(directory_.AuthenticateApiKey(key->secret, "com.example.app").has_value());
+  EXPECT_EQ(directory_.AuthenticateApiKey(key->secret, "com.other").error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(directory_.AuthenticateApiKey("wrong", "com.example.app").error().code, ErrorCode::kUnauthenticated);
+  auto any = directory_.CreateApiKey("default", KeyRole::kAdmin, "");
+  EXPECT_EQ(directory_.AuthenticateApiKey(any->secret, "whatever")->role, KeyRole::kAdmin);
+  ASSERT_TRUE(directory_.RevokeApiKey(key->info.id).has_value());
+  EXPECT_FALSE(directory_.AuthenticateApiKey(key->secret, "com.example.app").has_value());
+  EXPECT_EQ(directory_.CreateEnvironment("bad name!").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(directory_.CreateEnvironment("default").error().code, ErrorCode::kAlreadyExists);
+}
+
+}  // namespace
+}  // namespace roster::service
