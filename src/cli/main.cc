@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/rules.h"
 #include "crypto/crypto.h"
 #include "dialects/catalyze/catalyze.h"
 #include "http/server.h"

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -195,7 +195,6 @@ class Engine {
   void Unregister(SessionBase* session) {
     std::lock_guard lock(mu_);
     sessions_.erase(session);
-    fprintf(stderr,"DBG unregister left=%zu stopping=%d\n",sessions_.size(),(int)stopping_);
     if (stopping_ && sessions_.empty() && !destroying_) ioc_.stop();
   }
 
@@ -497,7 +496,6 @@ class Session final : public SessionBase {
   }
 
   void Write(Response response) {
-    fprintf(stderr,"DBG write %d state=%d\n",response.status,(int)state_);
     writing_ = true;
     state_ = State::kBusy;
     response_ = {};
@@ -532,7 +530,6 @@ class Session final : public SessionBase {
   }
 
   void OnWrite(error_code ec, std::size_t bytes_out) {
-    fprintf(stderr,"DBG onwrite %s\n",ec.message().c_str());
     writing_ = false;
     AccessRecord record;
     record.request_id = pending_.request_id;
@@ -583,7 +580,6 @@ class Session final : public SessionBase {
   }
 
   void Close() {
-    fprintf(stderr,"DBG close state=%d\n",(int)state_);
     state_ = State::kClosed;
     error_code ignored;
     Lowest().socket().close(ignored);
@@ -721,6 +717,9 @@ void Engine::Run() {
     });
   }
 
+  // Sessions waiting on a worker job have no pending I/O, so the io_context must not
+  // stop when it runs out of work; it stops only via Stop()'s drain logic.
+  auto work = asio::make_work_guard(ioc_);
   std::vector<std::thread> threads;
   const int count = ThreadCount(options_.io_threads);
   for (int i = 1; i < count; ++i) threads.emplace_back([this] { RunLoop(); });
@@ -755,7 +754,6 @@ void Engine::Stop() {
   asio::post(acceptor_.get_executor(), [this] {
     drain_timer_.expires_after(options_.drain_timeout);
     drain_timer_.async_wait([this](error_code ec) {
-      fprintf(stderr,"DBG drain timer %s\n",ec.message().c_str());
       if (!ec) ioc_.stop();  // stragglers are cut off with the io_context
     });
   });

@@ -503,6 +503,19 @@ TEST(ServerTest, StopDrainsInFlightWorkerRequest) {
   EXPECT_LT(stop_time, 2s);
 }
 
+TEST(ServerTest, StopIsIdempotentAndWorksBeforeRun) {
+  Router router = BasicRouter();
+  Server server(router, TestOptions());
+  server.Start();
+  std::thread other([&] { server.Stop(); });
+  server.Stop();
+  other.join();
+  const auto start = std::chrono::steady_clock::now();
+  server.Run();  // already stopped: returns at once
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  server.Stop();
+}
+
 TEST(ServerTest, FullWorkerPoolGives503) {
   Router router = BasicRouter();
   Gate gate;

@@ -1,0 +1,307 @@
+// The Catalyze v2 users API against the real binary: every route, every error path.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "integration/harness.h"
+
+namespace roster::testing {
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kSeedUser = R"({
+  "username":"%USER%","password":"test123",
+  "email":{"primary":"primary@email.com","secondary":"secondary@email.com","work":"work@email.com","other":"other@email.com"},
+  "name":{"prefix":"prefix","firstName":"first name","middleName":"middle name","lastName":"last name","maidenName":"maiden name","suffix":"jr"},
+  "phoneNumber":{"home":"4141112222","mobile":"4143334444","work":"4145556666","other":"4147778888","preferred":"mobile"},
+  "dob":"2000-01-01","age":21,
+  "addresses":[{"type":"Home","addressLine1":"1234 5th Street","addressLine2":"Apt #2A","city":"Milwaukee","state":"Wisconsin","zipCode":"53202","country":"UNITED STATES","geocode":{"latitude":1.0,"longitude":2.0}}],
+  "gender":"Male","maritalStatus":"Married","religion":"Baptist","race":"White","ethnicity":"Not Hispanic or Latino",
+  "guardians":[{"guardianId":"2","relationship":"father"}],"confCode":"confCode",
+  "languages":[{"language":"English","languageMode":"Expressed written"}],
+  "socialIds":[{"handle":"@catalyzeio","network":"twitter"}],
+  "mrns":[{"institutionsId":"inst_id_1","mrn":"mrn1"},{"institutionsId":"inst_id_2","mrn":"mrn2"}],
+  "healthPlans":[{"institutionsId":"inst_id","type":"current","groupName":"group name","groupId":"1","memberId":"1"}],
+  "avatar":"http://avatar.com","ssn":"123456789","profilePhoto":"/file/photo.png",
+  "extras":{"extra1":"value1","extra2":"value2"},
+  "sessionToken":"25074b4e-bc7f-4ee3-aae0-f9ff0db1786e","usersId":"a564ef59-085b-4803-b514-37288e32709e",
+  "active":true,"createdAt":"2013-11-07T12:00:00Z","updatedAt":"2013-11-07T12:00:00Z"})";
+
+std::string SeedUser(const std::string& username) {
+  std::string s = kSeedUser;
+  s.replace(s.find("%USER%"), 6, username);
+  return s;
+}
+
+std::string Minimal(const std::string& username, const std::string& email = "m@example.com") {
+  return json::serialize(json::object{{"username", username}, {"password", "pw-123456"}, {"email", {{"primary", email}}}});
+}
+
+class CatalyzeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    admin_ = InitDataDir(dir_->path());
+    app_ = CreateKey(dir_->path(), "default", "app");
+    bound_ = CreateKey(dir_->path(), "default", "app", "com.example.bound");
+    server_ = new Server(dir_->path());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+
+  // Creates a user with the app key; returns (usersId, sessionToken).
+  std::pair<std::string, std::string> CreateUser(const std::string& username) {
+    auto r = client_.Send("POST", "/v2/users", Minimal(username), CatalyzeHeaders(app_));
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto j = r.Json().as_object();
+    return {std::string(j.at("usersId").as_string()), std::string(j.at("sessionToken").as_string())};
+  }
+
+  static void ExpectError(const HttpResponse& r, long status, const std::string& mentions) {
+    EXPECT_EQ(r.status, status) << r.body;
+    const json::value j = r.Json();
+    ASSERT_TRUE(j.is_object()) << r.body;
+    const auto& errors = j.at("errors").as_array();
+    ASSERT_EQ(errors.size(), 1u) << r.body;
+    EXPECT_EQ(errors[0].at("code").as_int64(), status) << r.body;
+    const std::string message(errors[0].at("message").as_string());
+    EXPECT_NE(message.find(mentions), std::string::npos) << message;
+  }
+
+  static TempDir* dir_;
+  static std::string admin_, app_, bound_;
+  static Server* server_;
+  Client client_{server_->base_url()};
+};
+
+TempDir* CatalyzeTest::dir_;
+std::string CatalyzeTest::admin_, CatalyzeTest::app_, CatalyzeTest::bound_;
+Server* CatalyzeTest::server_;
+
+TEST_F(CatalyzeTest, HealthzAnswersWithRequestId) {
+  auto a = client_.Send("GET", "/healthz");
+  auto b = client_.Send("GET", "/healthz");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.Json().at("status"), "ok");
+  EXPECT_FALSE(a.Header("x-request-id").empty());
+  EXPECT_NE(a.Header("x-request-id"), b.Header("x-request-id"));
+}
+
+TEST_F(CatalyzeTest, CreateReturnsTheSeedProfileWithoutSecrets) {
+  auto r = client_.Send("POST", "/v2/users", SeedUser("SeedUser"), CatalyzeHeaders(app_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(r.Header("x-request-id").empty());
+  json::object got = r.Json().as_object();
+  json::object sent = json::parse(SeedUser("SeedUser")).as_object();
+  for (const char* key : {"email", "name", "phoneNumber", "dob", "addresses", "gender", "maritalStatus", "religion",
+                          "race", "ethnicity", "guardians", "confCode", "languages", "socialIds", "mrns",
+                          "healthPlans", "avatar", "ssn", "profilePhoto", "extras"})
+    EXPECT_EQ(got[key], sent[key]) << key;
+  EXPECT_FALSE(got.contains("username"));
+  EXPECT_FALSE(got.contains("password"));
+  EXPECT_EQ(got["active"], false);  // server-owned: the sent "active":true is ignored
+  EXPECT_NE(got["usersId"], sent["usersId"]);
+  EXPECT_EQ(got["usersId"].as_string().size(), 36u);
+  EXPECT_EQ(got["sessionToken"].as_string().size(), 64u);
+  EXPECT_TRUE(got["age"].is_int64());
+  EXPECT_GE(got["age"].as_int64(), 25);
+  EXPECT_EQ(got["createdAt"].as_string().size(), 20u);  // YYYY-MM-DDTHH:MM:SSZ
+  EXPECT_EQ(got["createdAt"], got["updatedAt"]);
+
+  // The new user's session reads the same profile back.
+  const std::string id(got["usersId"].as_string()), token(got["sessionToken"].as_string());
+  auto read = client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, token));
+  ASSERT_EQ(read.status, 200) << read.body;
+  json::object back = read.Json().as_object();
+  got.erase("sessionToken");
+  EXPECT_EQ(back, got);
+}
+
+TEST_F(CatalyzeTest, AdminKeyReadsAnyUserWithoutSession) {
+  auto [id, token] = CreateUser("admin-reads");
+  auto r = client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("email").at("primary"), "m@example.com");
+}
+
+TEST_F(CatalyzeTest, CallersWithoutValidCredentialsGet401) {
+  auto [id, token] = CreateUser("auth-target");
+  ExpectError(client_.Send("POST", "/v2/users", Minimal("x1")), 401, "X-Api-Key");
+  ExpectError(client_.Send("POST", "/v2/users", Minimal("x1"), {{"X-Api-Key", app_}}), 401, "X-Api-Key");
+  ExpectError(client_.Send("POST", "/v2/users", Minimal("x1"), {{"X-Api-Key", "desktop app " + app_}}), 401,
+              "X-Api-Key");
+  ExpectError(client_.Send("POST", "/v2/users", Minimal("x1"), CatalyzeHeaders(std::string(64, 'a'))), 401,
+              "api key");
+  ExpectError(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_)), 401, "session");
+  ExpectError(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, "bogus")), 401, "session");
+  ExpectError(client_.Send("GET", "/v2/users/" + id, "", {{"X-Api-Key", "ios x " + app_}, {"Authorization", "Basic abc"}}),
+              401, "Bearer");
+  // A key bound to an app identifier accepts only that identifier.
+  ExpectError(client_.Send("POST", "/v2/users", Minimal("x1"), CatalyzeHeaders(bound_, "", "com.example.other")), 401,
+              "api key");
+  auto ok = client_.Send("POST", "/v2/users", Minimal("bound-ok"), CatalyzeHeaders(bound_, "", "com.example.bound"));
+  EXPECT_EQ(ok.status, 200) << ok.body;
+}
+
+TEST_F(CatalyzeTest, AUserActsOnlyOnItself) {
+  auto [alice, alice_token] = CreateUser("alice-self");
+  auto [bob, bob_token] = CreateUser("bob-self");
+  ExpectError(client_.Send("GET", "/v2/users/" + bob, "", CatalyzeHeaders(app_, alice_token)), 403, "itself");
+  ExpectError(client_.Send("PUT", "/v2/users/" + bob, R"({"gender":"x"})", CatalyzeHeaders(app_, alice_token)), 403,
+              "itself");
+  ExpectError(client_.Send("DELETE", "/v2/users/" + bob, "", CatalyzeHeaders(app_, alice_token)), 403, "itself");
+  EXPECT_EQ(client_.Send("GET", "/v2/users/" + bob, "", CatalyzeHeaders(app_, bob_token)).status, 200);
+}
+
+TEST_F(CatalyzeTest, CreateRejectsBadInputAndWritesNothing) {
+  struct Case {
+    std::string body;
+    std::string mentions;
+  } cases[] = {
+      {"", "JSON object"},
+      {"{not json", "not valid JSON"},
+      {"[1,2]", "JSON object"},
+      {R"({"password":"p","email":{"primary":"a@b.co"}})", "username"},
+      {R"({"username":"bad-1","email":{"primary":"a@b.co"}})", "password"},
+      {R"({"username":"bad-1","password":"p"})", "email.primary"},
+      {R"({"username":"bad-1","password":"p","email":{}})", "email.primary"},
+      {R"({"username":"bad-1","password":"p","email":{"primary":"not-an-email"}})", "email.primary"},
+      {R"({"username":12,"password":"p","email":{"primary":"a@b.co"}})", "username"},
+      {R"({"username":"bad-1","password":12,"email":{"primary":"a@b.co"}})", "password"},
+      {R"({"username":"bad-1","password":"p","email":{"primary":"a@b.co"},"dob":"2001-02-30"})", "dob"},
+      {R"({"username":"bad-1","password":"p","email":{"primary":"a@b.co"},"name":{"firstName":7}})", "name.firstName"},
+      {R"({"username":"bad-1","password":"p","email":{"primary":"a@b.co"},"addresses":[{"geocode":{"latitude":200,"longitude":0}}]})",
+       "addresses[0].geocode.latitude"},
+      {R"({"username":"bad-1","password":"p","email":{"primary":"a@b.co"},"ssn":123})", "ssn"},
+      {R"({"username":")" + std::string(300, 'u') + R"(","password":"p","email":{"primary":"a@b.co"}})", "username"},
+      {R"({"username":"bad-1","password":"p","email":{"primary":"a@b.co"},"gender":")" + std::string(300, 'g') + "\"}",
+       "gender"},
+      {R"({"username":"bad-1","password":")" + std::string(1100, 'p') + R"(","email":{"primary":"a@b.co"}})", "password"},
+  };
+  for (const auto& c : cases) ExpectError(client_.Send("POST", "/v2/users", c.body, CatalyzeHeaders(app_)), 400, c.mentions);
+  // Nothing was written: the username used by the bad requests is still free.
+  EXPECT_EQ(client_.Send("POST", "/v2/users", Minimal("bad-1"), CatalyzeHeaders(app_)).status, 200);
+}
+
+TEST_F(CatalyzeTest, DuplicateUsernameIsA409WhateverTheCase) {
+  CreateUser("Dupe.User");
+  ExpectError(client_.Send("POST", "/v2/users", Minimal("dupe.user"), CatalyzeHeaders(app_)), 409, "username");
+  ExpectError(client_.Send("POST", "/v2/users", Minimal("DUPE.USER"), CatalyzeHeaders(app_)), 409, "username");
+}
+
+TEST_F(CatalyzeTest, UnknownAndMalformedIdsAre404) {
+  ExpectError(client_.Send("GET", "/v2/users/a564ef59-085b-4803-b514-37288e32709e", "", CatalyzeHeaders(admin_)), 404,
+              "not found");
+  ExpectError(client_.Send("GET", "/v2/users/not-a-uuid", "", CatalyzeHeaders(admin_)), 404, "not found");
+  ExpectError(client_.Send("GET", "/v2/users/%2e%2e%2fetc", "", CatalyzeHeaders(admin_)), 404, "not found");
+  ExpectError(client_.Send("PUT", "/v2/users/a564ef59-085b-4803-b514-37288e32709e", "{}", CatalyzeHeaders(admin_)),
+              404, "not found");
+  ExpectError(client_.Send("DELETE", "/v2/users/a564ef59-085b-4803-b514-37288e32709e", "", CatalyzeHeaders(admin_)),
+              404, "not found");
+  ExpectError(client_.Send("GET", "/v2/nothing-here", "", CatalyzeHeaders(admin_)), 404, "not found");
+  ExpectError(client_.Send("PATCH", "/v2/users", "{}", CatalyzeHeaders(admin_)), 405, "method");
+}
+
+TEST_F(CatalyzeTest, PutMergesAndNullClears) {
+  auto created = client_.Send("POST", "/v2/users", SeedUser("merge-me"), CatalyzeHeaders(app_));
+  ASSERT_EQ(created.status, 200);
+  const std::string id(created.Json().at("usersId").as_string());
+  const std::string token(created.Json().at("sessionToken").as_string());
+  auto r = client_.Send("PUT", "/v2/users/" + id,
+                        R"({"email":{"work":"new@work.com"},"name":{"firstName":"New"},"gender":null,"extras":[1]})",
+                        CatalyzeHeaders(app_, token));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = r.Json().as_object();
+  EXPECT_EQ(j["email"].at("work"), "new@work.com");
+  EXPECT_EQ(j["email"].at("primary"), "primary@email.com");
+  EXPECT_EQ(j["name"].at("firstName"), "New");
+  EXPECT_EQ(j["name"].at("lastName"), "last name");
+  EXPECT_FALSE(j.contains("gender"));
+  EXPECT_EQ(j["extras"], json::parse("[1]"));
+  EXPECT_EQ(j["ssn"], "123456789");
+  EXPECT_FALSE(j.contains("username"));
+  // The stored user is what PUT returned.
+  auto read = client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_));
+  EXPECT_EQ(read.Json().as_object(), j);
+}
+
+TEST_F(CatalyzeTest, PutRejectsBadInputAndChangesNothing) {
+  auto [id, token] = CreateUser("put-bad");
+  CreateUser("put-taken");
+  const auto before = client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_)).body;
+  ExpectError(client_.Send("PUT", "/v2/users/" + id, "nope", CatalyzeHeaders(admin_)), 400, "JSON");
+  ExpectError(client_.Send("PUT", "/v2/users/" + id, R"({"email":null})", CatalyzeHeaders(admin_)), 400, "email");
+  ExpectError(client_.Send("PUT", "/v2/users/" + id, R"({"email":{"primary":null}})", CatalyzeHeaders(admin_)), 400,
+              "email.primary");
+  ExpectError(client_.Send("PUT", "/v2/users/" + id, R"({"dob":"1999-02-29","gender":"F"})", CatalyzeHeaders(admin_)),
+              400, "dob");
+  ExpectError(client_.Send("PUT", "/v2/users/" + id, R"({"password":""})", CatalyzeHeaders(admin_)), 400, "password");
+  ExpectError(client_.Send("PUT", "/v2/users/" + id, R"({"username":"PUT-TAKEN","gender":"F"})", CatalyzeHeaders(admin_)),
+              409, "username");
+  EXPECT_EQ(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_)).body, before);
+}
+
+TEST_F(CatalyzeTest, PutUsernameAndPassword) {
+  auto [id, token] = CreateUser("rename-me");
+  auto r = client_.Send("PUT", "/v2/users/" + id, R"({"username":"Renamed"})", CatalyzeHeaders(app_, token));
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The old name is free again and the new one is taken.
+  CreateUser("rename-me");
+  ExpectError(client_.Send("POST", "/v2/users", Minimal("renamed"), CatalyzeHeaders(app_)), 409, "username");
+  // A new password revokes the user's sessions.
+  r = client_.Send("PUT", "/v2/users/" + id, R"({"password":"another-secret"})", CatalyzeHeaders(app_, token));
+  ASSERT_EQ(r.status, 200) << r.body;
+  ExpectError(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, token)), 401, "session");
+}
+
+TEST_F(CatalyzeTest, DeleteIsIrreversible) {
+  auto [id, token] = CreateUser("delete-me");
+  auto r = client_.Send("DELETE", "/v2/users/" + id, "", CatalyzeHeaders(app_, token));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json(), json::object{});
+  ExpectError(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_)), 404, "not found");
+  ExpectError(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, token)), 401, "session");
+  CreateUser("DELETE-ME");  // the username is free
+}
+
+TEST_F(CatalyzeTest, OversizeBodyIs413InCatalyzeShape) {
+  const std::string huge = R"({"username":"big","password":"p","email":{"primary":"a@b.co"},"extras":")" +
+                           std::string(2 << 20, 'x') + "\"}";
+  ExpectError(client_.Send("POST", "/v2/users", huge, CatalyzeHeaders(app_)), 413, "too large");
+  EXPECT_EQ(Client(server_->base_url()).Send("POST", "/v2/users", Minimal("big"), CatalyzeHeaders(app_)).status, 200);
+}
+
+TEST_F(CatalyzeTest, ConcurrentCreatesOfOneUsernameYieldExactlyOne) {
+  std::atomic<int> ok{0}, conflict{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 32; ++i) {
+    threads.emplace_back([&, i] {
+      std::string name = "racer";
+      for (std::size_t b = 0; b < name.size(); ++b)
+        if ((i >> b) & 1) name[b] = static_cast<char>(std::toupper(name[b]));
+      Client c(server_->base_url());
+      auto r = c.Send("POST", "/v2/users", Minimal(name), CatalyzeHeaders(app_));
+      if (r.status == 200) ++ok;
+      else if (r.status == 409) ++conflict;
+      else ++other;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(conflict, 31);
+  EXPECT_EQ(other, 0);
+}
+
+TEST_F(CatalyzeTest, KeepAliveReusesTheConnection) {
+  auto first = client_.Send("GET", "/healthz");
+  auto second = client_.Send("GET", "/healthz");
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.connects, 0);
+}
+
+}  // namespace
+}  // namespace roster::testing

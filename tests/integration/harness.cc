@@ -1,0 +1,248 @@
+#include "integration/harness.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace roster::testing {
+namespace json = boost::json;
+
+namespace {
+
+std::vector<char*> Argv(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(ROSTER_BINARY));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  return argv;
+}
+
+int WaitStatus(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct CurlGlobal {
+  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+} curl_global;
+
+}  // namespace
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "roster-it-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+CommandResult RunRoster(const std::vector<std::string>& args) {
+  TempDir io;
+  const std::string out = io / "out", err = io / "err";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  auto argv = Argv(args);
+  pid_t pid;
+  const int rc = posix_spawn(&pid, ROSTER_BINARY, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot spawn roster");
+  CommandResult result;
+  result.exit_code = WaitStatus(pid);
+  result.out = ReadFile(out);
+  result.err = ReadFile(err);
+  return result;
+}
+
+std::string InitDataDir(const std::string& data_dir) {
+  auto r = RunRoster({"init", "--data-dir", data_dir, "--json"});
+  if (r.exit_code != 0) throw std::runtime_error("roster init failed: " + r.err);
+  return std::string(json::parse(r.out).at("adminKey").as_string());
+}
+
+std::string CreateKey(const std::string& data_dir, const std::string& env, const std::string& role,
+                      const std::string& identifier) {
+  std::vector<std::string> args = {"key", "create", "--env", env, "--role", role, "--data-dir", data_dir, "--json"};
+  if (!identifier.empty()) {
+    args.push_back("--identifier");
+    args.push_back(identifier);
+  }
+  auto r = RunRoster(args);
+  if (r.exit_code != 0) throw std::runtime_error("roster key create failed: " + r.err);
+  return std::string(json::parse(r.out).at("key").as_string());
+}
+
+Server::Server(const std::string& data_dir, std::vector<std::string> extra_args) : data_dir_(data_dir) {
+  std::vector<std::string> args = {"serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0",
+                                   "--access-log", access_log_path()};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+  const std::string err = stderr_path();
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  auto argv = Argv(args);
+  const int rc = posix_spawn(&pid_, ROSTER_BINARY, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipe_fds[1]);
+  stdout_fd_ = pipe_fds[0];
+  if (rc != 0) throw std::runtime_error("cannot spawn roster serve");
+  // Read the "roster listening on http(s)://127.0.0.1:PORT" line, 20 s at most.
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (line.find('\n') == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{stdout_fd_, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[256];
+    const ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
+    if (n <= 0) break;
+    line.append(buf, static_cast<std::size_t>(n));
+  }
+  const auto at = line.find("listening on ");
+  const auto colon = line.rfind(':');
+  if (at == std::string::npos || colon == std::string::npos) {
+    Kill9();
+    throw std::runtime_error("roster serve did not start: " + ReadFile(err));
+  }
+  port_ = std::stoi(line.substr(colon + 1));
+  const std::string scheme = line.find("https://") != std::string::npos ? "https" : "http";
+  // TLS tests reach the server by name so the certificate's CN matches.
+  base_url_ = scheme + "://" + (scheme == "https" ? "localhost" : "127.0.0.1") + ":" + std::to_string(port_);
+}
+
+Server::~Server() {
+  if (pid_ > 0) Terminate();
+  if (stdout_fd_ >= 0) ::close(stdout_fd_);
+}
+
+int Server::Terminate() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  const int status = WaitStatus(pid_);
+  pid_ = -1;
+  return status;
+}
+
+void Server::Kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  WaitStatus(pid_);
+  pid_ = -1;
+}
+
+json::value HttpResponse::Json() const {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  return ec ? json::value() : v;
+}
+
+std::string HttpResponse::Header(const std::string& lower_name) const {
+  for (const auto& [k, v] : headers)
+    if (k == lower_name) return v;
+  return {};
+}
+
+Client::Client(std::string base_url, std::string ca_file)
+    : base_url_(std::move(base_url)), ca_file_(std::move(ca_file)), curl_(curl_easy_init()) {}
+
+Client::~Client() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+namespace {
+std::size_t CollectBody(char* data, std::size_t size, std::size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+std::size_t CollectHeader(char* data, std::size_t size, std::size_t n, void* out) {
+  std::string line(data, size * n);
+  const auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+    static_cast<HttpResponse*>(out)->headers.emplace_back(std::move(name), std::move(value));
+  }
+  return size * n;
+}
+}  // namespace
+
+HttpResponse Client::Send(const std::string& method, const std::string& path, const std::string& body,
+                          const Headers& headers) {
+  CURL* c = static_cast<CURL*>(curl_);
+  curl_easy_reset(c);
+  HttpResponse r;
+  const std::string url = base_url_ + path;
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  if (method == "GET") curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  if (!ca_file_.empty()) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, ca_file_.c_str());
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  }
+  curl_slist* list = curl_slist_append(nullptr, "Expect:");
+  list = curl_slist_append(list, "Accept: application/json");
+  bool has_type = false;
+  for (const auto& [k, v] : headers) {
+    has_type = has_type || k == "Content-Type";
+    list = curl_slist_append(list, (k + ": " + v).c_str());
+  }
+  if (!has_type && !body.empty()) list = curl_slist_append(list, "Content-Type: application/json");
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, CollectBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, CollectHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+  const CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(list);
+  if (rc != CURLE_OK) throw std::runtime_error(std::string("curl: ") + curl_easy_strerror(rc));
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &r.connects);
+  return r;
+}
+
+Headers CatalyzeHeaders(const std::string& key, const std::string& session, const std::string& identifier) {
+  Headers h = {{"X-Api-Key", "browser " + identifier + " " + key}};
+  if (!session.empty()) h.emplace_back("Authorization", "Bearer " + session);
+  return h;
+}
+
+}  // namespace roster::testing

@@ -1,0 +1,99 @@
+// Test harness: temp data dirs, running the real `roster` binary (CLI and server),
+// and a small libcurl HTTP client. Servers bind 127.0.0.1 port 0.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace roster::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs `roster ARGS...` to completion.
+CommandResult RunRoster(const std::vector<std::string>& args);
+std::string ReadFile(const std::string& path);
+
+// `roster init --json` on `data_dir`; returns the admin key.
+std::string InitDataDir(const std::string& data_dir);
+// `roster key create --json`; returns the secret.
+std::string CreateKey(const std::string& data_dir, const std::string& env, const std::string& role,
+                      const std::string& identifier = "");
+
+// Fast argon2id for tests that are not about hashing cost.
+inline const std::vector<std::string> kFastHashing = {"--argon2-ops", "1", "--argon2-memory-kib", "8192"};
+
+class Server {
+ public:
+  // Starts `roster serve` on 127.0.0.1:0 and waits for its "listening" line.
+  Server(const std::string& data_dir, std::vector<std::string> extra_args = kFastHashing);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // SIGTERM and wait; returns the exit status (or -1 if killed by a signal).
+  int Terminate();
+  // SIGKILL and wait.
+  void Kill9();
+  const std::string& base_url() const { return base_url_; }
+  int port() const { return port_; }
+  std::string access_log_path() const { return data_dir_ + "/access.log"; }
+  std::string stderr_path() const { return data_dir_ + "/server.err"; }
+
+ private:
+  std::string data_dir_;
+  std::string base_url_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+  long connects = 0;
+  boost::json::value Json() const;  // null if the body is not JSON
+  std::string Header(const std::string& lower_name) const;
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class Client {
+ public:
+  explicit Client(std::string base_url, std::string ca_file = "");
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  HttpResponse Send(const std::string& method, const std::string& path, const std::string& body = "",
+                    const Headers& headers = {});
+
+ private:
+  std::string base_url_, ca_file_;
+  void* curl_;
+};
+
+// Catalyze request headers for an API key (and optional session token).
+Headers CatalyzeHeaders(const std::string& key, const std::string& session = "",
+                        const std::string& identifier = "tests.roster");
+
+}  // namespace roster::testing
