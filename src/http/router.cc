@@ -1,9 +1,8 @@
 #include "http/router.h"
 
 #include <algorithm>
-#include <stdexcept>
-
 #include <boost/json.hpp>
+#include <stdexcept>
 
 namespace roster::http {
 namespace {
@@ -127,8 +126,7 @@ std::string_view PathParams::Get(std::string_view name) const {
   return {};
 }
 
-void Router::Add(std::string_view method, std::string_view pattern, Exec exec,
-                 Handler handler) {
+void Router::Add(std::string_view method, std::string_view pattern, Exec exec, Handler handler) {
   auto route = std::make_unique<Route>();
   std::vector<std::string_view> segments;
   if (!SplitPath(pattern, segments)) {
@@ -181,8 +179,7 @@ Match Router::Find(std::string_view method, std::string_view path) const {
   return result;
 }
 
-Response Router::RenderError(std::string_view path, int status,
-                             std::string_view message) const {
+Response Router::RenderError(std::string_view path, int status, std::string_view message) const {
   const ErrorRenderer* best = nullptr;
   std::size_t best_length = 0;
   for (const auto& [prefix, renderer] : renderers_) {
@@ -206,8 +203,8 @@ Response Router::Handle(const Request& request) const {
   Match match = Find(request.method, request.path);
   if (match.route == nullptr) {
     const bool wrong_method = match.status == 405;
-    Response response = RenderError(request.path, match.status,
-                                    wrong_method ? "method not allowed" : "not found");
+    Response response =
+        RenderError(request.path, match.status, wrong_method ? "method not allowed" : "not found");
     if (wrong_method) {
       std::string allow = AllowedMethods(routes_, request.path);
       if (!allow.empty()) response.headers.emplace_back("Allow", std::move(allow));

@@ -1,9 +1,9 @@
 #include "http/router.h"
 
+#include <gtest/gtest.h>
+
 #include <stdexcept>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace roster::http {
 namespace {
@@ -126,15 +126,13 @@ TEST(RouterTest, NotFoundVersusMethodNotAllowed) {
 
 TEST(RouterTest, ErrorRendererLongestPrefixWins) {
   Router router;
-  router.SetErrorRenderer("/", [](int status, std::string_view) {
-    return Response::Json(status, "root");
-  });
+  router.SetErrorRenderer(
+      "/", [](int status, std::string_view) { return Response::Json(status, "root"); });
   router.SetErrorRenderer("/scim/v2", [](int status, std::string_view message) {
     return Response::Json(status, "scim:" + std::string(message));
   });
-  router.SetErrorRenderer("/scim", [](int status, std::string_view) {
-    return Response::Json(status, "scim-outer");
-  });
+  router.SetErrorRenderer(
+      "/scim", [](int status, std::string_view) { return Response::Json(status, "scim-outer"); });
 
   EXPECT_EQ(router.RenderError("/scim/v2/Users", 404, "not found").body, "scim:not found");
   EXPECT_EQ(router.RenderError("/scim/v2", 404, "x").body, "scim:x");
@@ -158,9 +156,8 @@ TEST(RouterTest, HandlerExceptionBecomes500WithoutLeaking) {
   router.Add("GET", "/boom", Exec::kInline, [](const Request&, const PathParams&) -> Response {
     throw std::runtime_error("secret table users_pw");
   });
-  router.Add("GET", "/int", Exec::kInline, [](const Request&, const PathParams&) -> Response {
-    throw 42;
-  });
+  router.Add("GET", "/int", Exec::kInline,
+             [](const Request&, const PathParams&) -> Response { throw 42; });
   Response response = router.Handle(Make("GET", "/boom"));
   EXPECT_EQ(response.status, 500);
   EXPECT_EQ(response.body, R"({"error":"internal error"})");
@@ -173,9 +170,8 @@ TEST(RouterTest, HandlerExceptionBecomes500WithoutLeaking) {
 
 TEST(RouterTest, ThrowingRendererFallsBackToDefault) {
   Router router;
-  router.SetErrorRenderer("/", [](int, std::string_view) -> Response {
-    throw std::runtime_error("renderer broke");
-  });
+  router.SetErrorRenderer(
+      "/", [](int, std::string_view) -> Response { throw std::runtime_error("renderer broke"); });
   Response response = router.RenderError("/a", 404, "not found");
   EXPECT_EQ(response.status, 404);
   EXPECT_EQ(response.body, R"({"error":"not found"})");

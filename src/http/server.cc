@@ -6,17 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <csignal>
-#include <deque>
-#include <mutex>
-#include <random>
-#include <stdexcept>
-#include <thread>
-#include <type_traits>
-#include <unordered_map>
-#include <vector>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -30,6 +19,16 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <csignal>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
 
 namespace roster::http {
 namespace {
@@ -79,9 +78,7 @@ std::string Lower(std::string_view in) {
 
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != s.npos; }
 
-std::string_view PathOf(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
+std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
 
 // Bounded FIFO pool for Exec::kWorker routes. Jobs beyond `capacity` queued ones are
 // refused so overload turns into fast 503s instead of unbounded latency.
@@ -292,9 +289,7 @@ class Session final : public SessionBase {
     Clock::time_point started;
   };
 
-  std::shared_ptr<Session> Self() {
-    return std::static_pointer_cast<Session>(shared_from_this());
-  }
+  std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
 
   auto& Lowest() { return beast::get_lowest_layer(stream_); }
 
@@ -321,13 +316,13 @@ class Session final : public SessionBase {
   }
 
   void Begin() {
+    if (draining_) return Close();  // accepted just as Stop() ran
     if constexpr (kTls) {
       state_ = State::kHandshake;
       Lowest().expires_after(engine_.options().header_timeout);
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = Self()](error_code ec) {
-                                self->Guard([&] { self->OnHandshake(ec); });
-                              });
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = Self()](error_code ec) {
+        self->Guard([&] { self->OnHandshake(ec); });
+      });
     } else {
       ReadRequest();
     }
@@ -383,9 +378,8 @@ class Session final : public SessionBase {
     const auto& message = parser_->get();
     pending_.path = std::string(PathOf(message.target()));
     // Without this, clients like curl stall ~1 s before sending larger bodies.
-    const bool expects_continue =
-        message.version() >= 11 && !parser_->is_done() &&
-        beast::iequals(message[bhttp::field::expect], "100-continue");
+    const bool expects_continue = message.version() >= 11 && !parser_->is_done() &&
+                                  beast::iequals(message[bhttp::field::expect], "100-continue");
     if (!expects_continue) return ReadBody();
     Lowest().expires_after(engine_.options().header_timeout);
     asio::async_write(stream_, asio::buffer(kContinue, sizeof(kContinue) - 1),
@@ -398,10 +392,9 @@ class Session final : public SessionBase {
   }
 
   void ReadBody() {
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = Self()](error_code ec, std::size_t n) {
-                        self->Guard([&] { self->OnBody(ec, n); });
-                      });
+    bhttp::async_read(stream_, buffer_, *parser_, [self = Self()](error_code ec, std::size_t n) {
+      self->Guard([&] { self->OnBody(ec, n); });
+    });
   }
 
   void OnBody(error_code ec, std::size_t n) {
@@ -432,7 +425,10 @@ class Session final : public SessionBase {
     pending_.started = Clock::now();
     pending_.keep_alive = false;
     pending_.linger = true;
-    if (parser_ && parser_->is_header_done()) {
+    // The start line is parsed before any header field, so the target is known even
+    // when a header (e.g. an oversize Content-Length) stopped the parse: errors are
+    // then rendered in the shape of the API the client was calling.
+    if (parser_ && !parser_->get().target().empty()) {
       pending_.method = std::string(parser_->get().method_string());
       pending_.version = parser_->get().version();
       pending_.path = std::string(PathOf(parser_->get().target()));
@@ -485,10 +481,9 @@ class Session final : public SessionBase {
       } catch (...) {
         response = Response::Json(500, R"({"error":"internal error"})");
       }
-      asio::post(self->executor_,
-                 [self, response = std::move(response)]() mutable {
-                   self->Guard([&] { self->Write(std::move(response)); });
-                 });
+      asio::post(self->executor_, [self, response = std::move(response)]() mutable {
+        self->Guard([&] { self->Write(std::move(response)); });
+      });
     };
     if (!engine_.TrySubmit(std::move(job))) {
       Write(router.RenderError(pending_.path, 503, "server busy"));
@@ -523,10 +518,9 @@ class Session final : public SessionBase {
     response_.keep_alive(pending_.keep_alive && !draining_);
     response_.prepare_payload();
     Lowest().expires_after(engine_.options().header_timeout);
-    bhttp::async_write(stream_, response_,
-                       [self = Self()](error_code ec, std::size_t n) {
-                         self->Guard([&] { self->OnWrite(ec, n); });
-                       });
+    bhttp::async_write(stream_, response_, [self = Self()](error_code ec, std::size_t n) {
+      self->Guard([&] { self->OnWrite(ec, n); });
+    });
   }
 
   void OnWrite(error_code ec, std::size_t bytes_out) {
@@ -554,9 +548,8 @@ class Session final : public SessionBase {
     state_ = State::kClosing;
     if constexpr (kTls) {
       // close_notify, then wait briefly for the peer's; this also drains its input.
-      Lowest().expires_after(
-          std::min<std::chrono::milliseconds>(engine_.options().header_timeout,
-                                              kTlsShutdownTimeout));
+      Lowest().expires_after(std::min<std::chrono::milliseconds>(engine_.options().header_timeout,
+                                                                 kTlsShutdownTimeout));
       stream_.async_shutdown([self = Self()](error_code) { self->Close(); });
     } else {
       error_code ignored;
@@ -606,18 +599,16 @@ void Engine::LoadTls() {
   const TlsFiles& files = *options_.tls;
   try {
     ssl_ctx_.emplace(asio::ssl::context::tls_server);
-    ssl_ctx_->set_options(asio::ssl::context::default_workarounds |
-                          asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
-                          asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
-                          asio::ssl::context::single_dh_use);
+    ssl_ctx_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                          asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                          asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
     SSL_CTX_set_min_proto_version(ssl_ctx_->native_handle(), TLS1_2_VERSION);
     ssl_ctx_->use_certificate_chain_file(files.cert_pem_path);
     ssl_ctx_->use_private_key_file(files.key_pem_path, asio::ssl::context::pem);
   } catch (const std::exception& e) {
     ssl_ctx_.reset();
-    throw std::runtime_error("http: cannot load TLS certificate/key (" +
-                             files.cert_pem_path + ", " + files.key_pem_path +
-                             "): " + e.what());
+    throw std::runtime_error("http: cannot load TLS certificate/key (" + files.cert_pem_path +
+                             ", " + files.key_pem_path + "): " + e.what());
   }
 }
 
@@ -680,8 +671,8 @@ void Engine::OnAccept(error_code ec, tcp::socket socket) {
     const tcp::endpoint remote = socket.remote_endpoint(ignored);
     std::string peer = ignored ? std::string("-") : remote.address().to_string();
     if (ssl_ctx_) {
-      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-          *this, std::move(peer), std::move(socket), *ssl_ctx_)
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(peer),
+                                                                      std::move(socket), *ssl_ctx_)
           ->Start();
     } else {
       std::make_shared<Session<beast::tcp_stream>>(*this, std::move(peer), std::move(socket))

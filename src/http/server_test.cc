@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -18,8 +19,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace roster::http {
 namespace {
@@ -89,7 +88,8 @@ Reply Perform(CURL* curl, const std::string& url, const RequestSpec& spec = {}) 
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(spec.body.size()));
   } else {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, spec.method == "GET" ? nullptr : spec.method.c_str());
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST,
+                     spec.method == "GET" ? nullptr : spec.method.c_str());
   }
   curl_slist* headers = nullptr;
   for (const auto& header : spec.headers) headers = curl_slist_append(headers, header.c_str());
@@ -181,16 +181,17 @@ Router BasicRouter() {
   Router router;
   router.Add("GET", "/inline", Exec::kInline, [](const Request& request, const PathParams&) {
     Response response = Response::Json(200, R"({"where":"inline"})");
-    response.headers.emplace_back("X-Echo", std::string(request.Header("x-test")) + "|" +
-                                                request.query);
+    response.headers.emplace_back("X-Echo",
+                                  std::string(request.Header("x-test")) + "|" + request.query);
     return response;
   });
-  router.Add("GET", "/work/{id}", Exec::kWorker, [](const Request& request, const PathParams& params) {
-    Response response = Response::Json(200, std::string(params.Get("id")));
-    response.content_type = "text/plain";
-    response.headers.emplace_back("X-Request-Seen", request.request_id);
-    return response;
-  });
+  router.Add("GET", "/work/{id}", Exec::kWorker,
+             [](const Request& request, const PathParams& params) {
+               Response response = Response::Json(200, std::string(params.Get("id")));
+               response.content_type = "text/plain";
+               response.headers.emplace_back("X-Request-Seen", request.request_id);
+               return response;
+             });
   router.Add("POST", "/echo", Exec::kWorker, [](const Request& request, const PathParams&) {
     return Response::Json(200, request.body);
   });
@@ -211,8 +212,7 @@ TEST(ServerTest, InlineAndWorkerRoutes) {
   Router router = BasicRouter();
   TestServer server(router, TestOptions());
 
-  Reply inline_reply =
-      Fetch(server.Url("/inline?a=1&b=2"), {.headers = {"X-Test: hello"}});
+  Reply inline_reply = Fetch(server.Url("/inline?a=1&b=2"), {.headers = {"X-Test: hello"}});
   ASSERT_EQ(inline_reply.code, CURLE_OK);
   EXPECT_EQ(inline_reply.status, 200);
   EXPECT_EQ(inline_reply.body, R"({"where":"inline"})");
@@ -382,16 +382,16 @@ TEST(ServerTest, MalformedRequestsGet400And431) {
   EXPECT_TRUE(bad.starts_with("HTTP/1.1 400")) << bad;
   EXPECT_NE(bad.find("X-Request-Id: "), std::string::npos);
 
-  const std::string big_header = "GET /inline HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                                 std::string(20000, 'a') + "\r\n\r\n";
+  const std::string big_header =
+      "GET /inline HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n";
   const std::string too_big = RawExchange(server.port(), big_header);
   EXPECT_TRUE(too_big.starts_with("HTTP/1.1 431")) << too_big.substr(0, 100);
 
   // Pipelined requests on one connection are answered in order.
-  const std::string two = RawExchange(
-      server.port(),
-      "GET /inline HTTP/1.1\r\nHost: x\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\n"
-      "Connection: close\r\n\r\n");
+  const std::string two =
+      RawExchange(server.port(),
+                  "GET /inline HTTP/1.1\r\nHost: x\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\n"
+                  "Connection: close\r\n\r\n");
   const size_t first = two.find("HTTP/1.1 200");
   const size_t second = two.find("HTTP/1.1 404");
   EXPECT_NE(first, std::string::npos);
