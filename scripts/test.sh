@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds everything with tests, and runs every test:
-# unit tests beside the code and integration tests against the real binary.
+# Installs what is missing, builds everything with tests, starts a throwaway PostgreSQL
+# cluster on a free loopback port, and runs every test: unit tests, the store
+# conformance suite and the integration suite against SQLite and against PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh --test
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Debug -DROSTER_BUILD_TESTS=ON >/dev/null
 ninja -C build -j"$(nproc)"
+
+pg_dir="$(mktemp -d /tmp/roster-pg-XXXXXX)"
+trap 'scripts/pg-test-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+ROSTER_TEST_POSTGRES_DSN="$(scripts/pg-test-cluster.sh start "$pg_dir")"
+export ROSTER_TEST_POSTGRES_DSN
+
 cd build
 ctest --output-on-failure --timeout 300 -j"$(nproc)"

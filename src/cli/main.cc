@@ -7,10 +7,12 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <toml++/toml.h>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -21,6 +23,7 @@
 #include "http/server.h"
 #include "service/directory_service.h"
 #include "service/user_service.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -31,9 +34,41 @@ using namespace roster;
 
 constexpr const char* kDefaultEnvironment = "default";
 
+bool IsPostgresUrl(std::string_view url) {
+  return url.starts_with("postgres://") || url.starts_with("postgresql://");
+}
+
+// DATA/roster.toml remembers choices made at init (the database URL) so every later
+// subcommand on the same data directory uses them without repeating flags.
+std::string ConfiguredDatabase(const std::string& data_dir) {
+  const fs::path path = fs::path(data_dir) / "roster.toml";
+  if (!fs::exists(path)) return {};
+  try {
+    const toml::table config = toml::parse_file(path.string());
+    return config["database"].value_or(std::string());
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(path.string() + ": " + std::string(e.description()));
+  }
+}
+
+void WriteConfig(const std::string& data_dir, const std::string& database) {
+  const fs::path path = fs::path(data_dir) / "roster.toml";
+  toml::table config{{"database", database}};
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << "# written by roster init\n" << config << "\n";
+  }
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);  // may hold a password
+}
+
+struct StoreOptions {
+  std::string database;  // empty: the configured one, else SQLite in the data dir
+  int pool_size = 8;
+};
+
 // Everything a data-touching subcommand needs, opened from the data directory.
 struct Context {
-  explicit Context(const std::string& data_dir, bool create) {
+  Context(const std::string& data_dir, bool create, StoreOptions options = {}) {
     crypto::Init();
     if (create) {
       fs::create_directories(data_dir);
@@ -44,7 +79,14 @@ struct Context {
     }
     master = LoadMasterKey(data_dir, create);
     keyring = std::make_unique<crypto::Keyring>(master);
-    store = store::sqlite::Open({(fs::path(data_dir) / "roster.db").string()});
+    std::string database = options.database.empty() ? ConfiguredDatabase(data_dir) : options.database;
+    if (database.empty() || database == "sqlite") {
+      store = store::sqlite::Open({(fs::path(data_dir) / "roster.db").string()});
+    } else if (IsPostgresUrl(database)) {
+      store = store::postgres::Open({database, options.pool_size});
+    } else {
+      throw std::runtime_error("--database must be 'sqlite' or a postgres:// URL");
+    }
     directory = std::make_unique<service::DirectoryService>(*store, *keyring, clock);
   }
 
@@ -77,8 +119,15 @@ T OrThrow(core::Result<T> r) {
 
 void PrintJson(const json::value& v) { std::cout << json::serialize(v) << std::endl; }
 
-int Init(const std::string& data_dir, bool as_json) {
-  Context ctx(data_dir, true);
+int Init(const std::string& data_dir, const std::string& database, bool as_json) {
+  if (!database.empty()) {
+    fs::create_directories(data_dir);
+    const std::string configured = ConfiguredDatabase(data_dir);
+    if (!configured.empty() && configured != database)
+      throw std::runtime_error(data_dir + " is already initialised with another database");
+    WriteConfig(data_dir, database);
+  }
+  Context ctx(data_dir, true, {database});
   auto existing = ctx.directory->FindEnvironment(kDefaultEnvironment);
   if (existing) {
     if (as_json) {
@@ -109,6 +158,7 @@ struct ServeOptions {
   std::uint64_t argon2_ops = 2;
   std::size_t argon2_memory_kib = 19 * 1024;
   std::int64_t session_idle_s = 0, session_lifetime_s = 0;
+  int db_pool_size = 8;
 };
 
 std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
@@ -121,8 +171,8 @@ std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
   return {host, static_cast<std::uint16_t>(port)};
 }
 
-int Serve(const std::string& data_dir, const ServeOptions& o) {
-  Context ctx(data_dir, false);
+int Serve(const std::string& data_dir, const std::string& database, const ServeOptions& o) {
+  Context ctx(data_dir, false, {database, o.db_pool_size});
   auto logger = spdlog::stderr_logger_mt("roster");
   std::shared_ptr<spdlog::logger> access =
       o.access_log.empty() ? spdlog::stderr_logger_mt("access") : spdlog::basic_logger_mt("access", o.access_log);
@@ -178,15 +228,22 @@ int main(int argc, char** argv) {
   CLI::App app{"roster: a self-hosted user directory for personal and health data"};
   app.require_subcommand(1);
   std::string data_dir = "./data";
+  std::string database;
   bool as_json = false;
+  const auto data_options = [&](CLI::App* cmd) {
+    cmd->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+    cmd->add_option("--database", database,
+                    "'sqlite' (default: DATA/roster.db) or a postgres:// URL; init remembers it in DATA/roster.toml");
+  };
 
   auto* init = app.add_subcommand("init", "Create the data directory, the 'default' environment and an admin key");
-  init->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  data_options(init);
   init->add_flag("--json", as_json, "Print one JSON object");
 
   ServeOptions serve_options;
   auto* serve = app.add_subcommand("serve", "Serve the HTTP APIs until SIGINT/SIGTERM");
-  serve->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  data_options(serve);
+  serve->add_option("--db-pool-size", serve_options.db_pool_size, "PostgreSQL connections")->capture_default_str()->check(CLI::Range(1, 256));
   serve->add_option("--listen", serve_options.listen, "HOST:PORT to listen on (port 0 picks one)")->capture_default_str();
   serve->add_option("--tls-cert", serve_options.tls_cert, "TLS certificate chain (PEM)");
   serve->add_option("--tls-key", serve_options.tls_key, "TLS private key (PEM)");
@@ -204,10 +261,10 @@ int main(int argc, char** argv) {
   std::string env_name;
   auto* env_create = env->add_subcommand("create", "Create an environment");
   env_create->add_option("NAME", env_name, "Environment name")->required();
-  env_create->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  data_options(env_create);
   env_create->add_flag("--json", as_json, "Print one JSON object");
   auto* env_list = env->add_subcommand("list", "List environments");
-  env_list->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  data_options(env_list);
   env_list->add_flag("--json", as_json, "Print one JSON object");
 
   auto* key = app.add_subcommand("key", "Manage API keys");
@@ -217,22 +274,26 @@ int main(int argc, char** argv) {
   key_create->add_option("--env", env_name, "Environment name")->required();
   key_create->add_option("--role", role, "admin or app")->required()->check(CLI::IsMember({"admin", "app"}));
   key_create->add_option("--identifier", identifier, "Bind the key to this app identifier (default: any)");
-  key_create->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  data_options(key_create);
   key_create->add_flag("--json", as_json, "Print one JSON object");
   auto* key_list = key->add_subcommand("list", "List an environment's API keys (never the secrets)");
   key_list->add_option("--env", env_name, "Environment name")->required();
-  key_list->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  data_options(key_list);
   key_list->add_flag("--json", as_json, "Print one JSON object");
   auto* key_revoke = key->add_subcommand("revoke", "Revoke an API key");
   key_revoke->add_option("ID", key_id, "Key id")->required();
-  key_revoke->add_option("--data-dir", data_dir, "Data directory")->capture_default_str();
+  data_options(key_revoke);
   key_revoke->add_flag("--json", as_json, "Print one JSON object");
+
+  auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
+  data_options(migrate);
 
   CLI11_PARSE(app, argc, argv);
   try {
-    if (init->parsed()) return Init(data_dir, as_json);
-    if (serve->parsed()) return Serve(data_dir, serve_options);
-    Context ctx(data_dir, false);
+    if (init->parsed()) return Init(data_dir, database, as_json);
+    if (serve->parsed()) return Serve(data_dir, database, serve_options);
+    Context ctx(data_dir, false, {database});
+    if (migrate->parsed()) std::cout << "roster: schema is up to date" << std::endl;
     if (env_create->parsed()) {
       auto e = OrThrow(ctx.directory->CreateEnvironment(env_name));
       if (as_json) PrintJson(json::object{{"id", e.id}, {"name", e.name}});

@@ -1,6 +1,8 @@
 #include "integration/harness.h"
 
 #include <curl/curl.h>
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -8,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -41,7 +44,57 @@ struct CurlGlobal {
   CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 } curl_global;
 
+std::string PostgresDsn() {
+  const char* dsn = std::getenv("ROSTER_TEST_POSTGRES_DSN");
+  return dsn ? dsn : "";
+}
+
+// Skips the whole suite in PostgreSQL mode when no server was given.
+class StoreEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (UsingPostgres() && PostgresDsn().empty()) GTEST_SKIP() << "ROSTER_TEST_POSTGRES_DSN is not set";
+  }
+};
+const auto* const store_environment = ::testing::AddGlobalTestEnvironment(new StoreEnvironment);
+
+// Creates an empty database on the test server; returns its URL.
+std::string FreshDatabase() {
+  static std::atomic<int> counter{0};
+  const std::string name = "roster_it_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+  const std::string dsn = PostgresDsn();
+  PGconn* conn = PQconnectdb(dsn.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    PQfinish(conn);
+    throw std::runtime_error("cannot reach the test PostgreSQL server");
+  }
+  PQclear(PQexec(conn, ("DROP DATABASE IF EXISTS " + name).c_str()));
+  PGresult* r = PQexec(conn, ("CREATE DATABASE " + name).c_str());
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  PQfinish(conn);
+  if (!ok) throw std::runtime_error("cannot create test database " + name);
+  return dsn.substr(0, dsn.rfind('/') + 1) + name;
+}
+
 }  // namespace
+
+bool UsingPostgres() {
+  const char* store = std::getenv("ROSTER_TEST_STORE");
+  return store && std::string_view(store) == "postgres";
+}
+
+std::string DumpStore(const std::string& data_dir) {
+  if (!UsingPostgres()) return ReadFile(data_dir + "/roster.db") + ReadFile(data_dir + "/roster.db-wal");
+  const std::string config = ReadFile(data_dir + "/roster.toml");
+  const auto start = config.find("postgres");
+  // roster.toml holds `database = '<url>'` (or with double quotes).
+  const std::string url = config.substr(start, config.find_first_of("'\"", start) - start);
+  TempDir out;
+  const std::string cmd = "pg_dump --data-only '" + url + "' > " + (out / "dump.sql") + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("pg_dump failed");
+  return ReadFile(out / "dump.sql");
+}
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "roster-it-XXXXXX").string();
@@ -82,7 +135,12 @@ CommandResult RunRoster(const std::vector<std::string>& args) {
 }
 
 std::string InitDataDir(const std::string& data_dir) {
-  auto r = RunRoster({"init", "--data-dir", data_dir, "--json"});
+  std::vector<std::string> args = {"init", "--data-dir", data_dir, "--json"};
+  if (UsingPostgres()) {
+    args.push_back("--database");
+    args.push_back(FreshDatabase());
+  }
+  auto r = RunRoster(args);
   if (r.exit_code != 0) throw std::runtime_error("roster init failed: " + r.err);
   return std::string(json::parse(r.out).at("adminKey").as_string());
 }

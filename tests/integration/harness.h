@@ -33,7 +33,14 @@ struct CommandResult {
 CommandResult RunRoster(const std::vector<std::string>& args);
 std::string ReadFile(const std::string& path);
 
-// `roster init --json` on `data_dir`; returns the admin key.
+// Which store the suite runs against: SQLite in the data dir, or (ROSTER_TEST_STORE=
+// postgres) a fresh database per data dir on the server at ROSTER_TEST_POSTGRES_DSN.
+bool UsingPostgres();
+// Every byte the store holds for `data_dir`: the SQLite file and its WAL, or a pg_dump.
+std::string DumpStore(const std::string& data_dir);
+
+// `roster init --json` on `data_dir` (with a fresh database when UsingPostgres());
+// returns the admin key.
 std::string InitDataDir(const std::string& data_dir);
 // `roster key create --json`; returns the secret.
 std::string CreateKey(const std::string& data_dir, const std::string& env, const std::string& role,

@@ -2,7 +2,10 @@
 // no secret in any log, TLS, tenant isolation, graceful shutdown.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <thread>
 
 #include "integration/harness.h"
 
@@ -59,7 +62,7 @@ TEST(PropertiesTest, NoPlaintextProfileValueAtRestAndNoSecretInLogs) {
     EXPECT_EQ(client.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin, token)).status, 200);
     EXPECT_EQ(client.Send("PUT", "/v2/users/" + id, R"({"ssn":"987-65-4320"})", CatalyzeHeaders(admin)).status, 200);
     // Read the files while the server runs, so the WAL still holds the recent writes.
-    const std::string db = ReadFile(dir / "roster.db") + ReadFile(dir / "roster.db-wal");
+    const std::string db = DumpStore(dir.path());
     ASSERT_GT(db.size(), 1000u);
     for (const char* sentinel : {"sentinel-username-5521", "sentinel.primary@example.org", "sentinel.work@example.org",
                                  "Sentinelfirst", "Sentinellast", "987-65-4320", "MRN-SENTINEL-42",
@@ -129,6 +132,39 @@ TEST(PropertiesTest, ServesHttpsWithAVerifiedCertificate) {
     EXPECT_NE(plain.Send("GET", "/healthz").status, 200);
   } catch (const std::exception&) {
   }
+}
+
+TEST(PropertiesTest, TwoProcessesOnOneDatabaseActAsOne) {
+  if (!UsingPostgres()) GTEST_SKIP() << "several processes share one PostgreSQL, not one SQLite file";
+  TempDir first, second;
+  const std::string admin = InitDataDir(first.path());
+  // A second stateless process: the same master key and database, its own data dir.
+  for (const char* file : {"master.key", "roster.toml"})
+    std::filesystem::copy_file(first / file, second / file);
+  Server a(first.path()), b(second.path());
+  std::atomic<int> ok{0}, conflict{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 32; ++i) {
+    threads.emplace_back([&, i] {
+      Client c((i % 2 ? a : b).base_url());
+      auto r = c.Send("POST", "/v2/users", Body(i % 3 ? "Shared-Name" : "shared-name", "s@example.com"),
+                      CatalyzeHeaders(admin));
+      if (r.status == 200) ++ok;
+      else if (r.status == 409) ++conflict;
+      else ++other;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(conflict, 31);
+  EXPECT_EQ(other, 0);
+  Client ca(a.base_url()), cb(b.base_url());
+  auto created = ca.Send("POST", "/v2/users", Body("written-by-a", "w@example.com"), CatalyzeHeaders(admin));
+  ASSERT_EQ(created.status, 200);
+  const std::string id(created.Json().at("usersId").as_string());
+  EXPECT_EQ(cb.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin)).status, 200);
+  EXPECT_EQ(cb.Send("PUT", "/v2/users/" + id, R"({"gender":"F"})", CatalyzeHeaders(admin)).status, 200);
+  EXPECT_EQ(ca.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin)).Json().at("gender"), "F");
 }
 
 TEST(PropertiesTest, SigtermExitsCleanly) {

@@ -1,0 +1,702 @@
+#include "store/postgres/postgres_store.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace roster::store::postgres {
+namespace {
+
+using core::ErrorCode;
+using core::Fail;
+
+// Migrations are append-only: a released step is never edited, a change is a new step.
+// The schema mirrors the SQLite adapter's; BYTEA holds digests and sealed blobs.
+constexpr const char* kMigrations[] = {
+    // 1: environments, keys, users, blind indexes, credentials, sessions.
+    R"sql(
+CREATE TABLE environments (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  wrapped_key BYTEA NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  environment_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+  role TEXT NOT NULL,
+  identifier TEXT NOT NULL,
+  digest BYTEA NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);
+CREATE INDEX api_keys_by_env ON api_keys(environment_id);
+CREATE TABLE users (
+  number BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  environment_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+  active BOOLEAN NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  sealed BYTEA NOT NULL
+);
+CREATE TABLE user_index (
+  environment_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  digest BYTEA NOT NULL,
+  user_number BIGINT NOT NULL REFERENCES users(number) ON DELETE CASCADE,
+  is_unique BOOLEAN NOT NULL,
+  PRIMARY KEY (environment_id, kind, digest, user_number)
+);
+CREATE UNIQUE INDEX user_index_unique ON user_index(environment_id, kind, digest) WHERE is_unique;
+CREATE INDEX user_index_by_user ON user_index(user_number);
+CREATE TABLE credentials (
+  user_number BIGINT PRIMARY KEY REFERENCES users(number) ON DELETE CASCADE,
+  password_hash TEXT NOT NULL
+);
+CREATE TABLE sessions (
+  digest BYTEA PRIMARY KEY,
+  user_number BIGINT NOT NULL REFERENCES users(number) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  last_used_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions(user_number);
+)sql",
+};
+
+// Serialises migrations across processes. Advisory locks are per database, so the key
+// only has to be the same in every Roster binary ("Roster" in ASCII).
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(90638631855474)";
+
+// Built-in type OIDs (fixed in the catalog; pg_type_d.h is a server header).
+constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kTextOid = 25;
+
+// A statement with a name unique in this file: the name identifies its prepared form
+// on every connection.
+struct Query {
+  const char* name;
+  const char* sql;
+};
+
+// One parameter. Everything goes in binary format: text and bytea as their raw bytes
+// (exact round trip, no NUL terminator needed, embedded NULs are not truncated), integers
+// as big-endian int8, booleans as one byte. The referenced bytes must outlive the call.
+class Param {
+ public:
+  static Param Of(Oid type, std::string_view bytes) { return Param(type, bytes); }
+  static Param Int(std::int64_t v) {
+    Param p(kInt8Oid, {});
+    auto u = static_cast<std::uint64_t>(v);
+    for (int i = 7; i >= 0; --i, u >>= 8) p.inline_[i] = static_cast<char>(u & 0xff);
+    p.inline_size_ = 8;
+    return p;
+  }
+  static Param Bool(bool v) {
+    Param p(kBoolOid, {});
+    p.inline_[0] = v ? 1 : 0;
+    p.inline_size_ = 1;
+    return p;
+  }
+
+  Oid type() const { return type_; }
+  // Never null: a null value pointer would send SQL NULL.
+  const char* data() const { return inline_size_ ? inline_ : (bytes_.data() ? bytes_.data() : ""); }
+  int size() const { return inline_size_ ? inline_size_ : static_cast<int>(bytes_.size()); }
+
+ private:
+  Param(Oid type, std::string_view bytes) : type_(type), bytes_(bytes) {}
+  Oid type_;
+  std::string_view bytes_;
+  char inline_[8] = {};
+  int inline_size_ = 0;
+};
+
+Param Text(std::string_view v) { return Param::Of(kTextOid, v); }
+Param Bytes(std::string_view v) { return Param::Of(kByteaOid, v); }
+Param Int(std::int64_t v) { return Param::Int(v); }
+Param Bool(bool v) { return Param::Bool(v); }
+
+// A result in binary format; owns the PGresult. A null result (libpq could not even
+// send the command) counts as failed with no SQLSTATE, i.e. a broken connection.
+class Rows {
+ public:
+  explicit Rows(PGresult* r) : r_(r) {}
+
+  bool ok() const {
+    const auto s = r_ ? PQresultStatus(r_.get()) : PGRES_FATAL_ERROR;
+    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+  }
+  std::string_view sqlstate() const {
+    const char* s = r_ ? PQresultErrorField(r_.get(), PG_DIAG_SQLSTATE) : nullptr;
+    return s ? s : "";
+  }
+  bool IsUniqueViolation() const { return sqlstate() == "23505"; }
+  std::string message() const { return r_ ? PQresultErrorMessage(r_.get()) : "no result"; }
+
+  int size() const { return r_ ? PQntuples(r_.get()) : 0; }
+  // Rows changed by INSERT/UPDATE/DELETE.
+  std::int64_t affected() const {
+    const std::string_view n = r_ ? PQcmdTuples(r_.get()) : "";
+    std::int64_t v = 0;
+    std::from_chars(n.data(), n.data() + n.size(), v);
+    return v;
+  }
+
+  // TEXT and BYTEA columns alike: binary format carries the bytes as they are.
+  std::string String(int row, int col) const {
+    return std::string(PQgetvalue(r_.get(), row, col), static_cast<std::size_t>(PQgetlength(r_.get(), row, col)));
+  }
+  // Any integer column: big-endian two's complement of 2, 4 or 8 bytes.
+  std::int64_t Int(int row, int col) const {
+    const auto* p = reinterpret_cast<const unsigned char*>(PQgetvalue(r_.get(), row, col));
+    const int n = PQgetlength(r_.get(), row, col);
+    std::uint64_t u = (n > 0 && (p[0] & 0x80)) ? ~std::uint64_t{0} : 0;  // sign-extend
+    for (int i = 0; i < n; ++i) u = (u << 8) | p[i];
+    return static_cast<std::int64_t>(u);
+  }
+  bool Bool(int row, int col) const {
+    return PQgetlength(r_.get(), row, col) == 1 && *PQgetvalue(r_.get(), row, col) != 0;
+  }
+  bool IsNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+
+ private:
+  struct Clear {
+    void operator()(PGresult* r) const { PQclear(r); }
+  };
+  std::unique_ptr<PGresult, Clear> r_;
+};
+
+core::Error Unavailable() { return core::Error{ErrorCode::kUnavailable, "database unavailable", ""}; }
+
+class Connection {
+ public:
+  explicit Connection(const std::string& dsn) {
+    // Entries before dbname are defaults the DSN may override; client_encoding comes
+    // after it because the rest of Roster speaks UTF-8 only.
+    const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", "client_encoding", nullptr};
+    const char* values[] = {"10", "roster", dsn.c_str(), "UTF8", nullptr};
+    conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    if (conn_ == nullptr) throw std::runtime_error("cannot connect to PostgreSQL: out of memory");
+    // Notices (e.g. "already exists, skipping") are not errors; keep them off stderr.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    if (PQstatus(conn_) != CONNECTION_OK || !Setup()) {
+      std::string message = PQerrorMessage(conn_);
+      while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+      PQfinish(conn_);
+      throw std::runtime_error("cannot connect to PostgreSQL: " + message);
+    }
+  }
+  ~Connection() { PQfinish(conn_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs `q` with binary parameters and results, preparing it on first use here.
+  Rows Exec(const Query& q, std::initializer_list<Param> params) {
+    std::vector<Oid> types;
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats(params.size(), 1);
+    for (const Param& p : params) {
+      types.push_back(p.type());
+      values.push_back(p.data());
+      lengths.push_back(p.size());
+    }
+    const int n = static_cast<int>(params.size());
+    if (!prepared_.contains(q.name)) {
+      Rows prepared(PQprepare(conn_, q.name, q.sql, n, types.data()));
+      if (!prepared.ok()) return prepared;
+      prepared_.insert(q.name);
+    }
+    return Rows(PQexecPrepared(conn_, q.name, n, values.data(), lengths.data(), formats.data(),
+                               /*resultFormat=*/1));
+  }
+
+  // Parameterless commands (transaction control, migrations) over the simple protocol,
+  // which also accepts several statements in one string.
+  Rows Simple(const char* sql) { return Rows(PQexec(conn_, sql)); }
+
+  // Maps a failed result to the port's error. A lost or terminated session marks the
+  // connection for reset; messages never carry parameter values.
+  core::Error Failure(const Rows& r, const char* what) {
+    const std::string_view state = r.sqlstate();
+    if (PQstatus(conn_) != CONNECTION_OK || state.empty() || state.starts_with("08") || state == "57P01" ||
+        state == "57P02" || state == "57P03") {
+      broken_ = true;
+      return Unavailable();
+    }
+    // Lock contention and cancellation: the session is fine, the call may be retried.
+    if (state == "40001" || state == "40P01" || state == "55P03" || state == "57014")
+      return core::Error{ErrorCode::kUnavailable, "database is busy", ""};
+    if (state.starts_with("53")) return core::Error{ErrorCode::kUnavailable, "database is out of resources", ""};
+    // Bytes that are not valid UTF-8 cannot be TEXT (SQLite would have stored them).
+    if (state == "22021" || state == "22P05")
+      return core::Error{ErrorCode::kInvalidArgument, "text is not valid UTF-8", ""};
+    return core::Error{ErrorCode::kInternal, std::string("database error in ") + what, ""};
+  }
+
+  // Makes the connection fit for a new call: reconnects after a failure and ends a
+  // transaction an interrupted call left open. False if the server is still unreachable.
+  bool Recover() {
+    if (!broken_ && PQstatus(conn_) == CONNECTION_OK) {
+      switch (PQtransactionStatus(conn_)) {
+        case PQTRANS_IDLE:
+          return true;
+        case PQTRANS_INTRANS:
+        case PQTRANS_INERROR:
+          if (Simple("ROLLBACK").ok()) return true;
+          break;
+        default:  // a command still in flight or an unknown state: start over
+          break;
+      }
+    }
+    // A new session has neither our settings nor our prepared statements.
+    prepared_.clear();
+    PQreset(conn_);
+    broken_ = PQstatus(conn_) != CONNECTION_OK || !Setup();
+    return !broken_;
+  }
+
+ private:
+  // Per-session settings, applied on connect and after every reset.
+  bool Setup() {
+    // An acknowledged write must be durable even if the server's default says otherwise.
+    return Simple("SET synchronous_commit = on").ok();
+  }
+
+  PGconn* conn_ = nullptr;
+  bool broken_ = false;
+  std::unordered_set<std::string_view> prepared_;  // names of Query literals
+};
+
+// --- Statements. One per use so each has a single parameter signature.
+constexpr Query kSchemaVersion{"schema_version", "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"};
+constexpr Query kRecordMigration{"record_migration", "INSERT INTO schema_migrations(version) VALUES ($1)"};
+
+constexpr Query kInsertEnvironment{
+    "insert_environment", "INSERT INTO environments(id, name, wrapped_key, created_at) VALUES ($1, $2, $3, $4)"};
+constexpr Query kFindEnvironmentByName{
+    "find_environment_by_name", "SELECT id, name, wrapped_key, created_at FROM environments WHERE name = $1"};
+constexpr Query kFindEnvironmentById{
+    "find_environment_by_id", "SELECT id, name, wrapped_key, created_at FROM environments WHERE id = $1"};
+// COLLATE "C" orders by bytes, as SQLite does, whatever the database's collation.
+constexpr Query kListEnvironments{
+    "list_environments",
+    "SELECT id, name, wrapped_key, created_at FROM environments ORDER BY created_at, name COLLATE \"C\""};
+
+constexpr Query kInsertApiKey{
+    "insert_api_key",
+    "INSERT INTO api_keys(id, environment_id, role, identifier, digest, created_at) VALUES ($1, $2, $3, $4, $5, $6)"};
+constexpr Query kFindApiKey{
+    "find_api_key",
+    "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at FROM api_keys WHERE digest = $1"};
+constexpr Query kListApiKeys{
+    "list_api_keys",
+    "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at FROM api_keys "
+    "WHERE environment_id = $1 ORDER BY created_at, id COLLATE \"C\""};
+constexpr Query kRevokeApiKey{
+    "revoke_api_key", "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"};
+constexpr Query kApiKeyExists{"api_key_exists", "SELECT 1 FROM api_keys WHERE id = $1"};
+
+constexpr Query kInsertUser{
+    "insert_user",
+    "INSERT INTO users(id, environment_id, active, created_at, updated_at, version, sealed) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING number"};
+constexpr Query kGetUser{
+    "get_user",
+    "SELECT number, id, environment_id, active, created_at, updated_at, version, sealed "
+    "FROM users WHERE id = $1 AND environment_id = $2"};
+constexpr Query kFindUsers{
+    "find_users",
+    "SELECT u.number, u.id, u.environment_id, u.active, u.created_at, u.updated_at, u.version, u.sealed "
+    "FROM user_index i JOIN users u ON u.number = i.user_number "
+    "WHERE i.environment_id = $1 AND i.kind = $2 AND i.digest = $3 ORDER BY u.number"};
+// FOR UPDATE holds the row until commit, so a concurrent update waits and then sees the
+// new version instead of both passing the check.
+constexpr Query kLockUser{
+    "lock_user", "SELECT number, version FROM users WHERE id = $1 AND environment_id = $2 FOR UPDATE"};
+constexpr Query kUpdateUser{
+    "update_user", "UPDATE users SET active = $1, updated_at = $2, version = $3, sealed = $4 WHERE number = $5"};
+constexpr Query kDeleteUser{"delete_user", "DELETE FROM users WHERE id = $1 AND environment_id = $2"};
+constexpr Query kDeleteUserIndex{"delete_user_index", "DELETE FROM user_index WHERE user_number = $1"};
+constexpr Query kInsertUserIndex{
+    "insert_user_index",
+    "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique) VALUES ($1, $2, $3, $4, $5)"};
+constexpr Query kPutPassword{
+    "put_password",
+    "INSERT INTO credentials(user_number, password_hash) VALUES ($1, $2) "
+    "ON CONFLICT (user_number) DO UPDATE SET password_hash = EXCLUDED.password_hash"};
+constexpr Query kGetPassword{
+    "get_password",
+    "SELECT c.password_hash FROM credentials c JOIN users u ON u.number = c.user_number "
+    "WHERE u.id = $1 AND u.environment_id = $2"};
+
+constexpr Query kInsertSession{
+    "insert_session",
+    "INSERT INTO sessions(digest, user_number, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5)"};
+constexpr Query kFindSession{
+    "find_session",
+    "SELECT s.digest, u.environment_id, u.id, s.created_at, s.last_used_at, s.expires_at "
+    "FROM sessions s JOIN users u ON u.number = s.user_number WHERE s.digest = $1"};
+constexpr Query kTouchSession{"touch_session", "UPDATE sessions SET last_used_at = $1 WHERE digest = $2"};
+constexpr Query kDeleteSession{"delete_session", "DELETE FROM sessions WHERE digest = $1"};
+constexpr Query kDeleteUserSessions{"delete_user_sessions", "DELETE FROM sessions WHERE user_number = $1"};
+
+UserRow ReadUser(const Rows& r, int i) {
+  UserRow u;
+  u.number = r.Int(i, 0);
+  u.id = r.String(i, 1);
+  u.environment_id = r.String(i, 2);
+  u.active = r.Bool(i, 3);
+  u.created_at_ms = r.Int(i, 4);
+  u.updated_at_ms = r.Int(i, 5);
+  u.version = r.Int(i, 6);
+  u.sealed = r.String(i, 7);
+  return u;
+}
+
+ApiKeyRow ReadKey(const Rows& r, int i) {
+  ApiKeyRow k{r.String(i, 0), r.String(i, 1), r.String(i, 2), r.String(i, 3), r.String(i, 4), r.Int(i, 5),
+              std::nullopt};
+  if (!r.IsNull(i, 6)) k.revoked_at_ms = r.Int(i, 6);
+  return k;
+}
+
+EnvironmentRow ReadEnvironment(const Rows& r, int i) {
+  return EnvironmentRow{r.String(i, 0), r.String(i, 1), r.String(i, 2), r.Int(i, 3)};
+}
+
+class PostgresStore final : public Store {
+ public:
+  explicit PostgresStore(const Options& options) {
+    // Migrate on the first connection before opening the rest: a schema error should
+    // fail Open without holding pool_size sessions.
+    connections_.push_back(std::make_unique<Connection>(options.dsn));
+    Migrate(*connections_.front());
+    for (int i = 1; i < std::max(1, options.pool_size); ++i)
+      connections_.push_back(std::make_unique<Connection>(options.dsn));
+    for (auto& c : connections_) idle_.push_back(c.get());
+  }
+
+  // --- DirectoryStore
+  Status CreateEnvironment(const EnvironmentRow& row) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kInsertEnvironment,
+                      {Text(row.id), Text(row.name), Bytes(row.wrapped_key), Int(row.created_at_ms)});
+      if (r.IsUniqueViolation()) return core::AlreadyExists("name", "environment name is taken");
+      if (!r.ok()) return std::unexpected(c.Failure(r, "create environment"));
+      return {};
+    });
+  }
+  Result<EnvironmentRow> FindEnvironmentByName(const std::string& name) override {
+    return FindEnvironment(kFindEnvironmentByName, name);
+  }
+  Result<EnvironmentRow> FindEnvironmentById(const std::string& id) override {
+    return FindEnvironment(kFindEnvironmentById, id);
+  }
+  Result<std::vector<EnvironmentRow>> ListEnvironments() override {
+    return Read([&](Connection& c) -> Result<std::vector<EnvironmentRow>> {
+      Rows r = c.Exec(kListEnvironments, {});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list environments"));
+      std::vector<EnvironmentRow> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back(ReadEnvironment(r, i));
+      return out;
+    });
+  }
+
+  Status CreateApiKey(const ApiKeyRow& row) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kInsertApiKey, {Text(row.id), Text(row.environment_id), Text(row.role), Text(row.identifier),
+                                      Bytes(row.digest), Int(row.created_at_ms)});
+      if (r.IsUniqueViolation()) return core::AlreadyExists("key", "api key already exists");
+      if (!r.ok()) return std::unexpected(c.Failure(r, "create api key"));
+      return {};
+    });
+  }
+  Result<ApiKeyRow> FindApiKeyByDigest(const std::string& digest) override {
+    return Read([&](Connection& c) -> Result<ApiKeyRow> {
+      Rows r = c.Exec(kFindApiKey, {Bytes(digest)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "find api key"));
+      if (r.size() == 0) return core::NotFound("no such api key");
+      return ReadKey(r, 0);
+    });
+  }
+  Result<std::vector<ApiKeyRow>> ListApiKeys(const std::string& environment_id) override {
+    return Read([&](Connection& c) -> Result<std::vector<ApiKeyRow>> {
+      Rows r = c.Exec(kListApiKeys, {Text(environment_id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list api keys"));
+      std::vector<ApiKeyRow> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back(ReadKey(r, i));
+      return out;
+    });
+  }
+  Status RevokeApiKey(const std::string& id, std::int64_t now_ms) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kRevokeApiKey, {Int(now_ms), Text(id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "revoke api key"));
+      if (r.affected() == 1) return {};
+      Rows q = c.Exec(kApiKeyExists, {Text(id)});
+      if (!q.ok()) return std::unexpected(c.Failure(q, "revoke api key"));
+      if (q.size() > 0) return Fail(ErrorCode::kFailedPrecondition, "api key is already revoked");
+      return core::NotFound("no such api key");
+    });
+  }
+
+  // --- UserStore
+  Result<std::int64_t> InsertUser(const NewUser& user) override {
+    return Write([&](Connection& c) -> Result<std::int64_t> {
+      const UserRow& u = user.row;
+      Rows r = c.Exec(kInsertUser, {Text(u.id), Text(u.environment_id), Bool(u.active), Int(u.created_at_ms),
+                                    Int(u.updated_at_ms), Int(u.version), Bytes(u.sealed)});
+      if (r.IsUniqueViolation()) return core::AlreadyExists("id", "user id already exists");
+      if (!r.ok()) return std::unexpected(c.Failure(r, "insert user"));
+      const std::int64_t number = r.Int(0, 0);
+      if (auto st = InsertIndex(c, u.environment_id, number, user.index); !st) return std::unexpected(st.error());
+      if (user.password_hash) {
+        if (auto st = PutPassword(c, number, *user.password_hash); !st) return std::unexpected(st.error());
+      }
+      if (user.session) {
+        if (auto st = InsertSession(c, *user.session, number); !st) return std::unexpected(st.error());
+      }
+      return number;
+    });
+  }
+
+  Result<UserRow> GetUser(const std::string& environment_id, const std::string& id) override {
+    return Read([&](Connection& c) -> Result<UserRow> {
+      Rows r = c.Exec(kGetUser, {Text(id), Text(environment_id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "get user"));
+      if (r.size() == 0) return core::NotFound("user not found");
+      return ReadUser(r, 0);
+    });
+  }
+
+  Result<std::vector<UserRow>> FindUsers(const std::string& environment_id, const std::string& kind,
+                                         const std::string& digest) override {
+    return Read([&](Connection& c) -> Result<std::vector<UserRow>> {
+      Rows r = c.Exec(kFindUsers, {Text(environment_id), Text(kind), Bytes(digest)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "find users"));
+      std::vector<UserRow> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back(ReadUser(r, i));
+      return out;
+    });
+  }
+
+  Status UpdateUser(const UserUpdate& update) override {
+    return Write([&](Connection& c) -> Status {
+      const UserRow& u = update.row;
+      Rows q = c.Exec(kLockUser, {Text(u.id), Text(u.environment_id)});
+      if (!q.ok()) return std::unexpected(c.Failure(q, "update user"));
+      if (q.size() == 0) return core::NotFound("user not found");
+      const std::int64_t number = q.Int(0, 0);
+      if (q.Int(0, 1) != update.expected_version) return Fail(ErrorCode::kAborted, "user was changed concurrently");
+      Rows s = c.Exec(kUpdateUser,
+                      {Bool(u.active), Int(u.updated_at_ms), Int(u.version), Bytes(u.sealed), Int(number)});
+      if (!s.ok()) return std::unexpected(c.Failure(s, "update user"));
+      Rows d = c.Exec(kDeleteUserIndex, {Int(number)});
+      if (!d.ok()) return std::unexpected(c.Failure(d, "update user index"));
+      if (auto st = InsertIndex(c, u.environment_id, number, update.index); !st) return st;
+      if (update.password_hash) {
+        if (auto st = PutPassword(c, number, *update.password_hash); !st) return st;
+      }
+      if (update.revoke_sessions) {
+        Rows x = c.Exec(kDeleteUserSessions, {Int(number)});
+        if (!x.ok()) return std::unexpected(c.Failure(x, "revoke sessions"));
+      }
+      return {};
+    });
+  }
+
+  Status DeleteUser(const std::string& environment_id, const std::string& id) override {
+    return Write([&](Connection& c) -> Status {
+      // Claims, credentials and sessions go by ON DELETE CASCADE in the same transaction.
+      Rows r = c.Exec(kDeleteUser, {Text(id), Text(environment_id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "delete user"));
+      if (r.affected() == 0) return core::NotFound("user not found");
+      return {};
+    });
+  }
+
+  // --- CredentialStore
+  Result<std::string> GetPasswordHash(const std::string& environment_id, const std::string& user_id) override {
+    return Read([&](Connection& c) -> Result<std::string> {
+      Rows r = c.Exec(kGetPassword, {Text(user_id), Text(environment_id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "get password"));
+      if (r.size() == 0) return core::NotFound("no password");
+      return r.String(0, 0);
+    });
+  }
+
+  // --- SessionStore
+  Result<SessionRow> FindSession(const std::string& digest) override {
+    return Read([&](Connection& c) -> Result<SessionRow> {
+      Rows r = c.Exec(kFindSession, {Bytes(digest)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "find session"));
+      if (r.size() == 0) return core::NotFound("no such session");
+      return SessionRow{r.String(0, 0), r.String(0, 1), r.String(0, 2), r.Int(0, 3), r.Int(0, 4), r.Int(0, 5)};
+    });
+  }
+  Status TouchSession(const std::string& digest, std::int64_t now_ms) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kTouchSession, {Int(now_ms), Bytes(digest)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "touch session"));
+      return {};
+    });
+  }
+  Status DeleteSession(const std::string& digest) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kDeleteSession, {Bytes(digest)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "delete session"));
+      if (r.affected() == 0) return core::NotFound("no such session");
+      return {};
+    });
+  }
+
+ private:
+  // Applies the missing steps in one transaction. The advisory lock is taken before
+  // anything else, so a second process starting at the same moment waits, then finds
+  // the steps recorded and applies none.
+  static void Migrate(Connection& c) {
+    auto run = [&](const char* sql) {
+      if (Rows r = c.Simple(sql); !r.ok()) throw std::runtime_error("cannot migrate the database: " + r.message());
+    };
+    run("BEGIN");
+    try {
+      run(kMigrationLock);
+      run("CREATE TABLE IF NOT EXISTS schema_migrations ("
+          "version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+      Rows v = c.Exec(kSchemaVersion, {});
+      if (!v.ok()) throw std::runtime_error("cannot migrate the database: " + v.message());
+      const std::int64_t current = v.Int(0, 0);
+      const auto known = static_cast<std::int64_t>(std::size(kMigrations));
+      if (current > known) throw std::runtime_error("database schema is newer than this binary");
+      for (std::int64_t step = current + 1; step <= known; ++step) {
+        run(kMigrations[step - 1]);
+        Rows r = c.Exec(kRecordMigration, {Int(step)});
+        if (!r.ok()) throw std::runtime_error("cannot record migration: " + r.message());
+      }
+      run("COMMIT");
+    } catch (...) {
+      c.Simple("ROLLBACK");
+      throw;
+    }
+  }
+
+  // Lends an idle connection to `body`, after making it fit for use.
+  template <class F>
+  auto WithConnection(F&& body) -> decltype(body(std::declval<Connection&>())) {
+    Connection* c;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !idle_.empty(); });
+      c = idle_.back();  // LIFO: the warmest connection, and failures stay on one
+      idle_.pop_back();
+    }
+    struct Return {
+      PostgresStore* self;
+      Connection* c;
+      ~Return() {
+        {
+          std::lock_guard lock(self->mu_);
+          self->idle_.push_back(c);
+        }
+        self->cv_.notify_one();
+      }
+    } give_back{this, c};
+    if (!c->Recover()) return std::unexpected(Unavailable());
+    return body(*c);
+  }
+
+  // A single statement needs no explicit transaction.
+  template <class F>
+  auto Read(F&& body) -> decltype(body(std::declval<Connection&>())) {
+    return WithConnection(body);
+  }
+
+  // Runs `body` in one transaction; rolls back on any failure.
+  template <class F>
+  auto Write(F&& body) -> decltype(body(std::declval<Connection&>())) {
+    using R = decltype(body(std::declval<Connection&>()));
+    return WithConnection([&](Connection& c) -> R {
+      if (Rows b = c.Simple("BEGIN"); !b.ok()) return std::unexpected(c.Failure(b, "begin"));
+      R result;
+      try {
+        result = body(c);
+      } catch (...) {
+        c.Simple("ROLLBACK");  // do not hold locks until the connection's next use
+        throw;
+      }
+      if (!result) {
+        c.Simple("ROLLBACK");
+        return result;
+      }
+      if (Rows commit = c.Simple("COMMIT"); !commit.ok()) {
+        // Lost with the connection, the outcome is unknown: kUnavailable says "retry".
+        const core::Error error = c.Failure(commit, "commit");
+        c.Simple("ROLLBACK");
+        return std::unexpected(error);
+      }
+      return result;
+    });
+  }
+
+  Result<EnvironmentRow> FindEnvironment(const Query& q, const std::string& key) {
+    return Read([&](Connection& c) -> Result<EnvironmentRow> {
+      Rows r = c.Exec(q, {Text(key)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "find environment"));
+      if (r.size() == 0) return core::NotFound("environment not found");
+      return ReadEnvironment(r, 0);
+    });
+  }
+
+  // One statement per claim so a violation names the kind that clashed.
+  static Status InsertIndex(Connection& c, const std::string& environment_id, std::int64_t number,
+                            const std::vector<IndexEntry>& index) {
+    for (const auto& e : index) {
+      Rows r = c.Exec(kInsertUserIndex,
+                      {Text(environment_id), Text(e.kind), Bytes(e.digest), Int(number), Bool(e.unique)});
+      if (r.IsUniqueViolation()) return core::AlreadyExists(e.kind, e.kind + " is already taken");
+      if (!r.ok()) return std::unexpected(c.Failure(r, "insert index"));
+    }
+    return {};
+  }
+
+  static Status PutPassword(Connection& c, std::int64_t number, const std::string& hash) {
+    Rows r = c.Exec(kPutPassword, {Int(number), Text(hash)});
+    if (!r.ok()) return std::unexpected(c.Failure(r, "store password"));
+    return {};
+  }
+
+  static Status InsertSession(Connection& c, const SessionRow& row, std::int64_t number) {
+    Rows r = c.Exec(kInsertSession, {Bytes(row.digest), Int(number), Int(row.created_at_ms),
+                                     Int(row.last_used_at_ms), Int(row.expires_at_ms)});
+    if (!r.ok()) return std::unexpected(c.Failure(r, "insert session"));
+    return {};
+  }
+
+  std::vector<std::unique_ptr<Connection>> connections_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Connection*> idle_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> Open(const Options& options) { return std::make_unique<PostgresStore>(options); }
+
+}  // namespace roster::store::postgres

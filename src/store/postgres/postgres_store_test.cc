@@ -1,0 +1,334 @@
+// Runs against the server named by ROSTER_TEST_POSTGRES_DSN (a superuser DSN, e.g. the
+// one scripts/pg-test-cluster.sh prints); every test gets a database of its own, dropped
+// when the program ends. Without the variable every test is skipped.
+#include "store/postgres/postgres_store.h"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <latch>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "store/store_conformance.h"
+
+namespace roster::store::postgres {
+namespace {
+
+using core::ErrorCode;
+
+constexpr const char* kDsnVariable = "ROSTER_TEST_POSTGRES_DSN";
+
+const char* ServerDsn() {
+  const char* v = std::getenv(kDsnVariable);
+  return v != nullptr && *v != '\0' ? v : nullptr;
+}
+
+// A plain libpq session for test setup. SQL here only ever embeds names the test made.
+class Admin {
+ public:
+  explicit Admin(const std::string& dsn) : conn_(PQconnectdb(dsn.c_str())) {
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      const std::string message = PQerrorMessage(conn_);
+      PQfinish(conn_);
+      throw std::runtime_error("admin connection: " + message);
+    }
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  }
+  ~Admin() { PQfinish(conn_); }
+  Admin(const Admin&) = delete;
+  Admin& operator=(const Admin&) = delete;
+
+  // Returns the first column of the first row, or "" if there is none.
+  std::string Query(const std::string& sql) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    const auto status = PQresultStatus(r);
+    std::string out;
+    if (status == PGRES_TUPLES_OK && PQntuples(r) > 0) out = PQgetvalue(r, 0, 0);
+    const std::string error = PQresultErrorMessage(r);
+    PQclear(r);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + error);
+    return out;
+  }
+
+ private:
+  PGconn* conn_;
+};
+
+// The DSN of another database on the server `dsn` points at, in keyword form (a URI
+// cannot simply have a dbname appended).
+std::string DsnFor(const std::string& dsn, const std::string& database) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (options == nullptr) {
+    const std::string message = error ? error : "out of memory";
+    PQfreemem(error);
+    throw std::runtime_error("cannot parse " + std::string(kDsnVariable) + ": " + message);
+  }
+  std::string out;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || std::string_view(o->keyword) == "dbname") continue;
+    out += std::string(o->keyword) + "='";
+    for (const char ch : std::string_view(o->val)) {
+      if (ch == '\\' || ch == '\'') out += '\\';
+      out += ch;
+    }
+    out += "' ";
+  }
+  PQconninfoFree(options);
+  return out + "dbname='" + database + "'";
+}
+
+struct Database {
+  std::string name;
+  std::string dsn;
+};
+
+// Creates empty databases and drops them once every test (and so every store) is done.
+class Databases : public ::testing::Environment {
+ public:
+  Database Create() {
+    static std::atomic<int> counter{0};
+    // pid + counter is unique on this host; the random part keeps hosts sharing a server apart.
+    const std::string name = "roster_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
+                             std::to_string(std::random_device{}() % 1000000);
+    Admin(ServerDsn()).Query("CREATE DATABASE " + name);
+    std::lock_guard lock(mu_);
+    names_.push_back(name);
+    return {name, DsnFor(ServerDsn(), name)};
+  }
+
+  void TearDown() override {
+    if (names_.empty()) return;
+    try {
+      Admin admin(ServerDsn());
+      for (const auto& name : names_) admin.Query("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "warning: test databases left behind: %s\n", e.what());  // best effort
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> names_;
+};
+
+Databases* const databases = static_cast<Databases*>(::testing::AddGlobalTestEnvironment(new Databases));
+
+// The conformance fixture's SetUp writes two environments into whatever the factory
+// returns before it runs the (then skipped) body; without a server this accepts them.
+class NullStore final : public Store {
+ public:
+  Status CreateEnvironment(const EnvironmentRow&) override { return {}; }
+  Result<EnvironmentRow> FindEnvironmentByName(const std::string&) override { return core::NotFound("null"); }
+  Result<EnvironmentRow> FindEnvironmentById(const std::string&) override { return core::NotFound("null"); }
+  Result<std::vector<EnvironmentRow>> ListEnvironments() override { return {}; }
+  Status CreateApiKey(const ApiKeyRow&) override { return {}; }
+  Result<ApiKeyRow> FindApiKeyByDigest(const std::string&) override { return core::NotFound("null"); }
+  Result<std::vector<ApiKeyRow>> ListApiKeys(const std::string&) override { return {}; }
+  Status RevokeApiKey(const std::string&, std::int64_t) override { return {}; }
+  Result<std::int64_t> InsertUser(const NewUser&) override { return 0; }
+  Result<UserRow> GetUser(const std::string&, const std::string&) override { return core::NotFound("null"); }
+  Result<std::vector<UserRow>> FindUsers(const std::string&, const std::string&, const std::string&) override {
+    return {};
+  }
+  Status UpdateUser(const UserUpdate&) override { return {}; }
+  Status DeleteUser(const std::string&, const std::string&) override { return {}; }
+  Result<std::string> GetPasswordHash(const std::string&, const std::string&) override {
+    return core::NotFound("null");
+  }
+  Result<SessionRow> FindSession(const std::string&) override { return core::NotFound("null"); }
+  Status TouchSession(const std::string&, std::int64_t) override { return {}; }
+  Status DeleteSession(const std::string&) override { return {}; }
+};
+
+void SkipWithoutServer() { GTEST_SKIP() << kDsnVariable << " is not set"; }
+
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformanceTest,
+                         ::testing::Values(StoreFactory([]() -> std::unique_ptr<Store> {
+                           if (ServerDsn() == nullptr) {
+                             SkipWithoutServer();
+                             return std::make_unique<NullStore>();
+                           }
+                           return Open({databases->Create().dsn});
+                         })));
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (ServerDsn() == nullptr) GTEST_SKIP() << kDsnVariable << " is not set";
+  }
+
+  // Ends every session on `db` and waits until the server has reaped them.
+  static void TerminateSessions(const Database& db) {
+    Admin admin(ServerDsn());
+    const std::string where = "WHERE datname = '" + db.name + "' AND pid <> pg_backend_pid()";
+    admin.Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity " + where);
+    for (int i = 0; i < 200 && admin.Query("SELECT count(*) FROM pg_stat_activity " + where) != "0"; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_EQ(admin.Query("SELECT count(*) FROM pg_stat_activity " + where), "0");
+  }
+};
+
+TEST_F(PostgresStoreTest, ReopensExistingDatabaseWithoutRemigrating) {
+  const Database db = databases->Create();
+  {
+    auto store = Open({db.dsn, 2});
+    ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
+  }
+  auto store = Open({db.dsn, 2});
+  EXPECT_EQ(store->FindEnvironmentByName("default")->id, "e");
+  EXPECT_EQ(Admin(db.dsn).Query("SELECT count(*) FROM schema_migrations"), "1");
+}
+
+TEST_F(PostgresStoreTest, BytesRoundTripExactly) {
+  auto store = Open({databases->Create().dsn, 2});
+  std::string every_byte;
+  for (int i = 0; i < 256; ++i) every_byte.push_back(static_cast<char>(i));
+  const std::string digest("\0\xff\0", 3);
+
+  ASSERT_TRUE(store->CreateEnvironment({"e", "default", "", 1}).has_value());
+  EXPECT_EQ(store->FindEnvironmentById("e")->wrapped_key, "");  // empty, not NULL
+  ASSERT_TRUE(store->CreateApiKey({"k", "e", "admin", "", digest, 2, std::nullopt}).has_value());
+  EXPECT_EQ(store->FindApiKeyByDigest(digest)->digest, digest);
+  EXPECT_EQ(store->FindApiKeyByDigest(std::string("\0\xff", 2)).error().code, ErrorCode::kNotFound);
+
+  NewUser u;
+  u.row = UserRow{"u", 0, "e", true, 1, 1, 1, every_byte};
+  u.index = {{"username", digest, true}};
+  u.session = SessionRow{every_byte, "e", "u", 1, 1, -1};
+  ASSERT_TRUE(store->InsertUser(u).has_value());
+  auto got = store->GetUser("e", "u");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->sealed, every_byte);
+  EXPECT_TRUE(got->active);
+  EXPECT_EQ(store->FindUsers("e", "username", digest)->size(), 1u);
+  auto session = store->FindSession(every_byte);
+  ASSERT_TRUE(session.has_value());
+  EXPECT_EQ(session->digest, every_byte);
+  EXPECT_EQ(session->expires_at_ms, -1);
+}
+
+TEST_F(PostgresStoreTest, TextThatIsNotUtf8IsRejectedAndTheConnectionStaysUsable) {
+  auto store = Open({databases->Create().dsn, 1});
+  EXPECT_EQ(store->FindEnvironmentByName("\xff").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store->FindEnvironmentByName("default").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(PostgresStoreTest, ConcurrentUpdatesOfOneVersionHaveOneWinner) {
+  auto store = Open({databases->Create().dsn, 8});
+  ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
+  NewUser u;
+  u.row = UserRow{"u", 0, "e", false, 1, 1, 1, "v1"};
+  ASSERT_TRUE(store->InsertUser(u).has_value());
+  std::atomic<int> ok{0}, aborted{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      UserUpdate up;
+      up.row = UserRow{"u", 0, "e", true, 1, 2, 2, "v2-" + std::to_string(i)};
+      up.expected_version = 1;
+      auto r = store->UpdateUser(up);
+      if (r) ++ok;
+      else if (r.error().code == ErrorCode::kAborted) ++aborted;
+      else ++other;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(aborted, 7);
+  EXPECT_EQ(other, 0);
+  EXPECT_EQ(store->GetUser("e", "u")->version, 2);
+}
+
+TEST_F(PostgresStoreTest, BrokenConnectionsAreUnavailableThenReconnected) {
+  const Database db = databases->Create();
+  auto store = Open({db.dsn, 2});
+  ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
+
+  // Reads: calls on a dead session fail as kUnavailable, never anything else, and a
+  // retry soon lands on a reconnected one.
+  ASSERT_NO_FATAL_FAILURE(TerminateSessions(db));
+  int unavailable = 0;
+  Result<EnvironmentRow> found = core::NotFound("not tried");
+  for (int attempt = 0; attempt < 3 && !found; ++attempt) {
+    found = store->FindEnvironmentByName("default");
+    if (!found) {
+      EXPECT_EQ(found.error().code, ErrorCode::kUnavailable);
+      EXPECT_EQ(found.error().message, "database unavailable");
+      ++unavailable;
+    }
+  }
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id, "e");
+  EXPECT_GE(unavailable, 1);  // the session really was dead when the call began
+
+  // Writes likewise; a failed attempt wrote nothing, so retrying is safe here.
+  ASSERT_NO_FATAL_FAILURE(TerminateSessions(db));
+  Status created = core::NotFound("not tried");
+  for (int attempt = 0; attempt < 3 && !created; ++attempt) {
+    created = store->CreateEnvironment({"e2", "second", "w", 2});
+    if (!created) {
+      EXPECT_EQ(created.error().code, ErrorCode::kUnavailable);
+    }
+  }
+  ASSERT_TRUE(created.has_value());
+  EXPECT_EQ(store->ListEnvironments()->size(), 2u);
+
+  // Every pooled connection recovers, including ones no call had touched since.
+  std::vector<std::thread> threads;
+  std::atomic<int> recovered{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        if (store->FindEnvironmentById("e2")) {
+          ++recovered;
+          return;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(recovered, 4);
+}
+
+TEST_F(PostgresStoreTest, ProcessesMigratingAnEmptyDatabaseAtOnceAllSucceed) {
+  for (int round = 0; round < 3; ++round) {
+    const Database db = databases->Create();
+    constexpr int kOpeners = 2;
+    std::latch start(kOpeners);
+    std::unique_ptr<Store> stores[kOpeners];
+    std::string errors[kOpeners];
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kOpeners; ++i) {
+      threads.emplace_back([&, i] {
+        start.arrive_and_wait();
+        try {
+          stores[i] = Open({db.dsn, 2});
+        } catch (const std::exception& e) {
+          errors[i] = e.what();
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < kOpeners; ++i) ASSERT_TRUE(stores[i]) << errors[i];
+    EXPECT_EQ(Admin(db.dsn).Query("SELECT count(*) FROM schema_migrations"), "1");
+    ASSERT_TRUE(stores[0]->CreateEnvironment({"e", "default", "w", 1}).has_value());
+    EXPECT_EQ(stores[1]->FindEnvironmentByName("default")->id, "e");
+  }
+}
+
+// Needs no server: nothing listens on port 1.
+TEST(PostgresStoreOpenTest, RefusesAnUnreachableServer) {
+  EXPECT_THROW(Open({"postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=2"}), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace roster::store::postgres
