@@ -2,7 +2,7 @@
 # One-command benchmark: Release build, fresh data dir, server on a free port, then
 # raw argon2id hashes/s vs password creates/s, and GET /v2/users/{id} vs /healthz.
 # Knobs: DURATION (s, default 10), THREADS (wrk threads, 2), CONNECTIONS (GET and
-# /healthz, 32), CREATE_CONNECTIONS (8), WORKERS (server worker pool and hash-bench
+# /healthz, 32), CREATE_CONNECTIONS (8), WORKERS (server --hash-threads and hash-bench
 # threads, nproc), ARGON2_OPS (2), ARGON2_MEM_KIB (19456), ROSTER_BIN (use this
 # roster binary instead of building one; for testing only).
 set -euo pipefail
@@ -35,16 +35,27 @@ cleanup() {
   if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   fi
+  if [[ -n ${PG_DIR:-} ]]; then "$ROOT/scripts/pg-test-cluster.sh" stop "$PG_DIR" >/dev/null 2>&1 || true; fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 
+# STORE=postgres runs the same figures against a throwaway PostgreSQL cluster on a free
+# loopback port (durable: synchronous_commit on, fsync on).
+STORE=${STORE:-sqlite}
+INIT_ARGS=()
+if [[ $STORE == postgres ]]; then
+  PG_DIR=$(mktemp -d -t roster-bench-pg.XXXXXX)
+  PG_DSN=$(PG_FSYNC=on "$ROOT/scripts/pg-test-cluster.sh" start "$PG_DIR")
+  INIT_ARGS=(--database "$PG_DSN")
+fi
+
 json_get() { "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
-ADMIN_KEY=$("$ROSTER_BIN" init --data-dir "$TMP/data" --json | json_get adminKey)
+ADMIN_KEY=$("$ROSTER_BIN" init --data-dir "$TMP/data" "${INIT_ARGS[@]}" --json | json_get adminKey)
 APP_KEY=$("$ROSTER_BIN" key create --env default --role app --data-dir "$TMP/data" --json | json_get key)
 
-"$ROSTER_BIN" serve --data-dir "$TMP/data" --listen 127.0.0.1:0 --worker-threads "$WORKERS" \
+"$ROSTER_BIN" serve --data-dir "$TMP/data" --listen 127.0.0.1:0 --hash-threads "$WORKERS" \
   --argon2-ops "$ARGON2_OPS" --argon2-memory-kib "$ARGON2_MEM_KIB" --access-log "$TMP/access.log" \
   >"$TMP/server.out" 2>"$TMP/server.err" &
 SERVER_PID=$!

@@ -55,13 +55,14 @@ start() {
     fi
   fi
 
-  # Durability is pointless in a throwaway cluster; -N and fsync=off make tests faster.
+  # Durability is pointless in a throwaway test cluster; -N and fsync=off make tests
+  # faster. Benchmarks set PG_FSYNC=on to measure durable commits.
   as_server_user "$pg_bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale -N \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
   cat >>"$dir/data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
-fsync = off
+fsync = ${PG_FSYNC:-off}
 max_connections = 200
 EOF
 

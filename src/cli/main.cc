@@ -159,6 +159,7 @@ struct ServeOptions {
   std::size_t argon2_memory_kib = 19 * 1024;
   std::int64_t session_idle_s = 0, session_lifetime_s = 0;
   int db_pool_size = 8;
+  unsigned hash_threads = 0;
 };
 
 std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
@@ -179,7 +180,7 @@ int Serve(const std::string& data_dir, const std::string& database, const ServeO
   access->set_pattern("%v");
   access->flush_on(spdlog::level::info);
 
-  crypto::PasswordHasher hasher({o.argon2_ops, o.argon2_memory_kib * 1024});
+  crypto::PasswordHasher hasher({o.argon2_ops, o.argon2_memory_kib * 1024, o.hash_threads});
   service::UserService users(*ctx.store, *ctx.store, *ctx.directory, *ctx.keyring, hasher, ctx.clock,
                              {o.session_idle_s * 1000, o.session_lifetime_s * 1000});
 
@@ -192,7 +193,10 @@ int Serve(const std::string& data_dir, const std::string& database, const ServeO
   http::ServerOptions so;
   std::tie(so.host, so.port) = SplitListen(o.listen);
   so.io_threads = o.io_threads;
-  so.worker_threads = o.worker_threads;
+  // Worker threads spend part of each request waiting on fsync or the database; with
+  // more of them than cores (hashing itself is capped at --hash-threads) every core keeps
+  // hashing while others wait.
+  so.worker_threads = o.worker_threads ? o.worker_threads : 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   so.body_limit = o.body_limit;
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {
     if (o.tls_cert.empty() || o.tls_key.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
@@ -248,7 +252,10 @@ int main(int argc, char** argv) {
   serve->add_option("--tls-cert", serve_options.tls_cert, "TLS certificate chain (PEM)");
   serve->add_option("--tls-key", serve_options.tls_key, "TLS private key (PEM)");
   serve->add_option("--io-threads", serve_options.io_threads, "I/O threads (0: one per core)")->capture_default_str();
-  serve->add_option("--worker-threads", serve_options.worker_threads, "Worker threads for hashing and writes (0: one per core)")->capture_default_str();
+  serve->add_option("--worker-threads", serve_options.worker_threads,
+                    "Worker threads for password hashing and durable writes (0: four per core)")->capture_default_str();
+  serve->add_option("--hash-threads", serve_options.hash_threads,
+                    "argon2id hashes running at once (0: one per core)")->capture_default_str();
   serve->add_option("--body-limit", serve_options.body_limit, "Largest request body in bytes")->capture_default_str();
   serve->add_option("--argon2-ops", serve_options.argon2_ops, "argon2id iterations (t)")->capture_default_str()->check(CLI::Range(1, 10));
   serve->add_option("--argon2-memory-kib", serve_options.argon2_memory_kib, "argon2id memory in KiB (m)")->capture_default_str()->check(CLI::Range(8, 4 * 1024 * 1024));

@@ -7,7 +7,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 namespace roster::crypto {
 namespace {
@@ -184,8 +186,29 @@ bool SecretsEqual(std::string_view a, std::string_view b) {
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+PasswordHasher::PasswordHasher(PasswordParams params) : params_(params) {
+  if (params_.max_concurrency == 0) params_.max_concurrency = std::max(1u, std::thread::hardware_concurrency());
+  params_.max_concurrency = std::min(params_.max_concurrency, 4096u);
+  slots_ = std::make_unique<std::counting_semaphore<4096>>(params_.max_concurrency);
+}
+
+namespace {
+// Holds one hashing slot for its lifetime.
+class Slot {
+ public:
+  explicit Slot(std::counting_semaphore<4096>& s) : s_(s) { s_.acquire(); }
+  ~Slot() { s_.release(); }
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+
+ private:
+  std::counting_semaphore<4096>& s_;
+};
+}  // namespace
+
 core::Result<std::string> PasswordHasher::Hash(std::string_view password) const {
   char out[crypto_pwhash_STRBYTES];
+  Slot slot(*slots_);
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), params_.ops_limit,
                             params_.mem_limit_bytes, crypto_pwhash_ALG_ARGON2ID13) != 0)
     return core::Fail(core::ErrorCode::kResourceExhausted, "password hashing is out of memory");
@@ -194,6 +217,7 @@ core::Result<std::string> PasswordHasher::Hash(std::string_view password) const 
 
 bool PasswordHasher::Verify(std::string_view phc, std::string_view password) const {
   const std::string terminated(phc);
+  Slot slot(*slots_);
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
 }
 

@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <semaphore>
 #include <string>
 #include <string_view>
 
@@ -81,12 +83,16 @@ bool SecretsEqual(std::string_view a, std::string_view b);
 struct PasswordParams {
   std::uint64_t ops_limit = 2;                      // t
   std::size_t mem_limit_bytes = 19ull * 1024 * 1024;  // m = 19 MiB (OWASP)
+  // Hashes running at once (0: one per core). Callers beyond it wait without using CPU,
+  // so a larger pool of request threads keeps every core hashing while some threads
+  // wait on disk, and memory stays bounded at max_concurrency x m.
+  unsigned max_concurrency = 0;
 };
 
-// argon2id PHC strings ("$argon2id$v=19$m=19456,t=2,p=1$...").
+// argon2id PHC strings ("$argon2id$v=19$m=19456,t=2,p=1$..."). Thread-safe.
 class PasswordHasher {
  public:
-  explicit PasswordHasher(PasswordParams params) : params_(params) {}
+  explicit PasswordHasher(PasswordParams params);
   // kResourceExhausted if memory could not be allocated.
   core::Result<std::string> Hash(std::string_view password) const;
   bool Verify(std::string_view phc, std::string_view password) const;
@@ -95,6 +101,7 @@ class PasswordHasher {
 
  private:
   PasswordParams params_;
+  std::unique_ptr<std::counting_semaphore<4096>> slots_;
 };
 
 }  // namespace roster::crypto
