@@ -11,28 +11,11 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr const char* kSeedUser = R"({
-  "username":"%USER%","password":"test123",
-  "email":{"primary":"primary@email.com","secondary":"secondary@email.com","work":"work@email.com","other":"other@email.com"},
-  "name":{"prefix":"prefix","firstName":"first name","middleName":"middle name","lastName":"last name","maidenName":"maiden name","suffix":"jr"},
-  "phoneNumber":{"home":"4141112222","mobile":"4143334444","work":"4145556666","other":"4147778888","preferred":"mobile"},
-  "dob":"2000-01-01","age":21,
-  "addresses":[{"type":"Home","addressLine1":"1234 5th Street","addressLine2":"Apt #2A","city":"Milwaukee","state":"Wisconsin","zipCode":"53202","country":"UNITED STATES","geocode":{"latitude":1.0,"longitude":2.0}}],
-  "gender":"Male","maritalStatus":"Married","religion":"Baptist","race":"White","ethnicity":"Not Hispanic or Latino",
-  "guardians":[{"guardianId":"2","relationship":"father"}],"confCode":"confCode",
-  "languages":[{"language":"English","languageMode":"Expressed written"}],
-  "socialIds":[{"handle":"@catalyzeio","network":"twitter"}],
-  "mrns":[{"institutionsId":"inst_id_1","mrn":"mrn1"},{"institutionsId":"inst_id_2","mrn":"mrn2"}],
-  "healthPlans":[{"institutionsId":"inst_id","type":"current","groupName":"group name","groupId":"1","memberId":"1"}],
-  "avatar":"http://avatar.com","ssn":"123456789","profilePhoto":"/file/photo.png",
-  "extras":{"extra1":"value1","extra2":"value2"},
-  "sessionToken":"25074b4e-bc7f-4ee3-aae0-f9ff0db1786e","usersId":"a564ef59-085b-4803-b514-37288e32709e",
-  "active":true,"createdAt":"2013-11-07T12:00:00Z","updatedAt":"2013-11-07T12:00:00Z"})";
-
+// The seed page's own sample request (seeds 000/004) under another username.
 std::string SeedUser(const std::string& username) {
-  std::string s = kSeedUser;
-  s.replace(s.find("%USER%"), 6, username);
-  return s;
+  json::object user = json::parse(ReadFile(ROSTER_TEST_DATA "/catalyze/seed_user.json")).as_object();
+  user["username"] = username;
+  return json::serialize(user);
 }
 
 std::string Minimal(const std::string& username, const std::string& email = "m@example.com") {
