@@ -159,6 +159,12 @@ core::Result<Session> UserService::AuthenticateSession(std::string_view token) {
   if ((row->expires_at_ms && now >= row->expires_at_ms) ||
       (policy_.idle_timeout_ms && now - row->last_used_at_ms >= policy_.idle_timeout_ms))
     return unauthenticated;
+  // Record use for the idle timeout, but at most once per quarter timeout (and per
+  // minute), so reads do not each become a write.
+  if (policy_.idle_timeout_ms &&
+      now - row->last_used_at_ms >= std::min<std::int64_t>(policy_.idle_timeout_ms / 4, 60'000)) {
+    if (auto st = sessions_.TouchSession(row->digest, now); !st) return std::unexpected(st.error());
+  }
   return Session{row->environment_id, row->user_id};
 }
 

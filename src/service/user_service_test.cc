@@ -124,9 +124,18 @@ TEST_F(UserServiceTest, FailedChangeLeavesUserUntouched) {
 TEST_F(UserServiceTest, SessionsExpire) {
   auto created = Create("Ada", "ada@example.com");
   clock_.now += 59'000;
-  EXPECT_TRUE(users_.AuthenticateSession(*created->session_token).has_value());
-  clock_.now += 2'000;  // idle for 61 s > 60 s
+  EXPECT_TRUE(users_.AuthenticateSession(*created->session_token).has_value());  // use recorded
+  clock_.now += 59'000;
+  EXPECT_TRUE(users_.AuthenticateSession(*created->session_token).has_value());  // 59 s idle
+  clock_.now += 61'000;  // idle for 61 s > 60 s
   EXPECT_FALSE(users_.AuthenticateSession(*created->session_token).has_value());
+  // The absolute lifetime (1 h) holds however busy the session is.
+  auto fresh = Create("Bob", "bob@example.com");
+  for (int i = 0; i < 62; ++i) {
+    clock_.now += 59'000;
+    if (i < 60) EXPECT_TRUE(users_.AuthenticateSession(*fresh->session_token).has_value()) << i;
+  }
+  EXPECT_FALSE(users_.AuthenticateSession(*fresh->session_token).has_value());
   EXPECT_FALSE(users_.AuthenticateSession("").has_value());
   EXPECT_FALSE(users_.AuthenticateSession(std::string(64, 'a')).has_value());
 }
