@@ -95,7 +95,8 @@ struct Context {
     if (const char* hex = std::getenv("ROSTER_MASTER_KEY"); hex && *hex) {
       std::string bytes;
       const std::string_view h(hex);
-      if (h.size() != 64) throw std::runtime_error("ROSTER_MASTER_KEY must be 64 hex characters");
+      if (h.size() != 64 || h.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos)
+        throw std::runtime_error("ROSTER_MASTER_KEY must be 64 hex characters");
       for (std::size_t i = 0; i < 64; i += 2) bytes.push_back(static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
       auto key = crypto::SecretKey::FromBytes(bytes);
       if (!key) throw std::runtime_error("ROSTER_MASTER_KEY must be 64 hex characters");

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "integration/harness.h"
 
 namespace roster::testing {
@@ -82,6 +85,24 @@ TEST(CliTest, EnvironmentsAndKeys) {
   EXPECT_NE(RunRoster({"key", "revoke", id, "--data-dir", dir.path()}).exit_code, 0);
   keys = RunRoster({"key", "list", "--env", "clinic", "--data-dir", dir.path(), "--json"});
   EXPECT_EQ(json::parse(keys.out).at("keys").at(0).at("revoked"), true);
+}
+
+TEST(CliTest, MasterKeyMayComeFromTheEnvironment) {
+  TempDir dir;
+  const std::string not_hex = "zz" + std::string(62, '0');
+  ::setenv("ROSTER_MASTER_KEY", not_hex.c_str(), 1);
+  auto bad = RunRoster({"init", "--data-dir", dir / "bad"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("ROSTER_MASTER_KEY"), std::string::npos) << bad.err;
+  ::setenv("ROSTER_MASTER_KEY", std::string(64, '7').c_str(), 1);
+  auto good = RunRoster({"init", "--data-dir", dir / "good", "--json"});
+  auto list = RunRoster({"key", "list", "--env", "default", "--data-dir", dir / "good", "--json"});
+  ::unsetenv("ROSTER_MASTER_KEY");
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "good/master.key"));  // nothing secret on disk
+  // Without the key the data cannot be opened.
+  EXPECT_NE(RunRoster({"key", "list", "--env", "default", "--data-dir", dir / "good"}).exit_code, 0);
 }
 
 TEST(CliTest, DataCommandsRefuseAnUninitialisedDirectory) {
