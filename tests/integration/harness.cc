@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -295,6 +296,25 @@ HttpResponse Client::Send(const std::string& method, const std::string& path, co
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &r.connects);
   return r;
+}
+
+RaceTally RacePosts(int count, const std::function<std::string(int)>& base_url,
+                    const std::function<std::string(int)>& body, const std::string& path,
+                    const Headers& headers) {
+  std::atomic<int> ok{0}, conflict{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < count; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        const long status = Client(base_url(i)).Send("POST", path, body(i), headers).status;
+        ++(status == 200 ? ok : status == 409 ? conflict : other);
+      } catch (const std::exception&) {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return RaceTally{ok, conflict, other};
 }
 
 Headers CatalyzeHeaders(const std::string& key, const std::string& session, const std::string& identifier) {

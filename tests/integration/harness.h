@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <boost/json.hpp>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -98,6 +99,16 @@ class Client {
   std::string base_url_, ca_file_;
   void* curl_;
 };
+
+// Outcome of sending many requests at once: how many got 200, 409, or anything else.
+struct RaceTally {
+  int ok = 0, conflict = 0, other = 0;
+};
+// Sends `count` POSTs to `path` at once, one thread and connection each; request i goes
+// to base_url(i) with body(i) and `headers`. Transport failures count as `other`.
+RaceTally RacePosts(int count, const std::function<std::string(int)>& base_url,
+                    const std::function<std::string(int)>& body, const std::string& path,
+                    const Headers& headers);
 
 // Catalyze request headers for an API key (and optional session token).
 Headers CatalyzeHeaders(const std::string& key, const std::string& session = "",

@@ -2,10 +2,8 @@
 // no secret in any log, TLS, tenant isolation, graceful shutdown.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <thread>
 
 #include "integration/harness.h"
 
@@ -142,22 +140,13 @@ TEST(PropertiesTest, TwoProcessesOnOneDatabaseActAsOne) {
   for (const char* file : {"master.key", "roster.toml"})
     std::filesystem::copy_file(first / file, second / file);
   Server a(first.path()), b(second.path());
-  std::atomic<int> ok{0}, conflict{0}, other{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 32; ++i) {
-    threads.emplace_back([&, i] {
-      Client c((i % 2 ? a : b).base_url());
-      auto r = c.Send("POST", "/v2/users", Body(i % 3 ? "Shared-Name" : "shared-name", "s@example.com"),
-                      CatalyzeHeaders(admin));
-      if (r.status == 200) ++ok;
-      else if (r.status == 409) ++conflict;
-      else ++other;
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(ok, 1);
-  EXPECT_EQ(conflict, 31);
-  EXPECT_EQ(other, 0);
+  const RaceTally t = RacePosts(
+      32, [&](int i) { return (i % 2 ? a : b).base_url(); },
+      [](int i) { return Body(i % 3 ? "Shared-Name" : "shared-name", "s@example.com"); }, "/v2/users",
+      CatalyzeHeaders(admin));
+  EXPECT_EQ(t.ok, 1);
+  EXPECT_EQ(t.conflict, 31);
+  EXPECT_EQ(t.other, 0);
   Client ca(a.base_url()), cb(b.base_url());
   auto created = ca.Send("POST", "/v2/users", Body("written-by-a", "w@example.com"), CatalyzeHeaders(admin));
   ASSERT_EQ(created.status, 200);
