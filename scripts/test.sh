@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh --test
+scripts/sdk-setup.sh
+export ROSTER_QB_SDK_DIR="$PWD/tests/sdk/quickblox"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Debug -DROSTER_BUILD_TESTS=ON >/dev/null
 ninja -C build -j"$(nproc)"
 

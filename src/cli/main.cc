@@ -19,7 +19,11 @@
 #include "core/clock.h"
 #include "core/rules.h"
 #include "crypto/crypto.h"
+#include "cli/commands.h"
 #include "dialects/catalyze/catalyze.h"
+#include "mail/smtp_transport.h"
+#include "service/mail_sender.h"
+#include "service/record_service.h"
 #include "http/server.h"
 #include "service/directory_service.h"
 #include "service/user_service.h"
@@ -64,6 +68,9 @@ void WriteConfig(const std::string& data_dir, const std::string& database) {
 struct StoreOptions {
   std::string database;  // empty: the configured one, else SQLite in the data dir
   int pool_size = 8;
+  crypto::PasswordParams password{};
+  service::SessionPolicy sessions{};
+  service::SignInPolicy sign_in{};
 };
 
 // Everything a data-touching subcommand needs, opened from the data directory.
@@ -88,7 +95,13 @@ struct Context {
       throw std::runtime_error("--database must be 'sqlite' or a postgres:// URL");
     }
     directory = std::make_unique<service::DirectoryService>(*store, *keyring, clock);
+    hasher = std::make_unique<crypto::PasswordHasher>(options.password);
+    users = std::make_unique<service::UserService>(*store, *directory, *keyring, *hasher, clock, options.sessions,
+                                                   options.sign_in);
+    records = std::make_unique<service::RecordService>(*store, *directory, clock);
   }
+
+  cli::Runtime Runtime() { return {clock, *store, *keyring, *directory, *users, *records}; }
 
   static crypto::SecretKey LoadMasterKey(const std::string& data_dir, bool create) {
     // The key may come from the environment (e.g. a secrets manager) instead of a file.
@@ -110,6 +123,9 @@ struct Context {
   std::unique_ptr<crypto::Keyring> keyring;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<service::DirectoryService> directory;
+  std::unique_ptr<crypto::PasswordHasher> hasher;
+  std::unique_ptr<service::UserService> users;
+  std::unique_ptr<service::RecordService> records;
 };
 
 template <class T>
@@ -161,6 +177,9 @@ struct ServeOptions {
   std::int64_t session_idle_s = 0, session_lifetime_s = 0;
   int db_pool_size = 8;
   unsigned hash_threads = 0;
+  std::int64_t signin_max_attempts = 5, signin_window_s = 900;
+  std::string smtp_url, smtp_from = "roster@localhost";
+  bool smtp_starttls = false;
 };
 
 std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
@@ -174,22 +193,30 @@ std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
 }
 
 int Serve(const std::string& data_dir, const std::string& database, const ServeOptions& o) {
-  Context ctx(data_dir, false, {database, o.db_pool_size});
+  Context ctx(data_dir, false,
+              {database, o.db_pool_size, {o.argon2_ops, o.argon2_memory_kib * 1024, o.hash_threads},
+               {o.session_idle_s * 1000, o.session_lifetime_s * 1000},
+               {o.signin_max_attempts, o.signin_window_s * 1000}});
   auto logger = spdlog::stderr_logger_mt("roster");
   std::shared_ptr<spdlog::logger> access =
       o.access_log.empty() ? spdlog::stderr_logger_mt("access") : spdlog::basic_logger_mt("access", o.access_log);
   access->set_pattern("%v");
   access->flush_on(spdlog::level::info);
 
-  crypto::PasswordHasher hasher({o.argon2_ops, o.argon2_memory_kib * 1024, o.hash_threads});
-  service::UserService users(*ctx.store, *ctx.store, *ctx.directory, *ctx.keyring, hasher, ctx.clock,
-                             {o.session_idle_s * 1000, o.session_lifetime_s * 1000});
+  std::unique_ptr<mail::SmtpTransport> smtp;
+  if (!o.smtp_url.empty()) smtp = std::make_unique<mail::SmtpTransport>(mail::SmtpOptions{o.smtp_url, o.smtp_from, o.smtp_starttls});
+  service::MailSenderOptions mail_options;
+  mail_options.log = [logger](const std::string& line) { logger->info(line); };
+  service::MailSender mail_sender(*ctx.store, *ctx.directory, smtp.get(), ctx.clock, mail_options);
+  mail_sender.Start();
 
   http::Router router;
   router.Add("GET", "/healthz", http::Exec::kInline, [](const http::Request&, const http::PathParams&) {
     return http::Response::Json(200, R"({"status":"ok"})");
   });
-  dialects::catalyze::Mount(router, {*ctx.directory, users, ctx.clock});
+  const cli::Runtime runtime = ctx.Runtime();
+  dialects::catalyze::Mount(router, {*ctx.directory, *ctx.users, *ctx.records, ctx.clock});
+  cli::MountDialects(router, runtime);
 
   http::ServerOptions so;
   std::tie(so.host, so.port) = SplitListen(o.listen);
@@ -263,6 +290,13 @@ int main(int argc, char** argv) {
   serve->add_option("--session-idle-seconds", serve_options.session_idle_s, "Session idle timeout (0: none)")->capture_default_str();
   serve->add_option("--session-lifetime-seconds", serve_options.session_lifetime_s, "Session absolute lifetime (0: none)")->capture_default_str();
   serve->add_option("--access-log", serve_options.access_log, "Access log file (JSON lines; default stderr)");
+  serve->add_option("--signin-max-attempts", serve_options.signin_max_attempts,
+                    "Sign-in attempts allowed per username per window (0: unlimited)")->capture_default_str()->check(CLI::Range(0, 1000000));
+  serve->add_option("--signin-window-seconds", serve_options.signin_window_s, "Sign-in throttling window")->capture_default_str()->check(CLI::Range(1, 86400 * 30));
+  serve->add_option("--smtp-url", serve_options.smtp_url,
+                    "SMTP server for the mail outbox, smtp://host:port or smtps://user:pass@host:port (unset: mail waits)");
+  serve->add_option("--smtp-from", serve_options.smtp_from, "Sender address of outgoing mail")->capture_default_str();
+  serve->add_flag("--smtp-starttls", serve_options.smtp_starttls, "Require STARTTLS on smtp:// URLs");
 
   auto* env = app.add_subcommand("env", "Manage environments (tenants)");
   env->require_subcommand(1);
@@ -296,11 +330,19 @@ int main(int argc, char** argv) {
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
   data_options(migrate);
 
+  cli::CommandTable dialect_commands;
+  cli::AddDialectCommands(app, dialect_commands, data_options);
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (init->parsed()) return Init(data_dir, database, as_json);
     if (serve->parsed()) return Serve(data_dir, database, serve_options);
     Context ctx(data_dir, false, {database});
+    for (const auto& [command, action] : dialect_commands)
+      if (command->parsed()) {
+        cli::Runtime runtime = ctx.Runtime();
+        return action(runtime);
+      }
     if (migrate->parsed()) std::cout << "roster: schema is up to date" << std::endl;
     if (env_create->parsed()) {
       auto e = OrThrow(ctx.directory->CreateEnvironment(env_name));

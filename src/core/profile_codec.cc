@@ -52,6 +52,17 @@ std::string EncodeSealed(const User& user) {
   const Profile& p = user.profile;
   json::object o;
   o["username"] = user.username;
+  if (user.archived) o["archived"] = true;
+  Put(o, "externalId", user.external_id);
+  if (!user.dialect_json.empty()) {
+    json::object dialects;
+    for (const auto& [name, text] : user.dialect_json) {
+      boost::system::error_code ec;
+      json::value v = json::parse(text, ec);
+      if (!ec && v.is_object()) dialects[name] = std::move(v);
+    }
+    o["dialects"] = std::move(dialects);
+  }
   json::object name;
   Put(name, "formatted", p.name.formatted);
   Put(name, "givenName", p.name.given_name);
@@ -124,6 +135,13 @@ Status DecodeSealed(std::string_view text, User& user) {
   const json::object& o = v.get_object();
   Profile p;
   user.username = Str(o, "username");
+  const auto* archived = o.if_contains("archived");
+  user.archived = archived && archived->is_bool() && archived->get_bool();
+  user.external_id = Str(o, "externalId");
+  user.dialect_json.clear();
+  if (const auto* d = o.if_contains("dialects"); d && d->is_object())
+    for (const auto& [name, value] : d->get_object())
+      if (value.is_object()) user.dialect_json[std::string(name)] = json::serialize(value);
   if (const auto* n = o.if_contains("name"); n && n->is_object()) {
     const auto& name = n->get_object();
     p.name = Name{Str(name, "formatted"),  Str(name, "givenName"),

@@ -32,6 +32,24 @@ TEST(ProfileCodecTest, RoundTripsEveryField) {
   EXPECT_EQ(back.profile, u.profile);
 }
 
+TEST(ProfileCodecTest, RoundTripsArchiveExternalIdAndDialectData) {
+  User u;
+  u.username = "w1";
+  u.archived = true;
+  u.external_id = "ext-42";
+  u.dialect_json["quickblox"] = R"({"tag_list":"a,b","blob_id":7})";
+  User back;
+  ASSERT_TRUE(DecodeSealed(EncodeSealed(u), back).has_value());
+  EXPECT_TRUE(back.archived);
+  EXPECT_EQ(back.external_id, "ext-42");
+  ASSERT_EQ(back.dialect_json.size(), 1u);
+  EXPECT_EQ(back.dialect_json["quickblox"], R"({"tag_list":"a,b","blob_id":7})");
+  User plain;
+  ASSERT_TRUE(DecodeSealed(EncodeSealed(User{}), plain).has_value());
+  EXPECT_FALSE(plain.archived);
+  EXPECT_TRUE(plain.dialect_json.empty());
+}
+
 TEST(ProfileCodecTest, RejectsGarbage) {
   User u;
   EXPECT_FALSE(DecodeSealed("not json", u).has_value());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,6 +99,16 @@ struct User {
   std::int64_t updated_at_ms = 0;
   std::int64_t version = 0;
   Profile profile;
+  // Retired (CommCare's archive): kept, and its username stays reserved, but dialects
+  // that list users leave it out unless asked for archived users.
+  bool archived = false;
+  // An identifier the user has in a client's own system (PingOne externalId,
+  // QuickBlox external_user_id).
+  std::string external_id;
+  // What one dialect keeps that no other has a field for: dialect name -> a JSON
+  // object's text (e.g. "quickblox" -> {"tag_list":...}). Sealed with the profile;
+  // a dialect changes only its own entry.
+  std::map<std::string, std::string> dialect_json;
 };
 
 }  // namespace roster::core

@@ -1,7 +1,12 @@
 #include "service/user_service.h"
 
+#include <mutex>
+#include <set>
+
 #include "core/profile_codec.h"
 #include "core/rules.h"
+#include "crypto/legacy_password.h"
+#include "service/record_service.h"
 
 namespace roster::service {
 namespace {
@@ -71,6 +76,16 @@ core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) 
                            user.updated_at_ms, user.version, {}};
   row.row.sealed = crypto::Seal(keys->data, core::EncodeSealed(user), AssociatedData(user));
   row.index = std::move(*index);
+  auto member_of = Memberships(request.environment_id, request.member_of);
+  if (!member_of) return std::unexpected(member_of.error());
+  row.member_of = std::move(*member_of);
+  if (request.password && request.imported_password_hash)
+    return core::InvalidArgument("password", "give a password or an encoded password, not both");
+  if (request.imported_password_hash) {
+    if (auto st = crypto::CheckLegacyPasswordFormat(*request.imported_password_hash); !st)
+      return std::unexpected(st.error());
+    row.password_hash = *request.imported_password_hash;
+  }
   if (request.password) {
     if (auto st = CheckPassword(*request.password); !st) return std::unexpected(st.error());
     auto hash = hasher_.Hash(*request.password);
@@ -81,15 +96,37 @@ core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) 
   if (request.issue_session) {
     created.session_token = crypto::RandomToken();
     const auto now = user.created_at_ms;
-    row.session = store::SessionRow{keyring_.Digest(*created.session_token), user.environment_id, user.id,
-                                    now, now,
-                                    policy_.absolute_lifetime_ms ? now + policy_.absolute_lifetime_ms : 0};
+    row.session = NewSessionRow(*created.session_token, user.environment_id, user.id, now);
   }
   auto number = users_.InsertUser(row);
   if (!number) return std::unexpected(number.error());
   user.number = *number;
   created.user = std::move(user);
   return created;
+}
+
+store::SessionRow UserService::NewSessionRow(const std::string& token, const std::string& environment_id,
+                                            const std::string& user_id, std::int64_t now) const {
+  return store::SessionRow{keyring_.Digest(token), environment_id, user_id, now, now,
+                           policy_.absolute_lifetime_ms ? now + policy_.absolute_lifetime_ms : 0};
+}
+
+core::Result<std::vector<std::string>> UserService::Memberships(const std::string& environment_id,
+                                                                const std::vector<MembershipRef>& named) {
+  std::vector<std::string> ids;
+  std::set<std::string> kinds;
+  for (const auto& m : named) {
+    kinds.insert(m.kind);
+    ids.push_back(m.record_id);
+  }
+  auto keys = directory_.KeysFor(environment_id);
+  if (!keys) return std::unexpected(keys.error());
+  auto defaults = store_.FindRecords(environment_id, kDefaultClaim,
+                                     crypto::BlindIndex(keys->index, kDefaultClaim, "1"), clock_.NowMillis());
+  if (!defaults) return std::unexpected(defaults.error());
+  for (const auto& d : *defaults)
+    if (!kinds.contains(d.kind)) ids.push_back(d.id);
+  return ids;
 }
 
 core::Result<core::User> UserService::Get(const std::string& environment_id, const std::string& id) {
@@ -145,6 +182,174 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
 core::Status UserService::Delete(const std::string& environment_id, const std::string& id) {
   if (!core::IsUuid(id)) return core::NotFound("user not found");
   return users_.DeleteUser(environment_id, id);
+}
+
+core::Result<std::vector<core::User>> UserService::FindBy(const std::string& environment_id,
+                                                          const std::string& kind, const std::string& value) {
+  std::string key;
+  if (kind == "username") {
+    auto folded = core::FoldUsername(value);
+    if (!folded) return std::vector<core::User>{};
+    key = std::move(*folded);
+  } else if (kind == "email") {
+    if (!core::IsValidEmail(value)) return std::vector<core::User>{};
+    key = core::NormalizeEmail(value);
+  } else {
+    return core::InvalidArgument("kind", "users are found by username or email");
+  }
+  auto keys = directory_.KeysFor(environment_id);
+  if (!keys) return std::unexpected(keys.error());
+  auto rows = users_.FindUsers(environment_id, kind, crypto::BlindIndex(keys->index, kind, key));
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<core::User> out;
+  for (const auto& row : *rows) {
+    auto user = Unseal(*keys, row);
+    if (!user) return std::unexpected(user.error());
+    out.push_back(std::move(*user));
+  }
+  return out;
+}
+
+core::Result<UserPage> UserService::Page(const std::string& environment_id,
+                                         const core::Result<std::vector<store::UserRow>>& rows, int limit) {
+  if (!rows) return std::unexpected(rows.error());
+  auto keys = directory_.KeysFor(environment_id);
+  if (!keys) return std::unexpected(keys.error());
+  UserPage page;
+  page.users.reserve(rows->size());
+  for (const auto& row : *rows) {
+    auto user = Unseal(*keys, row);
+    if (!user) return std::unexpected(user.error());
+    page.users.push_back(std::move(*user));
+  }
+  if (static_cast<int>(rows->size()) == limit && !rows->empty()) page.next_after = rows->back().number;
+  return page;
+}
+
+core::Result<UserPage> UserService::List(const std::string& environment_id, std::int64_t after_number, int limit) {
+  limit = std::clamp(limit, 1, 1000);
+  return Page(environment_id, users_.ListUsers(environment_id, after_number, limit), limit);
+}
+
+core::Result<std::int64_t> UserService::Count(const std::string& environment_id) {
+  return users_.CountUsers(environment_id);
+}
+
+core::Result<UserPage> UserService::ListMembers(const std::string& environment_id, const std::string& record_id,
+                                                std::int64_t after_number, int limit) {
+  limit = std::clamp(limit, 1, 1000);
+  return Page(environment_id, store_.ListMembers(environment_id, record_id, after_number, limit), limit);
+}
+
+void UserService::StoreUpgradedHash(const std::string& environment_id, const std::string& user_id,
+                                    std::string hash) {
+  // Best effort: if the user changed meanwhile, the upgrade waits for the next sign-in.
+  auto row = users_.GetUser(environment_id, user_id);
+  if (!row) return;
+  store::UserUpdate update;
+  update.row = *row;
+  update.row.version = row->version + 1;
+  update.expected_version = row->version;
+  auto keys = directory_.KeysFor(environment_id);
+  if (!keys) return;
+  auto user = Unseal(*keys, *row);
+  if (!user) return;
+  auto index = IndexFor(*keys, *user);
+  if (!index) return;
+  update.index = std::move(*index);
+  update.password_hash = std::move(hash);
+  (void)users_.UpdateUser(update);
+}
+
+core::Result<bool> UserService::CheckStoredPassword(const std::string& environment_id, const std::string& user_id,
+                                                    const std::string& password) {
+  auto stored = store_.GetPasswordHash(environment_id, user_id);
+  if (!stored) {
+    if (stored.error().code != ErrorCode::kNotFound) return std::unexpected(stored.error());
+    VerifyDummy(password);
+    return false;
+  }
+  const bool imported = !stored->empty() && stored->front() == '{';
+  bool ok = false;
+  if (imported) {
+    auto verified = crypto::VerifyLegacyPassword(*stored, password);
+    if (!verified) return std::unexpected(verified.error());
+    ok = *verified;
+  } else {
+    ok = hasher_.Verify(*stored, password);
+  }
+  if (ok && (imported || hasher_.NeedsRehash(*stored))) {
+    if (auto fresh = hasher_.Hash(password)) StoreUpgradedHash(environment_id, user_id, std::move(*fresh));
+  }
+  return ok;
+}
+
+void UserService::VerifyDummy(const std::string& password) {
+  // Same work as a real verification, so "no such user" is not faster than "wrong password".
+  std::call_once(dummy_once_, [&] { dummy_hash_ = hasher_.Hash(crypto::RandomToken()).value_or(""); });
+  (void)hasher_.Verify(dummy_hash_, password);
+}
+
+core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, const std::string& username,
+                                           const std::string& password) {
+  const auto refused = core::Fail(ErrorCode::kUnauthenticated, "invalid username or password");
+  if (password.size() > kMaxPasswordBytes || username.size() > 1024) return refused;
+  auto folded = core::FoldUsername(username);
+  const std::string name = folded ? *folded : username;
+  const auto now = clock_.NowMillis();
+  if (sign_in_.max_attempts > 0) {
+    const std::string key = keyring_.Digest("signin/" + environment_id + "/" + name);
+    auto hits = store_.HitCounter(key, now, sign_in_.window_ms);
+    if (!hits) return std::unexpected(hits.error());
+    if (*hits > sign_in_.max_attempts)
+      return core::Fail(ErrorCode::kResourceExhausted, "too many sign-in attempts; try again later");
+  }
+  auto found = FindBy(environment_id, "username", username);
+  if (!found) return std::unexpected(found.error());
+  if (found->empty()) {
+    VerifyDummy(password);
+    return refused;
+  }
+  core::User user = std::move(found->front());
+  auto ok = CheckStoredPassword(environment_id, user.id, password);
+  if (!ok) return std::unexpected(ok.error());
+  if (!*ok || !user.active) return refused;
+  if (sign_in_.max_attempts > 0) (void)store_.ResetCounter(keyring_.Digest("signin/" + environment_id + "/" + name));
+  auto token = IssueSession(environment_id, user.id);
+  if (!token) return std::unexpected(token.error());
+  return SignedIn{std::move(user), std::move(*token)};
+}
+
+core::Status UserService::VerifyPassword(const std::string& environment_id, const std::string& user_id,
+                                         const std::string& password) {
+  if (!core::IsUuid(user_id)) return core::NotFound("user not found");
+  if (password.size() > kMaxPasswordBytes) return core::Fail(ErrorCode::kUnauthenticated, "password is incorrect");
+  auto ok = CheckStoredPassword(environment_id, user_id, password);
+  if (!ok) return std::unexpected(ok.error());
+  if (!*ok) return core::Fail(ErrorCode::kUnauthenticated, "password is incorrect");
+  return {};
+}
+
+core::Result<std::string> UserService::IssueSession(const std::string& environment_id, const std::string& user_id) {
+  std::string token = crypto::RandomToken();
+  if (auto st = sessions_.CreateSession(NewSessionRow(token, environment_id, user_id, clock_.NowMillis())); !st)
+    return std::unexpected(st.error());
+  return token;
+}
+
+core::Status UserService::SignOut(std::string_view token) {
+  if (token.empty() || token.size() > 256) return core::Fail(ErrorCode::kUnauthenticated, "invalid session token");
+  auto st = sessions_.DeleteSession(keyring_.Digest(token));
+  if (!st && st.error().code == ErrorCode::kNotFound)
+    return core::Fail(ErrorCode::kUnauthenticated, "invalid session token");
+  return st;
+}
+
+core::Result<bool> UserService::HitMailBudget(const std::string& environment_id, const std::string& key,
+                                             std::int64_t budget, std::int64_t window_ms) {
+  auto hits = store_.HitCounter(keyring_.Digest("mail/" + environment_id + "/" + key), clock_.NowMillis(), window_ms);
+  if (!hits) return std::unexpected(hits.error());
+  return budget == 0 || *hits <= budget;
 }
 
 core::Result<Session> UserService::AuthenticateSession(std::string_view token) {

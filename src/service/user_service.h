@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -23,11 +24,41 @@ struct SessionPolicy {
   std::int64_t absolute_lifetime_ms = 0;  // 0: never expires (Catalyze's behaviour)
 };
 
+struct MembershipRef {
+  std::string kind;
+  std::string record_id;
+};
+
+// Sign-in throttling: at most `max_attempts` attempts per username in a fixed window
+// (every attempt counts, and a success clears the count), so the budget holds exactly
+// however many attempts arrive at once. 0 disables.
+struct SignInPolicy {
+  std::int64_t max_attempts = 5;
+  std::int64_t window_ms = 15 * 60 * 1000;
+};
+
 struct CreateUserRequest {
   std::string environment_id;
   core::User user;  // username, active and profile are taken; ids and times are assigned
   std::optional<std::string> password;
+  // A hash imported from another system ("{SSHA256}...", see crypto/legacy_password.h);
+  // verified on sign-in and replaced by argon2id then. Exclusive with `password`.
+  std::optional<std::string> imported_password_hash;
   bool issue_session = false;
+  // Records (groups, populations) to join. For each record kind with a default record
+  // (RecordService kDefaultClaim) not named here, the user joins the default too.
+  std::vector<MembershipRef> member_of;
+};
+
+struct SignedIn {
+  core::User user;
+  std::string session_token;  // shown once
+};
+
+// A page of users in number order; `next_after` feeds the next call (0: no more).
+struct UserPage {
+  std::vector<core::User> users;
+  std::int64_t next_after = 0;
 };
 
 struct CreatedUser {
@@ -45,11 +76,11 @@ using UserChange = std::function<core::Status(core::User&)>;
 
 class UserService {
  public:
-  UserService(store::UserStore& users, store::SessionStore& sessions, DirectoryService& directory,
-              const crypto::Keyring& keyring, const crypto::PasswordHasher& hasher,
-              const core::Clock& clock, SessionPolicy policy = {})
-      : users_(users), sessions_(sessions), directory_(directory), keyring_(keyring),
-        hasher_(hasher), clock_(clock), policy_(policy) {}
+  UserService(store::Store& store, DirectoryService& directory, const crypto::Keyring& keyring,
+              const crypto::PasswordHasher& hasher, const core::Clock& clock, SessionPolicy policy = {},
+              SignInPolicy sign_in = {})
+      : store_(store), users_(store), sessions_(store), directory_(directory), keyring_(keyring),
+        hasher_(hasher), clock_(clock), policy_(policy), sign_in_(sign_in) {}
 
   // kInvalidArgument (bad username or email), kAlreadyExists (field "username").
   core::Result<CreatedUser> Create(const CreateUserRequest& request);
@@ -63,15 +94,58 @@ class UserService {
   // Irreversible: profile, index entries, credentials and sessions. kNotFound.
   core::Status Delete(const std::string& environment_id, const std::string& id);
 
+  // Users whose username (folded) or primary email (normalised) equals `value`;
+  // `kind` is "username" or "email". An invalid value finds nobody.
+  core::Result<std::vector<core::User>> FindBy(const std::string& environment_id, const std::string& kind,
+                                               const std::string& value);
+  // Keyset paging in creation order; the cost of a page does not grow with depth.
+  core::Result<UserPage> List(const std::string& environment_id, std::int64_t after_number, int limit);
+  core::Result<std::int64_t> Count(const std::string& environment_id);
+  // Members of a record (group, population), paged like List.
+  core::Result<UserPage> ListMembers(const std::string& environment_id, const std::string& record_id,
+                                     std::int64_t after_number, int limit);
+
+  // Password sign-in by username (case-insensitive). Unknown user, wrong password,
+  // no password and inactive user all give the same kUnauthenticated, in similar time
+  // (a dummy hash is verified when there is no user). kResourceExhausted while the
+  // username's attempt budget is spent, whatever the password.
+  core::Result<SignedIn> SignIn(const std::string& environment_id, const std::string& username,
+                                const std::string& password);
+  // Checks a user's current password (kUnauthenticated if wrong or none); an imported
+  // or outdated hash is upgraded to the current argon2id parameters on success.
+  core::Status VerifyPassword(const std::string& environment_id, const std::string& user_id,
+                              const std::string& password);
+  // A new session for an existing user. Returns the token (shown once).
+  core::Result<std::string> IssueSession(const std::string& environment_id, const std::string& user_id);
   // kUnauthenticated for an unknown, expired or idle-timed-out token.
   core::Result<Session> AuthenticateSession(std::string_view token);
+  // Ends the session; kUnauthenticated if the token is not a live session.
+  core::Status SignOut(std::string_view token);
+
+  // Counts one request that may send mail on behalf of `key` (an address, a username)
+  // and says whether it is within `budget` per window (budget 0: count only). One
+  // durable write either way, so callers can keep known and unknown keys alike in cost.
+  core::Result<bool> HitMailBudget(const std::string& environment_id, const std::string& key, std::int64_t budget,
+                                   std::int64_t window_ms);
 
  private:
   core::Result<std::vector<store::IndexEntry>> IndexFor(const crypto::EnvironmentKeys& keys,
                                                         const core::User& user);
   std::string AssociatedData(const core::User& user) const;
   core::Result<core::User> Unseal(const crypto::EnvironmentKeys& keys, const store::UserRow& row);
+  core::Result<UserPage> Page(const std::string& environment_id,
+                              const core::Result<std::vector<store::UserRow>>& rows, int limit);
+  core::Result<std::vector<std::string>> Memberships(const std::string& environment_id,
+                                                     const std::vector<MembershipRef>& named);
+  void VerifyDummy(const std::string& password);
+  void StoreUpgradedHash(const std::string& environment_id, const std::string& user_id, std::string hash);
+  // Verifies against the stored hash; upgrades it on success when outdated.
+  core::Result<bool> CheckStoredPassword(const std::string& environment_id, const std::string& user_id,
+                                         const std::string& password);
+  store::SessionRow NewSessionRow(const std::string& token, const std::string& environment_id,
+                                  const std::string& user_id, std::int64_t now) const;
 
+  store::Store& store_;
   store::UserStore& users_;
   store::SessionStore& sessions_;
   DirectoryService& directory_;
@@ -79,6 +153,9 @@ class UserService {
   const crypto::PasswordHasher& hasher_;
   const core::Clock& clock_;
   SessionPolicy policy_;
+  SignInPolicy sign_in_;
+  std::once_flag dummy_once_;
+  std::string dummy_hash_;
 };
 
 }  // namespace roster::service

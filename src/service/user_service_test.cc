@@ -28,7 +28,7 @@ class UserServiceTest : public ::testing::Test {
         keyring_(crypto::SecretKey::Random()),
         hasher_({1, 8 * 1024 * 1024}),
         directory_(*store_, keyring_, clock_),
-        users_(*store_, *store_, directory_, keyring_, hasher_, clock_, {60'000, 3'600'000}) {
+        users_(*store_, directory_, keyring_, hasher_, clock_, {60'000, 3'600'000}) {
     env_ = directory_.CreateEnvironment("default")->id;
   }
   ~UserServiceTest() override { std::filesystem::remove_all(dir_); }

@@ -67,6 +67,46 @@ struct NewUser {
   std::vector<IndexEntry> index;
   std::optional<std::string> password_hash;
   std::optional<SessionRow> session;  // issued in the same transaction
+  std::vector<std::string> member_of;  // record ids (groups, populations) joined at once
+};
+
+// A record: an environment-scoped object that is not a user (a group, a population, a
+// schema attribute, an application, a single-use token), with a sealed body. `number`
+// is assigned by the store, unique across all environments and never reused (QuickBlox
+// application ids are record numbers). A record whose expires_at_ms is set (non-zero)
+// and has passed is invisible to every read.
+struct RecordRow {
+  std::string id;
+  std::int64_t number = 0;
+  std::string environment_id;
+  std::string kind;
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+  std::int64_t version = 1;
+  std::int64_t expires_at_ms = 0;
+  std::string sealed;
+};
+
+// An outgoing mail message waiting in the outbox; the envelope and body are sealed.
+struct MailRow {
+  std::int64_t id = 0;  // assigned by the store
+  std::string environment_id;
+  std::int64_t created_at_ms = 0;
+  std::int64_t next_attempt_at_ms = 0;
+  std::int64_t attempts = 0;
+  std::string sealed;
+};
+
+struct NewRecord {
+  RecordRow row;
+  std::vector<IndexEntry> index;  // claims on records of the same environment
+  std::optional<MailRow> mail;    // enqueued in the same transaction
+};
+
+struct RecordUpdate {
+  RecordRow row;  // id + environment_id + kind select the record
+  std::int64_t expected_version = 0;
+  std::vector<IndexEntry> index;  // replaces every claim of the record
 };
 
 struct UserUpdate {
@@ -109,8 +149,96 @@ class UserStore {
                                                  const std::string& digest) = 0;
   // kNotFound, kAborted (version moved on), kAlreadyExists (unique claim taken).
   virtual Status UpdateUser(const UserUpdate& update) = 0;
-  // Removes the user with its claims, credentials and sessions. kNotFound if absent.
+  // Removes the user with its claims, credentials, sessions and memberships. kNotFound.
   virtual Status DeleteUser(const std::string& environment_id, const std::string& id) = 0;
+  // The environment's users in number order, after `after_number` (0 = from the start):
+  // keyset paging, so a deep page costs what the first one does.
+  virtual Result<std::vector<UserRow>> ListUsers(const std::string& environment_id,
+                                                 std::int64_t after_number, int limit) = 0;
+  virtual Result<std::int64_t> CountUsers(const std::string& environment_id) = 0;
+};
+
+// Records (see RecordRow) and their claims.
+class RecordStore {
+ public:
+  virtual ~RecordStore() = default;
+  // Returns the assigned number. kAlreadyExists (field = index kind) on a unique claim.
+  virtual Result<std::int64_t> InsertRecord(const NewRecord& record) = 0;
+  // kNotFound if absent, of another kind or environment, or expired.
+  virtual Result<RecordRow> GetRecord(const std::string& environment_id, const std::string& kind,
+                                      const std::string& id, std::int64_t now_ms) = 0;
+  // Across environments: for ids that arrive without one. kNotFound.
+  virtual Result<RecordRow> GetRecordByNumber(const std::string& kind, std::int64_t number,
+                                              std::int64_t now_ms) = 0;
+  virtual Result<std::vector<RecordRow>> FindRecords(const std::string& environment_id,
+                                                     const std::string& index_kind,
+                                                     const std::string& digest, std::int64_t now_ms) = 0;
+  // In number order after `after_number`; keyset paging as ListUsers.
+  virtual Result<std::vector<RecordRow>> ListRecords(const std::string& environment_id,
+                                                     const std::string& kind, std::int64_t after_number,
+                                                     int limit, std::int64_t now_ms) = 0;
+  // kNotFound, kAborted (version moved on), kAlreadyExists (unique claim taken).
+  virtual Status UpdateRecord(const RecordUpdate& update) = 0;
+  // Removes the record, its claims and memberships. kNotFound.
+  virtual Status DeleteRecord(const std::string& environment_id, const std::string& kind,
+                              const std::string& id) = 0;
+  // Deletes and returns a live record in one step, so exactly one caller gets a
+  // single-use token. kNotFound if absent or expired (an expired one is removed too).
+  virtual Result<RecordRow> TakeRecord(const std::string& environment_id, const std::string& kind,
+                                       const std::string& id, std::int64_t now_ms) = 0;
+};
+
+// Membership of users in records (groups, populations). Every id must belong to the
+// environment (kNotFound naming "user" or "record" in Error::field otherwise).
+class MembershipStore {
+ public:
+  virtual ~MembershipStore() = default;
+  virtual Status AddMember(const std::string& environment_id, const std::string& record_id,
+                           const std::string& user_id) = 0;  // idempotent
+  // kNotFound if the user is not a member.
+  virtual Status RemoveMember(const std::string& environment_id, const std::string& record_id,
+                              const std::string& user_id) = 0;
+  // Replaces the record's members.
+  virtual Status SetMembers(const std::string& environment_id, const std::string& record_id,
+                            const std::vector<std::string>& user_ids) = 0;
+  // Replaces the user's memberships among records of `kind`.
+  virtual Status SetMemberships(const std::string& environment_id, const std::string& user_id,
+                                const std::string& kind, const std::vector<std::string>& record_ids) = 0;
+  // Members in user-number order after `after_number`.
+  virtual Result<std::vector<UserRow>> ListMembers(const std::string& environment_id,
+                                                   const std::string& record_id, std::int64_t after_number,
+                                                   int limit) = 0;
+  virtual Result<std::int64_t> CountMembers(const std::string& environment_id, const std::string& record_id) = 0;
+  // The records of `kind` the user belongs to, in number order.
+  virtual Result<std::vector<RecordRow>> ListMemberships(const std::string& environment_id,
+                                                         const std::string& user_id, const std::string& kind) = 0;
+};
+
+// The mail outbox. Delivery is at least once: a claimed message is leased, and comes
+// back to ClaimMail when the lease ends without CompleteMail (a crashed sender).
+class MailStore {
+ public:
+  virtual ~MailStore() = default;
+  virtual Result<std::int64_t> EnqueueMail(const MailRow& mail) = 0;
+  // Up to `limit` due messages (next_attempt_at <= now), oldest first; each is leased
+  // until `lease_until_ms` so no other sender takes it meanwhile.
+  virtual Result<std::vector<MailRow>> ClaimMail(std::int64_t now_ms, std::int64_t lease_until_ms, int limit) = 0;
+  virtual Status CompleteMail(std::int64_t id) = 0;  // delivered: removed
+  virtual Status RetryMail(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at_ms) = 0;
+  virtual Result<std::int64_t> CountMail() = 0;
+};
+
+// Fixed-window counters (sign-in throttling, replay protection), counted exactly under
+// concurrency: each Hit is one atomic read-modify-write.
+class CounterStore {
+ public:
+  virtual ~CounterStore() = default;
+  // Adds one to `key`'s window and returns the new count; a window that started
+  // `window_ms` or more before `now_ms` restarts at 1.
+  virtual Result<std::int64_t> HitCounter(const std::string& key, std::int64_t now_ms, std::int64_t window_ms) = 0;
+  virtual Status ResetCounter(const std::string& key) = 0;
+  // Housekeeping: drops windows that started before `before_ms`.
+  virtual Status PurgeCounters(std::int64_t before_ms) = 0;
 };
 
 // Password hashes: only the credential path depends on this port.
@@ -129,9 +257,18 @@ class SessionStore {
   virtual Result<SessionRow> FindSession(const std::string& digest) = 0;
   virtual Status TouchSession(const std::string& digest, std::int64_t now_ms) = 0;
   virtual Status DeleteSession(const std::string& digest) = 0;
+  // A new session for an existing user (row.user_id in row.environment_id). kNotFound.
+  virtual Status CreateSession(const SessionRow& row) = 0;
 };
 
 // One object serving every port over one database.
-class Store : public DirectoryStore, public UserStore, public CredentialStore, public SessionStore {};
+class Store : public DirectoryStore,
+              public UserStore,
+              public CredentialStore,
+              public SessionStore,
+              public RecordStore,
+              public MembershipStore,
+              public MailStore,
+              public CounterStore {};
 
 }  // namespace roster::store

@@ -1,6 +1,10 @@
 #include "store/store_conformance.h"
 
+#include <algorithm>
 #include <atomic>
+#include <latch>
+#include <mutex>
+#include <set>
 #include <thread>
 
 namespace roster::store {
@@ -15,10 +19,40 @@ NewUser MakeUser(const std::string& env, const std::string& id, const std::strin
   return u;
 }
 
+NewRecord MakeRecord(const std::string& env, const std::string& id, const std::string& kind,
+                     std::int64_t expires_at_ms = 0) {
+  NewRecord r;
+  r.row = RecordRow{id, 0, env, kind, 1000, 1000, 1, expires_at_ms, "sealed:" + id};
+  return r;
+}
+
+MailRow MakeMail(const std::string& env, std::int64_t next_attempt_at_ms, const std::string& body) {
+  return MailRow{0, env, 1, next_attempt_at_ms, 0, body};
+}
+
+std::vector<std::string> Ids(const std::vector<UserRow>& rows) {
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.id);
+  return out;
+}
+std::vector<std::string> Ids(const std::vector<RecordRow>& rows) {
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.id);
+  return out;
+}
+std::vector<std::string> Bodies(const std::vector<MailRow>& rows) {
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.sealed);
+  return out;
+}
+
+using Strings = std::vector<std::string>;
+
 }  // namespace
 
 void StoreConformanceTest::SetUp() {
   store_ = GetParam()();
+  if (IsSkipped()) return;  // the factory skipped the test (e.g. no server to test against)
   ASSERT_TRUE(store_->CreateEnvironment({env_, "default", "wrapped-1", 1}).has_value());
   ASSERT_TRUE(store_->CreateEnvironment({other_env_, "other", "wrapped-2", 2}).has_value());
 }
@@ -158,6 +192,690 @@ TEST_P(StoreConformanceTest, DeleteRemovesEverythingOfTheUser) {
   EXPECT_EQ(store_->FindUsers(env_, "email", "shared-email")->size(), 0u);
   EXPECT_TRUE(store_->InsertUser(MakeUser(env_, "u5", "ada")).has_value());  // claim freed
   EXPECT_EQ(store_->DeleteUser(env_, "u1").error().code, ErrorCode::kNotFound);
+}
+
+
+// --- Listing and counting users
+
+TEST_P(StoreConformanceTest, ListsUsersInKeysetPagesWithinTheirEnvironment) {
+  Strings expected;
+  for (int i = 0; i < 7; ++i) {
+    const std::string id = "u" + std::to_string(i);
+    ASSERT_TRUE(store_->InsertUser(MakeUser(env_, id, "name-" + id)).has_value());
+    expected.push_back(id);
+    if (i % 2 == 0) {  // interleave the other environment's rows with ours
+      ASSERT_TRUE(store_->InsertUser(MakeUser(other_env_, "o" + std::to_string(i), "name-" + id)).has_value());
+    }
+  }
+  Strings seen;
+  std::int64_t after = 0;
+  std::vector<std::size_t> page_sizes;
+  for (int guard = 0; guard < 10; ++guard) {
+    auto page = store_->ListUsers(env_, after, 3);
+    ASSERT_TRUE(page.has_value());
+    if (page->empty()) break;
+    page_sizes.push_back(page->size());
+    for (const auto& u : *page) {
+      EXPECT_EQ(u.environment_id, env_);
+      EXPECT_GT(u.number, after);  // strictly ascending: no overlap between pages
+      after = u.number;
+      seen.push_back(u.id);
+    }
+  }
+  EXPECT_EQ(seen, expected);  // nothing skipped, nothing repeated, insertion order
+  EXPECT_EQ(page_sizes, (std::vector<std::size_t>{3, 3, 1}));
+  EXPECT_EQ(Ids(*store_->ListUsers(other_env_, 0, 100)), (Strings{"o0", "o2", "o4", "o6"}));
+  EXPECT_EQ(*store_->CountUsers(env_), 7);
+  EXPECT_EQ(*store_->CountUsers(other_env_), 4);
+  EXPECT_EQ(*store_->CountUsers("env-none"), 0);
+  EXPECT_TRUE(store_->ListUsers("env-none", 0, 10)->empty());
+  EXPECT_TRUE(store_->ListUsers(env_, 0, 0)->empty());
+
+  ASSERT_TRUE(store_->DeleteUser(env_, "u3").has_value());
+  EXPECT_EQ(*store_->CountUsers(env_), 6);
+  const auto first = store_->GetUser(env_, "u0")->number;
+  EXPECT_EQ(Ids(*store_->ListUsers(env_, first, 3)), (Strings{"u1", "u2", "u4"}));
+}
+
+// --- Records
+
+TEST_P(StoreConformanceTest, RecordsAreReadWithinTheirEnvironmentAndKind) {
+  NewRecord nr = MakeRecord(env_, "g1", "group");
+  nr.row.created_at_ms = 11;
+  nr.row.updated_at_ms = 12;
+  nr.row.version = 3;
+  nr.row.expires_at_ms = 0;
+  auto n = store_->InsertRecord(nr);
+  ASSERT_TRUE(n.has_value());
+  auto n2 = store_->InsertRecord(MakeRecord(other_env_, "g2", "group"));
+  ASSERT_TRUE(n2.has_value());
+  EXPECT_NE(*n, *n2);
+
+  auto r = store_->GetRecord(env_, "group", "g1", 500);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->number, *n);
+  EXPECT_EQ(r->id, "g1");
+  EXPECT_EQ(r->environment_id, env_);
+  EXPECT_EQ(r->kind, "group");
+  EXPECT_EQ(r->created_at_ms, 11);
+  EXPECT_EQ(r->updated_at_ms, 12);
+  EXPECT_EQ(r->version, 3);
+  EXPECT_EQ(r->expires_at_ms, 0);
+  EXPECT_EQ(r->sealed, "sealed:g1");
+  EXPECT_EQ(store_->GetRecord(other_env_, "group", "g1", 500).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetRecord(env_, "population", "g1", 500).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetRecord(env_, "group", "nope", 500).error().code, ErrorCode::kNotFound);
+
+  // Ids are unique like user ids.
+  auto dup = store_->InsertRecord(MakeRecord(env_, "g1", "group"));
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetRecord(env_, "group", "g1", 500)->sealed, "sealed:g1");
+
+  // By number, across environments, still of one kind.
+  auto by_number = store_->GetRecordByNumber("group", *n2, 500);
+  ASSERT_TRUE(by_number.has_value());
+  EXPECT_EQ(by_number->id, "g2");
+  EXPECT_EQ(by_number->environment_id, other_env_);
+  EXPECT_EQ(store_->GetRecordByNumber("group", *n, 500)->environment_id, env_);
+  EXPECT_EQ(store_->GetRecordByNumber("population", *n2, 500).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetRecordByNumber("group", *n + *n2 + 100, 500).error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, RecordNumbersAreNeverReused) {
+  auto a = store_->InsertRecord(MakeRecord(env_, "a", "app"));
+  auto b = store_->InsertRecord(MakeRecord(env_, "b", "app"));
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(store_->DeleteRecord(env_, "app", "b").has_value());
+  auto c = store_->InsertRecord(MakeRecord(env_, "c", "app"));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_GT(*b, *a);
+  EXPECT_GT(*c, *b);
+  EXPECT_EQ(store_->GetRecordByNumber("app", *b, 0).error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, ListsRecordsInKeysetPagesOfOneKindAndEnvironment) {
+  Strings expected;
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = "g" + std::to_string(i);
+    ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, id, "group")).has_value());
+    expected.push_back(id);
+    ASSERT_TRUE(store_->InsertRecord(MakeRecord(other_env_, "o" + id, "group")).has_value());
+    ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "p" + id, "population")).has_value());
+    if (i == 2) {
+      ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "expired", "group", 400)).has_value());
+    }
+  }
+  Strings seen;
+  std::int64_t after = 0;
+  std::vector<std::size_t> page_sizes;
+  for (int guard = 0; guard < 10; ++guard) {
+    auto page = store_->ListRecords(env_, "group", after, 2, 500);
+    ASSERT_TRUE(page.has_value());
+    if (page->empty()) break;
+    page_sizes.push_back(page->size());
+    for (const auto& r : *page) {
+      EXPECT_EQ(r.environment_id, env_);
+      EXPECT_EQ(r.kind, "group");
+      EXPECT_GT(r.number, after);
+      after = r.number;
+      seen.push_back(r.id);
+    }
+  }
+  EXPECT_EQ(seen, expected);  // the expired record is skipped, the pages stay full
+  EXPECT_EQ(page_sizes, (std::vector<std::size_t>{2, 2, 1}));
+  EXPECT_EQ(store_->ListRecords(env_, "group", 0, 100, 399)->size(), 6u);  // not yet expired
+  EXPECT_EQ(store_->ListRecords(other_env_, "group", 0, 100, 500)->size(), 5u);
+  EXPECT_EQ(store_->ListRecords(env_, "population", 0, 100, 500)->size(), 5u);
+  EXPECT_TRUE(store_->ListRecords(env_, "app", 0, 100, 500)->empty());
+}
+
+TEST_P(StoreConformanceTest, RecordUniqueClaimsRejectTheSecondRecordAndWriteNothing) {
+  NewRecord a = MakeRecord(env_, "g1", "group");
+  a.index = {{"group.name", "admins", true}, {"group.tag", "shared", false}};
+  ASSERT_TRUE(store_->InsertRecord(a).has_value());
+
+  NewRecord b = MakeRecord(env_, "g2", "group");
+  b.index = {{"group.tag", "shared", false}, {"group.name", "admins", true}};
+  b.mail = MakeMail(env_, 0, "welcome");
+  auto dup = store_->InsertRecord(b);
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(dup.error().field, "group.name");
+  EXPECT_EQ(store_->GetRecord(env_, "group", "g2", 0).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindRecords(env_, "group.tag", "shared", 0)->size(), 1u);  // its other claim rolled back
+  EXPECT_EQ(*store_->CountMail(), 0);                                           // and its mail
+
+  // Another environment may hold the same claim; non-unique claims are shared.
+  NewRecord c = MakeRecord(other_env_, "g3", "group");
+  c.index = {{"group.name", "admins", true}};
+  EXPECT_TRUE(store_->InsertRecord(c).has_value());
+  b.index = {{"group.name", "staff", true}, {"group.tag", "shared", false}};
+  ASSERT_TRUE(store_->InsertRecord(b).has_value());
+  EXPECT_EQ(*store_->CountMail(), 1);  // enqueued with the record
+  EXPECT_EQ(Ids(*store_->FindRecords(env_, "group.tag", "shared", 0)), (Strings{"g1", "g2"}));
+  EXPECT_EQ(Ids(*store_->FindRecords(env_, "group.name", "admins", 0)), (Strings{"g1"}));
+  EXPECT_EQ(Ids(*store_->FindRecords(other_env_, "group.name", "admins", 0)), (Strings{"g3"}));
+  EXPECT_TRUE(store_->FindRecords(env_, "group.name", "nobody", 0)->empty());
+}
+
+TEST_P(StoreConformanceTest, RecordUpdatesCheckVersionAndReplaceClaims) {
+  NewRecord a = MakeRecord(env_, "g1", "group");
+  a.index = {{"group.name", "admins", true}};
+  ASSERT_TRUE(store_->InsertRecord(a).has_value());
+  NewRecord b = MakeRecord(env_, "g2", "group");
+  b.index = {{"group.name", "staff", true}};
+  ASSERT_TRUE(store_->InsertRecord(b).has_value());
+
+  RecordUpdate up;
+  up.row = RecordRow{"g1", 0, env_, "group", 1000, 2000, 2, 0, "sealed:v2"};
+  up.expected_version = 1;
+  up.index = {{"group.name", "root", true}};
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  auto r = store_->GetRecord(env_, "group", "g1", 0);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->version, 2);
+  EXPECT_EQ(r->updated_at_ms, 2000);
+  EXPECT_EQ(r->created_at_ms, 1000);
+  EXPECT_EQ(r->sealed, "sealed:v2");
+  EXPECT_TRUE(store_->FindRecords(env_, "group.name", "admins", 0)->empty());  // old claim released
+  EXPECT_EQ(Ids(*store_->FindRecords(env_, "group.name", "root", 0)), (Strings{"g1"}));
+  NewRecord c = MakeRecord(env_, "g3", "group");
+  c.index = {{"group.name", "admins", true}};
+  EXPECT_TRUE(store_->InsertRecord(c).has_value());  // the released claim is free
+
+  auto stale = store_->UpdateRecord(up);
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, ErrorCode::kAborted);
+
+  up.expected_version = 2;
+  up.row.version = 3;
+  up.row.sealed = "sealed:v3";
+  up.index = {{"group.name", "staff", true}};
+  auto clash = store_->UpdateRecord(up);
+  ASSERT_FALSE(clash.has_value());
+  EXPECT_EQ(clash.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(clash.error().field, "group.name");
+  EXPECT_EQ(store_->GetRecord(env_, "group", "g1", 0)->sealed, "sealed:v2");  // rolled back whole
+  EXPECT_EQ(Ids(*store_->FindRecords(env_, "group.name", "root", 0)), (Strings{"g1"}));
+
+  // An update may set an expiry, after which the record is gone for readers.
+  up.index = {};
+  up.row.expires_at_ms = 3000;
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  EXPECT_EQ(store_->GetRecord(env_, "group", "g1", 2999)->expires_at_ms, 3000);
+  EXPECT_EQ(store_->GetRecord(env_, "group", "g1", 3000).error().code, ErrorCode::kNotFound);
+
+  up.expected_version = 3;
+  up.row.kind = "population";  // id + environment + kind select the record
+  EXPECT_EQ(store_->UpdateRecord(up).error().code, ErrorCode::kNotFound);
+  up.row.kind = "group";
+  up.row.environment_id = other_env_;
+  EXPECT_EQ(store_->UpdateRecord(up).error().code, ErrorCode::kNotFound);
+  up.row.environment_id = env_;
+  up.row.id = "missing";
+  EXPECT_EQ(store_->UpdateRecord(up).error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, DeletingARecordFreesItsClaimsAndMemberships) {
+  NewRecord a = MakeRecord(env_, "g1", "group");
+  a.index = {{"group.name", "admins", true}};
+  ASSERT_TRUE(store_->InsertRecord(a).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  ASSERT_TRUE(store_->AddMember(env_, "g1", "u1").has_value());
+
+  EXPECT_EQ(store_->DeleteRecord(other_env_, "group", "g1").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->DeleteRecord(env_, "population", "g1").error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->DeleteRecord(env_, "group", "g1").has_value());
+  EXPECT_EQ(store_->GetRecord(env_, "group", "g1", 0).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->FindRecords(env_, "group.name", "admins", 0)->empty());
+  EXPECT_TRUE(store_->ListMemberships(env_, "u1", "group")->empty());
+  EXPECT_EQ(store_->DeleteRecord(env_, "group", "g1").error().code, ErrorCode::kNotFound);
+
+  NewRecord b = MakeRecord(env_, "g2", "group");
+  b.index = {{"group.name", "admins", true}};
+  EXPECT_TRUE(store_->InsertRecord(b).has_value());  // claim freed
+}
+
+TEST_P(StoreConformanceTest, ExpiredRecordsAreInvisibleToEveryRead) {
+  NewRecord t = MakeRecord(env_, "t1", "token", 5000);
+  t.index = {{"token.digest", "d1", true}};
+  auto n = store_->InsertRecord(t);
+  ASSERT_TRUE(n.has_value());
+  NewRecord forever = MakeRecord(env_, "t2", "token", 0);
+  forever.index = {{"token.digest", "d2", true}};
+  ASSERT_TRUE(store_->InsertRecord(forever).has_value());
+
+  // Live up to the instant before expires_at.
+  EXPECT_TRUE(store_->GetRecord(env_, "token", "t1", 4999).has_value());
+  EXPECT_TRUE(store_->GetRecordByNumber("token", *n, 4999).has_value());
+  EXPECT_EQ(store_->FindRecords(env_, "token.digest", "d1", 4999)->size(), 1u);
+  EXPECT_EQ(store_->ListRecords(env_, "token", 0, 10, 4999)->size(), 2u);
+
+  // Expired from expires_at on.
+  for (const std::int64_t now : {std::int64_t{5000}, std::int64_t{1} << 50}) {
+    EXPECT_EQ(store_->GetRecord(env_, "token", "t1", now).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(store_->GetRecordByNumber("token", *n, now).error().code, ErrorCode::kNotFound);
+    EXPECT_TRUE(store_->FindRecords(env_, "token.digest", "d1", now)->empty());
+    EXPECT_EQ(Ids(*store_->ListRecords(env_, "token", 0, 10, now)), (Strings{"t2"}));
+    // expires_at 0 means never.
+    EXPECT_TRUE(store_->GetRecord(env_, "token", "t2", now).has_value());
+    EXPECT_EQ(store_->FindRecords(env_, "token.digest", "d2", now)->size(), 1u);
+  }
+}
+
+TEST_P(StoreConformanceTest, TakeRecordReturnsALiveRecordExactlyOnce) {
+  NewRecord t = MakeRecord(env_, "t1", "token", 5000);
+  t.index = {{"token.digest", "d1", true}};
+  ASSERT_TRUE(store_->InsertRecord(t).has_value());
+  EXPECT_EQ(store_->TakeRecord(other_env_, "token", "t1", 100).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->TakeRecord(env_, "group", "t1", 100).error().code, ErrorCode::kNotFound);
+  auto taken = store_->TakeRecord(env_, "token", "t1", 100);
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->id, "t1");
+  EXPECT_EQ(taken->environment_id, env_);
+  EXPECT_EQ(taken->sealed, "sealed:t1");
+  EXPECT_EQ(taken->expires_at_ms, 5000);
+  EXPECT_EQ(store_->TakeRecord(env_, "token", "t1", 100).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetRecord(env_, "token", "t1", 100).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->FindRecords(env_, "token.digest", "d1", 100)->empty());
+
+  // An expired record cannot be taken, and is removed by the attempt.
+  ASSERT_TRUE(store_->InsertRecord(t).has_value());
+  EXPECT_EQ(store_->TakeRecord(env_, "token", "t1", 5000).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetRecord(env_, "token", "t1", 100).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->InsertRecord(t).has_value());  // id and claim were freed
+}
+
+TEST_P(StoreConformanceTest, ConcurrentTakesOfOneRecordHaveOneWinner) {
+  constexpr int kThreads = 8;
+  for (int round = 0; round < 3; ++round) {
+    const std::string id = "t" + std::to_string(round);
+    ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, id, "token", 5000)).has_value());
+    std::atomic<int> ok{0}, absent{0}, other{0};
+    std::latch start(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&] {
+        start.arrive_and_wait();
+        auto r = store_->TakeRecord(env_, "token", id, 100);
+        if (r) ++ok;
+        else if (r.error().code == ErrorCode::kNotFound) ++absent;
+        else ++other;
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok, 1);
+    EXPECT_EQ(absent, kThreads - 1);
+    EXPECT_EQ(other, 0);
+  }
+}
+
+// --- Memberships
+
+TEST_P(StoreConformanceTest, MembershipsAreIdempotentAndScopedToTheEnvironment) {
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g1", "group")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "p1", "population")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(other_env_, "g9", "group")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u2", "bob")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(other_env_, "u9", "ada")).has_value());
+
+  ASSERT_TRUE(store_->AddMember(env_, "g1", "u1").has_value());
+  ASSERT_TRUE(store_->AddMember(env_, "g1", "u1").has_value());  // idempotent
+  ASSERT_TRUE(store_->AddMember(env_, "p1", "u1").has_value());
+  EXPECT_EQ(*store_->CountMembers(env_, "g1"), 1);
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u1"}));
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "group")), (Strings{"g1"}));
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "population")), (Strings{"p1"}));
+  EXPECT_TRUE(store_->ListMemberships(env_, "u2", "group")->empty());
+  EXPECT_EQ(*store_->CountMembers(env_, "p1"), 1);
+
+  // Ids from another environment, or none, name what is missing.
+  auto check = [](const Status& st, const char* field) {
+    ASSERT_FALSE(st.has_value());
+    EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(st.error().field, field);
+  };
+  check(store_->AddMember(env_, "g1", "u9"), "user");
+  check(store_->AddMember(env_, "g9", "u1"), "record");
+  check(store_->AddMember(env_, "g1", "nobody"), "user");
+  check(store_->AddMember(env_, "nothing", "u1"), "record");
+  check(store_->AddMember(other_env_, "g9", "u1"), "user");
+  check(store_->RemoveMember(env_, "g1", "u9"), "user");
+  check(store_->RemoveMember(env_, "g9", "u1"), "record");
+  EXPECT_EQ(*store_->CountMembers(other_env_, "g9"), 0);
+
+  auto members = store_->ListMembers(env_, "g9", 0, 10);
+  ASSERT_FALSE(members.has_value());
+  EXPECT_EQ(members.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(members.error().field, "record");
+  auto count = store_->CountMembers(env_, "g9");
+  ASSERT_FALSE(count.has_value());
+  EXPECT_EQ(count.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(count.error().field, "record");
+  auto memberships = store_->ListMemberships(env_, "u9", "group");
+  ASSERT_FALSE(memberships.has_value());
+  EXPECT_EQ(memberships.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(memberships.error().field, "user");
+
+  // Removing a non-member is an error; removing a member is not.
+  EXPECT_EQ(store_->RemoveMember(env_, "g1", "u2").error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->RemoveMember(env_, "g1", "u1").has_value());
+  EXPECT_EQ(store_->RemoveMember(env_, "g1", "u1").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(*store_->CountMembers(env_, "g1"), 0);
+  EXPECT_TRUE(store_->ListMembers(env_, "g1", 0, 10)->empty());
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "population")), (Strings{"p1"}));  // untouched
+}
+
+TEST_P(StoreConformanceTest, ListsMembersInKeysetPagesOfUserNumber) {
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g1", "group")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g2", "group")).has_value());
+  Strings expected;
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = "u" + std::to_string(i);
+    ASSERT_TRUE(store_->InsertUser(MakeUser(env_, id, id)).has_value());
+    expected.push_back(id);
+    ASSERT_TRUE(store_->AddMember(env_, "g2", id).has_value());
+  }
+  // Joined in reverse, listed in user-number order all the same.
+  for (int i = 4; i >= 0; --i) ASSERT_TRUE(store_->AddMember(env_, "g1", expected[i]).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "outsider", "outsider")).has_value());
+
+  Strings seen;
+  std::int64_t after = 0;
+  std::vector<std::size_t> page_sizes;
+  for (int guard = 0; guard < 10; ++guard) {
+    auto page = store_->ListMembers(env_, "g1", after, 2);
+    ASSERT_TRUE(page.has_value());
+    if (page->empty()) break;
+    page_sizes.push_back(page->size());
+    for (const auto& u : *page) {
+      EXPECT_GT(u.number, after);
+      after = u.number;
+      seen.push_back(u.id);
+    }
+  }
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(page_sizes, (std::vector<std::size_t>{2, 2, 1}));
+  EXPECT_EQ(*store_->CountMembers(env_, "g1"), 5);
+  auto first = store_->ListMembers(env_, "g1", 0, 1);
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ(first->front().sealed, "sealed:u0");  // whole rows
+}
+
+TEST_P(StoreConformanceTest, SetMembersReplacesTheMembersAllOrNothing) {
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g1", "group")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g2", "group")).has_value());
+  for (const char* id : {"u1", "u2", "u3"}) ASSERT_TRUE(store_->InsertUser(MakeUser(env_, id, id)).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(other_env_, "u9", "u9")).has_value());
+  ASSERT_TRUE(store_->AddMember(env_, "g2", "u1").has_value());
+
+  ASSERT_TRUE(store_->SetMembers(env_, "g1", {"u1", "u2"}).has_value());
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u1", "u2"}));
+  ASSERT_TRUE(store_->SetMembers(env_, "g1", {"u3", "u2"}).has_value());
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u2", "u3"}));
+
+  // One id that is not the environment's, and nothing changes.
+  for (const Strings& bad : {Strings{"u1", "nobody"}, Strings{"u9"}, Strings{"u1", "u9", "u2"}}) {
+    auto st = store_->SetMembers(env_, "g1", bad);
+    ASSERT_FALSE(st.has_value());
+    EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(st.error().field, "user");
+    EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u2", "u3"}));
+  }
+  auto no_record = store_->SetMembers(env_, "nothing", {"u1"});
+  ASSERT_FALSE(no_record.has_value());
+  EXPECT_EQ(no_record.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(no_record.error().field, "record");
+
+  ASSERT_TRUE(store_->SetMembers(env_, "g1", {"u1", "u1"}).has_value());  // repeats are harmless
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u1"}));
+  ASSERT_TRUE(store_->SetMembers(env_, "g1", {}).has_value());
+  EXPECT_EQ(*store_->CountMembers(env_, "g1"), 0);
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g2", 0, 10)), (Strings{"u1"}));  // other records untouched
+}
+
+TEST_P(StoreConformanceTest, SetMembershipsReplacesOnlyRecordsOfTheKind) {
+  for (const char* id : {"g1", "g2", "g3"}) ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, id, "group")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "p1", "population")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(other_env_, "g9", "group")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u2", "bob")).has_value());
+  ASSERT_TRUE(store_->AddMember(env_, "g1", "u1").has_value());
+  ASSERT_TRUE(store_->AddMember(env_, "p1", "u1").has_value());
+  ASSERT_TRUE(store_->AddMember(env_, "g1", "u2").has_value());
+
+  ASSERT_TRUE(store_->SetMemberships(env_, "u1", "group", {"g3", "g2"}).has_value());
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "group")), (Strings{"g2", "g3"}));
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "population")), (Strings{"p1"}));
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u2"}));  // other users untouched
+
+  // A missing id, another environment's, or a record of another kind: nothing changes.
+  for (const Strings& bad : {Strings{"g1", "nothing"}, Strings{"g9"}, Strings{"g1", "p1"}}) {
+    auto st = store_->SetMemberships(env_, "u1", "group", bad);
+    ASSERT_FALSE(st.has_value());
+    EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(st.error().field, "record");
+    EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "group")), (Strings{"g2", "g3"}));
+  }
+  auto no_user = store_->SetMemberships(env_, "nobody", "group", {"g1"});
+  ASSERT_FALSE(no_user.has_value());
+  EXPECT_EQ(no_user.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(no_user.error().field, "user");
+
+  ASSERT_TRUE(store_->SetMemberships(env_, "u1", "group", {}).has_value());
+  EXPECT_TRUE(store_->ListMemberships(env_, "u1", "group")->empty());
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "population")), (Strings{"p1"}));
+}
+
+TEST_P(StoreConformanceTest, DeletingAUserOrARecordRemovesItsMemberships) {
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g1", "group")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g2", "group")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u2", "bob")).has_value());
+  for (const char* g : {"g1", "g2"}) {
+    for (const char* u : {"u1", "u2"}) ASSERT_TRUE(store_->AddMember(env_, g, u).has_value());
+  }
+  ASSERT_TRUE(store_->DeleteUser(env_, "u1").has_value());
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u2"}));
+  EXPECT_EQ(*store_->CountMembers(env_, "g2"), 1);
+  ASSERT_TRUE(store_->DeleteRecord(env_, "group", "g1").has_value());
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u2", "group")), (Strings{"g2"}));
+  // A new user with the deleted one's id starts with no memberships.
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  EXPECT_TRUE(store_->ListMemberships(env_, "u1", "group")->empty());
+}
+
+TEST_P(StoreConformanceTest, InsertUserJoinsRecordsInTheSameTransaction) {
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g1", "group")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "p1", "population")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(other_env_, "g9", "group")).has_value());
+
+  NewUser nu = MakeUser(env_, "u1", "ada");
+  nu.member_of = {"g1", "p1"};
+  ASSERT_TRUE(store_->InsertUser(nu).has_value());
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "group")), (Strings{"g1"}));
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "population")), (Strings{"p1"}));
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u1"}));
+
+  // A record that is missing or another environment's: no user, no claim, no session.
+  for (const Strings& bad : {Strings{"g1", "nothing"}, Strings{"g9"}}) {
+    NewUser other = MakeUser(env_, "u2", "bob");
+    other.member_of = bad;
+    other.password_hash = "$argon2id$p";
+    other.session = SessionRow{"tok-2", env_, "u2", 10, 10, 0};
+    auto r = store_->InsertUser(other);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(r.error().field, "record");
+    EXPECT_EQ(store_->GetUser(env_, "u2").error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(store_->FindSession("tok-2").error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u1"}));
+  }
+  EXPECT_TRUE(store_->InsertUser(MakeUser(env_, "u2", "bob")).has_value());  // the claim was never taken
+}
+
+// --- Mail outbox
+
+TEST_P(StoreConformanceTest, ClaimedMailIsLeasedUntilCompletedOrRetried) {
+  auto m1 = store_->EnqueueMail(MakeMail(env_, 100, "one"));
+  auto m2 = store_->EnqueueMail(MakeMail(other_env_, 50, "two"));
+  auto m3 = store_->EnqueueMail(MakeMail(env_, 500, "three"));
+  ASSERT_TRUE(m1 && m2 && m3);
+  EXPECT_LT(*m1, *m2);
+  EXPECT_LT(*m2, *m3);
+  EXPECT_EQ(*store_->CountMail(), 3);
+  EXPECT_TRUE(store_->ClaimMail(49, 1000, 10)->empty());  // nothing due yet
+
+  // Oldest first, only what is due, at most `limit`.
+  auto first = store_->ClaimMail(100, 200, 1);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(Bodies(*first), (Strings{"one"}));
+  EXPECT_EQ(first->front().id, *m1);
+  EXPECT_EQ(first->front().environment_id, env_);
+  EXPECT_EQ(first->front().created_at_ms, 1);
+  EXPECT_EQ(first->front().attempts, 0);
+  auto second = store_->ClaimMail(100, 200, 10);
+  EXPECT_EQ(Bodies(*second), (Strings{"two"}));  // "one" is leased
+
+  // Leased until 200: a second sender gets nothing meanwhile...
+  EXPECT_TRUE(store_->ClaimMail(199, 300, 10)->empty());
+  // ...and both come back when the lease ends without CompleteMail.
+  auto again = store_->ClaimMail(200, 300, 10);
+  EXPECT_EQ(Bodies(*again), (Strings{"one", "two"}));
+  EXPECT_EQ(*store_->CountMail(), 3);  // leasing removes nothing
+
+  ASSERT_TRUE(store_->CompleteMail(*m1).has_value());
+  EXPECT_EQ(*store_->CountMail(), 2);
+  EXPECT_EQ(store_->CompleteMail(*m1).error().code, ErrorCode::kNotFound);
+
+  ASSERT_TRUE(store_->RetryMail(*m2, 1, 1000).has_value());
+  EXPECT_EQ(Bodies(*store_->ClaimMail(600, 1500, 10)), (Strings{"three"}));  // "two" waits until 1000
+  auto retried = store_->ClaimMail(1000, 2000, 10);
+  ASSERT_EQ(Bodies(*retried), (Strings{"two"}));
+  EXPECT_EQ(retried->front().attempts, 1);
+  EXPECT_EQ(retried->front().sealed, "two");
+  EXPECT_EQ(store_->RetryMail(*m1, 1, 1000).error().code, ErrorCode::kNotFound);
+
+  ASSERT_TRUE(store_->CompleteMail(*m2).has_value());
+  ASSERT_TRUE(store_->CompleteMail(*m3).has_value());
+  EXPECT_EQ(*store_->CountMail(), 0);
+  EXPECT_TRUE(store_->ClaimMail(1 << 30, (1 << 30) + 1, 10)->empty());
+}
+
+TEST_P(StoreConformanceTest, ConcurrentSendersNeverClaimTheSameMail) {
+  constexpr int kMessages = 30;
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(store_->EnqueueMail(MakeMail(env_, 10, "m" + std::to_string(i))).has_value());
+  }
+  std::mutex mu;
+  std::vector<std::int64_t> claimed;
+  std::atomic<int> errors{0};
+  std::latch start(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      for (int guard = 0; guard < kMessages; ++guard) {
+        auto batch = store_->ClaimMail(100, 1000000, 3);
+        if (!batch) {
+          ++errors;
+          return;
+        }
+        if (batch->empty()) return;
+        std::lock_guard lock(mu);
+        for (const auto& m : *batch) claimed.push_back(m.id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kMessages));
+  EXPECT_EQ(std::set<std::int64_t>(claimed.begin(), claimed.end()).size(), static_cast<std::size_t>(kMessages));
+}
+
+// --- Counters
+
+TEST_P(StoreConformanceTest, CountersCountWithinAWindowAndRestartAfterIt) {
+  const std::string key("login:\0\xff", 8);  // keys are bytes
+  EXPECT_EQ(*store_->HitCounter(key, 1000, 100), 1);
+  EXPECT_EQ(*store_->HitCounter(key, 1050, 100), 2);
+  EXPECT_EQ(*store_->HitCounter(key, 1099, 100), 3);
+  EXPECT_EQ(*store_->HitCounter("other", 1099, 100), 1);  // keys are independent
+  EXPECT_EQ(*store_->HitCounter(key, 1100, 100), 1);      // window began 100 ms ago: a new one
+  EXPECT_EQ(*store_->HitCounter(key, 1150, 100), 2);
+  EXPECT_EQ(*store_->HitCounter(key, 1199, 100), 3);
+  EXPECT_EQ(*store_->HitCounter(key, 5000, 100), 1);  // long after
+
+  ASSERT_TRUE(store_->ResetCounter(key).has_value());
+  EXPECT_EQ(*store_->HitCounter(key, 5001, 100), 1);
+  ASSERT_TRUE(store_->ResetCounter("never-hit").has_value());
+
+  // Purge drops windows that began before the cut-off, and only those.
+  EXPECT_EQ(*store_->HitCounter("old", 2000, 1000000), 1);
+  EXPECT_EQ(*store_->HitCounter("old", 2001, 1000000), 2);
+  EXPECT_EQ(*store_->HitCounter("new", 3000, 1000000), 1);
+  ASSERT_TRUE(store_->PurgeCounters(3000).has_value());
+  EXPECT_EQ(*store_->HitCounter("old", 3001, 1000000), 1);  // purged: counting starts over
+  EXPECT_EQ(*store_->HitCounter("new", 3001, 1000000), 2);  // window began at 3000: kept
+}
+
+TEST_P(StoreConformanceTest, ConcurrentHitsAreCountedExactly) {
+  constexpr int kThreads = 16, kHits = 10;
+  std::mutex mu;
+  std::vector<std::int64_t> counts;
+  std::atomic<int> errors{0};
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kHits; ++i) {
+        auto n = store_->HitCounter("hot", 1000 + i, 60000);
+        if (!n) {
+          ++errors;
+          continue;
+        }
+        std::lock_guard lock(mu);
+        counts.push_back(*n);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors, 0);
+  // Every hit saw a count of its own: exactly 1..160, none lost, none repeated.
+  std::ranges::sort(counts);
+  std::vector<std::int64_t> expected(kThreads * kHits);
+  for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<std::int64_t>(i) + 1;
+  EXPECT_EQ(counts, expected);
+  EXPECT_EQ(*store_->HitCounter("hot", 2000, 60000), kThreads * kHits + 1);
+}
+
+// --- Sessions for existing users
+
+TEST_P(StoreConformanceTest, CreateSessionNeedsAnExistingUserOfTheEnvironment) {
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  ASSERT_TRUE(store_->CreateSession(SessionRow{"tok-1", env_, "u1", 10, 11, 500}).has_value());
+  auto s = store_->FindSession("tok-1");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->user_id, "u1");
+  EXPECT_EQ(s->environment_id, env_);
+  EXPECT_EQ(s->created_at_ms, 10);
+  EXPECT_EQ(s->last_used_at_ms, 11);
+  EXPECT_EQ(s->expires_at_ms, 500);
+  ASSERT_TRUE(store_->CreateSession(SessionRow{"tok-2", env_, "u1", 20, 20, 0}).has_value());  // a second one
+
+  EXPECT_EQ(store_->CreateSession(SessionRow{"tok-3", env_, "nobody", 10, 10, 0}).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(store_->CreateSession(SessionRow{"tok-4", other_env_, "u1", 10, 10, 0}).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindSession("tok-3").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindSession("tok-4").error().code, ErrorCode::kNotFound);
+
+  ASSERT_TRUE(store_->DeleteUser(env_, "u1").has_value());
+  EXPECT_EQ(store_->FindSession("tok-1").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindSession("tok-2").error().code, ErrorCode::kNotFound);
 }
 
 }  // namespace roster::store

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "http/router.h"
 #include "service/directory_service.h"
+#include "service/record_service.h"
 #include "service/user_service.h"
 
 namespace roster::dialects::catalyze {
@@ -13,6 +14,7 @@ namespace roster::dialects::catalyze {
 struct Services {
   service::DirectoryService& directory;
   service::UserService& users;
+  service::RecordService& records;
   const core::Clock& clock;
 };
 

@@ -75,6 +75,53 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_user ON sessions(user_number);
 )sql",
+    // 2: records (groups, populations, applications, tokens) with their blind indexes,
+    // memberships, the mail outbox, rate counters; users by environment for paging.
+    R"sql(
+CREATE INDEX users_by_env ON users(environment_id, number);
+CREATE TABLE records (
+  number BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  environment_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL DEFAULT 0,
+  sealed BYTEA NOT NULL
+);
+CREATE INDEX records_by_kind ON records(environment_id, kind, number);
+CREATE TABLE record_index (
+  environment_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  digest BYTEA NOT NULL,
+  record_number BIGINT NOT NULL REFERENCES records(number) ON DELETE CASCADE,
+  is_unique BOOLEAN NOT NULL,
+  PRIMARY KEY (environment_id, kind, digest, record_number)
+);
+CREATE UNIQUE INDEX record_index_unique ON record_index(environment_id, kind, digest) WHERE is_unique;
+CREATE INDEX record_index_by_record ON record_index(record_number);
+CREATE TABLE memberships (
+  record_number BIGINT NOT NULL REFERENCES records(number) ON DELETE CASCADE,
+  user_number BIGINT NOT NULL REFERENCES users(number) ON DELETE CASCADE,
+  PRIMARY KEY (record_number, user_number)
+);
+CREATE INDEX memberships_by_user ON memberships(user_number);
+CREATE TABLE outbox (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  environment_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  attempts BIGINT NOT NULL,
+  sealed BYTEA NOT NULL
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at);
+CREATE TABLE counters (
+  key BYTEA PRIMARY KEY,
+  window_start BIGINT NOT NULL,
+  count BIGINT NOT NULL
+);
+)sql",
 };
 
 // Serialises migrations across processes. Advisory locks are per database, so the key
@@ -356,6 +403,125 @@ constexpr Query kFindSession{
 constexpr Query kTouchSession{"touch_session", "UPDATE sessions SET last_used_at = $1 WHERE digest = $2"};
 constexpr Query kDeleteSession{"delete_session", "DELETE FROM sessions WHERE digest = $1"};
 constexpr Query kDeleteUserSessions{"delete_user_sessions", "DELETE FROM sessions WHERE user_number = $1"};
+// The user a new session or membership names. FOR KEY SHARE keeps a concurrent delete of
+// the row waiting until this transaction ends, so the foreign key that follows holds.
+constexpr Query kLockUserKey{
+    "lock_user_key", "SELECT number FROM users WHERE id = $1 AND environment_id = $2 FOR KEY SHARE"};
+
+constexpr Query kListUsers{
+    "list_users",
+    "SELECT number, id, environment_id, active, created_at, updated_at, version, sealed "
+    "FROM users WHERE environment_id = $1 AND number > $2 ORDER BY number LIMIT $3"};
+constexpr Query kCountUsers{"count_users", "SELECT count(*) FROM users WHERE environment_id = $1"};
+
+// --- Records. A record is live while expires_at is 0 or still ahead of the caller's
+// now_ms; every read filters on it.
+constexpr Query kInsertRecord{
+    "insert_record",
+    "INSERT INTO records(id, environment_id, kind, created_at, updated_at, version, expires_at, sealed) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING number"};
+constexpr Query kGetRecord{
+    "get_record",
+    "SELECT number, id, environment_id, kind, created_at, updated_at, version, expires_at, sealed FROM records "
+    "WHERE id = $1 AND environment_id = $2 AND kind = $3 AND (expires_at = 0 OR expires_at > $4)"};
+constexpr Query kGetRecordByNumber{
+    "get_record_by_number",
+    "SELECT number, id, environment_id, kind, created_at, updated_at, version, expires_at, sealed FROM records "
+    "WHERE number = $1 AND kind = $2 AND (expires_at = 0 OR expires_at > $3)"};
+constexpr Query kFindRecords{
+    "find_records",
+    "SELECT r.number, r.id, r.environment_id, r.kind, r.created_at, r.updated_at, r.version, r.expires_at, r.sealed "
+    "FROM record_index i JOIN records r ON r.number = i.record_number "
+    "WHERE i.environment_id = $1 AND i.kind = $2 AND i.digest = $3 AND (r.expires_at = 0 OR r.expires_at > $4) "
+    "ORDER BY r.number"};
+constexpr Query kListRecords{
+    "list_records",
+    "SELECT number, id, environment_id, kind, created_at, updated_at, version, expires_at, sealed FROM records "
+    "WHERE environment_id = $1 AND kind = $2 AND number > $3 AND (expires_at = 0 OR expires_at > $4) "
+    "ORDER BY number LIMIT $5"};
+constexpr Query kLockRecord{
+    "lock_record",
+    "SELECT number, version FROM records WHERE id = $1 AND environment_id = $2 AND kind = $3 FOR UPDATE"};
+constexpr Query kUpdateRecord{
+    "update_record",
+    "UPDATE records SET updated_at = $1, version = $2, expires_at = $3, sealed = $4 WHERE number = $5"};
+constexpr Query kDeleteRecord{
+    "delete_record", "DELETE FROM records WHERE id = $1 AND environment_id = $2 AND kind = $3"};
+// Deletes whether live or not; the caller reports an expired one as absent. Concurrent
+// takers queue on the row lock and all but the first then find nothing to delete.
+constexpr Query kTakeRecord{
+    "take_record",
+    "DELETE FROM records WHERE id = $1 AND environment_id = $2 AND kind = $3 RETURNING "
+    "number, id, environment_id, kind, created_at, updated_at, version, expires_at, sealed"};
+constexpr Query kDeleteRecordIndex{"delete_record_index", "DELETE FROM record_index WHERE record_number = $1"};
+constexpr Query kInsertRecordIndex{
+    "insert_record_index",
+    "INSERT INTO record_index(environment_id, kind, digest, record_number, is_unique) VALUES ($1, $2, $3, $4, $5)"};
+
+// --- Memberships. Records are resolved by id alone (any kind) or by id and kind.
+constexpr Query kLockRecordKey{
+    "lock_record_key", "SELECT number FROM records WHERE id = $1 AND environment_id = $2 FOR KEY SHARE"};
+constexpr Query kLockRecordKeyOfKind{
+    "lock_record_key_of_kind",
+    "SELECT number FROM records WHERE id = $1 AND environment_id = $2 AND kind = $3 FOR KEY SHARE"};
+constexpr Query kAddMember{
+    "add_member",
+    "INSERT INTO memberships(record_number, user_number) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
+constexpr Query kRemoveMember{
+    "remove_member", "DELETE FROM memberships WHERE record_number = $1 AND user_number = $2"};
+constexpr Query kClearMembers{"clear_members", "DELETE FROM memberships WHERE record_number = $1"};
+constexpr Query kClearMemberships{
+    "clear_memberships",
+    "DELETE FROM memberships m USING records r "
+    "WHERE m.user_number = $1 AND r.number = m.record_number AND r.kind = $2"};
+// One row per member, or one all-NULL row for a record without (more) members, or no row
+// at all if the environment has no such record: one statement tells the cases apart.
+constexpr Query kListMembers{
+    "list_members",
+    "SELECT u.number, u.id, u.environment_id, u.active, u.created_at, u.updated_at, u.version, u.sealed "
+    "FROM records r LEFT JOIN LATERAL ("
+    "SELECT x.* FROM memberships m JOIN users x ON x.number = m.user_number "
+    "WHERE m.record_number = r.number AND x.number > $3 ORDER BY x.number LIMIT $4) u ON true "
+    "WHERE r.id = $1 AND r.environment_id = $2 ORDER BY u.number"};
+constexpr Query kCountMembers{
+    "count_members",
+    "SELECT (SELECT count(*) FROM memberships m WHERE m.record_number = r.number) "
+    "FROM records r WHERE r.id = $1 AND r.environment_id = $2"};
+constexpr Query kListMemberships{
+    "list_memberships",
+    "SELECT r.number, r.id, r.environment_id, r.kind, r.created_at, r.updated_at, r.version, r.expires_at, r.sealed "
+    "FROM users u LEFT JOIN LATERAL ("
+    "SELECT x.* FROM memberships m JOIN records x ON x.number = m.record_number "
+    "WHERE m.user_number = u.number AND x.kind = $3) r ON true "
+    "WHERE u.id = $1 AND u.environment_id = $2 ORDER BY r.number"};
+
+// --- Mail outbox.
+constexpr Query kEnqueueMail{
+    "enqueue_mail",
+    "INSERT INTO outbox(environment_id, created_at, next_attempt_at, attempts, sealed) "
+    "VALUES ($1, $2, $3, $4, $5) RETURNING id"};
+// SKIP LOCKED: senders in other processes claiming at the same moment take disjoint
+// messages instead of waiting for each other or taking the same one.
+constexpr Query kClaimMail{
+    "claim_mail",
+    "UPDATE outbox SET next_attempt_at = $2 WHERE id IN ("
+    "SELECT id FROM outbox WHERE next_attempt_at <= $1 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, environment_id, created_at, next_attempt_at, attempts, sealed"};
+constexpr Query kCompleteMail{"complete_mail", "DELETE FROM outbox WHERE id = $1"};
+constexpr Query kRetryMail{"retry_mail", "UPDATE outbox SET attempts = $1, next_attempt_at = $2 WHERE id = $3"};
+constexpr Query kCountMail{"count_mail", "SELECT count(*) FROM outbox"};
+
+// --- Counters. One statement, so concurrent hits on a key serialise on its row (or on
+// the conflicting insert) and each sees the count the previous one left. Both CASEs read
+// the row as it was before this hit.
+constexpr Query kHitCounter{
+    "hit_counter",
+    "INSERT INTO counters(key, window_start, count) VALUES ($1, $2, 1) ON CONFLICT (key) DO UPDATE SET "
+    "window_start = CASE WHEN counters.window_start <= $2 - $3 THEN $2 ELSE counters.window_start END, "
+    "count = CASE WHEN counters.window_start <= $2 - $3 THEN 1 ELSE counters.count + 1 END "
+    "RETURNING count"};
+constexpr Query kResetCounter{"reset_counter", "DELETE FROM counters WHERE key = $1"};
+constexpr Query kPurgeCounters{"purge_counters", "DELETE FROM counters WHERE window_start < $1"};
 
 UserRow ReadUser(const Rows& r, int i) {
   UserRow u;
@@ -380,6 +546,26 @@ ApiKeyRow ReadKey(const Rows& r, int i) {
 EnvironmentRow ReadEnvironment(const Rows& r, int i) {
   return EnvironmentRow{r.String(i, 0), r.String(i, 1), r.String(i, 2), r.Int(i, 3)};
 }
+
+RecordRow ReadRecord(const Rows& r, int i) {
+  RecordRow row;
+  row.number = r.Int(i, 0);
+  row.id = r.String(i, 1);
+  row.environment_id = r.String(i, 2);
+  row.kind = r.String(i, 3);
+  row.created_at_ms = r.Int(i, 4);
+  row.updated_at_ms = r.Int(i, 5);
+  row.version = r.Int(i, 6);
+  row.expires_at_ms = r.Int(i, 7);
+  row.sealed = r.String(i, 8);
+  return row;
+}
+
+MailRow ReadMail(const Rows& r, int i) {
+  return MailRow{r.Int(i, 0), r.String(i, 1), r.Int(i, 2), r.Int(i, 3), r.Int(i, 4), r.String(i, 5)};
+}
+
+bool Live(const RecordRow& row, std::int64_t now_ms) { return row.expires_at_ms == 0 || row.expires_at_ms > now_ms; }
 
 class PostgresStore final : public Store {
  public:
@@ -473,6 +659,12 @@ class PostgresStore final : public Store {
       if (user.session) {
         if (auto st = InsertSession(c, *user.session, number); !st) return std::unexpected(st.error());
       }
+      for (const auto& record_id : user.member_of) {
+        auto record = Resolve(c, kLockRecordKey, {Text(record_id), Text(u.environment_id)}, "record");
+        if (!record) return std::unexpected(record.error());
+        Rows m = c.Exec(kAddMember, {Int(*record), Int(number)});
+        if (!m.ok()) return std::unexpected(c.Failure(m, "add member"));
+      }
       return number;
     });
   }
@@ -532,6 +724,25 @@ class PostgresStore final : public Store {
     });
   }
 
+  Result<std::vector<UserRow>> ListUsers(const std::string& environment_id, std::int64_t after_number,
+                                         int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<UserRow>> {
+      Rows r = c.Exec(kListUsers, {Text(environment_id), Int(after_number), Int(std::max(limit, 0))});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list users"));
+      std::vector<UserRow> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back(ReadUser(r, i));
+      return out;
+    });
+  }
+
+  Result<std::int64_t> CountUsers(const std::string& environment_id) override {
+    return Read([&](Connection& c) -> Result<std::int64_t> {
+      Rows r = c.Exec(kCountUsers, {Text(environment_id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "count users"));
+      return r.Int(0, 0);
+    });
+  }
+
   // --- CredentialStore
   Result<std::string> GetPasswordHash(const std::string& environment_id, const std::string& user_id) override {
     return Read([&](Connection& c) -> Result<std::string> {
@@ -563,6 +774,292 @@ class PostgresStore final : public Store {
       Rows r = c.Exec(kDeleteSession, {Bytes(digest)});
       if (!r.ok()) return std::unexpected(c.Failure(r, "delete session"));
       if (r.affected() == 0) return core::NotFound("no such session");
+      return {};
+    });
+  }
+  Status CreateSession(const SessionRow& row) override {
+    return Write([&](Connection& c) -> Status {
+      auto user = Resolve(c, kLockUserKey, {Text(row.user_id), Text(row.environment_id)}, "user");
+      if (!user) return std::unexpected(user.error());
+      return InsertSession(c, row, *user);
+    });
+  }
+
+  // --- RecordStore
+  Result<std::int64_t> InsertRecord(const NewRecord& record) override {
+    return Write([&](Connection& c) -> Result<std::int64_t> {
+      const RecordRow& x = record.row;
+      Rows r = c.Exec(kInsertRecord, {Text(x.id), Text(x.environment_id), Text(x.kind), Int(x.created_at_ms),
+                                      Int(x.updated_at_ms), Int(x.version), Int(x.expires_at_ms), Bytes(x.sealed)});
+      if (r.IsUniqueViolation()) return core::AlreadyExists("id", "record id already exists");
+      if (!r.ok()) return std::unexpected(c.Failure(r, "insert record"));
+      const std::int64_t number = r.Int(0, 0);
+      if (auto st = InsertRecordIndex(c, x.environment_id, number, record.index); !st)
+        return std::unexpected(st.error());
+      if (record.mail) {
+        if (auto id = InsertMail(c, *record.mail); !id) return std::unexpected(id.error());
+      }
+      return number;
+    });
+  }
+
+  Result<RecordRow> GetRecord(const std::string& environment_id, const std::string& kind, const std::string& id,
+                              std::int64_t now_ms) override {
+    return Read([&](Connection& c) -> Result<RecordRow> {
+      Rows r = c.Exec(kGetRecord, {Text(id), Text(environment_id), Text(kind), Int(now_ms)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "get record"));
+      if (r.size() == 0) return core::NotFound("record not found");
+      return ReadRecord(r, 0);
+    });
+  }
+
+  Result<RecordRow> GetRecordByNumber(const std::string& kind, std::int64_t number, std::int64_t now_ms) override {
+    return Read([&](Connection& c) -> Result<RecordRow> {
+      Rows r = c.Exec(kGetRecordByNumber, {Int(number), Text(kind), Int(now_ms)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "get record"));
+      if (r.size() == 0) return core::NotFound("record not found");
+      return ReadRecord(r, 0);
+    });
+  }
+
+  Result<std::vector<RecordRow>> FindRecords(const std::string& environment_id, const std::string& index_kind,
+                                             const std::string& digest, std::int64_t now_ms) override {
+    return Read([&](Connection& c) -> Result<std::vector<RecordRow>> {
+      Rows r = c.Exec(kFindRecords, {Text(environment_id), Text(index_kind), Bytes(digest), Int(now_ms)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "find records"));
+      std::vector<RecordRow> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back(ReadRecord(r, i));
+      return out;
+    });
+  }
+
+  Result<std::vector<RecordRow>> ListRecords(const std::string& environment_id, const std::string& kind,
+                                             std::int64_t after_number, int limit, std::int64_t now_ms) override {
+    return Read([&](Connection& c) -> Result<std::vector<RecordRow>> {
+      Rows r = c.Exec(kListRecords, {Text(environment_id), Text(kind), Int(after_number), Int(now_ms),
+                                     Int(std::max(limit, 0))});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list records"));
+      std::vector<RecordRow> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back(ReadRecord(r, i));
+      return out;
+    });
+  }
+
+  Status UpdateRecord(const RecordUpdate& update) override {
+    return Write([&](Connection& c) -> Status {
+      const RecordRow& x = update.row;
+      Rows q = c.Exec(kLockRecord, {Text(x.id), Text(x.environment_id), Text(x.kind)});
+      if (!q.ok()) return std::unexpected(c.Failure(q, "update record"));
+      if (q.size() == 0) return core::NotFound("record not found");
+      const std::int64_t number = q.Int(0, 0);
+      if (q.Int(0, 1) != update.expected_version) return Fail(ErrorCode::kAborted, "record was changed concurrently");
+      Rows s = c.Exec(kUpdateRecord,
+                      {Int(x.updated_at_ms), Int(x.version), Int(x.expires_at_ms), Bytes(x.sealed), Int(number)});
+      if (!s.ok()) return std::unexpected(c.Failure(s, "update record"));
+      Rows d = c.Exec(kDeleteRecordIndex, {Int(number)});
+      if (!d.ok()) return std::unexpected(c.Failure(d, "update record index"));
+      return InsertRecordIndex(c, x.environment_id, number, update.index);
+    });
+  }
+
+  Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id) override {
+    return Write([&](Connection& c) -> Status {
+      // Claims and memberships go by ON DELETE CASCADE in the same transaction.
+      Rows r = c.Exec(kDeleteRecord, {Text(id), Text(environment_id), Text(kind)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "delete record"));
+      if (r.affected() == 0) return core::NotFound("record not found");
+      return {};
+    });
+  }
+
+  Result<RecordRow> TakeRecord(const std::string& environment_id, const std::string& kind, const std::string& id,
+                               std::int64_t now_ms) override {
+    // The deletion of an expired record commits too, so the result says "absent" only
+    // after the transaction.
+    auto taken = Write([&](Connection& c) -> Result<std::optional<RecordRow>> {
+      Rows r = c.Exec(kTakeRecord, {Text(id), Text(environment_id), Text(kind)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "take record"));
+      if (r.size() == 0) return std::optional<RecordRow>();
+      return std::optional<RecordRow>(ReadRecord(r, 0));
+    });
+    if (!taken) return std::unexpected(taken.error());
+    if (!*taken || !Live(**taken, now_ms)) return core::NotFound("record not found");
+    return std::move(**taken);
+  }
+
+  // --- MembershipStore
+  Status AddMember(const std::string& environment_id, const std::string& record_id,
+                   const std::string& user_id) override {
+    return Write([&](Connection& c) -> Status {
+      auto record = Resolve(c, kLockRecordKey, {Text(record_id), Text(environment_id)}, "record");
+      if (!record) return std::unexpected(record.error());
+      auto user = Resolve(c, kLockUserKey, {Text(user_id), Text(environment_id)}, "user");
+      if (!user) return std::unexpected(user.error());
+      Rows r = c.Exec(kAddMember, {Int(*record), Int(*user)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "add member"));
+      return {};
+    });
+  }
+
+  Status RemoveMember(const std::string& environment_id, const std::string& record_id,
+                      const std::string& user_id) override {
+    return Write([&](Connection& c) -> Status {
+      auto record = Resolve(c, kLockRecordKey, {Text(record_id), Text(environment_id)}, "record");
+      if (!record) return std::unexpected(record.error());
+      auto user = Resolve(c, kLockUserKey, {Text(user_id), Text(environment_id)}, "user");
+      if (!user) return std::unexpected(user.error());
+      Rows r = c.Exec(kRemoveMember, {Int(*record), Int(*user)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "remove member"));
+      if (r.affected() == 0) return core::NotFound("user is not a member");
+      return {};
+    });
+  }
+
+  Status SetMembers(const std::string& environment_id, const std::string& record_id,
+                    const std::vector<std::string>& user_ids) override {
+    return Write([&](Connection& c) -> Status {
+      auto record = Resolve(c, kLockRecordKey, {Text(record_id), Text(environment_id)}, "record");
+      if (!record) return std::unexpected(record.error());
+      std::vector<std::int64_t> users;
+      for (const auto& user_id : user_ids) {
+        auto user = Resolve(c, kLockUserKey, {Text(user_id), Text(environment_id)}, "user");
+        if (!user) return std::unexpected(user.error());
+        users.push_back(*user);
+      }
+      Rows d = c.Exec(kClearMembers, {Int(*record)});
+      if (!d.ok()) return std::unexpected(c.Failure(d, "set members"));
+      for (const std::int64_t user : users) {
+        Rows r = c.Exec(kAddMember, {Int(*record), Int(user)});
+        if (!r.ok()) return std::unexpected(c.Failure(r, "set members"));
+      }
+      return {};
+    });
+  }
+
+  Status SetMemberships(const std::string& environment_id, const std::string& user_id, const std::string& kind,
+                        const std::vector<std::string>& record_ids) override {
+    return Write([&](Connection& c) -> Status {
+      auto user = Resolve(c, kLockUserKey, {Text(user_id), Text(environment_id)}, "user");
+      if (!user) return std::unexpected(user.error());
+      std::vector<std::int64_t> records;
+      for (const auto& record_id : record_ids) {
+        auto record = Resolve(c, kLockRecordKeyOfKind, {Text(record_id), Text(environment_id), Text(kind)}, "record");
+        if (!record) return std::unexpected(record.error());
+        records.push_back(*record);
+      }
+      Rows d = c.Exec(kClearMemberships, {Int(*user), Text(kind)});
+      if (!d.ok()) return std::unexpected(c.Failure(d, "set memberships"));
+      for (const std::int64_t record : records) {
+        Rows r = c.Exec(kAddMember, {Int(record), Int(*user)});
+        if (!r.ok()) return std::unexpected(c.Failure(r, "set memberships"));
+      }
+      return {};
+    });
+  }
+
+  Result<std::vector<UserRow>> ListMembers(const std::string& environment_id, const std::string& record_id,
+                                           std::int64_t after_number, int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<UserRow>> {
+      Rows r = c.Exec(kListMembers, {Text(record_id), Text(environment_id), Int(after_number),
+                                     Int(std::max(limit, 0))});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list members"));
+      if (r.size() == 0) return Fail(ErrorCode::kNotFound, "record not found", "record");
+      std::vector<UserRow> out;
+      for (int i = 0; i < r.size(); ++i) {
+        if (!r.IsNull(i, 0)) out.push_back(ReadUser(r, i));
+      }
+      return out;
+    });
+  }
+
+  Result<std::int64_t> CountMembers(const std::string& environment_id, const std::string& record_id) override {
+    return Read([&](Connection& c) -> Result<std::int64_t> {
+      Rows r = c.Exec(kCountMembers, {Text(record_id), Text(environment_id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "count members"));
+      if (r.size() == 0) return Fail(ErrorCode::kNotFound, "record not found", "record");
+      return r.Int(0, 0);
+    });
+  }
+
+  Result<std::vector<RecordRow>> ListMemberships(const std::string& environment_id, const std::string& user_id,
+                                                 const std::string& kind) override {
+    return Read([&](Connection& c) -> Result<std::vector<RecordRow>> {
+      Rows r = c.Exec(kListMemberships, {Text(user_id), Text(environment_id), Text(kind)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list memberships"));
+      if (r.size() == 0) return Fail(ErrorCode::kNotFound, "user not found", "user");
+      std::vector<RecordRow> out;
+      for (int i = 0; i < r.size(); ++i) {
+        if (!r.IsNull(i, 0)) out.push_back(ReadRecord(r, i));
+      }
+      return out;
+    });
+  }
+
+  // --- MailStore
+  Result<std::int64_t> EnqueueMail(const MailRow& mail) override {
+    return Write([&](Connection& c) -> Result<std::int64_t> { return InsertMail(c, mail); });
+  }
+
+  Result<std::vector<MailRow>> ClaimMail(std::int64_t now_ms, std::int64_t lease_until_ms, int limit) override {
+    auto claimed = Write([&](Connection& c) -> Result<std::vector<MailRow>> {
+      Rows r = c.Exec(kClaimMail, {Int(now_ms), Int(lease_until_ms), Int(std::max(limit, 0))});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "claim mail"));
+      std::vector<MailRow> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back(ReadMail(r, i));
+      return out;
+    });
+    // RETURNING keeps no order.
+    if (claimed) std::ranges::sort(*claimed, {}, &MailRow::id);
+    return claimed;
+  }
+
+  Status CompleteMail(std::int64_t id) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kCompleteMail, {Int(id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "complete mail"));
+      if (r.affected() == 0) return core::NotFound("no such mail");
+      return {};
+    });
+  }
+
+  Status RetryMail(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at_ms) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kRetryMail, {Int(attempts), Int(next_attempt_at_ms), Int(id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "retry mail"));
+      if (r.affected() == 0) return core::NotFound("no such mail");
+      return {};
+    });
+  }
+
+  Result<std::int64_t> CountMail() override {
+    return Read([&](Connection& c) -> Result<std::int64_t> {
+      Rows r = c.Exec(kCountMail, {});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "count mail"));
+      return r.Int(0, 0);
+    });
+  }
+
+  // --- CounterStore
+  Result<std::int64_t> HitCounter(const std::string& key, std::int64_t now_ms, std::int64_t window_ms) override {
+    return Write([&](Connection& c) -> Result<std::int64_t> {
+      Rows r = c.Exec(kHitCounter, {Bytes(key), Int(now_ms), Int(window_ms)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "hit counter"));
+      return r.Int(0, 0);
+    });
+  }
+
+  Status ResetCounter(const std::string& key) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kResetCounter, {Bytes(key)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "reset counter"));
+      return {};
+    });
+  }
+
+  Status PurgeCounters(std::int64_t before_ms) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kPurgeCounters, {Int(before_ms)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "purge counters"));
       return {};
     });
   }
@@ -674,6 +1171,34 @@ class PostgresStore final : public Store {
       if (!r.ok()) return std::unexpected(c.Failure(r, "insert index"));
     }
     return {};
+  }
+
+  // Same for records: the claim kinds name their own index.
+  static Status InsertRecordIndex(Connection& c, const std::string& environment_id, std::int64_t number,
+                                  const std::vector<IndexEntry>& index) {
+    for (const auto& e : index) {
+      Rows r = c.Exec(kInsertRecordIndex,
+                      {Text(environment_id), Text(e.kind), Bytes(e.digest), Int(number), Bool(e.unique)});
+      if (r.IsUniqueViolation()) return core::AlreadyExists(e.kind, e.kind + " is already taken");
+      if (!r.ok()) return std::unexpected(c.Failure(r, "insert record index"));
+    }
+    return {};
+  }
+
+  // The number of the row `q` selects (and locks), or kNotFound naming `field`.
+  static Result<std::int64_t> Resolve(Connection& c, const Query& q, std::initializer_list<Param> params,
+                                      const std::string& field) {
+    Rows r = c.Exec(q, params);
+    if (!r.ok()) return std::unexpected(c.Failure(r, "resolve id"));
+    if (r.size() == 0) return Fail(ErrorCode::kNotFound, field + " not found", field);
+    return r.Int(0, 0);
+  }
+
+  static Result<std::int64_t> InsertMail(Connection& c, const MailRow& mail) {
+    Rows r = c.Exec(kEnqueueMail, {Text(mail.environment_id), Int(mail.created_at_ms), Int(mail.next_attempt_at_ms),
+                                   Int(mail.attempts), Bytes(mail.sealed)});
+    if (!r.ok()) return std::unexpected(c.Failure(r, "enqueue mail"));
+    return r.Int(0, 0);
   }
 
   static Status PutPassword(Connection& c, std::int64_t number, const std::string& hash) {

@@ -122,40 +122,13 @@ class Databases : public ::testing::Environment {
 
 Databases* const databases = static_cast<Databases*>(::testing::AddGlobalTestEnvironment(new Databases));
 
-// The conformance fixture's SetUp writes two environments into whatever the factory
-// returns before it runs the (then skipped) body; without a server this accepts them.
-class NullStore final : public Store {
- public:
-  Status CreateEnvironment(const EnvironmentRow&) override { return {}; }
-  Result<EnvironmentRow> FindEnvironmentByName(const std::string&) override { return core::NotFound("null"); }
-  Result<EnvironmentRow> FindEnvironmentById(const std::string&) override { return core::NotFound("null"); }
-  Result<std::vector<EnvironmentRow>> ListEnvironments() override { return {}; }
-  Status CreateApiKey(const ApiKeyRow&) override { return {}; }
-  Result<ApiKeyRow> FindApiKeyByDigest(const std::string&) override { return core::NotFound("null"); }
-  Result<std::vector<ApiKeyRow>> ListApiKeys(const std::string&) override { return {}; }
-  Status RevokeApiKey(const std::string&, std::int64_t) override { return {}; }
-  Result<std::int64_t> InsertUser(const NewUser&) override { return 0; }
-  Result<UserRow> GetUser(const std::string&, const std::string&) override { return core::NotFound("null"); }
-  Result<std::vector<UserRow>> FindUsers(const std::string&, const std::string&, const std::string&) override {
-    return {};
-  }
-  Status UpdateUser(const UserUpdate&) override { return {}; }
-  Status DeleteUser(const std::string&, const std::string&) override { return {}; }
-  Result<std::string> GetPasswordHash(const std::string&, const std::string&) override {
-    return core::NotFound("null");
-  }
-  Result<SessionRow> FindSession(const std::string&) override { return core::NotFound("null"); }
-  Status TouchSession(const std::string&, std::int64_t) override { return {}; }
-  Status DeleteSession(const std::string&) override { return {}; }
-};
-
 void SkipWithoutServer() { GTEST_SKIP() << kDsnVariable << " is not set"; }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformanceTest,
                          ::testing::Values(StoreFactory([]() -> std::unique_ptr<Store> {
                            if (ServerDsn() == nullptr) {
-                             SkipWithoutServer();
-                             return std::make_unique<NullStore>();
+                             SkipWithoutServer();  // the fixture's SetUp then stops here
+                             return nullptr;
                            }
                            return Open({databases->Create().dsn});
                          })));
@@ -185,7 +158,7 @@ TEST_F(PostgresStoreTest, ReopensExistingDatabaseWithoutRemigrating) {
   }
   auto store = Open({db.dsn, 2});
   EXPECT_EQ(store->FindEnvironmentByName("default")->id, "e");
-  EXPECT_EQ(Admin(db.dsn).Query("SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(Admin(db.dsn).Query("SELECT count(*) FROM schema_migrations"), "2");
 }
 
 TEST_F(PostgresStoreTest, BytesRoundTripExactly) {
@@ -319,7 +292,7 @@ TEST_F(PostgresStoreTest, ProcessesMigratingAnEmptyDatabaseAtOnceAllSucceed) {
     }
     for (auto& t : threads) t.join();
     for (int i = 0; i < kOpeners; ++i) ASSERT_TRUE(stores[i]) << errors[i];
-    EXPECT_EQ(Admin(db.dsn).Query("SELECT count(*) FROM schema_migrations"), "1");
+    EXPECT_EQ(Admin(db.dsn).Query("SELECT count(*) FROM schema_migrations"), "2");
     ASSERT_TRUE(stores[0]->CreateEnvironment({"e", "default", "w", 1}).has_value());
     EXPECT_EQ(stores[1]->FindEnvironmentByName("default")->id, "e");
   }

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -66,6 +67,52 @@ CREATE TABLE sessions (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX sessions_by_user ON sessions(user_number);
+)sql",
+    // 2: records (groups, populations, applications, tokens), memberships, outbox, counters.
+    R"sql(
+CREATE TABLE records (
+  number INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  environment_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL DEFAULT 0,
+  sealed BLOB NOT NULL
+);
+CREATE INDEX records_by_kind ON records(environment_id, kind, number);
+CREATE INDEX users_by_env ON users(environment_id, number);
+CREATE TABLE record_index (
+  environment_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  digest BLOB NOT NULL,
+  record_number INTEGER NOT NULL REFERENCES records(number) ON DELETE CASCADE,
+  is_unique INTEGER NOT NULL,
+  PRIMARY KEY (environment_id, kind, digest, record_number)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX record_index_unique ON record_index(environment_id, kind, digest) WHERE is_unique = 1;
+CREATE INDEX record_index_by_record ON record_index(record_number);
+CREATE TABLE memberships (
+  record_number INTEGER NOT NULL REFERENCES records(number) ON DELETE CASCADE,
+  user_number INTEGER NOT NULL REFERENCES users(number) ON DELETE CASCADE,
+  PRIMARY KEY (record_number, user_number)
+) WITHOUT ROWID;
+CREATE INDEX memberships_by_user ON memberships(user_number);
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  environment_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  sealed BLOB NOT NULL
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at);
+CREATE TABLE counters (
+  key BLOB PRIMARY KEY,
+  window_start INTEGER NOT NULL,
+  count INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql",
 };
 
@@ -209,6 +256,41 @@ UserRow ReadUser(const Stmt& s) {
   return u;
 }
 
+// Column lists as macros so statements stay string literals (the statement cache is
+// keyed by the literal's address).
+#define ROSTER_USER_COLUMNS "u.number, u.id, u.environment_id, u.active, u.created_at, u.updated_at, u.version, u.sealed"
+#define ROSTER_RECORD_COLUMNS \
+  "r.number, r.id, r.environment_id, r.kind, r.created_at, r.updated_at, r.version, r.expires_at, r.sealed"
+#define ROSTER_LIVE "(r.expires_at = 0 OR r.expires_at > ?)"
+
+RecordRow ReadRecord(const Stmt& s) {
+  RecordRow r;
+  r.number = s.ColInt(0);
+  r.id = s.ColText(1);
+  r.environment_id = s.ColText(2);
+  r.kind = s.ColText(3);
+  r.created_at_ms = s.ColInt(4);
+  r.updated_at_ms = s.ColInt(5);
+  r.version = s.ColInt(6);
+  r.expires_at_ms = s.ColInt(7);
+  r.sealed = s.ColBlob(8);
+  return r;
+}
+
+MailRow ReadMail(const Stmt& s) {
+  return MailRow{s.ColInt(0), s.ColText(1), s.ColInt(2), s.ColInt(3), s.ColInt(4), s.ColBlob(5)};
+}
+
+// Collects every row of a stepped statement; `what` names the operation on failure.
+template <class Row, class Reader>
+Result<std::vector<Row>> Collect(Stmt& s, Reader read, const char* what) {
+  std::vector<Row> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(read(s));
+  if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, what));
+  return out;
+}
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const Options& options) : writer_(options.path, options.busy_timeout_ms, false) {
@@ -318,6 +400,11 @@ class SqliteStore final : public Store {
       if (user.session) {
         if (auto st = InsertSession(*user.session, number); !st) return std::unexpected(st.error());
       }
+      for (const auto& record_id : user.member_of) {
+        auto record = RecordNumber(r.environment_id, record_id);
+        if (!record) return std::unexpected(record.error());
+        if (auto st = Join(*record, number); !st) return std::unexpected(st.error());
+      }
       return number;
     });
   }
@@ -394,6 +481,315 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::vector<UserRow>> ListUsers(const std::string& environment_id, std::int64_t after_number,
+                                         int limit) override {
+    if (limit <= 0) return std::vector<UserRow>{};
+    return Read([&](Connection& c) -> Result<std::vector<UserRow>> {
+      auto s = c.Prepare("SELECT " ROSTER_USER_COLUMNS " FROM users u "
+                         "WHERE u.environment_id = ? AND u.number > ? ORDER BY u.number LIMIT ?");
+      s.Text(1, environment_id).Int(2, after_number).Int(3, limit);
+      return Collect<UserRow>(s, ReadUser, "list users");
+    });
+  }
+  Result<std::int64_t> CountUsers(const std::string& environment_id) override {
+    return Read([&](Connection& c) -> Result<std::int64_t> {
+      auto s = c.Prepare("SELECT COUNT(*) FROM users WHERE environment_id = ?");
+      s.Text(1, environment_id);
+      const int rc = s.Step();
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "count users"));
+      return s.ColInt(0);
+    });
+  }
+
+  // --- RecordStore
+  Result<std::int64_t> InsertRecord(const NewRecord& record) override {
+    return Write([&]() -> Result<std::int64_t> {
+      const RecordRow& r = record.row;
+      auto s = writer_.Prepare(
+          "INSERT INTO records(id, environment_id, kind, created_at, updated_at, version, expires_at, sealed) "
+          "VALUES (?,?,?,?,?,?,?,?)");
+      s.Text(1, r.id).Text(2, r.environment_id).Text(3, r.kind).Int(4, r.created_at_ms).Int(5, r.updated_at_ms)
+          .Int(6, r.version).Int(7, r.expires_at_ms).Blob(8, r.sealed);
+      const int rc = s.Step();
+      if (IsConstraint(rc)) return core::AlreadyExists("id", "record id already exists");
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "insert record"));
+      const std::int64_t number = writer_.LastRowId();
+      if (auto st = InsertRecordIndex(r.environment_id, number, record.index); !st)
+        return std::unexpected(st.error());
+      if (record.mail) {
+        if (auto id = InsertMail(*record.mail); !id) return std::unexpected(id.error());
+      }
+      return number;
+    });
+  }
+  Result<RecordRow> GetRecord(const std::string& environment_id, const std::string& kind, const std::string& id,
+                              std::int64_t now_ms) override {
+    return Read([&](Connection& c) -> Result<RecordRow> {
+      auto s = c.Prepare("SELECT " ROSTER_RECORD_COLUMNS " FROM records r "
+                         "WHERE r.id = ? AND r.environment_id = ? AND r.kind = ? AND " ROSTER_LIVE);
+      s.Text(1, id).Text(2, environment_id).Text(3, kind).Int(4, now_ms);
+      return One(s, "get record");
+    });
+  }
+  Result<RecordRow> GetRecordByNumber(const std::string& kind, std::int64_t number, std::int64_t now_ms) override {
+    return Read([&](Connection& c) -> Result<RecordRow> {
+      auto s = c.Prepare("SELECT " ROSTER_RECORD_COLUMNS " FROM records r "
+                         "WHERE r.number = ? AND r.kind = ? AND " ROSTER_LIVE);
+      s.Int(1, number).Text(2, kind).Int(3, now_ms);
+      return One(s, "get record");
+    });
+  }
+  Result<std::vector<RecordRow>> FindRecords(const std::string& environment_id, const std::string& index_kind,
+                                             const std::string& digest, std::int64_t now_ms) override {
+    return Read([&](Connection& c) -> Result<std::vector<RecordRow>> {
+      auto s = c.Prepare("SELECT " ROSTER_RECORD_COLUMNS " FROM record_index i "
+                         "JOIN records r ON r.number = i.record_number "
+                         "WHERE i.environment_id = ? AND i.kind = ? AND i.digest = ? AND " ROSTER_LIVE
+                         " ORDER BY r.number");
+      s.Text(1, environment_id).Text(2, index_kind).Blob(3, digest).Int(4, now_ms);
+      return Collect<RecordRow>(s, ReadRecord, "find records");
+    });
+  }
+  Result<std::vector<RecordRow>> ListRecords(const std::string& environment_id, const std::string& kind,
+                                             std::int64_t after_number, int limit, std::int64_t now_ms) override {
+    if (limit <= 0) return std::vector<RecordRow>{};
+    return Read([&](Connection& c) -> Result<std::vector<RecordRow>> {
+      auto s = c.Prepare("SELECT " ROSTER_RECORD_COLUMNS " FROM records r "
+                         "WHERE r.environment_id = ? AND r.kind = ? AND r.number > ? AND " ROSTER_LIVE
+                         " ORDER BY r.number LIMIT ?");
+      s.Text(1, environment_id).Text(2, kind).Int(3, after_number).Int(4, now_ms).Int(5, limit);
+      return Collect<RecordRow>(s, ReadRecord, "list records");
+    });
+  }
+  Status UpdateRecord(const RecordUpdate& update) override {
+    return Write([&]() -> Status {
+      const RecordRow& r = update.row;
+      auto q = writer_.Prepare("SELECT number, version FROM records WHERE id = ? AND environment_id = ? AND kind = ?");
+      q.Text(1, r.id).Text(2, r.environment_id).Text(3, r.kind);
+      int rc = q.Step();
+      if (rc == SQLITE_DONE) return core::NotFound("record not found");
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "update record"));
+      const std::int64_t number = q.ColInt(0);
+      if (q.ColInt(1) != update.expected_version)
+        return Fail(ErrorCode::kAborted, "record was changed concurrently");
+      auto s = writer_.Prepare(
+          "UPDATE records SET updated_at = ?, version = ?, expires_at = ?, sealed = ? WHERE number = ?");
+      s.Int(1, r.updated_at_ms).Int(2, r.version).Int(3, r.expires_at_ms).Blob(4, r.sealed).Int(5, number);
+      if ((rc = s.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "update record"));
+      auto d = writer_.Prepare("DELETE FROM record_index WHERE record_number = ?");
+      d.Int(1, number);
+      if ((rc = d.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "update record index"));
+      return InsertRecordIndex(r.environment_id, number, update.index);
+    });
+  }
+  Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id) override {
+    return Write([&]() -> Status {
+      // Claims and memberships go by ON DELETE CASCADE.
+      auto s = writer_.Prepare("DELETE FROM records WHERE id = ? AND environment_id = ? AND kind = ?");
+      s.Text(1, id).Text(2, environment_id).Text(3, kind);
+      const int rc = s.Step();
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "delete record"));
+      if (writer_.Changes() == 0) return core::NotFound("record not found");
+      return {};
+    });
+  }
+  Result<RecordRow> TakeRecord(const std::string& environment_id, const std::string& kind, const std::string& id,
+                               std::int64_t now_ms) override {
+    auto row = Write([&]() -> Result<RecordRow> {
+      auto s = writer_.Prepare(
+          "DELETE FROM records WHERE id = ? AND environment_id = ? AND kind = ? "
+          "RETURNING number, id, environment_id, kind, created_at, updated_at, version, expires_at, sealed");
+      s.Text(1, id).Text(2, environment_id).Text(3, kind);
+      return One(s, "take record");
+    });
+    // An expired token is removed as well (committed above), but it is not taken.
+    if (row && row->expires_at_ms != 0 && row->expires_at_ms <= now_ms) return core::NotFound("record not found");
+    return row;
+  }
+
+  // --- MembershipStore
+  Status AddMember(const std::string& environment_id, const std::string& record_id,
+                   const std::string& user_id) override {
+    return Write([&]() -> Status {
+      auto record = RecordNumber(environment_id, record_id);
+      if (!record) return std::unexpected(record.error());
+      auto user = UserNumber(environment_id, user_id);
+      if (!user) return std::unexpected(user.error());
+      return Join(*record, *user);
+    });
+  }
+  Status RemoveMember(const std::string& environment_id, const std::string& record_id,
+                      const std::string& user_id) override {
+    return Write([&]() -> Status {
+      auto record = RecordNumber(environment_id, record_id);
+      if (!record) return std::unexpected(record.error());
+      auto user = UserNumber(environment_id, user_id);
+      if (!user) return std::unexpected(user.error());
+      auto s = writer_.Prepare("DELETE FROM memberships WHERE record_number = ? AND user_number = ?");
+      s.Int(1, *record).Int(2, *user);
+      const int rc = s.Step();
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "remove member"));
+      if (writer_.Changes() == 0) return core::NotFound("user is not a member");
+      return {};
+    });
+  }
+  Status SetMembers(const std::string& environment_id, const std::string& record_id,
+                    const std::vector<std::string>& user_ids) override {
+    return Write([&]() -> Status {
+      auto record = RecordNumber(environment_id, record_id);
+      if (!record) return std::unexpected(record.error());
+      auto d = writer_.Prepare("DELETE FROM memberships WHERE record_number = ?");
+      d.Int(1, *record);
+      if (const int rc = d.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "set members"));
+      for (const auto& user_id : user_ids) {
+        auto user = UserNumber(environment_id, user_id);
+        if (!user) return std::unexpected(user.error());
+        if (auto st = Join(*record, *user); !st) return st;
+      }
+      return {};
+    });
+  }
+  Status SetMemberships(const std::string& environment_id, const std::string& user_id, const std::string& kind,
+                        const std::vector<std::string>& record_ids) override {
+    return Write([&]() -> Status {
+      auto user = UserNumber(environment_id, user_id);
+      if (!user) return std::unexpected(user.error());
+      auto d = writer_.Prepare(
+          "DELETE FROM memberships WHERE user_number = ? AND record_number IN "
+          "(SELECT number FROM records WHERE environment_id = ? AND kind = ?)");
+      d.Int(1, *user).Text(2, environment_id).Text(3, kind);
+      if (const int rc = d.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "set memberships"));
+      for (const auto& record_id : record_ids) {
+        auto record = RecordNumber(environment_id, record_id, &kind);
+        if (!record) return std::unexpected(record.error());
+        if (auto st = Join(*record, *user); !st) return st;
+      }
+      return {};
+    });
+  }
+  Result<std::vector<UserRow>> ListMembers(const std::string& environment_id, const std::string& record_id,
+                                           std::int64_t after_number, int limit) override {
+    if (limit <= 0) return std::vector<UserRow>{};
+    return Read([&](Connection& c) -> Result<std::vector<UserRow>> {
+      if (auto st = Exists(c, "SELECT 1 FROM records WHERE id = ? AND environment_id = ?", record_id, environment_id,
+                           "record");
+          !st)
+        return std::unexpected(st.error());
+      auto s = c.Prepare("SELECT " ROSTER_USER_COLUMNS " FROM memberships m "
+                         "JOIN records r ON r.number = m.record_number JOIN users u ON u.number = m.user_number "
+                         "WHERE r.id = ? AND r.environment_id = ? AND u.number > ? ORDER BY u.number LIMIT ?");
+      s.Text(1, record_id).Text(2, environment_id).Int(3, after_number).Int(4, limit);
+      return Collect<UserRow>(s, ReadUser, "list members");
+    });
+  }
+  Result<std::int64_t> CountMembers(const std::string& environment_id, const std::string& record_id) override {
+    return Read([&](Connection& c) -> Result<std::int64_t> {
+      if (auto st = Exists(c, "SELECT 1 FROM records WHERE id = ? AND environment_id = ?", record_id, environment_id,
+                           "record");
+          !st)
+        return std::unexpected(st.error());
+      auto s = c.Prepare("SELECT COUNT(*) FROM memberships m JOIN records r ON r.number = m.record_number "
+                         "WHERE r.id = ? AND r.environment_id = ?");
+      s.Text(1, record_id).Text(2, environment_id);
+      const int rc = s.Step();
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "count members"));
+      return s.ColInt(0);
+    });
+  }
+  Result<std::vector<RecordRow>> ListMemberships(const std::string& environment_id, const std::string& user_id,
+                                                 const std::string& kind) override {
+    return Read([&](Connection& c) -> Result<std::vector<RecordRow>> {
+      if (auto st = Exists(c, "SELECT 1 FROM users WHERE id = ? AND environment_id = ?", user_id, environment_id,
+                           "user");
+          !st)
+        return std::unexpected(st.error());
+      auto s = c.Prepare("SELECT " ROSTER_RECORD_COLUMNS " FROM memberships m "
+                         "JOIN records r ON r.number = m.record_number JOIN users u ON u.number = m.user_number "
+                         "WHERE u.id = ? AND u.environment_id = ? AND r.kind = ? ORDER BY r.number");
+      s.Text(1, user_id).Text(2, environment_id).Text(3, kind);
+      return Collect<RecordRow>(s, ReadRecord, "list memberships");
+    });
+  }
+
+  // --- MailStore
+  Result<std::int64_t> EnqueueMail(const MailRow& mail) override {
+    return Write([&]() -> Result<std::int64_t> { return InsertMail(mail); });
+  }
+  Result<std::vector<MailRow>> ClaimMail(std::int64_t now_ms, std::int64_t lease_until_ms, int limit) override {
+    if (limit <= 0) return std::vector<MailRow>{};
+    return Write([&]() -> Result<std::vector<MailRow>> {
+      // The writer lock and IMMEDIATE transaction make the claim atomic across processes.
+      auto s = writer_.Prepare(
+          "UPDATE outbox SET next_attempt_at = ? WHERE id IN "
+          "(SELECT id FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?) "
+          "RETURNING id, environment_id, created_at, next_attempt_at, attempts, sealed");
+      s.Int(1, lease_until_ms).Int(2, now_ms).Int(3, limit);
+      auto rows = Collect<MailRow>(s, ReadMail, "claim mail");
+      if (rows) std::sort(rows->begin(), rows->end(), [](const MailRow& a, const MailRow& b) { return a.id < b.id; });
+      return rows;
+    });
+  }
+  Status CompleteMail(std::int64_t id) override {
+    return Write([&]() -> Status {
+      auto s = writer_.Prepare("DELETE FROM outbox WHERE id = ?");
+      s.Int(1, id);
+      const int rc = s.Step();
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "complete mail"));
+      if (writer_.Changes() == 0) return core::NotFound("no such message");
+      return {};
+    });
+  }
+  Status RetryMail(std::int64_t id, std::int64_t attempts, std::int64_t next_attempt_at_ms) override {
+    return Write([&]() -> Status {
+      auto s = writer_.Prepare("UPDATE outbox SET attempts = ?, next_attempt_at = ? WHERE id = ?");
+      s.Int(1, attempts).Int(2, next_attempt_at_ms).Int(3, id);
+      const int rc = s.Step();
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "retry mail"));
+      if (writer_.Changes() == 0) return core::NotFound("no such message");
+      return {};
+    });
+  }
+  Result<std::int64_t> CountMail() override {
+    return Read([&](Connection& c) -> Result<std::int64_t> {
+      auto s = c.Prepare("SELECT COUNT(*) FROM outbox");
+      const int rc = s.Step();
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "count mail"));
+      return s.ColInt(0);
+    });
+  }
+
+  // --- CounterStore
+  Result<std::int64_t> HitCounter(const std::string& key, std::int64_t now_ms, std::int64_t window_ms) override {
+    return Write([&]() -> Result<std::int64_t> {
+      auto s = writer_.Prepare(
+          "INSERT INTO counters(key, window_start, count) VALUES (?1, ?2, 1) "
+          "ON CONFLICT(key) DO UPDATE SET "
+          "count = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE count + 1 END, "
+          "window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END "
+          "RETURNING count");
+      s.Blob(1, key).Int(2, now_ms).Int(3, window_ms);
+      const int rc = s.Step();
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "hit counter"));
+      return s.ColInt(0);
+    });
+  }
+  Status ResetCounter(const std::string& key) override {
+    return Write([&]() -> Status {
+      auto s = writer_.Prepare("DELETE FROM counters WHERE key = ?");
+      s.Blob(1, key);
+      if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "reset counter"));
+      return {};
+    });
+  }
+  Status PurgeCounters(std::int64_t before_ms) override {
+    return Write([&]() -> Status {
+      auto s = writer_.Prepare("DELETE FROM counters WHERE window_start < ?");
+      s.Int(1, before_ms);
+      if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "purge counters"));
+      return {};
+    });
+  }
+
   // --- CredentialStore
   Result<std::string> GetPasswordHash(const std::string& environment_id, const std::string& user_id) override {
     return Read([&](Connection& c) -> Result<std::string> {
@@ -428,6 +824,13 @@ class SqliteStore final : public Store {
       const int rc = s.Step();
       if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "touch session"));
       return {};
+    });
+  }
+  Status CreateSession(const SessionRow& row) override {
+    return Write([&]() -> Status {
+      auto user = UserNumber(row.environment_id, row.user_id);
+      if (!user) return std::unexpected(user.error());
+      return InsertSession(row, *user);
     });
   }
   Status DeleteSession(const std::string& digest) override {
@@ -545,6 +948,69 @@ class SqliteStore final : public Store {
     const int rc = s.Step();
     if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "insert session"));
     return {};
+  }
+
+  // kNotFound naming `field` unless `sql` (two text parameters) finds a row.
+  static Status Exists(Connection& c, const char* sql, const std::string& a, const std::string& b, const char* field) {
+    auto s = c.Prepare(sql);
+    s.Text(1, a).Text(2, b);
+    const int rc = s.Step();
+    if (rc == SQLITE_ROW) return {};
+    if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "find"));
+    return Fail(ErrorCode::kNotFound, std::string("no such ") + field, field);
+  }
+
+  static Result<RecordRow> One(Stmt& s, const char* what) {
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return core::NotFound("record not found");
+    if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, what));
+    return ReadRecord(s);
+  }
+
+  // Inside a write: the number of a record (of `kind`, when given) in the environment.
+  Result<std::int64_t> RecordNumber(const std::string& environment_id, const std::string& id,
+                                    const std::string* kind = nullptr) {
+    auto s = writer_.Prepare("SELECT number, kind FROM records WHERE id = ? AND environment_id = ?");
+    s.Text(1, id).Text(2, environment_id);
+    const int rc = s.Step();
+    if (rc == SQLITE_ROW && (kind == nullptr || s.ColText(1) == *kind)) return s.ColInt(0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return std::unexpected(StepError(rc, "find record"));
+    return Fail(ErrorCode::kNotFound, "no such record: " + id, "record");
+  }
+  Result<std::int64_t> UserNumber(const std::string& environment_id, const std::string& id) {
+    auto s = writer_.Prepare("SELECT number FROM users WHERE id = ? AND environment_id = ?");
+    s.Text(1, id).Text(2, environment_id);
+    const int rc = s.Step();
+    if (rc == SQLITE_ROW) return s.ColInt(0);
+    if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "find user"));
+    return Fail(ErrorCode::kNotFound, "no such user: " + id, "user");
+  }
+  Status Join(std::int64_t record_number, std::int64_t user_number) {
+    auto s = writer_.Prepare("INSERT OR IGNORE INTO memberships(record_number, user_number) VALUES (?, ?)");
+    s.Int(1, record_number).Int(2, user_number);
+    if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "add member"));
+    return {};
+  }
+  Status InsertRecordIndex(const std::string& environment_id, std::int64_t number,
+                           const std::vector<IndexEntry>& index) {
+    for (const auto& e : index) {
+      auto s = writer_.Prepare(
+          "INSERT INTO record_index(environment_id, kind, digest, record_number, is_unique) VALUES (?,?,?,?,?)");
+      s.Text(1, environment_id).Text(2, e.kind).Blob(3, e.digest).Int(4, number).Int(5, e.unique);
+      const int rc = s.Step();
+      if (IsConstraint(rc)) return core::AlreadyExists(e.kind, e.kind + " is already taken");
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "insert record index"));
+    }
+    return {};
+  }
+  Result<std::int64_t> InsertMail(const MailRow& mail) {
+    auto s = writer_.Prepare(
+        "INSERT INTO outbox(environment_id, created_at, next_attempt_at, attempts, sealed) VALUES (?,?,?,?,?)");
+    s.Text(1, mail.environment_id).Int(2, mail.created_at_ms).Int(3, mail.next_attempt_at_ms)
+        .Int(4, mail.attempts).Blob(5, mail.sealed);
+    const int rc = s.Step();
+    if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "enqueue mail"));
+    return writer_.LastRowId();
   }
 
   std::mutex write_mu_;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Prepares the SDK acceptance harnesses (tests/sdk/*): makes sure node and npm exist
+# (Debian packages nodejs and npm) and installs tests/sdk/quickblox from its lockfile
+# when node_modules is missing or older than package-lock.json. Idempotent: a second
+# run changes nothing and needs no network.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "installing: nodejs npm" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >&2
+fi
+
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if (( node_major < 18 )); then
+  echo "sdk-setup: node $(node --version) is too old; the harness needs node >= 18" >&2
+  exit 1
+fi
+
+sdk_dir="tests/sdk/quickblox"
+# npm writes node_modules/.package-lock.json at the end of every install, so its age is
+# the age of the install.
+stamp="$sdk_dir/node_modules/.package-lock.json"
+if [[ ! -f "$stamp" || "$sdk_dir/package-lock.json" -nt "$stamp" ]]; then
+  echo "sdk-setup: npm ci in $sdk_dir" >&2
+  # --ignore-scripts: nothing the harness loads needs an install script (the only one,
+  # an old ws's optional native build, falls back to plain JavaScript).
+  (cd "$sdk_dir" && npm ci --no-audit --no-fund --ignore-scripts >&2)
+  touch "$stamp"
+fi

@@ -1,0 +1,198 @@
+// Catalyze sessions, username reminders, password resets and mail templates.
+#include <map>
+
+#include "core/rules.h"
+#include "dialects/catalyze/common.h"
+#include "dialects/catalyze/mapping.h"
+#include "service/mail_templates.h"
+
+namespace roster::dialects::catalyze {
+namespace json = boost::json;
+using core::ErrorCode;
+
+namespace {
+
+constexpr const char* kResetKind = "catalyze.reset";
+constexpr const char* kResetClaim = "reset.token";
+constexpr std::int64_t kResetLifetimeMs = 60 * 60 * 1000;
+// Mail a requester can trigger for one address or username per hour.
+constexpr std::int64_t kMailBudget = 5;
+constexpr std::int64_t kMailWindowMs = 60 * 60 * 1000;
+
+// The environment's display name, for templates.
+std::string EnvironmentName(const Services& s, const std::string& environment_id) {
+  auto all = s.directory.ListEnvironments();
+  if (all)
+    for (const auto& e : *all)
+      if (e.id == environment_id) return e.name;
+  return environment_id;
+}
+
+core::Result<core::Mail> Render(const Services& s, const std::string& environment_id, const std::string& name,
+                                const std::string& to, const std::map<std::string, std::string>& vars) {
+  auto t = service::LoadTemplate(s.records, environment_id, name);
+  if (!t) return std::unexpected(t.error());
+  return core::Mail{to, service::RenderTemplate(t->subject, vars), service::RenderTemplate(t->body, vars)};
+}
+
+}  // namespace
+
+void MountAuth(http::Router& router, const Services& s) {
+  router.Add("POST", "/v2/auth/signin", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
+    auto caller = Authenticate(s, req);
+    if (!caller) return Fail(caller.error());
+    auto body = ParseBody(req);
+    if (!body) return Fail(body.error());
+    auto username = RequiredString(*body, "username", 1024);
+    if (!username) return Fail(username.error());
+    auto password = RequiredString(*body, "password", 1024);
+    if (!password) return Fail(password.error());
+    auto signed_in = s.users.SignIn(caller->key.environment_id, *username, *password);
+    if (!signed_in) return Fail(signed_in.error());
+    json::object out = ToWire(signed_in->user, s.clock.NowMillis());
+    out["sessionToken"] = signed_in->session_token;
+    return Ok(out);
+  });
+
+  router.Add("GET", "/v2/auth/signout", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
+    auto caller = Authenticate(s, req);
+    if (!caller) return Fail(caller.error());
+    if (!caller->session) return ErrorResponse(401, "a session token is required");
+    if (auto st = s.users.SignOut(caller->token); !st) return Fail(st.error());
+    return Ok(json::object{});
+  });
+
+  router.Add("POST", "/v2/users/forgotUsername", http::Exec::kWorker,
+             [s](const http::Request& req, const http::PathParams&) {
+               auto caller = Authenticate(s, req);
+               if (!caller) return Fail(caller.error());
+               auto body = ParseBody(req);
+               if (!body) return Fail(body.error());
+               auto email = RequiredString(*body, "email", 254);
+               if (!email) return Fail(email.error());
+               if (!core::IsValidEmail(*email)) return ErrorResponse(400, "email is not a valid email address");
+               const std::string env = caller->key.environment_id;
+               const std::string address = core::NormalizeEmail(*email);
+               auto budget = s.users.HitMailBudget(env, "forgot:" + address, kMailBudget, kMailWindowMs);
+               if (!budget) return Fail(budget.error());
+               auto users = s.users.FindBy(env, "email", address);
+               if (!users) return Fail(users.error());
+               bool sent = false;
+               if (*budget) {
+                 for (const auto& user : *users) {
+                   const auto* primary = user.profile.PrimaryEmail();
+                   if (primary == nullptr || core::NormalizeEmail(primary->value) != address) continue;
+                   auto mail = Render(s, env, "forgot_username", primary->value,
+                                      {{"username", user.username}, {"environment", EnvironmentName(s, env)}});
+                   if (!mail) return Fail(mail.error());
+                   if (auto st = s.records.SendMail(env, *mail); !st) return Fail(st.error());
+                   sent = true;
+                 }
+               }
+               // The same number of durable writes whether or not a message went out.
+               if (!sent) (void)s.users.HitMailBudget(env, "pad", 0, kMailWindowMs);
+               return Ok(json::object{});
+             });
+
+  router.Add("GET", "/v2/{appId}/reset/user/{username}", http::Exec::kWorker,
+             [s](const http::Request& req, const http::PathParams& params) {
+               auto caller = Authenticate(s, req);
+               if (!caller) return Fail(caller.error());
+               if (auto st = CheckAppId(s, *caller, params.Get("appId")); !st) return Fail(st.error());
+               const std::string env = caller->key.environment_id;
+               const std::string username(params.Get("username"));
+               auto folded = core::FoldUsername(username);
+               if (!folded) return ErrorResponse(400, "username is not valid");
+               auto budget = s.users.HitMailBudget(env, "reset:" + *folded, kMailBudget, kMailWindowMs);
+               if (!budget) return Fail(budget.error());
+               auto users = s.users.FindBy(env, "username", username);
+               if (!users) return Fail(users.error());
+               const core::User* user = users->empty() ? nullptr : &users->front();
+               const core::Contact* primary = user ? user->profile.PrimaryEmail() : nullptr;
+               if (*budget && primary != nullptr) {
+                 const std::string token = crypto::RandomToken();
+                 auto mail = Render(s, env, "password_reset", primary->value,
+                                    {{"username", user->username},
+                                     {"token", token},
+                                     {"environment", EnvironmentName(s, env)},
+                                     {"expiresInMinutes", std::to_string(kResetLifetimeMs / 60000)}});
+                 if (!mail) return Fail(mail.error());
+                 service::NewRecordRequest r;
+                 r.environment_id = env;
+                 r.kind = kResetKind;
+                 r.body = json::object{{"userId", user->id}};
+                 r.claims = {{kResetClaim, token, true}};
+                 r.expires_at_ms = s.clock.NowMillis() + kResetLifetimeMs;
+                 r.mail = std::move(*mail);  // stored with the token, in one transaction
+                 if (auto created = s.records.Create(r); !created) return Fail(created.error());
+               } else {
+                 (void)s.users.HitMailBudget(env, "pad", 0, kMailWindowMs);
+               }
+               return Ok(json::object{});
+             });
+
+  // Consumes a reset token: {"token", "password"}. Single use; ends every session.
+  router.Add("POST", "/v2/{appId}/reset/user/{username}", http::Exec::kWorker,
+             [s](const http::Request& req, const http::PathParams& params) {
+               auto caller = Authenticate(s, req);
+               if (!caller) return Fail(caller.error());
+               if (auto st = CheckAppId(s, *caller, params.Get("appId")); !st) return Fail(st.error());
+               auto body = ParseBody(req);
+               if (!body) return Fail(body.error());
+               auto token = RequiredString(*body, "token", 256);
+               if (!token) return Fail(token.error());
+               auto password = RequiredString(*body, "password", 1024);
+               if (!password) return Fail(password.error());
+               const std::string env = caller->key.environment_id;
+               const auto invalid = ErrorResponse(400, "reset token is invalid or expired");
+               auto found = s.records.Find(env, kResetClaim, *token);
+               if (!found) return Fail(found.error());
+               if (found->empty()) return invalid;
+               auto users = s.users.FindBy(env, "username", std::string(params.Get("username")));
+               if (!users) return Fail(users.error());
+               const auto* user_id = found->front().body.if_contains("userId");
+               if (users->empty() || user_id == nullptr || !user_id->is_string() ||
+                   users->front().id != user_id->as_string())
+                 return invalid;
+               auto taken = s.records.Take(env, kResetKind, found->front().id);
+               if (!taken) return taken.error().code == ErrorCode::kNotFound ? invalid : Fail(taken.error());
+               auto updated = s.users.Update(
+                   env, users->front().id, [](core::User&) -> core::Status { return {}; }, *password);
+               if (!updated) return Fail(updated.error());
+               return Ok(json::object{});
+             });
+
+  router.Add("GET", "/v2/app/{appId}/templates/{name}", http::Exec::kInline,
+             [s](const http::Request& req, const http::PathParams& params) {
+               auto caller = Authenticate(s, req);
+               if (!caller) return Fail(caller.error());
+               if (auto st = MustBeAdmin(*caller); !st) return Fail(st.error());
+               if (auto st = CheckAppId(s, *caller, params.Get("appId")); !st) return Fail(st.error());
+               const std::string name(params.Get("name"));
+               if (!service::IsKnownTemplate(name)) return ErrorResponse(404, "no such template");
+               auto t = service::LoadTemplate(s.records, caller->key.environment_id, name);
+               if (!t) return Fail(t.error());
+               return Ok(json::object{{"name", name}, {"subject", t->subject}, {"body", t->body}});
+             });
+
+  router.Add("PUT", "/v2/app/{appId}/templates/{name}", http::Exec::kWorker,
+             [s](const http::Request& req, const http::PathParams& params) {
+               auto caller = Authenticate(s, req);
+               if (!caller) return Fail(caller.error());
+               if (auto st = MustBeAdmin(*caller); !st) return Fail(st.error());
+               if (auto st = CheckAppId(s, *caller, params.Get("appId")); !st) return Fail(st.error());
+               const std::string name(params.Get("name"));
+               if (!service::IsKnownTemplate(name)) return ErrorResponse(404, "no such template");
+               auto body = ParseBody(req);
+               if (!body) return Fail(body.error());
+               auto subject = RequiredString(*body, "subject", 200);
+               if (!subject) return Fail(subject.error());
+               auto text = RequiredString(*body, "body", 16 * 1024);
+               if (!text) return Fail(text.error());
+               if (auto st = service::SaveTemplate(s.records, caller->key.environment_id, name, {*subject, *text}); !st)
+                 return Fail(st.error());
+               return Ok(json::object{{"name", name}, {"subject", *subject}, {"body", *text}});
+             });
+}
+
+}  // namespace roster::dialects::catalyze

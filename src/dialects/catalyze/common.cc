@@ -1,0 +1,135 @@
+#include "dialects/catalyze/common.h"
+
+namespace roster::dialects::catalyze {
+namespace json = boost::json;
+using core::ErrorCode;
+
+namespace {
+
+int StatusOf(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kFailedPrecondition: return 400;
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kPermissionDenied: return 403;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kAlreadyExists: return 409;
+    case ErrorCode::kAborted: return 409;
+    case ErrorCode::kResourceExhausted: return 429;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+http::Response ErrorResponse(int status, std::string_view message) {
+  json::object error{{"code", status}, {"message", message}};
+  json::object body{{"errors", json::array{std::move(error)}}};
+  return http::Response::Json(status, json::serialize(body));
+}
+
+http::Response Fail(const core::Error& e) {
+  const int status = StatusOf(e.code);
+  if (e.code == ErrorCode::kAlreadyExists && e.field == "username")
+    return ErrorResponse(status, "username is already taken");
+  // Internal details stay in the process; the client sees a generic message.
+  if (status >= 500) return ErrorResponse(status, status == 503 ? "service unavailable, retry" : "internal error");
+  return ErrorResponse(status, e.message);
+}
+
+http::Response Ok(const json::value& body) { return http::Response::Json(200, json::serialize(body)); }
+
+core::Result<Caller> Authenticate(const Services& s, const http::Request& req) {
+  // X-Api-Key: <browser|ios|android> <identifier> <key>
+  const std::string_view header = Trim(req.Header("x-api-key"));
+  if (header.empty()) return core::Fail(ErrorCode::kUnauthenticated, "X-Api-Key header is required");
+  std::string_view parts[3];
+  std::string_view rest = header;
+  for (int i = 0; i < 3; ++i) {
+    rest = Trim(rest);
+    const auto space = rest.find(' ');
+    parts[i] = i < 2 ? rest.substr(0, space) : rest;
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    if (parts[i].empty() || (i < 2 && space == std::string_view::npos)) break;
+  }
+  if (parts[2].empty() || parts[2].find(' ') != std::string_view::npos ||
+      (parts[0] != "browser" && parts[0] != "ios" && parts[0] != "android"))
+    return core::Fail(ErrorCode::kUnauthenticated,
+                      "X-Api-Key must be '<browser|ios|android> <identifier> <key>'");
+  auto key = s.directory.AuthenticateApiKey(parts[2], parts[1]);
+  if (!key) return std::unexpected(key.error());
+  Caller caller{*key, std::nullopt, {}};
+  const std::string_view auth = Trim(req.Header("authorization"));
+  if (!auth.empty()) {
+    if (auth.size() < 7 || (auth.substr(0, 7) != "Bearer " && auth.substr(0, 7) != "bearer "))
+      return core::Fail(ErrorCode::kUnauthenticated, "Authorization must be 'Bearer <sessionToken>'");
+    caller.token = std::string(Trim(auth.substr(7)));
+    auto session = s.users.AuthenticateSession(caller.token);
+    if (!session) return std::unexpected(session.error());
+    if (session->environment_id != key->environment_id)
+      return core::Fail(ErrorCode::kUnauthenticated, "invalid session token");
+    caller.session = *session;
+  }
+  return caller;
+}
+
+core::Status MayActOn(const Caller& caller, std::string_view users_id) {
+  if (caller.key.role == service::KeyRole::kAdmin) return {};
+  if (!caller.session) return core::Fail(ErrorCode::kUnauthenticated, "a session token is required");
+  if (caller.session->user_id != users_id)
+    return core::Fail(ErrorCode::kPermissionDenied, "a user may only act on itself");
+  return {};
+}
+
+core::Status MustBeAdmin(const Caller& caller) {
+  if (caller.key.role == service::KeyRole::kAdmin) return {};
+  return core::Fail(ErrorCode::kPermissionDenied, "this requires an admin API key");
+}
+
+core::Status MaySupervise(const Services& s, const Caller& caller) {
+  if (caller.key.role == service::KeyRole::kAdmin) return {};
+  if (!caller.session) return core::Fail(ErrorCode::kUnauthenticated, "a session token is required");
+  auto roles = s.records.MembershipsOf(caller.key.environment_id, caller.session->user_id, kSupervisorKind);
+  if (!roles) return std::unexpected(roles.error());
+  if (roles->empty()) return core::Fail(ErrorCode::kPermissionDenied, "this requires a supervisor or an admin API key");
+  return {};
+}
+
+core::Status CheckAppId(const Services& s, const Caller& caller, std::string_view app_id) {
+  if (app_id == caller.key.environment_id) return {};
+  auto env = s.directory.FindEnvironment(std::string(app_id));
+  if (env && env->id == caller.key.environment_id) return {};
+  return core::NotFound("no such application");
+}
+
+core::Result<json::object> ParseBody(const http::Request& req) {
+  if (req.body.empty()) return core::InvalidArgument("body", "request body must be a JSON object");
+  boost::system::error_code ec;
+  json::parse_options options;
+  options.max_depth = 32;
+  json::value v = json::parse(req.body, ec, {}, options);
+  if (ec) return core::InvalidArgument("body", "request body is not valid JSON");
+  if (!v.is_object()) return core::InvalidArgument("body", "request body must be a JSON object");
+  return std::move(v.get_object());
+}
+
+core::Result<std::string> RequiredString(const json::object& body, const char* key, std::size_t max_bytes) {
+  const auto* v = body.if_contains(key);
+  if (v == nullptr || v->is_null()) return core::InvalidArgument(key, std::string(key) + " is required");
+  if (!v->is_string()) return core::InvalidArgument(key, std::string(key) + " must be a string");
+  const auto& str = v->get_string();
+  if (str.empty()) return core::InvalidArgument(key, std::string(key) + " is required");
+  if (str.size() > max_bytes)
+    return core::InvalidArgument(key, std::string(key) + " must be at most " + std::to_string(max_bytes) + " bytes");
+  return std::string(str);
+}
+
+}  // namespace roster::dialects::catalyze

@@ -1,0 +1,84 @@
+// The SCIM-style filter subset PingOne accepts on GET /users?filter=..., parsed once
+// into a small tree and then evaluated against each user's PingOne JSON. Pure
+// functions, no I/O.
+//
+// Grammar (keywords and operators case-insensitive, whitespace between tokens free):
+//   filter     := or
+//   or         := and ("or" and)*
+//   and        := primary ("and" primary)*          -- "and" binds tighter than "or"
+//   primary    := "(" or ")" | comparison
+//   comparison := path ("eq" | "sw") value
+//   path       := name ("." name)*                   -- name: letter [letter digit _ -]*
+//   value      := JSON string (all JSON escapes) | true | false
+// Any other SCIM operator (ne, co, ew, gt, ge, lt, le, pr, not), numbers and null are
+// refused by name. Limits: 2048 bytes, 32 comparisons, parentheses nested 16 deep.
+// Error positions are byte offsets into the filter, counted from 0.
+//
+// Matching: string comparisons ignore case the way usernames do (Unicode NFKC case
+// fold, core::FoldUsername; ASCII lower-casing for values that rule refuses, such as
+// texts over 256 characters). "eq" is equality of the folded texts, "sw" a prefix test
+// on them. true/false match only JSON booleans, strings only JSON strings.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/error.h"
+
+namespace roster::dialects::pingone {
+
+enum class FilterOp { kEq, kSw };
+
+struct Comparison {
+  std::string path;                   // as written, e.g. "name.given"
+  std::vector<std::string> segments;  // the path split at its dots
+  FilterOp op = FilterOp::kEq;
+  std::variant<std::string, bool> value;  // the literal, unescaped, case as written
+  std::string folded;                     // a string literal case-folded once, for matching
+};
+
+struct Filter {
+  enum class Kind { kComparison, kAnd, kOr };
+  Kind kind = Kind::kComparison;
+  Comparison comparison;         // kComparison only
+  std::vector<Filter> children;  // kAnd and kOr: two or more, in the order written
+};
+
+// An exact-match lookup the dialect can answer from a blind index.
+struct Equality {
+  std::string attribute;  // "username" or "email", lower-case whatever the filter's case
+  std::string value;      // the literal as written; the caller folds it as its index does
+};
+
+inline constexpr std::size_t kMaxFilterLength = 2048;
+inline constexpr std::size_t kMaxFilterComparisons = 32;
+inline constexpr std::size_t kMaxFilterDepth = 16;
+
+// Says whether an attribute path (as written, e.g. "name.given") may be filtered on.
+using KnownAttribute = std::function<bool(std::string_view path)>;
+
+// The parsed filter, or kInvalidArgument with field "filter" and a message saying what
+// is wrong and where ("unsupported operator 'co' at position 9", "unterminated string
+// at position 12", "unknown attribute 'nickname'").
+core::Result<Filter> ParseFilter(std::string_view text, const KnownAttribute& known);
+
+// Whether `user` satisfies `filter`. A path walks nested objects, member names matched
+// exactly or else ignoring ASCII case; where it meets an array (of values or of
+// objects) any element may match. A missing attribute, or one of another JSON type
+// than the literal, does not match.
+bool Matches(const Filter& filter, const boost::json::object& user);
+
+// The (attribute, value) of an `eq` on username or email when that comparison must
+// hold for every match: the whole filter, or one operand of a top-level "and" (nested
+// "and"s included, "or"s never). Lets the dialect narrow candidates by blind index and
+// then run Matches on them; the index must fold values no finer than Matches does.
+std::optional<Equality> IndexHint(const Filter& filter);
+
+}  // namespace roster::dialects::pingone

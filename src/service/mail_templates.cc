@@ -1,0 +1,89 @@
+#include "service/mail_templates.h"
+
+#include "core/rules.h"
+
+namespace roster::service {
+namespace {
+
+constexpr const char* kNameClaim = "mail_template.name";
+
+}  // namespace
+
+bool IsKnownTemplate(std::string_view name) { return name == "forgot_username" || name == "password_reset"; }
+
+MailTemplate DefaultTemplate(std::string_view name) {
+  if (name == "forgot_username")
+    return {"Your username",
+            "Hello,\n\nYou asked for the username of your account. It is:\n\n    {{username}}\n\n"
+            "If you did not ask for it, you can ignore this message.\n"};
+  if (name == "password_reset")
+    return {"Reset your password",
+            "Hello {{username}},\n\nUse this code to choose a new password within {{expiresInMinutes}} minutes:\n\n"
+            "    {{token}}\n\nIf you did not ask to reset your password, you can ignore this message.\n"};
+  return {};
+}
+
+std::string RenderTemplate(std::string_view text, const std::map<std::string, std::string>& vars) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto open = text.find("{{", i);
+    if (open == std::string_view::npos) break;
+    const auto close = text.find("}}", open + 2);
+    if (close == std::string_view::npos) break;
+    out.append(text.substr(i, open - i));
+    const std::string name(text.substr(open + 2, close - open - 2));
+    if (auto it = vars.find(name); it != vars.end()) out += it->second;
+    else out.append(text.substr(open, close + 2 - open));
+    i = close + 2;
+  }
+  out.append(text.substr(i));
+  return out;
+}
+
+core::Result<MailTemplate> LoadTemplate(RecordService& records, const std::string& environment_id,
+                                        const std::string& name) {
+  auto found = records.Find(environment_id, kNameClaim, name);
+  if (!found) return std::unexpected(found.error());
+  if (found->empty()) return DefaultTemplate(name);
+  const auto& body = found->front().body;
+  const auto* subject = body.if_contains("subject");
+  const auto* text = body.if_contains("body");
+  if (!subject || !subject->is_string() || !text || !text->is_string()) return DefaultTemplate(name);
+  return MailTemplate{std::string(subject->as_string()), std::string(text->as_string())};
+}
+
+core::Status SaveTemplate(RecordService& records, const std::string& environment_id, const std::string& name,
+                          const MailTemplate& t) {
+  if (!IsKnownTemplate(name)) return core::InvalidArgument("name", "unknown template name: use forgot_username or password_reset");
+  if (t.subject.empty() || t.subject.size() > 200 || t.subject.find_first_of("\r\n") != std::string::npos ||
+      !core::IsValidUtf8(t.subject))
+    return core::InvalidArgument("subject", "subject must be 1..200 bytes of UTF-8 on one line");
+  if (t.body.empty() || t.body.size() > 16 * 1024 || !core::IsValidUtf8(t.body))
+    return core::InvalidArgument("body", "body must be 1..16384 bytes of UTF-8");
+  const boost::json::object body{{"name", name}, {"subject", t.subject}, {"body", t.body}};
+  auto claims = [&](const Record&) { return std::vector<Claim>{{kNameClaim, name, true}}; };
+  auto found = records.Find(environment_id, kNameClaim, name);
+  if (!found) return std::unexpected(found.error());
+  if (!found->empty()) {
+    auto updated = records.Update(environment_id, kMailTemplateKind, found->front().id,
+                                  [&](Record& r) -> core::Status {
+                                    r.body = body;
+                                    return {};
+                                  },
+                                  claims);
+    if (!updated) return std::unexpected(updated.error());
+    return {};
+  }
+  NewRecordRequest request;
+  request.environment_id = environment_id;
+  request.kind = kMailTemplateKind;
+  request.body = body;
+  request.claims = claims(Record{});
+  auto created = records.Create(request);
+  if (!created) return std::unexpected(created.error());
+  return {};
+}
+
+}  // namespace roster::service

@@ -1,0 +1,123 @@
+// RecordService: environment-scoped objects that are not users (groups, populations,
+// schema attributes, applications, single-use tokens), each a JSON body sealed under
+// the environment's data key, plus the memberships of users in them. Dialects choose
+// the kind and the body; claims (unique or lookup) are blind-indexed here, so a name
+// or a token is never stored in plaintext either. Thread-safe.
+//
+// Default records: a record created with the claim {kDefaultClaim, "1"} is joined by
+// every new user of its environment, unless the user is created into another record
+// of the same kind (UserService::Create does this).
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/mail.h"
+#include "service/directory_service.h"
+#include "store/store.h"
+
+namespace roster::service {
+
+inline constexpr const char* kDefaultClaim = "default";
+
+// A lookup key on a record; `value` is compared exactly (fold case before if needed).
+struct Claim {
+  std::string kind;
+  std::string value;
+  bool unique = false;
+};
+
+struct Record {
+  std::string id;
+  std::int64_t number = 0;
+  std::string environment_id;
+  std::string kind;
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+  std::int64_t version = 1;
+  std::int64_t expires_at_ms = 0;  // 0: never
+  boost::json::object body;
+};
+
+using core::Mail;
+
+struct NewRecordRequest {
+  std::string environment_id;
+  std::string kind;
+  boost::json::object body;
+  std::vector<Claim> claims;
+  std::string id;                  // empty: a new UUID
+  std::int64_t expires_at_ms = 0;  // 0: never
+  std::optional<Mail> mail;        // enqueued atomically with the record
+};
+
+using RecordChange = std::function<core::Status(Record&)>;
+using ClaimsOf = std::function<std::vector<Claim>(const Record&)>;
+
+class RecordService {
+ public:
+  RecordService(store::Store& store, DirectoryService& directory, const core::Clock& clock)
+      : store_(store), directory_(directory), clock_(clock) {}
+
+  // kAlreadyExists (field = the claim kind) when a unique claim is taken.
+  core::Result<Record> Create(const NewRecordRequest& request);
+  // kNotFound for an unknown id, another kind, another environment or an expired record.
+  core::Result<Record> Get(const std::string& environment_id, const std::string& kind, const std::string& id);
+  core::Result<Record> GetByNumber(const std::string& kind, std::int64_t number);
+  // Records holding the claim (kind, value), any record kind.
+  core::Result<std::vector<Record>> Find(const std::string& environment_id, const std::string& claim_kind,
+                                         const std::string& value);
+  // Keyset page: records of `kind` numbered after `after_number`.
+  core::Result<std::vector<Record>> List(const std::string& environment_id, const std::string& kind,
+                                         std::int64_t after_number, int limit);
+  // Applies `change` and re-derives the claims, retrying when the record changed
+  // concurrently. kNotFound, kAlreadyExists, or the change's own error.
+  core::Result<Record> Update(const std::string& environment_id, const std::string& kind, const std::string& id,
+                              const RecordChange& change, const ClaimsOf& claims);
+  core::Status Delete(const std::string& environment_id, const std::string& kind, const std::string& id);
+  // Deletes and returns the record: exactly one caller gets a single-use token.
+  core::Result<Record> Take(const std::string& environment_id, const std::string& kind, const std::string& id);
+
+  // Memberships (see store::MembershipStore): kNotFound naming "user" or "record".
+  core::Status AddMember(const std::string& environment_id, const std::string& record_id,
+                         const std::string& user_id);
+  core::Status RemoveMember(const std::string& environment_id, const std::string& record_id,
+                            const std::string& user_id);
+  core::Status SetMembers(const std::string& environment_id, const std::string& record_id,
+                          const std::vector<std::string>& user_ids);
+  core::Status SetMemberships(const std::string& environment_id, const std::string& user_id,
+                              const std::string& kind, const std::vector<std::string>& record_ids);
+  core::Result<std::vector<Record>> MembershipsOf(const std::string& environment_id, const std::string& user_id,
+                                                  const std::string& kind);
+  core::Result<std::int64_t> CountMembers(const std::string& environment_id, const std::string& record_id);
+
+  // Queues a message for the background sender.
+  core::Status SendMail(const std::string& environment_id, const Mail& mail);
+
+  // The digest a claim is stored under (exposed for UserService's default joins).
+  core::Result<std::string> ClaimDigest(const std::string& environment_id, const std::string& kind,
+                                        const std::string& value);
+
+ private:
+  core::Result<Record> Unseal(const crypto::EnvironmentKeys& keys, const store::RecordRow& row);
+  core::Result<std::vector<Record>> UnsealAll(const std::string& environment_id,
+                                              const core::Result<std::vector<store::RecordRow>>& rows);
+  std::vector<store::IndexEntry> IndexFor(const crypto::EnvironmentKeys& keys, const std::vector<Claim>& claims);
+
+  store::Store& store_;
+  DirectoryService& directory_;
+  const core::Clock& clock_;
+};
+
+// Mail sealing is shared by RecordService (enqueue) and the mail sender (dequeue).
+std::string SealMail(const crypto::EnvironmentKeys& keys, const std::string& environment_id, const Mail& mail);
+core::Result<Mail> OpenMail(const crypto::EnvironmentKeys& keys, const std::string& environment_id,
+                            const std::string& sealed);
+
+}  // namespace roster::service

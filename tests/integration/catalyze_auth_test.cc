@@ -1,0 +1,2 @@
+// Integration tests for the catalyze_auth routes.
+#include "integration/harness.h"

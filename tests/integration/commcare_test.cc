@@ -1,0 +1,2 @@
+// Integration tests for the commcare routes.
+#include "integration/harness.h"

@@ -1,0 +1,2 @@
+// Integration tests for the pingone routes.
+#include "integration/harness.h"

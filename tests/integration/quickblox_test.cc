@@ -1,0 +1,2 @@
+// Integration tests for the quickblox routes.
+#include "integration/harness.h"
