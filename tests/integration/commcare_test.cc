@@ -1,2 +1,961 @@
-// Integration tests for the commcare routes.
+// The CommCare HQ dialect against the real binary: web users from the CLI, mobile
+// workers, groups and web users over /a/{domain}/api/v0.5/, every route with its
+// success and error paths, and the round trip with Catalyze over one directory.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <thread>
+
 #include "integration/harness.h"
+
+namespace roster::testing {
+namespace {
+
+namespace json = boost::json;
+
+std::string Base64(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out.push_back(kAlphabet[(v >> s) & 63]);
+  }
+  if (i + 1 == in.size()) {
+    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += {kAlphabet[(v >> 18) & 63], kAlphabet[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += {kAlphabet[(v >> 18) & 63], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+std::string HexOf(const std::string& uuid) {
+  std::string out;
+  for (char c : uuid)
+    if (c != '-') out.push_back(c);
+  return out;
+}
+
+// 32 hex digits -> the canonical UUID other dialects use.
+std::string Uuid(const std::string& hex) {
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20);
+}
+
+struct WebUser {
+  std::string email, key;
+};
+
+// `roster commcare web-user create`; the command's JSON output.
+WebUser CreateWebUser(const std::string& data_dir, const std::string& domain, const std::string& email) {
+  auto r = RunRoster({"commcare", "web-user", "create", "--domain", domain, "--email", email, "--data-dir", data_dir,
+                      "--json"});
+  if (r.exit_code != 0) throw std::runtime_error("web-user create failed: " + r.err);
+  auto j = json::parse(r.out).as_object();
+  return {std::string(j.at("username").as_string()), std::string(j.at("apiKey").as_string())};
+}
+
+Headers ApiKey(const WebUser& u) { return {{"Authorization", "ApiKey " + u.email + ":" + u.key}}; }
+
+std::string Users(const std::string& domain, const std::string& rest = "") {
+  return "/a/" + domain + "/api/v0.5/user/" + rest;
+}
+std::string Groups(const std::string& domain, const std::string& rest = "") {
+  return "/a/" + domain + "/api/v0.5/group/" + rest;
+}
+std::string WebUsers(const std::string& domain, const std::string& rest = "") {
+  return "/a/" + domain + "/api/v0.5/web-user/" + rest;
+}
+
+// The seed page's sample request (seed 001), groups left out (they must exist).
+json::object SeedWorker(const std::string& username) {
+  return json::parse(R"({
+    "username": ")" + username + R"(",
+    "password": "qwer1234",
+    "first_name": "John",
+    "last_name": "Doe",
+    "default_phone_number": "+50253311399",
+    "email": "jdoe@example.org",
+    "language": "en",
+    "phone_numbers": ["+50253311399", "50253314588"],
+    "user_data": {"chw_id": "13/43/DFA"}
+  })")
+      .as_object();
+}
+
+class CommCareTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    InitDataDir(dir_->path());
+    admin_ = CreateWebUser(dir_->path(), "demo", "Admin@Example.org");
+    second_ = CreateWebUser(dir_->path(), "demo", "second@example.org");
+    other_ = CreateWebUser(dir_->path(), "other", "admin@other.org");
+    paging_ = CreateWebUser(dir_->path(), "paging", "pager@example.org");
+    // Catalyze keys for the same domains (one directory).
+    catalyze_admin_ = CreateKey(dir_->path(), "demo", "admin");
+    server_ = new Server(dir_->path());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+
+  // POST a mobile worker to `domain`; returns its 32-hex id.
+  std::string CreateWorker(const json::object& body, const WebUser& as = admin_, const std::string& domain = "demo") {
+    auto r = client_.Send("POST", Users(domain), json::serialize(body), ApiKey(as));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(r.Json().at("id").as_string());
+  }
+  std::string CreateWorker(const std::string& username) {
+    return CreateWorker(json::object{{"username", username}, {"password", "pw-123456"}});
+  }
+  std::string CreateGroup(const std::string& name, const json::array& users = {}, const WebUser& as = admin_,
+                          const std::string& domain = "demo") {
+    auto r = client_.Send("POST", Groups(domain), json::serialize(json::object{{"name", name}, {"users", users}}),
+                          ApiKey(as));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(r.Json().at("id").as_string());
+  }
+  json::object Get(const std::string& path, const WebUser& as = admin_) {
+    auto r = client_.Send("GET", path, "", ApiKey(as));
+    EXPECT_EQ(r.status, 200) << path << " " << r.body;
+    return r.Json().is_object() ? r.Json().as_object() : json::object();
+  }
+  long SignIn(const std::string& username, const std::string& password) {
+    return client_
+        .Send("POST", "/v2/auth/signin", json::serialize(json::object{{"username", username}, {"password", password}}),
+              CatalyzeHeaders(catalyze_admin_))
+        .status;
+  }
+
+  // `key` is "error" on the user and web-user APIs, "error_message" on the group API.
+  static void ExpectError(const HttpResponse& r, long status, const std::string& mentions,
+                          const std::string& key = "error") {
+    EXPECT_EQ(r.status, status) << r.body;
+    const json::value j = r.Json();
+    ASSERT_TRUE(j.is_object()) << r.body;
+    ASSERT_EQ(j.as_object().size(), 1u) << r.body;
+    ASSERT_TRUE(j.as_object().contains(key)) << r.body;
+    const std::string message(j.at(key).as_string());
+    EXPECT_NE(message.find(mentions), std::string::npos) << message;
+  }
+
+  static TempDir* dir_;
+  static WebUser admin_, second_, other_, paging_;
+  static std::string catalyze_admin_;
+  static Server* server_;
+  Client client_{server_->base_url()};
+};
+
+TempDir* CommCareTest::dir_;
+WebUser CommCareTest::admin_, CommCareTest::second_, CommCareTest::other_, CommCareTest::paging_;
+std::string CommCareTest::catalyze_admin_;
+Server* CommCareTest::server_;
+
+// ---- the CLI ----
+
+TEST_F(CommCareTest, WebUserCreateCommandPrintsUsernameAndKey) {
+  EXPECT_EQ(admin_.email, "admin@example.org");  // folded
+  EXPECT_EQ(admin_.key.size(), 64u);
+  // The domain's environment was created on first use.
+  auto envs = RunRoster({"env", "list", "--data-dir", dir_->path(), "--json"});
+  EXPECT_NE(envs.out.find("\"demo\""), std::string::npos) << envs.out;
+  EXPECT_NE(envs.out.find("\"other\""), std::string::npos) << envs.out;
+  // Without --json: one "key: value" line each.
+  auto plain = RunRoster({"commcare", "web-user", "create", "--domain", "demo", "--email", "plain@example.org",
+                          "--data-dir", dir_->path()});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_NE(plain.out.find("username: plain@example.org"), std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find("apiKey: "), std::string::npos) << plain.out;
+  // A second web user with the same email (any case) in the domain is refused and
+  // leaves no key behind; the same email in another domain is fine.
+  auto keys_before = RunRoster({"key", "list", "--env", "demo", "--data-dir", dir_->path(), "--json"});
+  auto dup = RunRoster({"commcare", "web-user", "create", "--domain", "demo", "--email", "ADMIN@example.org",
+                        "--data-dir", dir_->path(), "--json"});
+  EXPECT_NE(dup.exit_code, 0);
+  EXPECT_NE(dup.err.find("already exists"), std::string::npos) << dup.err;
+  auto keys_after = RunRoster({"key", "list", "--env", "demo", "--data-dir", dir_->path(), "--json"});
+  EXPECT_EQ(json::parse(keys_after.out).at("keys").as_array().size(),
+            json::parse(keys_before.out).at("keys").as_array().size());
+  // Bad email, bad domain name.
+  auto bad_email = RunRoster({"commcare", "web-user", "create", "--domain", "demo", "--email", "not-an-email",
+                              "--data-dir", dir_->path()});
+  EXPECT_NE(bad_email.exit_code, 0);
+  EXPECT_NE(bad_email.err.find("email"), std::string::npos) << bad_email.err;
+  auto bad_domain = RunRoster({"commcare", "web-user", "create", "--domain", "bad domain", "--email", "x@example.org",
+                               "--data-dir", dir_->path()});
+  EXPECT_NE(bad_domain.exit_code, 0);
+  EXPECT_NE(RunRoster({"commcare", "web-user", "create", "--domain", "demo", "--data-dir", dir_->path()}).exit_code, 0);
+}
+
+// ---- credentials ----
+
+TEST_F(CommCareTest, CallersWithoutValidCredentialsGet401) {
+  const std::string path = Users("demo");
+  ExpectError(client_.Send("GET", path), 401, "Authorization");
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "Bearer " + admin_.key}}), 401, "scheme");
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey " + admin_.key}}), 401, "Malformed");
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey admin@example.org:"}}), 401, "Malformed");
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey admin@example.org:" + std::string(64, 'a')}}),
+              401, "Invalid credentials");
+  // Another web user's email with this key, and this email with another web user's key.
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey second@example.org:" + admin_.key}}), 401,
+              "Invalid credentials");
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey admin@example.org:" + second_.key}}), 401,
+              "Invalid credentials");
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "Basic %%%"}}), 401, "Basic");
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "Basic " + Base64("admin@example.org")}}), 401,
+              "Malformed");
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "Basic " + Base64("admin@example.org:wrong")}}), 401,
+              "Invalid credentials");
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey " + std::string(600, 'x')}}), 401,
+              "Invalid credentials");
+  // A key that is not a web user's (an admin key, or an app key bound to the same
+  // identifier) is no CommCare credential.
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey admin@example.org:" + catalyze_admin_}}), 401,
+              "Invalid credentials");
+  const std::string bound = CreateKey(dir_->path(), "demo", "app", "admin@example.org");
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey admin@example.org:" + bound}}), 401,
+              "Invalid credentials");
+  // 401s are {"error"} on the group API too, as CommCare's authentication layer.
+  ExpectError(client_.Send("GET", Groups("demo")), 401, "Authorization");
+
+  // What works: ApiKey (scheme and email in any case) and HTTP Basic with the same pair.
+  EXPECT_EQ(client_.Send("GET", path, "", ApiKey(admin_)).status, 200);
+  EXPECT_EQ(client_.Send("GET", path, "", {{"Authorization", "apikey ADMIN@example.org:" + admin_.key}}).status, 200);
+  EXPECT_EQ(client_.Send("GET", path, "", {{"Authorization", "Basic " + Base64("admin@example.org:" + admin_.key)}})
+                .status,
+            200);
+}
+
+TEST_F(CommCareTest, EveryRouteRequiresCredentialsOfItsDomain) {
+  const std::string user = CreateWorker("route-auth");
+  const std::string group = CreateGroup("Route Auth");
+  const std::string web_user(Get(WebUsers("demo", "?username=admin@example.org"))["objects"].at(0).at("id").as_string());
+  struct Route {
+    std::string method, path, body;
+  } routes[] = {
+      {"GET", Users("demo"), ""},
+      {"POST", Users("demo"), R"({"username":"never","password":"pw-123456"})"},
+      {"GET", Users("demo", user + "/"), ""},
+      {"PUT", Users("demo", user + "/"), R"({"first_name":"Never"})"},
+      {"DELETE", Users("demo", user + "/"), ""},
+      {"POST", Users("demo", user + "/activate/"), ""},
+      {"POST", Users("demo", user + "/deactivate/"), ""},
+      {"GET", Groups("demo"), ""},
+      {"POST", Groups("demo"), R"({"name":"Never"})"},
+      {"GET", Groups("demo", group + "/"), ""},
+      {"PUT", Groups("demo", group + "/"), R"({"name":"Never"})"},
+      {"DELETE", Groups("demo", group + "/"), ""},
+      {"GET", WebUsers("demo"), ""},
+      {"GET", WebUsers("demo", web_user + "/"), ""},
+  };
+  for (const auto& r : routes) {
+    SCOPED_TRACE(r.method + " " + r.path);
+    ExpectError(client_.Send(r.method, r.path, r.body), 401, "Authorization");
+    ExpectError(client_.Send(r.method, r.path, r.body, {{"Authorization", "ApiKey admin@example.org:x"}}), 401,
+                "Invalid credentials");
+    ExpectError(client_.Send(r.method, r.path, r.body, ApiKey(other_)), 403, "project space 'demo'");
+  }
+  // Nothing changed.
+  auto w = Get(Users("demo", user + "/"));
+  EXPECT_EQ(w["first_name"], "");
+  EXPECT_EQ(w["is_active"], true);
+  EXPECT_EQ(Get(Groups("demo", group + "/"))["name"], "Route Auth");
+}
+
+TEST_F(CommCareTest, RevokedKeyIsRefusedAndShownInactive) {
+  // A domain of its own, so revoking does not disturb the other tests.
+  const WebUser keeper = CreateWebUser(dir_->path(), "revoking", "keeper@example.org");
+  const WebUser leaver = CreateWebUser(dir_->path(), "revoking", "leaver@example.org");
+  EXPECT_EQ(client_.Send("GET", Users("revoking"), "", ApiKey(leaver)).status, 200);
+  auto keys = RunRoster({"key", "list", "--env", "revoking", "--data-dir", dir_->path(), "--json"});
+  std::string id;
+  const json::value parsed = json::parse(keys.out);
+  for (const auto& k : parsed.at("keys").as_array())
+    if (k.at("identifier") == "leaver@example.org") id = std::string(k.at("id").as_string());
+  ASSERT_FALSE(id.empty()) << keys.out;
+  ASSERT_EQ(RunRoster({"key", "revoke", id, "--data-dir", dir_->path()}).exit_code, 0);
+  ExpectError(client_.Send("GET", Users("revoking"), "", ApiKey(leaver)), 401, "Invalid credentials");
+  auto list = Get(WebUsers("revoking", "?username=leaver@example.org"), keeper);
+  ASSERT_EQ(list["objects"].as_array().size(), 1u);
+  EXPECT_EQ(list["objects"].at(0).at("is_active"), false);
+}
+
+TEST_F(CommCareTest, KeyOfOneDomainIsRefusedOnAnother) {
+  // Valid credentials for another (or no such) domain: 403 {"error"}, on every API.
+  ExpectError(client_.Send("GET", Users("other"), "", ApiKey(admin_)), 403, "project space");
+  ExpectError(client_.Send("GET", Users("no-such-domain"), "", ApiKey(admin_)), 403, "project space");
+  ExpectError(client_.Send("POST", Groups("other"), R"({"name":"x"})", ApiKey(admin_)), 403, "project space");
+  ExpectError(client_.Send("GET", WebUsers("other"), "", ApiKey(admin_)), 403, "project space");
+  // Ids of another domain are not found in this one.
+  const std::string theirs = CreateWorker(json::object{{"username", "theirs"}, {"password", "pw-123456"}}, other_,
+                                          "other");
+  const std::string their_group = CreateGroup("Theirs", {}, other_, "other");
+  ExpectError(client_.Send("GET", Users("demo", theirs + "/"), "", ApiKey(admin_)), 404, "No mobile worker");
+  ExpectError(client_.Send("PUT", Users("demo", theirs + "/"), R"({"first_name":"X"})", ApiKey(admin_)), 404,
+              "No mobile worker");
+  ExpectError(client_.Send("DELETE", Users("demo", theirs + "/"), "", ApiKey(admin_)), 404, "No mobile worker");
+  ExpectError(client_.Send("POST", Users("demo", theirs + "/deactivate/"), "", ApiKey(admin_)), 404,
+              "No mobile worker");
+  ExpectError(client_.Send("GET", Groups("demo", their_group + "/"), "", ApiKey(admin_)), 404, "No group",
+              "error_message");
+  ExpectError(client_.Send("DELETE", Groups("demo", their_group + "/"), "", ApiKey(admin_)), 404, "No group",
+              "error_message");
+  // ... nor usable as references.
+  ExpectError(client_.Send("POST", Users("demo"),
+                           json::serialize(json::object{
+                               {"username", "cross"}, {"password", "pw-123456"}, {"groups", json::array{their_group}}}),
+                           ApiKey(admin_)),
+              400, "groups[0]");
+  ExpectError(client_.Send("POST", Groups("demo"),
+                           json::serialize(json::object{{"name", "Cross"}, {"users", json::array{theirs}}}),
+                           ApiKey(admin_)),
+              400, "users[0]", "error_message");
+  ExpectError(client_.Send("GET", Users("demo", "?group=" + their_group), "", ApiKey(admin_)), 400, "no group");
+  // The other domain's worker is untouched.
+  EXPECT_EQ(Get(Users("other", theirs + "/"), other_)["is_active"], true);
+}
+
+// ---- mobile workers ----
+
+TEST_F(CommCareTest, CreateReturns201WithTheWorker) {
+  const std::string group = CreateGroup("Create Group");
+  json::object body = SeedWorker("jdoe");
+  body["groups"] = json::array{group};
+  auto r = client_.Send("POST", Users("demo"), json::serialize(body), ApiKey(admin_));
+  ASSERT_EQ(r.status, 201) << r.body;
+  json::object got = r.Json().as_object();
+  const std::string id(got.at("id").as_string());
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  EXPECT_EQ(got["user_id"], json::value(id));
+  EXPECT_EQ(got["username"], "jdoe@demo.commcarehq.org");
+  EXPECT_EQ(got["first_name"], "John");
+  EXPECT_EQ(got["last_name"], "Doe");
+  EXPECT_EQ(got["email"], "jdoe@example.org");
+  EXPECT_EQ(got["default_phone_number"], "+50253311399");
+  EXPECT_EQ(got["phone_numbers"], json::parse(R"(["+50253311399","50253314588"])"));
+  EXPECT_EQ(got["groups"], json::array{group});
+  EXPECT_EQ(got["user_data"], json::parse(R"({"chw_id":"13/43/DFA"})"));
+  EXPECT_EQ(got["language"], "en");
+  EXPECT_EQ(got["is_active"], true);
+  EXPECT_EQ(got["locations"], json::array());
+  EXPECT_TRUE(got["primary_location"].is_null());
+  EXPECT_EQ(got["resource_uri"], json::value("/a/demo/api/v0.5/user/" + id + "/"));
+  EXPECT_EQ(r.Header("location"), "/a/demo/api/v0.5/user/" + id + "/");
+  EXPECT_FALSE(got.contains("password"));
+  EXPECT_EQ(r.body.find("qwer1234"), std::string::npos);
+  // GET returns the same worker (and HTTP Basic works as well as ApiKey).
+  auto read = client_.Send("GET", Users("demo", id + "/"), "",
+                           {{"Authorization", "Basic " + Base64(admin_.email + ":" + admin_.key)}});
+  ASSERT_EQ(read.status, 200) << read.body;
+  got.erase("user_id");
+  EXPECT_EQ(read.Json().as_object(), got);
+  // The password is set: the worker signs in (through Catalyze, same directory).
+  EXPECT_EQ(SignIn("jdoe@demo.commcarehq.org", "qwer1234"), 200);
+  // The group lists the worker.
+  EXPECT_EQ(Get(Groups("demo", group + "/"))["users"], json::array{id});
+}
+
+TEST_F(CommCareTest, UsernamesAreFormattedAndChecked) {
+  auto created = client_.Send("POST", Users("demo"), R"({"username":"John  Smith","password":"pw-123456"})",
+                              ApiKey(admin_));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Json().at("username"), "john.smith@demo.commcarehq.org");
+  auto full = client_.Send("POST", Users("demo"), R"({"username":"Full@Demo.CommCareHQ.org","password":"pw-123456"})",
+                           ApiKey(admin_));
+  ASSERT_EQ(full.status, 201) << full.body;
+  EXPECT_EQ(full.Json().at("username"), "full@demo.commcarehq.org");
+  struct Case {
+    std::string username, message;
+  } cases[] = {
+      {"JOHN.SMITH", "Username 'JOHN.SMITH' is already taken or reserved."},
+      {"john.smith@demo.commcarehq.org", "Username 'john.smith@demo.commcarehq.org' is already taken or reserved."},
+      {"admin", "Username 'admin' is already taken or reserved."},
+      {"demo_user", "Username 'demo_user' is already taken or reserved."},
+      {"a..b", "Username may not contain consecutive . (period)."},
+      {"ab.", "Username may not end with a . (period)."},
+      {"a%b", "Username may not contain special characters."},
+      {"jdoe@elsewhere.org", "Username 'jdoe@elsewhere.org' must end with @demo.commcarehq.org."},
+      {std::string(70, 'x'), "must be a valid email address."},
+      {"", "Username is required."},
+  };
+  for (const auto& c : cases) {
+    auto r = client_.Send("POST", Users("demo"),
+                          json::serialize(json::object{{"username", c.username}, {"password", "pw-123456"}}),
+                          ApiKey(admin_));
+    ExpectError(r, 400, c.message);
+  }
+  ExpectError(client_.Send("POST", Users("demo"), R"({"password":"pw-123456"})", ApiKey(admin_)), 400,
+              "Username is required.");
+  ExpectError(client_.Send("POST", Users("demo"), R"({"username":7,"password":"pw-123456"})", ApiKey(admin_)), 400,
+              "username must be a string");
+}
+
+TEST_F(CommCareTest, CreateRejectsBadInputAndWritesNothing) {
+  const std::string missing_group(32, 'a');
+  struct Case {
+    std::string body, mentions;
+  } cases[] = {
+      {"", "JSON object"},
+      {"{not json", "not valid JSON"},
+      {"[1]", "JSON object"},
+      {R"({"username":"bad-1"})", "Password is required."},
+      {R"({"username":"bad-1","password":""})", "password"},
+      {R"({"username":"bad-1","password":5})", "password"},
+      {R"({"username":"bad-1","password":")" + std::string(1100, 'p') + "\"}", "password"},
+      {R"({"username":"bad-1","password":"p","email":"nope"})", "email"},
+      {R"({"username":"bad-1","password":"p","first_name":7})", "first_name"},
+      {R"({"username":"bad-1","password":"p","last_name":")" + std::string(300, 'l') + "\"}", "last_name"},
+      {R"({"username":"bad-1","password":"p","phone_numbers":"123"})", "phone_numbers"},
+      {R"({"username":"bad-1","password":"p","phone_numbers":["123","abc"]})", "phone_numbers[1]"},
+      {R"({"username":"bad-1","password":"p","default_phone_number":"call me"})", "default_phone_number"},
+      {R"({"username":"bad-1","password":"p","user_data":"x"})", "user_data"},
+      {R"({"username":"bad-1","password":"p","language":3})", "language"},
+      {R"({"username":"bad-1","password":"p","groups":"g"})", "groups"},
+      {R"({"username":"bad-1","password":"p","groups":["G"]})", "groups[0]"},
+      {R"({"username":"bad-1","password":"p","groups":[")" + missing_group + R"("]})", "groups[0]"},
+      {R"({"username":"bad-1","password":"p","locations":["26fc44e2792b4f2fa8ef86178f0a958e"]})", "locations"},
+      {R"({"username":"bad-1","password":"p","primary_location":"26fc44e2792b4f2fa8ef86178f0a958e"})",
+       "primary_location"},
+  };
+  for (const auto& c : cases) ExpectError(client_.Send("POST", Users("demo"), c.body, ApiKey(admin_)), 400, c.mentions);
+  // Nothing was written: the username is still free.
+  auto ok = client_.Send("POST", Users("demo"), R"({"username":"bad-1","password":"pw-123456","locations":[]})",
+                         ApiKey(admin_));
+  EXPECT_EQ(ok.status, 201) << ok.body;
+}
+
+TEST_F(CommCareTest, ConcurrentCreatesOfOneUsernameYieldExactlyOne) {
+  std::atomic<int> created{0}, taken{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      const std::string name = (i % 2) ? "RACER" : "racer";
+      auto r = Client(server_->base_url())
+                   .Send("POST", Users("demo"),
+                         json::serialize(json::object{{"username", name}, {"password", "pw-123456"}}), ApiKey(admin_));
+      if (r.status == 201) ++created;
+      else if (r.status == 400 && r.body.find("already taken") != std::string::npos) ++taken;
+      else ++other;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(taken, 15);
+  EXPECT_EQ(other, 0);
+}
+
+TEST_F(CommCareTest, UnknownAndMalformedIdsAre404) {
+  const std::string id = CreateWorker("id-format");
+  const std::string unknown(32, 'b');
+  std::string upper = id;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::vector<std::string> bad_ids = {unknown, Uuid(id), std::string(32, 'Z'), id + "0", "%2e%2e"};
+  if (upper != id) bad_ids.push_back(upper);
+  for (const std::string& bad : bad_ids) {
+    ExpectError(client_.Send("GET", Users("demo", bad + "/"), "", ApiKey(admin_)), 404, "No mobile worker");
+    ExpectError(client_.Send("PUT", Users("demo", bad + "/"), "{}", ApiKey(admin_)), 404, "No mobile worker");
+    ExpectError(client_.Send("DELETE", Users("demo", bad + "/"), "", ApiKey(admin_)), 404, "No mobile worker");
+    ExpectError(client_.Send("POST", Users("demo", bad + "/activate/"), "", ApiKey(admin_)), 404, "No mobile worker");
+  }
+  // Transport errors in CommCare's shape: unknown route, other method, oversize body.
+  ExpectError(client_.Send("GET", "/a/demo/api/v0.5/nothing/", "", ApiKey(admin_)), 404, "not found");
+  ExpectError(client_.Send("PATCH", Users("demo", id + "/"), "{}", ApiKey(admin_)), 405, "method");
+  ExpectError(client_.Send("POST", Users("demo"), std::string(2 << 20, 'x'), ApiKey(admin_)), 413, "too large");
+}
+
+TEST_F(CommCareTest, PutChangesOnlyWhatIsSentAndReplacesLists) {
+  const std::string g1 = CreateGroup("Put One"), g2 = CreateGroup("Put Two");
+  json::object body = SeedWorker("put-me");
+  body["groups"] = json::array{g1};
+  const std::string id = CreateWorker(body);
+  const std::string path = Users("demo", id + "/");
+
+  // Omitted fields are unchanged.
+  auto r = client_.Send("PUT", path, R"({"first_name":"Jane"})", ApiKey(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = r.Json().as_object();
+  EXPECT_EQ(j["first_name"], "Jane");
+  EXPECT_EQ(j["last_name"], "Doe");
+  EXPECT_EQ(j["email"], "jdoe@example.org");
+  EXPECT_EQ(j["phone_numbers"].as_array().size(), 2u);
+  EXPECT_EQ(j["groups"], json::array{g1});
+  EXPECT_EQ(j["user_data"], json::parse(R"({"chw_id":"13/43/DFA"})"));
+
+  // phone_numbers, groups and user_data are replaced wholesale; the username may be
+  // sent back unchanged (a GET-modify-PUT script does).
+  r = client_.Send("PUT", path,
+                   json::serialize(json::object{{"username", "put-me@demo.commcarehq.org"},
+                                                {"phone_numbers", json::array{"+111222333"}},
+                                                {"groups", json::array{g2}},
+                                                {"user_data", json::object{{"village", "Patna"}}},
+                                                {"email", "New@Example.org"},
+                                                {"language", "fr"}}),
+                   ApiKey(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  j = r.Json().as_object();
+  EXPECT_EQ(j["phone_numbers"], json::array{"+111222333"});
+  EXPECT_EQ(j["default_phone_number"], "+111222333");
+  EXPECT_EQ(j["groups"], json::array{g2});
+  EXPECT_EQ(j["user_data"], json::parse(R"({"village":"Patna"})"));
+  EXPECT_EQ(j["email"], "new@example.org");
+  EXPECT_EQ(j["language"], "fr");
+  EXPECT_EQ(j["username"], "put-me@demo.commcarehq.org");
+  EXPECT_EQ(Get(Groups("demo", g1 + "/"))["users"], json::array());
+  EXPECT_EQ(Get(Groups("demo", g2 + "/"))["users"], json::array{id});
+
+  // default_phone_number joins the list at the front; null and [] clear.
+  r = client_.Send("PUT", path, R"({"default_phone_number":"+444555666"})", ApiKey(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("phone_numbers"), json::parse(R"(["+444555666","+111222333"])"));
+  r = client_.Send("PUT", path, R"({"phone_numbers":[],"groups":null,"user_data":null,"email":""})", ApiKey(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  j = r.Json().as_object();
+  EXPECT_EQ(j["phone_numbers"], json::array());
+  EXPECT_TRUE(j["default_phone_number"].is_null());
+  EXPECT_EQ(j["groups"], json::array());
+  EXPECT_EQ(j["user_data"], json::object());
+  EXPECT_EQ(j["email"], "");
+
+  // The stored worker is what PUT returned.
+  EXPECT_EQ(Get(path), j);
+
+  // A new password replaces the old one.
+  EXPECT_EQ(SignIn("put-me@demo.commcarehq.org", "qwer1234"), 200);
+  r = client_.Send("PUT", path, R"({"password":"another-secret"})", ApiKey(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.find("another-secret"), std::string::npos);
+  EXPECT_EQ(SignIn("put-me@demo.commcarehq.org", "qwer1234"), 401);
+  EXPECT_EQ(SignIn("put-me@demo.commcarehq.org", "another-secret"), 200);
+}
+
+TEST_F(CommCareTest, PutRejectsBadInputAndChangesNothing) {
+  const std::string id = CreateWorker(SeedWorker("put-bad"));
+  const std::string path = Users("demo", id + "/");
+  const std::string before = client_.Send("GET", path, "", ApiKey(admin_)).body;
+  struct Case {
+    std::string body, mentions;
+  } cases[] = {
+      {"nope", "JSON"},
+      {"", "JSON object"},
+      {R"({"username":"someone-else","first_name":"X"})", "username cannot be changed"},
+      {R"({"username":5})", "username cannot be changed"},
+      {R"({"first_name":"X","email":"bad"})", "email"},
+      {R"({"first_name":"X","phone_numbers":[1]})", "phone_numbers[0]"},
+      {R"({"first_name":"X","groups":[")" + std::string(32, 'c') + R"("]})", "groups[0]"},
+      {R"({"first_name":"X","user_data":5})", "user_data"},
+      {R"({"first_name":"X","password":""})", "password"},
+      {R"({"first_name":"X","locations":["x"]})", "locations"},
+  };
+  for (const auto& c : cases) ExpectError(client_.Send("PUT", path, c.body, ApiKey(admin_)), 400, c.mentions);
+  EXPECT_EQ(client_.Send("GET", path, "", ApiKey(admin_)).body, before);
+}
+
+TEST_F(CommCareTest, DeleteRetiresTheWorker) {
+  const std::string id = CreateWorker(SeedWorker("retire-me"));
+  auto r = client_.Send("DELETE", Users("demo", id + "/"), "", ApiKey(admin_));
+  EXPECT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(r.body, "");
+  // Still readable by id, hidden from the default list, shown with archived=true.
+  auto got = Get(Users("demo", id + "/"));
+  EXPECT_EQ(got["is_active"], false);
+  const auto ids = [&](const std::string& query) {
+    std::vector<std::string> out;
+    json::object list = Get(Users("demo", "?limit=0" + query));
+    for (const auto& o : list["objects"].as_array())
+      out.emplace_back(o.at("id").as_string());
+    return out;
+  };
+  const auto active = ids(""), archived = ids("&archived=true"), garbled = ids("&archived=perhaps");
+  EXPECT_EQ(std::count(active.begin(), active.end(), id), 0);
+  EXPECT_EQ(std::count(archived.begin(), archived.end(), id), 1);
+  EXPECT_EQ(garbled, active);  // not a boolean: false, as CommCare
+  // The username stays reserved; the worker cannot sign in; retiring again is fine.
+  ExpectError(client_.Send("POST", Users("demo"), R"({"username":"retire-me","password":"pw-123456"})", ApiKey(admin_)),
+              400, "Username 'retire-me' is already taken or reserved.");
+  EXPECT_EQ(SignIn("retire-me@demo.commcarehq.org", "qwer1234"), 401);
+  EXPECT_EQ(client_.Send("DELETE", Users("demo", id + "/"), "", ApiKey(admin_)).status, 202);
+  // A retired worker cannot be (de)activated.
+  ExpectError(client_.Send("POST", Users("demo", id + "/activate/"), "", ApiKey(admin_)), 400, "retired");
+  ExpectError(client_.Send("POST", Users("demo", id + "/deactivate/"), "", ApiKey(admin_)), 400, "retired");
+}
+
+TEST_F(CommCareTest, ActivateAndDeactivate) {
+  const std::string id = CreateWorker(SeedWorker("toggle-me"));
+  auto r = client_.Send("POST", Users("demo", id + "/deactivate/"), "", ApiKey(admin_));
+  EXPECT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(r.Json(), json::object());
+  EXPECT_EQ(Get(Users("demo", id + "/"))["is_active"], false);
+  EXPECT_EQ(SignIn("toggle-me@demo.commcarehq.org", "qwer1234"), 401);
+  r = client_.Send("POST", Users("demo", id + "/activate"), "", ApiKey(admin_));
+  EXPECT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(Get(Users("demo", id + "/"))["is_active"], true);
+  EXPECT_EQ(SignIn("toggle-me@demo.commcarehq.org", "qwer1234"), 200);
+  // A deactivated worker is still listed (it is not retired).
+  auto list = Get(Users("demo", "?limit=0"));
+  bool listed = false;
+  for (const auto& o : list["objects"].as_array()) listed = listed || o.at("id") == json::value(id);
+  EXPECT_TRUE(listed);
+}
+
+TEST_F(CommCareTest, ListPagesWithTastypieEnvelope) {
+  // "paging" holds only what this test creates.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(CreateWorker(json::object{{"username", "p" + std::to_string(i)}, {"password", "pw-123456"}}, paging_,
+                               "paging"));
+  }
+  auto all = Get(Users("paging"), paging_);
+  EXPECT_EQ(all["meta"], json::parse(R"({"limit":20,"next":null,"offset":0,"previous":null,"total_count":5})"));
+  ASSERT_EQ(all["objects"].as_array().size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(all["objects"].at(i).at("id"), json::value(ids[i]));  // creation order
+
+  // Following `next` visits every worker once.
+  std::vector<std::string> seen;
+  std::string next = Users("paging", "?limit=2");
+  int pages = 0;
+  while (!next.empty() && pages < 10) {
+    auto page = Get(next, paging_);
+    for (const auto& o : page["objects"].as_array()) seen.emplace_back(o.at("id").as_string());
+    next = page["meta"].at("next").is_null() ? "" : std::string(page["meta"].at("next").as_string());
+    ++pages;
+  }
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, ids);
+  auto middle = Get(Users("paging", "?limit=2&offset=2&format=json"), paging_);
+  EXPECT_EQ(middle["meta"].at("next"), "/a/paging/api/v0.5/user/?format=json&limit=2&offset=4");
+  EXPECT_EQ(middle["meta"].at("previous"), "/a/paging/api/v0.5/user/?format=json&limit=2&offset=0");
+  EXPECT_EQ(Get(Users("paging", "?offset=50"), paging_)["objects"], json::array());
+  EXPECT_EQ(Get(Users("paging", "?limit=0"), paging_)["meta"].at("limit"), 1000);
+  EXPECT_EQ(Get(Users("paging", "?limit=5000"), paging_)["meta"].at("limit"), 1000);
+
+  // Filter by group; retired members only with archived=true.
+  auto g = client_.Send("POST", Groups("paging"),
+                        json::serialize(json::object{{"name", "Odd"}, {"users", json::array{ids[1], ids[3]}}}),
+                        ApiKey(paging_));
+  ASSERT_EQ(g.status, 201) << g.body;
+  const std::string group(g.Json().at("id").as_string());
+  auto members = Get(Users("paging", "?group=" + group), paging_);
+  EXPECT_EQ(members["meta"].at("total_count"), 2);
+  EXPECT_EQ(members["objects"].at(0).at("id"), json::value(ids[1]));
+  ASSERT_EQ(client_.Send("DELETE", Users("paging", ids[3] + "/"), "", ApiKey(paging_)).status, 202);
+  EXPECT_EQ(Get(Users("paging", "?group=" + group), paging_)["meta"].at("total_count"), 1);
+  auto retired = Get(Users("paging", "?group=" + group + "&archived=true"), paging_);
+  EXPECT_EQ(retired["meta"].at("total_count"), 1);
+  EXPECT_EQ(retired["objects"].at(0).at("id"), json::value(ids[3]));
+  EXPECT_EQ(Get(Users("paging"), paging_)["meta"].at("total_count"), 4);
+
+  // Bad parameters.
+  ExpectError(client_.Send("GET", Users("paging", "?limit=ten"), "", ApiKey(paging_)), 400,
+              "Invalid limit 'ten' provided. Please provide a positive integer.");
+  ExpectError(client_.Send("GET", Users("paging", "?limit=-1"), "", ApiKey(paging_)), 400, ">= 0");
+  ExpectError(client_.Send("GET", Users("paging", "?offset=x"), "", ApiKey(paging_)), 400,
+              "Invalid offset 'x' provided. Please provide an integer.");
+  ExpectError(client_.Send("GET", Users("paging", "?offset=-5"), "", ApiKey(paging_)), 400, ">= 0");
+  ExpectError(client_.Send("GET", Users("paging", "?format=xml"), "", ApiKey(paging_)), 400, "format");
+  ExpectError(client_.Send("GET", Users("paging", ids[0] + "/?format=xml"), "", ApiKey(paging_)), 400, "format");
+  ExpectError(client_.Send("GET", Users("paging", "?group=" + std::string(32, 'd')), "", ApiKey(paging_)), 400,
+              "Project paging has no group with id=" + std::string(32, 'd'));
+  ExpectError(client_.Send("GET", Users("paging", "?group=nothex"), "", ApiKey(paging_)), 400, "has no group");
+}
+
+// ---- groups ----
+
+TEST_F(CommCareTest, GroupCreateGetListUpdateDelete) {
+  const std::string w1 = CreateWorker("grp-w1"), w2 = CreateWorker("grp-w2");
+  auto r = client_.Send(
+      "POST", Groups("demo"),
+      json::serialize(json::object{{"name", "Wozzle"}, {"case_sharing", true}, {"metadata", json::object{{"k", "v"}}},
+                                   {"users", json::array{w1}}}),
+      ApiKey(admin_));
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto g = r.Json().as_object();
+  const std::string id(g.at("id").as_string());
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(g["name"], "Wozzle");
+  EXPECT_EQ(g["domain"], "demo");
+  EXPECT_EQ(g["case_sharing"], true);
+  EXPECT_EQ(g["reporting"], true);  // CommCare's default
+  EXPECT_EQ(g["metadata"], json::parse(R"({"k":"v"})"));
+  EXPECT_EQ(g["users"], json::array{w1});
+  EXPECT_EQ(g["resource_uri"], json::value("/a/demo/api/v0.5/group/" + id + "/"));
+  EXPECT_EQ(r.Header("location"), "/a/demo/api/v0.5/group/" + id + "/");
+  EXPECT_EQ(Get(Groups("demo", id + "/")), g);
+  EXPECT_EQ(Get(Users("demo", w1 + "/"))["groups"], json::array{id});
+
+  // Listed in the envelope.
+  auto list = Get(Groups("demo", "?limit=1000"));
+  EXPECT_EQ(list["meta"].at("limit"), 1000);
+  bool found = false;
+  for (const auto& o : list["objects"].as_array()) found = found || o == g;
+  EXPECT_TRUE(found);
+  EXPECT_EQ(list["meta"].at("total_count"), static_cast<std::int64_t>(list["objects"].as_array().size()));
+  ExpectError(client_.Send("GET", Groups("demo", "?limit=x"), "", ApiKey(admin_)), 400, "Invalid limit",
+              "error_message");
+  ExpectError(client_.Send("GET", Groups("demo", "?format=xml"), "", ApiKey(admin_)), 400, "format", "error_message");
+  ExpectError(client_.Send("GET", Groups("demo", id + "/?format=xml"), "", ApiKey(admin_)), 400, "format",
+              "error_message");
+
+  // PUT changes what is sent; users are replaced wholesale.
+  r = client_.Send("PUT", Groups("demo", id + "/"),
+                   json::serialize(json::object{{"name", "Wozzle 2"}, {"reporting", false}, {"users", json::array{w2}}}),
+                   ApiKey(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  g = r.Json().as_object();
+  EXPECT_EQ(g["name"], "Wozzle 2");
+  EXPECT_EQ(g["reporting"], false);
+  EXPECT_EQ(g["case_sharing"], true);
+  EXPECT_EQ(g["metadata"], json::parse(R"({"k":"v"})"));
+  EXPECT_EQ(g["users"], json::array{w2});
+  EXPECT_EQ(Get(Groups("demo", id + "/")), g);
+  EXPECT_EQ(Get(Users("demo", w1 + "/"))["groups"], json::array());
+  // Renaming to its own name (any case) is fine.
+  EXPECT_EQ(client_.Send("PUT", Groups("demo", id + "/"), R"({"name":"WOZZLE 2"})", ApiKey(admin_)).status, 200);
+
+  // DELETE: 204, gone, the members stay.
+  r = client_.Send("DELETE", Groups("demo", id + "/"), "", ApiKey(admin_));
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(r.body, "");
+  ExpectError(client_.Send("GET", Groups("demo", id + "/"), "", ApiKey(admin_)), 404, "No group", "error_message");
+  EXPECT_EQ(Get(Users("demo", w2 + "/"))["groups"], json::array());
+}
+
+TEST_F(CommCareTest, GroupErrorsUseErrorMessage) {
+  const std::string w = CreateWorker("grp-err");
+  const std::string id = CreateGroup("Taken Name");
+  CreateGroup("Other Name");
+  const std::string unknown_user(32, 'e');
+  struct Case {
+    std::string body, mentions;
+  } cases[] = {
+      {"", "JSON object"},
+      {"{bad", "not valid JSON"},
+      {R"({})", "name is required"},
+      {R"({"name":""})", "name is required"},
+      {R"({"name":5})", "name must be a string"},
+      {R"({"name":")" + std::string(300, 'n') + "\"}", "at most 255"},
+      {R"({"name":"taken name"})", "A group with name taken name already exists"},
+      {R"({"name":"N1","case_sharing":"yes"})", "case_sharing"},
+      {R"({"name":"N1","reporting":1})", "reporting"},
+      {R"({"name":"N1","metadata":[]})", "metadata"},
+      {R"({"name":"N1","users":"x"})", "users"},
+      {R"({"name":"N1","users":["X"]})", "users[0]"},
+      {R"({"name":"N1","users":[")" + w + R"(",")" + unknown_user + R"("]})", "users[1]"},
+  };
+  for (const auto& c : cases)
+    ExpectError(client_.Send("POST", Groups("demo"), c.body, ApiKey(admin_)), 400, c.mentions, "error_message");
+  // None of them was created.
+  json::object all = Get(Groups("demo", "?limit=0"));
+  for (const auto& o : all["objects"].as_array()) EXPECT_NE(o.at("name"), "N1");
+
+  const std::string path = Groups("demo", id + "/");
+  const std::string before = client_.Send("GET", path, "", ApiKey(admin_)).body;
+  ExpectError(client_.Send("PUT", path, R"({"name":"OTHER NAME"})", ApiKey(admin_)), 400,
+              "A group with this name already exists", "error_message");
+  ExpectError(client_.Send("PUT", path, R"({"name":null})", ApiKey(admin_)), 400, "name", "error_message");
+  ExpectError(client_.Send("PUT", path, R"({"case_sharing":true,"users":[")" + unknown_user + R"("]})", ApiKey(admin_)),
+              400, "users[0]", "error_message");
+  ExpectError(client_.Send("PUT", path, "[]", ApiKey(admin_)), 400, "JSON object", "error_message");
+  EXPECT_EQ(client_.Send("GET", path, "", ApiKey(admin_)).body, before);
+
+  for (const std::string& bad : {std::string(32, 'f'), Uuid(id), std::string("nope")}) {
+    ExpectError(client_.Send("GET", Groups("demo", bad + "/"), "", ApiKey(admin_)), 404, "No group", "error_message");
+    ExpectError(client_.Send("PUT", Groups("demo", bad + "/"), R"({"name":"x"})", ApiKey(admin_)), 404, "No group",
+                "error_message");
+    ExpectError(client_.Send("DELETE", Groups("demo", bad + "/"), "", ApiKey(admin_)), 404, "No group",
+                "error_message");
+  }
+  // Credentials errors stay {"error"} on the group API.
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey admin@example.org:nope"}}), 401,
+              "Invalid credentials");
+  ExpectError(client_.Send("GET", Groups("other", id + "/"), "", ApiKey(admin_)), 403, "project space");
+}
+
+// ---- web users ----
+
+TEST_F(CommCareTest, WebUsersListAndGet) {
+  auto list = Get(WebUsers("demo"));
+  EXPECT_EQ(list["meta"].at("limit"), 20);
+  EXPECT_TRUE(list["meta"].at("previous").is_null());
+  std::string admin_id;
+  for (const auto& o : list["objects"].as_array()) {
+    EXPECT_EQ(o.at("username"), o.at("email"));
+    EXPECT_FALSE(o.as_object().contains("apiKey"));
+    if (o.at("username") == "admin@example.org") admin_id = std::string(o.at("id").as_string());
+  }
+  ASSERT_EQ(admin_id.size(), 32u) << json::serialize(list);
+  EXPECT_EQ(list["objects"].as_array().size(),
+            static_cast<std::size_t>(list["meta"].at("total_count").as_int64()));
+  EXPECT_EQ(json::serialize(list).find(admin_.key), std::string::npos);
+
+  auto filtered = Get(WebUsers("demo", "?username=SECOND@example.org"));
+  ASSERT_EQ(filtered["objects"].as_array().size(), 1u);
+  EXPECT_EQ(filtered["objects"].at(0).at("username"), "second@example.org");
+  EXPECT_EQ(filtered["meta"].at("total_count"), 1);
+  EXPECT_EQ(Get(WebUsers("demo", "?web_username=nobody@example.org"))["objects"], json::array());
+
+  auto one = Get(WebUsers("demo", admin_id + "/"));
+  EXPECT_EQ(one["id"], json::value(admin_id));
+  EXPECT_EQ(one["username"], "admin@example.org");
+  EXPECT_EQ(one["is_admin"], true);
+  EXPECT_EQ(one["role"], "Admin");
+  EXPECT_EQ(one["is_active"], true);
+  EXPECT_TRUE(one["permissions"].is_object());
+  EXPECT_EQ(one["resource_uri"], json::value("/a/demo/api/v0.5/web-user/" + admin_id + "/"));
+
+  // Unknown, malformed, another domain's: 404. Bad paging: 400.
+  ExpectError(client_.Send("GET", WebUsers("demo", std::string(32, '1') + "/"), "", ApiKey(admin_)), 404,
+              "No web user");
+  ExpectError(client_.Send("GET", WebUsers("demo", Uuid(admin_id) + "/"), "", ApiKey(admin_)), 404, "No web user");
+  auto theirs = Get(WebUsers("other"), other_);
+  ASSERT_EQ(theirs["objects"].as_array().size(), 1u);
+  const std::string their_id(theirs["objects"].at(0).at("id").as_string());
+  ExpectError(client_.Send("GET", WebUsers("demo", their_id + "/"), "", ApiKey(admin_)), 404, "No web user");
+  // A mobile worker's id is not a web user's.
+  ExpectError(client_.Send("GET", WebUsers("demo", CreateWorker("not-web") + "/"), "", ApiKey(admin_)), 404,
+              "No web user");
+  ExpectError(client_.Send("GET", WebUsers("demo", "?offset=-1"), "", ApiKey(admin_)), 400, "Invalid offset");
+  ExpectError(client_.Send("GET", WebUsers("demo", "?format=xml"), "", ApiKey(admin_)), 400, "format");
+  ExpectError(client_.Send("GET", WebUsers("demo", admin_id + "/?format=xml"), "", ApiKey(admin_)), 400, "format");
+  ExpectError(client_.Send("GET", WebUsers("demo")), 401, "Authorization");
+  ExpectError(client_.Send("GET", WebUsers("demo", admin_id + "/")), 401, "Authorization");
+  ExpectError(client_.Send("POST", WebUsers("demo"), "{}", ApiKey(admin_)), 405, "method");
+}
+
+// ---- one directory ----
+
+TEST_F(CommCareTest, WorkerIsACatalyzeUserAndBack) {
+  // CommCare -> Catalyze.
+  const std::string hex = CreateWorker(SeedWorker("both-ways"));
+  const std::string uuid = Uuid(hex);
+  auto cat = client_.Send("GET", "/v2/users/" + uuid, "", CatalyzeHeaders(catalyze_admin_));
+  ASSERT_EQ(cat.status, 200) << cat.body;
+  auto c = cat.Json().as_object();
+  EXPECT_EQ(c["usersId"], json::value(uuid));
+  EXPECT_EQ(c["name"].at("firstName"), "John");
+  EXPECT_EQ(c["name"].at("lastName"), "Doe");
+  EXPECT_EQ(c["email"].at("primary"), "jdoe@example.org");
+  EXPECT_EQ(c["phoneNumber"].at("mobile"), "+50253311399");
+  EXPECT_EQ(c["phoneNumber"].at("preferred"), "mobile");
+  EXPECT_EQ(c["extras"], json::parse(R"({"chw_id":"13/43/DFA"})"));
+  EXPECT_EQ(c["active"], true);
+  // A Catalyze change shows in CommCare, CommCare's own fields untouched.
+  auto put = client_.Send("PUT", "/v2/users/" + uuid, R"({"name":{"firstName":"Johnny"},"phoneNumber":{"work":"+999888777"}})",
+                          CatalyzeHeaders(catalyze_admin_));
+  ASSERT_EQ(put.status, 200) << put.body;
+  auto w = Get(Users("demo", hex + "/"));
+  EXPECT_EQ(w["first_name"], "Johnny");
+  EXPECT_EQ(w["username"], "both-ways@demo.commcarehq.org");
+  EXPECT_EQ(w["default_phone_number"], "+50253311399");
+  EXPECT_EQ(w["phone_numbers"], json::parse(R"(["+50253311399","+999888777","50253314588"])"));
+  EXPECT_EQ(w["language"], "en");
+  // A CommCare phone change keeps Catalyze's type for numbers it already had.
+  ASSERT_EQ(client_.Send("PUT", Users("demo", hex + "/"), R"({"default_phone_number":"+999888777"})", ApiKey(admin_))
+                .status,
+            200);
+  c = client_.Send("GET", "/v2/users/" + uuid, "", CatalyzeHeaders(catalyze_admin_)).Json().as_object();
+  EXPECT_EQ(c["phoneNumber"].at("work"), "+999888777");
+  EXPECT_EQ(c["phoneNumber"].at("preferred"), "work");
+
+  // Catalyze -> CommCare.
+  auto made = client_.Send(
+      "POST", "/v2/users",
+      R"({"username":"cat-made","password":"pw-123456","email":{"primary":"Cat@Example.org"},"name":{"firstName":"Cat"},"extras":{"k":1}})",
+      CatalyzeHeaders(catalyze_admin_));
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string cat_id(made.Json().at("usersId").as_string());
+  auto back = Get(Users("demo", HexOf(cat_id) + "/"));
+  EXPECT_EQ(back["username"], "cat-made");
+  EXPECT_EQ(back["first_name"], "Cat");
+  EXPECT_EQ(back["email"], "Cat@Example.org");
+  EXPECT_EQ(back["user_data"], json::parse(R"({"k":1})"));
+  EXPECT_EQ(back["is_active"], false);  // Catalyze creates users inactive
+  // One username index: a name taken in one dialect is taken in the other.
+  EXPECT_EQ(client_
+                .Send("POST", "/v2/users",
+                      R"({"username":"BOTH-WAYS@demo.commcarehq.org","password":"pw-123456","email":{"primary":"b@example.org"}})",
+                      CatalyzeHeaders(catalyze_admin_))
+                .status,
+            409);
+  // Retiring in CommCare: Catalyze still reads the user, who can no longer sign in.
+  ASSERT_EQ(client_.Send("DELETE", Users("demo", hex + "/"), "", ApiKey(admin_)).status, 202);
+  c = client_.Send("GET", "/v2/users/" + uuid, "", CatalyzeHeaders(catalyze_admin_)).Json().as_object();
+  EXPECT_EQ(c["active"], false);
+}
+
+TEST_F(CommCareTest, GroupsAreSharedWithCatalyze) {
+  const std::string hex = CreateWorker("shared-member");
+  const std::string group = CreateGroup("Shared", json::array{hex});
+  // Catalyze sees the CommCare group and the membership.
+  auto groups = client_.Send("GET", "/v2/users/" + Uuid(hex) + "/groups", "", CatalyzeHeaders(catalyze_admin_));
+  ASSERT_EQ(groups.status, 200) << groups.body;
+  EXPECT_EQ(groups.Json(), json::parse(R"([{"groupsId":")" + Uuid(group) + R"(","name":"Shared"}])"));
+  // A Catalyze rename keeps CommCare's own fields.
+  ASSERT_EQ(client_.Send("PUT", Groups("demo", group + "/"), R"({"case_sharing":true})", ApiKey(admin_)).status, 200);
+  auto renamed = client_.Send("PUT", "/v2/groups/" + Uuid(group), R"({"name":"Shared Renamed"})",
+                              CatalyzeHeaders(catalyze_admin_));
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  auto g = Get(Groups("demo", group + "/"));
+  EXPECT_EQ(g["name"], "Shared Renamed");
+  EXPECT_EQ(g["case_sharing"], true);
+  EXPECT_EQ(g["users"], json::array{hex});
+  // A CommCare update keeps Catalyze's `default` flag, and a default group made in
+  // Catalyze is joined by new CommCare workers (unless they name their groups).
+  auto made = client_.Send("POST", "/v2/groups", R"({"name":"Everyone","default":true})",
+                           CatalyzeHeaders(catalyze_admin_));
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string everyone = HexOf(std::string(made.Json().at("groupsId").as_string()));
+  ASSERT_EQ(client_.Send("PUT", Groups("demo", everyone + "/"), R"({"metadata":{"a":1}})", ApiKey(admin_)).status, 200);
+  auto cat_group = client_.Send("GET", "/v2/groups/" + Uuid(everyone), "", CatalyzeHeaders(catalyze_admin_));
+  EXPECT_EQ(cat_group.Json().at("default"), true);
+  auto joined = client_.Send("POST", Users("demo"), R"({"username":"joins-default","password":"pw-123456"})",
+                             ApiKey(admin_));
+  ASSERT_EQ(joined.status, 201) << joined.body;
+  EXPECT_EQ(joined.Json().at("groups"), json::array{everyone});
+  auto named = client_.Send("POST", Users("demo"),
+                            json::serialize(json::object{{"username", "names-groups"},
+                                                         {"password", "pw-123456"},
+                                                         {"groups", json::array{group}}}),
+                            ApiKey(admin_));
+  ASSERT_EQ(named.status, 201) << named.body;
+  EXPECT_EQ(named.Json().at("groups"), json::array{group});
+  // Deleting through CommCare removes it for Catalyze too.
+  ASSERT_EQ(client_.Send("DELETE", Groups("demo", everyone + "/"), "", ApiKey(admin_)).status, 204);
+  EXPECT_EQ(client_.Send("GET", "/v2/groups/" + Uuid(everyone), "", CatalyzeHeaders(catalyze_admin_)).status, 404);
+}
+
+// ---- configuration ----
+
+TEST(CommCareConfigTest, AccountRootComesFromTheEnvironment) {
+  TempDir dir;
+  InitDataDir(dir.path());
+  const WebUser admin = CreateWebUser(dir.path(), "clinic", "boss@example.org");
+  ::setenv("ROSTER_COMMCARE_ACCOUNT_ROOT", "example.net", 1);
+  {
+    Server server(dir.path());
+    ::unsetenv("ROSTER_COMMCARE_ACCOUNT_ROOT");
+    Client client(server.base_url());
+    auto r = client.Send("POST", Users("clinic"), R"({"username":"jdoe","password":"pw-123456"})", ApiKey(admin));
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.Json().at("username"), "jdoe@clinic.example.net");
+    r = client.Send("POST", Users("clinic"), R"({"username":"x@clinic.commcarehq.org","password":"pw-123456"})",
+                    ApiKey(admin));
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find("@clinic.example.net"), std::string::npos) << r.body;
+  }
+  // An unusable root stops the server at start-up, naming the variable.
+  ::setenv("ROSTER_COMMCARE_ACCOUNT_ROOT", "Not A Domain", 1);
+  auto serve = RunRoster({"serve", "--data-dir", dir.path(), "--listen", "127.0.0.1:0"});
+  ::unsetenv("ROSTER_COMMCARE_ACCOUNT_ROOT");
+  EXPECT_NE(serve.exit_code, 0);
+  EXPECT_NE(serve.err.find("ROSTER_COMMCARE_ACCOUNT_ROOT"), std::string::npos) << serve.err;
+}
+
+}  // namespace
+}  // namespace roster::testing

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -315,6 +316,74 @@ RaceTally RacePosts(int count, const std::function<std::string(int)>& base_url,
   }
   for (auto& t : threads) t.join();
   return RaceTally{ok, conflict, other};
+}
+
+SmtpSink::SmtpSink(std::string dir, int port) : dir_(std::move(dir)) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+  const std::vector<std::string> args = {"/usr/bin/python3", ROSTER_TEST_SOURCE "/integration/smtp_sink.py", dir_,
+                                         std::to_string(port)};
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const int rc = posix_spawn(&pid_, "/usr/bin/python3", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipe_fds[1]);
+  if (rc != 0) {
+    ::close(pipe_fds[0]);
+    throw std::runtime_error("cannot start the SMTP sink (is python3-aiosmtpd installed?)");
+  }
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (line.find('\n') == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[64];
+    const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    line.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(pipe_fds[0]);
+  if (line.find('\n') == std::string::npos) {
+    Stop();
+    throw std::runtime_error("the SMTP sink did not start");
+  }
+  port_ = std::stoi(line);
+}
+
+SmtpSink::~SmtpSink() { Stop(); }
+
+void SmtpSink::Stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::vector<std::string> SmtpSink::Messages() const {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_))
+    if (entry.path().extension() == ".eml") names.push_back(entry.path().string());
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> out;
+  for (const auto& n : names) out.push_back(ReadFile(n));
+  return out;
+}
+
+std::vector<std::string> SmtpSink::WaitForMessages(std::size_t count, int seconds) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  auto messages = Messages();
+  while (messages.size() < count && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    messages = Messages();
+  }
+  return messages;
 }
 
 Headers CatalyzeHeaders(const std::string& key, const std::string& session, const std::string& identifier) {

@@ -110,6 +110,29 @@ RaceTally RacePosts(int count, const std::function<std::string(int)>& base_url,
                     const std::function<std::string(int)>& body, const std::string& path,
                     const Headers& headers);
 
+// A real SMTP server (tests/integration/smtp_sink.py on Debian's python3-aiosmtpd) that
+// keeps every message it accepts as a file in `dir`.
+class SmtpSink {
+ public:
+  // Listens on 127.0.0.1:`port` (0: a free one).
+  explicit SmtpSink(std::string dir, int port = 0);
+  ~SmtpSink();
+  SmtpSink(const SmtpSink&) = delete;
+  SmtpSink& operator=(const SmtpSink&) = delete;
+  void Stop();
+  int port() const { return port_; }
+  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  // Every message received so far (an X-Envelope-To line, then the message), oldest first.
+  std::vector<std::string> Messages() const;
+  // Waits until at least `count` messages arrived or `seconds` passed; returns them.
+  std::vector<std::string> WaitForMessages(std::size_t count, int seconds = 15) const;
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
 // Catalyze request headers for an API key (and optional session token).
 Headers CatalyzeHeaders(const std::string& key, const std::string& session = "",
                         const std::string& identifier = "tests.roster");

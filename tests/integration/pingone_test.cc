@@ -1,2 +1,1458 @@
-// Integration tests for the pingone routes.
+// The PingOne Platform dialect against the real binary: worker-app tokens, users,
+// populations, schema attributes and passwords, every route with its error paths, and
+// the round trip with the Catalyze dialect over one directory.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <thread>
+
 #include "integration/harness.h"
+
+namespace roster::testing {
+namespace {
+
+namespace json = boost::json;
+
+// ---- small helpers ------------------------------------------------------------------
+
+std::string Base64(std::string_view in, bool url) {
+  static constexpr char kStd[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char kUrl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const char* table = url ? kUrl : kStd;
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += table[(v >> 6) & 63];
+    out += table[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    if (!url) out += "==";
+  } else if (i + 2 == in.size()) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += table[(v >> 6) & 63];
+    if (!url) out += "=";
+  }
+  return out;
+}
+
+std::string Base64UrlDecode(std::string_view in) {
+  std::string out;
+  unsigned value = 0;
+  int bits = 0;
+  for (char c : in) {
+    int d = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '-'             ? 62
+            : c == '_'             ? 63
+                                   : -1;
+    if (d < 0) continue;
+    value = (value << 6) | static_cast<unsigned>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((value >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
+      out.push_back(static_cast<char>(c));
+    else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// The part of an absolute href after the server's base URL.
+std::string PathOf(const std::string& href) {
+  const auto scheme = href.find("://");
+  if (scheme == std::string::npos) return href;
+  return href.substr(href.find('/', scheme + 3));
+}
+
+std::string Str(const json::value& v, std::string_view key) { return std::string(v.at(key).as_string()); }
+
+struct App {
+  std::string env, client, secret;
+};
+
+// A {SSHA256} hash of "Imported-Pass1!" with the salt "roster-salt-0001".
+constexpr const char* kSsha256 = "{SSHA256}2KIiy1DZeJ9891MilN1rGDWHEhPEiTkQof8noyijNfdyb3N0ZXItc2FsdC0wMDAx";
+constexpr const char* kImportType = "application/vnd.pingidentity.user.import+json";
+constexpr const char* kSetType = "application/vnd.pingidentity.password.set+json";
+constexpr const char* kResetType = "application/vnd.pingidentity.password.reset+json";
+constexpr const char* kCheckType = "application/vnd.pingidentity.password.check+json";
+
+class PingOneTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    admin_ = InitDataDir(dir_->path());
+    for (const char* env : {"other", "listing", "pops", "schema", "race", "late"}) {
+      auto r = RunRoster({"env", "create", env, "--data-dir", dir_->path(), "--json"});
+      if (r.exit_code != 0) throw std::runtime_error("env create failed: " + r.err);
+    }
+    main_ = new App(CreateApp("default"));
+    other_ = new App(CreateApp("other"));
+    listing_ = new App(CreateApp("listing"));
+    pops_ = new App(CreateApp("pops"));
+    schema_ = new App(CreateApp("schema"));
+    late_admin_ = CreateKey(dir_->path(), "late", "admin");
+    server_ = new Server(dir_->path());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    for (App* a : {main_, other_, listing_, pops_, schema_}) delete a;
+    delete dir_;
+  }
+
+  static App CreateApp(const std::string& env) {
+    auto r = RunRoster({"pingone", "app", "create", "--env", env, "--data-dir", dir_->path(), "--json"});
+    if (r.exit_code != 0) throw std::runtime_error("pingone app create failed: " + r.err);
+    const json::value j = json::parse(r.out);
+    return App{Str(j, "environmentId"), Str(j, "clientId"), Str(j, "clientSecret")};
+  }
+
+  static Headers BasicAuth(const std::string& id, const std::string& secret) {
+    return {{"Authorization", "Basic " + Base64(id + ":" + secret, false)},
+            {"Content-Type", "application/x-www-form-urlencoded"}};
+  }
+
+  std::string Token(const App& app) {
+    auto r = client_.Send("POST", "/" + app.env + "/as/token", "grant_type=client_credentials",
+                          BasicAuth(app.client, app.secret));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Str(r.Json(), "access_token");
+  }
+
+  // Authorization (and Content-Type) for API calls with a token of `app`.
+  Headers Auth(const App& app, const std::string& type = "application/json") {
+    auto& cached = tokens_[app.env];
+    if (cached.empty()) cached = Token(app);
+    return {{"Authorization", "Bearer " + cached}, {"Content-Type", type}};
+  }
+
+  static std::string Env(const App& app) { return "/v1/environments/" + app.env; }
+
+  HttpResponse Api(const App& app, const std::string& method, const std::string& path, const std::string& body = "",
+                   const std::string& type = "application/json") {
+    return client_.Send(method, Env(app) + path, body, Auth(app, type));
+  }
+  HttpResponse Api(const App& app, const std::string& method, const std::string& path, const json::value& body,
+                   const std::string& type = "application/json") {
+    return Api(app, method, path, json::serialize(body), type);
+  }
+
+  json::object CreateUser(const App& app, json::object body) {
+    auto r = Api(app, "POST", "/users", body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.Json().is_object() ? r.Json().as_object() : json::object{};
+  }
+
+  // A PingOne error: status, top-level code, and (if given) a detail with that code
+  // and target.
+  static void ExpectError(const HttpResponse& r, long status, const std::string& code,
+                          const std::string& detail_code = "", const std::string& target = "") {
+    EXPECT_EQ(r.status, status) << r.body;
+    const json::value j = r.Json();
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_TRUE(j.as_object().contains("id")) << r.body;
+    EXPECT_TRUE(j.at("id").is_string());
+    EXPECT_EQ(Str(j, "code"), code) << r.body;
+    EXPECT_FALSE(Str(j, "message").empty());
+    if (detail_code.empty()) return;
+    ASSERT_TRUE(j.as_object().contains("details")) << r.body;
+    bool found = false;
+    for (const auto& d : j.at("details").as_array())
+      found = found || (Str(d, "code") == detail_code && (target.empty() || Str(d, "target") == target));
+    EXPECT_TRUE(found) << "wanted " << detail_code << " on " << target << ": " << r.body;
+  }
+
+  std::string DefaultPopulation(const App& app) {
+    auto r = Api(app, "GET", "/populations?limit=1000");
+    EXPECT_EQ(r.status, 200) << r.body;
+    const json::value reply1 = r.Json();
+    for (const auto& p : reply1.at("_embedded").at("populations").as_array())
+      if (p.at("default").as_bool()) return Str(p, "id");
+    return {};
+  }
+
+  static TempDir* dir_;
+  static std::string admin_, late_admin_;
+  static App *main_, *other_, *listing_, *pops_, *schema_;
+  static Server* server_;
+  std::map<std::string, std::string> tokens_;
+  Client client_{server_->base_url()};
+};
+
+TempDir* PingOneTest::dir_;
+std::string PingOneTest::admin_, PingOneTest::late_admin_;
+App *PingOneTest::main_, *PingOneTest::other_, *PingOneTest::listing_, *PingOneTest::pops_, *PingOneTest::schema_;
+Server* PingOneTest::server_;
+
+// ---- worker applications and tokens ---------------------------------------------------
+
+TEST_F(PingOneTest, AppCreatePrintsExactlyTheThreeCredentials) {
+  auto r = RunRoster({"pingone", "app", "create", "--env", "default", "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json::object j = json::parse(r.out).as_object();
+  EXPECT_EQ(j.size(), 3u) << r.out;
+  EXPECT_EQ(Str(j, "environmentId"), main_->env);
+  EXPECT_EQ(Str(j, "clientId").size(), 36u);
+  EXPECT_GE(Str(j, "clientSecret").size(), 32u);
+  // The secret is stored as a keyed digest only.
+  EXPECT_EQ(DumpStore(dir_->path()).find(Str(j, "clientSecret")), std::string::npos);
+
+  auto missing = RunRoster({"pingone", "app", "create", "--env", "nope", "--data-dir", dir_->path(), "--json"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
+}
+
+TEST_F(PingOneTest, TokenByBasicAuthIsAnHs256JwtForOneHour) {
+  auto r = client_.Send("POST", "/" + main_->env + "/as/token", "grant_type=client_credentials",
+                        BasicAuth(main_->client, main_->secret));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value j = r.Json();
+  EXPECT_EQ(Str(j, "token_type"), "Bearer");
+  EXPECT_EQ(j.at("expires_in").as_int64(), 3600);
+  EXPECT_EQ(r.Header("cache-control"), "no-store");
+  const std::string token = Str(j, "access_token");
+  ASSERT_EQ(std::count(token.begin(), token.end(), '.'), 2);
+  const json::value header = json::parse(Base64UrlDecode(token.substr(0, token.find('.'))));
+  EXPECT_EQ(Str(header, "alg"), "HS256");
+  const std::string payload_b64 = token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1);
+  const json::value claims = json::parse(Base64UrlDecode(payload_b64));
+  EXPECT_EQ(Str(claims, "env"), main_->env);
+  EXPECT_EQ(Str(claims, "client_id"), main_->client);
+  EXPECT_EQ(Str(claims, "iss"), "urn:roster:pingone:as:" + main_->env);
+  EXPECT_EQ(Str(claims, "aud"), "urn:roster:pingone:api");
+  EXPECT_EQ(claims.at("exp").as_int64() - claims.at("iat").as_int64(), 3600);
+  // The token works.
+  auto me = client_.Send("GET", Env(*main_), "", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(Str(me.Json(), "id"), main_->env);
+  EXPECT_EQ(Str(me.Json(), "name"), "default");
+}
+
+TEST_F(PingOneTest, TokenByClientSecretPost) {
+  auto r = client_.Send("POST", "/" + main_->env + "/as/token",
+                        "grant_type=client_credentials&client_id=" + main_->client + "&client_secret=" + main_->secret,
+                        {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(Str(r.Json(), "access_token").empty());
+}
+
+TEST_F(PingOneTest, TokenErrorsUseTheOAuthShape) {
+  const std::string path = "/" + main_->env + "/as/token";
+  const auto expect = [](const HttpResponse& r, long status, const std::string& error) {
+    EXPECT_EQ(r.status, status) << r.body;
+    ASSERT_TRUE(r.Json().is_object()) << r.body;
+    EXPECT_EQ(Str(r.Json(), "error"), error) << r.body;
+    EXPECT_EQ(r.body.find("access_token"), std::string::npos);
+  };
+  expect(client_.Send("POST", path, "grant_type=client_credentials", BasicAuth(main_->client, "wrong")), 401,
+         "invalid_client");
+  expect(client_.Send("POST", path, "grant_type=client_credentials",
+                      BasicAuth("7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f", main_->secret)),
+         401, "invalid_client");
+  expect(client_.Send("POST", path, "grant_type=client_credentials",
+                      {{"Content-Type", "application/x-www-form-urlencoded"}}),
+         401, "invalid_client");
+  expect(client_.Send("POST", path, "grant_type=client_credentials",
+                      {{"Authorization", "Basic !!!"}, {"Content-Type", "application/x-www-form-urlencoded"}}),
+         401, "invalid_client");
+  expect(client_.Send("POST", path, "scope=x", BasicAuth(main_->client, main_->secret)), 400, "invalid_request");
+  expect(client_.Send("POST", path, "grant_type=password", BasicAuth(main_->client, main_->secret)), 400,
+         "unsupported_grant_type");
+  expect(client_.Send("POST", path, "grant_type=client_credentials&grant_type=client_credentials",
+                      BasicAuth(main_->client, main_->secret)),
+         400, "invalid_request");
+  expect(client_.Send("POST", path, R"({"grant_type":"client_credentials"})",
+                      {{"Authorization", "Basic " + Base64(main_->client + ":" + main_->secret, false)},
+                       {"Content-Type", "application/json"}}),
+         400, "invalid_request");
+  auto both = BasicAuth(main_->client, main_->secret);
+  expect(client_.Send("POST", path, "grant_type=client_credentials&client_id=" + main_->client, both), 400,
+         "invalid_request");
+  // One environment's credentials on another environment, or on none.
+  expect(client_.Send("POST", "/" + other_->env + "/as/token", "grant_type=client_credentials",
+                      BasicAuth(main_->client, main_->secret)),
+         401, "invalid_client");
+  expect(client_.Send("POST", "/00000000-0000-4000-8000-000000000000/as/token", "grant_type=client_credentials",
+                      BasicAuth(main_->client, main_->secret)),
+         401, "invalid_client");
+  expect(client_.Send("POST", "/not-an-env/as/token", "grant_type=client_credentials",
+                      BasicAuth(main_->client, main_->secret)),
+         401, "invalid_client");
+}
+
+TEST_F(PingOneTest, ApiRefusesMissingForgedAndForeignTokens) {
+  const std::string users = Env(*main_) + "/users";
+  ExpectError(client_.Send("GET", users), 401, "ACCESS_FAILED");
+  ExpectError(client_.Send("GET", users, "", {{"Authorization", "Bearer nonsense"}}), 401, "ACCESS_FAILED");
+  ExpectError(client_.Send("GET", users, "", {{"Authorization", "Basic " + Base64("a:b", false)}}), 401,
+              "ACCESS_FAILED");
+  const std::string token = Token(*main_);
+  const auto first = token.find('.'), last = token.rfind('.');
+  const std::string payload = token.substr(first + 1, last - first - 1);
+  // alg "none", with and without a signature.
+  const std::string none = Base64(R"({"alg":"none","typ":"JWT"})", true);
+  ExpectError(client_.Send("GET", users, "", {{"Authorization", "Bearer " + none + "." + payload + "."}}), 401,
+              "ACCESS_FAILED");
+  ExpectError(client_.Send("GET", users, "", {{"Authorization", "Bearer " + none + "." + payload + ".x"}}), 401,
+              "ACCESS_FAILED");
+  // A tampered payload (another environment) under the original signature.
+  json::object claims = json::parse(Base64UrlDecode(payload)).as_object();
+  claims["env"] = other_->env;
+  const std::string forged = token.substr(0, first) + "." + Base64(json::serialize(claims), true) + token.substr(last);
+  ExpectError(client_.Send("GET", Env(*other_) + "/users", "", {{"Authorization", "Bearer " + forged}}), 401,
+              "ACCESS_FAILED");
+  // A flipped signature.
+  std::string flipped = token;
+  flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
+  ExpectError(client_.Send("GET", users, "", {{"Authorization", "Bearer " + flipped}}), 401, "ACCESS_FAILED");
+  const auto ok = client_.Send("GET", users, "", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(ok.status, 200) << ok.body;
+}
+
+TEST_F(PingOneTest, TokenOfOneEnvironmentLeaksNothingOfAnother) {
+  auto other_user = CreateUser(*other_, {{"username", "other-secret-user"}, {"email", "hidden@example.com"}});
+  const std::string id = Str(other_user, "id");
+  const Headers main_token = Auth(*main_);
+  const auto a = client_.Send("GET", Env(*other_) + "/users/" + id, "", main_token);
+  const auto b = client_.Send("GET", Env(*other_) + "/users", "", main_token);
+  const auto c = client_.Send("GET", "/v1/environments/00000000-0000-4000-8000-000000000000/users", "", main_token);
+  const auto d = client_.Send("DELETE", Env(*other_) + "/users/" + id, "", main_token);
+  for (const auto* r : {&a, &b, &c, &d}) {
+    ExpectError(*r, 401, "ACCESS_FAILED");
+    EXPECT_EQ(r->body.find("hidden"), std::string::npos);
+    EXPECT_EQ(r->body.find("other-secret-user"), std::string::npos);
+  }
+  // Same answer for an existing foreign environment as for none at all.
+  json::object ja = a.Json().as_object(), jc = c.Json().as_object();
+  ja.erase("id");
+  jc.erase("id");
+  EXPECT_EQ(ja, jc);
+  // The user is untouched.
+  EXPECT_EQ(Api(*other_, "GET", "/users/" + id).status, 200);
+  // And the user is not visible in the first environment either.
+  ExpectError(Api(*main_, "GET", "/users/" + id), 404, "NOT_FOUND");
+}
+
+TEST_F(PingOneTest, TransportErrorsUsePingOneShape) {
+  ExpectError(Api(*main_, "GET", "/nothing-here"), 404, "NOT_FOUND");
+  auto r = Api(*main_, "DELETE", "/users");
+  ExpectError(r, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_NE(r.Header("allow").find("GET"), std::string::npos);
+  ExpectError(Api(*main_, "PATCH", ""), 405, "METHOD_NOT_ALLOWED");
+}
+
+// ---- users ---------------------------------------------------------------------------
+
+TEST_F(PingOneTest, CreateUserAnswersLikeTheSeedAndDropsUndeclaredAttributes) {
+  // The seed's own request (department and locales are not declared in this schema).
+  json::object seed{{"email", "marysample@example.com"},
+                    {"name", {{"given", "Mary"}, {"family", "Sample"}}},
+                    {"population", {{"id", DefaultPopulation(*main_)}}},
+                    {"username", "marysample"},
+                    {"department", "engineering-dropped-value"},
+                    {"locales", {"Sydney", "London"}}};
+  auto r = Api(*main_, "POST", "/users", seed);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json::object u = r.Json().as_object();
+  const std::string id = Str(u, "id");
+  EXPECT_EQ(id.size(), 36u);
+  EXPECT_EQ(Str(u, "username"), "marysample");
+  EXPECT_EQ(Str(u, "email"), "marysample@example.com");
+  EXPECT_EQ(Str(u.at("name"), "given"), "Mary");
+  EXPECT_EQ(Str(u.at("name"), "family"), "Sample");
+  EXPECT_EQ(Str(u.at("environment"), "id"), main_->env);
+  EXPECT_EQ(Str(u.at("population"), "id"), DefaultPopulation(*main_));
+  EXPECT_EQ(Str(u.at("lifecycle"), "status"), "ACCOUNT_OK");
+  EXPECT_EQ(Str(u.at("identityProvider"), "type"), "PING_ONE");
+  EXPECT_TRUE(u.at("enabled").as_bool());
+  EXPECT_FALSE(u.at("mfaEnabled").as_bool());
+  const std::string created = Str(u, "createdAt");
+  ASSERT_EQ(created.size(), 24u) << created;  // 2020-02-18T20:50:14.092Z
+  EXPECT_EQ(created[19], '.');
+  EXPECT_EQ(created.back(), 'Z');
+  EXPECT_EQ(Str(u, "updatedAt").size(), 24u);
+  for (const char* link :
+       {"self", "environment", "population", "password", "password.reset", "password.set", "password.check"})
+    EXPECT_TRUE(u.at("_links").as_object().contains(link)) << link;
+  EXPECT_NE(Str(u.at("_links").at("self"), "href").find("/v1/environments/" + main_->env + "/users/" + id),
+            std::string::npos);
+  EXPECT_FALSE(u.contains("department"));
+  EXPECT_FALSE(u.contains("locales"));
+
+  // Read back: same user, still without the undeclared attributes.
+  auto got = Api(*main_, "GET", "/users/" + id);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(Str(got.Json(), "username"), "marysample");
+  EXPECT_FALSE(got.Json().as_object().contains("department"));
+  // Declaring the attribute afterwards does not bring the dropped value back: it was
+  // never stored (nor is it anywhere in the store's bytes).
+  auto schema = Api(*main_, "GET", "/schemas");
+  const std::string schema_id = Str(schema.Json().at("_embedded").at("schemas").as_array()[0], "id");
+  auto declared = Api(*main_, "POST", "/schemas/" + schema_id + "/attributes",
+                      json::object{{"name", "department"}, {"type", "STRING"}, {"enabled", true}});
+  ASSERT_EQ(declared.status, 201) << declared.body;
+  got = Api(*main_, "GET", "/users/" + id);
+  EXPECT_FALSE(got.Json().as_object().contains("department")) << got.body;
+  EXPECT_EQ(DumpStore(dir_->path()).find("engineering-dropped-value"), std::string::npos);
+  ASSERT_EQ(Api(*main_, "DELETE", "/schemas/" + schema_id + "/attributes/" + Str(declared.Json(), "id")).status, 204);
+}
+
+TEST_F(PingOneTest, CreateUserAcceptsEveryStandardAttribute) {
+  json::object body{{"username", "Full.User"},
+                    {"email", "full@example.com"},
+                    {"name",
+                     {{"given", "Full"},
+                      {"family", "User"},
+                      {"middle", "M"},
+                      {"formatted", "Dr Full M User"},
+                      {"honorificPrefix", "Dr"},
+                      {"honorificSuffix", "PhD"}}},
+                    {"nickname", "fu"},
+                    {"title", "Engineer"},
+                    {"type", "Employee"},
+                    {"preferredLanguage", "en"},
+                    {"locale", "en-US"},
+                    {"timezone", "America/Los_Angeles"},
+                    {"externalId", "EXT-1"},
+                    {"accountId", "ACC-1"},
+                    {"mobilePhone", "+1 555 0100"},
+                    {"primaryPhone", "+1 555 0199"},
+                    {"address",
+                     {{"streetAddress", "1 Main St"},
+                      {"locality", "Springfield"},
+                      {"region", "IL"},
+                      {"postalCode", "62701"},
+                      {"countryCode", "US"}}},
+                    {"photo", {{"href", "https://example.com/p.png"}}},
+                    {"enabled", false},
+                    {"mfaEnabled", true}};
+  auto u = CreateUser(*main_, body);
+  auto got = Api(*main_, "GET", "/users/" + Str(u, "id")).Json().as_object();
+  for (const char* key : {"username", "email", "nickname", "title", "type", "preferredLanguage", "locale", "timezone",
+                          "externalId", "accountId", "mobilePhone", "primaryPhone"})
+    EXPECT_EQ(got.at(key), body.at(key)) << key;
+  EXPECT_EQ(got.at("name"), body.at("name"));
+  EXPECT_EQ(got.at("address"), body.at("address"));
+  EXPECT_EQ(got.at("photo"), body.at("photo"));
+  EXPECT_FALSE(got.at("enabled").as_bool());
+  EXPECT_TRUE(got.at("mfaEnabled").as_bool());
+}
+
+TEST_F(PingOneTest, CreateUserErrors) {
+  ExpectError(Api(*main_, "POST", "/users", json::object{{"email", "x@example.com"}}), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "username");
+  CreateUser(*main_, {{"username", "TakenName"}});
+  // Case-insensitive, unique across the environment's populations.
+  ExpectError(Api(*main_, "POST", "/users", json::object{{"username", "takenname"}}), 400, "INVALID_DATA",
+              "UNIQUENESS_VIOLATION", "username");
+  ExpectError(Api(*main_, "POST", "/users", json::object{{"username", "e1"}, {"email", "not-an-email"}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "email");
+  ExpectError(Api(*main_, "POST", "/users", json::object{{"username", std::string(129, 'a')}}), 400, "INVALID_DATA",
+              "SIZE_LIMIT_EXCEEDED", "username");
+  // Every bad attribute is reported at once.
+  auto many = Api(*main_, "POST", "/users",
+                  json::object{{"username", "e2"},
+                               {"email", 5},
+                               {"name", "x"},
+                               {"address", {{"countryCode", "usa"}}},
+                               {"timezone", "not a zone"},
+                               {"photo", {{"href", "ftp://x"}}}});
+  ExpectError(many, 400, "INVALID_DATA", "INVALID_VALUE", "email");
+  EXPECT_EQ(many.Json().at("details").as_array().size(), 5u) << many.body;
+  ExpectError(Api(*main_, "POST", "/users", json::object{{"username", "e3"}, {"population", {{"id", "nope"}}}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "population.id");
+  ExpectError(
+      Api(*main_, "POST", "/users",
+          json::object{{"username", "e4"}, {"identityProvider", {{"id", "3c6a1b1e-0000-4000-8000-000000000000"}}}}),
+      400, "INVALID_DATA", "INVALID_VALUE", "identityProvider.id");
+  ExpectError(Api(*main_, "POST", "/users", json::object{{"username", "e5"}, {"enabled", "yes"}}), 400, "INVALID_DATA",
+              "INVALID_VALUE", "enabled");
+  ExpectError(Api(*main_, "POST", "/users", std::string("{not json")), 400, "INVALID_REQUEST");
+  ExpectError(Api(*main_, "POST", "/users", std::string("[]")), 400, "INVALID_REQUEST");
+  ExpectError(Api(*main_, "POST", "/users", std::string("")), 400, "INVALID_REQUEST");
+  ExpectError(Api(*main_, "POST", "/users", json::object{{"username", "e6"}}, "text/plain"), 415,
+              "UNSUPPORTED_MEDIA_TYPE");
+  // None of the refused users exists.
+  for (const char* name : {"e1", "e2", "e3", "e4", "e5", "e6"}) {
+    auto found = Api(*main_, "GET", "/users?filter=" + UrlEncode(std::string("username eq \"") + name + "\""));
+    EXPECT_EQ(found.Json().at("size").as_int64(), 0) << name;
+  }
+}
+
+TEST_F(PingOneTest, ClientInputNeverCausesA5xx) {
+  const auto user = CreateUser(*main_, {{"username", "fuzz-target"}});
+  const std::string id = Str(user, "id");
+  const std::vector<std::string> bodies = {"",
+                                           "null",
+                                           "0",
+                                           "\"x\"",
+                                           "{",
+                                           "{}",
+                                           "[{}]",
+                                           R"({"username":null})",
+                                           R"({"username":{"a":1}})",
+                                           R"({"username":"ok","name":[1,2]})",
+                                           R"({"username":"ok","address":null,"photo":null,"name":null})",
+                                           std::string(40, '[') + std::string(40, ']'),
+                                           R"({"username":"\u0000"})",
+                                           R"({"username":"a\ud800"})",
+                                           R"({"username":"ok","population":"x"})",
+                                           R"({"username":"ok","lifecycle":{"status":7}})",
+                                           R"({"username":"ok","password":{"value":7}})",
+                                           R"({"enabled":null,"mfaEnabled":null})"};
+  for (const auto& body : bodies) {
+    for (const auto& [method, path] :
+         std::vector<std::pair<std::string, std::string>>{{"POST", "/users"},
+                                                          {"PUT", "/users/" + id},
+                                                          {"PATCH", "/users/" + id},
+                                                          {"PUT", "/users/" + id + "/enabled"},
+                                                          {"PUT", "/users/" + id + "/population"},
+                                                          {"POST", "/populations"}}) {
+      auto r = Api(*main_, method, path, body);
+      EXPECT_LT(r.status, 500) << method << " " << path << " " << body << " -> " << r.body;
+      auto imported = Api(*main_, method, path, body, kImportType);
+      EXPECT_LT(imported.status, 500) << method << " " << path << " " << body << " -> " << imported.body;
+    }
+  }
+  for (const std::string& q :
+       std::vector<std::string>{"limit=abc", "limit=-1", "cursor=%%%", "filter=%22", "filter=" + std::string(3000, 'a'),
+                                "cursor=" + std::string(100, 'A'), "filter=username%20eq%20%22x%22&filter=y"}) {
+    auto r = client_.Send("GET", Env(*main_) + "/users?" + q, "", Auth(*main_));
+    EXPECT_EQ(r.status, 400) << q << " -> " << r.body;
+  }
+}
+
+TEST_F(PingOneTest, ReadUser) {
+  auto u = CreateUser(*main_, {{"username", "reader"}, {"email", "reader@example.com"}});
+  auto r = Api(*main_, "GET", "/users/" + Str(u, "id"));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Json().as_object(), u);
+  ExpectError(Api(*main_, "GET", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f"), 404, "NOT_FOUND");
+  ExpectError(Api(*main_, "GET", "/users/not-a-uuid"), 404, "NOT_FOUND");
+}
+
+TEST_F(PingOneTest, PutReplacesEveryPingOneAttribute) {
+  auto u = CreateUser(*main_, {{"username", "replace-me"},
+                               {"email", "replace@example.com"},
+                               {"name", {{"given", "Old"}, {"family", "Name"}}},
+                               {"title", "Boss"},
+                               {"mobilePhone", "+1 555 0101"}});
+  const std::string id = Str(u, "id");
+  auto r = Api(*main_, "PUT", "/users/" + id,
+               json::object{{"username", "Replaced-Me"},
+                            {"name", {{"given", "New"}}},
+                            {"nickname", "nn"},
+                            // read-only members are ignored; equal values of the
+                            // separately managed ones are accepted
+                            {"id", "ignored"},
+                            {"createdAt", "ignored"},
+                            {"enabled", true},
+                            {"mfaEnabled", false},
+                            {"population", u.at("population")}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::object got = Api(*main_, "GET", "/users/" + id).Json().as_object();
+  EXPECT_EQ(Str(got, "username"), "Replaced-Me");
+  EXPECT_EQ(got.at("name"), (json::object{{"given", "New"}}));
+  EXPECT_EQ(Str(got, "nickname"), "nn");
+  EXPECT_FALSE(got.contains("email"));
+  EXPECT_FALSE(got.contains("title"));
+  EXPECT_FALSE(got.contains("mobilePhone"));
+  EXPECT_EQ(Str(got, "id"), id);
+  EXPECT_EQ(Str(got, "createdAt"), Str(u, "createdAt"));
+  EXPECT_GE(Str(got, "updatedAt"), Str(u, "updatedAt"));
+}
+
+TEST_F(PingOneTest, PutErrorsChangeNothing) {
+  auto u = CreateUser(*main_, {{"username", "put-errors"}, {"email", "pe@example.com"}});
+  CreateUser(*main_, {{"username", "put-errors-other"}});
+  const std::string id = Str(u, "id");
+  ExpectError(Api(*main_, "PUT", "/users/" + id, json::object{{"email", "x@example.com"}}), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "username");
+  ExpectError(Api(*main_, "PUT", "/users/" + id, json::object{{"username", "PUT-ERRORS-OTHER"}}), 400, "INVALID_DATA",
+              "UNIQUENESS_VIOLATION", "username");
+  ExpectError(Api(*main_, "PUT", "/users/" + id, json::object{{"username", "put-errors"}, {"enabled", false}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "enabled");
+  ExpectError(Api(*main_, "PUT", "/users/" + id, json::object{{"username", "put-errors"}, {"mfaEnabled", true}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "mfaEnabled");
+  ExpectError(
+      Api(*main_, "PUT", "/users/" + id,
+          json::object{{"username", "put-errors"}, {"population", {{"id", "3c6a1b1e-0000-4000-8000-000000000000"}}}}),
+      400, "INVALID_DATA", "INVALID_VALUE", "population.id");
+  ExpectError(Api(*main_, "PUT", "/users/" + id, json::object{{"username", "put-errors"}, {"email", "bad"}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "email");
+  ExpectError(Api(*main_, "PUT", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f", json::object{{"username", "zz"}}), 404,
+              "NOT_FOUND");
+  ExpectError(Api(*main_, "PUT", "/users/" + id, json::object{{"username", "x"}}, "text/plain"), 415,
+              "UNSUPPORTED_MEDIA_TYPE");
+  EXPECT_EQ(Api(*main_, "GET", "/users/" + id).Json().as_object(), u);
+}
+
+TEST_F(PingOneTest, PatchMergesOnlyWhatIsSent) {
+  auto u = CreateUser(*main_, {{"username", "patch-me"},
+                               {"email", "patch@example.com"},
+                               {"name", {{"given", "Pat"}, {"family", "Ch"}}},
+                               {"title", "T"},
+                               {"address", {{"locality", "Paris"}, {"countryCode", "FR"}}}});
+  const std::string id = Str(u, "id");
+  auto r = Api(*main_, "PATCH", "/users/" + id,
+               json::object{{"name", {{"family", "Changed"}}}, {"title", nullptr}, {"address", {{"region", "IDF"}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::object got = Api(*main_, "GET", "/users/" + id).Json().as_object();
+  EXPECT_EQ(got.at("name"), (json::object{{"given", "Pat"}, {"family", "Changed"}}));
+  EXPECT_FALSE(got.contains("title"));
+  EXPECT_EQ(Str(got, "email"), "patch@example.com");
+  EXPECT_EQ(got.at("address"), (json::object{{"locality", "Paris"}, {"region", "IDF"}, {"countryCode", "FR"}}));
+  EXPECT_EQ(Str(got, "username"), "patch-me");
+  // null clears a whole object.
+  ASSERT_EQ(Api(*main_, "PATCH", "/users/" + id, json::object{{"address", nullptr}}).status, 200);
+  EXPECT_FALSE(Api(*main_, "GET", "/users/" + id).Json().as_object().contains("address"));
+
+  // A bad patch changes nothing.
+  const json::object before = Api(*main_, "GET", "/users/" + id).Json().as_object();
+  ExpectError(Api(*main_, "PATCH", "/users/" + id, json::object{{"nickname", "ok"}, {"email", "bad"}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "email");
+  ExpectError(Api(*main_, "PATCH", "/users/" + id, json::object{{"username", nullptr}}), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "username");
+  ExpectError(Api(*main_, "PATCH", "/users/" + id, json::object{{"enabled", false}}), 400, "INVALID_DATA",
+              "INVALID_VALUE", "enabled");
+  ExpectError(Api(*main_, "PATCH", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f", json::object{{"title", "x"}}), 404,
+              "NOT_FOUND");
+  EXPECT_EQ(Api(*main_, "GET", "/users/" + id).Json().as_object(), before);
+}
+
+TEST_F(PingOneTest, DeleteUser) {
+  auto u = CreateUser(*main_, {{"username", "delete-me"}});
+  const std::string id = Str(u, "id");
+  auto r = Api(*main_, "DELETE", "/users/" + id);
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_TRUE(r.body.empty());
+  ExpectError(Api(*main_, "GET", "/users/" + id), 404, "NOT_FOUND");
+  ExpectError(Api(*main_, "DELETE", "/users/" + id), 404, "NOT_FOUND");
+  // The username is free again.
+  CreateUser(*main_, {{"username", "delete-me"}});
+}
+
+TEST_F(PingOneTest, EnabledAndMfaEnabledHaveTheirOwnResources) {
+  auto u = CreateUser(*main_, {{"username", "flags"}});
+  const std::string id = Str(u, "id");
+  for (const std::string member : {"enabled", "mfaEnabled"}) {
+    const bool initial = member == "enabled";
+    auto got = Api(*main_, "GET", "/users/" + id + "/" + member);
+    ASSERT_EQ(got.status, 200) << got.body;
+    EXPECT_EQ(got.Json().at(member).as_bool(), initial);
+    auto put = Api(*main_, "PUT", "/users/" + id + "/" + member, json::object{{member, !initial}});
+    ASSERT_EQ(put.status, 200) << put.body;
+    EXPECT_EQ(put.Json().at(member).as_bool(), !initial);
+    EXPECT_EQ(Api(*main_, "GET", "/users/" + id).Json().at(member).as_bool(), !initial);
+    ExpectError(Api(*main_, "PUT", "/users/" + id + "/" + member, json::object{}), 400, "INVALID_DATA",
+                "REQUIRED_VALUE", member);
+    ExpectError(Api(*main_, "PUT", "/users/" + id + "/" + member, json::object{{member, "true"}}), 400, "INVALID_DATA",
+                "INVALID_VALUE", member);
+    ExpectError(
+        Api(*main_, "PUT", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/" + member, json::object{{member, true}}), 404,
+        "NOT_FOUND");
+    ExpectError(Api(*main_, "GET", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/" + member), 404, "NOT_FOUND");
+  }
+}
+
+TEST_F(PingOneTest, UserPopulationResource) {
+  auto pop = Api(*main_, "POST", "/populations", json::object{{"name", "Movers"}});
+  ASSERT_EQ(pop.status, 201) << pop.body;
+  const std::string pop_id = Str(pop.Json(), "id");
+  auto u = CreateUser(*main_, {{"username", "mover"}});
+  const std::string id = Str(u, "id");
+  auto got = Api(*main_, "GET", "/users/" + id + "/population");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(Str(got.Json(), "id"), DefaultPopulation(*main_));
+  auto put = Api(*main_, "PUT", "/users/" + id + "/population", json::object{{"id", pop_id}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(Str(put.Json().at("population"), "id"), pop_id);
+  EXPECT_EQ(Str(Api(*main_, "GET", "/users/" + id).Json().at("population"), "id"), pop_id);
+  EXPECT_EQ(Str(Api(*main_, "GET", "/users/" + id + "/population").Json(), "name"), "Movers");
+  EXPECT_EQ(Api(*main_, "GET", "/populations/" + pop_id).Json().at("userCount").as_int64(), 1);
+  // Listing by population goes by its members.
+  auto listed = Api(*main_, "GET", "/users?filter=" + UrlEncode("population.id eq \"" + pop_id + "\""));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  ASSERT_EQ(listed.Json().at("size").as_int64(), 1) << listed.body;
+  EXPECT_EQ(Str(listed.Json().at("_embedded").at("users").as_array()[0], "id"), id);
+  for (const std::string& unknown :
+       std::vector<std::string>{"7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f", DefaultPopulation(*other_)}) {
+    auto nobody = Api(*main_, "GET", "/users?filter=" + UrlEncode("population.id eq \"" + unknown + "\""));
+    ASSERT_EQ(nobody.status, 200) << nobody.body;
+    EXPECT_EQ(nobody.Json().at("size").as_int64(), 0) << nobody.body;
+  }
+  ExpectError(Api(*main_, "PUT", "/users/" + id + "/population", json::object{{"id", "nope"}}), 400, "INVALID_DATA",
+              "INVALID_VALUE", "id");
+  ExpectError(Api(*main_, "PUT", "/users/" + id + "/population", json::object{}), 400, "INVALID_DATA", "REQUIRED_VALUE",
+              "id");
+  ExpectError(
+      Api(*main_, "PUT", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/population", json::object{{"id", pop_id}}), 404,
+      "NOT_FOUND");
+  ExpectError(Api(*main_, "GET", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/population"), 404, "NOT_FOUND");
+  // A population of another environment is not one of this environment.
+  const std::string foreign = DefaultPopulation(*other_);
+  ExpectError(Api(*main_, "PUT", "/users/" + id + "/population", json::object{{"id", foreign}}), 400, "INVALID_DATA",
+              "INVALID_VALUE", "id");
+  ExpectError(
+      Api(*main_, "POST", "/users", json::object{{"username", "foreign-pop"}, {"population", {{"id", foreign}}}}), 400,
+      "INVALID_DATA", "INVALID_VALUE", "population.id");
+}
+
+TEST_F(PingOneTest, ConcurrentCreatesOfOneUsernameLeaveOneUser) {
+  constexpr int kThreads = 8;
+  const Headers auth = Auth(*main_);
+  std::atomic<int> created{0}, conflicts{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      Client c(server_->base_url());
+      auto r = c.Send("POST", Env(*main_) + "/users",
+                      json::serialize(json::object{{"username", i % 2 ? "Racer" : "racer"}}), auth);
+      if (r.status == 201)
+        ++created;
+      else if (r.status == 400 && r.body.find("UNIQUENESS_VIOLATION") != std::string::npos)
+        ++conflicts;
+      else
+        ++other;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(conflicts.load(), kThreads - 1);
+  EXPECT_EQ(other.load(), 0);
+}
+
+// ---- listing -------------------------------------------------------------------------
+
+TEST_F(PingOneTest, ListUsersPagesWithCursorsAndFilters) {
+  const App& app = *listing_;
+  std::set<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    auto u = CreateUser(app, {{"username", "lister" + std::to_string(i)},
+                              {"email", "l" + std::to_string(i) + "@Example.com"},
+                              {"name", {{"given", i < 3 ? "Ann" : "Bob"}, {"family", "Smith"}}},
+                              {"externalId", "X" + std::to_string(i)},
+                              {"enabled", i != 6}});
+    ids.insert(Str(u, "id"));
+  }
+  // All pages, following _links.next.
+  std::set<std::string> seen;
+  std::string path = Env(app) + "/users?limit=3";
+  int pages = 0;
+  while (!path.empty()) {
+    auto r = client_.Send("GET", path, "", Auth(app));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json::object j = r.Json().as_object();
+    const auto& users = j.at("_embedded").at("users").as_array();
+    EXPECT_EQ(j.at("size").as_int64(), static_cast<std::int64_t>(users.size()));
+    EXPECT_EQ(j.at("count").as_int64(), 7);
+    EXPECT_LE(users.size(), 3u);
+    for (const auto& u : users) EXPECT_TRUE(seen.insert(Str(u, "id")).second) << "repeated " << Str(u, "id");
+    const auto& links = j.at("_links").as_object();
+    path = links.contains("next") ? PathOf(Str(links.at("next"), "href")) : "";
+    ASSERT_LT(++pages, 10);
+  }
+  EXPECT_EQ(seen, ids);
+  EXPECT_EQ(pages, 3);
+
+  const auto filtered = [&](const std::string& filter) {
+    auto r = client_.Send("GET", Env(app) + "/users?filter=" + UrlEncode(filter), "", Auth(app));
+    EXPECT_EQ(r.status, 200) << filter << ": " << r.body;
+    std::set<std::string> names;
+    if (r.status != 200) return names;
+    const json::value reply2 = r.Json();
+    for (const auto& u : reply2.at("_embedded").at("users").as_array()) names.insert(Str(u, "username"));
+    return names;
+  };
+  using Names = std::set<std::string>;
+  EXPECT_EQ(filtered(R"(username eq "LISTER4")"), (Names{"lister4"}));
+  EXPECT_EQ(filtered(R"(email eq "l2@example.com")"), (Names{"lister2"}));
+  EXPECT_EQ(filtered(R"(name.given sw "an")"), (Names{"lister0", "lister1", "lister2"}));
+  EXPECT_EQ(filtered(R"((name.family eq "Smith") and (name.given sw "B"))"),
+            (Names{"lister3", "lister4", "lister5", "lister6"}));
+  EXPECT_EQ(filtered(R"(externalId eq "x1" or username eq "lister5")"), (Names{"lister1", "lister5"}));
+  EXPECT_EQ(filtered("enabled eq false"), (Names{"lister6"}));
+  EXPECT_EQ(filtered("population.id eq \"" + DefaultPopulation(app) + "\" and username sw \"lister0\""),
+            (Names{"lister0"}));
+  EXPECT_EQ(filtered(R"(username eq "nobody")"), Names{});
+
+  // A filtered listing pages too.
+  std::set<std::string> bobs;
+  path = Env(app) + "/users?limit=2&filter=" + UrlEncode(R"(name.given eq "Bob")");
+  while (!path.empty()) {
+    auto r = client_.Send("GET", path, "", Auth(app));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json::value reply3 = r.Json();
+    for (const auto& u : reply3.at("_embedded").at("users").as_array()) bobs.insert(Str(u, "username"));
+    const json::value reply4 = r.Json();
+    const auto& links = reply4.at("_links").as_object();
+    path = links.contains("next") ? PathOf(Str(links.at("next"), "href")) : "";
+  }
+  EXPECT_EQ(bobs, (Names{"lister3", "lister4", "lister5", "lister6"}));
+
+  const auto bad = [&](const std::string& query, const std::string& detail, const std::string& target) {
+    ExpectError(client_.Send("GET", Env(app) + "/users?" + query, "", Auth(app)), 400, "INVALID_DATA", detail, target);
+  };
+  bad("filter=" + UrlEncode(R"(username co "x")"), "INVALID_FILTER", "filter");
+  bad("filter=" + UrlEncode(R"(nickname eq "x")"), "INVALID_FILTER", "filter");
+  bad("filter=" + UrlEncode(R"(username eq )"), "INVALID_FILTER", "filter");
+  bad("limit=0", "OUT_OF_RANGE", "limit");
+  bad("limit=1001", "OUT_OF_RANGE", "limit");
+  bad("cursor=bm90LW91cnM", "INVALID_VALUE", "cursor");
+}
+
+// ---- populations ---------------------------------------------------------------------
+
+TEST_F(PingOneTest, PopulationsLifecycleAndExactlyOneDefault) {
+  const App& app = *pops_;
+  const std::string first_default = DefaultPopulation(app);
+  ASSERT_FALSE(first_default.empty());
+
+  auto created = Api(app, "POST", "/populations", json::object{{"name", "Sales"}, {"description", "The sellers"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json::object sales = created.Json().as_object();
+  const std::string sales_id = Str(sales, "id");
+  EXPECT_EQ(Str(sales, "name"), "Sales");
+  EXPECT_EQ(Str(sales, "description"), "The sellers");
+  EXPECT_FALSE(sales.at("default").as_bool());
+  EXPECT_EQ(sales.at("userCount").as_int64(), 0);
+  EXPECT_EQ(Str(sales.at("environment"), "id"), app.env);
+
+  ExpectError(Api(app, "POST", "/populations", json::object{{"name", "SALES"}}), 400, "INVALID_DATA",
+              "UNIQUENESS_VIOLATION", "name");
+  ExpectError(Api(app, "POST", "/populations", json::object{{"description", "x"}}), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "name");
+  ExpectError(Api(app, "POST", "/populations", json::object{{"name", "x"}, {"default", "yes"}}), 400, "INVALID_DATA",
+              "INVALID_VALUE", "default");
+  ExpectError(Api(app, "POST", "/populations", std::string("{")), 400, "INVALID_REQUEST");
+
+  auto got = Api(app, "GET", "/populations/" + sales_id);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(Str(got.Json(), "name"), "Sales");
+  ExpectError(Api(app, "GET", "/populations/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f"), 404, "NOT_FOUND");
+
+  // Rename; then make it the default: the old default stops being one.
+  auto renamed = Api(app, "PUT", "/populations/" + sales_id, json::object{{"name", "Sales EMEA"}});
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(Str(renamed.Json(), "name"), "Sales EMEA");
+  EXPECT_FALSE(renamed.Json().as_object().contains("description"));
+  ExpectError(Api(app, "PUT", "/populations/" + sales_id, json::object{{"name", ""}}), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "name");
+  ExpectError(Api(app, "PUT", "/populations/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f", json::object{{"name", "x"}}), 404,
+              "NOT_FOUND");
+  auto made = Api(app, "PUT", "/populations/" + sales_id, json::object{{"name", "Sales EMEA"}, {"default", true}});
+  ASSERT_EQ(made.status, 200) << made.body;
+  EXPECT_TRUE(made.Json().at("default").as_bool());
+  EXPECT_FALSE(Api(app, "GET", "/populations/" + first_default).Json().at("default").as_bool());
+  EXPECT_EQ(DefaultPopulation(app), sales_id);
+  ExpectError(Api(app, "PUT", "/populations/" + sales_id, json::object{{"name", "Sales EMEA"}, {"default", false}}),
+              400, "INVALID_DATA", "INVALID_VALUE", "default");
+
+  // New users join the new default.
+  auto u = CreateUser(app, {{"username", "seller"}});
+  EXPECT_EQ(Str(u.at("population"), "id"), sales_id);
+
+  // A population created as the default takes over in one step.
+  auto third = Api(app, "POST", "/populations", json::object{{"name", "Third"}, {"default", true}});
+  ASSERT_EQ(third.status, 201) << third.body;
+  EXPECT_TRUE(third.Json().at("default").as_bool());
+  int defaults = 0;
+  const json::value reply5 = Api(app, "GET", "/populations").Json();
+  for (const auto& p : reply5.at("_embedded").at("populations").as_array())
+    defaults += p.at("default").as_bool() ? 1 : 0;
+  EXPECT_EQ(defaults, 1);
+
+  // Delete: refused with members or as the default; fine when empty.
+  ExpectError(Api(app, "DELETE", "/populations/" + sales_id), 400, "REQUEST_FAILED", "INVALID_VALUE", "userCount");
+  ExpectError(Api(app, "DELETE", "/populations/" + Str(third.Json(), "id")), 400, "REQUEST_FAILED", "INVALID_VALUE",
+              "default");
+  ASSERT_EQ(Api(app, "DELETE", "/users/" + Str(u, "id")).status, 204);
+  EXPECT_EQ(Api(app, "DELETE", "/populations/" + sales_id).status, 204);
+  ExpectError(Api(app, "GET", "/populations/" + sales_id), 404, "NOT_FOUND");
+  ExpectError(Api(app, "DELETE", "/populations/" + sales_id), 404, "NOT_FOUND");
+}
+
+TEST_F(PingOneTest, ListPopulationsFiltersAndPages) {
+  const App& app = *pops_;
+  for (const char* name : {"dev-a", "dev-b", "dev-c", "prod"})
+    ASSERT_EQ(Api(app, "POST", "/populations", json::object{{"name", name}}).status, 201);
+  const auto names = [&](const std::string& query) {
+    std::vector<std::string> out;
+    std::string path = Env(app) + "/populations?" + query;
+    while (!path.empty()) {
+      auto r = client_.Send("GET", path, "", Auth(app));
+      EXPECT_EQ(r.status, 200) << r.body;
+      if (r.status != 200) break;
+      const json::value reply6 = r.Json();
+      for (const auto& p : reply6.at("_embedded").at("populations").as_array()) out.push_back(Str(p, "name"));
+      const json::value reply7 = r.Json();
+      const auto& links = reply7.at("_links").as_object();
+      path = links.contains("next") ? PathOf(Str(links.at("next"), "href")) : "";
+    }
+    return out;
+  };
+  EXPECT_EQ(names("filter=" + UrlEncode(R"(name sw "dev")")), (std::vector<std::string>{"dev-a", "dev-b", "dev-c"}));
+  EXPECT_EQ(names("limit=1&filter=" + UrlEncode(R"(name sw "DEV")")),
+            (std::vector<std::string>{"dev-a", "dev-b", "dev-c"}));
+  auto prod = Api(app, "GET", "/populations?filter=" + UrlEncode(R"(name eq "prod")"));
+  const std::string prod_id = Str(prod.Json().at("_embedded").at("populations").as_array()[0], "id");
+  EXPECT_EQ(names("filter=" + UrlEncode("id eq \"" + prod_id + "\"")), (std::vector<std::string>{"prod"}));
+  auto all = names("limit=2");
+  EXPECT_GE(all.size(), 5u);
+  ExpectError(Api(app, "GET", "/populations?filter=" + UrlEncode(R"(description eq "x")")), 400, "INVALID_DATA",
+              "INVALID_FILTER", "filter");
+  ExpectError(Api(app, "GET", "/populations?limit=0"), 400, "INVALID_DATA", "OUT_OF_RANGE", "limit");
+  ExpectError(Api(app, "GET", "/populations?cursor=zzz"), 400, "INVALID_DATA", "INVALID_VALUE", "cursor");
+}
+
+TEST_F(PingOneTest, FirstUseOfAnEnvironmentCreatesOneDefaultPopulationUnderRace) {
+  const App app = CreateApp("race");
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      Client c(server_->base_url());
+      auto r = c.Send("POST", "/" + app.env + "/as/token", "grant_type=client_credentials",
+                      BasicAuth(app.client, app.secret));
+      if (r.status == 200) ++ok;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 8);
+  auto r = Api(app, "GET", "/populations");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value reply8 = r.Json();
+  const auto& pops = reply8.at("_embedded").at("populations").as_array();
+  ASSERT_EQ(pops.size(), 1u) << r.body;
+  EXPECT_TRUE(pops[0].at("default").as_bool());
+}
+
+// ---- passwords -----------------------------------------------------------------------
+
+TEST_F(PingOneTest, ImportWithCleartextPasswordThenCheckSetAndReset) {
+  auto r = Api(*main_, "POST", "/users",
+               json::object{{"username", "importer"},
+                            {"password", {{"value", "Str0ng-Pass!"}, {"forceChange", true}}},
+                            {"lifecycle", {{"status", "VERIFICATION_REQUIRED"}}},
+                            {"mfaEnabled", true}},
+               kImportType);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = Str(r.Json(), "id");
+  EXPECT_EQ(Str(r.Json().at("lifecycle"), "status"), "VERIFICATION_REQUIRED");
+  EXPECT_TRUE(r.Json().at("mfaEnabled").as_bool());
+  EXPECT_EQ(r.body.find("Str0ng-Pass!"), std::string::npos);
+  EXPECT_EQ(DumpStore(dir_->path()).find("Str0ng-Pass!"), std::string::npos);
+
+  const std::string path = "/users/" + id + "/password";
+  auto check = Api(*main_, "POST", path, json::object{{"password", "Str0ng-Pass!"}}, kCheckType);
+  ASSERT_EQ(check.status, 200) << check.body;
+  EXPECT_EQ(Str(check.Json(), "status"), "MUST_CHANGE_PASSWORD");
+  ExpectError(Api(*main_, "POST", path, json::object{{"password", "wrong"}}, kCheckType), 400, "INVALID_DATA",
+              "INVALID_VALUE", "password");
+  ExpectError(Api(*main_, "POST", path, json::object{}, kCheckType), 400, "INVALID_DATA", "REQUIRED_VALUE", "password");
+
+  // Set (administrator): policy applies unless bypassed; pre-encoded values only on import.
+  auto set = Api(*main_, "PUT", path, json::object{{"value", "An0ther-Pass?"}, {"forceChange", false}}, kSetType);
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(Str(set.Json(), "status"), "OK");
+  EXPECT_EQ(Api(*main_, "POST", path, json::object{{"password", "An0ther-Pass?"}}, kCheckType).status, 200);
+  EXPECT_EQ(Api(*main_, "POST", path, json::object{{"password", "Str0ng-Pass!"}}, kCheckType).status, 400);
+  auto weak = Api(*main_, "PUT", path, json::object{{"value", "weak"}}, kSetType);
+  ExpectError(weak, 400, "INVALID_DATA", "INVALID_VALUE", "value");
+  EXPECT_NE(weak.body.find("unsatisfiedRequirements"), std::string::npos) << weak.body;
+  ExpectError(Api(*main_, "PUT", path, json::object{{"value", kSsha256}}, kSetType), 400, "INVALID_DATA",
+              "INVALID_VALUE", "value");
+  ExpectError(Api(*main_, "PUT", path, json::object{{"forceChange", true}}, kSetType), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "value");
+  EXPECT_EQ(Api(*main_, "PUT", path, json::object{{"value", "weak"}, {"bypassPolicy", true}}, kSetType).status, 200);
+  EXPECT_EQ(Api(*main_, "POST", path, json::object{{"password", "weak"}}, kCheckType).status, 200);
+
+  // Reset (with the current password).
+  ExpectError(Api(*main_, "PUT", path, json::object{{"currentPassword", "nope"}, {"newPassword", "Brand-N3w-Pass"}},
+                  kResetType),
+              400, "INVALID_DATA", "INVALID_VALUE", "currentPassword");
+  ExpectError(Api(*main_, "PUT", path, json::object{{"currentPassword", "weak"}, {"newPassword", "short"}}, kResetType),
+              400, "INVALID_DATA", "INVALID_VALUE", "newPassword");
+  ExpectError(Api(*main_, "PUT", path, json::object{{"currentPassword", "weak"}}, kResetType), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "newPassword");
+  auto reset = Api(*main_, "PUT", path, json::object{{"currentPassword", "weak"}, {"newPassword", "Brand-N3w-Pass"}},
+                   kResetType);
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  EXPECT_EQ(Api(*main_, "POST", path, json::object{{"password", "Brand-N3w-Pass"}}, kCheckType).status, 200);
+
+  // The operation is chosen by Content-Type: anything else is 415.
+  ExpectError(Api(*main_, "PUT", path, json::object{{"value", "An0ther-Pass?"}}), 415, "UNSUPPORTED_MEDIA_TYPE");
+  ExpectError(Api(*main_, "PUT", path, json::object{{"value", "An0ther-Pass?"}}, kCheckType), 415,
+              "UNSUPPORTED_MEDIA_TYPE");
+  ExpectError(Api(*main_, "POST", path, json::object{{"password", "x"}}, kSetType), 415, "UNSUPPORTED_MEDIA_TYPE");
+  ExpectError(Api(*main_, "POST", path, json::object{{"password", "x"}}), 415, "UNSUPPORTED_MEDIA_TYPE");
+  // Unknown users.
+  const std::string ghost = "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/password";
+  ExpectError(Api(*main_, "POST", ghost, json::object{{"password", "x"}}, kCheckType), 404, "NOT_FOUND");
+  ExpectError(Api(*main_, "PUT", ghost, json::object{{"value", "An0ther-Pass?"}}, kSetType), 404, "NOT_FOUND");
+  ExpectError(
+      Api(*main_, "PUT", ghost, json::object{{"currentPassword", "a"}, {"newPassword", "An0ther-Pass?"}}, kResetType),
+      404, "NOT_FOUND");
+}
+
+// The password hashes the store holds now (not bytes of earlier versions of rows, which
+// a SQLite file keeps in free pages and WAL frames).
+std::string CurrentPasswordHashes(const std::string& data_dir) {
+  if (UsingPostgres()) return DumpStore(data_dir);
+  const std::string cmd =
+      "sqlite3 -readonly '" + data_dir + "/roster.db' 'SELECT password_hash FROM credentials' 2>/dev/null";
+  std::string out;
+  if (FILE* pipe = ::popen(cmd.c_str(), "r")) {
+    char buffer[4096];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+    ::pclose(pipe);
+  }
+  return out;
+}
+
+TEST_F(PingOneTest, ImportPreEncodedPasswordIsVerifiedThenUpgraded) {
+  if (!UsingPostgres() && std::system("command -v sqlite3 >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "the sqlite3 command is needed to read the stored hash";
+  auto r = Api(*main_, "POST", "/users", json::object{{"username", "legacy"}, {"password", {{"value", kSsha256}}}},
+               kImportType);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = Str(r.Json(), "id");
+  EXPECT_NE(CurrentPasswordHashes(dir_->path()).find(kSsha256), std::string::npos);  // stored as imported
+  const std::string path = "/users/" + id + "/password";
+  ExpectError(Api(*main_, "POST", path, json::object{{"password", "Imported-Pass2!"}}, kCheckType), 400, "INVALID_DATA",
+              "INVALID_VALUE", "password");
+  EXPECT_NE(CurrentPasswordHashes(dir_->path()).find(kSsha256), std::string::npos);
+  ASSERT_EQ(Api(*main_, "POST", path, json::object{{"password", "Imported-Pass1!"}}, kCheckType).status, 200);
+  // Upgraded to argon2id on the first successful verification.
+  EXPECT_EQ(CurrentPasswordHashes(dir_->path()).find(kSsha256), std::string::npos);
+  EXPECT_EQ(Api(*main_, "POST", path, json::object{{"password", "Imported-Pass1!"}}, kCheckType).status, 200);
+}
+
+TEST_F(PingOneTest, ImportErrors) {
+  ExpectError(
+      Api(*main_, "POST", "/users", json::object{{"username", "imp1"}, {"password", {{"value", "weak"}}}}, kImportType),
+      400, "INVALID_DATA", "INVALID_VALUE", "password.value");
+  ExpectError(Api(*main_, "POST", "/users",
+                  json::object{{"username", "imp2"}, {"password", {{"value", "{SSHA256}not-base64!"}}}}, kImportType),
+              400, "INVALID_DATA", "INVALID_VALUE", "password.value");
+  ExpectError(
+      Api(*main_, "POST", "/users", json::object{{"username", "imp3"}, {"password", "Str0ng-Pass!"}}, kImportType), 400,
+      "INVALID_DATA", "INVALID_VALUE", "password");
+  ExpectError(
+      Api(*main_, "POST", "/users", json::object{{"username", "imp4"}, {"password", json::object{}}}, kImportType), 400,
+      "INVALID_DATA", "REQUIRED_VALUE", "password.value");
+  ExpectError(Api(*main_, "POST", "/users", json::object{{"username", "imp5"}, {"lifecycle", {{"status", "LOCKED"}}}},
+                  kImportType),
+              400, "INVALID_DATA", "INVALID_VALUE", "lifecycle.status");
+  ExpectError(Api(*main_, "POST", "/users",
+                  json::object{{"username", "imp6"}, {"password", {{"value", "Str0ng-Pass!"}, {"forceChange", 1}}}},
+                  kImportType),
+              400, "INVALID_DATA", "INVALID_VALUE", "password.forceChange");
+  // No partial write: none of them exists.
+  for (const char* name : {"imp1", "imp2", "imp3", "imp4", "imp5", "imp6"}) {
+    auto found = Api(*main_, "GET", "/users?filter=" + UrlEncode(std::string("username eq \"") + name + "\""));
+    EXPECT_EQ(found.Json().at("size").as_int64(), 0) << name;
+  }
+}
+
+TEST_F(PingOneTest, PlainCreateIgnoresAPasswordMember) {
+  auto u = CreateUser(*main_, {{"username", "no-password"}, {"password", {{"value", "Str0ng-Pass!"}}}});
+  ExpectError(Api(*main_, "POST", "/users/" + Str(u, "id") + "/password", json::object{{"password", "Str0ng-Pass!"}},
+                  kCheckType),
+              400, "INVALID_DATA", "INVALID_VALUE", "password");
+}
+
+// ---- schema and custom attributes -------------------------------------------------------
+
+class PingOneSchemaTest : public PingOneTest {
+ protected:
+  std::string SchemaId() {
+    auto r = Api(*schema_, "GET", "/schemas");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Str(r.Json().at("_embedded").at("schemas").as_array()[0], "id");
+  }
+  HttpResponse Declare(const json::object& attribute) {
+    return Api(*schema_, "POST", "/schemas/" + SchemaId() + "/attributes", attribute);
+  }
+  std::string MustDeclare(const json::object& attribute) {
+    auto r = Declare(attribute);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? Str(r.Json(), "id") : "";
+  }
+};
+
+TEST_F(PingOneSchemaTest, SchemaListsStandardAttributes) {
+  auto r = Api(*schema_, "GET", "/schemas");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value reply9 = r.Json();
+  const auto& schemas = reply9.at("_embedded").at("schemas").as_array();
+  ASSERT_EQ(schemas.size(), 1u);
+  EXPECT_EQ(Str(schemas[0], "name"), "User");
+  const std::string id = Str(schemas[0], "id");
+  auto one = Api(*schema_, "GET", "/schemas/" + id);
+  ASSERT_EQ(one.status, 200);
+  std::map<std::string, json::value> by_name;
+  const json::value reply10 = one.Json();
+  for (const auto& a : reply10.at("attributes").as_array()) by_name[Str(a, "name")] = a;
+  ASSERT_TRUE(by_name.count("username"));
+  EXPECT_EQ(Str(by_name["username"], "schemaType"), "CORE");
+  EXPECT_TRUE(by_name["username"].at("unique").as_bool());
+  EXPECT_EQ(Str(by_name["name"], "type"), "COMPLEX");
+  EXPECT_EQ(Str(by_name["email"], "schemaType"), "STANDARD");
+  auto attributes = Api(*schema_, "GET", "/schemas/" + id + "/attributes");
+  ASSERT_EQ(attributes.status, 200);
+  EXPECT_GE(attributes.Json().at("size").as_int64(), 15);
+  const std::string email_id = Str(by_name["email"], "id");
+  EXPECT_EQ(Str(Api(*schema_, "GET", "/schemas/" + id + "/attributes/" + email_id).Json(), "name"), "email");
+  ExpectError(Api(*schema_, "PUT", "/schemas/" + id + "/attributes/" + email_id,
+                  json::object{{"name", "email"}, {"type", "STRING"}, {"enabled", false}}),
+              400, "REQUEST_FAILED");
+  ExpectError(Api(*schema_, "DELETE", "/schemas/" + id + "/attributes/" + email_id), 400, "REQUEST_FAILED");
+  ExpectError(Api(*schema_, "GET", "/schemas/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f"), 404, "NOT_FOUND");
+  ExpectError(Api(*schema_, "GET", "/schemas/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/attributes"), 404, "NOT_FOUND");
+  ExpectError(Api(*schema_, "GET", "/schemas/" + id + "/attributes/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f"), 404,
+              "NOT_FOUND");
+  // Another environment's schema id is not this environment's.
+  ExpectError(Api(*main_, "GET", "/schemas/" + id), 404, "NOT_FOUND");
+}
+
+TEST_F(PingOneSchemaTest, DeclareReadUpdateDeleteCustomAttributes) {
+  auto r = Declare({{"name", "costCenter"},
+                    {"type", "STRING"},
+                    {"enabled", true},
+                    {"displayName", "Cost center"},
+                    {"description", "Where the money goes"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json::object a = r.Json().as_object();
+  const std::string id = Str(a, "id");
+  EXPECT_EQ(Str(a, "schemaType"), "CUSTOM");
+  EXPECT_EQ(Str(a, "displayName"), "Cost center");
+  EXPECT_FALSE(a.at("multiValued").as_bool());
+  const std::string base = "/schemas/" + SchemaId() + "/attributes/" + id;
+  EXPECT_EQ(Api(*schema_, "GET", base).Json().as_object(), a);
+
+  auto put = Api(*schema_, "PUT", base, json::object{{"name", "costCenter"}, {"type", "STRING"}, {"enabled", true}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_FALSE(put.Json().as_object().contains("description"));
+  auto patch = Api(*schema_, "PATCH", base, json::object{{"description", "again"}});
+  ASSERT_EQ(patch.status, 200) << patch.body;
+  EXPECT_EQ(Str(patch.Json(), "description"), "again");
+  ExpectError(Api(*schema_, "PATCH", base, json::object{{"type", "BOOLEAN"}}), 400, "INVALID_DATA", "INVALID_VALUE",
+              "type");
+  ExpectError(Api(*schema_, "PATCH", base, json::object{{"name", "renamed"}}), 400, "INVALID_DATA", "INVALID_VALUE",
+              "name");
+  ExpectError(Api(*schema_, "PATCH", base, json::object{{"unique", true}}), 400, "INVALID_DATA", "INVALID_VALUE",
+              "unique");
+  ExpectError(Api(*schema_, "PUT", base, json::object{{"name", "costCenter"}, {"type", "STRING"}}), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "enabled");
+  const std::string ghost = "/schemas/" + SchemaId() + "/attributes/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f";
+  ExpectError(Api(*schema_, "PATCH", ghost, json::object{{"description", "x"}}), 404, "NOT_FOUND");
+  ExpectError(Api(*schema_, "PUT", ghost, json::object{{"name", "g"}, {"type", "STRING"}, {"enabled", true}}), 404,
+              "NOT_FOUND");
+  ExpectError(Api(*schema_, "DELETE", ghost), 404, "NOT_FOUND");
+  ExpectError(Api(*schema_, "PATCH", "/schemas/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/attributes/" + id,
+                  json::object{{"description", "x"}}),
+              404, "NOT_FOUND");
+  ExpectError(Api(*schema_, "DELETE", "/schemas/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/attributes/" + id), 404,
+              "NOT_FOUND");
+  ExpectError(Api(*schema_, "PATCH", base, std::string("{")), 400, "INVALID_REQUEST");
+  EXPECT_EQ(Api(*schema_, "DELETE", base).status, 204);
+  ExpectError(Api(*schema_, "GET", base), 404, "NOT_FOUND");
+}
+
+TEST_F(PingOneSchemaTest, DeclarationErrors) {
+  MustDeclare({{"name", "dupAttr"}, {"type", "STRING"}, {"enabled", true}});
+  ExpectError(Declare({{"name", "dupAttr"}, {"type", "BOOLEAN"}, {"enabled", true}}), 400, "INVALID_DATA",
+              "UNIQUENESS_VIOLATION", "name");
+  ExpectError(Declare({{"name", "Email"}, {"type", "STRING"}, {"enabled", true}}), 400, "INVALID_DATA", "INVALID_VALUE",
+              "name");
+  ExpectError(Declare({{"name", "9lives"}, {"type", "STRING"}, {"enabled", true}}), 400, "INVALID_DATA",
+              "INVALID_VALUE", "name");
+  ExpectError(Declare({{"type", "STRING"}, {"enabled", true}}), 400, "INVALID_DATA", "REQUIRED_VALUE", "name");
+  ExpectError(Declare({{"name", "t1"}, {"type", "NUMBER"}, {"enabled", true}}), 400, "INVALID_DATA", "INVALID_VALUE",
+              "type");
+  ExpectError(Declare({{"name", "t2"}, {"type", "COMPLEX"}, {"enabled", true}}), 400, "INVALID_DATA", "INVALID_VALUE",
+              "type");
+  ExpectError(Declare({{"name", "t3"}, {"type", "STRING"}}), 400, "INVALID_DATA", "REQUIRED_VALUE", "enabled");
+  ExpectError(Declare({{"name", "t4"}, {"type", "STRING"}, {"enabled", true}, {"unique", true}, {"multiValued", true}}),
+              400, "INVALID_DATA", "INVALID_VALUE", "unique");
+  ExpectError(
+      Declare({{"name", "t5"}, {"type", "BOOLEAN"}, {"enabled", true}, {"enumeratedValues", {{{"value", "a"}}}}}), 400,
+      "INVALID_DATA", "INVALID_VALUE", "enumeratedValues");
+  ExpectError(Declare({{"name", "t6"},
+                       {"type", "STRING"},
+                       {"enabled", true},
+                       {"enumeratedValues", {{{"value", "a"}}, {{"value", "a"}}}}}),
+              400, "INVALID_DATA", "INVALID_VALUE", "enumeratedValues[1].value");
+  ExpectError(
+      Declare({{"name", "t7"}, {"type", "STRING"}, {"enabled", true}, {"regexValidation", {{"pattern", "(a"}}}}), 400,
+      "INVALID_DATA", "INVALID_VALUE", "regexValidation.pattern");
+  ExpectError(
+      Declare({{"name", "t8"}, {"type", "STRING"}, {"enabled", true}, {"regexValidation", {{"pattern", "(a)\\1"}}}}),
+      400, "INVALID_DATA", "INVALID_VALUE", "regexValidation.pattern");
+  ExpectError(Declare({{"name", "t9"},
+                       {"type", "STRING"},
+                       {"enabled", true},
+                       {"regexValidation", {{"pattern", "[0-9]+"}, {"valuesPatternShouldMatch", {"12a"}}}}}),
+              400, "INVALID_DATA", "INVALID_VALUE", "regexValidation.valuesPatternShouldMatch");
+  ExpectError(Declare({{"name", "t10"},
+                       {"type", "STRING"},
+                       {"enabled", true},
+                       {"regexValidation", {{"pattern", "[0-9]+"}, {"valuesPatternShouldNotMatch", {"12"}}}}}),
+              400, "INVALID_DATA", "INVALID_VALUE", "regexValidation.valuesPatternShouldNotMatch");
+  ExpectError(Api(*schema_, "POST", "/schemas/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/attributes",
+                  json::object{{"name", "t11"}, {"type", "STRING"}, {"enabled", true}}),
+              404, "NOT_FOUND");
+}
+
+TEST_F(PingOneSchemaTest, DeclaredValuesAreValidatedStoredAndFilterable) {
+  MustDeclare({{"name", "locales"}, {"type", "STRING"}, {"enabled", true}, {"multiValued", true}});
+  MustDeclare({{"name", "team"},
+               {"type", "STRING"},
+               {"enabled", true},
+               {"enumeratedValues", {{{"value", "red"}}, {{"value", "blue"}, {"description", "Blue team"}}}}});
+  MustDeclare({{"name", "badge"},
+               {"type", "STRING"},
+               {"enabled", true},
+               {"regexValidation",
+                {{"pattern", "[A-Z]{2}-\\d{3}"},
+                 {"requirements", "two letters, a dash, three digits"},
+                 {"valuesPatternShouldMatch", {"AB-123"}},
+                 {"valuesPatternShouldNotMatch", {"ab-123"}}}}});
+  MustDeclare({{"name", "prefs"}, {"type", "JSON"}, {"enabled", true}});
+  MustDeclare({{"name", "vip"}, {"type", "BOOLEAN"}, {"enabled", true}});
+  // Catastrophic-backtracking shapes are accepted and stay cheap.
+  MustDeclare({{"name", "slow"}, {"type", "STRING"}, {"enabled", true}, {"regexValidation", {{"pattern", "(a+)+b"}}}});
+
+  json::object body{{"username", "custom1"},       {"locales", {"Sydney", "London"}},        {"team", "blue"},
+                    {"badge", "XY-042"},           {"prefs", {{"theme", "dark"}, {"n", 3}}}, {"vip", true},
+                    {"undeclaredThing", "dropped"}};
+  auto u = CreateUser(*schema_, body);
+  for (const char* key : {"locales", "team", "badge", "prefs", "vip"}) EXPECT_EQ(u.at(key), body.at(key)) << key;
+  EXPECT_FALSE(u.contains("undeclaredThing"));
+  auto got = Api(*schema_, "GET", "/users/" + Str(u, "id")).Json().as_object();
+  EXPECT_EQ(got.at("locales"), body.at("locales"));
+
+  const auto bad = [&](json::object extra, const std::string& target, const std::string& code = "INVALID_VALUE") {
+    extra["username"] = "custom-bad";
+    ExpectError(Api(*schema_, "POST", "/users", extra), 400, "INVALID_DATA", code, target);
+  };
+  bad({{"locales", "Sydney"}}, "locales");  // multi-valued: always an array
+  bad({{"locales", {1, 2}}}, "locales");
+  bad({{"team", "green"}}, "team");
+  bad({{"team", {"red"}}}, "team");
+  bad({{"badge", "xy-042"}}, "badge");
+  bad({{"prefs", "dark"}}, "prefs");
+  bad({{"vip", "yes"}}, "vip");
+  bad({{"slow", std::string(2000, 'a') + "c"}}, "slow");
+  auto enum_error = Api(*schema_, "POST", "/users", json::object{{"username", "custom-bad"}, {"team", "green"}});
+  EXPECT_NE(enum_error.body.find("allowedValues"), std::string::npos) << enum_error.body;
+
+  // PATCH changes one custom value; null removes it; PUT without it removes it.
+  const std::string id = Str(u, "id");
+  ASSERT_EQ(Api(*schema_, "PATCH", "/users/" + id, json::object{{"team", "red"}, {"vip", nullptr}}).status, 200);
+  got = Api(*schema_, "GET", "/users/" + id).Json().as_object();
+  EXPECT_EQ(Str(got, "team"), "red");
+  EXPECT_FALSE(got.contains("vip"));
+  EXPECT_EQ(got.at("badge"), body.at("badge"));
+  ASSERT_EQ(Api(*schema_, "PUT", "/users/" + id, json::object{{"username", "custom1"}, {"team", "blue"}}).status, 200);
+  got = Api(*schema_, "GET", "/users/" + id).Json().as_object();
+  EXPECT_EQ(Str(got, "team"), "blue");
+  EXPECT_FALSE(got.contains("badge"));
+  EXPECT_FALSE(got.contains("locales"));
+
+  // Declared STRING attributes can be filtered on.
+  CreateUser(*schema_, {{"username", "custom2"}, {"team", "red"}});
+  auto list = Api(*schema_, "GET", "/users?filter=" + UrlEncode(R"(team eq "RED")"));
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(list.Json().at("size").as_int64(), 1);
+  EXPECT_EQ(Str(list.Json().at("_embedded").at("users").as_array()[0], "username"), "custom2");
+}
+
+TEST_F(PingOneSchemaTest, RequiredAndDisabledAttributes) {
+  const std::string required =
+      MustDeclare({{"name", "office"}, {"type", "STRING"}, {"enabled", true}, {"required", true}});
+  ExpectError(Api(*schema_, "POST", "/users", json::object{{"username", "req1"}}), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "office");
+  auto u = CreateUser(*schema_, {{"username", "req1"}, {"office", "Lyon"}});
+  ExpectError(Api(*schema_, "PATCH", "/users/" + Str(u, "id"), json::object{{"office", nullptr}}), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "office");
+  // Disabled: hidden, and values sent are ignored.
+  const std::string base = "/schemas/" + SchemaId() + "/attributes/" + required;
+  ASSERT_EQ(Api(*schema_, "PATCH", base, json::object{{"enabled", false}}).status, 200);
+  auto v = CreateUser(*schema_, {{"username", "req2"}, {"office", "Nice"}});
+  EXPECT_FALSE(v.contains("office"));
+  EXPECT_FALSE(Api(*schema_, "GET", "/users/" + Str(u, "id")).Json().as_object().contains("office"));
+  // Re-enabled: the value stored before comes back, the one sent while disabled does not.
+  ASSERT_EQ(Api(*schema_, "PATCH", base, json::object{{"enabled", true}, {"required", false}}).status, 200);
+  EXPECT_EQ(Str(Api(*schema_, "GET", "/users/" + Str(u, "id")).Json(), "office"), "Lyon");
+  EXPECT_FALSE(Api(*schema_, "GET", "/users/" + Str(v, "id")).Json().as_object().contains("office"));
+  ASSERT_EQ(Api(*schema_, "DELETE", base).status, 204);
+  EXPECT_FALSE(Api(*schema_, "GET", "/users/" + Str(u, "id")).Json().as_object().contains("office"));
+}
+
+TEST_F(PingOneSchemaTest, UniqueAttributesAreUniqueAcrossUsers) {
+  MustDeclare({{"name", "employeeId"}, {"type", "STRING"}, {"enabled", true}, {"unique", true}});
+  auto a = CreateUser(*schema_, {{"username", "uniq-a"}, {"employeeId", "E-1"}});
+  ExpectError(Api(*schema_, "POST", "/users", json::object{{"username", "uniq-b"}, {"employeeId", "e-1"}}), 400,
+              "INVALID_DATA", "UNIQUENESS_VIOLATION", "employeeId");
+  auto b = CreateUser(*schema_, {{"username", "uniq-b"}, {"employeeId", "E-2"}});
+  ExpectError(Api(*schema_, "PATCH", "/users/" + Str(b, "id"), json::object{{"employeeId", "E-1"}}), 400,
+              "INVALID_DATA", "UNIQUENESS_VIOLATION", "employeeId");
+  // Re-sending one's own value is fine.
+  EXPECT_EQ(
+      Api(*schema_, "PATCH", "/users/" + Str(a, "id"), json::object{{"employeeId", "E-1"}, {"title", "x"}}).status,
+      200);
+  // A changed value frees the old one; a deleted user frees theirs.
+  ASSERT_EQ(Api(*schema_, "PATCH", "/users/" + Str(a, "id"), json::object{{"employeeId", "E-3"}}).status, 200);
+  EXPECT_EQ(Api(*schema_, "PATCH", "/users/" + Str(b, "id"), json::object{{"employeeId", "E-1"}}).status, 200);
+  ASSERT_EQ(Api(*schema_, "DELETE", "/users/" + Str(a, "id")).status, 204);
+  CreateUser(*schema_, {{"username", "uniq-c"}, {"employeeId", "E-3"}});
+  // Concurrent claims of one value: one wins.
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0}, conflicts{0};
+  const Headers auth = Auth(*schema_);
+  for (int i = 0; i < 6; ++i)
+    threads.emplace_back([&, i] {
+      Client c(server_->base_url());
+      auto r = c.Send(
+          "POST", Env(*schema_) + "/users",
+          json::serialize(json::object{{"username", "uniq-race-" + std::to_string(i)}, {"employeeId", "E-9"}}), auth);
+      if (r.status == 201)
+        ++created;
+      else if (r.status == 400 && r.body.find("UNIQUENESS_VIOLATION") != std::string::npos)
+        ++conflicts;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(conflicts.load(), 5);
+}
+
+// ---- one directory ---------------------------------------------------------------------
+
+TEST_F(PingOneTest, UserCreatedThroughCatalyzeIsReadableAndUpdatableHere) {
+  json::object catalyze_user{{"username", "cat.user"},
+                             {"password", "pw-123456"},
+                             {"email", {{"primary", "cat@example.com"}, {"work", "cat.work@example.com"}}},
+                             {"name", {{"firstName", "Cat"}, {"lastName", "Alyze"}, {"maidenName", "Maid"}}},
+                             {"phoneNumber", {{"mobile", "+1 555 0111"}, {"preferred", "mobile"}}},
+                             {"dob", "1990-01-02"},
+                             {"extras", {{"k", "v"}}}};
+  auto created = client_.Send("POST", "/v2/users", json::serialize(catalyze_user), CatalyzeHeaders(admin_));
+  ASSERT_EQ(created.status, 200) << created.body;
+  const std::string id = Str(created.Json(), "usersId");
+
+  auto got = Api(*main_, "GET", "/users/" + id);
+  ASSERT_EQ(got.status, 200) << got.body;
+  const json::object u = got.Json().as_object();
+  EXPECT_EQ(Str(u, "username"), "cat.user");
+  EXPECT_EQ(Str(u, "email"), "cat@example.com");
+  EXPECT_EQ(u.at("name"), (json::object{{"given", "Cat"}, {"family", "Alyze"}}));
+  EXPECT_EQ(Str(u, "mobilePhone"), "+1 555 0111");
+  EXPECT_FALSE(u.at("enabled").as_bool());  // Catalyze creates users inactive
+  EXPECT_EQ(Str(u.at("population"), "id"), DefaultPopulation(*main_));
+
+  // Update here; Catalyze sees the change and keeps what PingOne has no field for.
+  ASSERT_EQ(Api(*main_, "PATCH", "/users/" + id, json::object{{"name", {{"given", "Kat"}}}, {"title", "Dr"}}).status,
+            200);
+  ASSERT_EQ(Api(*main_, "PUT", "/users/" + id + "/enabled", json::object{{"enabled", true}}).status, 200);
+  auto back = client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_));
+  ASSERT_EQ(back.status, 200) << back.body;
+  const json::value c = back.Json();
+  EXPECT_EQ(Str(c.at("name"), "firstName"), "Kat");
+  EXPECT_EQ(Str(c.at("name"), "lastName"), "Alyze");
+  EXPECT_EQ(Str(c.at("name"), "maidenName"), "Maid");
+  EXPECT_EQ(Str(c.at("email"), "primary"), "cat@example.com");
+  EXPECT_EQ(Str(c.at("email"), "work"), "cat.work@example.com");
+  EXPECT_EQ(Str(c, "dob"), "1990-01-02");
+  EXPECT_EQ(c.at("extras"), (json::object{{"k", "v"}}));
+  EXPECT_TRUE(c.at("active").as_bool());
+  // A PingOne PUT replaces PingOne's attributes only: Catalyze-only data stays.
+  ASSERT_EQ(Api(*main_, "PUT", "/users/" + id,
+                json::object{{"username", "cat.user"}, {"email", "cat2@example.com"}, {"enabled", true}})
+                .status,
+            200);
+  const json::value c2 = client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_)).Json();
+  EXPECT_EQ(Str(c2.at("email"), "primary"), "cat2@example.com");
+  EXPECT_EQ(Str(c2, "dob"), "1990-01-02");
+  EXPECT_EQ(c2.at("extras"), (json::object{{"k", "v"}}));
+  EXPECT_FALSE(c2.at("name").as_object().contains("firstName"));
+  // And the password set through Catalyze checks here.
+  EXPECT_EQ(
+      Api(*main_, "POST", "/users/" + id + "/password", json::object{{"password", "pw-123456"}}, kCheckType).status,
+      200);
+}
+
+TEST_F(PingOneTest, UsersCreatedBeforePingOneFirstUseJoinTheDefaultPopulation) {
+  auto created = client_.Send(
+      "POST", "/v2/users",
+      json::serialize(json::object{
+          {"username", "early.bird"}, {"password", "pw-123456"}, {"email", {{"primary", "early@example.com"}}}}),
+      CatalyzeHeaders(late_admin_));
+  ASSERT_EQ(created.status, 200) << created.body;
+  const std::string id = Str(created.Json(), "usersId");
+  const App late = CreateApp("late");  // the environment's first worker application
+  const std::string pop = DefaultPopulation(late);
+  auto u = Api(late, "GET", "/users/" + id);
+  ASSERT_EQ(u.status, 200) << u.body;
+  EXPECT_EQ(Str(u.Json().at("population"), "id"), pop);
+  EXPECT_EQ(Api(late, "GET", "/populations/" + pop).Json().at("userCount").as_int64(), 1);
+}
+
+TEST_F(PingOneTest, UserCreatedHereIsReadableAndUpdatableThroughCatalyze) {
+  auto u = CreateUser(*main_, {{"username", "ping.user"},
+                               {"email", "ping@example.com"},
+                               {"name", {{"given", "Ping"}, {"family", "One"}}},
+                               {"primaryPhone", "+1 555 0122"}});
+  const std::string id = Str(u, "id");
+  auto got = client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_));
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(Str(got.Json().at("email"), "primary"), "ping@example.com");
+  EXPECT_EQ(Str(got.Json().at("name"), "firstName"), "Ping");
+  EXPECT_EQ(Str(got.Json().at("name"), "lastName"), "One");
+  EXPECT_TRUE(got.Json().at("active").as_bool());
+
+  auto put = client_.Send("PUT", "/v2/users/" + id,
+                          json::serialize(json::object{{"name", {{"lastName", "Two"}}}, {"dob", "1980-05-06"}}),
+                          CatalyzeHeaders(admin_));
+  ASSERT_EQ(put.status, 200) << put.body;
+  const json::object back = Api(*main_, "GET", "/users/" + id).Json().as_object();
+  EXPECT_EQ(back.at("name"), (json::object{{"given", "Ping"}, {"family", "Two"}}));
+  EXPECT_EQ(Str(back, "primaryPhone"), "+1 555 0122");
+  EXPECT_EQ(Str(back, "username"), "ping.user");
+  // Deleted here, gone there.
+  ASSERT_EQ(Api(*main_, "DELETE", "/users/" + id).status, 204);
+  EXPECT_EQ(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_)).status, 404);
+}
+
+}  // namespace
+}  // namespace roster::testing

@@ -1,12 +1,20 @@
-// Placeholder until the dialect is built: mounts nothing.
+// The PingOne Platform dialect: worker-app tokens (/{envID}/as/token) and the
+// management API under /v1/environments/{envID}. See docs/dialects/pingone.md.
 #include "dialects/pingone/pingone.h"
+
+#include "dialects/pingone/common.h"
 
 namespace roster::dialects::pingone {
 
-void Mount(http::Router&, Services) {}
-
-core::Result<boost::json::object> CreateWorkerApp(Services, const std::string&) {
-  return core::Fail(core::ErrorCode::kFailedPrecondition, "the PingOne dialect is not built yet");
+void Mount(http::Router& router, Services services) {
+  auto state = std::make_shared<State>(services);
+  router.SetErrorRenderer("/v1/environments", TransportError);
+  MountToken(router, state);
+  MountEnvironment(router, state);
+  MountPopulations(router, state);
+  MountSchemas(router, state);
+  MountUsers(router, state);
+  MountPasswords(router, state);
 }
 
 }  // namespace roster::dialects::pingone

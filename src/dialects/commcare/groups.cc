@@ -1,0 +1,205 @@
+// Groups: /a/{domain}/api/v0.5/group/. The shared groups of service/groups.h (Catalyze
+// sees the same ones); CommCare's own fields live under body["commcare"].
+#include "dialects/commcare/common.h"
+#include "service/groups.h"
+
+namespace roster::dialects::commcare {
+namespace json = boost::json;
+using core::ErrorCode;
+
+namespace {
+
+constexpr int kScanPage = 500;
+constexpr int kMemberPage = 1000;
+constexpr const char* kGroupList = "/a/{domain}/api/v0.5/group";
+constexpr const char* kGroupDetail = "/a/{domain}/api/v0.5/group/{id}";
+
+http::Response GroupFail(const core::Error& e) { return Fail(e, Shape::kErrorMessage); }
+http::Response GroupError(int status, std::string_view message) {
+  return ErrorResponse(status, message, Shape::kErrorMessage);
+}
+http::Response GroupNotFound() { return GroupError(404, "No group with this id in this project space."); }
+
+core::Result<std::vector<std::string>> MembersOf(const Context& c, const std::string& env, const std::string& group) {
+  std::vector<std::string> ids;
+  std::int64_t after = 0;
+  for (;;) {
+    auto page = c.s.users.ListMembers(env, group, after, kMemberPage);
+    if (!page) return std::unexpected(page.error());
+    for (const auto& u : page->users) ids.push_back(u.id);
+    if (page->next_after == 0) return ids;
+    after = page->next_after;
+  }
+}
+
+core::Result<json::object> Wire(const Context& c, const Caller& caller, const service::Record& group) {
+  auto members = MembersOf(c, caller.domain.id, group.id);
+  if (!members) return std::unexpected(members.error());
+  return GroupWire(group, *members, caller.domain.name);
+}
+
+// Every id in `users` must name a user of the domain (checked before any write).
+core::Status CheckUsersExist(const Context& c, const std::string& env, const std::vector<std::string>& users) {
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    auto u = c.s.users.Get(env, users[i]);
+    if (u) continue;
+    if (u.error().code != ErrorCode::kNotFound) return std::unexpected(u.error());
+    const std::string at = "users[" + std::to_string(i) + "]";
+    return core::InvalidArgument(at, at + " is not a mobile worker of this project space");
+  }
+  return {};
+}
+
+http::Response List(const Context& c, const Caller& caller, const http::Request& req) {
+  const auto query = ParseQuery(req.query);
+  if (auto st = CheckFormat(query); !st) return GroupFail(st.error());
+  auto page = ReadPage(query);
+  if (!page) return GroupFail(page.error());
+  std::vector<service::Record> picked;
+  std::int64_t total = 0;
+  std::int64_t after = 0;
+  for (;;) {
+    auto groups = c.s.records.List(caller.domain.id, service::kGroupKind, after, kScanPage);
+    if (!groups) return GroupFail(groups.error());
+    for (auto& g : *groups) {
+      if (page->Contains(total)) picked.push_back(std::move(g));
+      ++total;
+    }
+    if (static_cast<int>(groups->size()) < kScanPage) break;
+    after = groups->back().number;
+  }
+  json::array objects;
+  for (const auto& g : picked) {
+    auto wire = Wire(c, caller, g);
+    if (!wire) return GroupFail(wire.error());
+    objects.push_back(std::move(*wire));
+  }
+  json::object out;
+  out["meta"] = PageMeta(*page, total, ListUri(caller.domain.name, "group"), query);
+  out["objects"] = std::move(objects);
+  return Json(200, out);
+}
+
+http::Response Create(const Context& c, const Caller& caller, const http::Request& req) {
+  auto body = ParseBody(req);
+  if (!body) return GroupFail(body.error());
+  auto fields = ReadGroupFields(*body, true);
+  if (!fields) return GroupFail(fields.error());
+  const std::string& env = caller.domain.id;
+  if (fields->users) {
+    if (auto st = CheckUsersExist(c, env, *fields->users); !st) return GroupFail(st.error());
+  }
+  service::Record group;
+  ApplyGroupFields(*fields, group, true);
+  service::NewRecordRequest r;
+  r.environment_id = env;
+  r.kind = service::kGroupKind;
+  r.body = group.body;
+  r.claims = service::GroupClaims(group);
+  auto created = c.s.records.Create(r);
+  if (!created) {
+    if (created.error().code == ErrorCode::kAlreadyExists)
+      return GroupError(400, "A group with name " + *fields->name + " already exists");
+    return GroupFail(created.error());
+  }
+  if (fields->users && !fields->users->empty()) {
+    if (auto st = c.s.records.SetMembers(env, created->id, *fields->users); !st) {
+      // A member vanished between the check and the write: undo the group.
+      (void)c.s.records.Delete(env, service::kGroupKind, created->id);
+      if (st.error().code == ErrorCode::kNotFound)
+        return GroupError(400, "users: a user was deleted meanwhile; retry");
+      return GroupFail(st.error());
+    }
+  }
+  auto wire = Wire(c, caller, *created);
+  if (!wire) return GroupFail(wire.error());
+  http::Response out = Json(201, *wire);
+  out.headers.emplace_back("Location", DetailUri(caller.domain.name, "group", created->id));
+  return out;
+}
+
+http::Response Get(const Context& c, const Caller& caller, const http::Request& req, const http::PathParams& params) {
+  const auto query = ParseQuery(req.query);
+  if (auto st = CheckFormat(query); !st) return GroupFail(st.error());
+  auto id = UuidFromHex(params.Get("id"));
+  if (!id) return GroupNotFound();
+  auto group = c.s.records.Get(caller.domain.id, service::kGroupKind, *id);
+  if (!group) return group.error().code == ErrorCode::kNotFound ? GroupNotFound() : GroupFail(group.error());
+  auto wire = Wire(c, caller, *group);
+  if (!wire) return GroupFail(wire.error());
+  return Json(200, *wire);
+}
+
+http::Response Update(const Context& c, const Caller& caller, const http::Request& req,
+                      const http::PathParams& params) {
+  auto id = UuidFromHex(params.Get("id"));
+  if (!id) return GroupNotFound();
+  const std::string& env = caller.domain.id;
+  if (auto g = c.s.records.Get(env, service::kGroupKind, *id); !g)
+    return g.error().code == ErrorCode::kNotFound ? GroupNotFound() : GroupFail(g.error());
+  auto body = ParseBody(req);
+  if (!body) return GroupFail(body.error());
+  auto fields = ReadGroupFields(*body, false);
+  if (!fields) return GroupFail(fields.error());
+  if (fields->users) {
+    if (auto st = CheckUsersExist(c, env, *fields->users); !st) return GroupFail(st.error());
+  }
+  auto group = c.s.records.Update(
+      env, service::kGroupKind, *id,
+      [&](service::Record& g) -> core::Status {
+        ApplyGroupFields(*fields, g, false);
+        return {};
+      },
+      service::GroupClaims);
+  if (!group) {
+    if (group.error().code == ErrorCode::kAlreadyExists) return GroupError(400, "A group with this name already exists");
+    if (group.error().code == ErrorCode::kNotFound) return GroupNotFound();
+    return GroupFail(group.error());
+  }
+  // Members are replaced wholesale (a second write; every id was checked above).
+  if (fields->users) {
+    if (auto st = c.s.records.SetMembers(env, *id, *fields->users); !st) {
+      if (st.error().code == ErrorCode::kNotFound) return GroupError(400, "users: a user was deleted meanwhile; retry");
+      return GroupFail(st.error());
+    }
+  }
+  auto wire = Wire(c, caller, *group);
+  if (!wire) return GroupFail(wire.error());
+  return Json(200, *wire);
+}
+
+http::Response Delete(const Context& c, const Caller& caller, const http::PathParams& params) {
+  auto id = UuidFromHex(params.Get("id"));
+  if (!id) return GroupNotFound();
+  if (auto st = c.s.records.Delete(caller.domain.id, service::kGroupKind, *id); !st)
+    return st.error().code == ErrorCode::kNotFound ? GroupNotFound() : GroupFail(st.error());
+  return Empty(204);
+}
+
+}  // namespace
+
+void MountGroups(http::Router& router, const Context& c) {
+  const Shape shape = Shape::kErrorMessage;
+  router.Add("GET", kGroupList, http::Exec::kWorker,
+             Authorized(c, shape, [c](const Caller& caller, const http::Request& req, const http::PathParams&) {
+               return List(c, caller, req);
+             }));
+  router.Add("POST", kGroupList, http::Exec::kWorker,
+             Authorized(c, shape, [c](const Caller& caller, const http::Request& req, const http::PathParams&) {
+               return Create(c, caller, req);
+             }));
+  router.Add("GET", kGroupDetail, http::Exec::kInline,
+             Authorized(c, shape, [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
+               return Get(c, caller, req, params);
+             }));
+  router.Add("PUT", kGroupDetail, http::Exec::kWorker,
+             Authorized(c, shape, [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
+               return Update(c, caller, req, params);
+             }));
+  router.Add("DELETE", kGroupDetail, http::Exec::kWorker,
+             Authorized(c, shape, [c](const Caller& caller, const http::Request&, const http::PathParams& params) {
+               return Delete(c, caller, params);
+             }));
+}
+
+}  // namespace roster::dialects::commcare

@@ -1,0 +1,252 @@
+// Mobile workers: /a/{domain}/api/v0.5/user/. Every user of the domain's environment is
+// a mobile worker here, whichever dialect created it.
+#include "core/rules.h"
+#include "dialects/commcare/common.h"
+#include "service/groups.h"
+
+namespace roster::dialects::commcare {
+namespace json = boost::json;
+using core::ErrorCode;
+
+namespace {
+
+constexpr int kScanPage = 1000;
+constexpr const char* kUserList = "/a/{domain}/api/v0.5/user";
+constexpr const char* kUserDetail = "/a/{domain}/api/v0.5/user/{id}";
+
+http::Response UserNotFound() { return ErrorResponse(404, "No mobile worker with this id in this project space."); }
+
+core::Result<std::vector<std::string>> GroupsOf(const Context& c, const std::string& env, const std::string& user_id) {
+  auto groups = c.s.records.MembershipsOf(env, user_id, service::kGroupKind);
+  if (!groups) return std::unexpected(groups.error());
+  std::vector<std::string> ids;
+  for (const auto& g : *groups) ids.push_back(g.id);
+  return ids;
+}
+
+core::Result<json::object> Wire(const Context& c, const Caller& caller, const core::User& user) {
+  auto groups = GroupsOf(c, caller.domain.id, user.id);
+  if (!groups) return std::unexpected(groups.error());
+  return UserWire(user, *groups, caller.domain.name);
+}
+
+// Every id in `groups` must name a group of the domain (checked before any write).
+core::Status CheckGroupsExist(const Context& c, const std::string& env, const std::vector<std::string>& groups) {
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    auto g = c.s.records.Get(env, service::kGroupKind, groups[i]);
+    if (g) continue;
+    if (g.error().code != ErrorCode::kNotFound) return std::unexpected(g.error());
+    const std::string at = "groups[" + std::to_string(i) + "]";
+    return core::InvalidArgument(at, at + " is not a group of this project space");
+  }
+  return {};
+}
+
+// Whether `raw` (a PUT's username) names the user's current username.
+bool SameUsername(const Context& c, const Caller& caller, const core::User& user, std::string_view raw) {
+  auto current = core::FoldUsername(user.username);
+  if (!current) return false;
+  if (auto folded = core::FoldUsername(raw); folded && *folded == *current) return true;
+  auto formatted = MobileUsername(raw, caller.domain.name, c.account_root);
+  if (!formatted) return false;
+  auto folded = core::FoldUsername(*formatted);
+  return folded && *folded == *current;
+}
+
+http::Response List(const Context& c, const Caller& caller, const http::Request& req) {
+  const auto query = ParseQuery(req.query);
+  if (auto st = CheckFormat(query); !st) return Fail(st.error());
+  auto page = ReadPage(query);
+  if (!page) return Fail(page.error());
+  // CommCare's `archived`: true lists the retired workers instead of the others; a value
+  // that is not a boolean counts as false.
+  const bool archived = ParseBool(QueryValue(query, "archived").value_or("")).value_or(false);
+  const std::string& env = caller.domain.id;
+  std::optional<std::string> group;
+  if (auto g = QueryValue(query, "group"); g && !g->empty()) {
+    auto uuid = UuidFromHex(*g);
+    if (uuid) {
+      auto found = c.s.records.Get(env, service::kGroupKind, *uuid);
+      if (!found && found.error().code != ErrorCode::kNotFound) return Fail(found.error());
+      if (found) group = *uuid;
+    }
+    if (!group) return ErrorResponse(400, "Project " + caller.domain.name + " has no group with id=" + *g);
+  }
+  // One pass over the domain's users (or the group's members) in creation order: the
+  // filters are applied in memory, so a list costs a scan of the domain.
+  std::vector<core::User> picked;
+  std::int64_t matched = 0;
+  std::int64_t after = 0;
+  for (;;) {
+    auto users = group ? c.s.users.ListMembers(env, *group, after, kScanPage) : c.s.users.List(env, after, kScanPage);
+    if (!users) return Fail(users.error());
+    for (auto& u : users->users) {
+      if (u.archived != archived) continue;
+      if (page->Contains(matched)) picked.push_back(std::move(u));
+      ++matched;
+    }
+    if (users->next_after == 0) break;
+    after = users->next_after;
+  }
+  json::array objects;
+  for (const auto& u : picked) {
+    auto wire = Wire(c, caller, u);
+    if (!wire) return Fail(wire.error());
+    objects.push_back(std::move(*wire));
+  }
+  json::object out;
+  out["meta"] = PageMeta(*page, matched, ListUri(caller.domain.name, "user"), query);
+  out["objects"] = std::move(objects);
+  return Json(200, out);
+}
+
+http::Response Create(const Context& c, const Caller& caller, const http::Request& req) {
+  auto body = ParseBody(req);
+  if (!body) return Fail(body.error());
+  const auto* raw = body->if_contains("username");
+  if (!raw || raw->is_null()) return ErrorResponse(400, "Username is required.");
+  if (!raw->is_string()) return ErrorResponse(400, "username must be a string");
+  const std::string raw_username(raw->get_string());
+  auto username = MobileUsername(raw_username, caller.domain.name, c.account_root);
+  if (!username) return Fail(username.error());
+  auto fields = ReadUserFields(*body);
+  if (!fields) return Fail(fields.error());
+  if (!fields->password) return ErrorResponse(400, "Password is required.");
+  const std::string& env = caller.domain.id;
+  service::CreateUserRequest request;
+  request.environment_id = env;
+  request.user.username = *username;
+  request.user.active = true;  // CommCare's mobile workers start active
+  ApplyUserFields(*fields, request.user);
+  request.password = fields->password;
+  if (fields->groups) {
+    if (auto st = CheckGroupsExist(c, env, *fields->groups); !st) return Fail(st.error());
+    for (const auto& g : *fields->groups) request.member_of.push_back({service::kGroupKind, g});
+  }
+  // One transaction: the user, its password and its groups (the default groups too).
+  auto created = c.s.users.Create(request);
+  if (!created) {
+    if (created.error().code == ErrorCode::kAlreadyExists) return ErrorResponse(400, UsernameTakenMessage(raw_username));
+    return Fail(created.error());
+  }
+  auto wire = Wire(c, caller, created->user);
+  if (!wire) return Fail(wire.error());
+  (*wire)["user_id"] = HexId(created->user.id);
+  http::Response r = Json(201, *wire);
+  r.headers.emplace_back("Location", DetailUri(caller.domain.name, "user", created->user.id));
+  return r;
+}
+
+http::Response Get(const Context& c, const Caller& caller, const http::Request& req, const http::PathParams& params) {
+  const auto query = ParseQuery(req.query);
+  if (auto st = CheckFormat(query); !st) return Fail(st.error());
+  auto id = UuidFromHex(params.Get("id"));
+  if (!id) return UserNotFound();
+  auto user = c.s.users.Get(caller.domain.id, *id);
+  if (!user) return user.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(user.error());
+  auto wire = Wire(c, caller, *user);
+  if (!wire) return Fail(wire.error());
+  return Json(200, *wire);
+}
+
+http::Response Update(const Context& c, const Caller& caller, const http::Request& req,
+                      const http::PathParams& params) {
+  auto id = UuidFromHex(params.Get("id"));
+  if (!id) return UserNotFound();
+  const std::string& env = caller.domain.id;
+  auto current = c.s.users.Get(env, *id);
+  if (!current) return current.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(current.error());
+  auto body = ParseBody(req);
+  if (!body) return Fail(body.error());
+  // The username cannot change; sending the current one back (as a GET-modify-PUT
+  // script does) is fine.
+  if (const auto* raw = body->if_contains("username"); raw && !raw->is_null()) {
+    if (!raw->is_string() || !SameUsername(c, caller, *current, raw->get_string()))
+      return ErrorResponse(400, "username cannot be changed");
+  }
+  auto fields = ReadUserFields(*body);
+  if (!fields) return Fail(fields.error());
+  if (fields->groups) {
+    if (auto st = CheckGroupsExist(c, env, *fields->groups); !st) return Fail(st.error());
+  }
+  auto user = c.s.users.Update(
+      env, *id,
+      [&](core::User& u) -> core::Status {
+        ApplyUserFields(*fields, u);
+        return {};
+      },
+      fields->password);
+  if (!user) return user.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(user.error());
+  // Groups are replaced wholesale (a second write; every id was checked above).
+  if (fields->groups) {
+    if (auto st = c.s.records.SetMemberships(env, *id, service::kGroupKind, *fields->groups); !st) {
+      if (st.error().code == ErrorCode::kNotFound)
+        return ErrorResponse(400, "groups: a group was deleted meanwhile; retry");
+      return Fail(st.error());
+    }
+  }
+  auto wire = Wire(c, caller, *user);
+  if (!wire) return Fail(wire.error());
+  return Json(200, *wire);
+}
+
+// DELETE retires (archives) the worker; activate/deactivate flip `active`.
+http::Response SetState(const Context& c, const Caller& caller, const http::PathParams& params, bool retire,
+                        bool active) {
+  auto id = UuidFromHex(params.Get("id"));
+  if (!id) return UserNotFound();
+  auto user = c.s.users.Update(
+      caller.domain.id, *id,
+      [&](core::User& u) -> core::Status {
+        if (retire) {
+          u.archived = true;
+          u.active = false;
+          return {};
+        }
+        if (u.archived) return core::Fail(ErrorCode::kFailedPrecondition, "This mobile worker is retired.");
+        u.active = active;
+        return {};
+      },
+      std::nullopt);
+  if (!user) return user.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(user.error());
+  if (retire) return Empty(202);
+  return Json(202, json::object());
+}
+
+}  // namespace
+
+void MountUsers(http::Router& router, const Context& c) {
+  router.Add("GET", kUserList, http::Exec::kWorker,
+             Authorized(c, Shape::kError, [c](const Caller& caller, const http::Request& req, const http::PathParams&) {
+               return List(c, caller, req);
+             }));
+  router.Add("POST", kUserList, http::Exec::kWorker,
+             Authorized(c, Shape::kError, [c](const Caller& caller, const http::Request& req, const http::PathParams&) {
+               return Create(c, caller, req);
+             }));
+  router.Add("GET", kUserDetail, http::Exec::kInline,
+             Authorized(c, Shape::kError,
+                        [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
+                          return Get(c, caller, req, params);
+                        }));
+  router.Add("PUT", kUserDetail, http::Exec::kWorker,
+             Authorized(c, Shape::kError,
+                        [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
+                          return Update(c, caller, req, params);
+                        }));
+  router.Add("DELETE", kUserDetail, http::Exec::kWorker,
+             Authorized(c, Shape::kError,
+                        [c](const Caller& caller, const http::Request&, const http::PathParams& params) {
+                          return SetState(c, caller, params, true, false);
+                        }));
+  for (const bool active : {true, false}) {
+    router.Add("POST", active ? "/a/{domain}/api/v0.5/user/{id}/activate" : "/a/{domain}/api/v0.5/user/{id}/deactivate",
+               http::Exec::kWorker,
+               Authorized(c, Shape::kError,
+                          [c, active](const Caller& caller, const http::Request&, const http::PathParams& params) {
+                            return SetState(c, caller, params, false, active);
+                          }));
+  }
+}
+
+}  // namespace roster::dialects::commcare

@@ -1,0 +1,103 @@
+#include "dialects/pingone/regex.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+namespace roster::dialects::pingone {
+namespace {
+
+bool M(std::string_view pattern, std::string_view value) {
+  auto re = SafeRegex::Compile(pattern);
+  EXPECT_TRUE(re.has_value()) << pattern << ": " << (re ? "" : re.error().message);
+  return re && re->FullMatch(value);
+}
+
+void ExpectRefused(std::string_view pattern, std::string_view part) {
+  auto re = SafeRegex::Compile(pattern);
+  ASSERT_FALSE(re.has_value()) << "accepted: " << pattern;
+  EXPECT_EQ(re.error().code, core::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(re.error().field, "pattern");
+  EXPECT_NE(re.error().message.find(part), std::string::npos) << pattern << " -> " << re.error().message;
+}
+
+TEST(SafeRegex, LiteralsMatchWholeValues) {
+  EXPECT_TRUE(M("abc", "abc"));
+  EXPECT_FALSE(M("abc", "abcd"));
+  EXPECT_FALSE(M("abc", "xabc"));
+  EXPECT_TRUE(M("", ""));
+  EXPECT_FALSE(M("", "a"));
+  EXPECT_TRUE(M("^abc$", "abc"));
+}
+
+TEST(SafeRegex, ClassesAndEscapes) {
+  EXPECT_TRUE(M("[A-Z]{2}-\\d{4}", "AB-1234"));
+  EXPECT_FALSE(M("[A-Z]{2}-\\d{4}", "Ab-1234"));
+  EXPECT_TRUE(M("[^0-9]+", "abc"));
+  EXPECT_FALSE(M("[^0-9]+", "ab1"));
+  EXPECT_TRUE(M("\\w+@\\w+\\.com", "a_b@x1.com"));
+  EXPECT_TRUE(M("\\s\\S", " x"));
+  EXPECT_TRUE(M("[\\d.]+", "1.2.3"));
+  EXPECT_TRUE(M("[]a]", "]"));
+  EXPECT_TRUE(M("[a-]+", "a-a"));
+  EXPECT_TRUE(M("\\(\\)\\[\\]\\{\\}\\.\\*\\+\\?\\|\\^\\$\\\\", "()[]{}.*+?|^$\\"));
+  EXPECT_TRUE(M("a.c",
+                "a\xc3\xa9"
+                "c"));  // "." is one code point
+  EXPECT_FALSE(M("a.c", "a\nc"));
+  EXPECT_TRUE(M("[\xc3\xa0-\xc3\xbf]", "\xc3\xa9"));
+}
+
+TEST(SafeRegex, GroupsAlternationAndQuantifiers) {
+  EXPECT_TRUE(M("(ab|cd)+", "abcdab"));
+  EXPECT_FALSE(M("(ab|cd)+", ""));
+  EXPECT_TRUE(M("(?:ab)*", ""));
+  EXPECT_TRUE(M("colou?r", "color"));
+  EXPECT_TRUE(M("colou?r", "colour"));
+  EXPECT_TRUE(M("a{2,3}", "aaa"));
+  EXPECT_FALSE(M("a{2,3}", "aaaa"));
+  EXPECT_FALSE(M("a{2,3}", "a"));
+  EXPECT_TRUE(M("a{2,}", "aaaaaa"));
+  EXPECT_TRUE(M("a{3}", "aaa"));
+  EXPECT_TRUE(M("a+?b*?", "aab"));
+  EXPECT_TRUE(M("(a*)*b", "aaab"));
+  EXPECT_TRUE(M("x|", ""));
+}
+
+TEST(SafeRegex, CatastrophicPatternsRunInLinearTime) {
+  const std::string value = std::string(4000, 'a') + "!";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(M("(a+)+b", value));
+  EXPECT_FALSE(M("(a|a)*b", value));
+  EXPECT_FALSE(M("(a*)*(a*)*(a*)*b", value));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), 2000);
+}
+
+TEST(SafeRegex, RefusesWhatItCannotBound) {
+  ExpectRefused("(a", "missing ')'");
+  ExpectRefused("a)", "unbalanced");
+  ExpectRefused("*a", "nothing to repeat");
+  ExpectRefused("[a", "unterminated");
+  ExpectRefused("(a)\\1", "back-references");
+  ExpectRefused("(?=a)", "look-around");
+  ExpectRefused("a++", "possessive");
+  ExpectRefused("\\bword", "unsupported escape");
+  ExpectRefused("a{5,2}", "reversed");
+  ExpectRefused("a{1001}", "limited");
+  ExpectRefused("(a{100}){100}", "too complex");
+  ExpectRefused(std::string(600, 'a'), "at most 512");
+  ExpectRefused("[z-a]", "reversed");
+}
+
+TEST(SafeRegex, OversizedOrInvalidValuesNeverMatch) {
+  auto re = SafeRegex::Compile(".*");
+  ASSERT_TRUE(re.has_value());
+  EXPECT_TRUE(re->FullMatch(std::string(kMaxRegexInput, 'a')));
+  EXPECT_FALSE(re->FullMatch(std::string(kMaxRegexInput + 1, 'a')));
+  EXPECT_FALSE(re->FullMatch("\xff"));
+}
+
+}  // namespace
+}  // namespace roster::dialects::pingone

@@ -1,0 +1,839 @@
+#include "dialects/pingone/schema.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "core/rules.h"
+#include "crypto/crypto.h"
+#include "crypto/mac.h"
+
+namespace roster::dialects::pingone {
+namespace json = boost::json;
+using core::ErrorCode;
+
+namespace {
+
+// A reservation younger than this is always honoured: its holder may still be writing.
+constexpr std::int64_t kReservationGraceMs = 5 * 60 * 1000;
+constexpr std::size_t kMaxEnumeratedValues = 500;
+constexpr std::size_t kMaxRegexSamples = 20;
+
+struct Standard {
+  const char* name;
+  const char* type;
+  const char* schema_type;
+  bool required, unique;
+  std::vector<const char*> sub;
+};
+
+// PingOne's core and standard user attributes, as its schema lists them.
+const std::vector<Standard>& StandardAttributes() {
+  static const std::vector<Standard> kStandard = {
+      {"username", "STRING", "CORE", true, true, {}},
+      {"population", "COMPLEX", "CORE", true, false, {"id"}},
+      {"accountId", "STRING", "STANDARD", false, false, {}},
+      {"address",
+       "COMPLEX",
+       "STANDARD",
+       false,
+       false,
+       {"countryCode", "locality", "postalCode", "region", "streetAddress"}},
+      {"email", "STRING", "STANDARD", false, false, {}},
+      {"enabled", "BOOLEAN", "CORE", false, false, {}},
+      {"externalId", "STRING", "STANDARD", false, false, {}},
+      {"locale", "STRING", "STANDARD", false, false, {}},
+      {"mobilePhone", "STRING", "STANDARD", false, false, {}},
+      {"name",
+       "COMPLEX",
+       "STANDARD",
+       false,
+       false,
+       {"family", "formatted", "given", "honorificPrefix", "honorificSuffix", "middle"}},
+      {"nickname", "STRING", "STANDARD", false, false, {}},
+      {"photo", "COMPLEX", "STANDARD", false, false, {"href"}},
+      {"preferredLanguage", "STRING", "STANDARD", false, false, {}},
+      {"primaryPhone", "STRING", "STANDARD", false, false, {}},
+      {"timezone", "STRING", "STANDARD", false, false, {}},
+      {"title", "STRING", "STANDARD", false, false, {}},
+      {"type", "STRING", "STANDARD", false, false, {}},
+  };
+  return kStandard;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+bool IsAttributeName(std::string_view name) {
+  if (name.empty() || name.size() > 100 || !std::isalpha(static_cast<unsigned char>(name.front()))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+std::string Text(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+bool Flag(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_bool() && v->as_bool();
+}
+
+std::vector<std::string> Strings(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  if (const auto* v = o.if_contains(key); v && v->is_array())
+    for (const auto& item : v->as_array())
+      if (item.is_string()) out.emplace_back(item.as_string());
+  return out;
+}
+
+CustomAttribute FromRecord(const service::Record& r) {
+  CustomAttribute a;
+  a.id = r.id;
+  a.name = Text(r.body, "name");
+  a.display_name = Text(r.body, "displayName");
+  a.description = Text(r.body, "description");
+  a.type = Text(r.body, "type");
+  a.enabled = Flag(r.body, "enabled");
+  a.required = Flag(r.body, "required");
+  a.unique = Flag(r.body, "unique");
+  a.multi_valued = Flag(r.body, "multiValued");
+  a.created_at_ms = r.created_at_ms;
+  a.updated_at_ms = r.updated_at_ms;
+  if (const auto* v = r.body.if_contains("enumeratedValues"); v && v->is_array()) {
+    for (const auto& item : v->as_array()) {
+      if (!item.is_object()) continue;
+      a.enumerated.push_back(
+          {Text(item.as_object(), "value"), Text(item.as_object(), "description"), Flag(item.as_object(), "archived")});
+    }
+  }
+  if (const auto* v = r.body.if_contains("regexValidation"); v && v->is_object()) {
+    const auto& o = v->as_object();
+    if (auto compiled = SafeRegex::Compile(Text(o, "pattern"))) {
+      a.regex = RegexRule{Text(o, "pattern"), Text(o, "requirements"), Strings(o, "valuesPatternShouldMatch"),
+                          Strings(o, "valuesPatternShouldNotMatch"), std::move(*compiled)};
+    }
+  }
+  return a;
+}
+
+// A JSON array of strings under `key` (absent or null: empty); errors appended.
+std::vector<std::string> StringArray(const json::object& o, std::string_view key, const std::string& target,
+                                     std::size_t max_items, std::vector<Detail>& errors) {
+  std::vector<std::string> out;
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return out;
+  if (!v->is_array()) {
+    errors.push_back({"INVALID_VALUE", target, target + " must be an array of strings", {}});
+    return out;
+  }
+  if (v->as_array().size() > max_items) {
+    errors.push_back(
+        {"SIZE_LIMIT_EXCEEDED", target, target + " must have at most " + std::to_string(max_items) + " entries", {}});
+    return out;
+  }
+  for (const auto& item : v->as_array()) {
+    if (!item.is_string() || item.as_string().size() > kMaxRegexInput) {
+      errors.push_back({"INVALID_VALUE", target, target + " must be an array of strings", {}});
+      return {};
+    }
+    out.emplace_back(item.as_string());
+  }
+  return out;
+}
+
+// Validates a complete attribute description (after merging) and returns the body to
+// store. `existing`: the stored body on update, for the immutable members.
+Outcome<json::object> NormalizeAttribute(const json::object& in, const json::object* existing) {
+  std::vector<Detail> errors;
+  json::object out;
+  auto text = [&](std::string_view key, std::size_t max, bool required) -> std::string {
+    const std::string target(key);
+    auto v = OptionalString(in, key, target, max);
+    if (!v) {
+      errors.insert(errors.end(), v.error().details.begin(), v.error().details.end());
+      return {};
+    }
+    if (required && (!*v || (*v)->empty())) errors.push_back({"REQUIRED_VALUE", target, target + " is required", {}});
+    return v->value_or("");
+  };
+  auto flag = [&](std::string_view key, bool required) -> bool {
+    const std::string target(key);
+    auto v = OptionalBool(in, key, target);
+    if (!v) {
+      errors.insert(errors.end(), v.error().details.begin(), v.error().details.end());
+      return false;
+    }
+    if (required && !*v) errors.push_back({"REQUIRED_VALUE", target, target + " is required", {}});
+    return v->value_or(false);
+  };
+
+  const std::string name = text("name", 100, true);
+  if (!name.empty()) {
+    if (!IsAttributeName(name))
+      errors.push_back({"INVALID_VALUE",
+                        "name",
+                        "name must start with a letter and hold only letters, digits and '_' (at most 100)",
+                        {}});
+    else if (IsReservedAttributeName(name))
+      errors.push_back({"INVALID_VALUE", "name", "name is taken by a core or standard attribute", {}});
+  }
+  const std::string type = text("type", 16, true);
+  if (!type.empty() && type != "STRING" && type != "JSON" && type != "BOOLEAN")
+    errors.push_back(
+        {"INVALID_VALUE",
+         "type",
+         type == "COMPLEX" ? "COMPLEX custom attributes are not supported" : "type must be STRING, JSON or BOOLEAN",
+         {}});
+  const bool enabled = flag("enabled", true);
+  const std::string display_name = text("displayName", 256, false);
+  const std::string description = text("description", 1024, false);
+  const bool required = flag("required", false);
+  const bool unique = flag("unique", false);
+  const bool multi_valued = flag("multiValued", false);
+  if (unique && (type != "STRING" || multi_valued))
+    errors.push_back({"INVALID_VALUE", "unique", "only single-valued STRING attributes can be unique", {}});
+
+  json::array enumerated;
+  if (const auto* v = in.if_contains("enumeratedValues"); v && !v->is_null()) {
+    if (type != "STRING") {
+      errors.push_back({"INVALID_VALUE", "enumeratedValues", "only STRING attributes take enumeratedValues", {}});
+    } else if (!v->is_array()) {
+      errors.push_back({"INVALID_VALUE", "enumeratedValues", "enumeratedValues must be an array", {}});
+    } else if (v->as_array().size() > kMaxEnumeratedValues) {
+      errors.push_back({"SIZE_LIMIT_EXCEEDED",
+                        "enumeratedValues",
+                        "enumeratedValues must have at most " + std::to_string(kMaxEnumeratedValues) + " entries",
+                        {}});
+    } else {
+      std::set<std::string> seen;
+      for (std::size_t i = 0; i < v->as_array().size(); ++i) {
+        const std::string target = "enumeratedValues[" + std::to_string(i) + "]";
+        const auto& item = v->as_array()[i];
+        if (!item.is_object()) {
+          errors.push_back({"INVALID_VALUE", target, target + " must be an object with a value", {}});
+          continue;
+        }
+        const auto& o = item.as_object();
+        auto value = OptionalString(o, "value", target + ".value", 256);
+        auto desc = OptionalString(o, "description", target + ".description", 1024);
+        auto archived = OptionalBool(o, "archived", target + ".archived");
+        if (!value || !desc || !archived) {
+          for (const auto* e : {value ? nullptr : &value.error(), desc ? nullptr : &desc.error(),
+                                archived ? nullptr : &archived.error()})
+            if (e) errors.insert(errors.end(), e->details.begin(), e->details.end());
+          continue;
+        }
+        if (!*value || (*value)->empty()) {
+          errors.push_back({"REQUIRED_VALUE", target + ".value", target + ".value is required", {}});
+          continue;
+        }
+        if (!seen.insert(**value).second) {
+          errors.push_back({"INVALID_VALUE", target + ".value", "enumerated values must be distinct", {}});
+          continue;
+        }
+        json::object e{{"value", **value}, {"archived", archived->value_or(false)}};
+        if (*desc && !(*desc)->empty()) e["description"] = **desc;
+        enumerated.push_back(std::move(e));
+      }
+    }
+  }
+
+  std::optional<json::object> regex;
+  if (const auto* v = in.if_contains("regexValidation"); v && !v->is_null()) {
+    if (type != "STRING") {
+      errors.push_back({"INVALID_VALUE", "regexValidation", "only STRING attributes take regexValidation", {}});
+    } else if (!v->is_object()) {
+      errors.push_back({"INVALID_VALUE", "regexValidation", "regexValidation must be an object", {}});
+    } else {
+      const auto& o = v->as_object();
+      auto pattern = OptionalString(o, "pattern", "regexValidation.pattern", kMaxRegexPattern);
+      auto requirements = OptionalString(o, "requirements", "regexValidation.requirements", 1024);
+      const auto should = StringArray(o, "valuesPatternShouldMatch", "regexValidation.valuesPatternShouldMatch",
+                                      kMaxRegexSamples, errors);
+      const auto should_not = StringArray(o, "valuesPatternShouldNotMatch",
+                                          "regexValidation.valuesPatternShouldNotMatch", kMaxRegexSamples, errors);
+      if (!pattern) {
+        errors.insert(errors.end(), pattern.error().details.begin(), pattern.error().details.end());
+      } else if (!requirements) {
+        errors.insert(errors.end(), requirements.error().details.begin(), requirements.error().details.end());
+      } else if (!*pattern || (*pattern)->empty()) {
+        errors.push_back({"REQUIRED_VALUE", "regexValidation.pattern", "regexValidation.pattern is required", {}});
+      } else if (auto compiled = SafeRegex::Compile(**pattern); !compiled) {
+        errors.push_back({"INVALID_VALUE", "regexValidation.pattern", compiled.error().message, {}});
+      } else {
+        for (const auto& sample : should)
+          if (!compiled->FullMatch(sample))
+            errors.push_back({"INVALID_VALUE",
+                              "regexValidation.valuesPatternShouldMatch",
+                              "a value listed in valuesPatternShouldMatch does not match the pattern",
+                              {}});
+        for (const auto& sample : should_not)
+          if (compiled->FullMatch(sample))
+            errors.push_back({"INVALID_VALUE",
+                              "regexValidation.valuesPatternShouldNotMatch",
+                              "a value listed in valuesPatternShouldNotMatch matches the pattern",
+                              {}});
+        json::object r{{"pattern", **pattern}};
+        if (*requirements && !(*requirements)->empty()) r["requirements"] = **requirements;
+        json::array a, b;
+        for (const auto& s : should) a.emplace_back(s);
+        for (const auto& s : should_not) b.emplace_back(s);
+        r["valuesPatternShouldMatch"] = std::move(a);
+        r["valuesPatternShouldNotMatch"] = std::move(b);
+        regex = std::move(r);
+      }
+    }
+  }
+
+  if (existing != nullptr) {
+    auto immutable = [&](std::string_view key, const json::value& now) {
+      const auto* before = existing->if_contains(key);
+      if (before != nullptr && *before != now)
+        errors.push_back(
+            {"INVALID_VALUE", std::string(key), std::string(key) + " cannot be changed once the attribute exists", {}});
+    };
+    if (!name.empty()) immutable("name", json::value(name));
+    if (!type.empty()) immutable("type", json::value(type));
+    immutable("multiValued", json::value(multi_valued));
+    immutable("unique", json::value(unique));
+  }
+  if (!errors.empty()) return Fail(InvalidData(std::move(errors)));
+
+  out["name"] = name;
+  out["type"] = type;
+  out["enabled"] = enabled;
+  out["required"] = required;
+  out["unique"] = unique;
+  out["multiValued"] = multi_valued;
+  if (!display_name.empty()) out["displayName"] = display_name;
+  if (!description.empty()) out["description"] = description;
+  if (!enumerated.empty()) out["enumeratedValues"] = std::move(enumerated);
+  if (regex) out["regexValidation"] = std::move(*regex);
+  return out;
+}
+
+std::vector<service::Claim> AttributeClaims(const service::Record& r) {
+  return {{kAttributeNameClaim, Lower(Text(r.body, "name")), true}};
+}
+
+json::object SchemaLinks(const Call& call, const std::string& schema_id) {
+  return json::object{{"self", {{"href", call.EnvUrl() + "/schemas/" + schema_id}}},
+                      {"attributes", {{"href", call.EnvUrl() + "/schemas/" + schema_id + "/attributes"}}}};
+}
+
+json::object CustomWire(const Call& call, const std::string& schema_id, const CustomAttribute& a) {
+  const std::string self = call.EnvUrl() + "/schemas/" + schema_id + "/attributes/" + a.id;
+  json::object o;
+  o["_links"] =
+      json::object{{"self", {{"href", self}}}, {"schema", {{"href", call.EnvUrl() + "/schemas/" + schema_id}}}};
+  o["id"] = a.id;
+  o["environment"] = json::object{{"id", call.env}};
+  o["schema"] = json::object{{"id", schema_id}};
+  o["name"] = a.name;
+  o["displayName"] = a.display_name.empty() ? a.name : a.display_name;
+  if (!a.description.empty()) o["description"] = a.description;
+  o["type"] = a.type;
+  o["enabled"] = a.enabled;
+  o["required"] = a.required;
+  o["unique"] = a.unique;
+  o["multiValued"] = a.multi_valued;
+  o["schemaType"] = "CUSTOM";
+  if (!a.enumerated.empty()) {
+    json::array values;
+    for (const auto& e : a.enumerated) {
+      json::object v{{"value", e.value}, {"archived", e.archived}};
+      if (!e.description.empty()) v["description"] = e.description;
+      values.push_back(std::move(v));
+    }
+    o["enumeratedValues"] = std::move(values);
+  }
+  if (a.regex) {
+    json::object r{{"pattern", a.regex->pattern}};
+    if (!a.regex->requirements.empty()) r["requirements"] = a.regex->requirements;
+    json::array m, n;
+    for (const auto& s : a.regex->should_match) m.emplace_back(s);
+    for (const auto& s : a.regex->should_not_match) n.emplace_back(s);
+    r["valuesPatternShouldMatch"] = std::move(m);
+    r["valuesPatternShouldNotMatch"] = std::move(n);
+    o["regexValidation"] = std::move(r);
+  }
+  o["createdAt"] = core::FormatTimestamp(a.created_at_ms, true);
+  o["updatedAt"] = core::FormatTimestamp(a.updated_at_ms, true);
+  return o;
+}
+
+json::object StandardWire(const Call& call, const std::string& schema_id, const Standard& s) {
+  const std::string id = StandardAttributeId(call.env, s.name);
+  json::object o;
+  o["_links"] = json::object{{"self", {{"href", call.EnvUrl() + "/schemas/" + schema_id + "/attributes/" + id}}},
+                             {"schema", {{"href", call.EnvUrl() + "/schemas/" + schema_id}}}};
+  o["id"] = id;
+  o["environment"] = json::object{{"id", call.env}};
+  o["schema"] = json::object{{"id", schema_id}};
+  o["name"] = s.name;
+  o["displayName"] = s.name;
+  o["type"] = s.type;
+  o["enabled"] = true;
+  o["required"] = s.required;
+  o["unique"] = s.unique;
+  o["multiValued"] = false;
+  o["schemaType"] = s.schema_type;
+  if (!s.sub.empty()) {
+    json::array sub;
+    for (const char* name : s.sub)
+      sub.push_back(json::object{{"name", name},
+                                 {"type", "STRING"},
+                                 {"enabled", true},
+                                 {"required", false},
+                                 {"unique", false},
+                                 {"multiValued", false}});
+    o["subAttributes"] = std::move(sub);
+  }
+  return o;
+}
+
+const Standard* StandardById(const std::string& env, std::string_view id) {
+  for (const auto& s : StandardAttributes())
+    if (StandardAttributeId(env, s.name) == id) return &s;
+  return nullptr;
+}
+
+json::array AllAttributesWire(const Call& call, const Schema& schema) {
+  json::array out;
+  for (const auto& s : StandardAttributes()) out.push_back(StandardWire(call, schema.id, s));
+  for (const auto& a : schema.custom) out.push_back(CustomWire(call, schema.id, a));
+  return out;
+}
+
+json::object SchemaWire(const Call& call, const Schema& schema) {
+  json::object o;
+  o["_links"] = SchemaLinks(call, schema.id);
+  o["id"] = schema.id;
+  o["name"] = "User";
+  o["description"] = "The environment's user schema";
+  o["environment"] = json::object{{"id", call.env}};
+  o["attributes"] = AllAttributesWire(call, schema);
+  return o;
+}
+
+Outcome<Schema> SchemaFor(State& st, const Call& call) {
+  if (call.Param("schemaID") != SchemaIdOf(call.env)) return Fail(NotFoundError());
+  auto schema = LoadSchema(st, call.env);
+  if (!schema) return Fail(FromCore(schema.error()));
+  return std::move(*schema);
+}
+
+// Writes a new or changed attribute: `merge` for PATCH, neither for PUT, no id for POST.
+Outcome<http::Response> WriteAttribute(State& st, const Call& call, bool merge) {
+  auto schema = SchemaFor(st, call);
+  if (!schema) return Fail(schema.error());
+  auto body = ParseBody(*call.req);
+  if (!body) return Fail(body.error());
+  const std::string id = call.Param("attributeID");
+  if (id.empty()) {
+    if (schema->custom.size() >= kMaxCustomAttributes)
+      return Fail(InvalidValue(
+          "name", "an environment may declare at most " + std::to_string(kMaxCustomAttributes) + " custom attributes",
+          "SIZE_LIMIT_EXCEEDED"));
+    auto normalized = NormalizeAttribute(*body, nullptr);
+    if (!normalized) return Fail(normalized.error());
+    service::NewRecordRequest r;
+    r.environment_id = call.env;
+    r.kind = kAttributeKind;
+    r.body = std::move(*normalized);
+    service::Record probe;
+    probe.body = r.body;
+    r.claims = AttributeClaims(probe);
+    auto created = st.s.records.Create(r);
+    if (!created) {
+      if (created.error().code == ErrorCode::kAlreadyExists)
+        return Fail(InvalidValue("name", "a custom attribute with this name already exists", "UNIQUENESS_VIOLATION"));
+      return Fail(FromCore(created.error()));
+    }
+    return JsonResponse(201, CustomWire(call, schema->id, FromRecord(*created)));
+  }
+  if (StandardById(call.env, id) != nullptr)
+    return Fail(ApiError{400,
+                         "REQUEST_FAILED",
+                         "The request could not be completed. Core and standard attributes cannot be changed.",
+                         {}});
+  std::optional<ApiError> failure;
+  auto updated = st.s.records.Update(
+      call.env, kAttributeKind, id,
+      [&](service::Record& r) -> core::Status {
+        json::object input = merge ? r.body : json::object{};
+        for (const auto& [key, value] : *body) {
+          if (merge && value.is_null())
+            input.erase(key);
+          else
+            input[key] = value;
+        }
+        auto normalized = NormalizeAttribute(input, &r.body);
+        if (!normalized) {
+          failure = normalized.error();
+          return core::InvalidArgument("body", "invalid attribute");
+        }
+        r.body = std::move(*normalized);
+        return {};
+      },
+      AttributeClaims);
+  if (failure) return Fail(*failure);
+  if (!updated) return Fail(FromCore(updated.error()));
+  return JsonResponse(200, CustomWire(call, schema->id, FromRecord(*updated)));
+}
+
+}  // namespace
+
+const CustomAttribute* Schema::Enabled(std::string_view name) const {
+  for (const auto& a : custom)
+    if (a.enabled && a.name == name) return &a;
+  return nullptr;
+}
+
+const CustomAttribute* Schema::ById(std::string_view id) const {
+  for (const auto& a : custom)
+    if (a.id == id) return &a;
+  return nullptr;
+}
+
+namespace {
+
+// A stable UUID (RFC 9562 version 8 layout) from a name.
+std::string NameUuid(std::string_view name) {
+  std::string d = crypto::Digest(crypto::MacAlgorithm::kSha256, name).substr(0, 16);
+  d[6] = static_cast<char>((d[6] & 0x0F) | 0x80);
+  d[8] = static_cast<char>((d[8] & 0x3F) | 0x80);
+  const std::string hex = crypto::ToHex(d);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20, 12);
+}
+
+}  // namespace
+
+std::string SchemaIdOf(const std::string& environment_id) {
+  return NameUuid("roster/pingone/schema/" + environment_id);
+}
+
+std::string StandardAttributeId(const std::string& environment_id, std::string_view name) {
+  return NameUuid("roster/pingone/attribute/" + environment_id + "/" + std::string(name));
+}
+
+bool IsReservedAttributeName(std::string_view name) {
+  static const std::set<std::string, std::less<>> kReserved = {"_links",
+                                                               "_embedded",
+                                                               "id",
+                                                               "environment",
+                                                               "population",
+                                                               "createdat",
+                                                               "updatedat",
+                                                               "username",
+                                                               "email",
+                                                               "emailverified",
+                                                               "enabled",
+                                                               "externalid",
+                                                               "name",
+                                                               "nickname",
+                                                               "title",
+                                                               "type",
+                                                               "locale",
+                                                               "preferredlanguage",
+                                                               "timezone",
+                                                               "mobilephone",
+                                                               "primaryphone",
+                                                               "address",
+                                                               "photo",
+                                                               "accountid",
+                                                               "lifecycle",
+                                                               "account",
+                                                               "identityprovider",
+                                                               "lastsignon",
+                                                               "mfaenabled",
+                                                               "verifystatus",
+                                                               "memberofgroupids",
+                                                               "memberofgroupnames",
+                                                               "password",
+                                                               "schema",
+                                                               "schematype"};
+  return kReserved.contains(Lower(name));
+}
+
+core::Result<Schema> LoadSchema(State& st, const std::string& env) {
+  Schema schema;
+  schema.id = SchemaIdOf(env);
+  std::int64_t after = 0;
+  for (;;) {
+    auto page = st.s.records.List(env, kAttributeKind, after, 200);
+    if (!page) return std::unexpected(page.error());
+    for (const auto& r : *page) schema.custom.push_back(FromRecord(r));
+    if (page->size() < 200 || schema.custom.size() > kMaxCustomAttributes * 2) break;
+    after = page->back().number;
+  }
+  return schema;
+}
+
+Outcome<json::value> CheckCustomValue(const CustomAttribute& a, const json::value& value) {
+  const std::string& target = a.name;
+  auto one = [&](const json::value& v) -> Done {
+    if (a.type == "BOOLEAN") {
+      if (!v.is_bool()) return Fail(InvalidValue(target, target + " must be true or false"));
+      return {};
+    }
+    if (a.type == "JSON") {
+      if (!v.is_object()) return Fail(InvalidValue(target, target + " must be a JSON object"));
+      if (json::serialize(v).size() > kMaxCustomJsonBytes)
+        return Fail(InvalidValue(target,
+                                 target + " must be at most " + std::to_string(kMaxCustomJsonBytes) + " bytes of JSON",
+                                 "SIZE_LIMIT_EXCEEDED"));
+      return {};
+    }
+    if (!v.is_string()) return Fail(InvalidValue(target, target + " must be a string"));
+    const json::string& s = v.as_string();
+    if (core::CodePoints(s) > kMaxCustomString)
+      return Fail(InvalidValue(target, target + " must be at most " + std::to_string(kMaxCustomString) + " characters",
+                               "SIZE_LIMIT_EXCEEDED"));
+    if (!a.enumerated.empty()) {
+      bool allowed = false;
+      json::array values;
+      for (const auto& e : a.enumerated) {
+        if (e.archived) continue;
+        values.emplace_back(e.value);
+        allowed = allowed || e.value == std::string_view(s);
+      }
+      if (!allowed) {
+        Detail d{"INVALID_VALUE", target, target + " must be one of the attribute's enumerated values", {}};
+        d.inner = json::object{{"allowedValues", std::move(values)}};
+        return Fail(InvalidData({std::move(d)}));
+      }
+    }
+    if (a.regex && !a.regex->compiled.FullMatch(s)) {
+      Detail d{
+          "INVALID_VALUE",
+          target,
+          a.regex->requirements.empty() ? target + " does not match the attribute's pattern" : a.regex->requirements,
+          {}};
+      d.inner = json::object{{"allowedPattern", a.regex->pattern}};
+      return Fail(InvalidData({std::move(d)}));
+    }
+    return {};
+  };
+  if (a.multi_valued) {
+    if (!value.is_array()) return Fail(InvalidValue(target, target + " is multi-valued: its value must be an array"));
+    if (value.as_array().size() > kMaxMultiValues)
+      return Fail(InvalidValue(target, target + " must have at most " + std::to_string(kMaxMultiValues) + " values",
+                               "SIZE_LIMIT_EXCEEDED"));
+    for (const auto& item : value.as_array())
+      if (auto st = one(item); !st) return Fail(st.error());
+    return value;
+  }
+  if (value.is_array()) return Fail(InvalidValue(target, target + " is single-valued: its value must not be an array"));
+  if (auto st = one(value); !st) return Fail(st.error());
+  return value;
+}
+
+std::string UniqueKey(const json::value& value) {
+  if (value.is_string()) {
+    const std::string s(value.as_string());
+    auto folded = core::FoldUsername(s);
+    return folded ? *folded : s;
+  }
+  return json::serialize(value);
+}
+
+namespace {
+
+std::string UniqueClaim(const std::string& attribute_id) { return "pingone.unique." + attribute_id; }
+
+// The stored custom value of `attribute_id` on a user, folded, or nullopt.
+std::optional<std::string> HeldKey(const core::User& user, const std::string& attribute_id) {
+  auto it = user.dialect_json.find("pingone");
+  if (it == user.dialect_json.end()) return std::nullopt;
+  boost::system::error_code ec;
+  json::value v = json::parse(it->second, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto* custom = v.as_object().if_contains("custom");
+  if (!custom || !custom->is_object()) return std::nullopt;
+  const auto* value = custom->as_object().if_contains(attribute_id);
+  if (!value || value->is_null()) return std::nullopt;
+  return UniqueKey(*value);
+}
+
+}  // namespace
+
+Outcome<Reservation> ReserveUnique(State& st, const std::string& env, const CustomAttribute& attribute,
+                                   const std::string& key, const std::string& user_id, const std::string& username) {
+  const std::string claim = UniqueClaim(attribute.id);
+  const auto violation = Fail(InvalidValue(
+      attribute.name, attribute.name + " must be unique; the value is already in use", "UNIQUENESS_VIOLATION"));
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const std::int64_t now = st.s.clock.NowMillis();
+    service::NewRecordRequest r;
+    r.environment_id = env;
+    r.kind = kUniqueValueKind;
+    r.body = json::object{{"attribute", attribute.id}, {"user", user_id}, {"at", now}};
+    if (user_id.empty()) r.body["username"] = username;
+    r.claims = {{claim, key, true}};
+    auto created = st.s.records.Create(r);
+    if (created) return Reservation{created->id, attribute.id, key, true};
+    if (created.error().code != ErrorCode::kAlreadyExists) return Fail(FromCore(created.error()));
+
+    auto found = st.s.records.Find(env, claim, key);
+    if (!found) return Fail(FromCore(found.error()));
+    const service::Record* holder_record = nullptr;
+    for (const auto& rec : *found)
+      if (rec.kind == kUniqueValueKind) holder_record = &rec;
+    if (holder_record == nullptr) continue;  // released meanwhile: try again
+    const std::string holder = Text(holder_record->body, "user");
+    const auto* at_value = holder_record->body.if_contains("at");
+    const std::int64_t at = at_value && at_value->is_int64() ? at_value->as_int64() : 0;
+    if (!user_id.empty() && holder == user_id) return Reservation{holder_record->id, attribute.id, key, false};
+    if (now - at < kReservationGraceMs) return violation;
+    bool stale = false;
+    if (holder.empty()) {
+      // Made for a user being created whose id was never recorded (a crash between the
+      // create and SetReservationHolder): look the user up by username.
+      auto users = st.s.users.FindBy(env, "username", Text(holder_record->body, "username"));
+      if (!users) return Fail(FromCore(users.error()));
+      stale = true;
+      for (const auto& u : *users)
+        if (HeldKey(u, attribute.id) == key) stale = false;
+    } else {
+      auto user = st.s.users.Get(env, holder);
+      if (!user) {
+        if (user.error().code != ErrorCode::kNotFound) return Fail(FromCore(user.error()));
+        stale = true;
+      } else {
+        stale = HeldKey(*user, attribute.id) != key;
+      }
+    }
+    if (!stale) return violation;
+    // Take the stale reservation over, unless someone else did first.
+    auto taken = st.s.records.Update(
+        env, kUniqueValueKind, holder_record->id,
+        [&](service::Record& rec) -> core::Status {
+          const auto* a = rec.body.if_contains("at");
+          if (Text(rec.body, "user") != holder || !a || !a->is_int64() || a->as_int64() != at)
+            return core::AlreadyExists(claim, "taken");
+          rec.body["user"] = user_id;
+          rec.body["at"] = now;
+          if (user_id.empty())
+            rec.body["username"] = username;
+          else
+            rec.body.erase("username");
+          return {};
+        },
+        [&](const service::Record&) {
+          return std::vector<service::Claim>{{claim, key, true}};
+        });
+    if (taken) return Reservation{taken->id, attribute.id, key, true};
+    if (taken.error().code != ErrorCode::kAlreadyExists && taken.error().code != ErrorCode::kNotFound)
+      return Fail(FromCore(taken.error()));
+  }
+  return violation;
+}
+
+void SetReservationHolder(State& st, const std::string& env, const Reservation& r, const std::string& user_id) {
+  auto updated = st.s.records.Update(
+      env, kUniqueValueKind, r.record_id,
+      [&](service::Record& rec) -> core::Status {
+        rec.body["user"] = user_id;
+        rec.body.erase("username");
+        return {};
+      },
+      [&](const service::Record&) {
+        return std::vector<service::Claim>{{UniqueClaim(r.attribute_id), r.key, true}};
+      });
+  (void)updated;
+}
+
+void DropReservation(State& st, const std::string& env, const Reservation& r) {
+  if (r.fresh) (void)st.s.records.Delete(env, kUniqueValueKind, r.record_id);
+}
+
+void ReleaseUnique(State& st, const std::string& env, const std::string& attribute_id, const std::string& key,
+                   const std::string& user_id) {
+  auto found = st.s.records.Find(env, UniqueClaim(attribute_id), key);
+  if (!found) return;
+  for (const auto& rec : *found)
+    if (rec.kind == kUniqueValueKind && Text(rec.body, "user") == user_id)
+      (void)st.s.records.Delete(env, kUniqueValueKind, rec.id);
+}
+
+void MountSchemas(http::Router& router, std::shared_ptr<State> state) {
+  router.Add("GET", "/v1/environments/{envID}/schemas", http::Exec::kInline,
+             Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
+               auto schema = LoadSchema(st, call.env);
+               if (!schema) return Fail(FromCore(schema.error()));
+               json::object out;
+               out["_links"] = json::object{{"self", {{"href", call.EnvUrl() + "/schemas"}}}};
+               out["_embedded"] = json::object{{"schemas", json::array{SchemaWire(call, *schema)}}};
+               out["count"] = 1;
+               out["size"] = 1;
+               return JsonResponse(200, out);
+             }));
+
+  router.Add("GET", "/v1/environments/{envID}/schemas/{schemaID}", http::Exec::kInline,
+             Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
+               auto schema = SchemaFor(st, call);
+               if (!schema) return Fail(schema.error());
+               return JsonResponse(200, SchemaWire(call, *schema));
+             }));
+
+  router.Add(
+      "GET", "/v1/environments/{envID}/schemas/{schemaID}/attributes", http::Exec::kInline,
+      Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
+        auto schema = SchemaFor(st, call);
+        if (!schema) return Fail(schema.error());
+        json::array all = AllAttributesWire(call, *schema);
+        json::object out;
+        out["_links"] = json::object{{"self", {{"href", call.EnvUrl() + "/schemas/" + schema->id + "/attributes"}}}};
+        const auto size = all.size();
+        out["_embedded"] = json::object{{"attributes", std::move(all)}};
+        out["count"] = size;
+        out["size"] = size;
+        return JsonResponse(200, out);
+      }));
+
+  router.Add("POST", "/v1/environments/{envID}/schemas/{schemaID}/attributes", http::Exec::kWorker,
+             Api(state, [](State& st, const Call& call) { return WriteAttribute(st, call, false); }));
+
+  router.Add("GET", "/v1/environments/{envID}/schemas/{schemaID}/attributes/{attributeID}", http::Exec::kInline,
+             Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
+               auto schema = SchemaFor(st, call);
+               if (!schema) return Fail(schema.error());
+               const std::string id = call.Param("attributeID");
+               if (const Standard* s = StandardById(call.env, id))
+                 return JsonResponse(200, StandardWire(call, schema->id, *s));
+               if (const CustomAttribute* a = schema->ById(id))
+                 return JsonResponse(200, CustomWire(call, schema->id, *a));
+               return Fail(NotFoundError());
+             }));
+
+  router.Add("PUT", "/v1/environments/{envID}/schemas/{schemaID}/attributes/{attributeID}", http::Exec::kWorker,
+             Api(state, [](State& st, const Call& call) { return WriteAttribute(st, call, false); }));
+  router.Add("PATCH", "/v1/environments/{envID}/schemas/{schemaID}/attributes/{attributeID}", http::Exec::kWorker,
+             Api(state, [](State& st, const Call& call) { return WriteAttribute(st, call, true); }));
+
+  router.Add(
+      "DELETE", "/v1/environments/{envID}/schemas/{schemaID}/attributes/{attributeID}", http::Exec::kWorker,
+      Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
+        if (call.Param("schemaID") != SchemaIdOf(call.env)) return Fail(NotFoundError());
+        const std::string id = call.Param("attributeID");
+        if (StandardById(call.env, id) != nullptr)
+          return Fail(ApiError{400,
+                               "REQUEST_FAILED",
+                               "The request could not be completed. Core and standard attributes cannot be deleted.",
+                               {}});
+        // Values stay sealed in users until each is next written (then they are
+        // pruned); they are keyed by attribute id, so a new attribute of the same
+        // name never sees them.
+        if (auto st2 = st.s.records.Delete(call.env, kAttributeKind, id); !st2) return Fail(FromCore(st2.error()));
+        return NoContent();
+      }));
+}
+
+}  // namespace roster::dialects::pingone

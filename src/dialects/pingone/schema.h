@@ -1,0 +1,88 @@
+// The environment's user schema: PingOne's core and standard attributes (fixed) and the
+// custom attributes clients declare (records of kind "pingone.attribute"), plus the
+// validation of custom values on users and the uniqueness reservations of unique ones.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dialects/pingone/common.h"
+#include "dialects/pingone/regex.h"
+
+namespace roster::dialects::pingone {
+
+struct EnumeratedValue {
+  std::string value, description;
+  bool archived = false;
+};
+
+struct RegexRule {
+  std::string pattern, requirements;
+  std::vector<std::string> should_match, should_not_match;
+  SafeRegex compiled;
+};
+
+struct CustomAttribute {
+  std::string id, name, display_name, description;
+  std::string type;  // STRING, JSON or BOOLEAN
+  bool enabled = true, required = false, unique = false, multi_valued = false;
+  std::vector<EnumeratedValue> enumerated;
+  std::optional<RegexRule> regex;
+  std::int64_t created_at_ms = 0, updated_at_ms = 0;
+};
+
+struct Schema {
+  std::string id;
+  std::vector<CustomAttribute> custom;  // every declared attribute, enabled or not
+  // An enabled custom attribute by exact name, or null.
+  const CustomAttribute* Enabled(std::string_view name) const;
+  const CustomAttribute* ById(std::string_view id) const;
+};
+
+inline constexpr std::size_t kMaxCustomAttributes = 500;
+inline constexpr std::size_t kMaxMultiValues = 32;
+inline constexpr std::size_t kMaxCustomString = 2048;
+inline constexpr std::size_t kMaxCustomJsonBytes = 16384;
+
+// The environment's one schema id (stable: derived from the environment id).
+std::string SchemaIdOf(const std::string& environment_id);
+// The id of a standard attribute (stable per environment and name).
+std::string StandardAttributeId(const std::string& environment_id, std::string_view name);
+// Whether `name` is a core or standard attribute or another member PingOne reserves on
+// users (compared ignoring ASCII case), so no custom attribute may take it.
+bool IsReservedAttributeName(std::string_view name);
+
+core::Result<Schema> LoadSchema(State& st, const std::string& env);
+
+// A custom value as it will be stored, or INVALID_DATA naming the attribute. `value`
+// is not null.
+Outcome<boost::json::value> CheckCustomValue(const CustomAttribute& attribute, const boost::json::value& value);
+
+// The folded form a unique value is reserved under.
+std::string UniqueKey(const boost::json::value& value);
+
+// A reservation of one unique value (a record with a unique claim on it).
+struct Reservation {
+  std::string record_id, attribute_id, key;
+  bool fresh = false;  // made by this request (released again if the write fails)
+};
+
+// Reserves `key` for attribute `attribute` on behalf of `user_id` ("" while the user is
+// being created: then `username` names the user to be). UNIQUENESS_VIOLATION when
+// another user holds it; a reservation whose holder no longer has the value (deleted
+// by any dialect, or a write that never happened) is taken over once it is older than
+// the grace period.
+Outcome<Reservation> ReserveUnique(State& st, const std::string& env, const CustomAttribute& attribute,
+                                   const std::string& key, const std::string& user_id,
+                                   const std::string& username = "");
+void SetReservationHolder(State& st, const std::string& env, const Reservation& r, const std::string& user_id);
+void DropReservation(State& st, const std::string& env, const Reservation& r);
+// Drops the reservation of `key` if `user_id` holds it.
+void ReleaseUnique(State& st, const std::string& env, const std::string& attribute_id, const std::string& key,
+                   const std::string& user_id);
+
+}  // namespace roster::dialects::pingone

@@ -1,0 +1,503 @@
+// Users: create (plain and import), read, list (filter, cursor paging), replace (PUT),
+// merge (PATCH), delete, and the enabled / mfaEnabled / population sub-resources.
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "core/rules.h"
+#include "crypto/legacy_password.h"
+#include "dialects/pingone/common.h"
+#include "dialects/pingone/filter.h"
+#include "dialects/pingone/mapping.h"
+#include "dialects/pingone/schema.h"
+
+namespace roster::dialects::pingone {
+namespace json = boost::json;
+using core::ErrorCode;
+
+namespace {
+
+constexpr const char* kImportType = "application/vnd.pingidentity.user.import+json";
+constexpr int kUserScanBudget = 2000;  // users read per list request at most
+constexpr int kDefaultUserPage = 100;
+constexpr int kMaxUserPage = 1000;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+ApiError UserWriteError(const core::Error& e) {
+  if (e.code == ErrorCode::kAlreadyExists && e.field == "username")
+    return InvalidValue("username", "username must be unique within the environment; the value is already in use",
+                        "UNIQUENESS_VIOLATION");
+  if (e.code == ErrorCode::kNotFound) return NotFoundError();
+  return FromCore(e);
+}
+
+// Everything needed to render users of one environment.
+struct Renderer {
+  State& st;
+  const Call& call;
+  Schema schema;
+  std::optional<service::Record> default_population;
+
+  Outcome<json::object> Render(const core::User& user, const std::string& known_population = {}) const {
+    std::string population = known_population;
+    if (population.empty()) {
+      auto p = PopulationOf(st, call.env, user.id, default_population);
+      if (!p) return Fail(FromCore(p.error()));
+      population = *p;
+    }
+    WireContext ctx{call.env, call.EnvUrl(), population, &schema};
+    return UserWire(user, ctx);
+  }
+};
+
+Outcome<Renderer> MakeRenderer(State& st, const Call& call) {
+  auto schema = LoadSchema(st, call.env);
+  if (!schema) return Fail(FromCore(schema.error()));
+  auto fallback = FindDefaultPopulation(st, call.env);
+  if (!fallback) return Fail(FromCore(fallback.error()));
+  return Renderer{st, call, std::move(*schema), std::move(*fallback)};
+}
+
+// The unique custom values a body sets (valid ones only: ApplyUser reports the rest).
+std::vector<std::pair<const CustomAttribute*, std::string>> UniqueValues(const json::object& body,
+                                                                         const Schema& schema) {
+  std::vector<std::pair<const CustomAttribute*, std::string>> out;
+  for (const auto& a : schema.custom) {
+    if (!a.enabled || !a.unique) continue;
+    const json::value* v = body.if_contains(a.name);
+    if (v == nullptr || v->is_null()) continue;
+    if (auto checked = CheckCustomValue(a, *v)) out.emplace_back(&a, UniqueKey(*checked));
+  }
+  return out;
+}
+
+// attribute id -> folded value, for the unique attributes a user holds.
+std::map<std::string, std::string> HeldUniqueValues(const core::User& user, const Schema& schema) {
+  std::map<std::string, std::string> out;
+  const json::object state = PingOneState(user);
+  const auto* custom = state.if_contains("custom");
+  if (!custom || !custom->is_object()) return out;
+  for (const auto& a : schema.custom) {
+    if (!a.unique) continue;
+    if (const auto* v = custom->as_object().if_contains(a.id); v && !v->is_null()) out[a.id] = UniqueKey(*v);
+  }
+  return out;
+}
+
+Outcome<std::vector<Reservation>> ReserveAll(State& st, const std::string& env,
+                                             const std::vector<std::pair<const CustomAttribute*, std::string>>& values,
+                                             const std::string& user_id, const std::string& username = "") {
+  std::vector<Reservation> made;
+  for (const auto& [attribute, key] : values) {
+    auto r = ReserveUnique(st, env, *attribute, key, user_id, username);
+    if (!r) {
+      for (const auto& m : made) DropReservation(st, env, m);
+      return Fail(r.error());
+    }
+    made.push_back(*r);
+  }
+  return made;
+}
+
+void DropAll(State& st, const std::string& env, const std::vector<Reservation>& made) {
+  for (const auto& m : made) DropReservation(st, env, m);
+}
+
+Outcome<std::string> ChooseImportedHash(const std::string& value, const std::string& username,
+                                        service::CreateUserRequest& request) {
+  if (IsEncodedPassword(value)) {
+    if (auto st = crypto::CheckLegacyPasswordFormat(value); !st)
+      return Fail(InvalidValue("password.value", st.error().message));
+    request.imported_password_hash = value;
+    return std::string("OK");
+  }
+  if (auto st = CheckPasswordPolicy(value, username, "password.value"); !st) return Fail(st.error());
+  request.password = value;
+  return std::string("OK");
+}
+
+Outcome<http::Response> Create(State& st, const Call& call) {
+  const std::string media = MediaType(*call.req);
+  const bool import = media == kImportType;
+  if (!import && media != "application/json")
+    return Fail(UnsupportedMediaType("Send application/json to create a user, or " + std::string(kImportType) +
+                                     " to import one with a password."));
+  auto body = ParseBody(*call.req);
+  if (!body) return Fail(body.error());
+  auto renderer = MakeRenderer(st, call);
+  if (!renderer) return Fail(renderer.error());
+
+  service::CreateUserRequest request;
+  request.environment_id = call.env;
+  request.user.active = true;
+  auto asked = ApplyUser(*body, request.user, WriteMode::kCreate, renderer->schema, import);
+  if (!asked) return Fail(asked.error());
+  if (asked->enabled) request.user.active = *asked->enabled;
+
+  std::string population;
+  if (asked->population_id) {
+    auto p = st.s.records.Get(call.env, kPopulationKind, *asked->population_id);
+    if (!p) {
+      if (p.error().code == ErrorCode::kNotFound)
+        return Fail(InvalidValue("population.id", "population.id does not name a population of this environment"));
+      return Fail(FromCore(p.error()));
+    }
+    population = p->id;
+  } else {
+    auto d = EnsureDefaultPopulation(st, call.env);
+    if (!d) return Fail(FromCore(d.error()));
+    population = d->id;
+    renderer->default_population = *d;
+  }
+  request.member_of = {{kPopulationKind, population}};
+
+  if (asked->password) {
+    auto chosen = ChooseImportedHash(*asked->password, request.user.username, request);
+    if (!chosen) return Fail(chosen.error());
+    json::object state = PingOneState(request.user);
+    state["passwordStatus"] = asked->force_change ? "MUST_CHANGE_PASSWORD" : "OK";
+    SetPingOneState(request.user, state);
+  }
+
+  auto reserved = ReserveAll(st, call.env, UniqueValues(*body, renderer->schema), "", request.user.username);
+  if (!reserved) return Fail(reserved.error());
+  auto created = st.s.users.Create(request);
+  if (!created) {
+    DropAll(st, call.env, *reserved);
+    return Fail(UserWriteError(created.error()));
+  }
+  for (const auto& r : *reserved) SetReservationHolder(st, call.env, r, created->user.id);
+  auto wire = renderer->Render(created->user, population);
+  if (!wire) return Fail(wire.error());
+  return JsonResponse(201, *wire);
+}
+
+Outcome<http::Response> Read(State& st, const Call& call) {
+  auto user = st.s.users.Get(call.env, call.Param("userID"));
+  if (!user) return Fail(UserWriteError(user.error()));
+  auto renderer = MakeRenderer(st, call);
+  if (!renderer) return Fail(renderer.error());
+  auto wire = renderer->Render(*user);
+  if (!wire) return Fail(wire.error());
+  return JsonResponse(200, *wire);
+}
+
+// PUT (replace) and PATCH (merge).
+Outcome<http::Response> Write(State& st, const Call& call, WriteMode mode) {
+  if (const std::string media = MediaType(*call.req); media != "application/json" && !media.empty())
+    return Fail(UnsupportedMediaType("Send application/json."));
+  auto body = ParseBody(*call.req);
+  if (!body) return Fail(body.error());
+  const std::string id = call.Param("userID");
+  auto current = st.s.users.Get(call.env, id);
+  if (!current) return Fail(UserWriteError(current.error()));
+  auto renderer = MakeRenderer(st, call);
+  if (!renderer) return Fail(renderer.error());
+  auto population = PopulationOf(st, call.env, id, renderer->default_population);
+  if (!population) return Fail(FromCore(population.error()));
+
+  auto reserved = ReserveAll(st, call.env, UniqueValues(*body, renderer->schema), id);
+  if (!reserved) return Fail(reserved.error());
+  std::optional<ApiError> failure;
+  std::map<std::string, std::string> held_before;
+  auto updated = st.s.users.Update(
+      call.env, id,
+      [&](core::User& u) -> core::Status {
+        held_before = HeldUniqueValues(u, renderer->schema);
+        const bool enabled = u.active;
+        const bool mfa = MfaEnabled(u);
+        auto asked = ApplyUser(*body, u, mode, renderer->schema, false);
+        if (!asked) {
+          failure = asked.error();
+          return core::InvalidArgument("body", "invalid user");
+        }
+        std::vector<Detail> errors;
+        if (asked->enabled && *asked->enabled != enabled)
+          errors.push_back({"INVALID_VALUE", "enabled", "enabled is changed with PUT /users/{userID}/enabled", {}});
+        if (asked->mfa_enabled && *asked->mfa_enabled != mfa)
+          errors.push_back(
+              {"INVALID_VALUE", "mfaEnabled", "mfaEnabled is changed with PUT /users/{userID}/mfaEnabled", {}});
+        if (asked->population_id && *asked->population_id != *population)
+          errors.push_back(
+              {"INVALID_VALUE", "population.id", "the population is changed with PUT /users/{userID}/population", {}});
+        if (!errors.empty()) {
+          failure = InvalidData(std::move(errors));
+          return core::InvalidArgument("body", "invalid user");
+        }
+        return {};
+      },
+      std::nullopt);
+  if (failure || !updated) {
+    DropAll(st, call.env, *reserved);
+    if (failure) return Fail(*failure);
+    return Fail(UserWriteError(updated.error()));
+  }
+  // Unique values the user no longer holds are free again.
+  const auto held_after = HeldUniqueValues(*updated, renderer->schema);
+  for (const auto& [attribute_id, key] : held_before) {
+    auto it = held_after.find(attribute_id);
+    if (it == held_after.end() || it->second != key) ReleaseUnique(st, call.env, attribute_id, key, id);
+  }
+  auto wire = renderer->Render(*updated, *population);
+  if (!wire) return Fail(wire.error());
+  return JsonResponse(200, *wire);
+}
+
+Outcome<http::Response> Remove(State& st, const Call& call) {
+  const std::string id = call.Param("userID");
+  auto user = st.s.users.Get(call.env, id);
+  if (!user) return Fail(UserWriteError(user.error()));
+  if (auto s = st.s.users.Delete(call.env, id); !s) return Fail(UserWriteError(s.error()));
+  if (auto schema = LoadSchema(st, call.env))
+    for (const auto& [attribute_id, key] : HeldUniqueValues(*user, *schema))
+      ReleaseUnique(st, call.env, attribute_id, key, id);
+  return NoContent();
+}
+
+// The top-level "population.id eq <id>" a filter requires of every match, if any.
+std::optional<std::string> PopulationHint(const Filter& f) {
+  if (f.kind == Filter::Kind::kAnd) {
+    for (const Filter& child : f.children)
+      if (auto hint = PopulationHint(child)) return hint;
+    return std::nullopt;
+  }
+  if (f.kind != Filter::Kind::kComparison || f.comparison.op != FilterOp::kEq) return std::nullopt;
+  if (Lower(f.comparison.path) != "population.id") return std::nullopt;
+  const auto* value = std::get_if<std::string>(&f.comparison.value);
+  if (value == nullptr || !core::IsUuid(Lower(*value))) return std::nullopt;
+  return Lower(*value);
+}
+
+bool IsAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+Outcome<http::Response> List(State& st, const Call& call) {
+  auto query = ParseQuery(call.req->query);
+  if (!query) return Fail(query.error());
+  auto paging = ReadPaging(*query, kDefaultUserPage, kMaxUserPage);
+  if (!paging) return Fail(paging.error());
+  auto renderer = MakeRenderer(st, call);
+  if (!renderer) return Fail(renderer.error());
+  const Schema& schema = renderer->schema;
+
+  std::optional<Filter> filter;
+  std::string filter_text;
+  if (auto it = query->find("filter"); it != query->end()) {
+    filter_text = it->second;
+    static const std::set<std::string, std::less<>> kStandard = {
+        "username", "email", "name.given", "name.family", "population.id", "externalid", "enabled", "id"};
+    auto parsed = ParseFilter(filter_text, [&](std::string_view path) {
+      if (kStandard.contains(Lower(path))) return true;
+      for (const auto& a : schema.custom)
+        if (a.enabled && a.type == "STRING" && Lower(a.name) == Lower(path)) return true;
+      return false;
+    });
+    if (!parsed) return Fail(InvalidValue("filter", parsed.error().message, "INVALID_FILTER"));
+    filter = std::move(*parsed);
+  }
+
+  json::array items;
+  std::int64_t next = 0;
+  std::optional<std::int64_t> count;
+  const auto accept = [&](const core::User& u, const std::string& known_population) -> Done {
+    if (u.archived) return {};  // retired (CommCare): kept, but not listed
+    auto wire = renderer->Render(u, known_population);
+    if (!wire) return Fail(wire.error());
+    if (filter && !Matches(*filter, *wire)) return {};
+    items.push_back(std::move(*wire));
+    return {};
+  };
+
+  std::optional<Equality> hint;
+  if (filter) hint = IndexHint(*filter);
+  if (hint && (hint->attribute == "username" || IsAscii(hint->value))) {
+    // Narrowed by blind index: a handful of users at most, one page.
+    auto found = st.s.users.FindBy(call.env, hint->attribute, hint->value);
+    if (!found) return Fail(FromCore(found.error()));
+    std::sort(found->begin(), found->end(), [](const auto& a, const auto& b) { return a.number < b.number; });
+    std::int64_t last = paging->after;
+    for (const auto& u : *found) {
+      if (u.number <= paging->after) continue;
+      if (static_cast<int>(items.size()) == paging->limit) {
+        next = last;
+        break;
+      }
+      if (auto s = accept(u, ""); !s) return Fail(s.error());
+      last = u.number;
+    }
+    if (paging->after == 0 && next == 0) count = static_cast<std::int64_t>(items.size());
+  } else {
+    // Keyset scan in user-number order, over the population's members when the filter
+    // names one population (other than the default, which also shows users who are in
+    // none), else over every user; at most kUserScanBudget users per request, so a page
+    // may hold fewer than `limit` users: follow _links.next.
+    std::optional<std::string> only;
+    if (filter) only = PopulationHint(*filter);
+    if (only && renderer->default_population && *only == renderer->default_population->id) only.reset();
+    bool none = false;  // the filter names no population of this environment: nobody matches
+    if (only) {
+      auto p = st.s.records.Get(call.env, kPopulationKind, *only);
+      if (!p && p.error().code != ErrorCode::kNotFound) return Fail(FromCore(p.error()));
+      none = !p;
+    }
+    std::int64_t cursor = paging->after;
+    bool more = false;
+    int scanned = 0;
+    while (!none && static_cast<int>(items.size()) < paging->limit && scanned < kUserScanBudget) {
+      const int want = paging->limit - static_cast<int>(items.size());
+      const int batch = filter ? std::min(std::max(want + 1, 100), 500) : want + 1;
+      auto page =
+          only ? st.s.users.ListMembers(call.env, *only, cursor, batch) : st.s.users.List(call.env, cursor, batch);
+      if (!page) return Fail(FromCore(page.error()));
+      bool leftover = false;
+      for (const auto& u : page->users) {
+        if (static_cast<int>(items.size()) == paging->limit) {
+          leftover = true;
+          break;
+        }
+        ++scanned;
+        cursor = u.number;
+        if (auto s = accept(u, only.value_or("")); !s) return Fail(s.error());
+      }
+      more = leftover || static_cast<int>(page->users.size()) == batch;
+      if (!more) break;
+    }
+    next = more ? cursor : 0;
+    if (!filter) {
+      auto total = st.s.users.Count(call.env);
+      if (!total) return Fail(FromCore(total.error()));
+      count = *total;
+    } else if (paging->after == 0 && next == 0) {
+      count = static_cast<std::int64_t>(items.size());
+    }
+  }
+
+  const std::string self = call.EnvUrl() + "/users";
+  json::object links{{"self", {{"href", call.req->query.empty() ? self : self + "?" + call.req->query}}}};
+  if (next != 0) {
+    std::string href = self + "?limit=" + std::to_string(paging->limit);
+    if (filter) href += "&filter=" + UrlEncode(filter_text);
+    links["next"] = {{"href", href + "&cursor=" + EncodeCursor(next)}};
+  }
+  json::object out;
+  out["_links"] = std::move(links);
+  const auto size = items.size();
+  out["_embedded"] = json::object{{"users", std::move(items)}};
+  if (count) out["count"] = *count;
+  out["size"] = size;
+  return JsonResponse(200, out);
+}
+
+// PUT /users/{id}/enabled and /mfaEnabled: {"<member>": bool}.
+Outcome<http::Response> SetFlag(State& st, const Call& call, const char* member) {
+  auto body = ParseBody(*call.req);
+  if (!body) return Fail(body.error());
+  auto value = OptionalBool(*body, member, member);
+  if (!value) return Fail(value.error());
+  if (!*value) return Fail(RequiredValue(member, std::string(member) + " is required"));
+  const std::string id = call.Param("userID");
+  const bool is_enabled = std::string_view(member) == "enabled";
+  auto updated = st.s.users.Update(
+      call.env, id,
+      [&](core::User& u) -> core::Status {
+        if (is_enabled) {
+          u.active = **value;
+        } else {
+          json::object state = PingOneState(u);
+          state["mfaEnabled"] = **value;
+          SetPingOneState(u, state);
+        }
+        return {};
+      },
+      std::nullopt);
+  if (!updated) return Fail(UserWriteError(updated.error()));
+  const std::string user_url = call.EnvUrl() + "/users/" + id;
+  return JsonResponse(
+      200, json::object{{"_links", {{"self", {{"href", user_url + "/" + member}}}, {"user", {{"href", user_url}}}}},
+                        {member, **value}});
+}
+
+Outcome<http::Response> GetFlag(State& st, const Call& call, const char* member) {
+  const std::string id = call.Param("userID");
+  auto user = st.s.users.Get(call.env, id);
+  if (!user) return Fail(UserWriteError(user.error()));
+  const bool value = std::string_view(member) == "enabled" ? user->active : MfaEnabled(*user);
+  const std::string user_url = call.EnvUrl() + "/users/" + id;
+  return JsonResponse(
+      200, json::object{{"_links", {{"self", {{"href", user_url + "/" + member}}}, {"user", {{"href", user_url}}}}},
+                        {member, value}});
+}
+
+}  // namespace
+
+void MountUsers(http::Router& router, std::shared_ptr<State> state) {
+  const std::string users = "/v1/environments/{envID}/users";
+  const std::string user = users + "/{userID}";
+  router.Add("POST", users, http::Exec::kWorker, Api(state, Create));
+  // A list reads up to kUserScanBudget users: a worker, not an I/O thread.
+  router.Add("GET", users, http::Exec::kWorker, Api(state, List));
+  router.Add("GET", user, http::Exec::kInline, Api(state, Read));
+  router.Add("PUT", user, http::Exec::kWorker,
+             Api(state, [](State& st, const Call& call) { return Write(st, call, WriteMode::kReplace); }));
+  router.Add("PATCH", user, http::Exec::kWorker,
+             Api(state, [](State& st, const Call& call) { return Write(st, call, WriteMode::kMerge); }));
+  router.Add("DELETE", user, http::Exec::kWorker, Api(state, Remove));
+
+  for (const char* member : {"enabled", "mfaEnabled"}) {
+    router.Add("GET", user + "/" + member, http::Exec::kInline,
+               Api(state, [member](State& st, const Call& call) { return GetFlag(st, call, member); }));
+    router.Add("PUT", user + "/" + member, http::Exec::kWorker,
+               Api(state, [member](State& st, const Call& call) { return SetFlag(st, call, member); }));
+  }
+
+  router.Add("GET", user + "/population", http::Exec::kInline,
+             Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
+               const std::string id = call.Param("userID");
+               if (auto u = st.s.users.Get(call.env, id); !u) return Fail(UserWriteError(u.error()));
+               auto fallback = FindDefaultPopulation(st, call.env);
+               if (!fallback) return Fail(FromCore(fallback.error()));
+               auto population_id = PopulationOf(st, call.env, id, *fallback);
+               if (!population_id) return Fail(FromCore(population_id.error()));
+               if (population_id->empty()) return Fail(NotFoundError());
+               auto p = st.s.records.Get(call.env, kPopulationKind, *population_id);
+               if (!p) return Fail(FromCore(p.error()));
+               auto wire = PopulationWire(st, call, *p);
+               if (!wire) return Fail(wire.error());
+               return JsonResponse(200, *wire);
+             }));
+
+  router.Add("PUT", user + "/population", http::Exec::kWorker,
+             Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
+               auto body = ParseBody(*call.req);
+               if (!body) return Fail(body.error());
+               auto population_id = OptionalString(*body, "id", "id", 64);
+               if (!population_id) return Fail(population_id.error());
+               if (!*population_id || (*population_id)->empty()) return Fail(RequiredValue("id", "id is required"));
+               const std::string id = call.Param("userID");
+               auto u = st.s.users.Get(call.env, id);
+               if (!u) return Fail(UserWriteError(u.error()));
+               auto p = st.s.records.Get(call.env, kPopulationKind, **population_id);
+               if (!p) {
+                 if (p.error().code == ErrorCode::kNotFound)
+                   return Fail(InvalidValue("id", "id does not name a population of this environment"));
+                 return Fail(FromCore(p.error()));
+               }
+               if (auto s = st.s.records.SetMemberships(call.env, id, kPopulationKind, {p->id}); !s)
+                 return Fail(UserWriteError(s.error()));
+               auto renderer = MakeRenderer(st, call);
+               if (!renderer) return Fail(renderer.error());
+               auto wire = renderer->Render(*u, p->id);
+               if (!wire) return Fail(wire.error());
+               return JsonResponse(200, *wire);
+             }));
+}
+
+}  // namespace roster::dialects::pingone

@@ -1,0 +1,101 @@
+#include "dialects/quickblox/filter.h"
+
+#include <gtest/gtest.h>
+
+namespace roster::dialects::quickblox {
+namespace {
+
+namespace json = boost::json;
+
+json::object User(std::int64_t id, std::string login, std::string created_at, json::value external = nullptr) {
+  return json::object{{"id", id},
+                      {"login", login},
+                      {"email", login + "@example.com"},
+                      {"full_name", nullptr},
+                      {"created_at", created_at},
+                      {"external_user_id", external}};
+}
+
+std::vector<Filter> Parse(std::string_view text) {
+  auto f = ParseFilters(text);
+  EXPECT_TRUE(f.has_value()) << text << ": " << (f ? "" : f.error().message);
+  return f ? *f : std::vector<Filter>{};
+}
+
+TEST(QuickBloxFilter, ParsesTheSdkForms) {
+  auto one = Parse("string login eq alice1");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].field, "login");
+  EXPECT_EQ(one[0].op, "eq");
+  EXPECT_EQ(one[0].values, std::vector<std::string>{"alice1"});
+
+  // The SDK joins a list of filters with commas, in one parameter.
+  auto two = Parse("number id in 1001,1002,string login eq xtra1");
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].values, (std::vector<std::string>{"1001", "1002"}));
+  EXPECT_EQ(two[1].field, "login");
+
+  auto date = Parse("string created_at gt 2020-01-01T00:00:00Z");
+  ASSERT_EQ(date.size(), 1u);
+  auto between = Parse("number id between 1, 5");
+  ASSERT_EQ(between.size(), 1u);
+  EXPECT_EQ(between[0].values, (std::vector<std::string>{"1", "5"}));
+  auto spaced = Parse("string full_name eq John Doe");
+  ASSERT_EQ(spaced.size(), 1u);
+  EXPECT_EQ(spaced[0].values, std::vector<std::string>{"John Doe"});
+
+  auto array = ParseFilterParam(json::array{"number id gt 1", "string login ne bob"});
+  ASSERT_TRUE(array);
+  EXPECT_EQ(array->size(), 2u);
+}
+
+TEST(QuickBloxFilter, RejectsMalformedFilters) {
+  for (std::string_view bad : {"login eq x", "string nope eq x", "string login like x", "string login eq",
+                               "number id eq abc", "number id between 1", "date created_at gt yesterday"}) {
+    auto f = ParseFilters(bad);
+    ASSERT_FALSE(f.has_value()) << bad;
+    EXPECT_EQ(f.error().field, "filter");
+  }
+  EXPECT_FALSE(ParseFilterParam(json::value(5)));
+  EXPECT_FALSE(ParseOrder("sideways string id"));
+  EXPECT_FALSE(ParseOrder("asc string nope"));
+  EXPECT_FALSE(ParseOrder("asc"));
+}
+
+TEST(QuickBloxFilter, MatchesByKind) {
+  const auto alice = User(3, "Alice", "2024-05-01T10:00:00Z", 777);
+  EXPECT_TRUE(MatchesAll(alice, Parse("string login eq alice")));  // logins compare case-insensitively
+  EXPECT_FALSE(MatchesAll(alice, Parse("string login ne alice")));
+  EXPECT_TRUE(MatchesAll(alice, Parse("number id in 1,3")));
+  EXPECT_TRUE(MatchesAll(alice, Parse("string id ge 3")));
+  EXPECT_FALSE(MatchesAll(alice, Parse("number id lt 3")));
+  EXPECT_TRUE(MatchesAll(alice, Parse("number id between 3,4")));
+  EXPECT_TRUE(MatchesAll(alice, Parse("string created_at gt 2020-01-01T00:00:00Z")));
+  EXPECT_TRUE(MatchesAll(alice, Parse("date created_at lt 2024-05-02")));
+  EXPECT_TRUE(MatchesAll(alice, Parse("number created_at gt 1700000000")));
+  EXPECT_TRUE(MatchesAll(alice, Parse("number external_user_id eq 777")));
+  EXPECT_FALSE(MatchesAll(alice, Parse("string full_name ne x")));  // null matches nothing
+  EXPECT_FALSE(MatchesAll(alice, Parse("number id eq 3,string login eq bob")));
+}
+
+TEST(QuickBloxFilter, OrdersWithIdAsTieBreak) {
+  std::vector<json::object> users{User(1, "carol", "2024-01-02T00:00:00Z"), User(2, "alice", "2024-01-03T00:00:00Z"),
+                                  User(3, "bob", "2024-01-02T00:00:00Z")};
+  auto sorted = [&](std::string_view order) {
+    auto o = ParseOrder(order);
+    EXPECT_TRUE(o);
+    auto copy = users;
+    std::stable_sort(copy.begin(), copy.end(), [&](const auto& a, const auto& b) { return Before(a, b, *o); });
+    std::vector<std::int64_t> ids;
+    for (const auto& u : copy) ids.push_back(u.at("id").as_int64());
+    return ids;
+  };
+  EXPECT_EQ(sorted(""), (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(sorted("desc string id"), (std::vector<std::int64_t>{3, 2, 1}));
+  EXPECT_EQ(sorted("asc string login"), (std::vector<std::int64_t>{2, 3, 1}));
+  EXPECT_EQ(sorted("desc date created_at"), (std::vector<std::int64_t>{2, 1, 3}));
+  EXPECT_EQ(sorted("asc created_at"), (std::vector<std::int64_t>{1, 3, 2}));
+}
+
+}  // namespace
+}  // namespace roster::dialects::quickblox
