@@ -55,7 +55,10 @@ json_get() { "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])
 ADMIN_KEY=$("$ROSTER_BIN" init --data-dir "$TMP/data" "${INIT_ARGS[@]}" --json | json_get adminKey)
 APP_KEY=$("$ROSTER_BIN" key create --env default --role app --data-dir "$TMP/data" --json | json_get key)
 
+# The sign-in budget is set out of reach: the bench measures the throttled path's cost
+# (one counter write per attempt), not refusals.
 "$ROSTER_BIN" serve --data-dir "$TMP/data" --listen 127.0.0.1:0 --hash-threads "$WORKERS" \
+  --signin-max-attempts 1000000 \
   --argon2-ops "$ARGON2_OPS" --argon2-memory-kib "$ARGON2_MEM_KIB" --access-log "$TMP/access.log" \
   >"$TMP/server.out" 2>"$TMP/server.err" &
 SERVER_PID=$!
@@ -113,6 +116,19 @@ read -r CREATES CREATE_P99 CREATE_REQ CREATE_ERR < <(wrk_stats "$TMP/create.txt"
 HASHES_AFTER=$(hash_bench)
 HASHES=$("$PY" -c "print(($HASHES_BEFORE + $HASHES_AFTER) / 2)")
 
+# --- b2. sign-ins of one (activated) user: argon2id verify + counter + session write -
+SIGNIN_USER=bench-signin-user
+SIGNIN_ID=$(curl -fsS -X POST "$URL/v2/users" -H "Content-Type: application/json" \
+  -H "X-Api-Key: browser bench $APP_KEY" \
+  -d "{\"username\":\"$SIGNIN_USER\",\"password\":\"pw-123456\",\"email\":{\"primary\":\"$SIGNIN_USER@example.com\"}}" \
+  | json_get usersId)
+curl -fsS -o /dev/null -X PUT "$URL/v2/users/$SIGNIN_ID" -H "Content-Type: application/json" \
+  -H "X-Api-Key: browser bench $ADMIN_KEY" -d '{"active":true}'
+echo "== POST /v2/auth/signin (wrk -t$THREADS -c$CREATE_CONNECTIONS -d${DURATION}s)"
+ROSTER_KEY=$APP_KEY ROSTER_USERNAME=$SIGNIN_USER wrk -t"$THREADS" -c"$CREATE_CONNECTIONS" -d"${DURATION}s" \
+  --latency -s bench/signin.lua "$URL" | tee "$TMP/signin.txt"
+read -r SIGNINS SIGNIN_P99 SIGNIN_REQ SIGNIN_ERR < <(wrk_stats "$TMP/signin.txt")
+
 # --- c. GET one user vs /healthz ---------------------------------------------
 USER_ID=$(curl -fsS -X POST "$URL/v2/users" -H "Content-Type: application/json" \
   -H "X-Api-Key: browser bench $APP_KEY" \
@@ -131,7 +147,8 @@ read -r HZ_RPS HZ_P99 HZ_REQ HZ_ERR < <(wrk_stats "$TMP/healthz.txt")
 
 # --- report ------------------------------------------------------------------
 "$PY" - "$HASHES" "$CREATES" "$CREATE_P99" "$CREATE_ERR" "$GET_RPS" "$GET_P99" "$GET_ERR" \
-  "$HZ_RPS" "$HZ_P99" "$HZ_ERR" "$WORKERS" "$ARGON2_OPS" "$ARGON2_MEM_KIB" "$DURATION" <<'PY'
+  "$HZ_RPS" "$HZ_P99" "$HZ_ERR" "$WORKERS" "$ARGON2_OPS" "$ARGON2_MEM_KIB" "$DURATION" \
+  "$SIGNINS" "$SIGNIN_P99" "$SIGNIN_ERR" <<'PY'
 import json, sys
 a = sys.argv[1:]
 h, c, cp99, cerr, g, gp99, gerr, z, zp99, zerr = map(float, a[:10])
@@ -143,16 +160,20 @@ r = {
     "errors": {"create": int(cerr), "get": int(gerr), "healthz": int(zerr)},
     "workers": int(a[10]), "argon2_ops": int(a[11]), "argon2_mem_kib": int(a[12]), "duration_s": float(a[13]),
 }
+s, sp99, serr = map(float, a[14:17])
+r.update({"signins_per_s": round(s, 2), "signin_ratio": round(s / h, 3) if h else None, "signin_p99_ms": sp99})
+r["errors"]["signin"] = int(serr)
 ok = lambda v, t: "ok" if v is not None and v >= t else "BELOW TARGET"
 print()
 print(f"{'figure':<28}{'value':>14}  notes")
 print(f"{'argon2id hashes/s':<28}{h:>14.2f}  raw libsodium, {r['workers']} threads")
 print(f"{'password creates/s':<28}{c:>14.2f}  POST /v2/users, 2xx only, p99 {cp99:.1f} ms")
 print(f"{'create ratio':<28}{r['create_ratio'] or 0:>14.3f}  target >= 0.9: {ok(r['create_ratio'], 0.9)}")
+print(f"{'sign-ins/s':<28}{s:>14.2f}  POST /v2/auth/signin, 2xx only, p99 {sp99:.1f} ms; ratio {r['signin_ratio'] or 0:.3f}")
 print(f"{'GET /v2/users/{id} req/s':<28}{g:>14.2f}  p99 {gp99:.3f} ms")
 print(f"{'/healthz req/s':<28}{z:>14.2f}  p99 {zp99:.3f} ms")
 print(f"{'GET ratio':<28}{r['get_ratio'] or 0:>14.3f}  target >= 0.4: {ok(r['get_ratio'], 0.4)}")
-if cerr or gerr or zerr:
+if cerr or gerr or zerr or serr:
     print(f"WARNING: error responses: {r['errors']}")
 print(json.dumps(r))
 PY

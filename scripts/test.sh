@@ -12,7 +12,9 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Debug -DROSTER_BUILD_TESTS=ON >/
 ninja -C build -j"$(nproc)"
 
 pg_dir="$(mktemp -d /tmp/roster-pg-XXXXXX)"
-trap 'scripts/pg-test-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+root="$PWD"
+# Absolute path: the tests run from build/, and the cluster must stop whatever happens.
+trap '"$root/scripts/pg-test-cluster.sh" stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
 ROSTER_TEST_POSTGRES_DSN="$(scripts/pg-test-cluster.sh start "$pg_dir")"
 export ROSTER_TEST_POSTGRES_DSN
 
