@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "dialects/catalyze/catalyze.h"
 #include "mail/smtp_transport.h"
+#include "service/housekeeper.h"
 #include "service/mail_sender.h"
 #include "service/record_service.h"
 #include "http/server.h"
@@ -209,6 +210,11 @@ int Serve(const std::string& data_dir, const std::string& database, const ServeO
   mail_options.log = [logger](const std::string& line) { logger->info(line); };
   service::MailSender mail_sender(*ctx.store, *ctx.directory, smtp.get(), ctx.clock, mail_options);
   mail_sender.Start();
+  service::HousekeeperOptions housekeeping;
+  housekeeping.counter_retention_ms = std::max<std::int64_t>(o.signin_window_s * 1000, 24 * 3600'000);
+  housekeeping.log = [logger](const std::string& line) { logger->warn(line); };
+  service::Housekeeper housekeeper(*ctx.store, ctx.clock, housekeeping);
+  housekeeper.Start();
 
   http::Router router;
   router.Add("GET", "/healthz", http::Exec::kInline, [](const http::Request&, const http::PathParams&) {

@@ -153,6 +153,7 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     if (!row) return std::unexpected(row.error());
     auto user = Unseal(*keys, *row);
     if (!user) return std::unexpected(user.error());
+    const bool was_archived = user->archived;
     if (auto st = change(*user); !st) return std::unexpected(st.error());
     auto index = IndexFor(*keys, *user);
     if (!index) return std::unexpected(index.error());
@@ -171,7 +172,8 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     update.expected_version = row->version;
     update.index = std::move(*index);
     update.password_hash = hash;
-    update.revoke_sessions = hash.has_value();
+    // A new password, or a user switched off (deactivated, retired), ends its sessions.
+    update.revoke_sessions = hash.has_value() || (row->active && !user->active) || (!was_archived && user->archived);
     auto st = users_.UpdateUser(update);
     if (st) return *user;
     if (st.error().code != ErrorCode::kAborted) return std::unexpected(st.error());

@@ -87,7 +87,8 @@ class UserService {
   // kNotFound for an id that is not a user of the environment (malformed ids included).
   core::Result<core::User> Get(const std::string& environment_id, const std::string& id);
   // Reads, applies `change`, re-validates and writes, retrying if the user changed
-  // concurrently. A new password is re-hashed and revokes the user's other sessions.
+  // concurrently. A new password is re-hashed; it, or the change making the user
+  // inactive or archived, ends all of the user's sessions.
   core::Result<core::User> Update(const std::string& environment_id, const std::string& id,
                                   const UserChange& change,
                                   const std::optional<std::string>& new_password);

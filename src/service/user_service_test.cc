@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "service/housekeeper.h"
+#include "service/record_service.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace roster::service {
@@ -107,6 +109,51 @@ TEST_F(UserServiceTest, UpdateMergesAndPasswordChangeRevokesSessions) {
   EXPECT_EQ(updated->version, 2);
   EXPECT_TRUE(hasher_.Verify(*store_->GetPasswordHash(env_, created->user.id), "new-password"));
   EXPECT_EQ(users_.AuthenticateSession(*created->session_token).error().code, ErrorCode::kUnauthenticated);
+}
+
+TEST_F(UserServiceTest, DeactivatingOrArchivingAUserEndsItsSessions) {
+  auto a = Create("Ada", "ada@example.com");
+  auto b = Create("Bob", "bob@example.com");
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  auto activate = [](core::User& u) -> core::Status {
+    u.active = true;
+    return {};
+  };
+  ASSERT_TRUE(users_.Update(env_, a->user.id, activate, std::nullopt).has_value());
+  ASSERT_TRUE(users_.Update(env_, b->user.id, activate, std::nullopt).has_value());
+  // Becoming active, or any other change, keeps sessions.
+  EXPECT_TRUE(users_.AuthenticateSession(*a->session_token).has_value());
+  ASSERT_TRUE(users_.Update(env_, a->user.id, [](core::User& u) -> core::Status {
+                u.active = false;
+                return {};
+              }, std::nullopt).has_value());
+  EXPECT_EQ(users_.AuthenticateSession(*a->session_token).error().code, ErrorCode::kUnauthenticated);
+  ASSERT_TRUE(users_.Update(env_, b->user.id, [](core::User& u) -> core::Status {
+                u.archived = true;
+                return {};
+              }, std::nullopt).has_value());
+  EXPECT_EQ(users_.AuthenticateSession(*b->session_token).error().code, ErrorCode::kUnauthenticated);
+}
+
+TEST_F(UserServiceTest, HousekeeperPurgesExpiredRecordsAndOldCounters) {
+  RecordService records(*store_, directory_, clock_);
+  NewRecordRequest r;
+  r.environment_id = env_;
+  r.kind = "token";
+  r.claims = {{"token", "secret", true}};
+  r.expires_at_ms = clock_.now + 1000;
+  ASSERT_TRUE(records.Create(r).has_value());
+  r.expires_at_ms = 0;
+  r.claims = {{"token", "kept", true}};
+  ASSERT_TRUE(records.Create(r).has_value());
+  ASSERT_EQ(*store_->HitCounter("k", clock_.now, 60'000), 1);
+  Housekeeper housekeeper(*store_, clock_, {60'000, 3'600'000, {}});
+  EXPECT_EQ(housekeeper.RunOnce(), 0);
+  clock_.now += 3'600'001;
+  EXPECT_EQ(housekeeper.RunOnce(), 1);
+  EXPECT_EQ(store_->ListRecords(env_, "token", 0, 10, 0)->size(), 1u);
+  // The counter's window started over an hour ago: purged, so the next hit counts 1.
+  EXPECT_EQ(*store_->HitCounter("k", clock_.now, 365LL * 24 * 3600'000), 1);
 }
 
 TEST_F(UserServiceTest, FailedChangeLeavesUserUntouched) {

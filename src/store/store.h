@@ -186,6 +186,9 @@ class RecordStore {
   // single-use token. kNotFound if absent or expired (an expired one is removed too).
   virtual Result<RecordRow> TakeRecord(const std::string& environment_id, const std::string& kind,
                                        const std::string& id, std::int64_t now_ms) = 0;
+  // Housekeeping: deletes every record that expired at or before `now_ms` (with its
+  // claims and memberships); returns how many.
+  virtual Result<std::int64_t> PurgeExpiredRecords(std::int64_t now_ms) = 0;
 };
 
 // Membership of users in records (groups, populations). Every id must belong to the

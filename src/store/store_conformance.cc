@@ -464,6 +464,24 @@ TEST_P(StoreConformanceTest, ExpiredRecordsAreInvisibleToEveryRead) {
   }
 }
 
+TEST_P(StoreConformanceTest, PurgeRemovesOnlyExpiredRecordsAndFreesTheirClaims) {
+  NewRecord soon = MakeRecord(env_, "t1", "token", 5000);
+  soon.index = {{"token.digest", "d1", true}};
+  ASSERT_TRUE(store_->InsertRecord(soon).has_value());
+  NewRecord later = MakeRecord(other_env_, "t2", "token", 9000);
+  ASSERT_TRUE(store_->InsertRecord(later).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "t3", "token", 0)).has_value());
+  EXPECT_EQ(*store_->PurgeExpiredRecords(4999), 0);
+  EXPECT_EQ(*store_->PurgeExpiredRecords(5000), 1);
+  EXPECT_EQ(*store_->PurgeExpiredRecords(5000), 0);
+  // The unique claim went with the record: a new one may take it.
+  NewRecord again = MakeRecord(env_, "t4", "token", 0);
+  again.index = {{"token.digest", "d1", true}};
+  EXPECT_TRUE(store_->InsertRecord(again).has_value());
+  EXPECT_EQ(*store_->PurgeExpiredRecords(std::int64_t{1} << 50), 1);
+  EXPECT_EQ(Ids(*store_->ListRecords(env_, "token", 0, 10, 0)), (Strings{"t3", "t4"}));
+}
+
 TEST_P(StoreConformanceTest, TakeRecordReturnsALiveRecordExactlyOnce) {
   NewRecord t = MakeRecord(env_, "t1", "token", 5000);
   t.index = {{"token.digest", "d1", true}};

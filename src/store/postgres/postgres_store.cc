@@ -522,6 +522,8 @@ constexpr Query kHitCounter{
     "RETURNING count"};
 constexpr Query kResetCounter{"reset_counter", "DELETE FROM counters WHERE key = $1"};
 constexpr Query kPurgeCounters{"purge_counters", "DELETE FROM counters WHERE window_start < $1"};
+constexpr Query kPurgeExpiredRecords{"purge_expired_records",
+                                     "DELETE FROM records WHERE expires_at <> 0 AND expires_at <= $1"};
 
 UserRow ReadUser(const Rows& r, int i) {
   UserRow u;
@@ -1056,6 +1058,13 @@ class PostgresStore final : public Store {
     });
   }
 
+  Result<std::int64_t> PurgeExpiredRecords(std::int64_t now_ms) override {
+    return Write([&](Connection& c) -> Result<std::int64_t> {
+      Rows r = c.Exec(kPurgeExpiredRecords, {Int(now_ms)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "purge expired records"));
+      return r.affected();
+    });
+  }
   Status PurgeCounters(std::int64_t before_ms) override {
     return Write([&](Connection& c) -> Status {
       Rows r = c.Exec(kPurgeCounters, {Int(before_ms)});

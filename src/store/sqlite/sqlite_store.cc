@@ -607,6 +607,15 @@ class SqliteStore final : public Store {
     return row;
   }
 
+  Result<std::int64_t> PurgeExpiredRecords(std::int64_t now_ms) override {
+    return Write([&]() -> Result<std::int64_t> {
+      auto s = writer_.Prepare("DELETE FROM records WHERE expires_at <> 0 AND expires_at <= ?");
+      s.Int(1, now_ms);
+      if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "purge expired records"));
+      return static_cast<std::int64_t>(writer_.Changes());
+    });
+  }
+
   // --- MembershipStore
   Status AddMember(const std::string& environment_id, const std::string& record_id,
                    const std::string& user_id) override {

@@ -1,0 +1,70 @@
+// Housekeeper: a background thread of `serve` that deletes what has outlived its use:
+// expired records (application sessions, reset codes, nonces) and counter windows
+// older than any window in use. Safe with several processes (each delete is idempotent).
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace roster::service {
+
+struct HousekeeperOptions {
+  std::int64_t interval_ms = 5 * 60'000;
+  std::int64_t counter_retention_ms = 24 * 3600'000;  // >= the longest counter window
+  std::function<void(const std::string&)> log;        // failures only
+};
+
+class Housekeeper {
+ public:
+  Housekeeper(store::Store& store, const core::Clock& clock, HousekeeperOptions options = {})
+      : store_(store), clock_(clock), options_(std::move(options)) {}
+  ~Housekeeper() { Stop(); }
+  Housekeeper(const Housekeeper&) = delete;
+  Housekeeper& operator=(const Housekeeper&) = delete;
+
+  void Start() {
+    thread_ = std::thread([this] {
+      std::unique_lock lock(mu_);
+      while (!stopping_) {
+        lock.unlock();
+        RunOnce();
+        lock.lock();
+        cv_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms), [&] { return stopping_; });
+      }
+    });
+  }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  // One pass; returns how many records it deleted.
+  std::int64_t RunOnce() {
+    const auto now = clock_.NowMillis();
+    auto purged = store_.PurgeExpiredRecords(now);
+    if (!purged && options_.log) options_.log("housekeeping: cannot purge expired records: " + purged.error().message);
+    if (auto st = store_.PurgeCounters(now - options_.counter_retention_ms); !st && options_.log)
+      options_.log("housekeeping: cannot purge counters: " + st.error().message);
+    return purged.value_or(0);
+  }
+
+ private:
+  store::Store& store_;
+  const core::Clock& clock_;
+  HousekeeperOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace roster::service
