@@ -16,4 +16,15 @@ Response Response::Json(int status, std::string body) {
   return response;
 }
 
+core::Result<boost::json::object> ParseJsonObject(std::string_view body) {
+  if (body.empty()) return core::InvalidArgument("body", "request body must be a JSON object");
+  boost::system::error_code ec;
+  boost::json::parse_options options;
+  options.max_depth = 32;
+  boost::json::value v = boost::json::parse(body, ec, {}, options);
+  if (ec) return core::InvalidArgument("body", "request body is not valid JSON");
+  if (!v.is_object()) return core::InvalidArgument("body", "request body must be a JSON object");
+  return std::move(v.get_object());
+}
+
 }  // namespace roster::http

@@ -2,10 +2,14 @@
 // these types, so handlers are tested without sockets and Beast stays inside http/.
 #pragma once
 
+#include <boost/json.hpp>
+
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/error.h"
 
 namespace roster::http {
 
@@ -31,5 +35,9 @@ struct Response {
 
   static Response Json(int status, std::string body);
 };
+
+// A request body that must be one JSON object (nesting at most 32 deep). kInvalidArgument
+// with field "body" for an empty body, invalid JSON or another JSON type.
+core::Result<boost::json::object> ParseJsonObject(std::string_view body);
 
 }  // namespace roster::http

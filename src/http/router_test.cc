@@ -186,3 +186,24 @@ TEST(RouterTest, RejectsMalformedPatterns) {
 
 }  // namespace
 }  // namespace roster::http
+
+namespace roster::http {
+namespace {
+
+TEST(ParseJsonObjectTest, AcceptsOnlyOneObjectOfBoundedDepth) {
+  auto ok = ParseJsonObject(R"({"a":[1,{"b":null}]})");
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->at("a").as_array().size(), 2u);
+  for (std::string_view bad : {"", "[1]", "\"x\"", "{\"a\":", "nope"}) {
+    auto r = ParseJsonObject(bad);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().code, core::ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.error().field, "body");
+  }
+  std::string deep(40, '[');
+  deep = "{\"a\":" + deep + std::string(40, ']') + "}";
+  EXPECT_FALSE(ParseJsonObject(deep).has_value());
+}
+
+}  // namespace
+}  // namespace roster::http

@@ -43,14 +43,7 @@ class CatalyzeTest : public ::testing::Test {
   }
 
   static void ExpectError(const HttpResponse& r, long status, const std::string& mentions) {
-    EXPECT_EQ(r.status, status) << r.body;
-    const json::value j = r.Json();
-    ASSERT_TRUE(j.is_object()) << r.body;
-    const auto& errors = j.at("errors").as_array();
-    ASSERT_EQ(errors.size(), 1u) << r.body;
-    EXPECT_EQ(errors[0].at("code").as_int64(), status) << r.body;
-    const std::string message(errors[0].at("message").as_string());
-    EXPECT_NE(message.find(mentions), std::string::npos) << message;
+    ExpectCatalyzeError(r, status, mentions);
   }
 
   static TempDir* dir_;

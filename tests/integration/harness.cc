@@ -386,6 +386,18 @@ std::vector<std::string> SmtpSink::WaitForMessages(std::size_t count, int second
   return messages;
 }
 
+void ExpectCatalyzeError(const HttpResponse& r, long status, const std::string& mentions) {
+  EXPECT_EQ(r.status, status) << r.body;
+  const json::value j = r.Json();
+  ASSERT_TRUE(j.is_object()) << r.body;
+  const auto* errors = j.as_object().if_contains("errors");
+  ASSERT_TRUE(errors != nullptr && errors->is_array() && errors->as_array().size() == 1u) << r.body;
+  const auto& error = errors->as_array()[0];
+  EXPECT_EQ(error.at("code").as_int64(), status) << r.body;
+  const std::string message(error.at("message").as_string());
+  EXPECT_NE(message.find(mentions), std::string::npos) << message;
+}
+
 Headers CatalyzeHeaders(const std::string& key, const std::string& session, const std::string& identifier) {
   Headers h = {{"X-Api-Key", "browser " + identifier + " " + key}};
   if (!session.empty()) h.emplace_back("Authorization", "Bearer " + session);

@@ -133,6 +133,10 @@ class SmtpSink {
   pid_t pid_ = -1;
 };
 
+// Asserts a Catalyze error: `status`, and {"errors":[{"code": status, "message": ...}]}
+// whose message contains `mentions`.
+void ExpectCatalyzeError(const HttpResponse& r, long status, const std::string& mentions);
+
 // Catalyze request headers for an API key (and optional session token).
 Headers CatalyzeHeaders(const std::string& key, const std::string& session = "",
                         const std::string& identifier = "tests.roster");

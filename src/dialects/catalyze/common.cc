@@ -110,16 +110,7 @@ core::Status CheckAppId(const Services& s, const Caller& caller, std::string_vie
   return core::NotFound("no such application");
 }
 
-core::Result<json::object> ParseBody(const http::Request& req) {
-  if (req.body.empty()) return core::InvalidArgument("body", "request body must be a JSON object");
-  boost::system::error_code ec;
-  json::parse_options options;
-  options.max_depth = 32;
-  json::value v = json::parse(req.body, ec, {}, options);
-  if (ec) return core::InvalidArgument("body", "request body is not valid JSON");
-  if (!v.is_object()) return core::InvalidArgument("body", "request body must be a JSON object");
-  return std::move(v.get_object());
-}
+core::Result<json::object> ParseBody(const http::Request& req) { return http::ParseJsonObject(req.body); }
 
 core::Result<std::string> RequiredString(const json::object& body, const char* key, std::size_t max_bytes) {
   const auto* v = body.if_contains(key);

@@ -132,16 +132,7 @@ core::Result<Caller> Authorize(const Context& c, const http::Request& req, std::
   return Caller{*key, email, web_user->id, *env};
 }
 
-core::Result<json::object> ParseBody(const http::Request& req) {
-  if (req.body.empty()) return core::InvalidArgument("body", "request body must be a JSON object");
-  boost::system::error_code ec;
-  json::parse_options options;
-  options.max_depth = 32;
-  json::value v = json::parse(req.body, ec, {}, options);
-  if (ec) return core::InvalidArgument("body", "request body is not valid JSON");
-  if (!v.is_object()) return core::InvalidArgument("body", "request body must be a JSON object");
-  return std::move(v.get_object());
-}
+core::Result<json::object> ParseBody(const http::Request& req) { return http::ParseJsonObject(req.body); }
 
 core::Status CheckFormat(const std::vector<QueryParam>& query) {
   if (auto format = QueryValue(query, "format"); format && *format != "json")
