@@ -277,6 +277,16 @@ TEST(PropertiesTest, HostileInputNeverCausesA5xxInAnyDialect) {
   EXPECT_GT(statuses[400] + statuses[422], answers / 2);
   EXPECT_EQ(client.Send("GET", "/healthz").status, 200);
   EXPECT_EQ(client.Send("GET", "/v2/users/" + uuid, "", catalyze).status, 200);  // the target is intact
+
+  // No dialect's credential reached a log, whatever the input.
+  const std::string logs = ReadFile(server.access_log_path()) + ReadFile(server.stderr_path());
+  for (const std::string secret : {admin, std::string(pingone.at("clientSecret").as_string()),
+                                   std::string(token.Json().at("access_token").as_string()),
+                                   std::string(quickblox.at("authSecret").as_string()),
+                                   std::string(quickblox.at("apiKey").as_string()),
+                                   std::string(commcare.at("apiKey").as_string())})
+    EXPECT_EQ(logs.find(secret), std::string::npos) << "a credential is in the logs";
+  EXPECT_EQ(logs.find("target@example.com"), std::string::npos);
 }
 
 }  // namespace
