@@ -82,10 +82,10 @@ void AddDialectCommands(CLI::App& app, CommandTable& table, const std::function<
   });
 }
 
-void MountDialects(http::Router& router, const Runtime& rt) {
-  dialects::pingone::Mount(router, {rt.directory, rt.users, rt.records, rt.clock});
+void MountDialects(http::Router& router, const Runtime& rt, const DialectOptions& options) {
+  dialects::pingone::Mount(router, {rt.directory, rt.users, rt.records, rt.clock, options.public_url});
   dialects::quickblox::Mount(router, {rt.directory, rt.users, rt.records, rt.clock});
-  dialects::commcare::Mount(router, {rt.directory, rt.users, rt.records, rt.clock});
+  dialects::commcare::Mount(router, {rt.directory, rt.users, rt.records, rt.clock, options.commcare_account_root});
 }
 
 }  // namespace roster::cli

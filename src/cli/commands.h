@@ -34,7 +34,14 @@ using CommandTable = std::vector<std::pair<CLI::App*, std::function<int(Runtime&
 // Adds every dialect's subcommands to `app`; `data_options` adds --data-dir/--database.
 void AddDialectCommands(CLI::App& app, CommandTable& table, const std::function<void(CLI::App*)>& data_options);
 
+// Settings of `serve` that belong to one dialect.
+struct DialectOptions {
+  std::string public_url;             // --public-url (PingOne links)
+  std::string commcare_account_root;  // --commcare-account-root
+};
+
 // Mounts the PingOne, QuickBlox and CommCare dialects (Catalyze is mounted by main).
-void MountDialects(http::Router& router, const Runtime& runtime);
+// Throws std::invalid_argument for an invalid option.
+void MountDialects(http::Router& router, const Runtime& runtime, const DialectOptions& options);
 
 }  // namespace roster::cli

@@ -181,6 +181,7 @@ struct ServeOptions {
   std::int64_t signin_max_attempts = 5, signin_window_s = 900;
   std::string smtp_url, smtp_from = "roster@localhost";
   bool smtp_starttls = false;
+  std::string public_url, commcare_account_root;
 };
 
 std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
@@ -222,7 +223,7 @@ int Serve(const std::string& data_dir, const std::string& database, const ServeO
   });
   const cli::Runtime runtime = ctx.Runtime();
   dialects::catalyze::Mount(router, {*ctx.directory, *ctx.users, *ctx.records, ctx.clock});
-  cli::MountDialects(router, runtime);
+  cli::MountDialects(router, runtime, {o.public_url, o.commcare_account_root});
 
   http::ServerOptions so;
   std::tie(so.host, so.port) = SplitListen(o.listen);
@@ -303,6 +304,15 @@ int main(int argc, char** argv) {
                     "SMTP server for the mail outbox, smtp://host:port or smtps://user:pass@host:port (unset: mail waits)");
   serve->add_option("--smtp-from", serve_options.smtp_from, "Sender address of outgoing mail")->capture_default_str();
   serve->add_flag("--smtp-starttls", serve_options.smtp_starttls, "Require STARTTLS on smtp:// URLs");
+  serve->add_option("--public-url", serve_options.public_url,
+                    "Base URL clients reach this server at, for links in responses (PingOne _links), "
+                    "e.g. https://id.example.org")
+      ->check([](const std::string& v) {
+        return v.starts_with("https://") || v.starts_with("http://") ? std::string()
+                                                                      : std::string("must start with https:// or http://");
+      });
+  serve->add_option("--commcare-account-root", serve_options.commcare_account_root,
+                    "CommCare mobile worker usernames end in @DOMAIN.ROOT (default commcarehq.org)");
 
   auto* env = app.add_subcommand("env", "Manage environments (tenants)");
   env->require_subcommand(1);

@@ -957,5 +957,26 @@ TEST(CommCareConfigTest, AccountRootComesFromTheEnvironment) {
   EXPECT_NE(serve.err.find("ROSTER_COMMCARE_ACCOUNT_ROOT"), std::string::npos) << serve.err;
 }
 
+TEST(CommCareConfigTest, AccountRootComesFromTheServeFlagFirst) {
+  TempDir dir;
+  InitDataDir(dir.path());
+  const WebUser admin = CreateWebUser(dir.path(), "clinic", "boss@example.org");
+  ::setenv("ROSTER_COMMCARE_ACCOUNT_ROOT", "example.net", 1);
+  {
+    std::vector<std::string> args = kFastHashing;
+    args.insert(args.end(), {"--commcare-account-root", "hq.example.org"});
+    Server server(dir.path(), args);
+    ::unsetenv("ROSTER_COMMCARE_ACCOUNT_ROOT");
+    Client client(server.base_url());
+    auto r = client.Send("POST", Users("clinic"), R"({"username":"jdoe","password":"pw-123456"})", ApiKey(admin));
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.Json().at("username"), "jdoe@clinic.hq.example.org");
+  }
+  auto serve = RunRoster({"serve", "--data-dir", dir.path(), "--listen", "127.0.0.1:0", "--commcare-account-root",
+                          "Not A Domain"});
+  EXPECT_NE(serve.exit_code, 0);
+  EXPECT_NE(serve.err.find("--commcare-account-root"), std::string::npos) << serve.err;
+}
+
 }  // namespace
 }  // namespace roster::testing

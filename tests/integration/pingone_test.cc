@@ -1454,5 +1454,34 @@ TEST_F(PingOneTest, UserCreatedHereIsReadableAndUpdatableThroughCatalyze) {
   EXPECT_EQ(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_)).status, 404);
 }
 
+// `serve --public-url` sets the base of every link, whatever Host the request carries.
+TEST(PingOneConfigTest, LinksUseThePublicUrlWhenConfigured) {
+  TempDir dir;
+  InitDataDir(dir.path());
+  auto app = RunRoster({"pingone", "app", "create", "--env", "default", "--data-dir", dir.path(), "--json"});
+  ASSERT_EQ(app.exit_code, 0) << app.err;
+  const json::value creds = json::parse(app.out);
+  std::vector<std::string> args = kFastHashing;
+  args.insert(args.end(), {"--public-url", "https://id.example.org/"});
+  Server server(dir.path(), args);
+  Client client(server.base_url());
+  const std::string env = Str(creds, "environmentId");
+  auto token = client.Send("POST", "/" + env + "/as/token",
+                           "grant_type=client_credentials&client_id=" + Str(creds, "clientId") +
+                               "&client_secret=" + Str(creds, "clientSecret"),
+                           {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(token.status, 200) << token.body;
+  auto r = client.Send("POST", "/v1/environments/" + env + "/users", R"({"username":"linked"})",
+                       {{"Authorization", "Bearer " + Str(token.Json(), "access_token")},
+                        {"Content-Type", "application/json"},
+                        {"Host", "attacker.example.com"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string self = Str(r.Json().at("_links").at("self"), "href");
+  EXPECT_EQ(self.rfind("https://id.example.org/v1/environments/" + env + "/users/", 0), 0u) << self;
+  auto bad = RunRoster({"serve", "--data-dir", dir.path(), "--listen", "127.0.0.1:0", "--public-url", "ftp://x"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--public-url"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace roster::testing

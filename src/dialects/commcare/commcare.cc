@@ -10,7 +10,11 @@ namespace roster::dialects::commcare {
 
 void Mount(http::Router& router, Services services) {
   Context c{services, kDefaultAccountRoot};
-  if (const char* root = std::getenv(kAccountRootVariable); root && *root) {
+  if (!services.account_root.empty()) {
+    if (!IsValidAccountRoot(services.account_root))
+      throw std::invalid_argument("--commcare-account-root must be a lower-case DNS name such as commcarehq.org");
+    c.account_root = services.account_root;
+  } else if (const char* root = std::getenv(kAccountRootVariable); root && *root) {
     if (!IsValidAccountRoot(root))
       throw std::invalid_argument(std::string(kAccountRootVariable) +
                                   " must be a lower-case DNS name such as commcarehq.org");

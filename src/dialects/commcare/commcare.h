@@ -19,6 +19,9 @@ struct Services {
   service::UserService& users;
   service::RecordService& records;
   const core::Clock& clock;
+  // Mobile worker usernames end in @{domain}.{account_root} (`serve
+  // --commcare-account-root`); empty: ROSTER_COMMCARE_ACCOUNT_ROOT, else commcarehq.org.
+  std::string account_root;
 };
 
 void Mount(http::Router& router, Services services);

@@ -120,7 +120,7 @@ http::Handler Api(std::shared_ptr<State> state, ApiHandler handler);
 
 // "http(s)://host[:port]" from the request (Host header, X-Forwarded-Proto), or the
 // ROSTER_PUBLIC_URL environment variable when set.
-std::string BaseUrl(const http::Request& req);
+std::string BaseUrl(const Services& s, const http::Request& req);
 
 // ---- bodies and queries ----------------------------------------------------------
 

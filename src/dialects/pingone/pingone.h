@@ -19,6 +19,9 @@ struct Services {
   service::UserService& users;
   service::RecordService& records;
   const core::Clock& clock;
+  // Base of the `_links` hrefs (`serve --public-url`); empty: ROSTER_PUBLIC_URL, else
+  // the request's Host and X-Forwarded-Proto.
+  std::string public_url;
 };
 
 void Mount(http::Router& router, Services services);
