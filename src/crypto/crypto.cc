@@ -189,20 +189,46 @@ bool SecretsEqual(std::string_view a, std::string_view b) {
 PasswordHasher::PasswordHasher(PasswordParams params) : params_(params) {
   if (params_.max_concurrency == 0) params_.max_concurrency = std::max(1u, std::thread::hardware_concurrency());
   params_.max_concurrency = std::min(params_.max_concurrency, 4096u);
-  slots_ = std::make_unique<std::counting_semaphore<4096>>(params_.max_concurrency);
+  slots_ = std::make_unique<FairSlots>(params_.max_concurrency);
+}
+
+void PasswordHasher::FairSlots::Acquire() {
+  std::unique_lock lock(mu_);
+  if (free_ > 0 && queue_.empty()) {
+    --free_;
+    return;
+  }
+  // Each waiter sleeps on its own condition: a release wakes exactly one thread (no
+  // herd of waiters competing for the cores the hashes need).
+  Waiter self;
+  queue_.push_back(&self);
+  self.cv.wait(lock, [&] { return self.granted; });
+}
+
+void PasswordHasher::FairSlots::Release() {
+  std::lock_guard lock(mu_);
+  if (queue_.empty()) {
+    ++free_;
+    return;
+  }
+  Waiter* next = queue_.front();
+  queue_.pop_front();
+  next->granted = true;
+  next->cv.notify_one();
 }
 
 namespace {
 // Holds one hashing slot for its lifetime.
+template <class Slots>
 class Slot {
  public:
-  explicit Slot(std::counting_semaphore<4096>& s) : s_(s) { s_.acquire(); }
-  ~Slot() { s_.release(); }
+  explicit Slot(Slots& s) : s_(s) { s_.Acquire(); }
+  ~Slot() { s_.Release(); }
   Slot(const Slot&) = delete;
   Slot& operator=(const Slot&) = delete;
 
  private:
-  std::counting_semaphore<4096>& s_;
+  Slots& s_;
 };
 }  // namespace
 

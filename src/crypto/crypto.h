@@ -10,7 +10,9 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <semaphore>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -100,8 +102,26 @@ class PasswordHasher {
   const PasswordParams& params() const { return params_; }
 
  private:
+  // At most max_concurrency hashes at once, granted first come, first served, so a
+  // burst's latency is spread evenly instead of leaving some callers waiting for ever.
+  class FairSlots {
+   public:
+    explicit FairSlots(unsigned count) : free_(count) {}
+    void Acquire();
+    void Release();
+
+   private:
+    struct Waiter {
+      std::condition_variable cv;
+      bool granted = false;
+    };
+    std::mutex mu_;
+    unsigned free_;
+    std::deque<Waiter*> queue_;  // a released slot goes straight to the oldest waiter
+  };
+
   PasswordParams params_;
-  std::unique_ptr<std::counting_semaphore<4096>> slots_;
+  std::unique_ptr<FairSlots> slots_;
 };
 
 }  // namespace roster::crypto
