@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "crypto/legacy_password.h"
+
 namespace roster::crypto {
 namespace {
 
@@ -245,6 +247,11 @@ bool PasswordHasher::Verify(std::string_view phc, std::string_view password) con
   const std::string terminated(phc);
   Slot slot(*slots_);
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
+}
+
+core::Result<bool> PasswordHasher::VerifyImported(std::string_view encoded, std::string_view password) const {
+  Slot slot(*slots_);
+  return VerifyLegacyPassword(encoded, password);
 }
 
 bool PasswordHasher::NeedsRehash(std::string_view phc) const {

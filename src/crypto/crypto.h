@@ -98,6 +98,9 @@ class PasswordHasher {
   // kResourceExhausted if memory could not be allocated.
   core::Result<std::string> Hash(std::string_view password) const;
   bool Verify(std::string_view phc, std::string_view password) const;
+  // VerifyLegacyPassword (legacy_password.h) inside the same concurrency cap: an imported
+  // scrypt or bcrypt hash costs as much as argon2id, or more.
+  core::Result<bool> VerifyImported(std::string_view encoded, std::string_view password) const;
   bool NeedsRehash(std::string_view phc) const;
   const PasswordParams& params() const { return params_; }
 

@@ -274,7 +274,7 @@ core::Result<bool> UserService::CheckStoredPassword(const std::string& environme
   const bool imported = !stored->empty() && stored->front() == '{';
   bool ok = false;
   if (imported) {
-    auto verified = crypto::VerifyLegacyPassword(*stored, password);
+    auto verified = hasher_.VerifyImported(*stored, password);
     if (!verified) return std::unexpected(verified.error());
     ok = *verified;
   } else {
