@@ -51,7 +51,7 @@ using Strings = std::vector<std::string>;
 }  // namespace
 
 void StoreConformanceTest::SetUp() {
-  store_ = GetParam()();
+  store_ = GetParam().make();
   if (IsSkipped()) return;  // the factory skipped the test (e.g. no server to test against)
   ASSERT_TRUE(store_->CreateEnvironment({env_, "default", "wrapped-1", 1}).has_value());
   ASSERT_TRUE(store_->CreateEnvironment({other_env_, "other", "wrapped-2", 2}).has_value());

@@ -7,6 +7,8 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
+#include <string>
 
 #include "store/store.h"
 
@@ -14,7 +16,14 @@ namespace roster::store {
 
 using StoreFactory = std::function<std::unique_ptr<Store>()>;
 
-class StoreConformanceTest : public ::testing::TestWithParam<StoreFactory> {
+// A factory with the adapter's name, which is what test listings print for it.
+struct NamedStoreFactory {
+  std::string name;
+  StoreFactory make;
+  friend void PrintTo(const NamedStoreFactory& f, std::ostream* os) { *os << f.name; }
+};
+
+class StoreConformanceTest : public ::testing::TestWithParam<NamedStoreFactory> {
  protected:
   void SetUp() override;
   std::unique_ptr<Store> store_;

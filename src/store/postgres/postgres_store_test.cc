@@ -125,13 +125,13 @@ Databases* const databases = static_cast<Databases*>(::testing::AddGlobalTestEnv
 void SkipWithoutServer() { GTEST_SKIP() << kDsnVariable << " is not set"; }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformanceTest,
-                         ::testing::Values(StoreFactory([]() -> std::unique_ptr<Store> {
+                         ::testing::Values(NamedStoreFactory{"postgres", []() -> std::unique_ptr<Store> {
                            if (ServerDsn() == nullptr) {
                              SkipWithoutServer();  // the fixture's SetUp then stops here
                              return nullptr;
                            }
                            return Open({databases->Create().dsn});
-                         })));
+                         }}));
 
 class PostgresStoreTest : public ::testing::Test {
  protected:

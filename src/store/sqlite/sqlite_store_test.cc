@@ -21,7 +21,7 @@ std::string TempDbPath() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformanceTest,
-                         ::testing::Values(StoreFactory([] { return Open({TempDbPath()}); })));
+                         ::testing::Values(NamedStoreFactory{"sqlite", [] { return Open({TempDbPath()}); }}));
 
 TEST(SqliteStoreTest, ReopensExistingDatabaseWithoutRemigrating) {
   const std::string path = TempDbPath();
