@@ -27,6 +27,22 @@ namespace json = boost::json;
 
 namespace {
 
+// What `fd` yields up to the first newline (or less, if it closes or `within` passes).
+std::string ReadLine(int fd, std::chrono::seconds within) {
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (line.find('\n') == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[256];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    line.append(buf, static_cast<std::size_t>(n));
+  }
+  return line;
+}
+
 std::vector<char*> Argv(const std::vector<std::string>& args) {
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(ROSTER_BINARY));
@@ -178,17 +194,7 @@ Server::Server(const std::string& data_dir, std::vector<std::string> extra_args)
   stdout_fd_ = pipe_fds[0];
   if (rc != 0) throw std::runtime_error("cannot spawn roster serve");
   // Read the "roster listening on http(s)://127.0.0.1:PORT" line, 20 s at most.
-  std::string line;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (line.find('\n') == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd p{stdout_fd_, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[256];
-    const ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
-    if (n <= 0) break;
-    line.append(buf, static_cast<std::size_t>(n));
-  }
+  const std::string line = ReadLine(stdout_fd_, std::chrono::seconds(20));
   const auto at = line.find("listening on ");
   const auto colon = line.rfind(':');
   if (at == std::string::npos || colon == std::string::npos) {
@@ -337,17 +343,7 @@ SmtpSink::SmtpSink(std::string dir, int port) : dir_(std::move(dir)) {
     ::close(pipe_fds[0]);
     throw std::runtime_error("cannot start the SMTP sink (is python3-aiosmtpd installed?)");
   }
-  std::string line;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (line.find('\n') == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd p{pipe_fds[0], POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[64];
-    const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    line.append(buf, static_cast<std::size_t>(n));
-  }
+  const std::string line = ReadLine(pipe_fds[0], std::chrono::seconds(20));
   ::close(pipe_fds[0]);
   if (line.find('\n') == std::string::npos) {
     Stop();
