@@ -243,26 +243,6 @@ core::Result<UserPage> UserService::ListMembers(const std::string& environment_i
   return Page(environment_id, store_.ListMembers(environment_id, record_id, after_number, limit), limit);
 }
 
-void UserService::StoreUpgradedHash(const std::string& environment_id, const std::string& user_id,
-                                    std::string hash) {
-  // Best effort: if the user changed meanwhile, the upgrade waits for the next sign-in.
-  auto row = users_.GetUser(environment_id, user_id);
-  if (!row) return;
-  store::UserUpdate update;
-  update.row = *row;
-  update.row.version = row->version + 1;
-  update.expected_version = row->version;
-  auto keys = directory_.KeysFor(environment_id);
-  if (!keys) return;
-  auto user = Unseal(*keys, *row);
-  if (!user) return;
-  auto index = IndexFor(*keys, *user);
-  if (!index) return;
-  update.index = std::move(*index);
-  update.password_hash = std::move(hash);
-  (void)users_.UpdateUser(update);
-}
-
 core::Result<bool> UserService::CheckStoredPassword(const std::string& environment_id, const std::string& user_id,
                                                     const std::string& password) {
   auto stored = store_.GetPasswordHash(environment_id, user_id);
@@ -281,7 +261,8 @@ core::Result<bool> UserService::CheckStoredPassword(const std::string& environme
     ok = hasher_.Verify(*stored, password);
   }
   if (ok && (imported || hasher_.NeedsRehash(*stored))) {
-    if (auto fresh = hasher_.Hash(password)) StoreUpgradedHash(environment_id, user_id, std::move(*fresh));
+    // Best effort: if the password changed meanwhile, the old hash is not put back.
+    if (auto fresh = hasher_.Hash(password)) (void)store_.ReplacePasswordHash(environment_id, user_id, *stored, *fresh);
   }
   return ok;
 }

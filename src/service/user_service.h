@@ -139,7 +139,6 @@ class UserService {
   core::Result<std::vector<std::string>> Memberships(const std::string& environment_id,
                                                      const std::vector<MembershipRef>& named);
   void VerifyDummy(const std::string& password);
-  void StoreUpgradedHash(const std::string& environment_id, const std::string& user_id, std::string hash);
   // Verifies against the stored hash; upgrades it on success when outdated.
   core::Result<bool> CheckStoredPassword(const std::string& environment_id, const std::string& user_id,
                                          const std::string& password);

@@ -251,6 +251,11 @@ class CredentialStore {
   // kNotFound if the user has no password.
   virtual Result<std::string> GetPasswordHash(const std::string& environment_id,
                                               const std::string& user_id) = 0;
+  // Replaces the user's hash only if it is still `expected` (a re-hash of the same
+  // password must not undo a password change made meanwhile). kAborted otherwise, or
+  // if the user has no password or does not exist. Touches nothing else of the user.
+  virtual Status ReplacePasswordHash(const std::string& environment_id, const std::string& user_id,
+                                     const std::string& expected, const std::string& replacement) = 0;
 };
 
 class SessionStore {

@@ -140,6 +140,15 @@ TEST_P(StoreConformanceTest, UpdatesCheckVersionAndClaims) {
   EXPECT_TRUE(u->active);
   EXPECT_EQ(u->sealed, "sealed:v2");
   EXPECT_EQ(*store_->GetPasswordHash(env_, "u1"), "$argon2id$x");
+  // A re-hash replaces only the hash it was computed from, and nothing else.
+  EXPECT_EQ(store_->ReplacePasswordHash(env_, "u1", "$argon2id$old", "$argon2id$y").error().code, ErrorCode::kAborted);
+  EXPECT_EQ(store_->ReplacePasswordHash(other_env_, "u1", "$argon2id$x", "$argon2id$y").error().code,
+            ErrorCode::kAborted);
+  EXPECT_EQ(store_->ReplacePasswordHash(env_, "u2", "$argon2id$x", "$argon2id$y").error().code,
+            ErrorCode::kAborted);  // u2 has no password
+  ASSERT_TRUE(store_->ReplacePasswordHash(env_, "u1", "$argon2id$x", "$argon2id$y").has_value());
+  EXPECT_EQ(*store_->GetPasswordHash(env_, "u1"), "$argon2id$y");
+  EXPECT_EQ(store_->GetUser(env_, "u1")->version, 2);
   EXPECT_EQ(store_->FindUsers(env_, "username", "ada")->size(), 0u);  // old claim released
   EXPECT_EQ(store_->FindUsers(env_, "username", "ada2")->size(), 1u);
 

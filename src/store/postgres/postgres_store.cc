@@ -388,6 +388,10 @@ constexpr Query kPutPassword{
     "put_password",
     "INSERT INTO credentials(user_number, password_hash) VALUES ($1, $2) "
     "ON CONFLICT (user_number) DO UPDATE SET password_hash = EXCLUDED.password_hash"};
+constexpr Query kReplacePassword{
+    "replace_password",
+    "UPDATE credentials SET password_hash = $4 WHERE password_hash = $3 AND user_number = "
+    "(SELECT number FROM users WHERE id = $1 AND environment_id = $2)"};
 constexpr Query kGetPassword{
     "get_password",
     "SELECT c.password_hash FROM credentials c JOIN users u ON u.number = c.user_number "
@@ -752,6 +756,16 @@ class PostgresStore final : public Store {
       if (!r.ok()) return std::unexpected(c.Failure(r, "get password"));
       if (r.size() == 0) return core::NotFound("no password");
       return r.String(0, 0);
+    });
+  }
+
+  Status ReplacePasswordHash(const std::string& environment_id, const std::string& user_id,
+                             const std::string& expected, const std::string& replacement) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kReplacePassword, {Text(user_id), Text(environment_id), Text(expected), Text(replacement)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "replace password"));
+      if (r.affected() == 0) return Fail(ErrorCode::kAborted, "password changed meanwhile");
+      return {};
     });
   }
 

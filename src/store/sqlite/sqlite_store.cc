@@ -813,6 +813,19 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status ReplacePasswordHash(const std::string& environment_id, const std::string& user_id,
+                             const std::string& expected, const std::string& replacement) override {
+    return Write([&]() -> Status {
+      auto s = writer_.Prepare(
+          "UPDATE credentials SET password_hash = ?4 WHERE password_hash = ?3 AND user_number = "
+          "(SELECT number FROM users WHERE id = ?1 AND environment_id = ?2)");
+      s.Text(1, user_id).Text(2, environment_id).Text(3, expected).Text(4, replacement);
+      if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "replace password"));
+      if (writer_.Changes() == 0) return Fail(ErrorCode::kAborted, "password changed meanwhile");
+      return {};
+    });
+  }
+
   // --- SessionStore
   Result<SessionRow> FindSession(const std::string& digest) override {
     return Read([&](Connection& c) -> Result<SessionRow> {
