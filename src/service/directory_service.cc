@@ -77,12 +77,50 @@ Result<std::vector<ApiKeyInfo>> DirectoryService::ListApiKeys(const std::string&
 }
 
 Status DirectoryService::RevokeApiKey(const std::string& id) {
-  return store_.RevokeApiKey(id, clock_.NowMillis());
+  auto st = store_.RevokeApiKey(id, clock_.NowMillis());
+  if (st) ForgetKeys(std::nullopt);  // this process need not wait for the store's word
+  return st;
+}
+
+bool DirectoryService::EnableKeyCache() {
+  if (key_watch_) return true;
+  key_watch_ = store_.WatchApiKeys([this](bool live) { ForgetKeys(live); });
+  return key_watch_ != nullptr;
+}
+
+void DirectoryService::ForgetKeys(std::optional<bool> live) {
+  std::lock_guard lock(key_mu_);
+  key_cache_.clear();
+  ++key_generation_;
+  if (live) key_cache_live_ = *live;
+}
+
+Result<store::ApiKeyRow> DirectoryService::LookUpKey(const std::string& digest) {
+  const std::int64_t now = clock_.NowMillis();
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(key_mu_);
+    if (key_cache_live_) {
+      if (auto it = key_cache_.find(digest);
+          it != key_cache_.end() && now - it->second.fetched_at_ms < kKeyCacheTtlMs && now >= it->second.fetched_at_ms)
+        return it->second.row;
+    }
+    generation = key_generation_;
+  }
+  auto row = store_.FindApiKeyByDigest(digest);
+  if (!row) return row;  // unknown keys are not cached: guessing must not fill memory
+  std::lock_guard lock(key_mu_);
+  // A change heard while the store was being read may postdate what it returned.
+  if (key_cache_live_ && generation == key_generation_) {
+    if (key_cache_.size() >= kKeyCacheMaxEntries) key_cache_.clear();
+    key_cache_.insert_or_assign(digest, CachedKey{*row, now});
+  }
+  return row;
 }
 
 Result<ApiKeyInfo> DirectoryService::AuthenticateApiKey(std::string_view secret,
                                                         std::string_view identifier) {
-  auto row = store_.FindApiKeyByDigest(keyring_.Digest(secret));
+  auto row = LookUpKey(keyring_.Digest(secret));
   if (!row) {
     if (row.error().code == core::ErrorCode::kNotFound)
       return core::Fail(core::ErrorCode::kUnauthenticated, "invalid api key");

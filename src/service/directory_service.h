@@ -2,10 +2,14 @@
 // CLI to provision and by every dialect to authenticate callers. Thread-safe.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -63,12 +67,36 @@ class DirectoryService {
   // The environment's keys, unwrapped once and cached. kNotFound for an unknown id.
   Result<crypto::EnvironmentKeys> KeysFor(const std::string& environment_id);
 
+  // Keeps API key lookups in memory, if the store reports revocations made by any process
+  // (PostgreSQL does; SQLite, read in-process, gains little and does not). A revocation
+  // empties the cache as soon as the store hears of it; while the store cannot hear (its
+  // channel is down) nothing cached is used. Entries also expire after kKeyCacheTtlMs.
+  // Call once, before serving. True if the cache is on.
+  bool EnableKeyCache();
+
+  static constexpr std::int64_t kKeyCacheTtlMs = 30'000;
+  static constexpr std::size_t kKeyCacheMaxEntries = 4096;
+
  private:
+  Result<store::ApiKeyRow> LookUpKey(const std::string& digest);
+  // Forgets every cached key; `live` says whether the cache may be filled again.
+  void ForgetKeys(std::optional<bool> live);
+
   store::DirectoryStore& store_;
   const crypto::Keyring& keyring_;
   const core::Clock& clock_;
   std::mutex mu_;
   std::map<std::string, crypto::EnvironmentKeys, std::less<>> keys_;
+
+  struct CachedKey {
+    store::ApiKeyRow row;
+    std::int64_t fetched_at_ms = 0;
+  };
+  std::mutex key_mu_;
+  bool key_cache_live_ = false;
+  std::uint64_t key_generation_ = 0;  // bumped by every ForgetKeys
+  std::unordered_map<std::string, CachedKey> key_cache_;  // by key digest
+  std::unique_ptr<store::Watch> key_watch_;  // last: stopped before the members it calls
 };
 
 }  // namespace roster::service

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -117,6 +119,18 @@ struct UserUpdate {
   bool revoke_sessions = false;
 };
 
+// Told that API keys may have changed, from any process on the same database. Each call
+// means "forget what you cached". `live` says whether later changes will be told too:
+// false while the store cannot watch (its channel is down); a later call with true
+// follows once it can again.
+using KeyChangeListener = std::function<void(bool live)>;
+
+// Ends a watch on destruction; by then no call of its listener is running or will run.
+class Watch {
+ public:
+  virtual ~Watch() = default;
+};
+
 // Environments and API keys: the control plane.
 class DirectoryStore {
  public:
@@ -134,6 +148,13 @@ class DirectoryStore {
   virtual Result<std::vector<ApiKeyRow>> ListApiKeys(const std::string& environment_id) = 0;
   // kNotFound if no such key, kFailedPrecondition if already revoked.
   virtual Status RevokeApiKey(const std::string& id, std::int64_t now_ms) = 0;
+  // Reports every later key revocation, whichever process makes it, to `listener` (from
+  // a thread of the store's). nullptr if this store cannot tell other processes' changes:
+  // then key lookups must not be cached.
+  virtual std::unique_ptr<Watch> WatchApiKeys(KeyChangeListener listener) {
+    (void)listener;
+    return nullptr;
+  }
 };
 
 // Profiles. Never returns credentials.

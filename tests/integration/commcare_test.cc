@@ -280,6 +280,8 @@ TEST_F(CommCareTest, RevokedKeyIsRefusedAndShownInactive) {
     if (k.at("identifier") == "leaver@example.org") id = std::string(k.at("id").as_string());
   ASSERT_FALSE(id.empty()) << keys.out;
   ASSERT_EQ(RunRoster({"key", "revoke", id, "--data-dir", dir_->path()}).exit_code, 0);
+  ASSERT_TRUE(RefusedOnceRevocationArrives(
+      [&] { return client_.Send("GET", Users("revoking"), "", ApiKey(leaver)).status == 401; }));
   ExpectError(client_.Send("GET", Users("revoking"), "", ApiKey(leaver)), 401, "Invalid credentials");
   auto list = Get(WebUsers("revoking", "?username=leaver@example.org"), keeper);
   ASSERT_EQ(list["objects"].as_array().size(), 1u);

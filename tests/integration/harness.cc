@@ -97,17 +97,32 @@ std::string FreshDatabase() {
 
 }  // namespace
 
+bool RefusedOnceRevocationArrives(const std::function<bool()>& refused) {
+  if (!UsingPostgres()) return refused();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    if (refused()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 bool UsingPostgres() {
   const char* store = std::getenv("ROSTER_TEST_STORE");
   return store && std::string_view(store) == "postgres";
 }
 
-std::string DumpStore(const std::string& data_dir) {
-  if (!UsingPostgres()) return ReadFile(data_dir + "/roster.db") + ReadFile(data_dir + "/roster.db-wal");
+std::string DatabaseUrl(const std::string& data_dir) {
   const std::string config = ReadFile(data_dir + "/roster.toml");
   const auto start = config.find("postgres");
+  if (start == std::string::npos) throw std::runtime_error(data_dir + " does not use PostgreSQL");
   // roster.toml holds `database = '<url>'` (or with double quotes).
-  const std::string url = config.substr(start, config.find_first_of("'\"", start) - start);
+  return config.substr(start, config.find_first_of("'\"", start) - start);
+}
+
+std::string DumpStore(const std::string& data_dir) {
+  if (!UsingPostgres()) return ReadFile(data_dir + "/roster.db") + ReadFile(data_dir + "/roster.db-wal");
+  const std::string url = DatabaseUrl(data_dir);
   TempDir out;
   const std::string cmd = "pg_dump --data-only '" + url + "' > " + (out / "dump.sql") + " 2>/dev/null";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("pg_dump failed");

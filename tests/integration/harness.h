@@ -37,6 +37,13 @@ std::string ReadFile(const std::string& path);
 // Which store the suite runs against: SQLite in the data dir, or (ROSTER_TEST_STORE=
 // postgres) a fresh database per data dir on the server at ROSTER_TEST_POSTGRES_DSN.
 bool UsingPostgres();
+// A key revocation reaches a serving process at once on SQLite (lookups are not cached);
+// on PostgreSQL, as soon as its NOTIFY arrives, normally within milliseconds. Calls
+// `refused` (which should send one request) until it returns true: once on SQLite, for up
+// to 5 s on PostgreSQL. False if it never did.
+bool RefusedOnceRevocationArrives(const std::function<bool()>& refused);
+// The PostgreSQL URL `data_dir` was initialised with (PostgreSQL mode only).
+std::string DatabaseUrl(const std::string& data_dir);
 // Every byte the store holds for `data_dir`: the SQLite file and its WAL, or a pg_dump.
 std::string DumpStore(const std::string& data_dir);
 

@@ -1,6 +1,9 @@
 #include "store/postgres/postgres_store.h"
 
+#include "store/postgres/notification_watch.h"
+
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <charconv>
@@ -17,6 +20,10 @@
 
 namespace roster::store::postgres {
 namespace {
+
+// Key revocations are announced on this channel (see WatchApiKeys).
+constexpr const char* kKeyChannel = "roster_api_keys";
+constexpr const char* kNotifyKeyChange = "NOTIFY roster_api_keys";
 
 using core::ErrorCode;
 using core::Fail;
@@ -234,14 +241,7 @@ core::Error Unavailable() { return core::Error{ErrorCode::kUnavailable, "databas
 class Connection {
  public:
   explicit Connection(const std::string& dsn) {
-    // Entries before dbname are defaults the DSN may override; client_encoding comes
-    // after it because the rest of Roster speaks UTF-8 only.
-    const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", "client_encoding", nullptr};
-    const char* values[] = {"10", "roster", dsn.c_str(), "UTF8", nullptr};
-    conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
-    if (conn_ == nullptr) throw std::runtime_error("cannot connect to PostgreSQL: out of memory");
-    // Notices (e.g. "already exists, skipping") are not errors; keep them off stderr.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    conn_ = Connect(dsn, "10");
     if (PQstatus(conn_) != CONNECTION_OK || !Setup()) {
       std::string message = PQerrorMessage(conn_);
       while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
@@ -300,7 +300,7 @@ class Connection {
   // Makes the connection fit for a new call: reconnects after a failure and ends a
   // transaction an interrupted call left open. False if the server is still unreachable.
   bool Recover() {
-    if (!broken_ && PQstatus(conn_) == CONNECTION_OK) {
+    if (!broken_ && PQstatus(conn_) == CONNECTION_OK && !EndedWhileIdle()) {
       switch (PQtransactionStatus(conn_)) {
         case PQTRANS_IDLE:
           return true;
@@ -324,6 +324,17 @@ class Connection {
   bool Setup() {
     // An acknowledged write must be durable even if the server's default says otherwise.
     return Simple("SET synchronous_commit = on").ok();
+  }
+
+  // A pooled session can die while idle (server restart, failover, an administrator's
+  // pg_terminate_backend) and nobody notices until it is used. The server says goodbye
+  // before it hangs up, and an idle session of ours is otherwise never spoken to (no
+  // LISTEN here), so anything to read means the session is ending: start a new one
+  // rather than wait for the hang-up. One poll(2), no round trip, so a call is not lent
+  // a session already known dead.
+  bool EndedWhileIdle() {
+    pollfd p{PQsocket(conn_), POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
   }
 
   PGconn* conn_ = nullptr;
@@ -575,7 +586,7 @@ bool Live(const RecordRow& row, std::int64_t now_ms) { return row.expires_at_ms 
 
 class PostgresStore final : public Store {
  public:
-  explicit PostgresStore(const Options& options) {
+  explicit PostgresStore(const Options& options) : dsn_(options.dsn) {
     // Migrate on the first connection before opening the rest: a schema error should
     // fail Open without holding pool_size sessions.
     connections_.push_back(std::make_unique<Connection>(options.dsn));
@@ -641,12 +652,21 @@ class PostgresStore final : public Store {
     return Write([&](Connection& c) -> Status {
       Rows r = c.Exec(kRevokeApiKey, {Int(now_ms), Text(id)});
       if (!r.ok()) return std::unexpected(c.Failure(r, "revoke api key"));
-      if (r.affected() == 1) return {};
+      if (r.affected() == 1) {
+        // Delivered to every watching process when this transaction commits.
+        Rows n = c.Simple(kNotifyKeyChange);
+        if (!n.ok()) return std::unexpected(c.Failure(n, "revoke api key"));
+        return {};
+      }
       Rows q = c.Exec(kApiKeyExists, {Text(id)});
       if (!q.ok()) return std::unexpected(c.Failure(q, "revoke api key"));
       if (q.size() > 0) return Fail(ErrorCode::kFailedPrecondition, "api key is already revoked");
       return core::NotFound("no such api key");
     });
+  }
+
+  std::unique_ptr<Watch> WatchApiKeys(KeyChangeListener listener) override {
+    return std::make_unique<NotificationWatch>(dsn_, kKeyChannel, std::move(listener), NotificationWatch::Options{});
   }
 
   // --- UserStore
@@ -1237,6 +1257,7 @@ class PostgresStore final : public Store {
     return {};
   }
 
+  const std::string dsn_;
   std::vector<std::unique_ptr<Connection>> connections_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -7,8 +7,10 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <latch>
@@ -16,7 +18,9 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
+#include "store/postgres/notification_watch.h"
 #include "store/store_conformance.h"
 
 namespace roster::store::postgres {
@@ -142,7 +146,9 @@ class PostgresStoreTest : public ::testing::Test {
   // Ends every session on `db` and waits until the server has reaped them.
   static void TerminateSessions(const Database& db) {
     Admin admin(ServerDsn());
-    const std::string where = "WHERE datname = '" + db.name + "' AND pid <> pg_backend_pid()";
+    // Client sessions only: an autovacuum worker may come and go on the database too.
+    const std::string where =
+        "WHERE datname = '" + db.name + "' AND pid <> pg_backend_pid() AND backend_type = 'client backend'";
     admin.Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity " + where);
     for (int i = 0; i < 200 && admin.Query("SELECT count(*) FROM pg_stat_activity " + where) != "0"; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -221,55 +227,131 @@ TEST_F(PostgresStoreTest, ConcurrentUpdatesOfOneVersionHaveOneWinner) {
   EXPECT_EQ(store->GetUser("e", "u")->version, 2);
 }
 
-TEST_F(PostgresStoreTest, BrokenConnectionsAreUnavailableThenReconnected) {
+TEST_F(PostgresStoreTest, SessionsEndedWhileIdleAreReplacedBeforeAnyCallUsesThem) {
   const Database db = databases->Create();
-  auto store = Open({db.dsn, 2});
+  auto store = Open({db.dsn, 4});
   ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
-
-  // Reads: calls on a dead session fail as kUnavailable, never anything else, and a
-  // retry soon lands on a reconnected one.
+  // Warm every pooled session, then end them all (a restart or failover looks the same).
+  std::vector<std::thread> warm;
+  for (int i = 0; i < 4; ++i) warm.emplace_back([&] { EXPECT_TRUE(store->FindEnvironmentById("e").has_value()); });
+  for (auto& t : warm) t.join();
   ASSERT_NO_FATAL_FAILURE(TerminateSessions(db));
-  int unavailable = 0;
-  Result<EnvironmentRow> found = core::NotFound("not tried");
-  for (int attempt = 0; attempt < 3 && !found; ++attempt) {
-    found = store->FindEnvironmentByName("default");
-    if (!found) {
-      EXPECT_EQ(found.error().code, ErrorCode::kUnavailable);
-      EXPECT_EQ(found.error().message, "database unavailable");
-      ++unavailable;
-    }
-  }
-  ASSERT_TRUE(found.has_value());
-  EXPECT_EQ(found->id, "e");
-  EXPECT_GE(unavailable, 1);  // the session really was dead when the call began
-
-  // Writes likewise; a failed attempt wrote nothing, so retrying is safe here.
-  ASSERT_NO_FATAL_FAILURE(TerminateSessions(db));
-  Status created = core::NotFound("not tried");
-  for (int attempt = 0; attempt < 3 && !created; ++attempt) {
-    created = store->CreateEnvironment({"e2", "second", "w", 2});
-    if (!created) {
-      EXPECT_EQ(created.error().code, ErrorCode::kUnavailable);
-    }
-  }
-  ASSERT_TRUE(created.has_value());
-  EXPECT_EQ(store->ListEnvironments()->size(), 2u);
-
-  // Every pooled connection recovers, including ones no call had touched since.
+  // No call was on them, so no call fails: reads and writes alike, from several threads
+  // so that every pooled session is met.
   std::vector<std::thread> threads;
-  std::atomic<int> recovered{0};
   for (int i = 0; i < 4; ++i) {
-    threads.emplace_back([&] {
-      for (int attempt = 0; attempt < 3; ++attempt) {
-        if (store->FindEnvironmentById("e2")) {
-          ++recovered;
-          return;
-        }
-      }
+    threads.emplace_back([&, i] {
+      auto found = store->FindEnvironmentByName("default");
+      if (!found) ADD_FAILURE() << "read: " << found.error().message;
+      auto created = store->CreateEnvironment({"e" + std::to_string(i + 2), "env" + std::to_string(i), "w", 2});
+      if (!created) ADD_FAILURE() << "write: " << created.error().message;
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_EQ(recovered, 4);
+  EXPECT_EQ(store->ListEnvironments()->size(), 5u);
+}
+
+TEST_F(PostgresStoreTest, ACallOnASessionThatIsEndedFailsUnavailableAndTheNextOneSucceeds) {
+  const Database db = databases->Create();
+  auto store = Open({db.dsn, 1});
+  ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
+  NewUser u;
+  u.row = UserRow{"u", 0, "e", false, 1, 1, 1, "v1"};
+  ASSERT_TRUE(store->InsertUser(u).has_value());
+  // Another session holds the user's row, so the update waits on it mid-transaction.
+  Admin holder(db.dsn);
+  holder.Query("BEGIN; SELECT 1 FROM users WHERE id = 'u' FOR UPDATE");
+  UserUpdate up;
+  up.row = UserRow{"u", 0, "e", true, 1, 2, 2, "v2"};
+  up.expected_version = 1;
+  Status during = core::NotFound("not run");
+  std::thread updater([&] { during = store->UpdateUser(up); });
+  Admin admin(ServerDsn());
+  const std::string waiting = "FROM pg_stat_activity WHERE datname = '" + db.name +
+                              "' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND backend_type = 'client backend'";
+  for (int i = 0; i < 200 && admin.Query("SELECT count(*) " + waiting) != "1"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  ASSERT_EQ(admin.Query("SELECT count(pg_terminate_backend(pid)) " + waiting), "1");
+  updater.join();
+  ASSERT_FALSE(during.has_value());
+  EXPECT_EQ(during.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(during.error().message, "database unavailable");
+  holder.Query("ROLLBACK");
+  // Nothing of the interrupted call was kept, and the pool's one session works again.
+  EXPECT_EQ(store->GetUser("e", "u")->version, 1);
+  EXPECT_TRUE(store->UpdateUser(up).has_value());
+  EXPECT_EQ(store->GetUser("e", "u")->sealed, "v2");
+}
+
+// Collects what a key watch tells, for tests to wait on.
+class Heard {
+ public:
+  KeyChangeListener Listener() {
+    return [this](bool live) {
+      std::lock_guard lock(mu_);
+      said_.push_back(live);
+      cv_.notify_all();
+    };
+  }
+  // Waits (up to 10 s) until the watch has said `live`; drops everything said up to it.
+  bool WaitFor(bool live) {
+    std::unique_lock lock(mu_);
+    const bool heard = cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+      return std::find(said_.begin(), said_.end(), live) != said_.end();
+    });
+    if (heard) said_.erase(said_.begin(), std::find(said_.begin(), said_.end(), live) + 1);
+    return heard;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<bool> said_;
+};
+
+TEST_F(PostgresStoreTest, AKeyRevokedByAnotherProcessIsHeardByTheWatch) {
+  const Database db = databases->Create();
+  auto watching = Open({db.dsn, 1});
+  auto other = Open({db.dsn, 1});  // stands for `roster key revoke` or another server
+  ASSERT_TRUE(other->CreateEnvironment({"e", "default", "w", 1}).has_value());
+  ASSERT_TRUE(other->CreateApiKey({"k", "e", "app", "", "digest", 1, std::nullopt}).has_value());
+  Heard heard;
+  auto watch = watching->WatchApiKeys(heard.Listener());
+  ASSERT_NE(watch, nullptr);
+  ASSERT_TRUE(heard.WaitFor(true));  // listening
+  ASSERT_TRUE(other->RevokeApiKey("k", 2).has_value());
+  EXPECT_TRUE(heard.WaitFor(true));
+  EXPECT_TRUE(watching->FindApiKeyByDigest("digest")->revoked_at_ms.has_value());
+}
+
+TEST_F(PostgresStoreTest, AKeyWatchThatLosesItsSessionSaysSoThenListensAgain) {
+  const Database db = databases->Create();
+  auto store = Open({db.dsn, 1});
+  ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
+  ASSERT_TRUE(store->CreateApiKey({"k", "e", "app", "", "digest", 1, std::nullopt}).has_value());
+  Heard heard;
+  auto watch = store->WatchApiKeys(heard.Listener());
+  ASSERT_TRUE(heard.WaitFor(true));
+  Admin(ServerDsn()).Query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
+                           db.name + "' AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
+  EXPECT_TRUE(heard.WaitFor(false));  // caches stop trusting what they hold
+  EXPECT_TRUE(heard.WaitFor(true));   // reconnected and listening again
+  Status revoked = core::NotFound("not tried");
+  for (int attempt = 0; attempt < 3 && !revoked; ++attempt) revoked = store->RevokeApiKey("k", 2);
+  ASSERT_TRUE(revoked.has_value());
+  EXPECT_TRUE(heard.WaitFor(true));
+}
+
+TEST(PostgresKeyWatchTest, StopsPromptlyWhileTheServerIsUnreachable) {
+  Heard heard;
+  auto started = std::chrono::steady_clock::now();
+  {
+    // Port 1 on loopback refuses connections: the watch keeps retrying with backoff.
+    NotificationWatch watch("postgresql://roster@127.0.0.1:1/none", "roster_api_keys", heard.Listener(), {});
+    EXPECT_TRUE(heard.WaitFor(false));
+    started = std::chrono::steady_clock::now();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
 }
 
 TEST_F(PostgresStoreTest, ProcessesMigratingAnEmptyDatabaseAtOnceAllSucceed) {
