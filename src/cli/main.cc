@@ -68,7 +68,7 @@ void WriteConfig(const std::string& data_dir, const std::string& database) {
 
 struct StoreOptions {
   std::string database;  // empty: the configured one, else SQLite in the data dir
-  int pool_size = 8;
+  int pool_size = 1;     // PostgreSQL sessions: one call at a time, but serve's --db-pool-size
   crypto::PasswordParams password{};
   service::SessionPolicy sessions{};
   service::SignInPolicy sign_in{};
@@ -200,6 +200,8 @@ int Serve(const std::string& data_dir, const std::string& database, const ServeO
                {o.session_idle_s * 1000, o.session_lifetime_s * 1000},
                {o.signin_max_attempts, o.signin_window_s * 1000}});
   auto logger = spdlog::stderr_logger_mt("roster");
+  // PostgreSQL tells every process of a key revocation, so lookups can be kept in memory.
+  if (ctx.directory->EnableKeyCache()) logger->info("API key lookups cached; revocations heard via LISTEN/NOTIFY");
   std::shared_ptr<spdlog::logger> access =
       o.access_log.empty() ? spdlog::stderr_logger_mt("access") : spdlog::basic_logger_mt("access", o.access_log);
   access->set_pattern("%v");
