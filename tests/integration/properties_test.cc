@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -270,6 +271,47 @@ TEST(PropertiesTest, ALostDatabaseSessionFailsOnlyTheRequestThatWasOnItWith503) 
   EXPECT_EQ(client.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin)).body, before);
   EXPECT_EQ(client.Send("PUT", "/v2/users/" + id, R"({"gender":"F"})", CatalyzeHeaders(admin)).status, 200);
   EXPECT_EQ(client.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin)).Json().at("gender"), "F");
+}
+
+// Hashing runs on the worker pool behind a cap (--hash-threads); reads run on the I/O
+// threads. So reads sent while a burst of sign-ups is queued behind the cap are answered
+// at once, not after the queued sign-ups (measured in sign-ups answered meanwhile, not in
+// seconds).
+TEST(PropertiesTest, ABurstOfSignUpsDoesNotStallReads) {
+  TempDir dir;
+  const std::string admin = InitDataDir(dir.path());
+  // One costly hash at a time, so the burst lasts (16 x 64 MiB, t=3: over a second).
+  Server server(dir.path(), {"--argon2-ops", "3", "--argon2-memory-kib", "65536", "--hash-threads", "1"});
+  Client client(server.base_url());
+  auto target = client.Send("POST", "/v2/users", Body("read-target", "r@example.com"), CatalyzeHeaders(admin));
+  ASSERT_EQ(target.status, 200) << target.body;
+  const std::string id(target.Json().at("usersId").as_string());
+
+  constexpr int kBurst = 16;
+  std::atomic<int> answered{0};
+  std::vector<int> statuses(kBurst);
+  std::vector<std::thread> burst;
+  for (int i = 0; i < kBurst; ++i)
+    burst.emplace_back([&, i] {
+      const std::string name = "burst-" + std::to_string(i);
+      statuses[i] = Client(server.base_url()).Send("POST", "/v2/users", Body(name, name + "@example.com"),
+                                                   CatalyzeHeaders(admin)).status;
+      ++answered;
+    });
+  // Under way: the first sign-up of the burst has been answered.
+  for (int i = 0; i < 3000 && answered == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const int answered_before = answered;
+  int reads_ok = 0;
+  for (int i = 0; i < 5; ++i)
+    reads_ok += client.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin)).status == 200;
+  const int answered_after = answered;
+  for (auto& t : burst) t.join();
+  EXPECT_EQ(reads_ok, 5);
+  EXPECT_GE(answered_before, 1);
+  // The reads took less time than two sign-ups of the burst: they did not queue behind
+  // it (on the worker pool they would wait for at least the 8 sign-ups queued there).
+  EXPECT_LE(answered_after - answered_before, 2);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), kBurst);
 }
 
 TEST(PropertiesTest, SigtermExitsCleanly) {
