@@ -1,24 +1,19 @@
 #include "service/directory_service.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <functional>
 #include <optional>
 
-#include "store/sqlite/sqlite_store.h"
+#include "service/service_test_support.h"
 
 namespace roster::service {
 namespace {
 
 using core::ErrorCode;
 
-class FakeClock : public core::Clock {
- public:
-  std::int64_t NowMillis() const override { return now; }
-  std::int64_t now = 1'700'000'000'000;
-};
+using test_support::FakeClock;
+using test_support::TempSqliteStore;
 
 // A real (SQLite) directory store that counts key lookups and, unlike SQLite, offers a
 // watch the test drives by hand, as PostgreSQL's LISTEN would.
@@ -64,10 +59,7 @@ class WatchableStore final : public store::DirectoryStore {
 class DirectoryServiceTest : public ::testing::Test {
  protected:
   DirectoryServiceTest()
-      : dir_(std::filesystem::temp_directory_path() / ("roster-dir-" + std::to_string(::getpid()) + "-" +
-                                                        ::testing::UnitTest::GetInstance()->current_test_info()->name())),
-        sqlite_((std::filesystem::remove_all(dir_), std::filesystem::create_directories(dir_),
-                 store::sqlite::Open({(dir_ / "roster.db").string()}))),
+      : sqlite_("roster-dir-"),
         store_(*sqlite_),
         keyring_(crypto::SecretKey::Random()),
         directory_(store_, keyring_, clock_) {
@@ -77,7 +69,6 @@ class DirectoryServiceTest : public ::testing::Test {
     id_ = key->info.id;
     secret_ = key->secret;
   }
-  ~DirectoryServiceTest() override { std::filesystem::remove_all(dir_); }
 
   // Authenticates once; returns how many store lookups it took (0: from the cache).
   int LookupsFor(std::string_view secret, std::optional<ErrorCode>* failed = nullptr) {
@@ -88,9 +79,8 @@ class DirectoryServiceTest : public ::testing::Test {
     return store_.lookups - before;
   }
 
-  std::filesystem::path dir_;
   FakeClock clock_;
-  std::unique_ptr<store::Store> sqlite_;
+  TempSqliteStore sqlite_;
   WatchableStore store_;
   crypto::Keyring keyring_;
   DirectoryService directory_;

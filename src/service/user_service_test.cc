@@ -7,33 +7,26 @@
 
 #include "service/housekeeper.h"
 #include "service/record_service.h"
-#include "store/sqlite/sqlite_store.h"
+#include "service/service_test_support.h"
 
 namespace roster::service {
 namespace {
 
 using core::ErrorCode;
 
-class FakeClock : public core::Clock {
- public:
-  std::int64_t NowMillis() const override { return now; }
-  std::int64_t now = 1'700'000'000'000;
-};
+using test_support::FakeClock;
+using test_support::TempSqliteStore;
 
 class UserServiceTest : public ::testing::Test {
  protected:
   UserServiceTest()
-      : dir_(std::filesystem::temp_directory_path() / ("roster-svc-" + std::to_string(::getpid()) + "-" +
-                                                        ::testing::UnitTest::GetInstance()->current_test_info()->name())),
-        store_((std::filesystem::remove_all(dir_), std::filesystem::create_directories(dir_),
-                store::sqlite::Open({(dir_ / "roster.db").string()}))),
+      : store_("roster-svc-"),
         keyring_(crypto::SecretKey::Random()),
         hasher_({1, 8 * 1024 * 1024}),
         directory_(*store_, keyring_, clock_),
         users_(*store_, directory_, keyring_, hasher_, clock_, {60'000, 3'600'000}) {
     env_ = directory_.CreateEnvironment("default")->id;
   }
-  ~UserServiceTest() override { std::filesystem::remove_all(dir_); }
 
   core::Result<CreatedUser> Create(const std::string& username, const std::string& email) {
     CreateUserRequest r;
@@ -46,9 +39,8 @@ class UserServiceTest : public ::testing::Test {
     return users_.Create(r);
   }
 
-  std::filesystem::path dir_;
   FakeClock clock_;
-  std::unique_ptr<store::Store> store_;
+  TempSqliteStore store_;
   crypto::Keyring keyring_;
   crypto::PasswordHasher hasher_;
   DirectoryService directory_;

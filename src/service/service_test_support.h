@@ -1,0 +1,49 @@
+// Shared by the service tests: a clock the test sets, and a real SQLite store in a fresh
+// directory named after the running test, removed with it.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace roster::service::test_support {
+
+class FakeClock : public core::Clock {
+ public:
+  std::int64_t NowMillis() const override { return now; }
+  std::int64_t now = 1'700'000'000'000;
+};
+
+class TempSqliteStore {
+ public:
+  explicit TempSqliteStore(const std::string& prefix)
+      : dir_(std::filesystem::temp_directory_path() /
+             (prefix + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    store_ = store::sqlite::Open({(dir_ / "roster.db").string()});
+  }
+  ~TempSqliteStore() {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  TempSqliteStore(const TempSqliteStore&) = delete;
+  TempSqliteStore& operator=(const TempSqliteStore&) = delete;
+
+  store::Store& operator*() const { return *store_; }
+  store::Store* operator->() const { return store_.get(); }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+}  // namespace roster::service::test_support
