@@ -173,6 +173,8 @@ struct ServeOptions {
   std::string tls_cert, tls_key, access_log;
   int io_threads = 0, worker_threads = 0;
   std::size_t body_limit = 1 << 20;
+  int header_timeout_s = 10;
+  int idle_timeout_s = 60;
   std::uint64_t argon2_ops = 2;
   std::size_t argon2_memory_kib = 19 * 1024;
   std::int64_t session_idle_s = 0, session_lifetime_s = 0;
@@ -235,6 +237,8 @@ int Serve(const std::string& data_dir, const std::string& database, const ServeO
   // hashing while others wait.
   so.worker_threads = o.worker_threads ? o.worker_threads : 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   so.body_limit = o.body_limit;
+  so.header_timeout = std::chrono::seconds(o.header_timeout_s);
+  so.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {
     if (o.tls_cert.empty() || o.tls_key.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
     so.tls = http::TlsFiles{o.tls_cert, o.tls_key};
@@ -294,6 +298,14 @@ int main(int argc, char** argv) {
   serve->add_option("--hash-threads", serve_options.hash_threads,
                     "argon2id hashes running at once (0: one per core)")->capture_default_str();
   serve->add_option("--body-limit", serve_options.body_limit, "Largest request body in bytes")->capture_default_str();
+  serve->add_option("--header-timeout-seconds", serve_options.header_timeout_s,
+                    "Time a client has to send a request's headers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  serve->add_option("--idle-timeout-seconds", serve_options.idle_timeout_s,
+                    "Time a keep-alive connection may stay idle between requests")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   serve->add_option("--argon2-ops", serve_options.argon2_ops, "argon2id iterations (t)")->capture_default_str()->check(CLI::Range(1, 10));
   serve->add_option("--argon2-memory-kib", serve_options.argon2_memory_kib, "argon2id memory in KiB (m)")->capture_default_str()->check(CLI::Range(8, 4 * 1024 * 1024));
   serve->add_option("--session-idle-seconds", serve_options.session_idle_s, "Session idle timeout (0: none)")->capture_default_str();

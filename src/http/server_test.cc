@@ -411,6 +411,19 @@ TEST(ServerTest, HeaderTimeoutClosesSlowClient) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
+TEST(ServerTest, IdleTimeoutClosesAnIdleKeepAliveConnection) {
+  Router router = BasicRouter();
+  ServerOptions options = TestOptions();
+  options.idle_timeout = 200ms;
+  TestServer server(router, options);
+  const auto start = std::chrono::steady_clock::now();
+  // One complete keep-alive request: answered, then the connection sits idle until the
+  // server closes it (RawExchange reads to EOF, or gives up after 3 s).
+  const std::string out = RawExchange(server.port(), "GET /inline HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200")) << out.substr(0, 100);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
 TEST(ServerTest, TlsServesVerifiedHttps) {
   namespace fs = std::filesystem;
   char dir_template[] = "/tmp/roster_tls_XXXXXX";

@@ -30,6 +30,14 @@ struct CommandResult {
   std::string out, err;
 };
 
+// Sends `data` over a plain TCP connection to 127.0.0.1:`port` and reads until the
+// server closes it; `closed` says whether it did within `wait_s` seconds.
+struct RawReply {
+  std::string data;
+  bool closed = false;
+};
+RawReply RawExchange(int port, const std::string& data, int wait_s);
+
 // Runs `roster ARGS...` to completion.
 CommandResult RunRoster(const std::vector<std::string>& args);
 std::string ReadFile(const std::string& path);

@@ -314,6 +314,22 @@ TEST(PropertiesTest, ABurstOfSignUpsDoesNotStallReads) {
   EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), kBurst);
 }
 
+TEST(PropertiesTest, HeaderAndIdleTimeoutsAreSetFromTheCommandLine) {
+  TempDir dir;
+  InitDataDir(dir.path());
+  std::vector<std::string> args = kFastHashing;
+  args.insert(args.end(), {"--header-timeout-seconds", "1", "--idle-timeout-seconds", "1"});
+  Server server(dir.path(), args);
+  // A keep-alive request is answered, then the idle connection is closed.
+  const RawReply idle = RawExchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 10);
+  EXPECT_TRUE(idle.data.starts_with("HTTP/1.1 200")) << idle.data.substr(0, 80);
+  EXPECT_TRUE(idle.closed);
+  // Headers that never end are not waited for.
+  const RawReply slow = RawExchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n", 10);
+  EXPECT_EQ(slow.data, "");
+  EXPECT_TRUE(slow.closed);
+}
+
 TEST(PropertiesTest, SigtermExitsCleanly) {
   TempDir dir;
   InitDataDir(dir.path());
