@@ -22,6 +22,7 @@ if (( node_major < 18 )); then
 fi
 
 sdk_dir="tests/sdk/quickblox"
+npm_version="10.9.2"
 # npm writes node_modules/.package-lock.json at the end of every install, so its age is
 # the age of the install.
 stamp="$sdk_dir/node_modules/.package-lock.json"
@@ -29,6 +30,9 @@ if [[ ! -f "$stamp" || "$sdk_dir/package-lock.json" -nt "$stamp" ]]; then
   echo "sdk-setup: npm ci in $sdk_dir" >&2
   # --ignore-scripts: nothing the harness loads needs an install script (the only one,
   # an old ws's optional native build, falls back to plain JavaScript).
-  (cd "$sdk_dir" && npm ci --no-audit --no-fund --ignore-scripts >&2)
+  # The install runs a pinned npm from the registry: Debian 12's npm (9.2) cannot apply
+  # the package.json override of a dependency first asked for by URL (its arborist
+  # fails "Invalid comparator" and `npm ci` then claims there is no lockfile).
+  (cd "$sdk_dir" && npx --yes "npm@$npm_version" ci --no-audit --no-fund --ignore-scripts >&2)
   touch "$stamp"
 fi
