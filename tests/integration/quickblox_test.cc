@@ -1134,13 +1134,15 @@ TEST(QuickBloxSdkTest, TheOfficialJavaScriptSdkWorksUnchangedOverHttps) {
   args.insert(args.end(), {"--tls-cert", cert, "--tls-key", key});
   Server server(dir.path(), args);
   ASSERT_EQ(server.base_url().rfind("https://", 0), 0u);
+  // The server listens on 127.0.0.1 only, and node 18 (Debian 12's) takes the first
+  // address "localhost" resolves to, often ::1: ask it for IPv4 first.
   for (const char* hash : {"sha1", "sha256"}) {
     const std::string command =
         "cd " + Quote(sdk_dir) + " && ROSTER_QB_API=" + Quote("localhost:" + std::to_string(server.port())) +
         " ROSTER_QB_APP_ID=" + std::to_string(app.at("applicationId").as_int64()) +
         " ROSTER_QB_AUTH_KEY=" + Quote(std::string(app.at("authKey").as_string())) +
         " ROSTER_QB_AUTH_SECRET=" + Quote(std::string(app.at("authSecret").as_string())) +
-        " ROSTER_QB_HASH=" + hash + " NODE_EXTRA_CA_CERTS=" + Quote(cert) + " node sdk_run.js";
+        " ROSTER_QB_HASH=" + hash + " NODE_EXTRA_CA_CERTS=" + Quote(cert) + " node --dns-result-order=ipv4first sdk_run.js";
     const int status = RunCapture(command, out);
     EXPECT_EQ(status, 0) << "sdk_run.js (" << hash << ") failed:\n" << out;
     EXPECT_NE(out.find(R"("step":"summary","ok":true)"), std::string::npos) << out;
