@@ -280,9 +280,10 @@ core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, co
   auto folded = core::FoldUsername(username);
   const std::string name = folded ? *folded : username;
   const auto now = clock_.NowMillis();
+  const std::string counter_key =
+      sign_in_.max_attempts > 0 ? keyring_.Digest("signin/" + environment_id + "/" + name) : std::string();
   if (sign_in_.max_attempts > 0) {
-    const std::string key = keyring_.Digest("signin/" + environment_id + "/" + name);
-    auto hits = store_.HitCounter(key, now, sign_in_.window_ms);
+    auto hits = store_.HitCounter(counter_key, now, sign_in_.window_ms);
     if (!hits) return std::unexpected(hits.error());
     if (*hits > sign_in_.max_attempts)
       return core::Fail(ErrorCode::kResourceExhausted, "too many sign-in attempts; try again later");
@@ -297,10 +298,18 @@ core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, co
   auto ok = CheckStoredPassword(environment_id, user.id, password);
   if (!ok) return std::unexpected(ok.error());
   if (!*ok || !user.active) return refused;
-  if (sign_in_.max_attempts > 0) (void)store_.ResetCounter(keyring_.Digest("signin/" + environment_id + "/" + name));
-  auto token = IssueSession(environment_id, user.id);
-  if (!token) return std::unexpected(token.error());
-  return SignedIn{std::move(user), std::move(*token)};
+  if (sign_in_.max_attempts == 0) {
+    auto token = IssueSession(environment_id, user.id);
+    if (!token) return std::unexpected(token.error());
+    return SignedIn{std::move(user), std::move(*token)};
+  }
+  // The session and the cleared attempt counter: one write.
+  std::string token = crypto::RandomToken();
+  if (auto st = sessions_.CreateSessionClearingCounter(NewSessionRow(token, environment_id, user.id, clock_.NowMillis()),
+                                                       counter_key);
+      !st)
+    return std::unexpected(st.error());
+  return SignedIn{std::move(user), std::move(token)};
 }
 
 core::Status UserService::VerifyPassword(const std::string& environment_id, const std::string& user_id,

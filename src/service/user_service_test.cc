@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "service/housekeeper.h"
 #include "service/record_service.h"
@@ -209,6 +210,27 @@ TEST_F(UserServiceTest, ApiKeysAuthenticateUntilRevoked) {
   EXPECT_FALSE(directory_.AuthenticateApiKey(key->secret, "com.example.app").has_value());
   EXPECT_EQ(directory_.CreateEnvironment("bad name!").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(directory_.CreateEnvironment("default").error().code, ErrorCode::kAlreadyExists);
+}
+
+TEST_F(UserServiceTest, ASuccessfulSignInStartsTheAttemptCountAgain) {
+  UserService users(*store_, directory_, keyring_, hasher_, clock_, {60'000, 3'600'000}, {3, 60'000});
+  CreateUserRequest r;
+  r.environment_id = env_;
+  r.user.username = "Grace";
+  r.user.active = true;
+  r.password = "right-password";
+  ASSERT_TRUE(users.Create(r).has_value());
+  // nullopt: signed in.
+  auto attempt = [&](const char* password) -> std::optional<ErrorCode> {
+    auto s = users.SignIn(env_, "grace", password);
+    if (s) return std::nullopt;
+    return s.error().code;
+  };
+  EXPECT_EQ(attempt("wrong"), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(attempt("wrong"), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(attempt("right-password"), std::nullopt);  // the third of three: allowed, and clears
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(attempt("wrong"), ErrorCode::kUnauthenticated) << i;
+  EXPECT_EQ(attempt("right-password"), ErrorCode::kResourceExhausted);  // the fourth: throttled
 }
 
 }  // namespace

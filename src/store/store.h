@@ -288,6 +288,10 @@ class SessionStore {
   virtual Status DeleteSession(const std::string& digest) = 0;
   // A new session for an existing user (row.user_id in row.environment_id). kNotFound.
   virtual Status CreateSession(const SessionRow& row) = 0;
+  // The same, and the attempt counter `counter_key` (CounterStore) cleared, in one
+  // transaction: a successful sign-in makes one durable write, not two. kNotFound (and
+  // the counter kept) if there is no such user.
+  virtual Status CreateSessionClearingCounter(const SessionRow& row, const std::string& counter_key) = 0;
 };
 
 // One object serving every port over one database.

@@ -905,4 +905,23 @@ TEST_P(StoreConformanceTest, CreateSessionNeedsAnExistingUserOfTheEnvironment) {
   EXPECT_EQ(store_->FindSession("tok-2").error().code, ErrorCode::kNotFound);
 }
 
+TEST_P(StoreConformanceTest, ASessionAndAClearedCounterAreOneWrite) {
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  ASSERT_EQ(*store_->HitCounter("attempts", 100, 60'000), 1);
+  ASSERT_EQ(*store_->HitCounter("attempts", 101, 60'000), 2);
+  ASSERT_EQ(*store_->HitCounter("other", 101, 60'000), 1);
+  ASSERT_TRUE(store_->CreateSessionClearingCounter(SessionRow{"tok-1", env_, "u1", 102, 102, 0}, "attempts").has_value());
+  EXPECT_EQ(store_->FindSession("tok-1")->user_id, "u1");
+  EXPECT_EQ(*store_->HitCounter("attempts", 103, 60'000), 1);  // cleared
+  EXPECT_EQ(*store_->HitCounter("other", 103, 60'000), 2);     // untouched
+
+  // No such user: neither the session nor the clearing happens.
+  EXPECT_EQ(store_->CreateSessionClearingCounter(SessionRow{"tok-2", env_, "nobody", 104, 104, 0}, "attempts")
+                .error()
+                .code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindSession("tok-2").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(*store_->HitCounter("attempts", 105, 60'000), 2);
+}
+
 }  // namespace roster::store

@@ -820,6 +820,14 @@ class PostgresStore final : public Store {
       return InsertSession(c, row, *user);
     });
   }
+  Status CreateSessionClearingCounter(const SessionRow& row, const std::string& counter_key) override {
+    return Write([&](Connection& c) -> Status {
+      auto user = Resolve(c, kLockUserKey, {Text(row.user_id), Text(row.environment_id)}, "user");
+      if (!user) return std::unexpected(user.error());
+      if (auto st = InsertSession(c, row, *user); !st) return st;
+      return DeleteCounter(c, counter_key);
+    });
+  }
 
   // --- RecordStore
   Result<std::int64_t> InsertRecord(const NewRecord& record) override {
@@ -1085,11 +1093,7 @@ class PostgresStore final : public Store {
   }
 
   Status ResetCounter(const std::string& key) override {
-    return Write([&](Connection& c) -> Status {
-      Rows r = c.Exec(kResetCounter, {Bytes(key)});
-      if (!r.ok()) return std::unexpected(c.Failure(r, "reset counter"));
-      return {};
-    });
+    return Write([&](Connection& c) -> Status { return DeleteCounter(c, key); });
   }
 
   Result<std::int64_t> PurgeExpiredRecords(std::int64_t now_ms) override {
@@ -1247,6 +1251,12 @@ class PostgresStore final : public Store {
   static Status PutPassword(Connection& c, std::int64_t number, const std::string& hash) {
     Rows r = c.Exec(kPutPassword, {Int(number), Text(hash)});
     if (!r.ok()) return std::unexpected(c.Failure(r, "store password"));
+    return {};
+  }
+
+  static Status DeleteCounter(Connection& c, const std::string& key) {
+    Rows r = c.Exec(kResetCounter, {Bytes(key)});
+    if (!r.ok()) return std::unexpected(c.Failure(r, "reset counter"));
     return {};
   }
 

@@ -783,12 +783,7 @@ class SqliteStore final : public Store {
     });
   }
   Status ResetCounter(const std::string& key) override {
-    return Write([&]() -> Status {
-      auto s = writer_.Prepare("DELETE FROM counters WHERE key = ?");
-      s.Blob(1, key);
-      if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "reset counter"));
-      return {};
-    });
+    return Write([&]() -> Status { return DeleteCounter(key); });
   }
   Status PurgeCounters(std::int64_t before_ms) override {
     return Write([&]() -> Status {
@@ -853,6 +848,14 @@ class SqliteStore final : public Store {
       auto user = UserNumber(row.environment_id, row.user_id);
       if (!user) return std::unexpected(user.error());
       return InsertSession(row, *user);
+    });
+  }
+  Status CreateSessionClearingCounter(const SessionRow& row, const std::string& counter_key) override {
+    return Write([&]() -> Status {
+      auto user = UserNumber(row.environment_id, row.user_id);
+      if (!user) return std::unexpected(user.error());
+      if (auto st = InsertSession(row, *user); !st) return st;
+      return DeleteCounter(counter_key);
     });
   }
   Status DeleteSession(const std::string& digest) override {
@@ -959,6 +962,14 @@ class SqliteStore final : public Store {
     s.Int(1, number).Text(2, hash);
     const int rc = s.Step();
     if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "store password"));
+    return {};
+  }
+
+  // Inside a write transaction.
+  Status DeleteCounter(const std::string& key) {
+    auto s = writer_.Prepare("DELETE FROM counters WHERE key = ?");
+    s.Blob(1, key);
+    if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "reset counter"));
     return {};
   }
 
