@@ -1208,28 +1208,24 @@ class PostgresStore final : public Store {
     });
   }
 
-  // One statement per claim so a violation names the kind that clashed.
-  static Status InsertIndex(Connection& c, const std::string& environment_id, std::int64_t number,
-                            const std::vector<IndexEntry>& index) {
+  // Blind-index claims of a user, or of a record: the same columns in two tables. One
+  // statement per claim so a violation names the kind that clashed.
+  static Status InsertClaims(Connection& c, const Query& q, const char* what, const std::string& environment_id,
+                             std::int64_t number, const std::vector<IndexEntry>& index) {
     for (const auto& e : index) {
-      Rows r = c.Exec(kInsertUserIndex,
-                      {Text(environment_id), Text(e.kind), Bytes(e.digest), Int(number), Bool(e.unique)});
+      Rows r = c.Exec(q, {Text(environment_id), Text(e.kind), Bytes(e.digest), Int(number), Bool(e.unique)});
       if (r.IsUniqueViolation()) return core::AlreadyExists(e.kind, e.kind + " is already taken");
-      if (!r.ok()) return std::unexpected(c.Failure(r, "insert index"));
+      if (!r.ok()) return std::unexpected(c.Failure(r, what));
     }
     return {};
   }
-
-  // Same for records: the claim kinds name their own index.
+  static Status InsertIndex(Connection& c, const std::string& environment_id, std::int64_t number,
+                            const std::vector<IndexEntry>& index) {
+    return InsertClaims(c, kInsertUserIndex, "insert index", environment_id, number, index);
+  }
   static Status InsertRecordIndex(Connection& c, const std::string& environment_id, std::int64_t number,
                                   const std::vector<IndexEntry>& index) {
-    for (const auto& e : index) {
-      Rows r = c.Exec(kInsertRecordIndex,
-                      {Text(environment_id), Text(e.kind), Bytes(e.digest), Int(number), Bool(e.unique)});
-      if (r.IsUniqueViolation()) return core::AlreadyExists(e.kind, e.kind + " is already taken");
-      if (!r.ok()) return std::unexpected(c.Failure(r, "insert record index"));
-    }
-    return {};
+    return InsertClaims(c, kInsertRecordIndex, "insert record index", environment_id, number, index);
   }
 
   // The number of the row `q` selects (and locks), or kNotFound naming `field`.

@@ -942,17 +942,23 @@ class SqliteStore final : public Store {
     return k;
   }
 
-  Status InsertIndex(const std::string& environment_id, std::int64_t number,
-                     const std::vector<IndexEntry>& index) {
+  // Blind-index claims of a user, or of a record: the same columns in two tables. One
+  // statement per claim so a violation names the kind that clashed.
+  Status InsertClaims(const char* sql, const char* what, const std::string& environment_id, std::int64_t number,
+                      const std::vector<IndexEntry>& index) {
     for (const auto& e : index) {
-      auto s = writer_.Prepare(
-          "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique) VALUES (?,?,?,?,?)");
+      auto s = writer_.Prepare(sql);
       s.Text(1, environment_id).Text(2, e.kind).Blob(3, e.digest).Int(4, number).Int(5, e.unique);
       const int rc = s.Step();
       if (IsConstraint(rc)) return core::AlreadyExists(e.kind, e.kind + " is already taken");
-      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "insert index"));
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, what));
     }
     return {};
+  }
+  Status InsertIndex(const std::string& environment_id, std::int64_t number, const std::vector<IndexEntry>& index) {
+    return InsertClaims(
+        "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique) VALUES (?,?,?,?,?)",
+        "insert index", environment_id, number, index);
   }
 
   Status PutPassword(std::int64_t number, const std::string& hash) {
@@ -1026,15 +1032,9 @@ class SqliteStore final : public Store {
   }
   Status InsertRecordIndex(const std::string& environment_id, std::int64_t number,
                            const std::vector<IndexEntry>& index) {
-    for (const auto& e : index) {
-      auto s = writer_.Prepare(
-          "INSERT INTO record_index(environment_id, kind, digest, record_number, is_unique) VALUES (?,?,?,?,?)");
-      s.Text(1, environment_id).Text(2, e.kind).Blob(3, e.digest).Int(4, number).Int(5, e.unique);
-      const int rc = s.Step();
-      if (IsConstraint(rc)) return core::AlreadyExists(e.kind, e.kind + " is already taken");
-      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "insert record index"));
-    }
-    return {};
+    return InsertClaims(
+        "INSERT INTO record_index(environment_id, kind, digest, record_number, is_unique) VALUES (?,?,?,?,?)",
+        "insert record index", environment_id, number, index);
   }
   Result<std::int64_t> InsertMail(const MailRow& mail) {
     auto s = writer_.Prepare(
