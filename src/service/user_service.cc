@@ -140,7 +140,8 @@ core::Result<core::User> UserService::Get(const std::string& environment_id, con
 
 core::Result<core::User> UserService::Update(const std::string& environment_id, const std::string& id,
                                              const UserChange& change,
-                                             const std::optional<std::string>& new_password) {
+                                             const std::optional<std::string>& new_password,
+                                             const WriteOptions& options) {
   if (!core::IsUuid(id)) return core::NotFound("user not found");
   std::optional<std::string> hash;
   if (new_password) {
@@ -148,6 +149,7 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
   }
   auto keys = directory_.KeysFor(environment_id);
   if (!keys) return std::unexpected(keys.error());
+  (void)options;
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
     auto row = users_.GetUser(environment_id, id);
     if (!row) return std::unexpected(row.error());
@@ -181,7 +183,9 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
   return core::Fail(ErrorCode::kAborted, "user is being changed by others; retry");
 }
 
-core::Status UserService::Delete(const std::string& environment_id, const std::string& id) {
+core::Status UserService::Delete(const std::string& environment_id, const std::string& id,
+                                const WriteOptions& options) {
+  (void)options;
   if (!core::IsUuid(id)) return core::NotFound("user not found");
   return users_.DeleteUser(environment_id, id);
 }

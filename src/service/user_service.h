@@ -37,6 +37,16 @@ struct SignInPolicy {
   std::int64_t window_ms = 15 * 60 * 1000;
 };
 
+// Conditions and platform rules a write carries beside its change.
+struct WriteOptions {
+  // If-Match: the version the client last read. A user that has moved on fails the
+  // write unchanged (see Update/Delete).
+  std::optional<std::int64_t> expected_version;
+  // The primary email must be held by no other user (QuickBlox's rule); enforced in the
+  // write's own transaction.
+  bool exclusive_email = false;
+};
+
 struct CreateUserRequest {
   std::string environment_id;
   core::User user;  // username, active and profile are taken; ids and times are assigned
@@ -48,6 +58,7 @@ struct CreateUserRequest {
   // Records (groups, populations) to join. For each record kind with a default record
   // (RecordService kDefaultClaim) not named here, the user joins the default too.
   std::vector<MembershipRef> member_of;
+  WriteOptions options;
 };
 
 struct SignedIn {
@@ -91,9 +102,10 @@ class UserService {
   // inactive or archived, ends all of the user's sessions.
   core::Result<core::User> Update(const std::string& environment_id, const std::string& id,
                                   const UserChange& change,
-                                  const std::optional<std::string>& new_password);
+                                  const std::optional<std::string>& new_password,
+                                  const WriteOptions& options = {});
   // Irreversible: profile, index entries, credentials and sessions. kNotFound.
-  core::Status Delete(const std::string& environment_id, const std::string& id);
+  core::Status Delete(const std::string& environment_id, const std::string& id, const WriteOptions& options = {});
 
   // Users whose username (folded) or primary email (normalised) equals `value`;
   // `kind` is "username" or "email". An invalid value finds nobody.
