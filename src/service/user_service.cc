@@ -24,6 +24,11 @@ core::Status CheckPassword(const std::string& password) {
   return {};
 }
 
+std::string PrimaryEmailKey(const core::User& user) {
+  const auto* email = user.profile.PrimaryEmail();
+  return email != nullptr ? core::NormalizeEmail(email->value) : std::string();
+}
+
 }  // namespace
 
 std::string UserService::AssociatedData(const core::User& user) const {
@@ -83,7 +88,13 @@ core::Result<std::vector<std::string>> UserService::Conflicts(const std::string&
   if (!keys) return std::unexpected(keys.error());
   auto schema = LoadAttributeSchema(records_, environment_id);
   if (!schema) return std::unexpected(schema.error());
-  auto index = IndexFor(*keys, *schema, user, options);
+  WriteOptions rules = options;
+  if (rules.exclusive_email && !user.id.empty()) {
+    // As Update: only an email the write changes is claimed exclusively.
+    auto stored = Get(environment_id, user.id);
+    if (stored && PrimaryEmailKey(*stored) == PrimaryEmailKey(user)) rules.exclusive_email = false;
+  }
+  auto index = IndexFor(*keys, *schema, user, rules);
   if (!index) return std::unexpected(index.error());
   std::vector<std::string> taken;
   for (const auto& e : *index) {
@@ -213,8 +224,12 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     auto user = Unseal(*keys, *row);
     if (!user) return std::unexpected(user.error());
     const bool was_archived = user->archived;
+    const std::string email_before = PrimaryEmailKey(*user);
     if (auto st = change(*user); !st) return std::unexpected(st.error());
-    auto index = IndexFor(*keys, *schema, *user, options);
+    // An exclusive email is claimed when a write sets it; a kept one stays as it is.
+    WriteOptions rules = options;
+    rules.exclusive_email = options.exclusive_email && PrimaryEmailKey(*user) != email_before;
+    auto index = IndexFor(*keys, *schema, *user, rules);
     if (!index) return std::unexpected(index.error());
     // Hash once, only after the change validated, and outside the write transaction.
     if (new_password && !hash) {
