@@ -197,11 +197,6 @@ core::Status RecordService::RemoveMember(const std::string& environment_id, cons
   return store_.RemoveMember(environment_id, record_id, user_id);
 }
 
-core::Status RecordService::SetMembers(const std::string& environment_id, const std::string& record_id,
-                                       const std::vector<std::string>& user_ids) {
-  return store_.SetMembers(environment_id, record_id, user_ids);
-}
-
 core::Status RecordService::SetMemberships(const std::string& environment_id, const std::string& user_id,
                                            const std::string& kind, const std::vector<std::string>& record_ids) {
   return store_.SetMemberships(environment_id, user_id, kind, record_ids);

@@ -94,8 +94,9 @@ class RecordService {
                          const std::string& user_id);
   core::Status RemoveMember(const std::string& environment_id, const std::string& record_id,
                             const std::string& user_id);
-  core::Status SetMembers(const std::string& environment_id, const std::string& record_id,
-                          const std::vector<std::string>& user_ids);
+  // Replaces the user's memberships among records of `kind` and nothing else (to change
+  // the user as well, pass WriteOptions::memberships to UserService::Update). A record's
+  // members are replaced with the record: Create's and Update's `members`.
   core::Status SetMemberships(const std::string& environment_id, const std::string& user_id,
                               const std::string& kind, const std::vector<std::string>& record_ids);
   core::Result<std::vector<Record>> MembershipsOf(const std::string& environment_id, const std::string& user_id,
