@@ -164,25 +164,26 @@ std::vector<std::string> RecordIds(const core::Result<std::vector<Record>>& reco
   return out;
 }
 
+NewRecordRequest GroupRequest(const std::string& env, const std::string& name, std::vector<std::string> members) {
+  NewRecordRequest r;
+  r.environment_id = env;
+  r.kind = "group";
+  r.body = boost::json::object{{"name", name}};
+  r.claims = {{"group.name", name, true}};
+  r.members = std::move(members);
+  return r;
+}
+
 TEST_F(UserServiceTest, ARecordIsCreatedWithItsMembersOrNotAtAll) {
   RecordService records(*store_, directory_, clock_);
   auto a = Create("Ada", "ada@example.com");
   auto b = Create("Bob", "bob@example.com");
   ASSERT_TRUE(a.has_value() && b.has_value());
-  NewRecordRequest r;
-  r.environment_id = env_;
-  r.kind = "group";
-  r.body = boost::json::object{{"name", "staff"}};
-  r.claims = {{"group.name", "staff", true}};
-  r.members = {b->user.id, a->user.id};
-  auto staff = records.Create(r);
+  auto staff = records.Create(GroupRequest(env_, "staff", {b->user.id, a->user.id}));
   ASSERT_TRUE(staff.has_value());
   EXPECT_EQ(MemberIds(*store_, env_, staff->id), (std::vector<std::string>{a->user.id, b->user.id}));
 
-  r.body = boost::json::object{{"name", "admins"}};
-  r.claims = {{"group.name", "admins", true}};
-  r.members = {a->user.id, crypto::NewUuid()};
-  auto refused = records.Create(r);
+  auto refused = records.Create(GroupRequest(env_, "admins", {a->user.id, crypto::NewUuid()}));
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(refused.error().field, "user");
@@ -196,12 +197,7 @@ TEST_F(UserServiceTest, ARecordUpdateReplacesMembersWithTheChangeOrNothing) {
   auto a = Create("Ada", "ada@example.com");
   auto b = Create("Bob", "bob@example.com");
   ASSERT_TRUE(a.has_value() && b.has_value());
-  NewRecordRequest r;
-  r.environment_id = env_;
-  r.kind = "group";
-  r.body = boost::json::object{{"name", "staff"}};
-  r.members = {a->user.id};
-  auto staff = records.Create(r);
+  auto staff = records.Create(GroupRequest(env_, "staff", {a->user.id}));
   ASSERT_TRUE(staff.has_value());
   auto rename = [](const char* name) {
     return [name](Record& g) -> core::Status {
@@ -234,16 +230,12 @@ TEST_F(UserServiceTest, AUserUpdateReplacesMembershipsWithTheChangeOrNothing) {
   RecordService records(*store_, directory_, clock_);
   auto a = Create("Ada", "ada@example.com");
   ASSERT_TRUE(a.has_value());
-  NewRecordRequest r;
-  r.environment_id = env_;
-  r.kind = "group";
-  auto g1 = records.Create(r);
-  auto g2 = records.Create(r);
-  r.kind = "population";
-  auto p1 = records.Create(r);
+  auto g1 = records.Create(GroupRequest(env_, "g1", {a->user.id}));
+  auto g2 = records.Create(GroupRequest(env_, "g2", {}));
+  NewRecordRequest population = GroupRequest(env_, "p1", {a->user.id});
+  population.kind = "population";
+  auto p1 = records.Create(population);
   ASSERT_TRUE(g1 && g2 && p1);
-  ASSERT_TRUE(records.AddMember(env_, g1->id, a->user.id).has_value());
-  ASSERT_TRUE(records.AddMember(env_, p1->id, a->user.id).has_value());
   auto gender = [](const char* value) {
     return [value](core::User& u) -> core::Status {
       u.profile.gender = value;
