@@ -1159,7 +1159,7 @@ Headers KeyIfMatch(const std::string& api_key, const std::string& if_match) {
 
 TEST_F(QuickBloxTest, UsersCarryAnETagAndHonourIfMatch) {
   const std::string login = Unique("etag");
-  const std::string external = std::to_string(700000 + ::getpid() % 100000);
+  const std::string external = std::to_string(800000 + ::getpid() % 100000);
   auto created = client_.Send("POST", "/users.json",
                               Form({{"user[login]", login}, {"user[password]", "Passw0rd!"},
                                     {"user[external_user_id]", external}}),
