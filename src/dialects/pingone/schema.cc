@@ -106,7 +106,7 @@ CustomAttribute FromDefinition(core::AttributeDefinition d) {
   a.updated_at_ms = d.updated_at_ms;
   for (auto& e : d.enumerated) a.enumerated.push_back({std::move(e.value), std::move(e.description), e.archived});
   if (d.pattern) {
-    if (auto compiled = SafeRegex::Compile(d.pattern->pattern)) {
+    if (auto compiled = core::Pattern::Compile(d.pattern->pattern)) {
       a.regex = RegexRule{d.pattern->pattern, d.pattern->requirements, d.pattern->should_match,
                           d.pattern->should_not_match, std::move(*compiled)};
     }
@@ -132,7 +132,7 @@ std::vector<std::string> StringArray(const json::object& o, std::string_view key
     return out;
   }
   for (const auto& item : v->as_array()) {
-    if (!item.is_string() || item.as_string().size() > kMaxRegexInput) {
+    if (!item.is_string() || item.as_string().size() > core::kMaxPatternInput) {
       errors.push_back({"INVALID_VALUE", target, target + " must be an array of strings", {}});
       return {};
     }
@@ -246,7 +246,7 @@ Outcome<json::object> NormalizeAttribute(const json::object& in, const json::obj
       errors.push_back({"INVALID_VALUE", "regexValidation", "regexValidation must be an object", {}});
     } else {
       const auto& o = v->as_object();
-      auto pattern = OptionalString(o, "pattern", "regexValidation.pattern", kMaxRegexPattern);
+      auto pattern = OptionalString(o, "pattern", "regexValidation.pattern", core::kMaxPatternBytes);
       auto requirements = OptionalString(o, "requirements", "regexValidation.requirements", 1024);
       const auto should = StringArray(o, "valuesPatternShouldMatch", "regexValidation.valuesPatternShouldMatch",
                                       kMaxRegexSamples, errors);
@@ -258,7 +258,7 @@ Outcome<json::object> NormalizeAttribute(const json::object& in, const json::obj
         errors.insert(errors.end(), requirements.error().details.begin(), requirements.error().details.end());
       } else if (!*pattern || (*pattern)->empty()) {
         errors.push_back({"REQUIRED_VALUE", "regexValidation.pattern", "regexValidation.pattern is required", {}});
-      } else if (auto compiled = SafeRegex::Compile(**pattern); !compiled) {
+      } else if (auto compiled = core::Pattern::Compile(**pattern); !compiled) {
         errors.push_back({"INVALID_VALUE", "regexValidation.pattern", compiled.error().message, {}});
       } else {
         for (const auto& sample : should)

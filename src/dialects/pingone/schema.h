@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "dialects/pingone/common.h"
-#include "dialects/pingone/regex.h"
+#include "core/pattern.h"
 
 namespace roster::dialects::pingone {
 
@@ -24,7 +24,7 @@ struct EnumeratedValue {
 struct RegexRule {
   std::string pattern, requirements;
   std::vector<std::string> should_match, should_not_match;
-  SafeRegex compiled;
+  core::Pattern compiled;
 };
 
 struct CustomAttribute {
