@@ -16,6 +16,9 @@ enum class ErrorCode {
   kAlreadyExists,
   kFailedPrecondition,
   kAborted,  // optimistic-concurrency conflict; callers retry
+  // The write's condition did not hold: the resource is no longer at the version the
+  // client read (If-Match). Nothing was changed; HTTP 412 in every dialect.
+  kVersionMismatch,
   kResourceExhausted,
   kUnavailable,
   kInternal,
@@ -42,6 +45,12 @@ inline std::unexpected<Error> NotFound(std::string message) {
 }
 inline std::unexpected<Error> AlreadyExists(std::string field, std::string message) {
   return Fail(ErrorCode::kAlreadyExists, std::move(message), std::move(field));
+}
+// The resource (`what`: "user", "group", ...) is no longer at the version a write was
+// conditioned on; field "version".
+inline std::unexpected<Error> VersionMismatch(const std::string& what) {
+  return Fail(ErrorCode::kVersionMismatch, "the " + what + " has changed since it was read; read it again",
+              "version");
 }
 inline std::unexpected<Error> Internal(std::string message) {
   return Fail(ErrorCode::kInternal, std::move(message));

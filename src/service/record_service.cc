@@ -113,6 +113,14 @@ core::Result<Record> RecordService::Get(const std::string& environment_id, const
   return Unseal(*keys, *row);
 }
 
+core::Result<std::int64_t> RecordService::VersionOf(const std::string& environment_id, const std::string& kind,
+                                                    const std::string& id) {
+  if (id.empty() || id.size() > 128) return core::NotFound("record not found");
+  auto row = store_.GetRecord(environment_id, kind, id, clock_.NowMillis());
+  if (!row) return std::unexpected(row.error());
+  return row->version;
+}
+
 core::Result<Record> RecordService::GetByNumber(const std::string& kind, std::int64_t number) {
   auto row = store_.GetRecordByNumber(kind, number, clock_.NowMillis());
   if (!row) return std::unexpected(row.error());
@@ -143,13 +151,14 @@ core::Result<std::vector<Record>> RecordService::List(const std::string& environ
 
 core::Result<Record> RecordService::Update(const std::string& environment_id, const std::string& kind,
                                            const std::string& id, const RecordChange& change,
-                                           const ClaimsOf& claims,
+                                           const ClaimsOf& claims, std::optional<std::int64_t> expected_version,
                                            const std::optional<std::vector<std::string>>& members) {
   auto keys = directory_.KeysFor(environment_id);
   if (!keys) return std::unexpected(keys.error());
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
     auto current = Get(environment_id, kind, id);
     if (!current) return std::unexpected(current.error());
+    if (expected_version && *expected_version != current->version) return core::VersionMismatch(kind);
     Record next = *current;
     if (auto st = change(next); !st) return std::unexpected(st.error());
     next.id = current->id;  // identity is not the change's to make
@@ -172,9 +181,11 @@ core::Result<Record> RecordService::Update(const std::string& environment_id, co
 }
 
 core::Status RecordService::Delete(const std::string& environment_id, const std::string& kind,
-                                   const std::string& id) {
+                                   const std::string& id, std::optional<std::int64_t> expected_version) {
   if (id.empty() || id.size() > 128) return core::NotFound("record not found");
-  return store_.DeleteRecord(environment_id, kind, id);
+  auto st = store_.DeleteRecord(environment_id, kind, id, expected_version);
+  if (!st && st.error().code == ErrorCode::kAborted && expected_version) return core::VersionMismatch(kind);
+  return st;
 }
 
 core::Result<Record> RecordService::Take(const std::string& environment_id, const std::string& kind,

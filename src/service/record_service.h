@@ -71,6 +71,9 @@ class RecordService {
   core::Result<Record> Create(const NewRecordRequest& request);
   // kNotFound for an unknown id, another kind, another environment or an expired record.
   core::Result<Record> Get(const std::string& environment_id, const std::string& kind, const std::string& id);
+  // The record's current version (its ETag), without opening it. kNotFound as Get.
+  core::Result<std::int64_t> VersionOf(const std::string& environment_id, const std::string& kind,
+                                       const std::string& id);
   core::Result<Record> GetByNumber(const std::string& kind, std::int64_t number);
   // Records holding the claim (kind, value), any record kind.
   core::Result<std::vector<Record>> Find(const std::string& environment_id, const std::string& claim_kind,
@@ -81,11 +84,17 @@ class RecordService {
   // Applies `change` and re-derives the claims, retrying when the record changed
   // concurrently; `members` (user ids), if given, replace the record's members in the
   // same transaction. kNotFound (field "user" for a member that is not a user of the
-  // environment: then nothing changes), kAlreadyExists, or the change's own error.
+  // environment: then nothing changes), kAlreadyExists, or the change's own error. With
+  // `expected_version` (If-Match), a record at another version fails unchanged with
+  // kVersionMismatch.
   core::Result<Record> Update(const std::string& environment_id, const std::string& kind, const std::string& id,
                               const RecordChange& change, const ClaimsOf& claims,
+                              std::optional<std::int64_t> expected_version = std::nullopt,
                               const std::optional<std::vector<std::string>>& members = std::nullopt);
-  core::Status Delete(const std::string& environment_id, const std::string& kind, const std::string& id);
+  // kNotFound; kVersionMismatch when `expected_version` is given and the record is at
+  // another (checked in the deleting transaction).
+  core::Status Delete(const std::string& environment_id, const std::string& kind, const std::string& id,
+                      std::optional<std::int64_t> expected_version = std::nullopt);
   // Deletes and returns the record: exactly one caller gets a single-use token.
   core::Result<Record> Take(const std::string& environment_id, const std::string& kind, const std::string& id);
 

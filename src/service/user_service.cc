@@ -240,6 +240,9 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
     auto row = users_.GetUser(environment_id, id);
     if (!row) return std::unexpected(row.error());
+    // Checked against the version read; the write below succeeds only if it is still
+    // that version, so a retry after a concurrent write fails here.
+    if (options.expected_version && *options.expected_version != row->version) return core::VersionMismatch("user");
     auto user = Unseal(*keys, *row);
     if (!user) return std::unexpected(user.error());
     const bool was_archived = user->archived;
@@ -277,11 +280,19 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
   return core::Fail(ErrorCode::kAborted, "user is being changed by others; retry");
 }
 
+core::Result<std::int64_t> UserService::VersionOf(const std::string& environment_id, const std::string& id) {
+  if (!core::IsUuid(id)) return core::NotFound("user not found");
+  auto row = users_.GetUser(environment_id, id);
+  if (!row) return std::unexpected(row.error());
+  return row->version;
+}
+
 core::Status UserService::Delete(const std::string& environment_id, const std::string& id,
                                 const WriteOptions& options) {
-  (void)options;
   if (!core::IsUuid(id)) return core::NotFound("user not found");
-  return users_.DeleteUser(environment_id, id);
+  auto st = users_.DeleteUser(environment_id, id, options.expected_version);
+  if (!st && st.error().code == ErrorCode::kAborted && options.expected_version) return core::VersionMismatch("user");
+  return st;
 }
 
 core::Result<std::vector<core::User>> UserService::FindBy(const std::string& environment_id,

@@ -119,12 +119,18 @@ class UserService {
   // Reads, applies `change`, re-validates and writes, retrying if the user changed
   // concurrently. A new password is re-hashed; it, or the change making the user
   // inactive or archived, ends all of the user's sessions. `options.memberships` are
-  // replaced in the same write: all of it lands, or none of it.
+  // replaced in the same write: all of it lands, or none of it. With
+  // options.expected_version, a user read at another version fails unchanged with
+  // kVersionMismatch (no retry past it: the write is conditioned on the version read).
   core::Result<core::User> Update(const std::string& environment_id, const std::string& id,
                                   const UserChange& change,
                                   const std::optional<std::string>& new_password,
                                   const WriteOptions& options = {});
-  // Irreversible: profile, index entries, credentials and sessions. kNotFound.
+  // The user's current version (its ETag), without opening the profile. kNotFound.
+  core::Result<std::int64_t> VersionOf(const std::string& environment_id, const std::string& id);
+  // Irreversible: profile, index entries, credentials and sessions. kNotFound; with
+  // options.expected_version, kVersionMismatch (nothing deleted) when the user is at
+  // another version, checked in the deleting transaction.
   core::Status Delete(const std::string& environment_id, const std::string& id, const WriteOptions& options = {});
 
   // Users holding the claim `kind` (see the claim kinds above) for `value`: username

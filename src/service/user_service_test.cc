@@ -208,7 +208,7 @@ TEST_F(UserServiceTest, ARecordUpdateReplacesMembersWithTheChangeOrNothing) {
   auto no_claims = [](const Record&) { return std::vector<Claim>{}; };
 
   auto updated = records.Update(env_, "group", staff->id, rename("crew"), no_claims,
-                                std::vector<std::string>{b->user.id});
+                                std::nullopt, std::vector<std::string>{b->user.id});
   ASSERT_TRUE(updated.has_value());
   EXPECT_EQ(MemberIds(*store_, env_, staff->id), (std::vector<std::string>{b->user.id}));
   // Without members, they stay.
@@ -216,7 +216,7 @@ TEST_F(UserServiceTest, ARecordUpdateReplacesMembersWithTheChangeOrNothing) {
   EXPECT_EQ(MemberIds(*store_, env_, staff->id), (std::vector<std::string>{b->user.id}));
 
   auto refused = records.Update(env_, "group", staff->id, rename("gone"), no_claims,
-                                std::vector<std::string>{a->user.id, crypto::NewUuid()});
+                                std::nullopt, std::vector<std::string>{a->user.id, crypto::NewUuid()});
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(refused.error().field, "user");
@@ -349,6 +349,124 @@ TEST_F(UserServiceTest, ASuccessfulSignInStartsTheAttemptCountAgain) {
   EXPECT_EQ(attempt("right-password"), std::nullopt);  // the third of three: allowed, and clears
   for (int i = 0; i < 3; ++i) EXPECT_EQ(attempt("wrong"), ErrorCode::kUnauthenticated) << i;
   EXPECT_EQ(attempt("right-password"), ErrorCode::kResourceExhausted);  // the fourth: throttled
+}
+
+TEST_F(UserServiceTest, UpdateWithAnExpectedVersionWritesOnlyThatVersion) {
+  auto created = Create("Ada", "ada@example.com");
+  ASSERT_TRUE(created.has_value());
+  const std::string id = created->user.id;
+  const auto rename = [](const char* name) {
+    return [name](core::User& u) -> core::Status {
+      u.profile.name.formatted = name;
+      return {};
+    };
+  };
+  WriteOptions at1;
+  at1.expected_version = 1;
+  auto updated = users_.Update(env_, id, rename("One"), std::nullopt, at1);
+  ASSERT_TRUE(updated.has_value());
+  EXPECT_EQ(updated->version, 2);
+  // Version 1 again: stale, nothing changes, and the change is not even applied.
+  bool applied = false;
+  auto stale = users_.Update(
+      env_, id, [&](core::User& u) { applied = true; return rename("Stale")(u); }, std::string("new-password"), at1);
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, ErrorCode::kVersionMismatch);
+  EXPECT_EQ(stale.error().field, "version");
+  EXPECT_FALSE(applied);
+  auto now = users_.Get(env_, id);
+  ASSERT_TRUE(now.has_value());
+  EXPECT_EQ(now->version, 2);
+  EXPECT_EQ(now->profile.name.formatted, "One");
+  EXPECT_TRUE(users_.AuthenticateSession(*created->session_token).has_value());  // password unchanged
+  // No expected version: as before.
+  ASSERT_TRUE(users_.Update(env_, id, rename("Two"), std::nullopt).has_value());
+  EXPECT_EQ(users_.Get(env_, id)->version, 3);
+}
+
+TEST_F(UserServiceTest, AnExpectedVersionIsNotRetriedPastAConcurrentWrite) {
+  auto created = Create("Ada", "ada@example.com");
+  ASSERT_TRUE(created.has_value());
+  const std::string id = created->user.id;
+  WriteOptions at1;
+  at1.expected_version = 1;
+  int calls = 0;
+  // Another writer commits between this update's read and its write.
+  auto result = users_.Update(
+      env_, id,
+      [&](core::User& u) -> core::Status {
+        if (++calls == 1) {
+          auto other = users_.Update(
+              env_, id,
+              [](core::User& v) -> core::Status {
+                v.profile.name.formatted = "Other";
+                return {};
+              },
+              std::nullopt);
+          if (!other) return std::unexpected(other.error());
+        }
+        u.profile.name.formatted = "Mine";
+        return {};
+      },
+      std::nullopt, at1);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ErrorCode::kVersionMismatch);
+  EXPECT_EQ(calls, 1);
+  auto now = users_.Get(env_, id);
+  EXPECT_EQ(now->profile.name.formatted, "Other");
+  EXPECT_EQ(now->version, 2);
+}
+
+TEST_F(UserServiceTest, DeleteWithAnExpectedVersionDeletesOnlyThatVersion) {
+  auto created = Create("Ada", "ada@example.com");
+  ASSERT_TRUE(created.has_value());
+  const std::string id = created->user.id;
+  ASSERT_TRUE(users_.Update(env_, id, [](core::User&) -> core::Status { return {}; }, std::nullopt).has_value());
+  EXPECT_EQ(*users_.VersionOf(env_, id), 2);
+  WriteOptions stale;
+  stale.expected_version = 1;
+  auto st = users_.Delete(env_, id, stale);
+  ASSERT_FALSE(st.has_value());
+  EXPECT_EQ(st.error().code, ErrorCode::kVersionMismatch);
+  EXPECT_TRUE(users_.Get(env_, id).has_value());
+  EXPECT_TRUE(users_.AuthenticateSession(*created->session_token).has_value());
+  WriteOptions current;
+  current.expected_version = 2;
+  ASSERT_TRUE(users_.Delete(env_, id, current).has_value());
+  EXPECT_EQ(users_.Get(env_, id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(users_.Delete(env_, id, current).error().code, ErrorCode::kNotFound);  // gone: 404, not 412
+  EXPECT_EQ(users_.VersionOf(env_, id).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(UserServiceTest, RecordWritesWithAnExpectedVersion) {
+  RecordService records(*store_, directory_, clock_);
+  NewRecordRequest r;
+  r.environment_id = env_;
+  r.kind = "group";
+  r.body = boost::json::object{{"name", "a"}};
+  auto created = records.Create(r);
+  ASSERT_TRUE(created.has_value());
+  const auto no_claims = [](const Record&) { return std::vector<Claim>{}; };
+  const auto name = [](const char* n) {
+    return [n](Record& g) -> core::Status {
+      g.body["name"] = n;
+      return {};
+    };
+  };
+  auto updated = records.Update(env_, "group", created->id, name("b"), no_claims, 1);
+  ASSERT_TRUE(updated.has_value());
+  EXPECT_EQ(updated->version, 2);
+  auto stale = records.Update(env_, "group", created->id, name("c"), no_claims, 1);
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, ErrorCode::kVersionMismatch);
+  EXPECT_EQ(records.Get(env_, "group", created->id)->body.at("name"), "b");
+  EXPECT_EQ(*records.VersionOf(env_, "group", created->id), 2);
+  auto del = records.Delete(env_, "group", created->id, 1);
+  ASSERT_FALSE(del.has_value());
+  EXPECT_EQ(del.error().code, ErrorCode::kVersionMismatch);
+  EXPECT_TRUE(records.Get(env_, "group", created->id).has_value());
+  ASSERT_TRUE(records.Delete(env_, "group", created->id, 2).has_value());
+  EXPECT_EQ(records.Get(env_, "group", created->id).error().code, ErrorCode::kNotFound);
 }
 
 }  // namespace

@@ -189,7 +189,10 @@ class UserStore {
   // kNotFound, kAborted (version moved on), kAlreadyExists (unique claim taken).
   virtual Status UpdateUser(const UserUpdate& update) = 0;
   // Removes the user with its claims, credentials, sessions and memberships. kNotFound.
-  virtual Status DeleteUser(const std::string& environment_id, const std::string& id) = 0;
+  // With `expected_version`, only while the user is still at that version (checked in
+  // the deleting transaction): kAborted otherwise, and nothing is removed.
+  virtual Status DeleteUser(const std::string& environment_id, const std::string& id,
+                            std::optional<std::int64_t> expected_version = std::nullopt) = 0;
   // The environment's users in number order, after `after_number` (0 = from the start):
   // keyset paging, so a deep page costs what the first one does.
   virtual Result<std::vector<UserRow>> ListUsers(const std::string& environment_id,
@@ -218,9 +221,10 @@ class RecordStore {
                                                      int limit, std::int64_t now_ms) = 0;
   // kNotFound, kAborted (version moved on), kAlreadyExists (unique claim taken).
   virtual Status UpdateRecord(const RecordUpdate& update) = 0;
-  // Removes the record, its claims and memberships. kNotFound.
-  virtual Status DeleteRecord(const std::string& environment_id, const std::string& kind,
-                              const std::string& id) = 0;
+  // Removes the record, its claims and memberships. kNotFound. With `expected_version`,
+  // only while the record is still at that version: kAborted otherwise, nothing removed.
+  virtual Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id,
+                              std::optional<std::int64_t> expected_version = std::nullopt) = 0;
   // Deletes and returns a live record in one step, so exactly one caller gets a
   // single-use token. kNotFound if absent or expired (an expired one is removed too).
   virtual Result<RecordRow> TakeRecord(const std::string& environment_id, const std::string& kind,

@@ -243,6 +243,72 @@ TEST_P(StoreConformanceTest, DeleteRemovesEverythingOfTheUser) {
 
 // --- Listing and counting users
 
+TEST_P(StoreConformanceTest, ConditionalDeleteRemovesOnlyTheExpectedVersion) {
+  NewUser nu = MakeUser(env_, "u1", "ada");
+  nu.password_hash = "$argon2id$p";
+  nu.session = SessionRow{"tok-1", env_, "u1", 10, 10, 0};
+  ASSERT_TRUE(store_->InsertUser(nu).has_value());
+  UserUpdate up;
+  up.row = UserRow{"u1", 0, env_, true, 1000, 2000, 2, "sealed:v2"};
+  up.expected_version = 1;
+  up.index = {{"username", "ada", true}};
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+
+  EXPECT_EQ(store_->DeleteUser(env_, "u1", 1).error().code, ErrorCode::kAborted);  // stale: nothing removed
+  EXPECT_EQ(store_->GetUser(env_, "u1")->sealed, "sealed:v2");
+  EXPECT_TRUE(store_->FindSession("tok-1").has_value());
+  EXPECT_EQ(*store_->GetPasswordHash(env_, "u1"), "$argon2id$p");
+  EXPECT_EQ(store_->FindUsers(env_, "username", "ada")->size(), 1u);
+  EXPECT_EQ(store_->DeleteUser(other_env_, "u1", 2).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->DeleteUser(env_, "missing", 2).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->DeleteUser(env_, "u1", 2).has_value());
+  EXPECT_EQ(store_->GetUser(env_, "u1").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindSession("tok-1").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->DeleteUser(env_, "u1", 2).error().code, ErrorCode::kNotFound);
+
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g1", "group")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u2", "bob")).has_value());
+  ASSERT_TRUE(store_->AddMember(env_, "g1", "u2").has_value());
+  EXPECT_EQ(store_->DeleteRecord(env_, "group", "g1", 2).error().code, ErrorCode::kAborted);
+  EXPECT_TRUE(store_->GetRecord(env_, "group", "g1", 0).has_value());
+  EXPECT_EQ(*store_->CountMembers(env_, "g1"), 1);
+  EXPECT_EQ(store_->DeleteRecord(env_, "population", "g1", 1).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->DeleteRecord(env_, "group", "g1", 1).has_value());
+  EXPECT_EQ(store_->GetRecord(env_, "group", "g1", 0).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->DeleteRecord(env_, "group", "g1", 1).error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, AConditionalDeleteAndAnUpdateOfOneVersionHaveOneWinner) {
+  for (int round = 0; round < 10; ++round) {
+    const std::string id = "race-" + std::to_string(round);
+    ASSERT_TRUE(store_->InsertUser(MakeUser(env_, id, "digest-" + id)).has_value());
+    std::latch start(2);
+    Status updated, deleted;
+    std::thread a([&] {
+      UserUpdate up;
+      up.row = UserRow{id, 0, env_, true, 1000, 2000, 2, "sealed:v2"};
+      up.expected_version = 1;
+      up.index = {{"username", "digest-" + id, true}};
+      start.arrive_and_wait();
+      updated = store_->UpdateUser(up);
+    });
+    std::thread b([&] {
+      start.arrive_and_wait();
+      deleted = store_->DeleteUser(env_, id, 1);
+    });
+    a.join();
+    b.join();
+    ASSERT_NE(updated.has_value(), deleted.has_value()) << round;
+    if (updated) {
+      EXPECT_EQ(deleted.error().code, ErrorCode::kAborted);
+      EXPECT_EQ(store_->GetUser(env_, id)->version, 2);
+    } else {
+      EXPECT_EQ(updated.error().code, ErrorCode::kNotFound);
+      EXPECT_EQ(store_->GetUser(env_, id).error().code, ErrorCode::kNotFound);
+    }
+  }
+}
+
 TEST_P(StoreConformanceTest, ListsUsersInKeysetPagesWithinTheirEnvironment) {
   Strings expected;
   for (int i = 0; i < 7; ++i) {

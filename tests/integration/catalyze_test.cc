@@ -270,5 +270,81 @@ TEST_F(CatalyzeTest, KeepAliveReusesTheConnection) {
   EXPECT_EQ(second.connects, 0);
 }
 
+// ---- versions: ETag and If-Match ------------------------------------------------
+
+Headers IfMatch(Headers headers, const std::string& value) {
+  headers.emplace_back("If-Match", value);
+  return headers;
+}
+
+TEST_F(CatalyzeTest, UsersCarryAnETagAndHonourIfMatch) {
+  auto created = client_.Send("POST", "/v2/users", Minimal("etag-user"), CatalyzeHeaders(app_));
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_EQ(created.Header("etag"), "W/\"1\"");
+  const std::string id(created.Json().at("usersId").as_string());
+  const std::string path = "/v2/users/" + id;
+  auto read = client_.Send("GET", path, "", CatalyzeHeaders(admin_));
+  ASSERT_EQ(read.status, 200);
+  EXPECT_EQ(read.Header("etag"), "W/\"1\"");
+
+  // The current ETag: the write goes through and answers the next one.
+  auto put = client_.Send("PUT", path, R"({"gender":"F"})", IfMatch(CatalyzeHeaders(admin_), read.Header("etag")));
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.Header("etag"), "W/\"2\"");
+  EXPECT_EQ(client_.Send("GET", path, "", CatalyzeHeaders(admin_)).Header("etag"), "W/\"2\"");
+
+  // A stale one: 412 in Catalyze's shape, nothing changed.
+  const auto before = client_.Send("GET", path, "", CatalyzeHeaders(admin_)).body;
+  auto stale = client_.Send("PUT", path, R"({"gender":"M"})", IfMatch(CatalyzeHeaders(admin_), "W/\"1\""));
+  ExpectError(stale, 412, "changed");
+  EXPECT_TRUE(stale.Header("etag").empty());
+  EXPECT_EQ(client_.Send("GET", path, "", CatalyzeHeaders(admin_)).body, before);
+  ExpectError(client_.Send("DELETE", path, "", IfMatch(CatalyzeHeaders(admin_), "W/\"1\"")), 412, "changed");
+  EXPECT_EQ(client_.Send("GET", path, "", CatalyzeHeaders(admin_)).status, 200);  // still there
+
+  // A malformed If-Match is a 400 naming the header, and changes nothing.
+  ExpectError(client_.Send("PUT", path, R"({"gender":"M"})", IfMatch(CatalyzeHeaders(admin_), "2")), 400, "If-Match");
+  // A strong tag, a list and * are conditions too.
+  auto strong = client_.Send("PUT", path, R"({"gender":"M"})", IfMatch(CatalyzeHeaders(admin_), "\"2\""));
+  ASSERT_EQ(strong.status, 200) << strong.body;
+  EXPECT_EQ(strong.Header("etag"), "W/\"3\"");
+  auto listed = client_.Send("PUT", path, R"({"gender":"F"})", IfMatch(CatalyzeHeaders(admin_), "W/\"1\", W/\"3\""));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(listed.Header("etag"), "W/\"4\"");
+  auto any = client_.Send("PUT", path, R"({"gender":"M"})", IfMatch(CatalyzeHeaders(admin_), "*"));
+  ASSERT_EQ(any.status, 200) << any.body;
+  EXPECT_EQ(any.Header("etag"), "W/\"5\"");
+  // Without If-Match, as before.
+  auto plain = client_.Send("PUT", path, R"({"gender":"F"})", CatalyzeHeaders(admin_));
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.Header("etag"), "W/\"6\"");
+
+  auto deleted = client_.Send("DELETE", path, "", IfMatch(CatalyzeHeaders(admin_), "W/\"6\""));
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  ExpectError(client_.Send("GET", path, "", CatalyzeHeaders(admin_)), 404, "not found");
+  ExpectError(client_.Send("DELETE", path, "", IfMatch(CatalyzeHeaders(admin_), "*")), 404, "not found");
+}
+
+TEST_F(CatalyzeTest, GroupsCarryAnETagAndHonourIfMatch) {
+  auto created = client_.Send("POST", "/v2/groups", R"({"name":"ETag group"})", CatalyzeHeaders(admin_));
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_EQ(created.Header("etag"), "W/\"1\"");
+  const std::string path = "/v2/groups/" + std::string(created.Json().at("groupsId").as_string());
+  auto read = client_.Send("GET", path, "", CatalyzeHeaders(admin_));
+  EXPECT_EQ(read.Header("etag"), "W/\"1\"");
+  auto put = client_.Send("PUT", path, R"({"name":"ETag group 2"})", IfMatch(CatalyzeHeaders(admin_), "W/\"1\""));
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.Header("etag"), "W/\"2\"");
+  ExpectError(client_.Send("PUT", path, R"({"name":"Stale"})", IfMatch(CatalyzeHeaders(admin_), "W/\"1\"")), 412,
+              "changed");
+  ExpectError(client_.Send("DELETE", path, "", IfMatch(CatalyzeHeaders(admin_), "W/\"1\"")), 412, "changed");
+  auto after = client_.Send("GET", path, "", CatalyzeHeaders(admin_));
+  ASSERT_EQ(after.status, 200);
+  EXPECT_EQ(after.Json().at("name"), "ETag group 2");
+  EXPECT_EQ(after.Header("etag"), "W/\"2\"");
+  ASSERT_EQ(client_.Send("DELETE", path, "", IfMatch(CatalyzeHeaders(admin_), "W/\"2\"")).status, 200);
+  ExpectError(client_.Send("GET", path, "", CatalyzeHeaders(admin_)), 404, "group");
+}
+
 }  // namespace
 }  // namespace roster::testing

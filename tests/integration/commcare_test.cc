@@ -1068,5 +1068,69 @@ TEST(CommCareConfigTest, AccountRootComesFromTheServeFlagFirst) {
   EXPECT_NE(serve.err.find("--commcare-account-root"), std::string::npos) << serve.err;
 }
 
+// ---- versions: ETag and If-Match ------------------------------------------------
+
+Headers ApiKeyIfMatch(const WebUser& u, const std::string& if_match) {
+  Headers h = ApiKey(u);
+  h.emplace_back("If-Match", if_match);
+  return h;
+}
+
+TEST_F(CommCareTest, WorkersCarryAnETagAndHonourIfMatch) {
+  auto created = client_.Send("POST", Users("demo"),
+                              json::serialize(json::object{{"username", "etag-worker"}, {"password", "pw-123456"}}),
+                              ApiKey(admin_));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Header("etag"), "W/\"1\"");
+  const std::string path = Users("demo", std::string(created.Json().at("id").as_string()) + "/");
+  EXPECT_EQ(client_.Send("GET", path, "", ApiKey(admin_)).Header("etag"), "W/\"1\"");
+
+  auto put = client_.Send("PUT", path, R"({"first_name":"One"})", ApiKeyIfMatch(admin_, "W/\"1\""));
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.Header("etag"), "W/\"2\"");
+
+  // Stale: 412 {"error": ...}, nothing changed; the worker is neither retired nor switched off.
+  const std::string before = client_.Send("GET", path, "", ApiKey(admin_)).body;
+  ExpectError(client_.Send("PUT", path, R"({"first_name":"Stale"})", ApiKeyIfMatch(admin_, "W/\"1\"")), 412,
+              "changed");
+  ExpectError(client_.Send("DELETE", path, "", ApiKeyIfMatch(admin_, "W/\"1\"")), 412, "changed");
+  ExpectError(client_.Send("POST", path + "deactivate", "", ApiKeyIfMatch(admin_, "W/\"1\"")), 412, "changed");
+  auto after = client_.Send("GET", path, "", ApiKey(admin_));
+  ASSERT_EQ(after.status, 200);
+  EXPECT_EQ(after.body, before);
+  EXPECT_EQ(after.Header("etag"), "W/\"2\"");
+  ExpectError(client_.Send("PUT", path, R"({"first_name":"Bad"})", ApiKeyIfMatch(admin_, "W/2")), 400, "If-Match");
+
+  auto off = client_.Send("POST", path + "deactivate", "", ApiKeyIfMatch(admin_, "W/\"2\""));
+  ASSERT_EQ(off.status, 202) << off.body;
+  EXPECT_EQ(off.Header("etag"), "W/\"3\"");
+  auto plain = client_.Send("PUT", path, R"({"first_name":"Plain"})", ApiKey(admin_));  // no If-Match: as before
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.Header("etag"), "W/\"4\"");
+  auto retired = client_.Send("DELETE", path, "", ApiKeyIfMatch(admin_, "W/\"4\""));
+  EXPECT_EQ(retired.status, 202) << retired.body;
+  EXPECT_EQ(Get(path).at("first_name"), "Plain");
+}
+
+TEST_F(CommCareTest, GroupsCarryAnETagAndHonourIfMatch) {
+  auto created = client_.Send("POST", Groups("demo"), R"({"name":"ETag group"})", ApiKey(admin_));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Header("etag"), "W/\"1\"");
+  const std::string path = Groups("demo", std::string(created.Json().at("id").as_string()) + "/");
+  EXPECT_EQ(client_.Send("GET", path, "", ApiKey(admin_)).Header("etag"), "W/\"1\"");
+  auto put = client_.Send("PUT", path, R"({"name":"ETag group 2"})", ApiKeyIfMatch(admin_, "W/\"1\""));
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.Header("etag"), "W/\"2\"");
+  ExpectError(client_.Send("PUT", path, R"({"name":"Stale"})", ApiKeyIfMatch(admin_, "W/\"1\"")), 412, "changed",
+              "error_message");
+  ExpectError(client_.Send("DELETE", path, "", ApiKeyIfMatch(admin_, "W/\"1\"")), 412, "changed", "error_message");
+  auto after = client_.Send("GET", path, "", ApiKey(admin_));
+  ASSERT_EQ(after.status, 200);
+  EXPECT_EQ(after.Json().at("name"), "ETag group 2");
+  EXPECT_EQ(after.Header("etag"), "W/\"2\"");
+  EXPECT_EQ(client_.Send("DELETE", path, "", ApiKeyIfMatch(admin_, "W/\"2\"")).status, 204);
+  EXPECT_EQ(client_.Send("GET", path, "", ApiKey(admin_)).status, 404);
+}
+
 }  // namespace
 }  // namespace roster::testing

@@ -1483,5 +1483,93 @@ TEST(PingOneConfigTest, LinksUseThePublicUrlWhenConfigured) {
   EXPECT_NE(bad.err.find("--public-url"), std::string::npos) << bad.err;
 }
 
+// ---- versions: ETag and If-Match ------------------------------------------------
+
+TEST_F(PingOneTest, UsersCarryAnETagAndHonourIfMatch) {
+  const auto send = [&](const std::string& method, const std::string& path, const json::value& body,
+                        const std::string& if_match, const std::string& type = "application/json") {
+    Headers h = Auth(*main_, type);
+    h.emplace_back("If-Match", if_match);
+    return client_.Send(method, Env(*main_) + path, json::serialize(body), h);
+  };
+  auto created = Api(*main_, "POST", "/users", json::object{{"username", "etag-user"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Header("etag"), "W/\"1\"");
+  const std::string user = "/users/" + Str(created.Json(), "id");
+  auto read = Api(*main_, "GET", user);
+  EXPECT_EQ(read.Header("etag"), "W/\"1\"");
+
+  auto patched = send("PATCH", user, json::object{{"nickname", "One"}}, read.Header("etag"));
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.Header("etag"), "W/\"2\"");
+  EXPECT_EQ(Api(*main_, "GET", user).Header("etag"), "W/\"2\"");
+
+  // Stale: 412 PRECONDITION_FAILED, and nothing changes, whatever the route.
+  const std::string before = Api(*main_, "GET", user).body;
+  ExpectError(send("PATCH", user, json::object{{"nickname", "Stale"}}, "W/\"1\""), 412, "PRECONDITION_FAILED");
+  ExpectError(send("PUT", user, json::object{{"username", "etag-user"}, {"nickname", "Stale"}}, "W/\"1\""), 412,
+              "PRECONDITION_FAILED");
+  ExpectError(send("PUT", user + "/enabled", json::object{{"enabled", false}}, "W/\"1\""), 412,
+              "PRECONDITION_FAILED");
+  ExpectError(send("PUT", user + "/password", json::object{{"value", "An0ther-Pass?"}}, "W/\"1\"", kSetType), 412,
+              "PRECONDITION_FAILED");
+  ExpectError(send("PUT", user + "/population", json::object{{"id", DefaultPopulation(*main_)}}, "W/\"1\""), 412,
+              "PRECONDITION_FAILED");
+  ExpectError(send("DELETE", user, json::object{}, "W/\"1\""), 412, "PRECONDITION_FAILED");
+  auto after = Api(*main_, "GET", user);
+  ASSERT_EQ(after.status, 200);  // still there
+  EXPECT_EQ(after.body, before);
+  EXPECT_EQ(after.Header("etag"), "W/\"2\"");
+  // Malformed: 400 naming the header.
+  ExpectError(send("PATCH", user, json::object{{"nickname", "Bad"}}, "2"), 400, "INVALID_DATA", "INVALID_VALUE",
+              "If-Match");
+
+  // The sub-resource writes take the current ETag and answer the next one.
+  auto enabled = send("PUT", user + "/enabled", json::object{{"enabled", false}}, "W/\"2\"");
+  ASSERT_EQ(enabled.status, 200) << enabled.body;
+  EXPECT_EQ(enabled.Header("etag"), "W/\"3\"");
+  auto password = send("PUT", user + "/password", json::object{{"value", "An0ther-Pass?"}}, "W/\"3\"", kSetType);
+  ASSERT_EQ(password.status, 200) << password.body;
+  EXPECT_EQ(password.Header("etag"), "W/\"4\"");
+  auto moved = send("PUT", user + "/population", json::object{{"id", DefaultPopulation(*main_)}}, "W/\"4\"");
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(moved.Header("etag"), "W/\"5\"");
+  // Without If-Match, as before; with *, any version.
+  auto plain = Api(*main_, "PATCH", user, json::object{{"nickname", "Plain"}});
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.Header("etag"), "W/\"6\"");
+  auto deleted = send("DELETE", user, json::object{}, "*");
+  EXPECT_EQ(deleted.status, 204) << deleted.body;
+  ExpectError(Api(*main_, "GET", user), 404, "NOT_FOUND");
+}
+
+TEST_F(PingOneTest, PopulationsCarryAnETagAndHonourIfMatch) {
+  const auto send = [&](const std::string& method, const std::string& path, const json::value& body,
+                        const std::string& if_match) {
+    Headers h = Auth(*pops_);
+    h.emplace_back("If-Match", if_match);
+    return client_.Send(method, Env(*pops_) + path, json::serialize(body), h);
+  };
+  auto created = Api(*pops_, "POST", "/populations", json::object{{"name", "ETag pop"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Header("etag"), "W/\"1\"");
+  const std::string path = "/populations/" + Str(created.Json(), "id");
+  EXPECT_EQ(Api(*pops_, "GET", path).Header("etag"), "W/\"1\"");
+  auto put = send("PUT", path, json::object{{"name", "ETag pop 2"}}, "W/\"1\"");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.Header("etag"), "W/\"2\"");
+  ExpectError(send("PUT", path, json::object{{"name", "Stale"}}, "W/\"1\""), 412, "PRECONDITION_FAILED");
+  ExpectError(send("PUT", path, json::object{{"name", "Stale"}, {"default", true}}, "W/\"1\""), 412,
+              "PRECONDITION_FAILED");
+  ExpectError(send("DELETE", path, json::object{}, "W/\"1\""), 412, "PRECONDITION_FAILED");
+  auto after = Api(*pops_, "GET", path);
+  ASSERT_EQ(after.status, 200);
+  EXPECT_EQ(Str(after.Json(), "name"), "ETag pop 2");
+  EXPECT_FALSE(after.Json().at("default").as_bool());
+  EXPECT_EQ(after.Header("etag"), "W/\"2\"");
+  EXPECT_EQ(send("DELETE", path, json::object{}, "W/\"2\"").status, 204);
+  ExpectError(Api(*pops_, "GET", path), 404, "NOT_FOUND");
+}
+
 }  // namespace
 }  // namespace roster::testing

@@ -1149,5 +1149,59 @@ TEST(QuickBloxSdkTest, TheOfficialJavaScriptSdkWorksUnchangedOverHttps) {
   }
 }
 
+// ---- versions: ETag and If-Match ------------------------------------------------
+
+Headers KeyIfMatch(const std::string& api_key, const std::string& if_match) {
+  Headers h = Key(api_key);
+  h.emplace_back("If-Match", if_match);
+  return h;
+}
+
+TEST_F(QuickBloxTest, UsersCarryAnETagAndHonourIfMatch) {
+  const std::string login = Unique("etag");
+  const std::string external = std::to_string(800000 + ::getpid() % 100000);
+  auto created = client_.Send("POST", "/users.json",
+                              Form({{"user[login]", login}, {"user[password]", "Passw0rd!"},
+                                    {"user[external_user_id]", external}}),
+                              Key(app_.api_key));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Header("etag"), "W/\"1\"");
+  const std::string path = Path(IdOf(created));
+  auto read = client_.Send("GET", path, "", Key(app_.api_key));
+  EXPECT_EQ(read.Header("etag"), "W/\"1\"");
+  EXPECT_EQ(client_.Send("GET", "/users/external/" + external + ".json", "", Key(app_.api_key)).Header("etag"),
+            "W/\"1\"");
+
+  auto put = client_.Send("PUT", path, Form({{"user[full_name]", "One"}}), KeyIfMatch(app_.api_key, "W/\"1\""));
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.Header("etag"), "W/\"2\"");
+
+  // Stale: 412 {"errors":{"base":[...]}}, nothing changed.
+  const std::string before = client_.Send("GET", path, "", Key(app_.api_key)).body;
+  auto stale = client_.Send("PUT", path, Form({{"user[full_name]", "Stale"}}), KeyIfMatch(app_.api_key, "W/\"1\""));
+  EXPECT_EQ(stale.status, 412) << stale.body;
+  EXPECT_NE(FirstError(stale, "base").find("changed"), std::string::npos) << stale.body;
+  EXPECT_EQ(client_.Send("DELETE", path, "", KeyIfMatch(app_.api_key, "W/\"1\"")).status, 412);
+  EXPECT_EQ(client_.Send("DELETE", "/users/external/" + external + ".json", "", KeyIfMatch(app_.api_key, "W/\"1\""))
+                .status,
+            412);
+  auto after = client_.Send("GET", path, "", Key(app_.api_key));
+  ASSERT_EQ(after.status, 200);  // still there
+  EXPECT_EQ(after.body, before);
+  EXPECT_EQ(after.Header("etag"), "W/\"2\"");
+  // Malformed: 400 {"code":null,"message":...} naming the header.
+  auto bad = client_.Send("PUT", path, Form({{"user[full_name]", "Bad"}}), KeyIfMatch(app_.api_key, "2"));
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("If-Match"), std::string::npos) << bad.body;
+  // Without If-Match, as before.
+  auto plain = client_.Send("PUT", path, Form({{"user[full_name]", "Plain"}}), Key(app_.api_key));
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.Header("etag"), "W/\"3\"");
+  auto deleted =
+      client_.Send("DELETE", "/users/external/" + external + ".json", "", KeyIfMatch(app_.api_key, "W/\"3\""));
+  EXPECT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(client_.Send("GET", path, "", Key(app_.api_key)).status, 404);
+}
+
 }  // namespace
 }  // namespace roster::testing

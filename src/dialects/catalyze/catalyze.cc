@@ -4,11 +4,24 @@
 
 #include "dialects/catalyze/common.h"
 #include "dialects/catalyze/mapping.h"
+#include "http/etag.h"
 
 namespace roster::dialects::catalyze {
 namespace json = boost::json;
 using core::ErrorCode;
 
+namespace {
+
+// If-Match on /v2/users/{usersId} into options.expected_version.
+core::Status IfMatch(const Services& s, const http::Request& req, const std::string& env, const std::string& id,
+                     service::WriteOptions& options) {
+  auto expected = http::ExpectedVersion(req, [&] { return s.users.VersionOf(env, id); });
+  if (!expected) return std::unexpected(expected.error());
+  options.expected_version = *expected;
+  return {};
+}
+
+}  // namespace
 
 void Mount(http::Router& router, Services s) {
   router.SetErrorRenderer("/v2", ErrorResponse);
@@ -37,7 +50,7 @@ void MountUsers(http::Router& router, const Services& s) {
     if (!created) return Fail(created.error());
     json::object out = ToWire(created->user, s.clock.NowMillis());
     out["sessionToken"] = *created->session_token;
-    return Ok(std::move(out));
+    return http::WithETag(Ok(std::move(out)), created->user.version);
   });
 
   router.Add("GET", "/v2/users/{usersId}", http::Exec::kInline,
@@ -48,7 +61,7 @@ void MountUsers(http::Router& router, const Services& s) {
                if (auto st = MayActOn(*caller, id); !st) return Fail(st.error());
                auto user = s.users.Get(caller->key.environment_id, id);
                if (!user) return Fail(user.error());
-               return Ok(ToWire(*user, s.clock.NowMillis()));
+               return http::WithETag(Ok(ToWire(*user, s.clock.NowMillis())), user->version);
              });
 
   router.Add("PUT", "/v2/users/{usersId}", http::Exec::kWorker,
@@ -57,6 +70,8 @@ void MountUsers(http::Router& router, const Services& s) {
                if (!caller) return Fail(caller.error());
                const std::string id(params.Get("usersId"));
                if (auto st = MayActOn(*caller, id); !st) return Fail(st.error());
+               service::WriteOptions options;
+               if (auto st = IfMatch(s, req, caller->key.environment_id, id, options); !st) return Fail(st.error());
                auto body = ParseBody(req);
                if (!body) return Fail(body.error());
                auto password = ReadPassword(*body);
@@ -77,9 +92,9 @@ void MountUsers(http::Router& router, const Services& s) {
                      if (auto st = ApplyFields(*body, u, now); !st) return st;
                      return CheckRequired(u);
                    },
-                   *password);
+                   *password, options);
                if (!user) return Fail(user.error());
-               return Ok(ToWire(*user, now));
+               return http::WithETag(Ok(ToWire(*user, now)), user->version);
              });
 
   router.Add("DELETE", "/v2/users/{usersId}", http::Exec::kWorker,
@@ -88,7 +103,9 @@ void MountUsers(http::Router& router, const Services& s) {
                if (!caller) return Fail(caller.error());
                const std::string id(params.Get("usersId"));
                if (auto st = MayActOn(*caller, id); !st) return Fail(st.error());
-               if (auto st = s.users.Delete(caller->key.environment_id, id); !st) return Fail(st.error());
+               service::WriteOptions options;
+               if (auto st = IfMatch(s, req, caller->key.environment_id, id, options); !st) return Fail(st.error());
+               if (auto st = s.users.Delete(caller->key.environment_id, id, options); !st) return Fail(st.error());
                return Ok(json::object{});
              });
 }

@@ -15,6 +15,7 @@ int StatusOf(ErrorCode code) {
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kAlreadyExists: return 409;
     case ErrorCode::kAborted: return 409;
+    case ErrorCode::kVersionMismatch: return 412;
     case ErrorCode::kResourceExhausted: return 429;
     case ErrorCode::kUnavailable: return 503;
     case ErrorCode::kInternal: return 500;

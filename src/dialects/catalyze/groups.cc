@@ -3,6 +3,7 @@
 // environment.
 #include "core/rules.h"
 #include "dialects/catalyze/common.h"
+#include "http/etag.h"
 #include "service/groups.h"
 
 namespace roster::dialects::catalyze {
@@ -43,6 +44,12 @@ http::Response GroupFail(const core::Error& e) {
     return ErrorResponse(404, "user is not a member of the group");
   if (e.code == ErrorCode::kNotFound) return ErrorResponse(404, "group not found");
   return Fail(e);
+}
+
+// If-Match on /v2/groups/{groupsId}: the version the write must still find.
+core::Result<std::optional<std::int64_t>> GroupIfMatch(const Services& s, const http::Request& req,
+                                                       const std::string& env, const std::string& id) {
+  return http::ExpectedVersion(req, [&] { return s.records.VersionOf(env, service::kGroupKind, id); });
 }
 
 // Every group of the environment (or only the default ones), in creation order.
@@ -104,7 +111,7 @@ void MountGroups(http::Router& router, const Services& s) {
                r.claims = service::GroupClaims(group);
                auto created = s.records.Create(r);
                if (!created) return GroupFail(created.error());
-               return Ok(GroupWire(*created));
+               return http::WithETag(Ok(GroupWire(*created)), created->version);
              }));
 
   router.Add("GET", "/v2/groups/{groupsId}", http::Exec::kInline,
@@ -112,24 +119,29 @@ void MountGroups(http::Router& router, const Services& s) {
                auto group = s.records.Get(caller.key.environment_id, service::kGroupKind,
                                           std::string(params.Get("groupsId")));
                if (!group) return GroupFail(group.error());
-               return Ok(GroupWire(*group));
+               return http::WithETag(Ok(GroupWire(*group)), group->version);
              }));
 
   router.Add("PUT", "/v2/groups/{groupsId}", http::Exec::kWorker,
              Supervised(s, [s](const Caller& caller, const http::Request& req, const http::PathParams& params) {
+               const std::string id(params.Get("groupsId"));
+               auto expected = GroupIfMatch(s, req, caller.key.environment_id, id);
+               if (!expected) return GroupFail(expected.error());
                auto body = ParseBody(req);
                if (!body) return Fail(body.error());
                auto group = s.records.Update(
-                   caller.key.environment_id, service::kGroupKind, std::string(params.Get("groupsId")),
-                   [&](service::Record& g) { return ApplyGroup(*body, g, false); }, service::GroupClaims);
+                   caller.key.environment_id, service::kGroupKind, id,
+                   [&](service::Record& g) { return ApplyGroup(*body, g, false); }, service::GroupClaims, *expected);
                if (!group) return GroupFail(group.error());
-               return Ok(GroupWire(*group));
+               return http::WithETag(Ok(GroupWire(*group)), group->version);
              }));
 
   router.Add("DELETE", "/v2/groups/{groupsId}", http::Exec::kWorker,
-             Supervised(s, [s](const Caller& caller, const http::Request&, const http::PathParams& params) {
-               auto st = s.records.Delete(caller.key.environment_id, service::kGroupKind,
-                                          std::string(params.Get("groupsId")));
+             Supervised(s, [s](const Caller& caller, const http::Request& req, const http::PathParams& params) {
+               const std::string id(params.Get("groupsId"));
+               auto expected = GroupIfMatch(s, req, caller.key.environment_id, id);
+               if (!expected) return GroupFail(expected.error());
+               auto st = s.records.Delete(caller.key.environment_id, service::kGroupKind, id, *expected);
                if (!st) return GroupFail(st.error());
                return Ok(json::object{});
              }));

@@ -1,6 +1,7 @@
 // Groups: /a/{domain}/api/v0.5/group/. The shared groups of service/groups.h (Catalyze
 // sees the same ones); CommCare's own fields live under body["commcare"].
 #include "dialects/commcare/common.h"
+#include "http/etag.h"
 #include "service/groups.h"
 
 namespace roster::dialects::commcare {
@@ -58,6 +59,12 @@ http::Response MemberFail(const Context& c, const std::string& env, const std::v
   return GroupError(400, "users: a user was deleted meanwhile; retry");
 }
 
+// If-Match on a write to group `id`: the version the write must still find.
+core::Result<std::optional<std::int64_t>> IfMatch(const Context& c, const http::Request& req, const std::string& env,
+                                                  const std::string& id) {
+  return http::ExpectedVersion(req, [&] { return c.s.records.VersionOf(env, service::kGroupKind, id); });
+}
+
 http::Response List(const Context& c, const Caller& caller, const http::Request& req) {
   const auto query = ParseQuery(req.query);
   if (auto st = CheckFormat(query); !st) return GroupFail(st.error());
@@ -112,7 +119,7 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   }
   auto wire = Wire(c, caller, *created);
   if (!wire) return GroupFail(wire.error());
-  http::Response out = Json(201, *wire);
+  http::Response out = http::WithETag(Json(201, *wire), created->version);
   out.headers.emplace_back("Location", DetailUri(caller.domain.name, "group", created->id));
   return out;
 }
@@ -126,7 +133,7 @@ http::Response Get(const Context& c, const Caller& caller, const http::Request& 
   if (!group) return group.error().code == ErrorCode::kNotFound ? GroupNotFound() : GroupFail(group.error());
   auto wire = Wire(c, caller, *group);
   if (!wire) return GroupFail(wire.error());
-  return Json(200, *wire);
+  return http::WithETag(Json(200, *wire), group->version);
 }
 
 http::Response Update(const Context& c, const Caller& caller, const http::Request& req,
@@ -134,8 +141,10 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   auto id = UuidFromHex(params.Get("id"));
   if (!id) return GroupNotFound();
   const std::string& env = caller.domain.id;
-  if (auto g = c.s.records.Get(env, service::kGroupKind, *id); !g)
-    return g.error().code == ErrorCode::kNotFound ? GroupNotFound() : GroupFail(g.error());
+  auto current = c.s.records.Get(env, service::kGroupKind, *id);
+  if (!current) return current.error().code == ErrorCode::kNotFound ? GroupNotFound() : GroupFail(current.error());
+  auto expected = http::ExpectedVersion(req, [&]() -> core::Result<std::int64_t> { return current->version; });
+  if (!expected) return GroupFail(expected.error());
   auto body = ParseBody(req);
   if (!body) return GroupFail(body.error());
   auto fields = ReadGroupFields(*body, false);
@@ -147,7 +156,7 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
         ApplyGroupFields(*fields, g, false);
         return {};
       },
-      service::GroupClaims, fields->users);
+      service::GroupClaims, *expected, fields->users);
   if (!group) {
     if (group.error().code == ErrorCode::kAlreadyExists) return GroupError(400, "A group with this name already exists");
     if (group.error().code == ErrorCode::kNotFound && group.error().field == "user")
@@ -157,13 +166,16 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   }
   auto wire = Wire(c, caller, *group);
   if (!wire) return GroupFail(wire.error());
-  return Json(200, *wire);
+  return http::WithETag(Json(200, *wire), group->version);
 }
 
-http::Response Delete(const Context& c, const Caller& caller, const http::PathParams& params) {
+http::Response Delete(const Context& c, const Caller& caller, const http::Request& req,
+                      const http::PathParams& params) {
   auto id = UuidFromHex(params.Get("id"));
   if (!id) return GroupNotFound();
-  if (auto st = c.s.records.Delete(caller.domain.id, service::kGroupKind, *id); !st)
+  auto expected = IfMatch(c, req, caller.domain.id, *id);
+  if (!expected) return expected.error().code == ErrorCode::kNotFound ? GroupNotFound() : GroupFail(expected.error());
+  if (auto st = c.s.records.Delete(caller.domain.id, service::kGroupKind, *id, *expected); !st)
     return st.error().code == ErrorCode::kNotFound ? GroupNotFound() : GroupFail(st.error());
   return Empty(204);
 }
@@ -189,8 +201,8 @@ void MountGroups(http::Router& router, const Context& c) {
                return Update(c, caller, req, params);
              }));
   router.Add("DELETE", kGroupDetail, http::Exec::kWorker,
-             Authorized(c, shape, [c](const Caller& caller, const http::Request&, const http::PathParams& params) {
-               return Delete(c, caller, params);
+             Authorized(c, shape, [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
+               return Delete(c, caller, req, params);
              }));
 }
 

@@ -2,6 +2,7 @@
 // a mobile worker here, whichever dialect created it.
 #include "core/rules.h"
 #include "dialects/commcare/common.h"
+#include "http/etag.h"
 #include "service/groups.h"
 
 namespace roster::dialects::commcare {
@@ -28,6 +29,16 @@ core::Result<json::object> Wire(const Context& c, const Caller& caller, const co
   auto groups = GroupsOf(c, caller.domain.id, user.id);
   if (!groups) return std::unexpected(groups.error());
   return UserWire(user, *groups, caller.domain.name);
+}
+
+// If-Match on a write to user `id` (see http/etag.h): the write's options.
+core::Result<service::WriteOptions> IfMatch(const Context& c, const http::Request& req, const std::string& env,
+                                            const std::string& id) {
+  auto expected = http::ExpectedVersion(req, [&] { return c.s.users.VersionOf(env, id); });
+  if (!expected) return std::unexpected(expected.error());
+  service::WriteOptions options;
+  options.expected_version = *expected;
+  return options;
 }
 
 // The first id in `groups` that names no group of the domain, as an error naming it
@@ -133,7 +144,7 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   auto wire = Wire(c, caller, created->user);
   if (!wire) return Fail(wire.error());
   (*wire)["user_id"] = HexId(created->user.id);
-  http::Response r = Json(201, *wire);
+  http::Response r = http::WithETag(Json(201, *wire), created->user.version);
   r.headers.emplace_back("Location", DetailUri(caller.domain.name, "user", created->user.id));
   return r;
 }
@@ -147,7 +158,7 @@ http::Response Get(const Context& c, const Caller& caller, const http::Request& 
   if (!user) return user.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(user.error());
   auto wire = Wire(c, caller, *user);
   if (!wire) return Fail(wire.error());
-  return Json(200, *wire);
+  return http::WithETag(Json(200, *wire), user->version);
 }
 
 http::Response Update(const Context& c, const Caller& caller, const http::Request& req,
@@ -155,6 +166,8 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   auto id = UuidFromHex(params.Get("id"));
   if (!id) return UserNotFound();
   const std::string& env = caller.domain.id;
+  auto matched = IfMatch(c, req, env, *id);
+  if (!matched) return matched.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(matched.error());
   auto current = c.s.users.Get(env, *id);
   if (!current) return current.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(current.error());
   auto body = ParseBody(req);
@@ -169,7 +182,7 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   if (!fields) return Fail(fields.error());
   // One transaction: the profile, the password and, if given, the groups (replaced
   // wholesale); a group that is not the domain's refuses all of it.
-  service::WriteOptions options;
+  service::WriteOptions options = *matched;
   if (fields->groups) options.memberships = {{service::kGroupKind, *fields->groups}};
   auto user = c.s.users.Update(
       env, *id,
@@ -188,14 +201,16 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   }
   auto wire = Wire(c, caller, *user);
   if (!wire) return Fail(wire.error());
-  return Json(200, *wire);
+  return http::WithETag(Json(200, *wire), user->version);
 }
 
 // DELETE retires (archives) the worker; activate/deactivate flip `active`.
-http::Response SetState(const Context& c, const Caller& caller, const http::PathParams& params, bool retire,
-                        bool active) {
+http::Response SetState(const Context& c, const Caller& caller, const http::Request& req,
+                        const http::PathParams& params, bool retire, bool active) {
   auto id = UuidFromHex(params.Get("id"));
   if (!id) return UserNotFound();
+  auto options = IfMatch(c, req, caller.domain.id, *id);
+  if (!options) return options.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(options.error());
   auto user = c.s.users.Update(
       caller.domain.id, *id,
       [&](core::User& u) -> core::Status {
@@ -208,10 +223,10 @@ http::Response SetState(const Context& c, const Caller& caller, const http::Path
         u.active = active;
         return {};
       },
-      std::nullopt);
+      std::nullopt, *options);
   if (!user) return user.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(user.error());
-  if (retire) return Empty(202);
-  return Json(202, json::object());
+  if (retire) return http::WithETag(Empty(202), user->version);
+  return http::WithETag(Json(202, json::object()), user->version);
 }
 
 }  // namespace
@@ -237,15 +252,15 @@ void MountUsers(http::Router& router, const Context& c) {
                         }));
   router.Add("DELETE", kUserDetail, http::Exec::kWorker,
              Authorized(c, Shape::kError,
-                        [c](const Caller& caller, const http::Request&, const http::PathParams& params) {
-                          return SetState(c, caller, params, true, false);
+                        [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
+                          return SetState(c, caller, req, params, true, false);
                         }));
   for (const bool active : {true, false}) {
     router.Add("POST", active ? "/a/{domain}/api/v0.5/user/{id}/activate" : "/a/{domain}/api/v0.5/user/{id}/deactivate",
                http::Exec::kWorker,
                Authorized(c, Shape::kError,
-                          [c, active](const Caller& caller, const http::Request&, const http::PathParams& params) {
-                            return SetState(c, caller, params, false, active);
+                          [c, active](const Caller& caller, const http::Request& req, const http::PathParams& params) {
+                            return SetState(c, caller, req, params, false, active);
                           }));
   }
 }

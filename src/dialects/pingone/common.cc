@@ -11,6 +11,7 @@
 #include "core/rules.h"
 #include "crypto/base64.h"
 #include "crypto/crypto.h"
+#include "http/etag.h"
 
 namespace roster::dialects::pingone {
 namespace json = boost::json;
@@ -95,6 +96,10 @@ ApiError FromCore(const core::Error& e) {
     case ErrorCode::kAborted:
       return Top(409, "REQUEST_FAILED",
                  "The request could not be completed. The resource was changed concurrently; retry.");
+    case ErrorCode::kVersionMismatch:
+      return Top(412, "PRECONDITION_FAILED",
+                 "The request could not be completed. The resource has changed since the If-Match version; "
+                 "read it again.");
     case ErrorCode::kResourceExhausted:
       return Top(429, "REQUEST_LIMITED", "The request could not be completed. Too many requests; retry later.");
     case ErrorCode::kUnavailable:
@@ -435,6 +440,23 @@ core::Result<std::string> PopulationOf(State& st, const std::string& env, const 
   if (!memberships) return std::unexpected(memberships.error());
   if (!memberships->empty()) return memberships->front().id;
   return fallback ? fallback->id : std::string();
+}
+
+Outcome<service::WriteOptions> UserIfMatch(State& st, const Call& call) {
+  const std::string id = call.Param("userID");
+  auto expected = http::ExpectedVersion(*call.req, [&] { return st.s.users.VersionOf(call.env, id); });
+  if (!expected) return Fail(expected.error().code == ErrorCode::kNotFound ? NotFoundError() : FromCore(expected.error()));
+  service::WriteOptions options;
+  options.expected_version = *expected;
+  return options;
+}
+
+Outcome<std::optional<std::int64_t>> PopulationIfMatch(State& st, const Call& call) {
+  const std::string id = call.Param("populationID");
+  auto expected =
+      http::ExpectedVersion(*call.req, [&] { return st.s.records.VersionOf(call.env, kPopulationKind, id); });
+  if (!expected) return Fail(FromCore(expected.error()));
+  return *expected;
 }
 
 }  // namespace roster::dialects::pingone

@@ -168,6 +168,11 @@ std::vector<service::Claim> PopulationClaims(const service::Record& population);
 std::string PopulationName(const service::Record& population);
 bool PopulationIsDefault(const service::Record& population);
 
+// If-Match (see http/etag.h) on a route of user {userID}, as the write's options, and on
+// population {populationID}; a malformed one is 400 INVALID_DATA naming If-Match.
+Outcome<service::WriteOptions> UserIfMatch(State& st, const Call& call);
+Outcome<std::optional<std::int64_t>> PopulationIfMatch(State& st, const Call& call);
+
 // The population as PingOne returns it (with userCount: its members).
 Outcome<boost::json::object> PopulationWire(State& st, const Call& call, const service::Record& population);
 

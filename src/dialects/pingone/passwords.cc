@@ -12,6 +12,7 @@
 #include "core/rules.h"
 #include "dialects/pingone/common.h"
 #include "dialects/pingone/mapping.h"
+#include "http/etag.h"
 
 namespace roster::dialects::pingone {
 namespace json = boost::json;
@@ -53,6 +54,8 @@ json::object PasswordState(const Call& call, const core::User& user) {
 
 // Sets a new cleartext password (re-hashed by UserService; the user's sessions end).
 Outcome<http::Response> Store(State& st, const Call& call, const std::string& password, bool force_change) {
+  auto options = UserIfMatch(st, call);
+  if (!options) return Fail(options.error());
   auto updated = st.s.users.Update(
       call.env, call.Param("userID"),
       [&](core::User& u) -> core::Status {
@@ -61,13 +64,13 @@ Outcome<http::Response> Store(State& st, const Call& call, const std::string& pa
         SetPingOneState(u, state);
         return {};
       },
-      password);
+      password, *options);
   if (!updated) {
     if (updated.error().code == ErrorCode::kInvalidArgument && updated.error().field == "password")
       return Fail(InvalidValue("password", updated.error().message));
     return Fail(FromCore(updated.error()));
   }
-  return JsonResponse(200, PasswordState(call, *updated));
+  return http::WithETag(JsonResponse(200, PasswordState(call, *updated)), updated->version);
 }
 
 Outcome<std::string> RequiredSecret(const json::object& body, const char* key) {

@@ -6,6 +6,7 @@
 #include "core/rules.h"
 #include "dialects/pingone/common.h"
 #include "dialects/pingone/filter.h"
+#include "http/etag.h"
 
 namespace roster::dialects::pingone {
 namespace json = boost::json;
@@ -105,7 +106,8 @@ core::Status SetDefaultFlag(State& st, const std::string& env, const std::string
 // never more than one default; a crash between the two writes leaves none, which
 // EnsureDefaultPopulation repairs.
 core::Result<service::Record> MakeDefault(State& st, const std::string& env, const std::string& target,
-                                          const service::RecordChange& change) {
+                                          const service::RecordChange& change,
+                                          std::optional<std::int64_t> expected_version = std::nullopt) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto current = FindDefaultPopulation(st, env);
     if (!current) return std::unexpected(current.error());
@@ -124,7 +126,7 @@ core::Result<service::Record> MakeDefault(State& st, const std::string& env, con
           p.body["default"] = true;
           return {};
         },
-        PopulationClaims);
+        PopulationClaims, expected_version);
     if (updated) return updated;
     if (!previous.empty()) (void)SetDefaultFlag(st, env, previous, true);
     if (updated.error().code == ErrorCode::kAlreadyExists && updated.error().field == kDefaultPopulationClaim)
@@ -225,7 +227,7 @@ void MountPopulations(http::Router& router, std::shared_ptr<State> state) {
                }
                auto wire = PopulationWire(st, call, result);
                if (!wire) return Fail(wire.error());
-               return JsonResponse(201, *wire);
+               return http::WithETag(JsonResponse(201, *wire), result.version);
              }));
 
   router.Add("GET", "/v1/environments/{envID}/populations/{populationID}", http::Exec::kInline,
@@ -234,7 +236,7 @@ void MountPopulations(http::Router& router, std::shared_ptr<State> state) {
                if (!p) return Fail(FromCore(p.error()));
                auto wire = PopulationWire(st, call, *p);
                if (!wire) return Fail(wire.error());
-               return JsonResponse(200, *wire);
+               return http::WithETag(JsonResponse(200, *wire), p->version);
              }));
 
   router.Add("PUT", "/v1/environments/{envID}/populations/{populationID}", http::Exec::kWorker,
@@ -244,8 +246,12 @@ void MountPopulations(http::Router& router, std::shared_ptr<State> state) {
                auto in = ReadPopulation(*body);
                if (!in) return Fail(in.error());
                const std::string id = call.Param("populationID");
+               auto expected = PopulationIfMatch(st, call);
+               if (!expected) return Fail(expected.error());
                auto current = st.s.records.Get(call.env, kPopulationKind, id);
                if (!current) return Fail(FromCore(current.error()));
+               // Checked here too, so a stale write never touches the previous default.
+               if (*expected && **expected != current->version) return Fail(FromCore(core::VersionMismatch("population").error()));
                const bool was_default = PopulationIsDefault(*current);
                if (in->make_default == false && was_default)
                  return Fail(InvalidValue("default",
@@ -257,18 +263,20 @@ void MountPopulations(http::Router& router, std::shared_ptr<State> state) {
                };
                core::Result<service::Record> updated = core::Internal("unreachable");
                if (in->make_default == true && !was_default)
-                 updated = MakeDefault(st, call.env, id, change);
+                 updated = MakeDefault(st, call.env, id, change, *expected);
                else
-                 updated = st.s.records.Update(call.env, kPopulationKind, id, change, PopulationClaims);
+                 updated = st.s.records.Update(call.env, kPopulationKind, id, change, PopulationClaims, *expected);
                if (!updated) return Fail(PopulationWriteError(updated.error()));
                auto wire = PopulationWire(st, call, *updated);
                if (!wire) return Fail(wire.error());
-               return JsonResponse(200, *wire);
+               return http::WithETag(JsonResponse(200, *wire), updated->version);
              }));
 
   router.Add("DELETE", "/v1/environments/{envID}/populations/{populationID}", http::Exec::kWorker,
              Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
                const std::string id = call.Param("populationID");
+               auto expected = PopulationIfMatch(st, call);
+               if (!expected) return Fail(expected.error());
                auto p = st.s.records.Get(call.env, kPopulationKind, id);
                if (!p) return Fail(FromCore(p.error()));
                if (PopulationIsDefault(*p))
@@ -291,7 +299,8 @@ void MountPopulations(http::Router& router, std::shared_ptr<State> state) {
                        "userCount",
                        "the population still has " + std::to_string(*count) + " users: move or delete them first",
                        {}}}});
-               if (auto s = st.s.records.Delete(call.env, kPopulationKind, id); !s) return Fail(FromCore(s.error()));
+               if (auto s = st.s.records.Delete(call.env, kPopulationKind, id, *expected); !s)
+                 return Fail(FromCore(s.error()));
                return NoContent();
              }));
 }

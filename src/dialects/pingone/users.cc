@@ -12,6 +12,7 @@
 #include "dialects/pingone/filter.h"
 #include "dialects/pingone/mapping.h"
 #include "dialects/pingone/schema.h"
+#include "http/etag.h"
 
 namespace roster::dialects::pingone {
 namespace json = boost::json;
@@ -134,7 +135,7 @@ Outcome<http::Response> Create(State& st, const Call& call) {
   if (!created) return Fail(UserWriteError(created.error(), &renderer->schema));
   auto wire = renderer->Render(created->user, population);
   if (!wire) return Fail(wire.error());
-  return JsonResponse(201, *wire);
+  return http::WithETag(JsonResponse(201, *wire), created->user.version);
 }
 
 Outcome<http::Response> Read(State& st, const Call& call) {
@@ -144,7 +145,7 @@ Outcome<http::Response> Read(State& st, const Call& call) {
   if (!renderer) return Fail(renderer.error());
   auto wire = renderer->Render(*user);
   if (!wire) return Fail(wire.error());
-  return JsonResponse(200, *wire);
+  return http::WithETag(JsonResponse(200, *wire), user->version);
 }
 
 // PUT (replace) and PATCH (merge).
@@ -154,6 +155,8 @@ Outcome<http::Response> Write(State& st, const Call& call, WriteMode mode) {
   auto body = ParseBody(*call.req);
   if (!body) return Fail(body.error());
   const std::string id = call.Param("userID");
+  auto options = UserIfMatch(st, call);
+  if (!options) return Fail(options.error());
   auto current = st.s.users.Get(call.env, id);
   if (!current) return Fail(UserWriteError(current.error()));
   auto renderer = MakeRenderer(st, call);
@@ -187,17 +190,19 @@ Outcome<http::Response> Write(State& st, const Call& call, WriteMode mode) {
         }
         return {};
       },
-      std::nullopt);
+      std::nullopt, *options);
   if (failure) return Fail(*failure);
   if (!updated) return Fail(UserWriteError(updated.error(), &renderer->schema));
   auto wire = renderer->Render(*updated, *population);
   if (!wire) return Fail(wire.error());
-  return JsonResponse(200, *wire);
+  return http::WithETag(JsonResponse(200, *wire), updated->version);
 }
 
 Outcome<http::Response> Remove(State& st, const Call& call) {
   const std::string id = call.Param("userID");
-  if (auto s = st.s.users.Delete(call.env, id); !s) return Fail(UserWriteError(s.error()));
+  auto options = UserIfMatch(st, call);
+  if (!options) return Fail(options.error());
+  if (auto s = st.s.users.Delete(call.env, id, *options); !s) return Fail(UserWriteError(s.error()));
   return NoContent();
 }
 
@@ -344,6 +349,8 @@ Outcome<http::Response> SetFlag(State& st, const Call& call, const char* member)
   if (!value) return Fail(value.error());
   if (!*value) return Fail(RequiredValue(member, std::string(member) + " is required"));
   const std::string id = call.Param("userID");
+  auto options = UserIfMatch(st, call);
+  if (!options) return Fail(options.error());
   const bool is_enabled = std::string_view(member) == "enabled";
   auto updated = st.s.users.Update(
       call.env, id,
@@ -357,12 +364,13 @@ Outcome<http::Response> SetFlag(State& st, const Call& call, const char* member)
         }
         return {};
       },
-      std::nullopt);
+      std::nullopt, *options);
   if (!updated) return Fail(UserWriteError(updated.error()));
   const std::string user_url = call.EnvUrl() + "/users/" + id;
-  return JsonResponse(
-      200, json::object{{"_links", {{"self", {{"href", user_url + "/" + member}}}, {"user", {{"href", user_url}}}}},
-                        {member, **value}});
+  return http::WithETag(
+      JsonResponse(200, json::object{{"_links", {{"self", {{"href", user_url + "/" + member}}}, {"user", {{"href", user_url}}}}},
+                                     {member, **value}}),
+      updated->version);
 }
 
 Outcome<http::Response> GetFlag(State& st, const Call& call, const char* member) {
@@ -371,9 +379,10 @@ Outcome<http::Response> GetFlag(State& st, const Call& call, const char* member)
   if (!user) return Fail(UserWriteError(user.error()));
   const bool value = std::string_view(member) == "enabled" ? user->active : MfaEnabled(*user);
   const std::string user_url = call.EnvUrl() + "/users/" + id;
-  return JsonResponse(
-      200, json::object{{"_links", {{"self", {{"href", user_url + "/" + member}}}, {"user", {{"href", user_url}}}}},
-                        {member, value}});
+  return http::WithETag(
+      JsonResponse(200, json::object{{"_links", {{"self", {{"href", user_url + "/" + member}}}, {"user", {{"href", user_url}}}}},
+                                     {member, value}}),
+      user->version);
 }
 
 }  // namespace
@@ -422,6 +431,8 @@ void MountUsers(http::Router& router, std::shared_ptr<State> state) {
                if (!population_id) return Fail(population_id.error());
                if (!*population_id || (*population_id)->empty()) return Fail(RequiredValue("id", "id is required"));
                const std::string id = call.Param("userID");
+               auto options = UserIfMatch(st, call);
+               if (!options) return Fail(options.error());
                auto u = st.s.users.Get(call.env, id);
                if (!u) return Fail(UserWriteError(u.error()));
                auto p = st.s.records.Get(call.env, kPopulationKind, **population_id);
@@ -430,13 +441,18 @@ void MountUsers(http::Router& router, std::shared_ptr<State> state) {
                    return Fail(InvalidValue("id", "id does not name a population of this environment"));
                  return Fail(FromCore(p.error()));
                }
+               // The population is part of the user's representation: the move takes the
+               // next version (conditioned on If-Match), then the membership is written.
+               u = st.s.users.Update(
+                   call.env, id, [](core::User&) -> core::Status { return {}; }, std::nullopt, *options);
+               if (!u) return Fail(UserWriteError(u.error()));
                if (auto s = st.s.records.SetMemberships(call.env, id, kPopulationKind, {p->id}); !s)
                  return Fail(UserWriteError(s.error()));
                auto renderer = MakeRenderer(st, call);
                if (!renderer) return Fail(renderer.error());
                auto wire = renderer->Render(*u, p->id);
                if (!wire) return Fail(wire.error());
-               return JsonResponse(200, *wire);
+               return http::WithETag(JsonResponse(200, *wire), u->version);
              }));
 }
 

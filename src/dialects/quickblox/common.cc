@@ -233,6 +233,7 @@ http::Response Fail(const core::Error& e) {
   switch (e.code) {
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kFailedPrecondition: {
+      if (e.field == "If-Match") return BadRequest(e.message);  // a header, not a form field
       FieldErrors errors;
       errors.Add(e.field.empty() ? "base" : e.field, e.message);
       return errors.Response();
@@ -246,6 +247,8 @@ http::Response Fail(const core::Error& e) {
       return errors.Response();
     }
     case ErrorCode::kAborted: return BaseError(409, "The user is being changed by others; retry");
+    case ErrorCode::kVersionMismatch:
+      return BaseError(412, "The user has changed since the If-Match version; read it again");
     case ErrorCode::kResourceExhausted: return BaseError(429, "Too many requests; try again later");
     case ErrorCode::kUnavailable: return BaseError(503, "Service unavailable, retry");
     case ErrorCode::kInternal: return BaseError(500, "Internal server error");

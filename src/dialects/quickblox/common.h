@@ -41,6 +41,7 @@ inline constexpr std::int64_t kTimestampWindowS = 60 * 60;
 struct Params {
   boost::json::object object;
   std::vector<FormPair> pairs;
+  const http::Request* request = nullptr;  // set by the users routes, for headers (If-Match)
 };
 
 // kInvalidArgument for a malformed body or query (rendered as 400).
@@ -74,7 +75,8 @@ inline http::Response NoData() { return BadRequest("No data was provided"); }
 http::Response NotFound();
 // A core error in QuickBlox's shape: kInvalidArgument 422 naming the field,
 // kUnauthenticated 401, kPermissionDenied 403, kNotFound 404, kAlreadyExists 422
-// "has already been taken", kResourceExhausted 429, kAborted 409, 5xx generic.
+// "has already been taken", kResourceExhausted 429, kAborted 409, kVersionMismatch 412
+// (If-Match), a malformed If-Match 400, 5xx generic.
 http::Response Fail(const core::Error& e);
 // Transport errors (404, 405, 413, 503...) under the dialect's paths.
 http::Response RenderTransportError(int status, std::string_view message);

@@ -8,6 +8,7 @@
 #include "dialects/quickblox/common.h"
 #include "dialects/quickblox/mapping.h"
 #include "dialects/quickblox/signature.h"
+#include "http/etag.h"
 
 namespace roster::dialects::quickblox {
 namespace json = boost::json;
@@ -248,7 +249,8 @@ void MountSessions(http::Router& router, const Services& s) {
                                                              : bound.error());
     }
     if (Member(caller->session->body, "user_token") != signed_in->session_token) EndUserSession(s, *caller->session);
-    return WithExpiry(*caller, Json(202, json::object{{"user", ToWire(signed_in->user)}}));
+    return WithExpiry(*caller, http::WithETag(Json(202, json::object{{"user", ToWire(signed_in->user)}}),
+                                              signed_in->user.version));
   });
 
   // Signs the user out; the session goes on as an application session.

@@ -9,6 +9,7 @@
 #include "dialects/quickblox/common.h"
 #include "dialects/quickblox/filter.h"
 #include "dialects/quickblox/mapping.h"
+#include "http/etag.h"
 #include "service/mail_templates.h"
 
 namespace roster::dialects::quickblox {
@@ -34,12 +35,14 @@ void Route(http::Router& router, const Services& s, std::string_view method, std
     if (!caller) return Fail(caller.error());
     auto params = ParseParams(req);
     if (!params) return WithExpiry(*caller, BadRequest(params.error().message));
+    params->request = &req;
     return WithExpiry(*caller, body(s, *caller, *params, path));
   });
 }
 
+// One user, with its ETag.
 http::Response UserResponse(int status, const core::User& user) {
-  return Json(status, json::object{{"user", ToWire(user)}});
+  return http::WithETag(Json(status, json::object{{"user", ToWire(user)}}), user.version);
 }
 
 // The request's `user` object, or nullptr when there is none or it is empty.
@@ -107,6 +110,18 @@ service::WriteOptions QuickBloxRules() {
   return options;
 }
 
+// If-Match on a write to `target` (just read): the write's options, QuickBlox's rules
+// included. A stale one fails here already; the service checks it again in the write.
+core::Result<service::WriteOptions> IfMatch(const Params& p, const core::User& target) {
+  service::WriteOptions options = QuickBloxRules();
+  if (p.request == nullptr) return options;
+  auto expected = http::ExpectedVersion(*p.request, [&]() -> core::Result<std::int64_t> { return target.version; });
+  if (!expected) return std::unexpected(expected.error());
+  if (*expected && **expected != target.version) return core::VersionMismatch("user");
+  options.expected_version = *expected;
+  return options;
+}
+
 // Every value of `user` another user holds, each on its wire field (QuickBlox reports
 // them all at once). Only the write itself decides; this is for the report.
 core::Status AddConflicts(const Services& s, const std::string& environment_id, const core::User& user,
@@ -153,6 +168,8 @@ http::Response CreateUser(const Services& s, const Caller& caller, const Params&
 
 http::Response UpdateUser(const Services& s, const Caller& caller, const Params& p, const core::User& target) {
   if (auto st = MayChange(caller, target.id); !st) return Fail(st.error());
+  auto options = IfMatch(p, target);
+  if (!options) return Fail(options.error());
   const json::object* in = UserObject(p);
   if (in == nullptr) return NoData();
   const std::string& env = caller.environment_id;
@@ -186,7 +203,7 @@ http::Response UpdateUser(const Services& s, const Caller& caller, const Params&
         if (!again.empty()) return core::InvalidArgument("base", "The user changed meanwhile; retry");
         return {};
       },
-      password, QuickBloxRules());
+      password, *options);
   if (!updated) return FailFor(preview, updated.error());
   // A new password ends the user's sessions; the session that changed it goes on.
   if (password && caller.session && caller.user_id == target.id) {
@@ -203,9 +220,11 @@ http::Response UpdateUser(const Services& s, const Caller& caller, const Params&
   return UserResponse(200, *updated);
 }
 
-http::Response DeleteUser(const Services& s, const Caller& caller, const core::User& target) {
+http::Response DeleteUser(const Services& s, const Caller& caller, const Params& p, const core::User& target) {
   if (auto st = MayChange(caller, target.id); !st) return Fail(st.error());
-  if (auto st = s.users.Delete(caller.environment_id, target.id); !st) return Fail(st.error());
+  auto options = IfMatch(p, target);
+  if (!options) return Fail(options.error());
+  if (auto st = s.users.Delete(caller.environment_id, target.id, *options); !st) return Fail(st.error());
   return Empty();
 }
 
@@ -364,10 +383,10 @@ void MountUsers(http::Router& router, const Services& s) {
         });
 
   Route(router, s, "DELETE", "/users/{id}", http::Exec::kWorker,
-        [](const Services& s, const Caller& caller, const Params&, const http::PathParams& path) {
+        [](const Services& s, const Caller& caller, const Params& p, const http::PathParams& path) {
           auto user = ByNumber(s, caller, path);
           if (!user) return Fail(user.error());
-          return DeleteUser(s, caller, *user);
+          return DeleteUser(s, caller, p, *user);
         });
 
   Route(router, s, "GET", "/users/by_login.json", http::Exec::kInline,
@@ -461,10 +480,10 @@ void MountUsers(http::Router& router, const Services& s) {
         });
 
   Route(router, s, "DELETE", "/users/external/{id}", http::Exec::kWorker,
-        [](const Services& s, const Caller& caller, const Params&, const http::PathParams& path) {
+        [](const Services& s, const Caller& caller, const Params& p, const http::PathParams& path) {
           auto user = ByExternalId(s, caller, path);
           if (!user) return Fail(user.error());
-          return DeleteUser(s, caller, *user);
+          return DeleteUser(s, caller, p, *user);
         });
 
   Route(router, s, "GET", "/users/password/reset.json", http::Exec::kWorker,

@@ -747,8 +747,16 @@ class PostgresStore final : public Store {
     });
   }
 
-  Status DeleteUser(const std::string& environment_id, const std::string& id) override {
+  Status DeleteUser(const std::string& environment_id, const std::string& id,
+                    std::optional<std::int64_t> expected_version = std::nullopt) override {
     return Write([&](Connection& c) -> Status {
+      if (expected_version) {
+        // The row lock holds until commit: no write comes between this check and the delete.
+        Rows q = c.Exec(kLockUser, {Text(id), Text(environment_id)});
+        if (!q.ok()) return std::unexpected(c.Failure(q, "delete user"));
+        if (q.size() == 0) return core::NotFound("user not found");
+        if (q.Int(0, 1) != *expected_version) return Fail(ErrorCode::kAborted, "user was changed concurrently");
+      }
       // Claims, credentials and sessions go by ON DELETE CASCADE in the same transaction.
       Rows r = c.Exec(kDeleteUser, {Text(id), Text(environment_id)});
       if (!r.ok()) return std::unexpected(c.Failure(r, "delete user"));
@@ -919,8 +927,15 @@ class PostgresStore final : public Store {
     });
   }
 
-  Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id) override {
+  Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id,
+                      std::optional<std::int64_t> expected_version = std::nullopt) override {
     return Write([&](Connection& c) -> Status {
+      if (expected_version) {
+        Rows q = c.Exec(kLockRecord, {Text(id), Text(environment_id), Text(kind)});
+        if (!q.ok()) return std::unexpected(c.Failure(q, "delete record"));
+        if (q.size() == 0) return core::NotFound("record not found");
+        if (q.Int(0, 1) != *expected_version) return Fail(ErrorCode::kAborted, "record was changed concurrently");
+      }
       // Claims and memberships go by ON DELETE CASCADE in the same transaction.
       Rows r = c.Exec(kDeleteRecord, {Text(id), Text(environment_id), Text(kind)});
       if (!r.ok()) return std::unexpected(c.Failure(r, "delete record"));

@@ -472,8 +472,18 @@ class SqliteStore final : public Store {
     });
   }
 
-  Status DeleteUser(const std::string& environment_id, const std::string& id) override {
+  Status DeleteUser(const std::string& environment_id, const std::string& id,
+                    std::optional<std::int64_t> expected_version = std::nullopt) override {
     return Write([&]() -> Status {
+      if (expected_version) {
+        // Under the write lock: nothing changes the version between this read and the delete.
+        auto q = writer_.Prepare("SELECT version FROM users WHERE id = ? AND environment_id = ?");
+        q.Text(1, id).Text(2, environment_id);
+        const int rc = q.Step();
+        if (rc == SQLITE_DONE) return core::NotFound("user not found");
+        if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "delete user"));
+        if (q.ColInt(0) != *expected_version) return Fail(ErrorCode::kAborted, "user was changed concurrently");
+      }
       // Claims, credentials and sessions go by ON DELETE CASCADE in the same transaction.
       auto s = writer_.Prepare("DELETE FROM users WHERE id = ? AND environment_id = ?");
       s.Text(1, id).Text(2, environment_id);
@@ -588,8 +598,17 @@ class SqliteStore final : public Store {
       return {};
     });
   }
-  Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id) override {
+  Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id,
+                      std::optional<std::int64_t> expected_version = std::nullopt) override {
     return Write([&]() -> Status {
+      if (expected_version) {
+        auto q = writer_.Prepare("SELECT version FROM records WHERE id = ? AND environment_id = ? AND kind = ?");
+        q.Text(1, id).Text(2, environment_id).Text(3, kind);
+        const int rc = q.Step();
+        if (rc == SQLITE_DONE) return core::NotFound("record not found");
+        if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "delete record"));
+        if (q.ColInt(0) != *expected_version) return Fail(ErrorCode::kAborted, "record was changed concurrently");
+      }
       // Claims and memberships go by ON DELETE CASCADE.
       auto s = writer_.Prepare("DELETE FROM records WHERE id = ? AND environment_id = ? AND kind = ?");
       s.Text(1, id).Text(2, environment_id).Text(3, kind);
