@@ -3,6 +3,9 @@
 #include <charconv>
 #include <optional>
 
+#include "core/rules.h"
+#include "dialects/quickblox/mapping.h"
+
 namespace roster::dialects::quickblox {
 namespace json = boost::json;
 
@@ -274,6 +277,93 @@ core::Result<Order> ParseOrder(std::string_view text) {
   order.descending = words[0] == "desc";
   order.field = std::string(words.back());
   return order;
+}
+
+namespace {
+
+query::Literal LiteralOf(Kind kind, const std::string& text) {
+  if (kind == Kind::kNumber) return query::Number(static_cast<double>(ParseInt(text).value_or(0)));
+  if (kind == Kind::kDate) return query::String(core::FormatTimestamp(ParseTime(text).value_or(0), true));
+  return query::String(text);
+}
+
+query::Node One(const FieldInfo& field, query::Op op, const std::string& text) {
+  query::Literal literal = LiteralOf(field.kind, text);
+  const std::string name(field.name);
+  if (name == "email")
+    return query::ValuePath(query::Path("emails"),
+                            query::And({query::Compare(query::Path("primary"), query::Op::kEq, query::Bool(true)),
+                                        query::Compare(query::Path("value"), op, std::move(literal))}));
+  if (name == "id") return query::Compare(query::Path("number"), op, std::move(literal));
+  query::Node wire = query::Compare(query::AttrPath{std::string(kQuickBloxSchema), {name}}, op, literal);
+  // A user without a login has a username all the same: the wire login decides, the
+  // username equality only lets the engine use the blind index.
+  if (name == "login" && op == query::Op::kEq)
+    return query::And({query::Compare(query::Path("userName"), op, std::move(literal)), std::move(wire)});
+  return wire;
+}
+
+query::Op OpOf(std::string_view op) {
+  if (op == "ne") return query::Op::kNe;
+  if (op == "gt") return query::Op::kGt;
+  if (op == "lt") return query::Op::kLt;
+  if (op == "ge") return query::Op::kGe;
+  if (op == "le") return query::Op::kLe;
+  return query::Op::kEq;
+}
+
+}  // namespace
+
+query::Node ToQuery(const std::vector<Filter>& filters) {
+  std::vector<query::Node> all;
+  for (const Filter& f : filters) {
+    const FieldInfo& field = *FindField(f.field);
+    if (f.op == "in") {
+      std::vector<query::Node> any;
+      for (const auto& v : f.values) any.push_back(One(field, query::Op::kEq, v));
+      all.push_back(query::Or(std::move(any)));
+    } else if (f.op == "between") {
+      all.push_back(query::And(
+          {One(field, query::Op::kGe, f.values[0]), One(field, query::Op::kLe, f.values[1])}));
+    } else {
+      all.push_back(One(field, OpOf(f.op), f.values.front()));
+    }
+  }
+  return query::And(std::move(all));
+}
+
+std::optional<query::Values> Attribute(const core::User& user, const query::AttrPath& path) {
+  if (path.schema != kQuickBloxSchema) return std::nullopt;
+  const std::string& name = path.names.front();
+  query::Values out;
+  if (name == "tags") {
+    for (auto& tag : Tags(user)) out.push_back(query::Text(std::move(tag), true));
+    return out;
+  }
+  if (name == "search_name") {
+    if (auto full = FullName(user); !full.empty()) out.push_back(query::Text(std::move(full)));
+    return out;
+  }
+  const FieldInfo* field = FindField(name);
+  if (field == nullptr) return out;
+  const json::object wire = ToWire(user);
+  const json::value* v = wire.if_contains(name);
+  if (v == nullptr || v->is_null()) return out;
+  switch (field->kind) {
+    case Kind::kNumber:
+      if (v->is_int64()) out.push_back(query::Numeric(static_cast<double>(v->get_int64())));
+      else if (v->is_uint64()) out.push_back(query::Numeric(static_cast<double>(v->get_uint64())));
+      break;
+    case Kind::kDate:
+      if (v->is_string())
+        if (auto ms = ParseTime(v->get_string())) out.push_back(query::DateTime(*ms));
+      break;
+    case Kind::kString:
+    case Kind::kCaseless:
+      if (v->is_string()) out.push_back(query::Text(std::string(v->get_string()), field->kind == Kind::kString));
+      break;
+  }
+  return out;
 }
 
 bool Matches(const json::object& user, const Filter& filter) {
