@@ -103,8 +103,9 @@ http::Response List(const Context& c, const Caller& caller, const http::Request&
   }
   json::object out;
   out["meta"] = PageMeta(*page, matched, ListUri(caller.domain.name, "user"), query);
-  if (found->budget_hit) {
-    // The walk stopped at the budget: go on from where it stopped.
+  // A walk the budget stopped goes on from where it stopped; one that came with a cursor
+  // goes on with one too (an offset alone would start from the beginning again).
+  if (found->budget_hit || (*cursor && page->offset + page->limit < matched)) {
     const auto returned = static_cast<std::int64_t>(picked.size());
     const std::int64_t still_to_skip = std::max<std::int64_t>(0, page->offset - matched);
     const Cursor next{returned == page->limit ? found->page_end : found->next_after, still_to_skip};
