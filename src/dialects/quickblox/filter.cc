@@ -75,55 +75,16 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
   return v;
 }
 
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 // Milliseconds since the epoch of "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.fff][Z]" (a space
-// may replace the T), or Unix seconds.
+// may replace the T, " UTC" the Z), or Unix seconds.
 std::optional<std::int64_t> ParseTime(std::string_view s) {
   if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos) {
     auto seconds = ParseInt(s);
     if (!seconds || *seconds > 100'000'000'000) return std::nullopt;
     return *seconds * 1000;
   }
-  auto number = [&](std::size_t at, std::size_t length) -> std::optional<int> {
-    if (s.size() < at + length) return std::nullopt;
-    int v = 0;
-    for (std::size_t i = at; i < at + length; ++i) {
-      if (s[i] < '0' || s[i] > '9') return std::nullopt;
-      v = v * 10 + (s[i] - '0');
-    }
-    return v;
-  };
-  auto y = number(0, 4), mo = number(5, 2), d = number(8, 2);
-  if (!y || !mo || !d || s[4] != '-' || s[7] != '-' || *mo < 1 || *mo > 12 || *d < 1 || *d > 31) return std::nullopt;
-  std::int64_t ms = DaysFromCivil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d)) * 86'400'000;
-  std::string_view rest = s.substr(10);
-  if (rest.empty()) return ms;
-  if (rest.front() != 'T' && rest.front() != ' ') return std::nullopt;
-  auto h = number(11, 2), mi = number(14, 2), se = number(17, 2);
-  if (!h || !mi || !se || s[13] != ':' || s[16] != ':' || *h > 23 || *mi > 59 || *se > 60) return std::nullopt;
-  ms += (*h * 3600LL + *mi * 60LL + *se) * 1000;
-  rest = s.substr(19);
-  if (!rest.empty() && rest.front() == '.') {
-    rest.remove_prefix(1);
-    int digits = 0, fraction = 0;
-    while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') {
-      if (digits < 3) fraction = fraction * 10 + (rest.front() - '0'), ++digits;
-      rest.remove_prefix(1);
-    }
-    if (digits == 0) return std::nullopt;
-    while (digits++ < 3) fraction *= 10;
-    ms += fraction;
-  }
-  if (rest == "Z" || rest == " UTC" || rest.empty()) return ms;
-  return std::nullopt;
+  if (s.ends_with(" UTC")) s.remove_suffix(4);
+  return query::ParseDateTime(s);
 }
 
 std::string Lower(std::string_view s) {
