@@ -60,7 +60,9 @@ std::optional<IndexEquality> IndexHint(const Node& filter) {
   for (const Node* n : all)
     if (auto v = StringEquality(*n, "username")) return IndexEquality{"username", *v};
   for (const Node* n : all)
-    if (auto v = PrimaryEmailEquality(*n)) return IndexEquality{"email", *v};
+    if (auto v = StringEquality(*n, "externalid")) return IndexEquality{kExternalIdClaim, *v};  // both exact
+  for (const Node* n : all)
+    if (auto v = PrimaryEmailEquality(*n)) return IndexEquality{kEmailClaim, *v};
   return std::nullopt;
 }
 

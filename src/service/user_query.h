@@ -50,15 +50,16 @@ struct QueryResult {
   std::int64_t next_after = 0;
   std::int64_t page_end = 0;  // the number of the last user returned (0: none)
   bool budget_hit = false;    // stopped by the budget, not by the end or a full page
-  std::string plan;           // "username", "email", "members" or "scan" (for tests, logs)
+  std::string plan;           // the claim kind used, "members" or "scan" (for tests, logs)
 };
 
 // The (kind, value) of a blind-index equality the filter requires of every match:
-// `userName eq "x"`, or `emails[primary eq true and value eq "x"]` (ASCII value only:
-// the email index lower-cases ASCII, the filter folds Unicode), as the whole filter or
-// an operand of its top-level "and"s. Username is preferred.
+// `userName eq "x"`, `externalId eq "x"` (exact, as its claim), or
+// `emails[primary eq true and value eq "x"]` (ASCII value only: the email index
+// lower-cases ASCII, the filter folds Unicode), as the whole filter or an operand of its
+// top-level "and"s, preferred in that order.
 struct IndexEquality {
-  std::string kind;  // "username" or "email"
+  std::string kind;  // a claim kind: "username", "externalId" or "email"
   std::string value;
 };
 std::optional<IndexEquality> IndexHint(const query::Node& filter);

@@ -139,6 +139,17 @@ TEST_F(UserQueryTest, UsesTheBlindIndexForUsernameAndPrimaryEmail) {
   EXPECT_EQ(r->plan, "email");
   EXPECT_EQ(Names(*r), std::vector<std::string>{"u33"});
 
+  auto tagged = users_.Update(env_, users_.FindBy(env_, "username", "u5")->front().id, [](core::User& u) -> core::Status {
+    u.external_id = "Ext-5";
+    return {};
+  }, std::nullopt);
+  ASSERT_TRUE(tagged);
+  const query::Node by_external = Filter(R"(externalId eq "Ext-5")");
+  r = users_.Query({.environment_id = env_, .filter = &by_external, .budget = 5});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->plan, "externalId");
+  EXPECT_EQ(Names(*r), std::vector<std::string>{"u5"});
+
   // The index narrows only what every match must satisfy: under an "or" it scans.
   const query::Node either = Filter(R"(userName eq "u1" or title eq "none")");
   r = users_.Query({.environment_id = env_, .filter = &either});
