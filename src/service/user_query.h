@@ -2,7 +2,7 @@
 // environment's users, with bounded work per request.
 //
 // Profiles are sealed, so a filter is evaluated on opened users. The engine picks what
-// narrows the candidates: a blind-index equality (username, or the primary email) the
+// narrows the candidates: a blind-index equality (username, externalId, primary email) the
 // filter is or ANDs in; a record's members (`within_record`); a range on `number` the
 // filter ANDs in (it moves the keyset start and end). Otherwise it walks the
 // environment's users in keyset (number) order, in chunks, opening and testing each.

@@ -237,16 +237,16 @@ query::Extension PingOneAttributes(State& st, const Call& call, const Renderer& 
         add(*p);
       }
     } else {
-      const json::object state = PingOneState(u);
-      const auto* custom = state.if_contains("custom");
-      if (custom == nullptr || !custom->is_object()) return out;
       for (const auto& a : renderer.schema.custom) {
         if (!a.enabled || Lower(a.name) != name) continue;
-        const auto* v = custom->as_object().if_contains(a.id);
-        if (v == nullptr) continue;
-        if (v->is_string()) add(v->as_string());
-        if (v->is_array())
-          for (const auto& e : v->as_array())
+        const auto it = u.attributes.find(a.id);
+        if (it == u.attributes.end()) continue;
+        boost::system::error_code ec;
+        const json::value v = json::parse(it->second, ec);
+        if (ec) continue;
+        if (v.is_string()) add(v.as_string());
+        if (v.is_array())
+          for (const auto& e : v.as_array())
             if (e.is_string()) add(e.as_string());
       }
     }
