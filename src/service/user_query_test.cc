@@ -231,3 +231,23 @@ TEST_F(UserQueryTest, ExtensionAttributesAreEvaluated) {
 
 }  // namespace
 }  // namespace roster::service
+
+namespace roster::service {
+namespace {
+
+TEST_F(UserQueryTest, CountIsExactAfterThisProcessWritesThoughKeptForASecond) {
+  Populate(3);
+  EXPECT_EQ(*users_.Count(env_), 3);
+  const auto more = Populate(2, {}, "m");
+  EXPECT_EQ(*users_.Count(env_), 5);  // creates drop the kept count
+  ASSERT_TRUE(users_.Delete(env_, more[0].id));
+  EXPECT_EQ(*users_.Count(env_), 4);
+  // A row written behind the service's back (another process) shows once the second is over.
+  ASSERT_TRUE(store_->DeleteUser(env_, more[1].id));
+  EXPECT_EQ(*users_.Count(env_), 4);
+  clock_.now += 1000;
+  EXPECT_EQ(*users_.Count(env_), 3);
+}
+
+}  // namespace
+}  // namespace roster::service
