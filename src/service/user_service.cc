@@ -1,5 +1,6 @@
 #include "service/user_service.h"
 
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -17,6 +18,27 @@ namespace {
 using core::ErrorCode;
 
 constexpr int kMaxUpdateAttempts = 8;
+constexpr std::int64_t kCountTtlMs = 1000;
+
+struct CachedCount {
+  std::int64_t count = 0;
+  std::int64_t read_at_ms = 0;
+};
+struct CountCache {
+  std::mutex mutex;
+  std::map<std::string, CachedCount> counts;
+  std::uint64_t generation = 0;
+};
+CountCache& Counts() {
+  static CountCache cache;
+  return cache;
+}
+void ForgetCount(const std::string& environment_id) {
+  CountCache& cache = Counts();
+  std::lock_guard lock(cache.mutex);
+  cache.counts.erase(environment_id);
+  ++cache.generation;
+}
 constexpr std::size_t kMaxPasswordBytes = 1024;
 
 core::Status CheckPassword(const std::string& password) {
@@ -186,6 +208,7 @@ core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) 
   }
   auto number = users_.InsertUser(row);
   if (!number) return std::unexpected(number.error());
+  ForgetCount(user.environment_id);
   user.number = *number;
   created.user = std::move(user);
   return created;
@@ -292,6 +315,7 @@ core::Status UserService::Delete(const std::string& environment_id, const std::s
   if (!core::IsUuid(id)) return core::NotFound("user not found");
   auto st = users_.DeleteUser(environment_id, id, options.expected_version);
   if (!st && st.error().code == ErrorCode::kAborted && options.expected_version) return core::VersionMismatch("user");
+  if (st) ForgetCount(environment_id);
   return st;
 }
 
@@ -338,7 +362,28 @@ core::Result<UserPage> UserService::List(const std::string& environment_id, std:
 }
 
 core::Result<std::int64_t> UserService::Count(const std::string& environment_id) {
-  return users_.CountUsers(environment_id);
+  // A count is O(users) in the store, so it is kept per environment for at most a
+  // second and dropped by this process's creates and deletes: exact within one process,
+  // at most that stale across processes. Environment ids are random UUIDs, so one
+  // process-wide table serves every UserService.
+  CountCache& cache = Counts();
+  const std::int64_t now = clock_.NowMillis();
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(cache.mutex);
+    auto it = cache.counts.find(environment_id);
+    if (it != cache.counts.end() && now >= it->second.read_at_ms && now - it->second.read_at_ms < kCountTtlMs)
+      return it->second.count;
+    generation = cache.generation;
+  }
+  auto count = users_.CountUsers(environment_id);
+  if (!count) return count;
+  std::lock_guard lock(cache.mutex);
+  // A create or delete of this process since the read began: the count may miss it.
+  if (generation != cache.generation) return count;
+  if (cache.counts.size() > 10'000) cache.counts.clear();  // bounded: environments are few
+  cache.counts[environment_id] = CachedCount{*count, now};
+  return count;
 }
 
 core::Result<UserPage> UserService::ListMembers(const std::string& environment_id, const std::string& record_id,

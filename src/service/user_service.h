@@ -17,6 +17,7 @@
 #include "crypto/crypto.h"
 #include "service/directory_service.h"
 #include "service/record_service.h"
+#include "service/user_query.h"
 #include "store/store.h"
 
 namespace roster::service {
@@ -146,6 +147,12 @@ class UserService {
   // Keyset paging in creation order; the cost of a page does not grow with depth.
   core::Result<UserPage> List(const std::string& environment_id, std::int64_t after_number, int limit);
   core::Result<std::int64_t> Count(const std::string& environment_id);
+  // The number of the user at 0-based position `offset` in number order (0: none), read
+  // from the index alone: where an offset page starts.
+  core::Result<std::int64_t> NumberAt(const std::string& environment_id, std::int64_t offset);
+  // The query engine (user_query.h): a page of the users matching a filter, reading at
+  // most query.budget users.
+  core::Result<QueryResult> Query(const UserQuery& query);
   // Members of a record (group, population), paged like List.
   core::Result<UserPage> ListMembers(const std::string& environment_id, const std::string& record_id,
                                      std::int64_t after_number, int limit);

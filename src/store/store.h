@@ -198,6 +198,10 @@ class UserStore {
   virtual Result<std::vector<UserRow>> ListUsers(const std::string& environment_id,
                                                  std::int64_t after_number, int limit) = 0;
   virtual Result<std::int64_t> CountUsers(const std::string& environment_id) = 0;
+  // The number of the user at 0-based position `offset` in number order, 0 if there is
+  // none: an index-only walk (nothing is read but numbers), so an offset page can start
+  // from a keyset position.
+  virtual Result<std::int64_t> UserNumberAt(const std::string& environment_id, std::int64_t offset) = 0;
 };
 
 // Records (see RecordRow) and their claims.

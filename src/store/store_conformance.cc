@@ -340,6 +340,11 @@ TEST_P(StoreConformanceTest, ListsUsersInKeysetPagesWithinTheirEnvironment) {
   EXPECT_EQ(*store_->CountUsers(env_), 7);
   EXPECT_EQ(*store_->CountUsers(other_env_), 4);
   EXPECT_EQ(*store_->CountUsers("env-none"), 0);
+  EXPECT_EQ(*store_->UserNumberAt(env_, 0), store_->GetUser(env_, "u0")->number);
+  EXPECT_EQ(*store_->UserNumberAt(env_, 4), store_->GetUser(env_, "u4")->number);
+  EXPECT_EQ(*store_->UserNumberAt(env_, 7), 0);  // past the end
+  EXPECT_EQ(*store_->UserNumberAt(other_env_, 1), store_->GetUser(other_env_, "o2")->number);
+  EXPECT_EQ(*store_->UserNumberAt("env-none", 0), 0);
   EXPECT_TRUE(store_->ListUsers("env-none", 0, 10)->empty());
   EXPECT_TRUE(store_->ListUsers(env_, 0, 0)->empty());
 

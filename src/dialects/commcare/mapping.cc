@@ -143,12 +143,13 @@ std::optional<std::int64_t> ParseInt(std::string_view text) {
 }
 
 std::string PageUri(std::string_view list_uri, const std::vector<QueryParam>& query, std::int64_t limit,
-                    std::int64_t offset) {
+                    std::int64_t offset, std::string_view cursor = {}) {
   std::vector<QueryParam> params;
   for (const auto& p : query)
-    if (p.key != "limit" && p.key != "offset") params.push_back(p);
+    if (p.key != "limit" && p.key != "offset" && p.key != "cursor") params.push_back(p);
   params.push_back({"limit", std::to_string(limit)});
   params.push_back({"offset", std::to_string(offset)});
+  if (!cursor.empty()) params.push_back({"cursor", std::string(cursor)});
   return std::string(list_uri) + "?" + EncodeQuery(params);
 }
 
@@ -346,6 +347,25 @@ core::Result<Page> ReadPage(const std::vector<QueryParam>& query) {
     page.offset = std::min(*n, kFarOffset);
   }
   return page;
+}
+
+core::Result<std::optional<Cursor>> ReadCursor(const std::vector<QueryParam>& query, const Page& page) {
+  const auto text = QueryValue(query, "cursor");
+  if (!text) return std::optional<Cursor>{};
+  const auto bad = InvalidArgument("cursor", "Invalid cursor '" + text->substr(0, 40) + "' provided.");
+  const auto dot = text->find('.');
+  const auto after = ParseInt(std::string_view(*text).substr(0, dot));
+  const auto skip = dot == std::string::npos ? std::optional<std::int64_t>(0)
+                                             : ParseInt(std::string_view(*text).substr(dot + 1));
+  if (!after || !skip || *after < 0 || *skip < 0 || *skip > page.offset) return bad;
+  return std::optional<Cursor>(Cursor{*after, *skip});
+}
+
+std::string CursorUri(std::string_view list_uri, const std::vector<QueryParam>& query, std::int64_t limit,
+                      std::int64_t offset, const Cursor& cursor) {
+  std::string text = std::to_string(cursor.after);
+  if (cursor.skip > 0) text += "." + std::to_string(cursor.skip);
+  return PageUri(list_uri, query, limit, offset, text);
 }
 
 json::object PageMeta(const Page& page, std::int64_t total, std::string_view list_uri,

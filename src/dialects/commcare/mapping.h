@@ -76,6 +76,18 @@ core::Result<Page> ReadPage(const std::vector<QueryParam>& query);
 // with the request's other parameters, then limit and offset (null at either end).
 boost::json::object PageMeta(const Page& page, std::int64_t total, std::string_view list_uri,
                              const std::vector<QueryParam>& query);
+// Where a list walk goes on (a Roster parameter, `cursor=<after>[.<skip>]`, in meta.next
+// when the read budget stopped a walk): after user number `after`, `skip` more matches
+// still to pass over (at most the page's offset).
+struct Cursor {
+  std::int64_t after = 0;
+  std::int64_t skip = 0;
+};
+// kInvalidArgument (field "cursor") when malformed.
+core::Result<std::optional<Cursor>> ReadCursor(const std::vector<QueryParam>& query, const Page& page);
+// `list_uri` with the request's other parameters, then limit, offset and cursor.
+std::string CursorUri(std::string_view list_uri, const std::vector<QueryParam>& query, std::int64_t limit,
+                      std::int64_t offset, const Cursor& cursor);
 
 // ---- mobile workers ----
 

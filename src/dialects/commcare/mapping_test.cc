@@ -120,6 +120,32 @@ TEST(CommCarePaging, NextAndPreviousAsTastypie) {
   EXPECT_EQ(meta["next"], "/x/?limit=20&offset=25");
 }
 
+TEST(CommCarePaging, CursorReadAndCarriedInNext) {
+  const std::vector<QueryParam> query = {{"group", "abc"}, {"cursor", "7"}, {"limit", "2"}};
+  auto none = ReadCursor({}, Page{2, 0});
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  auto plain = ReadCursor(query, Page{2, 4});
+  ASSERT_TRUE(plain && *plain);
+  EXPECT_EQ((*plain)->after, 7);
+  EXPECT_EQ((*plain)->skip, 0);
+  auto skipping = ReadCursor({{"cursor", "1200.30"}}, Page{20, 40});
+  ASSERT_TRUE(skipping && *skipping);
+  EXPECT_EQ((*skipping)->after, 1200);
+  EXPECT_EQ((*skipping)->skip, 30);
+  for (const char* bad : {"x", "-1", "5.x", "5.41", "", "5.-1"}) {
+    auto r = ReadCursor({{"cursor", bad}}, Page{20, 40});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().field, "cursor");
+    EXPECT_EQ(r.error().message, "Invalid cursor '" + std::string(bad) + "' provided.");
+  }
+  EXPECT_EQ(CursorUri("/a/demo/api/v0.5/user/", query, 2, 6, Cursor{9, 0}),
+            "/a/demo/api/v0.5/user/?group=abc&limit=2&offset=6&cursor=9");
+  EXPECT_EQ(CursorUri("/x/", {}, 20, 40, Cursor{9, 3}), "/x/?limit=20&offset=40&cursor=9.3");
+  // Offset links leave an old cursor out.
+  EXPECT_EQ(PageMeta(Page{2, 2}, 5, "/x/", query)["next"], "/x/?group=abc&limit=2&offset=4");
+}
+
 TEST(CommCareUsers, ReadApplyAndWire) {
   auto body = json::parse(R"({"first_name":"John","last_name":"Doe","email":"JDoe@Example.org","language":"en",
     "phone_numbers":["+50253311399","50253314588","+50253311399"],"groups":["9a0accdba29e01a61ea099394737c4fb"],

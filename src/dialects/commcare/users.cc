@@ -11,7 +11,6 @@ using core::ErrorCode;
 
 namespace {
 
-constexpr int kScanPage = 1000;
 constexpr const char* kUserList = "/a/{domain}/api/v0.5/user";
 constexpr const char* kUserDetail = "/a/{domain}/api/v0.5/user/{id}";
 
@@ -84,22 +83,30 @@ http::Response List(const Context& c, const Caller& caller, const http::Request&
     }
     if (!group) return ErrorResponse(400, "Project " + caller.domain.name + " has no group with id=" + *g);
   }
-  // One pass over the domain's users (or the group's members) in creation order: the
-  // filters are applied in memory, so a list costs a scan of the domain.
-  std::vector<core::User> picked;
-  std::int64_t matched = 0;
-  std::int64_t after = 0;
-  for (;;) {
-    auto users = group ? c.s.users.ListMembers(env, *group, after, kScanPage) : c.s.users.List(env, after, kScanPage);
-    if (!users) return Fail(users.error());
-    for (auto& u : users->users) {
-      if (u.archived != archived) continue;
-      if (page->Contains(matched)) picked.push_back(std::move(u));
-      ++matched;
-    }
-    if (users->next_after == 0) break;
-    after = users->next_after;
+  // The query engine walks the domain's users (or the group's members) in creation
+  // order, reading at most kDefaultQueryBudget of them. Within that budget the page and
+  // total_count are exact; beyond it, `cursor` (a Roster parameter in meta.next,
+  // "<number>" or "<number>.<matches still to skip>") says where the walk goes on, and
+  // total_count is the count so far (at least).
+  service::UserQuery q;
+  q.environment_id = env;
+  q.within_record = group.value_or("");
+  q.archived = archived ? service::ArchivedUsers::kOnly : service::ArchivedUsers::kExclude;
+  q.page_size = static_cast<int>(page->limit);
+  q.count = true;
+  q.skip = page->offset;
+  std::int64_t before = 0;  // matches before the walk's start
+  auto cursor = ReadCursor(query, *page);
+  if (!cursor) return Fail(cursor.error());
+  if (*cursor) {
+    q.after = (*cursor)->after;
+    q.skip = (*cursor)->skip;
+    before = page->offset - (*cursor)->skip;
   }
+  auto found = c.s.users.Query(q);
+  if (!found) return Fail(found.error());
+  const std::vector<core::User>& picked = found->users;
+  const std::int64_t matched = before + found->matched;
   json::array objects;
   for (const auto& u : picked) {
     auto wire = Wire(c, caller, u);
@@ -108,6 +115,15 @@ http::Response List(const Context& c, const Caller& caller, const http::Request&
   }
   json::object out;
   out["meta"] = PageMeta(*page, matched, ListUri(caller.domain.name, "user"), query);
+  // A walk the budget stopped goes on from where it stopped; one that came with a cursor
+  // goes on with one too (an offset alone would start from the beginning again).
+  if (found->budget_hit || (*cursor && page->offset + page->limit < matched)) {
+    const auto returned = static_cast<std::int64_t>(picked.size());
+    const std::int64_t still_to_skip = std::max<std::int64_t>(0, page->offset - matched);
+    const Cursor next{returned == page->limit ? found->page_end : found->next_after, still_to_skip};
+    const std::int64_t next_offset = still_to_skip > 0 ? page->offset : page->offset + returned;
+    out["meta"].as_object()["next"] = CursorUri(ListUri(caller.domain.name, "user"), query, page->limit, next_offset, next);
+  }
   out["objects"] = std::move(objects);
   return Json(200, out);
 }

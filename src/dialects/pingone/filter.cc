@@ -316,6 +316,29 @@ bool Matches(const Filter& filter, const boost::json::object& user) {
   return false;
 }
 
+query::Node ToQuery(const Filter& filter) {
+  if (filter.kind != Filter::Kind::kComparison) {
+    std::vector<query::Node> children;
+    for (const Filter& child : filter.children) children.push_back(ToQuery(child));
+    return filter.kind == Filter::Kind::kAnd ? query::And(std::move(children)) : query::Or(std::move(children));
+  }
+  const Comparison& c = filter.comparison;
+  const query::Op op = c.op == FilterOp::kEq ? query::Op::kEq : query::Op::kSw;
+  query::Literal literal = std::holds_alternative<bool>(c.value) ? query::Bool(std::get<bool>(c.value))
+                                                                   : query::String(std::get<std::string>(c.value));
+  const std::string path = AsciiLower(c.path);
+  if (path == "email")
+    return query::ValuePath(query::Path("emails"),
+                            query::And({query::Compare(query::Path("primary"), query::Op::kEq, query::Bool(true)),
+                                        query::Compare(query::Path("value"), op, std::move(literal))}));
+  static const std::pair<std::string_view, std::string_view> kCanonical[] = {
+      {"username", "userName"}, {"name.given", "name.givenName"}, {"name.family", "name.familyName"},
+      {"enabled", "active"}};
+  for (const auto& [wire, canonical] : kCanonical)
+    if (path == wire) return query::Compare(query::Path(canonical), op, std::move(literal));
+  return query::Compare(query::AttrPath{std::string(kPingOneSchema), {path}}, op, std::move(literal));
+}
+
 std::optional<Equality> IndexHint(const Filter& filter) {
   if (filter.kind == Filter::Kind::kAnd) {
     for (const Filter& child : filter.children)

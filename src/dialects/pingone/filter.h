@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "query/filter.h"
 
 namespace roster::dialects::pingone {
 
@@ -80,5 +81,16 @@ bool Matches(const Filter& filter, const boost::json::object& user);
 // "and"s included, "or"s never). Lets the dialect narrow candidates by blind index and
 // then run Matches on them; the index must fold values no finer than Matches does.
 std::optional<Equality> IndexHint(const Filter& filter);
+
+// PingOne's user attributes that have no canonical name are compiled to this schema, one
+// lower-cased name each ("population.id", "externalid", custom attributes), for the
+// dialect's query::Extension to resolve.
+inline constexpr std::string_view kPingOneSchema = "urn:roster:pingone";
+
+// The core query tree (query/filter.h) of a parsed user filter, for the query engine:
+// username -> userName, email -> emails[primary eq true and value ...], name.given ->
+// name.givenName, name.family -> name.familyName, enabled -> active; every other path ->
+// kPingOneSchema. Strings compare as Matches does (the engine's fold is the same).
+query::Node ToQuery(const Filter& filter);
 
 }  // namespace roster::dialects::pingone

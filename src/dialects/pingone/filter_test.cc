@@ -1,5 +1,7 @@
 #include "dialects/pingone/filter.h"
 
+#include "query/evaluate.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -355,6 +357,40 @@ TEST(FilterIndexHintTest, NoHintWhenAMatchMightLackTheEquality) {
   EXPECT_FALSE(IndexHint(MustParse(R"(externalId eq "a" and enabled eq true)")).has_value());
   EXPECT_FALSE(IndexHint(MustParse("username eq true")).has_value());
   EXPECT_FALSE(IndexHint(MustParse(R"(emails.value eq "a@example.com")")).has_value());
+}
+
+}  // namespace
+}  // namespace roster::dialects::pingone
+
+namespace roster::dialects::pingone {
+namespace {
+
+TEST(FilterToQueryTest, MapsPingOneNamesToCanonicalPaths) {
+  auto q = [](std::string_view text) { return query::ToString(ToQuery(MustParse(text))); };
+  EXPECT_EQ(q(R"(username eq "Al")"), R"(username eq "Al")");
+  EXPECT_EQ(q(R"(email sw "al")"), R"(emails[(primary eq true and value sw "al")])");
+  EXPECT_EQ(q(R"(name.given eq "A" and name.family eq "B" or enabled eq false)"),
+            R"(((name.givenname eq "A" and name.familyname eq "B") or active eq false))");
+  EXPECT_EQ(q(R"(population.id eq "p" and externalId eq "X")"),
+            R"((urn:roster:pingone:population.id eq "p" and urn:roster:pingone:externalid eq "X"))");
+}
+
+TEST(FilterToQueryTest, EvaluatesAsMatchesDoesOnTheWire) {
+  core::User u;
+  u.username = "Stra\u00dfe";
+  u.active = true;
+  u.profile.name.given_name = "Alice";
+  u.profile.emails = {{"", "home@example.com", false}, {"", "Alice.Smith@Example.com", true}};
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, bool>>{
+           {R"(username eq "STRASSE")", true},
+           {R"(email eq "alice.smith@example.COM")", true},
+           {R"(email eq "home@example.com")", false},  // not the primary email
+           {R"(email sw "ALICE")", true},
+           {R"(name.given sw "al" and enabled eq true)", true},
+           {R"(enabled eq "true")", false},
+           {R"(name.family eq "x" or username sw "str")", true}}) {
+    EXPECT_EQ(query::Matches(ToQuery(MustParse(text)), u), expected) << text;
+  }
 }
 
 }  // namespace

@@ -21,7 +21,6 @@ using core::ErrorCode;
 namespace {
 
 constexpr const char* kImportType = "application/vnd.pingidentity.user.import+json";
-constexpr int kUserScanBudget = 2000;  // users read per list request at most
 constexpr int kDefaultUserPage = 100;
 constexpr int kMaxUserPage = 1000;
 
@@ -220,8 +219,44 @@ std::optional<std::string> PopulationHint(const Filter& f) {
   return Lower(*value);
 }
 
-bool IsAscii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+// Resolves the kPingOneSchema attributes of ToQuery: id, externalId, population.id and
+// the environment's custom attributes, each compared as PingOne does (ignoring case).
+query::Extension PingOneAttributes(State& st, const Call& call, const Renderer& renderer,
+                                   const std::optional<std::string>& only_population) {
+  return [&st, &call, &renderer, only_population](const core::User& u,
+                                                  const query::AttrPath& path) -> std::optional<query::Values> {
+    if (path.schema != kPingOneSchema) return std::nullopt;
+    const std::string& name = path.names.front();
+    query::Values out;
+    const auto add = [&](std::string_view text) {
+      if (!text.empty()) out.push_back(query::Text(std::string(text)));
+    };
+    if (name == "id") {
+      add(u.id);
+    } else if (name == "externalid") {
+      add(u.external_id);
+    } else if (name == "population.id") {
+      if (only_population) {
+        add(*only_population);  // every candidate is a member of it
+      } else if (auto p = PopulationOf(st, call.env, u.id, renderer.default_population)) {
+        add(*p);
+      }
+    } else {
+      for (const auto& a : renderer.schema.custom) {
+        if (!a.enabled || Lower(a.name) != name) continue;
+        const auto it = u.attributes.find(a.id);
+        if (it == u.attributes.end()) continue;
+        boost::system::error_code ec;
+        const json::value v = json::parse(it->second, ec);
+        if (ec) continue;
+        if (v.is_string()) add(v.as_string());
+        if (v.is_array())
+          for (const auto& e : v.as_array())
+            if (e.is_string()) add(e.as_string());
+      }
+    }
+    return out;
+  };
 }
 
 Outcome<http::Response> List(State& st, const Call& call) {
@@ -234,6 +269,7 @@ Outcome<http::Response> List(State& st, const Call& call) {
   const Schema& schema = renderer->schema;
 
   std::optional<Filter> filter;
+  std::optional<query::Node> tree;
   std::string filter_text;
   if (auto it = query->find("filter"); it != query->end()) {
     filter_text = it->second;
@@ -247,82 +283,50 @@ Outcome<http::Response> List(State& st, const Call& call) {
     });
     if (!parsed) return Fail(InvalidValue("filter", parsed.error().message, "INVALID_FILTER"));
     filter = std::move(*parsed);
+    tree = ToQuery(*filter);
   }
 
+  // The engine narrows by blind index (username, email) when it can; otherwise, when the
+  // filter names one population (other than the default, which also shows users who are
+  // in none), it walks that population's members, else every user: at most
+  // kDefaultQueryBudget users per request, so a page may hold fewer than `limit` users:
+  // follow _links.next.
+  std::optional<std::string> only;
+  if (filter && !service::IndexHint(*tree)) only = PopulationHint(*filter);
+  if (only && renderer->default_population && *only == renderer->default_population->id) only.reset();
+  bool none = false;  // the filter names no population of this environment: nobody matches
+  if (only) {
+    auto p = st.s.records.Get(call.env, kPopulationKind, *only);
+    if (!p && p.error().code != ErrorCode::kNotFound) return Fail(FromCore(p.error()));
+    none = !p;
+  }
+  service::QueryResult found;
+  if (!none) {
+    service::UserQuery q;
+    q.environment_id = call.env;
+    q.filter = tree ? &*tree : nullptr;
+    q.extension = PingOneAttributes(st, call, *renderer, only);
+    q.within_record = only.value_or("");
+    q.after = paging->after;
+    q.page_size = paging->limit;
+    auto r = st.s.users.Query(q);
+    if (!r) return Fail(FromCore(r.error()));
+    found = std::move(*r);
+  }
   json::array items;
-  std::int64_t next = 0;
-  std::optional<std::int64_t> count;
-  const auto accept = [&](const core::User& u, const std::string& known_population) -> Done {
-    if (u.archived) return {};  // retired (CommCare): kept, but not listed
-    auto wire = renderer->Render(u, known_population);
+  for (const auto& u : found.users) {
+    auto wire = renderer->Render(u, only.value_or(""));
     if (!wire) return Fail(wire.error());
-    if (filter && !Matches(*filter, *wire)) return {};
     items.push_back(std::move(*wire));
-    return {};
-  };
-
-  std::optional<Equality> hint;
-  if (filter) hint = IndexHint(*filter);
-  if (hint && (hint->attribute == "username" || IsAscii(hint->value))) {
-    // Narrowed by blind index: a handful of users at most, one page.
-    auto found = st.s.users.FindBy(call.env, hint->attribute, hint->value);
-    if (!found) return Fail(FromCore(found.error()));
-    std::sort(found->begin(), found->end(), [](const auto& a, const auto& b) { return a.number < b.number; });
-    std::int64_t last = paging->after;
-    for (const auto& u : *found) {
-      if (u.number <= paging->after) continue;
-      if (static_cast<int>(items.size()) == paging->limit) {
-        next = last;
-        break;
-      }
-      if (auto s = accept(u, ""); !s) return Fail(s.error());
-      last = u.number;
-    }
-    if (paging->after == 0 && next == 0) count = static_cast<std::int64_t>(items.size());
-  } else {
-    // Keyset scan in user-number order, over the population's members when the filter
-    // names one population (other than the default, which also shows users who are in
-    // none), else over every user; at most kUserScanBudget users per request, so a page
-    // may hold fewer than `limit` users: follow _links.next.
-    std::optional<std::string> only;
-    if (filter) only = PopulationHint(*filter);
-    if (only && renderer->default_population && *only == renderer->default_population->id) only.reset();
-    bool none = false;  // the filter names no population of this environment: nobody matches
-    if (only) {
-      auto p = st.s.records.Get(call.env, kPopulationKind, *only);
-      if (!p && p.error().code != ErrorCode::kNotFound) return Fail(FromCore(p.error()));
-      none = !p;
-    }
-    std::int64_t cursor = paging->after;
-    bool more = false;
-    int scanned = 0;
-    while (!none && static_cast<int>(items.size()) < paging->limit && scanned < kUserScanBudget) {
-      const int want = paging->limit - static_cast<int>(items.size());
-      const int batch = filter ? std::min(std::max(want + 1, 100), 500) : want + 1;
-      auto page =
-          only ? st.s.users.ListMembers(call.env, *only, cursor, batch) : st.s.users.List(call.env, cursor, batch);
-      if (!page) return Fail(FromCore(page.error()));
-      bool leftover = false;
-      for (const auto& u : page->users) {
-        if (static_cast<int>(items.size()) == paging->limit) {
-          leftover = true;
-          break;
-        }
-        ++scanned;
-        cursor = u.number;
-        if (auto s = accept(u, only.value_or("")); !s) return Fail(s.error());
-      }
-      more = leftover || static_cast<int>(page->users.size()) == batch;
-      if (!more) break;
-    }
-    next = more ? cursor : 0;
-    if (!filter) {
-      auto total = st.s.users.Count(call.env);
-      if (!total) return Fail(FromCore(total.error()));
-      count = *total;
-    } else if (paging->after == 0 && next == 0) {
-      count = static_cast<std::int64_t>(items.size());
-    }
+  }
+  const std::int64_t next = found.next_after;
+  std::optional<std::int64_t> count;
+  if (!filter) {
+    auto total = st.s.users.Count(call.env);
+    if (!total) return Fail(FromCore(total.error()));
+    count = *total;
+  } else if (paging->after == 0 && next == 0) {
+    count = static_cast<std::int64_t>(items.size());
   }
 
   const std::string self = call.EnvUrl() + "/users";
@@ -391,7 +395,7 @@ void MountUsers(http::Router& router, std::shared_ptr<State> state) {
   const std::string users = "/v1/environments/{envID}/users";
   const std::string user = users + "/{userID}";
   router.Add("POST", users, http::Exec::kWorker, Api(state, Create));
-  // A list reads up to kUserScanBudget users: a worker, not an I/O thread.
+  // A list reads up to service::kDefaultQueryBudget users: a worker, not an I/O thread.
   router.Add("GET", users, http::Exec::kWorker, Api(state, List));
   router.Add("GET", user, http::Exec::kInline, Api(state, Read));
   router.Add("PUT", user, http::Exec::kWorker,

@@ -3,6 +3,9 @@
 #include <charconv>
 #include <optional>
 
+#include "core/rules.h"
+#include "dialects/quickblox/mapping.h"
+
 namespace roster::dialects::quickblox {
 namespace json = boost::json;
 
@@ -72,55 +75,16 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
   return v;
 }
 
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 // Milliseconds since the epoch of "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.fff][Z]" (a space
-// may replace the T), or Unix seconds.
+// may replace the T, " UTC" the Z), or Unix seconds.
 std::optional<std::int64_t> ParseTime(std::string_view s) {
   if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos) {
     auto seconds = ParseInt(s);
     if (!seconds || *seconds > 100'000'000'000) return std::nullopt;
     return *seconds * 1000;
   }
-  auto number = [&](std::size_t at, std::size_t length) -> std::optional<int> {
-    if (s.size() < at + length) return std::nullopt;
-    int v = 0;
-    for (std::size_t i = at; i < at + length; ++i) {
-      if (s[i] < '0' || s[i] > '9') return std::nullopt;
-      v = v * 10 + (s[i] - '0');
-    }
-    return v;
-  };
-  auto y = number(0, 4), mo = number(5, 2), d = number(8, 2);
-  if (!y || !mo || !d || s[4] != '-' || s[7] != '-' || *mo < 1 || *mo > 12 || *d < 1 || *d > 31) return std::nullopt;
-  std::int64_t ms = DaysFromCivil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d)) * 86'400'000;
-  std::string_view rest = s.substr(10);
-  if (rest.empty()) return ms;
-  if (rest.front() != 'T' && rest.front() != ' ') return std::nullopt;
-  auto h = number(11, 2), mi = number(14, 2), se = number(17, 2);
-  if (!h || !mi || !se || s[13] != ':' || s[16] != ':' || *h > 23 || *mi > 59 || *se > 60) return std::nullopt;
-  ms += (*h * 3600LL + *mi * 60LL + *se) * 1000;
-  rest = s.substr(19);
-  if (!rest.empty() && rest.front() == '.') {
-    rest.remove_prefix(1);
-    int digits = 0, fraction = 0;
-    while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') {
-      if (digits < 3) fraction = fraction * 10 + (rest.front() - '0'), ++digits;
-      rest.remove_prefix(1);
-    }
-    if (digits == 0) return std::nullopt;
-    while (digits++ < 3) fraction *= 10;
-    ms += fraction;
-  }
-  if (rest == "Z" || rest == " UTC" || rest.empty()) return ms;
-  return std::nullopt;
+  if (s.ends_with(" UTC")) s.remove_suffix(4);
+  return query::ParseDateTime(s);
 }
 
 std::string Lower(std::string_view s) {
@@ -274,6 +238,93 @@ core::Result<Order> ParseOrder(std::string_view text) {
   order.descending = words[0] == "desc";
   order.field = std::string(words.back());
   return order;
+}
+
+namespace {
+
+query::Literal LiteralOf(Kind kind, const std::string& text) {
+  if (kind == Kind::kNumber) return query::Number(static_cast<double>(ParseInt(text).value_or(0)));
+  if (kind == Kind::kDate) return query::String(core::FormatTimestamp(ParseTime(text).value_or(0), true));
+  return query::String(text);
+}
+
+query::Node One(const FieldInfo& field, query::Op op, const std::string& text) {
+  query::Literal literal = LiteralOf(field.kind, text);
+  const std::string name(field.name);
+  if (name == "email")
+    return query::ValuePath(query::Path("emails"),
+                            query::And({query::Compare(query::Path("primary"), query::Op::kEq, query::Bool(true)),
+                                        query::Compare(query::Path("value"), op, std::move(literal))}));
+  if (name == "id") return query::Compare(query::Path("number"), op, std::move(literal));
+  query::Node wire = query::Compare(query::AttrPath{std::string(kQuickBloxSchema), {name}}, op, literal);
+  // A user without a login has a username all the same: the wire login decides, the
+  // username equality only lets the engine use the blind index.
+  if (name == "login" && op == query::Op::kEq)
+    return query::And({query::Compare(query::Path("userName"), op, std::move(literal)), std::move(wire)});
+  return wire;
+}
+
+query::Op OpOf(std::string_view op) {
+  if (op == "ne") return query::Op::kNe;
+  if (op == "gt") return query::Op::kGt;
+  if (op == "lt") return query::Op::kLt;
+  if (op == "ge") return query::Op::kGe;
+  if (op == "le") return query::Op::kLe;
+  return query::Op::kEq;
+}
+
+}  // namespace
+
+query::Node ToQuery(const std::vector<Filter>& filters) {
+  std::vector<query::Node> all;
+  for (const Filter& f : filters) {
+    const FieldInfo& field = *FindField(f.field);
+    if (f.op == "in") {
+      std::vector<query::Node> any;
+      for (const auto& v : f.values) any.push_back(One(field, query::Op::kEq, v));
+      all.push_back(query::Or(std::move(any)));
+    } else if (f.op == "between") {
+      all.push_back(query::And(
+          {One(field, query::Op::kGe, f.values[0]), One(field, query::Op::kLe, f.values[1])}));
+    } else {
+      all.push_back(One(field, OpOf(f.op), f.values.front()));
+    }
+  }
+  return query::And(std::move(all));
+}
+
+std::optional<query::Values> Attribute(const core::User& user, const query::AttrPath& path) {
+  if (path.schema != kQuickBloxSchema) return std::nullopt;
+  const std::string& name = path.names.front();
+  query::Values out;
+  if (name == "tags") {
+    for (auto& tag : Tags(user)) out.push_back(query::Text(std::move(tag), true));
+    return out;
+  }
+  if (name == "search_name") {
+    if (auto full = FullName(user); !full.empty()) out.push_back(query::Text(std::move(full)));
+    return out;
+  }
+  const FieldInfo* field = FindField(name);
+  if (field == nullptr) return out;
+  const json::object wire = ToWire(user);
+  const json::value* v = wire.if_contains(name);
+  if (v == nullptr || v->is_null()) return out;
+  switch (field->kind) {
+    case Kind::kNumber:
+      if (v->is_int64()) out.push_back(query::Numeric(static_cast<double>(v->get_int64())));
+      else if (v->is_uint64()) out.push_back(query::Numeric(static_cast<double>(v->get_uint64())));
+      break;
+    case Kind::kDate:
+      if (v->is_string())
+        if (auto ms = ParseTime(v->get_string())) out.push_back(query::DateTime(*ms));
+      break;
+    case Kind::kString:
+    case Kind::kCaseless:
+      if (v->is_string()) out.push_back(query::Text(std::string(v->get_string()), field->kind == Kind::kString));
+      break;
+  }
+  return out;
 }
 
 bool Matches(const json::object& user, const Filter& filter) {

@@ -22,6 +22,9 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/user.h"
+#include "query/evaluate.h"
+#include "query/filter.h"
 
 namespace roster::dialects::quickblox {
 
@@ -42,6 +45,21 @@ core::Result<std::vector<Filter>> ParseFilters(std::string_view text);
 core::Result<std::vector<Filter>> ParseFilterParam(const boost::json::value& param);
 // kInvalidArgument (field "order").
 core::Result<Order> ParseOrder(std::string_view text);
+
+// QuickBlox fields without a canonical name are compiled to this schema (one name each,
+// the wire field's) for Attribute to resolve; also "tags" (tag_list, each tag exact)
+// and "search_name" (full_name compared ignoring case).
+inline constexpr std::string_view kQuickBloxSchema = "urn:roster:quickblox";
+
+// The core query tree (query/filter.h) requiring every filter, for the query engine:
+// id -> number, email ->
+// emails[primary eq true and value ...], login eq x -> userName eq x (the blind index)
+// and the wire login; `in` -> "or" of eq, `between` -> ge and le; the rest (dates
+// included: they compare at the wire's one-second precision) -> kQuickBloxSchema.
+// Same matching as Matches. `filters` must not be empty.
+query::Node ToQuery(const std::vector<Filter>& filters);
+// The query::Extension resolving kQuickBloxSchema on a user's wire form.
+std::optional<query::Values> Attribute(const core::User& user, const query::AttrPath& path);
 
 bool Matches(const boost::json::object& user, const Filter& filter);
 bool MatchesAll(const boost::json::object& user, const std::vector<Filter>& filters);

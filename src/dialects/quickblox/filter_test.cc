@@ -1,5 +1,7 @@
 #include "dialects/quickblox/filter.h"
 
+#include "dialects/quickblox/mapping.h"
+
 #include <gtest/gtest.h>
 
 namespace roster::dialects::quickblox {
@@ -76,6 +78,37 @@ TEST(QuickBloxFilter, MatchesByKind) {
   EXPECT_TRUE(MatchesAll(alice, Parse("number external_user_id eq 777")));
   EXPECT_FALSE(MatchesAll(alice, Parse("string full_name ne x")));  // null matches nothing
   EXPECT_FALSE(MatchesAll(alice, Parse("number id eq 3,string login eq bob")));
+}
+
+// The compiled tree matches what Matches does on the wire form, field by field.
+TEST(QuickBloxFilter, CompilesToTheCoreTree) {
+  core::User u;
+  u.number = 3;
+  u.username = "Alice";
+  u.created_at_ms = 1'714'557'600'500;  // 2024-05-01T10:00:00.5Z: the wire shows whole seconds
+  u.updated_at_ms = u.created_at_ms;
+  u.profile.name.formatted = "Alice Liddell";
+  u.profile.emails = {{"", "Alice@Example.com", true}};
+  u.profile.phone_numbers = {{"", "+1555", true}};
+  u.dialect_json["quickblox"] = R"({"tag_list":"red,blue"})";
+  const json::object wire = ToWire(u);
+  for (const char* text :
+       {"string login eq ALICE", "string login ne bob", "string email eq alice@example.com", "number id gt 2",
+        "number id between 3,4", "number id in 1,3", "string full_name eq Alice Liddell",
+        "string full_name eq alice liddell", "string full_name gt Alice", "string phone eq +1555",
+        "date created_at eq 2024-05-01T10:00:00Z", "date created_at ge 1714557600", "date created_at lt 2024-05-01",
+        "string email lt b", "number external_user_id eq 1", "string website ne x", "number id eq 3,string login eq x",
+        "string login in bob,alice"}) {
+    auto filters = ParseFilters(text);
+    ASSERT_TRUE(filters) << text;
+    EXPECT_EQ(query::Matches(ToQuery(*filters), u, Attribute), MatchesAll(wire, *filters)) << text;
+  }
+  const query::Node tags = query::Compare(query::AttrPath{std::string(kQuickBloxSchema), {"tags"}}, query::Op::kEq,
+                                          query::String("blue"));
+  EXPECT_TRUE(query::Matches(tags, u, Attribute));
+  const query::Node name = query::Compare(query::AttrPath{std::string(kQuickBloxSchema), {"search_name"}},
+                                          query::Op::kCo, query::String("LIDD"));
+  EXPECT_TRUE(query::Matches(name, u, Attribute));
 }
 
 TEST(QuickBloxFilter, OrdersWithIdAsTieBreak) {

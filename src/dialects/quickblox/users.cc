@@ -20,7 +20,6 @@ namespace {
 
 constexpr int kDefaultPerPage = 10;
 constexpr int kMaxPerPage = 100;
-constexpr int kScanPage = 1000;
 constexpr std::int64_t kResetLifetimeMs = 60 * 60 * 1000;
 constexpr std::int64_t kMailBudget = 5;
 constexpr std::int64_t kMailWindowMs = 60 * 60 * 1000;
@@ -62,45 +61,95 @@ int IntParam(const json::object& p, const char* key, int fallback, int low, int 
   return std::clamp(v, low, high);
 }
 
-// Every live user of the environment, in number order, that `keep` accepts, as wire
-// users. A full scan: the store has no QuickBlox-shaped query (see the docs).
-core::Result<std::vector<json::object>> Scan(const Services& s, const std::string& environment_id,
-                                             const std::function<bool(const core::User&, const json::object&)>& keep) {
-  std::vector<json::object> out;
-  std::int64_t after = 0;
-  while (true) {
-    auto page = s.users.List(environment_id, after, kScanPage);
-    if (!page) return std::unexpected(page.error());
-    for (const auto& user : page->users) {
-      if (user.archived) continue;
-      json::object wire = ToWire(user);
-      if (keep(user, wire)) out.push_back(std::move(wire));
-    }
-    if (page->next_after == 0) break;
-    after = page->next_after;
-  }
-  return out;
+// {"current_page", "per_page", "total_entries", "items": [{"user": ...}]}, plus
+// "next_filter" when the read budget cut a filtered list short (see ListPage).
+http::Response Envelope(int page, int per_page, std::int64_t total, json::array items,
+                        std::int64_t next_after = 0) {
+  json::object out{{"current_page", page}, {"per_page", per_page}, {"total_entries", total}, {"items", std::move(items)}};
+  if (next_after != 0) out["next_filter"] = "number id gt " + std::to_string(next_after);
+  return Json(200, out);
 }
 
-// {"current_page", "per_page", "total_entries", "items": [{"user": ...}]}
-http::Response Envelope(const json::object& p, std::vector<json::object> users) {
+json::array Items(const std::vector<core::User>& users, bool reversed = false) {
+  json::array items;
+  for (const auto& u : users) items.push_back(json::object{{"user", ToWire(u)}});
+  if (reversed) std::reverse(items.begin(), items.end());
+  return items;
+}
+
+// An unfiltered list in id order: a direct keyset page. Its first user is found from the
+// index alone (UserNumberAt), then per_page users are read: the cost does not grow with
+// the environment. total_entries is the store's count (retired users included: they
+// hold their position but are not shown).
+http::Response KeysetPage(const Services& s, const std::string& env, int page, int per_page, bool descending) {
+  auto total = s.users.Count(env);
+  if (!total) return Fail(total.error());
+  const std::int64_t offset = static_cast<std::int64_t>(page - 1) * per_page;
+  // Descending: this page holds positions [total - offset - per_page, total - offset).
+  const std::int64_t first = descending ? std::max<std::int64_t>(0, *total - offset - per_page) : offset;
+  const std::int64_t size = descending ? *total - offset - first : per_page;
+  if (size <= 0 || first >= *total) return Envelope(page, per_page, *total, {});
+  std::int64_t after = 0;
+  if (first > 0) {
+    auto number = s.users.NumberAt(env, first - 1);
+    if (!number) return Fail(number.error());
+    if (*number == 0) return Envelope(page, per_page, *total, {});
+    after = *number;
+  }
+  service::UserQuery q;
+  q.environment_id = env;
+  q.after = after;
+  q.page_size = static_cast<int>(size);
+  auto found = s.users.Query(q);
+  if (!found) return Fail(found.error());
+  return Envelope(page, per_page, *total, Items(found->users, descending));
+}
+
+// A filtered or otherwise ordered list: the matches among at most kDefaultQueryBudget
+// users read in id order (from the filters' lowest id on), sorted by `order`, one page of
+// them. total_entries counts the matches in that window; when the budget ended the
+// window before the environment did, "next_filter" ("number id gt N") is the filter to
+// add to read the next window.
+http::Response ListPage(const Services& s, const std::string& env, const json::object& p, const query::Node* tree,
+                        const Order& order) {
   const int page = IntParam(p, "page", 1, 1, 1'000'000);
   const int per_page = IntParam(p, "per_page", kDefaultPerPage, 1, kMaxPerPage);
+  // created_at is assigned with the id, so it orders as the id does.
+  const bool by_id = order.field == "id" || order.field == "created_at";
+  if (tree == nullptr && by_id) return KeysetPage(s, env, page, per_page, order.descending);
+  service::UserQuery q;
+  q.environment_id = env;
+  q.filter = tree;
+  q.extension = Attribute;
+  q.page_size = service::kDefaultQueryBudget;
+  auto found = s.users.Query(q);
+  if (!found) return Fail(found.error());
+  std::vector<json::object> window;
+  window.reserve(found->users.size());
+  for (const auto& u : found->users) window.push_back(ToWire(u));
+  std::stable_sort(window.begin(), window.end(),
+                   [&](const json::object& a, const json::object& b) { return Before(a, b, order); });
   json::array items;
   const std::size_t start = static_cast<std::size_t>(page - 1) * static_cast<std::size_t>(per_page);
-  for (std::size_t i = start; i < users.size() && i < start + static_cast<std::size_t>(per_page); ++i)
-    items.push_back(json::object{{"user", std::move(users[i])}});
-  return Json(200, json::object{{"current_page", page},
-                                {"per_page", per_page},
-                                {"total_entries", users.size()},
-                                {"items", std::move(items)}});
+  for (std::size_t i = start; i < window.size() && i < start + static_cast<std::size_t>(per_page); ++i)
+    items.push_back(json::object{{"user", std::move(window[i])}});
+  return Envelope(page, per_page, static_cast<std::int64_t>(window.size()), std::move(items),
+                  found->budget_hit ? found->next_after : 0);
 }
 
-http::Response ScanResponse(const Services& s, const Caller& caller, const Params& p,
-                            const std::function<bool(const core::User&, const json::object&)>& keep) {
-  auto users = Scan(s, caller.environment_id, keep);
-  if (!users) return Fail(users.error());
-  return Envelope(p.object, std::move(*users));
+// The first user matching one filter (login or email eq: the engine answers from the
+// blind index), or 404.
+http::Response FirstMatch(const Services& s, const std::string& env, const Filter& filter) {
+  const query::Node tree = ToQuery({filter});
+  service::UserQuery q;
+  q.environment_id = env;
+  q.filter = &tree;
+  q.extension = Attribute;
+  q.page_size = 1;
+  auto found = s.users.Query(q);
+  if (!found) return Fail(found.error());
+  if (found->users.empty()) return NotFound();
+  return UserResponse(200, found->users.front());
 }
 
 // QuickBlox keeps emails unique among its users: the service enforces it in the write.
@@ -360,12 +409,9 @@ void MountUsers(http::Router& router, const Services& s) {
           }
           auto order = ParseOrder(Text(p.object, "order").value_or(""));
           if (!order) return Fail(order.error());
-          auto users = Scan(s, caller.environment_id,
-                            [&](const core::User&, const json::object& wire) { return MatchesAll(wire, filters); });
-          if (!users) return Fail(users.error());
-          std::stable_sort(users->begin(), users->end(),
-                           [&](const json::object& a, const json::object& b) { return Before(a, b, *order); });
-          return Envelope(p.object, std::move(*users));
+          const std::optional<query::Node> tree =
+              filters.empty() ? std::nullopt : std::optional<query::Node>(ToQuery(filters));
+          return ListPage(s, caller.environment_id, p.object, tree ? &*tree : nullptr, *order);
         });
 
   Route(router, s, "GET", "/users/{id}", http::Exec::kInline,
@@ -391,22 +437,13 @@ void MountUsers(http::Router& router, const Services& s) {
 
   Route(router, s, "GET", "/users/by_login.json", http::Exec::kInline,
         [](const Services& s, const Caller& caller, const Params& p, const http::PathParams&) {
-          const std::string login = Text(p.object, "login").value_or("");
-          auto found = s.users.FindBy(caller.environment_id, "username", login);
-          if (!found) return Fail(found.error());
-          for (const auto& u : *found)
-            if (!u.archived && !HasNoLogin(u)) return UserResponse(200, u);
-          return NotFound();
+          return FirstMatch(s, caller.environment_id, Filter{"login", "eq", {Text(p.object, "login").value_or("")}});
         });
 
-  Route(router, s, "GET", "/users/by_email.json", http::Exec::kInline,
+  // A worker: an email the blind index cannot answer (non-ASCII) is a bounded scan.
+  Route(router, s, "GET", "/users/by_email.json", http::Exec::kWorker,
         [](const Services& s, const Caller& caller, const Params& p, const http::PathParams&) {
-          const std::string email = Text(p.object, "email").value_or("");
-          auto found = s.users.FindBy(caller.environment_id, "email", email);
-          if (!found) return Fail(found.error());
-          for (const auto& u : *found)
-            if (!u.archived) return UserResponse(200, u);
-          return NotFound();
+          return FirstMatch(s, caller.environment_id, Filter{"email", "eq", {Text(p.object, "email").value_or("")}});
         });
 
   Route(router, s, "GET", "/users/by_facebook_id.json", http::Exec::kInline,
@@ -420,21 +457,16 @@ void MountUsers(http::Router& router, const Services& s) {
 
   Route(router, s, "GET", "/users/by_full_name.json", http::Exec::kWorker,
         [](const Services& s, const Caller& caller, const Params& p, const http::PathParams&) {
-          // Case-insensitive (ASCII) substring of full_name.
-          auto lower = [](std::string v) {
-            for (auto& c : v)
-              if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-            return v;
-          };
-          const std::string want = lower(Text(p.object, "full_name").value_or(""));
+          // Case-insensitive substring of full_name.
+          const std::string want = Text(p.object, "full_name").value_or("");
           if (want.empty()) {
             FieldErrors errors;
             errors.Add("full_name", "can't be blank");
             return errors.Response();
           }
-          return ScanResponse(s, caller, p, [&](const core::User& u, const json::object&) {
-            return lower(FullName(u)).find(want) != std::string::npos;
-          });
+          const query::Node tree = query::Compare(query::AttrPath{std::string(kQuickBloxSchema), {"search_name"}},
+                                                  query::Op::kCo, query::String(want));
+          return ListPage(s, caller.environment_id, p.object, &tree, Order{});
         });
 
   Route(router, s, "GET", "/users/by_tags.json", http::Exec::kWorker,
@@ -455,21 +487,22 @@ void MountUsers(http::Router& router, const Services& s) {
             errors.Add("tags", "can't be blank");
             return errors.Response();
           }
-          return ScanResponse(s, caller, p, [&](const core::User& u, const json::object&) {
-            for (const auto& tag : Tags(u))
-              if (std::find(wanted.begin(), wanted.end(), tag) != wanted.end()) return true;
-            return false;
-          });
+          std::vector<query::Node> any;
+          for (auto& tag : wanted)
+            any.push_back(query::Compare(query::AttrPath{std::string(kQuickBloxSchema), {"tags"}}, query::Op::kEq,
+                                         query::String(std::move(tag))));
+          const query::Node tree = query::Or(std::move(any));
+          return ListPage(s, caller.environment_id, p.object, &tree, Order{});
         });
 
   // What QB.users.get({phone}) asks for (sic: not by_phone).
   Route(router, s, "GET", "/users/phone.json", http::Exec::kWorker,
         [](const Services& s, const Caller& caller, const Params& p, const http::PathParams&) {
           const std::string phone = Text(p.object, "phone").value_or("");
-          return ScanResponse(s, caller, p, [&](const core::User&, const json::object& wire) {
-            const auto* v = wire.if_contains("phone");
-            return !phone.empty() && v != nullptr && v->is_string() && v->get_string() == phone;
-          });
+          // An empty phone matches nobody (the attribute is absent when empty).
+          const query::Node tree = query::Compare(query::AttrPath{std::string(kQuickBloxSchema), {"phone"}},
+                                                  query::Op::kEq, query::String(phone));
+          return ListPage(s, caller.environment_id, p.object, &tree, Order{});
         });
 
   Route(router, s, "GET", "/users/external/{id}", http::Exec::kInline,

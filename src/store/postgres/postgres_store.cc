@@ -432,6 +432,8 @@ constexpr Query kListUsers{
     "SELECT number, id, environment_id, active, created_at, updated_at, version, sealed "
     "FROM users WHERE environment_id = $1 AND number > $2 ORDER BY number LIMIT $3"};
 constexpr Query kCountUsers{"count_users", "SELECT count(*) FROM users WHERE environment_id = $1"};
+constexpr Query kUserNumberAt{"user_number_at",
+                              "SELECT number FROM users WHERE environment_id = $1 ORDER BY number LIMIT 1 OFFSET $2"};
 
 // --- Records. A record is live while expires_at is 0 or still ahead of the caller's
 // now_ms; every read filters on it.
@@ -780,6 +782,16 @@ class PostgresStore final : public Store {
     return Read([&](Connection& c) -> Result<std::int64_t> {
       Rows r = c.Exec(kCountUsers, {Text(environment_id)});
       if (!r.ok()) return std::unexpected(c.Failure(r, "count users"));
+      return r.Int(0, 0);
+    });
+  }
+
+  Result<std::int64_t> UserNumberAt(const std::string& environment_id, std::int64_t offset) override {
+    if (offset < 0) return std::int64_t{0};
+    return Read([&](Connection& c) -> Result<std::int64_t> {
+      Rows r = c.Exec(kUserNumberAt, {Text(environment_id), Int(offset)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "user number at"));
+      if (r.size() == 0) return std::int64_t{0};
       return r.Int(0, 0);
     });
   }

@@ -513,6 +513,17 @@ class SqliteStore final : public Store {
       return s.ColInt(0);
     });
   }
+  Result<std::int64_t> UserNumberAt(const std::string& environment_id, std::int64_t offset) override {
+    if (offset < 0) return std::int64_t{0};
+    return Read([&](Connection& c) -> Result<std::int64_t> {
+      auto s = c.Prepare("SELECT number FROM users WHERE environment_id = ? ORDER BY number LIMIT 1 OFFSET ?");
+      s.Text(1, environment_id).Int(2, offset);
+      const int rc = s.Step();
+      if (rc == SQLITE_DONE) return std::int64_t{0};
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "user number at"));
+      return s.ColInt(0);
+    });
+  }
 
   // --- RecordStore
   Result<std::int64_t> InsertRecord(const NewRecord& record) override {

@@ -1,0 +1,183 @@
+// UserService::Query, the query engine (see user_query.h).
+#include <algorithm>
+#include <cmath>
+
+#include "service/user_service.h"
+
+namespace roster::service {
+namespace {
+
+using query::Literal;
+using query::Node;
+using query::Op;
+
+bool IsCanonical(const query::AttrPath& path, std::string_view name) {
+  return path.schema.empty() && path.names.size() == 1 && path.names.front() == name;
+}
+
+bool IsAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// The operands a filter ANDs (itself when it is not an "and").
+void Conjuncts(const Node& node, std::vector<const Node*>& out) {
+  if (node.kind == Node::Kind::kAnd) {
+    for (const Node& child : node.children) Conjuncts(child, out);
+  } else {
+    out.push_back(&node);
+  }
+}
+
+std::optional<std::string> StringEquality(const Node& node, std::string_view name) {
+  if (node.kind != Node::Kind::kCompare || node.op != Op::kEq || node.value.kind != Literal::Kind::kString ||
+      !IsCanonical(node.path, name))
+    return std::nullopt;
+  return node.value.text;
+}
+
+// emails[primary eq true and value eq "x"] (operands in any order, more allowed).
+std::optional<std::string> PrimaryEmailEquality(const Node& node) {
+  if (node.kind != Node::Kind::kValuePath || !IsCanonical(node.path, "emails")) return std::nullopt;
+  std::vector<const Node*> inner;
+  Conjuncts(node.children.front(), inner);
+  bool primary = false;
+  std::optional<std::string> value;
+  for (const Node* n : inner) {
+    if (n->kind == Node::Kind::kCompare && n->op == Op::kEq && IsCanonical(n->path, "primary") &&
+        n->value.kind == Literal::Kind::kBool && n->value.boolean)
+      primary = true;
+    if (auto v = StringEquality(*n, "value")) value = v;
+  }
+  if (!primary || !value || !IsAscii(*value)) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::optional<IndexEquality> IndexHint(const Node& filter) {
+  std::vector<const Node*> all;
+  Conjuncts(filter, all);
+  for (const Node* n : all)
+    if (auto v = StringEquality(*n, "username")) return IndexEquality{"username", *v};
+  for (const Node* n : all)
+    if (auto v = StringEquality(*n, "externalid")) return IndexEquality{kExternalIdClaim, *v};  // both exact
+  for (const Node* n : all)
+    if (auto v = PrimaryEmailEquality(*n)) return IndexEquality{kEmailClaim, *v};
+  return std::nullopt;
+}
+
+NumberRange NumberRangeOf(const Node& filter) {
+  NumberRange range;
+  std::vector<const Node*> all;
+  Conjuncts(filter, all);
+  for (const Node* n : all) {
+    if (n->kind != Node::Kind::kCompare || n->value.kind != Literal::Kind::kNumber || !IsCanonical(n->path, "number"))
+      continue;
+    const double v = n->value.number;
+    if (!(std::fabs(v) < 9e15)) continue;  // beyond exact integers: leave it to the evaluator
+    const auto floor = static_cast<std::int64_t>(std::floor(v));
+    const auto ceil = static_cast<std::int64_t>(std::ceil(v));
+    switch (n->op) {
+      case Op::kGt: range.after = std::max(range.after, floor); break;
+      case Op::kGe: range.after = std::max(range.after, ceil - 1); break;
+      case Op::kEq: range.after = std::max(range.after, ceil - 1); range.upto = std::min(range.upto, floor); break;
+      case Op::kLt: range.upto = std::min(range.upto, ceil - 1); break;
+      case Op::kLe: range.upto = std::min(range.upto, floor); break;
+      default: break;
+    }
+  }
+  return range;
+}
+
+core::Result<std::int64_t> UserService::NumberAt(const std::string& environment_id, std::int64_t offset) {
+  return users_.UserNumberAt(environment_id, offset);
+}
+
+core::Result<QueryResult> UserService::Query(const UserQuery& q) {
+  const int page_size = std::clamp(q.page_size, 1, 1000);
+  const std::int64_t budget = std::max(q.budget, 1);
+  QueryResult result;
+  std::int64_t skip = std::max<std::int64_t>(q.skip, 0);
+  NumberRange range = q.filter ? NumberRangeOf(*q.filter) : NumberRange{};
+  std::int64_t cursor = std::max(q.after, range.after);
+  bool done = false;  // a stop decided: a known further match, or the range's end
+
+  // Takes one opened user in number order; false when the walk stops here.
+  const auto take = [&](core::User& u) -> bool {
+    if (u.number > range.upto) {
+      done = true;
+      result.next_after = 0;
+      return false;
+    }
+    ++result.rows_read;
+    cursor = u.number;
+    const bool keep = q.archived == ArchivedUsers::kInclude || (q.archived == ArchivedUsers::kOnly) == u.archived;
+    if (keep && (!q.filter || query::Matches(*q.filter, u, q.extension))) {
+      if (skip > 0) {
+        --skip;
+        ++result.matched;
+      } else if (static_cast<int>(result.users.size()) < page_size) {
+        ++result.matched;
+        result.page_end = u.number;
+        result.users.push_back(std::move(u));
+      } else if (q.count) {
+        ++result.matched;
+      } else {
+        // A match beyond the page: there is more; go on after the page's last user.
+        done = true;
+        result.next_after = result.page_end;
+        return false;
+      }
+    }
+    if (result.rows_read >= budget) {
+      result.budget_hit = true;
+      result.next_after = cursor;
+      return false;
+    }
+    return true;
+  };
+
+  if (q.filter && q.within_record.empty()) {
+    if (auto hint = IndexHint(*q.filter)) {
+      result.plan = hint->kind;
+      auto found = FindBy(q.environment_id, hint->kind, hint->value);
+      if (!found) return std::unexpected(found.error());
+      std::sort(found->begin(), found->end(), [](const auto& a, const auto& b) { return a.number < b.number; });
+      for (auto& u : *found) {
+        if (u.number <= cursor) continue;
+        if (!take(u)) break;
+      }
+      if (!done && !result.budget_hit) result.next_after = 0;
+      return result;
+    }
+  }
+
+  result.plan = q.within_record.empty() ? "scan" : "members";
+  int chunk = 0;
+  while (true) {
+    // Unfiltered: exactly what the page still needs (+1 to know whether more follow).
+    // Filtered: that much first, then doubling, since the match rate is unknown.
+    const std::int64_t need = q.count ? budget : skip + (page_size - static_cast<std::int64_t>(result.users.size())) + 1;
+    std::int64_t want = q.filter ? std::max<std::int64_t>(need, chunk * 2LL) : need;
+    want = std::clamp<std::int64_t>(want, 1, std::min<std::int64_t>(budget - result.rows_read, 500));
+    chunk = static_cast<int>(want);
+    auto page = q.within_record.empty() ? List(q.environment_id, cursor, chunk)
+                                        : ListMembers(q.environment_id, q.within_record, cursor, chunk);
+    if (!page) return std::unexpected(page.error());
+    bool stopped = false;
+    for (auto& u : page->users) {
+      if (!take(u)) {
+        stopped = true;
+        break;
+      }
+    }
+    if (stopped) break;
+    if (static_cast<int>(page->users.size()) < chunk) {  // the end of the environment (or record)
+      result.next_after = 0;
+      break;
+    }
+  }
+  return result;
+}
+
+}  // namespace roster::service
