@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -83,9 +84,22 @@ void AddDialectCommands(CLI::App& app, CommandTable& table, const std::function<
 }
 
 void MountDialects(http::Router& router, const Runtime& rt, const DialectOptions& options) {
-  dialects::pingone::Mount(router, {rt.directory, rt.users, rt.records, rt.clock, options.public_url});
-  dialects::quickblox::Mount(router, {rt.directory, rt.users, rt.records, rt.clock});
-  dialects::commcare::Mount(router, {rt.directory, rt.users, rt.records, rt.clock, options.commcare_account_root});
+  const service::Services services{rt.directory, rt.users, rt.records, rt.clock};
+  std::string public_url = options.public_url;
+  if (const char* env = std::getenv("ROSTER_PUBLIC_URL"); public_url.empty() && env) public_url = env;
+  dialects::pingone::Mount(router, services, {public_url});
+  dialects::quickblox::Mount(router, services);
+  dialects::commcare::Config commcare;
+  if (!options.commcare_account_root.empty()) {
+    if (!dialects::commcare::IsValidAccountRoot(options.commcare_account_root))
+      throw std::invalid_argument("--commcare-account-root must be a lower-case DNS name such as commcarehq.org");
+    commcare.account_root = options.commcare_account_root;
+  } else if (const char* root = std::getenv("ROSTER_COMMCARE_ACCOUNT_ROOT"); root && *root) {
+    if (!dialects::commcare::IsValidAccountRoot(root))
+      throw std::invalid_argument("ROSTER_COMMCARE_ACCOUNT_ROOT must be a lower-case DNS name such as commcarehq.org");
+    commcare.account_root = root;
+  }
+  dialects::commcare::Mount(router, services, commcare);
 }
 
 }  // namespace roster::cli

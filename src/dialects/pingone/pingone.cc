@@ -6,8 +6,8 @@
 
 namespace roster::dialects::pingone {
 
-void Mount(http::Router& router, Services services) {
-  auto state = std::make_shared<State>(services);
+void Mount(http::Router& router, const Services& services, const Config& config) {
+  auto state = std::make_shared<State>(services, config);
   router.SetErrorRenderer("/v1/environments", TransportError);
   MountToken(router, state);
   MountEnvironment(router, state);

@@ -5,21 +5,13 @@
 
 #include <string>
 
-#include "core/clock.h"
 #include "core/error.h"
 #include "http/router.h"
-#include "service/directory_service.h"
-#include "service/record_service.h"
-#include "service/user_service.h"
+#include "service/services.h"
 
 namespace roster::dialects::quickblox {
 
-struct Services {
-  service::DirectoryService& directory;
-  service::UserService& users;
-  service::RecordService& records;
-  const core::Clock& clock;
-};
+using Services = service::Services;
 
 void Mount(http::Router& router, Services services);
 
