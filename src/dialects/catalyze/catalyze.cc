@@ -10,7 +10,7 @@ namespace json = boost::json;
 using core::ErrorCode;
 
 
-void Mount(http::Router& router, Services s) {
+void Mount(http::Router& router, const Services& s) {
   router.SetErrorRenderer("/v2", ErrorResponse);
   MountUsers(router, s);
   MountAuth(router, s);

@@ -10,7 +10,7 @@ namespace roster::dialects::catalyze {
 
 using Services = service::Services;
 
-void Mount(http::Router& router, Services services);
+void Mount(http::Router& router, const Services& services);
 
 // Exposed for tests: the error body for `status` and `message`.
 http::Response ErrorResponse(int status, std::string_view message);

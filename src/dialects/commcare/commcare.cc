@@ -1,6 +1,7 @@
 // The CommCare HQ dialect: mounts the user, group and web-user APIs under /a.
 #include "dialects/commcare/commcare.h"
 
+#include <memory>
 #include <stdexcept>
 
 #include "dialects/commcare/common.h"
@@ -16,6 +17,20 @@ void Mount(http::Router& router, const Services& services, const Config& config)
   MountUsers(router, c);
   MountGroups(router, c);
   MountWebUsers(router, c);
+}
+
+void AddCommands(CLI::App& app, const AddCommand& add) {
+  struct Arguments {
+    std::string domain, email;
+  };
+  auto args = std::make_shared<Arguments>();
+  auto* web_users = CommandGroup(*CommandGroup(app, "commcare", "CommCare HQ dialect administration"), "web-user",
+                                 "Web users");
+  auto* create =
+      web_users->add_subcommand("create", "Create a web user with an API key (and the domain's environment if missing)");
+  create->add_option("--domain", args->domain, "Project space (domain) name")->required();
+  create->add_option("--email", args->email, "Web user's email (its username)")->required();
+  add(create, [args](const Services& s) { return CreateWebUser(s, args->domain, args->email); });
 }
 
 }  // namespace roster::dialects::commcare

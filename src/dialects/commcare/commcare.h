@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "dialects/api.h"
 #include "http/router.h"
 #include "service/services.h"
 
@@ -31,5 +32,8 @@ void Mount(http::Router& router, const Services& services, const Config& config)
 // (and the domain's environment if missing); returns {"username", "apiKey"}.
 core::Result<boost::json::object> CreateWebUser(Services services, const std::string& domain,
                                                 const std::string& email);
+
+// Adds `roster commcare web-user create` (CreateWebUser) for the CLI.
+void AddCommands(CLI::App& app, const AddCommand& add);
 
 }  // namespace roster::dialects::commcare

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "dialects/api.h"
 #include "http/router.h"
 #include "service/services.h"
 
@@ -25,5 +26,8 @@ void Mount(http::Router& router, const Services& services, const Config& config)
 // `roster pingone app create --env NAME`: a worker application; returns
 // {"environmentId", "clientId", "clientSecret"}.
 core::Result<boost::json::object> CreateWorkerApp(Services services, const std::string& environment_name);
+
+// Adds `roster pingone app create` (CreateWorkerApp) for the CLI.
+void AddCommands(CLI::App& app, const AddCommand& add);
 
 }  // namespace roster::dialects::pingone
