@@ -54,6 +54,20 @@ std::string EncodeSealed(const User& user) {
   o["username"] = user.username;
   if (user.archived) o["archived"] = true;
   Put(o, "externalId", user.external_id);
+  if (!user.external_ids.empty()) {
+    json::object ids;
+    for (const auto& [source, value] : user.external_ids) ids[source] = value;
+    o["externalIds"] = std::move(ids);
+  }
+  if (!user.attributes.empty()) {
+    json::object attributes;
+    for (const auto& [id, text] : user.attributes) {
+      boost::system::error_code ec;
+      json::value v = json::parse(text, ec);
+      if (!ec) attributes[id] = std::move(v);
+    }
+    o["attributes"] = std::move(attributes);
+  }
   if (!user.dialect_json.empty()) {
     json::object dialects;
     for (const auto& [name, text] : user.dialect_json) {
@@ -138,10 +152,33 @@ Status DecodeSealed(std::string_view text, User& user) {
   const auto* archived = o.if_contains("archived");
   user.archived = archived && archived->is_bool() && archived->get_bool();
   user.external_id = Str(o, "externalId");
+  user.external_ids.clear();
+  if (const auto* ids = o.if_contains("externalIds"); ids && ids->is_object())
+    for (const auto& [source, value] : ids->get_object())
+      if (value.is_string()) user.external_ids[std::string(source)] = std::string(value.get_string());
+  user.attributes.clear();
+  if (const auto* a = o.if_contains("attributes"); a && a->is_object())
+    for (const auto& [id, value] : a->get_object()) user.attributes[std::string(id)] = json::serialize(value);
   user.dialect_json.clear();
-  if (const auto* d = o.if_contains("dialects"); d && d->is_object())
-    for (const auto& [name, value] : d->get_object())
-      if (value.is_object()) user.dialect_json[std::string(name)] = json::serialize(value);
+  if (const auto* d = o.if_contains("dialects"); d && d->is_object()) {
+    for (const auto& [name, value] : d->get_object()) {
+      if (!value.is_object()) continue;
+      json::object entry = value.get_object();
+      // Profiles sealed before attributes and external ids were canonical kept PingOne
+      // custom values and the QuickBlox facebook_id in their dialect's entry.
+      if (name == "pingone" && o.if_contains("attributes") == nullptr) {
+        if (const auto* custom = entry.if_contains("custom"); custom && custom->is_object())
+          for (const auto& [id, v] : custom->get_object()) user.attributes[std::string(id)] = json::serialize(v);
+        entry.erase("custom");
+      }
+      if (name == "quickblox" && o.if_contains("externalIds") == nullptr) {
+        if (const auto* fb = entry.if_contains("facebook_id"); fb && fb->is_string() && !fb->get_string().empty())
+          user.external_ids["facebook"] = std::string(fb->get_string());
+        entry.erase("facebook_id");
+      }
+      user.dialect_json[std::string(name)] = json::serialize(entry);
+    }
+  }
   if (const auto* n = o.if_contains("name"); n && n->is_object()) {
     const auto& name = n->get_object();
     p.name = Name{Str(name, "formatted"),  Str(name, "givenName"),

@@ -32,6 +32,30 @@ TEST(ProfileCodecTest, RoundTripsEveryField) {
   EXPECT_EQ(back.profile, u.profile);
 }
 
+TEST(ProfileCodecTest, RoundTripsExternalIdsAndAttributes) {
+  User u;
+  u.username = "a1";
+  u.external_ids["facebook"] = "8887366";
+  u.attributes["4f1c"] = R"({"k":[1,2]})";
+  u.attributes["9a2b"] = R"("blue")";
+  User back;
+  ASSERT_TRUE(DecodeSealed(EncodeSealed(u), back).has_value());
+  EXPECT_EQ(back.external_ids, u.external_ids);
+  EXPECT_EQ(back.attributes, u.attributes);
+}
+
+TEST(ProfileCodecTest, ReadsDialectKeptValuesOfEarlierProfilesAsCanonical) {
+  // Sealed before attributes and external ids were canonical.
+  const std::string old = R"({"username":"a2","dialects":{"pingone":{"custom":{"4f1c":"blue"},"mfa":true},)"
+                          R"("quickblox":{"facebook_id":"77","tag_list":"x"}}})";
+  User back;
+  ASSERT_TRUE(DecodeSealed(old, back).has_value());
+  EXPECT_EQ(back.attributes.at("4f1c"), R"("blue")");
+  EXPECT_EQ(back.external_ids.at("facebook"), "77");
+  EXPECT_EQ(back.dialect_json.at("pingone"), R"({"mfa":true})");
+  EXPECT_EQ(back.dialect_json.at("quickblox"), R"({"tag_list":"x"})");
+}
+
 TEST(ProfileCodecTest, RoundTripsArchiveExternalIdAndDialectData) {
   User u;
   u.username = "w1";

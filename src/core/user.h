@@ -102,9 +102,15 @@ struct User {
   // Retired (CommCare's archive): kept, and its username stays reserved, but dialects
   // that list users leave it out unless asked for archived users.
   bool archived = false;
-  // An identifier the user has in a client's own system (PingOne externalId,
-  // QuickBlox external_user_id).
+  // An identifier the user has in a client's own system (SCIM and PingOne externalId,
+  // QuickBlox external_user_id): unique per environment.
   std::string external_id;
+  // Identifiers the user has in other systems, by source (e.g. "facebook": QuickBlox
+  // facebook_id). Each is unique per environment and source.
+  std::map<std::string, std::string> external_ids;
+  // Values of the environment's declared attributes (core/schema.h): attribute id ->
+  // the value as JSON text. The schema says which are unique.
+  std::map<std::string, std::string> attributes;
   // What one dialect keeps that no other has a field for: dialect name -> a JSON
   // object's text (e.g. "quickblox" -> {"tag_list":...}). Sealed with the profile;
   // a dialect changes only its own entry.

@@ -6,6 +6,7 @@
 #include "core/profile_codec.h"
 #include "core/rules.h"
 #include "crypto/legacy_password.h"
+#include "service/attribute_schema.h"
 #include "service/record_service.h"
 
 namespace roster::service {
@@ -23,6 +24,11 @@ core::Status CheckPassword(const std::string& password) {
   return {};
 }
 
+std::string PrimaryEmailKey(const core::User& user) {
+  const auto* email = user.profile.PrimaryEmail();
+  return email != nullptr ? core::NormalizeEmail(email->value) : std::string();
+}
+
 }  // namespace
 
 std::string UserService::AssociatedData(const core::User& user) const {
@@ -31,18 +37,77 @@ std::string UserService::AssociatedData(const core::User& user) const {
   return "roster/profile/v1/" + user.environment_id + "/" + user.id;
 }
 
+std::string ExternalIdClaimKind(std::string_view source) { return "external:" + std::string(source); }
+
+std::optional<std::string> UserService::ClaimKey(std::string_view kind, const std::string& value) {
+  if (kind == kUsernameClaim) {
+    auto folded = core::FoldUsername(value);
+    if (!folded) return std::nullopt;
+    return *folded;
+  }
+  if (kind == kEmailClaim) {
+    if (!core::IsValidEmail(value)) return std::nullopt;
+    return core::NormalizeEmail(value);
+  }
+  if (value.empty() || value.size() > 4096) return std::nullopt;
+  if (kind == kExternalIdClaim || kind.starts_with("external:")) return value;
+  if (kind.starts_with("attribute:")) return core::UniqueValueKey(value);
+  return std::nullopt;
+}
+
 core::Result<std::vector<store::IndexEntry>> UserService::IndexFor(const crypto::EnvironmentKeys& keys,
-                                                                   const core::User& user) {
+                                                                   const core::AttributeSchema& schema,
+                                                                   const core::User& user,
+                                                                   const WriteOptions& options) {
   auto folded = core::FoldUsername(user.username);
   if (!folded) return std::unexpected(folded.error());
   std::vector<store::IndexEntry> index;
-  index.push_back({"username", crypto::BlindIndex(keys.index, "username", *folded), true});
+  auto claim = [&](std::string kind, const std::string& key, bool unique, bool exclusive = false) {
+    std::string digest = crypto::BlindIndex(keys.index, kind, key);
+    index.push_back({std::move(kind), std::move(digest), unique, exclusive});
+  };
+  claim(kUsernameClaim, *folded, true);
   if (const auto* email = user.profile.PrimaryEmail()) {
     if (!core::IsValidEmail(email->value))
       return core::InvalidArgument("emails", "primary email is not a valid email address");
-    index.push_back({"email", crypto::BlindIndex(keys.index, "email", core::NormalizeEmail(email->value)), false});
+    claim(kEmailClaim, core::NormalizeEmail(email->value), false, options.exclusive_email);
+  }
+  if (!user.external_id.empty()) claim(kExternalIdClaim, user.external_id, true);
+  for (const auto& [source, value] : user.external_ids)
+    if (!value.empty()) claim(ExternalIdClaimKind(source), value, true);
+  for (const auto& [id, text] : user.attributes) {
+    const core::AttributeDefinition* a = schema.ById(id);
+    if (a != nullptr && a->unique) claim(core::AttributeClaimKind(id), core::UniqueValueKey(text), true);
   }
   return index;
+}
+
+core::Result<std::vector<std::string>> UserService::Conflicts(const std::string& environment_id,
+                                                              const core::User& user, const WriteOptions& options) {
+  auto keys = directory_.KeysFor(environment_id);
+  if (!keys) return std::unexpected(keys.error());
+  auto schema = LoadAttributeSchema(records_, environment_id);
+  if (!schema) return std::unexpected(schema.error());
+  WriteOptions rules = options;
+  if (rules.exclusive_email && !user.id.empty()) {
+    // As Update: only an email the write changes is claimed exclusively.
+    auto stored = Get(environment_id, user.id);
+    if (stored && PrimaryEmailKey(*stored) == PrimaryEmailKey(user)) rules.exclusive_email = false;
+  }
+  auto index = IndexFor(*keys, *schema, user, rules);
+  if (!index) return std::unexpected(index.error());
+  std::vector<std::string> taken;
+  for (const auto& e : *index) {
+    if (!e.unique && !e.exclusive) continue;
+    auto rows = users_.FindUsers(environment_id, e.kind, e.digest);
+    if (!rows) return std::unexpected(rows.error());
+    for (const auto& row : *rows)
+      if (row.id != user.id) {
+        taken.push_back(e.kind);
+        break;
+      }
+  }
+  return taken;
 }
 
 core::Result<core::User> UserService::Unseal(const crypto::EnvironmentKeys& keys, const store::UserRow& row) {
@@ -68,7 +133,9 @@ core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) 
   user.id = crypto::NewUuid();
   user.created_at_ms = user.updated_at_ms = clock_.NowMillis();
   user.version = 1;
-  auto index = IndexFor(*keys, user);
+  auto schema = LoadAttributeSchema(records_, request.environment_id);
+  if (!schema) return std::unexpected(schema.error());
+  auto index = IndexFor(*keys, *schema, user, request.options);
   if (!index) return std::unexpected(index.error());
 
   store::NewUser row;
@@ -149,15 +216,20 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
   }
   auto keys = directory_.KeysFor(environment_id);
   if (!keys) return std::unexpected(keys.error());
-  (void)options;
+  auto schema = LoadAttributeSchema(records_, environment_id);
+  if (!schema) return std::unexpected(schema.error());
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
     auto row = users_.GetUser(environment_id, id);
     if (!row) return std::unexpected(row.error());
     auto user = Unseal(*keys, *row);
     if (!user) return std::unexpected(user.error());
     const bool was_archived = user->archived;
+    const std::string email_before = PrimaryEmailKey(*user);
     if (auto st = change(*user); !st) return std::unexpected(st.error());
-    auto index = IndexFor(*keys, *user);
+    // An exclusive email is claimed when a write sets it; a kept one stays as it is.
+    WriteOptions rules = options;
+    rules.exclusive_email = options.exclusive_email && PrimaryEmailKey(*user) != email_before;
+    auto index = IndexFor(*keys, *schema, *user, rules);
     if (!index) return std::unexpected(index.error());
     // Hash once, only after the change validated, and outside the write transaction.
     if (new_password && !hash) {
@@ -192,17 +264,12 @@ core::Status UserService::Delete(const std::string& environment_id, const std::s
 
 core::Result<std::vector<core::User>> UserService::FindBy(const std::string& environment_id,
                                                           const std::string& kind, const std::string& value) {
-  std::string key;
-  if (kind == "username") {
-    auto folded = core::FoldUsername(value);
-    if (!folded) return std::vector<core::User>{};
-    key = std::move(*folded);
-  } else if (kind == "email") {
-    if (!core::IsValidEmail(value)) return std::vector<core::User>{};
-    key = core::NormalizeEmail(value);
-  } else {
-    return core::InvalidArgument("kind", "users are found by username or email");
-  }
+  if (kind != kUsernameClaim && kind != kEmailClaim && kind != kExternalIdClaim && !kind.starts_with("external:") &&
+      !kind.starts_with("attribute:"))
+    return core::InvalidArgument("kind", "users are found by a claim kind");
+  const auto claimed = ClaimKey(kind, value);
+  if (!claimed) return std::vector<core::User>{};
+  const std::string& key = *claimed;
   auto keys = directory_.KeysFor(environment_id);
   if (!keys) return std::unexpected(keys.error());
   auto rows = users_.FindUsers(environment_id, kind, crypto::BlindIndex(keys->index, kind, key));

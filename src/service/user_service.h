@@ -12,12 +12,24 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/schema.h"
 #include "core/user.h"
 #include "crypto/crypto.h"
 #include "service/directory_service.h"
+#include "service/record_service.h"
 #include "store/store.h"
 
 namespace roster::service {
+
+// The claims a user holds (store::IndexEntry kinds). Every unique identifier is a claim
+// written in the user's own transaction, so the store's unique index is the only
+// arbiter; a conflict is kAlreadyExists whose Error::field is the claim kind.
+inline constexpr const char* kUsernameClaim = "username";      // unique, folded
+inline constexpr const char* kEmailClaim = "email";            // lookup; exclusive on request
+inline constexpr const char* kExternalIdClaim = "externalId";  // unique, exact
+// "external:<source>" for User::external_ids (unique per source, exact).
+std::string ExternalIdClaimKind(std::string_view source);
+// core::AttributeClaimKind(id) ("attribute:<id>") for unique schema attributes.
 
 struct SessionPolicy {
   std::int64_t idle_timeout_ms = 0;      // 0: never idles out
@@ -90,8 +102,8 @@ class UserService {
   UserService(store::Store& store, DirectoryService& directory, const crypto::Keyring& keyring,
               const crypto::PasswordHasher& hasher, const core::Clock& clock, SessionPolicy policy = {},
               SignInPolicy sign_in = {})
-      : store_(store), users_(store), sessions_(store), directory_(directory), keyring_(keyring),
-        hasher_(hasher), clock_(clock), policy_(policy), sign_in_(sign_in) {}
+      : store_(store), users_(store), sessions_(store), directory_(directory), records_(store, directory, clock),
+        keyring_(keyring), hasher_(hasher), clock_(clock), policy_(policy), sign_in_(sign_in) {}
 
   // kInvalidArgument (bad username or email), kAlreadyExists (field "username").
   core::Result<CreatedUser> Create(const CreateUserRequest& request);
@@ -107,10 +119,16 @@ class UserService {
   // Irreversible: profile, index entries, credentials and sessions. kNotFound.
   core::Status Delete(const std::string& environment_id, const std::string& id, const WriteOptions& options = {});
 
-  // Users whose username (folded) or primary email (normalised) equals `value`;
-  // `kind` is "username" or "email". An invalid value finds nobody.
+  // Users holding the claim `kind` (see the claim kinds above) for `value`: username
+  // (folded), email (primary, normalised), externalId and external:<source> (exact),
+  // attribute:<id> (`value` is the JSON text of the value). An invalid value finds nobody.
   core::Result<std::vector<core::User>> FindBy(const std::string& environment_id, const std::string& kind,
                                                const std::string& value);
+  // The claim kinds of `user` (its id empty for a user still to be created) that
+  // another user of the environment holds now: for reporting every conflict at once.
+  // Only a write decides: another write may take a value after this returns.
+  core::Result<std::vector<std::string>> Conflicts(const std::string& environment_id, const core::User& user,
+                                                   const WriteOptions& options = {});
   // Keyset paging in creation order; the cost of a page does not grow with depth.
   core::Result<UserPage> List(const std::string& environment_id, std::int64_t after_number, int limit);
   core::Result<std::int64_t> Count(const std::string& environment_id);
@@ -143,7 +161,11 @@ class UserService {
 
  private:
   core::Result<std::vector<store::IndexEntry>> IndexFor(const crypto::EnvironmentKeys& keys,
-                                                        const core::User& user);
+                                                        const core::AttributeSchema& schema, const core::User& user,
+                                                        const WriteOptions& options);
+  // The value a claim of `kind` is digested from, normalised; nullopt if `value` can
+  // hold no such claim.
+  static std::optional<std::string> ClaimKey(std::string_view kind, const std::string& value);
   std::string AssociatedData(const core::User& user) const;
   core::Result<core::User> Unseal(const crypto::EnvironmentKeys& keys, const store::UserRow& row);
   core::Result<UserPage> Page(const std::string& environment_id,
@@ -161,6 +183,7 @@ class UserService {
   store::UserStore& users_;
   store::SessionStore& sessions_;
   DirectoryService& directory_;
+  RecordService records_;  // the environment's attribute schema
   const crypto::Keyring& keyring_;
   const crypto::PasswordHasher& hasher_;
   const core::Clock& clock_;

@@ -36,12 +36,17 @@ struct ApiKeyRow {
   std::optional<std::int64_t> revoked_at_ms;
 };
 
-// A blind-index claim: (kind, digest) points at one user. Unique kinds (username) are
-// enforced by a unique index per environment; others (email) are lookups only.
+// A blind-index claim: (kind, digest) points at one user. Unique claims (username,
+// external ids, unique attributes) are enforced by a unique index per environment;
+// others (email) are lookups only. An exclusive claim is unique and, in the same
+// transaction, also refused while any other user of the environment holds the same
+// (kind, digest) as a lookup (a platform whose emails are unique, among users whose
+// emails need not be). Violations return kAlreadyExists naming the kind.
 struct IndexEntry {
   std::string kind;
   std::string digest;
   bool unique = false;
+  bool exclusive = false;  // users only; implies unique
 };
 
 struct UserRow {

@@ -126,6 +126,43 @@ TEST_P(StoreConformanceTest, ConcurrentInsertsOfOneClaimYieldExactlyOneUser) {
   EXPECT_EQ(other, 0);
 }
 
+TEST_P(StoreConformanceTest, ExclusiveClaimsAreRefusedWhileAnyOtherUserHoldsTheValue) {
+  // u1 holds the email as a plain lookup (an API whose emails need not be unique).
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  NewUser u2 = MakeUser(env_, "u2", "bob");
+  u2.index = {{"username", "bob", true}, {"email", "shared-email", true, true}};
+  auto taken = store_->InsertUser(u2);
+  ASSERT_FALSE(taken.has_value());
+  EXPECT_EQ(taken.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(taken.error().field, "email");
+  EXPECT_EQ(store_->GetUser(env_, "u2").error().code, ErrorCode::kNotFound);  // nothing written
+  u2.index[1].digest = "bob-email";
+  ASSERT_TRUE(store_->InsertUser(u2).has_value());
+  // Exclusive against exclusive: the unique index decides; lookups still find the holder.
+  NewUser u3 = MakeUser(env_, "u3", "cy");
+  u3.index = {{"username", "cy", true}, {"email", "bob-email", true, true}};
+  EXPECT_EQ(store_->InsertUser(u3).error().field, "email");
+  EXPECT_EQ(Ids(*store_->FindUsers(env_, "email", "bob-email")), Strings{"u2"});
+  // A user may keep its own exclusive value through an update; another may not take it.
+  UserUpdate up;
+  up.row = UserRow{"u2", 0, env_, false, 1000, 2000, 2, "sealed:v2"};
+  up.expected_version = 1;
+  up.index = u2.index;
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+  UserUpdate steal;
+  steal.row = UserRow{"u1", 0, env_, false, 1000, 2000, 2, "sealed:x"};
+  steal.expected_version = 1;
+  steal.index = {{"username", "ada", true}, {"email", "bob-email", true, true}};
+  EXPECT_EQ(store_->UpdateUser(steal).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetUser(env_, "u1")->sealed, "sealed:u1");  // unchanged
+  // Deleting the holder frees the value at once; other environments never clash.
+  ASSERT_TRUE(store_->DeleteUser(env_, "u2").has_value());
+  EXPECT_TRUE(store_->UpdateUser(steal).has_value());
+  NewUser elsewhere = MakeUser(other_env_, "u9", "ada");
+  elsewhere.index = {{"username", "ada", true}, {"email", "bob-email", true, true}};
+  EXPECT_TRUE(store_->InsertUser(elsewhere).has_value());
+}
+
 TEST_P(StoreConformanceTest, UpdatesCheckVersionAndClaims) {
   ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
   ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u2", "bob")).has_value());

@@ -18,6 +18,7 @@
 
 #include "dialects/pingone/jwt.h"
 #include "dialects/pingone/pingone.h"
+#include "service/attribute_schema.h"
 
 namespace roster::dialects::pingone {
 
@@ -31,9 +32,8 @@ inline constexpr const char* kPopulationKind = "population";
 inline constexpr const char* kPopulationNameClaim = "population.name";
 // Unique: at most one population per environment holds it (the default one).
 inline constexpr const char* kDefaultPopulationClaim = "pingone.population.default";
-inline constexpr const char* kAttributeKind = "pingone.attribute";
+inline constexpr const char* kAttributeKind = service::kAttributeKind;
 inline constexpr const char* kAttributeNameClaim = "pingone.attribute.name";
-inline constexpr const char* kUniqueValueKind = "pingone.unique";
 
 inline constexpr std::int64_t kTokenLifetimeSeconds = 3600;
 inline constexpr const char* kAudience = "urn:roster:pingone:api";

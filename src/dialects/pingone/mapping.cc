@@ -399,15 +399,9 @@ Outcome<UserRequest> ApplyUser(const json::object& body, core::User& user, Write
 
   // Custom attributes: declared and enabled ones are validated and stored (keyed by
   // attribute id); anything else is ignored, never stored.
-  json::object custom;
-  if (const auto* v = state.if_contains("custom"); v && v->is_object()) custom = v->as_object();
+  std::map<std::string, std::string>& custom = user.attributes;
   // Values of deleted attributes are pruned on every write.
-  for (auto it = custom.begin(); it != custom.end();) {
-    if (schema.ById(it->key()) == nullptr)
-      it = custom.erase(it);
-    else
-      ++it;
-  }
+  std::erase_if(custom, [&](const auto& kv) { return schema.ById(kv.first) == nullptr; });
   for (const auto& attribute : schema.custom) {
     if (!attribute.enabled) continue;
     const json::value* v = body.if_contains(attribute.name);
@@ -424,15 +418,11 @@ Outcome<UserRequest> ApplyUser(const json::object& body, core::User& user, Write
       a.errors().insert(a.errors().end(), checked.error().details.begin(), checked.error().details.end());
       continue;
     }
-    custom[attribute.id] = std::move(*checked);
+    custom[attribute.id] = json::serialize(*checked);
   }
   for (const auto& attribute : schema.custom)
     if (attribute.enabled && attribute.required && !custom.contains(attribute.id))
       a.Error("REQUIRED_VALUE", attribute.name, attribute.name + " is required");
-  if (custom.empty())
-    state.erase("custom");
-  else
-    state["custom"] = std::move(custom);
 
   if (!a.errors().empty()) return Fail(InvalidData(std::move(a.errors())));
   SetPingOneState(user, state);
@@ -504,11 +494,12 @@ json::object UserWire(const core::User& user, const WireContext& ctx) {
       break;
     }
   if (ctx.schema != nullptr) {
-    if (const auto* custom = state.if_contains("custom"); custom && custom->is_object()) {
-      for (const auto& [id, value] : custom->as_object()) {
-        const CustomAttribute* attribute = ctx.schema->ById(id);
-        if (attribute != nullptr && attribute->enabled) o[attribute->name] = value;
-      }
+    for (const auto& [id, text] : user.attributes) {
+      const CustomAttribute* attribute = ctx.schema->ById(id);
+      if (attribute == nullptr || !attribute->enabled) continue;
+      boost::system::error_code ec;
+      json::value value = json::parse(text, ec);
+      if (!ec) o[attribute->name] = std::move(value);
     }
   }
   o["updatedAt"] = core::FormatTimestamp(user.updated_at_ms, true);

@@ -1,5 +1,7 @@
 #include "dialects/pingone/schema.h"
 
+#include "service/attribute_schema.h"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -14,8 +16,6 @@ using core::ErrorCode;
 
 namespace {
 
-// A reservation younger than this is always honoured: its holder may still be writing.
-constexpr std::int64_t kReservationGraceMs = 5 * 60 * 1000;
 constexpr std::size_t kMaxEnumeratedValues = 500;
 constexpr std::size_t kMaxRegexSamples = 20;
 
@@ -91,35 +91,30 @@ std::vector<std::string> Strings(const json::object& o, std::string_view key) {
   return out;
 }
 
-CustomAttribute FromRecord(const service::Record& r) {
+CustomAttribute FromDefinition(core::AttributeDefinition d) {
   CustomAttribute a;
-  a.id = r.id;
-  a.name = Text(r.body, "name");
-  a.display_name = Text(r.body, "displayName");
-  a.description = Text(r.body, "description");
-  a.type = Text(r.body, "type");
-  a.enabled = Flag(r.body, "enabled");
-  a.required = Flag(r.body, "required");
-  a.unique = Flag(r.body, "unique");
-  a.multi_valued = Flag(r.body, "multiValued");
-  a.created_at_ms = r.created_at_ms;
-  a.updated_at_ms = r.updated_at_ms;
-  if (const auto* v = r.body.if_contains("enumeratedValues"); v && v->is_array()) {
-    for (const auto& item : v->as_array()) {
-      if (!item.is_object()) continue;
-      a.enumerated.push_back(
-          {Text(item.as_object(), "value"), Text(item.as_object(), "description"), Flag(item.as_object(), "archived")});
-    }
-  }
-  if (const auto* v = r.body.if_contains("regexValidation"); v && v->is_object()) {
-    const auto& o = v->as_object();
-    if (auto compiled = SafeRegex::Compile(Text(o, "pattern"))) {
-      a.regex = RegexRule{Text(o, "pattern"), Text(o, "requirements"), Strings(o, "valuesPatternShouldMatch"),
-                          Strings(o, "valuesPatternShouldNotMatch"), std::move(*compiled)};
+  a.id = std::move(d.id);
+  a.name = std::move(d.name);
+  a.display_name = std::move(d.display_name);
+  a.description = std::move(d.description);
+  a.type = std::move(d.type);
+  a.enabled = d.enabled;
+  a.required = d.required;
+  a.unique = d.unique;
+  a.multi_valued = d.multi_valued;
+  a.created_at_ms = d.created_at_ms;
+  a.updated_at_ms = d.updated_at_ms;
+  for (auto& e : d.enumerated) a.enumerated.push_back({std::move(e.value), std::move(e.description), e.archived});
+  if (d.pattern) {
+    if (auto compiled = SafeRegex::Compile(d.pattern->pattern)) {
+      a.regex = RegexRule{d.pattern->pattern, d.pattern->requirements, d.pattern->should_match,
+                          d.pattern->should_not_match, std::move(*compiled)};
     }
   }
   return a;
 }
+
+CustomAttribute FromRecord(const service::Record& r) { return FromDefinition(service::AttributeFromRecord(r)); }
 
 // A JSON array of strings under `key` (absent or null: empty); errors appended.
 std::vector<std::string> StringArray(const json::object& o, std::string_view key, const std::string& target,
@@ -563,16 +558,11 @@ bool IsReservedAttributeName(std::string_view name) {
 }
 
 core::Result<Schema> LoadSchema(State& st, const std::string& env) {
+  auto loaded = service::LoadAttributeSchema(st.s.records, env);
+  if (!loaded) return std::unexpected(loaded.error());
   Schema schema;
   schema.id = SchemaIdOf(env);
-  std::int64_t after = 0;
-  for (;;) {
-    auto page = st.s.records.List(env, kAttributeKind, after, 200);
-    if (!page) return std::unexpected(page.error());
-    for (const auto& r : *page) schema.custom.push_back(FromRecord(r));
-    if (page->size() < 200 || schema.custom.size() > kMaxCustomAttributes * 2) break;
-    after = page->back().number;
-  }
+  for (auto& d : loaded->attributes) schema.custom.push_back(FromDefinition(std::move(d)));
   return schema;
 }
 
@@ -633,134 +623,6 @@ Outcome<json::value> CheckCustomValue(const CustomAttribute& a, const json::valu
   if (value.is_array()) return Fail(InvalidValue(target, target + " is single-valued: its value must not be an array"));
   if (auto st = one(value); !st) return Fail(st.error());
   return value;
-}
-
-std::string UniqueKey(const json::value& value) {
-  if (value.is_string()) {
-    const std::string s(value.as_string());
-    auto folded = core::FoldUsername(s);
-    return folded ? *folded : s;
-  }
-  return json::serialize(value);
-}
-
-namespace {
-
-std::string UniqueClaim(const std::string& attribute_id) { return "pingone.unique." + attribute_id; }
-
-// The stored custom value of `attribute_id` on a user, folded, or nullopt.
-std::optional<std::string> HeldKey(const core::User& user, const std::string& attribute_id) {
-  auto it = user.dialect_json.find("pingone");
-  if (it == user.dialect_json.end()) return std::nullopt;
-  boost::system::error_code ec;
-  json::value v = json::parse(it->second, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const auto* custom = v.as_object().if_contains("custom");
-  if (!custom || !custom->is_object()) return std::nullopt;
-  const auto* value = custom->as_object().if_contains(attribute_id);
-  if (!value || value->is_null()) return std::nullopt;
-  return UniqueKey(*value);
-}
-
-}  // namespace
-
-Outcome<Reservation> ReserveUnique(State& st, const std::string& env, const CustomAttribute& attribute,
-                                   const std::string& key, const std::string& user_id, const std::string& username) {
-  const std::string claim = UniqueClaim(attribute.id);
-  const auto violation = Fail(InvalidValue(
-      attribute.name, attribute.name + " must be unique; the value is already in use", "UNIQUENESS_VIOLATION"));
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    const std::int64_t now = st.s.clock.NowMillis();
-    service::NewRecordRequest r;
-    r.environment_id = env;
-    r.kind = kUniqueValueKind;
-    r.body = json::object{{"attribute", attribute.id}, {"user", user_id}, {"at", now}};
-    if (user_id.empty()) r.body["username"] = username;
-    r.claims = {{claim, key, true}};
-    auto created = st.s.records.Create(r);
-    if (created) return Reservation{created->id, attribute.id, key, true};
-    if (created.error().code != ErrorCode::kAlreadyExists) return Fail(FromCore(created.error()));
-
-    auto found = st.s.records.Find(env, claim, key);
-    if (!found) return Fail(FromCore(found.error()));
-    const service::Record* holder_record = nullptr;
-    for (const auto& rec : *found)
-      if (rec.kind == kUniqueValueKind) holder_record = &rec;
-    if (holder_record == nullptr) continue;  // released meanwhile: try again
-    const std::string holder = Text(holder_record->body, "user");
-    const auto* at_value = holder_record->body.if_contains("at");
-    const std::int64_t at = at_value && at_value->is_int64() ? at_value->as_int64() : 0;
-    if (!user_id.empty() && holder == user_id) return Reservation{holder_record->id, attribute.id, key, false};
-    if (now - at < kReservationGraceMs) return violation;
-    bool stale = false;
-    if (holder.empty()) {
-      // Made for a user being created whose id was never recorded (a crash between the
-      // create and SetReservationHolder): look the user up by username.
-      auto users = st.s.users.FindBy(env, "username", Text(holder_record->body, "username"));
-      if (!users) return Fail(FromCore(users.error()));
-      stale = true;
-      for (const auto& u : *users)
-        if (HeldKey(u, attribute.id) == key) stale = false;
-    } else {
-      auto user = st.s.users.Get(env, holder);
-      if (!user) {
-        if (user.error().code != ErrorCode::kNotFound) return Fail(FromCore(user.error()));
-        stale = true;
-      } else {
-        stale = HeldKey(*user, attribute.id) != key;
-      }
-    }
-    if (!stale) return violation;
-    // Take the stale reservation over, unless someone else did first.
-    auto taken = st.s.records.Update(
-        env, kUniqueValueKind, holder_record->id,
-        [&](service::Record& rec) -> core::Status {
-          const auto* a = rec.body.if_contains("at");
-          if (Text(rec.body, "user") != holder || !a || !a->is_int64() || a->as_int64() != at)
-            return core::AlreadyExists(claim, "taken");
-          rec.body["user"] = user_id;
-          rec.body["at"] = now;
-          if (user_id.empty())
-            rec.body["username"] = username;
-          else
-            rec.body.erase("username");
-          return {};
-        },
-        [&](const service::Record&) {
-          return std::vector<service::Claim>{{claim, key, true}};
-        });
-    if (taken) return Reservation{taken->id, attribute.id, key, true};
-    if (taken.error().code != ErrorCode::kAlreadyExists && taken.error().code != ErrorCode::kNotFound)
-      return Fail(FromCore(taken.error()));
-  }
-  return violation;
-}
-
-void SetReservationHolder(State& st, const std::string& env, const Reservation& r, const std::string& user_id) {
-  auto updated = st.s.records.Update(
-      env, kUniqueValueKind, r.record_id,
-      [&](service::Record& rec) -> core::Status {
-        rec.body["user"] = user_id;
-        rec.body.erase("username");
-        return {};
-      },
-      [&](const service::Record&) {
-        return std::vector<service::Claim>{{UniqueClaim(r.attribute_id), r.key, true}};
-      });
-  (void)updated;
-}
-
-void DropReservation(State& st, const std::string& env, const Reservation& r) {
-  if (r.fresh) (void)st.s.records.Delete(env, kUniqueValueKind, r.record_id);
-}
-
-void ReleaseUnique(State& st, const std::string& env, const std::string& attribute_id, const std::string& key,
-                   const std::string& user_id) {
-  auto found = st.s.records.Find(env, UniqueClaim(attribute_id), key);
-  if (!found) return;
-  for (const auto& rec : *found)
-    if (rec.kind == kUniqueValueKind && Text(rec.body, "user") == user_id)
-      (void)st.s.records.Delete(env, kUniqueValueKind, rec.id);
 }
 
 void MountSchemas(http::Router& router, std::shared_ptr<State> state) {

@@ -1,6 +1,7 @@
 // The environment's user schema: PingOne's core and standard attributes (fixed) and the
-// custom attributes clients declare (records of kind "pingone.attribute"), plus the
-// validation of custom values on users and the uniqueness reservations of unique ones.
+// custom attributes clients declare (the directory's attribute schema, core/schema.h,
+// loaded by service/attribute_schema.h), plus the validation of custom values on users.
+// Unique values are claims the service derives and writes with the user.
 #pragma once
 
 #include <boost/json.hpp>
@@ -61,28 +62,5 @@ core::Result<Schema> LoadSchema(State& st, const std::string& env);
 // A custom value as it will be stored, or INVALID_DATA naming the attribute. `value`
 // is not null.
 Outcome<boost::json::value> CheckCustomValue(const CustomAttribute& attribute, const boost::json::value& value);
-
-// The folded form a unique value is reserved under.
-std::string UniqueKey(const boost::json::value& value);
-
-// A reservation of one unique value (a record with a unique claim on it).
-struct Reservation {
-  std::string record_id, attribute_id, key;
-  bool fresh = false;  // made by this request (released again if the write fails)
-};
-
-// Reserves `key` for attribute `attribute` on behalf of `user_id` ("" while the user is
-// being created: then `username` names the user to be). UNIQUENESS_VIOLATION when
-// another user holds it; a reservation whose holder no longer has the value (deleted
-// by any dialect, or a write that never happened) is taken over once it is older than
-// the grace period.
-Outcome<Reservation> ReserveUnique(State& st, const std::string& env, const CustomAttribute& attribute,
-                                   const std::string& key, const std::string& user_id,
-                                   const std::string& username = "");
-void SetReservationHolder(State& st, const std::string& env, const Reservation& r, const std::string& user_id);
-void DropReservation(State& st, const std::string& env, const Reservation& r);
-// Drops the reservation of `key` if `user_id` holds it.
-void ReleaseUnique(State& st, const std::string& env, const std::string& attribute_id, const std::string& key,
-                   const std::string& user_id);
 
 }  // namespace roster::dialects::pingone

@@ -30,10 +30,19 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-ApiError UserWriteError(const core::Error& e) {
-  if (e.code == ErrorCode::kAlreadyExists && e.field == "username")
-    return InvalidValue("username", "username must be unique within the environment; the value is already in use",
-                        "UNIQUENESS_VIOLATION");
+// A conflict names the claim kind (service/user_service.h); PingOne names the attribute.
+ApiError UserWriteError(const core::Error& e, const Schema* schema = nullptr) {
+  if (e.code == ErrorCode::kAlreadyExists) {
+    std::string target;
+    if (e.field == service::kUsernameClaim) target = "username";
+    else if (e.field == service::kExternalIdClaim) target = "externalId";
+    else if (schema != nullptr)
+      for (const auto& a : schema->custom)
+        if (core::AttributeClaimKind(a.id) == e.field) target = a.name;
+    if (!target.empty())
+      return InvalidValue(target, target + " must be unique within the environment; the value is already in use",
+                          "UNIQUENESS_VIOLATION");
+  }
   if (e.code == ErrorCode::kNotFound) return NotFoundError();
   return FromCore(e);
 }
@@ -63,51 +72,6 @@ Outcome<Renderer> MakeRenderer(State& st, const Call& call) {
   auto fallback = FindDefaultPopulation(st, call.env);
   if (!fallback) return Fail(FromCore(fallback.error()));
   return Renderer{st, call, std::move(*schema), std::move(*fallback)};
-}
-
-// The unique custom values a body sets (valid ones only: ApplyUser reports the rest).
-std::vector<std::pair<const CustomAttribute*, std::string>> UniqueValues(const json::object& body,
-                                                                         const Schema& schema) {
-  std::vector<std::pair<const CustomAttribute*, std::string>> out;
-  for (const auto& a : schema.custom) {
-    if (!a.enabled || !a.unique) continue;
-    const json::value* v = body.if_contains(a.name);
-    if (v == nullptr || v->is_null()) continue;
-    if (auto checked = CheckCustomValue(a, *v)) out.emplace_back(&a, UniqueKey(*checked));
-  }
-  return out;
-}
-
-// attribute id -> folded value, for the unique attributes a user holds.
-std::map<std::string, std::string> HeldUniqueValues(const core::User& user, const Schema& schema) {
-  std::map<std::string, std::string> out;
-  const json::object state = PingOneState(user);
-  const auto* custom = state.if_contains("custom");
-  if (!custom || !custom->is_object()) return out;
-  for (const auto& a : schema.custom) {
-    if (!a.unique) continue;
-    if (const auto* v = custom->as_object().if_contains(a.id); v && !v->is_null()) out[a.id] = UniqueKey(*v);
-  }
-  return out;
-}
-
-Outcome<std::vector<Reservation>> ReserveAll(State& st, const std::string& env,
-                                             const std::vector<std::pair<const CustomAttribute*, std::string>>& values,
-                                             const std::string& user_id, const std::string& username = "") {
-  std::vector<Reservation> made;
-  for (const auto& [attribute, key] : values) {
-    auto r = ReserveUnique(st, env, *attribute, key, user_id, username);
-    if (!r) {
-      for (const auto& m : made) DropReservation(st, env, m);
-      return Fail(r.error());
-    }
-    made.push_back(*r);
-  }
-  return made;
-}
-
-void DropAll(State& st, const std::string& env, const std::vector<Reservation>& made) {
-  for (const auto& m : made) DropReservation(st, env, m);
 }
 
 Outcome<std::string> ChooseImportedHash(const std::string& value, const std::string& username,
@@ -166,14 +130,8 @@ Outcome<http::Response> Create(State& st, const Call& call) {
     SetPingOneState(request.user, state);
   }
 
-  auto reserved = ReserveAll(st, call.env, UniqueValues(*body, renderer->schema), "", request.user.username);
-  if (!reserved) return Fail(reserved.error());
   auto created = st.s.users.Create(request);
-  if (!created) {
-    DropAll(st, call.env, *reserved);
-    return Fail(UserWriteError(created.error()));
-  }
-  for (const auto& r : *reserved) SetReservationHolder(st, call.env, r, created->user.id);
+  if (!created) return Fail(UserWriteError(created.error(), &renderer->schema));
   auto wire = renderer->Render(created->user, population);
   if (!wire) return Fail(wire.error());
   return JsonResponse(201, *wire);
@@ -203,14 +161,10 @@ Outcome<http::Response> Write(State& st, const Call& call, WriteMode mode) {
   auto population = PopulationOf(st, call.env, id, renderer->default_population);
   if (!population) return Fail(FromCore(population.error()));
 
-  auto reserved = ReserveAll(st, call.env, UniqueValues(*body, renderer->schema), id);
-  if (!reserved) return Fail(reserved.error());
   std::optional<ApiError> failure;
-  std::map<std::string, std::string> held_before;
   auto updated = st.s.users.Update(
       call.env, id,
       [&](core::User& u) -> core::Status {
-        held_before = HeldUniqueValues(u, renderer->schema);
         const bool enabled = u.active;
         const bool mfa = MfaEnabled(u);
         auto asked = ApplyUser(*body, u, mode, renderer->schema, false);
@@ -234,17 +188,8 @@ Outcome<http::Response> Write(State& st, const Call& call, WriteMode mode) {
         return {};
       },
       std::nullopt);
-  if (failure || !updated) {
-    DropAll(st, call.env, *reserved);
-    if (failure) return Fail(*failure);
-    return Fail(UserWriteError(updated.error()));
-  }
-  // Unique values the user no longer holds are free again.
-  const auto held_after = HeldUniqueValues(*updated, renderer->schema);
-  for (const auto& [attribute_id, key] : held_before) {
-    auto it = held_after.find(attribute_id);
-    if (it == held_after.end() || it->second != key) ReleaseUnique(st, call.env, attribute_id, key, id);
-  }
+  if (failure) return Fail(*failure);
+  if (!updated) return Fail(UserWriteError(updated.error(), &renderer->schema));
   auto wire = renderer->Render(*updated, *population);
   if (!wire) return Fail(wire.error());
   return JsonResponse(200, *wire);
@@ -252,12 +197,7 @@ Outcome<http::Response> Write(State& st, const Call& call, WriteMode mode) {
 
 Outcome<http::Response> Remove(State& st, const Call& call) {
   const std::string id = call.Param("userID");
-  auto user = st.s.users.Get(call.env, id);
-  if (!user) return Fail(UserWriteError(user.error()));
   if (auto s = st.s.users.Delete(call.env, id); !s) return Fail(UserWriteError(s.error()));
-  if (auto schema = LoadSchema(st, call.env))
-    for (const auto& [attribute_id, key] : HeldUniqueValues(*user, *schema))
-      ReleaseUnique(st, call.env, attribute_id, key, id);
   return NoContent();
 }
 

@@ -250,7 +250,8 @@ void ApplyUser(const json::object& in, bool creating, core::User& user, FieldErr
   if (auto facebook = Field(in, "facebook_id", errors)) {
     if (!facebook->empty() && !IsHexOrDecimal(*facebook))
       errors.Add("facebook_id", "should be hexadecimal or decimal number");
-    else PutText(data, "facebook_id", *facebook);
+    else if (facebook->empty()) user.external_ids.erase(kFacebookSource);
+    else user.external_ids[kFacebookSource] = *facebook;
   }
   if (auto blob = Field(in, "blob_id", errors)) {
     if (blob->empty()) {
@@ -350,7 +351,8 @@ json::object ToWire(const core::User& user) {
   u["last_request_at"] = nullptr;
   const auto external = ExternalNumber(user.external_id);
   u["external_user_id"] = external ? json::value(*external) : json::value(nullptr);
-  u["facebook_id"] = TextOrNull(data, "facebook_id");
+  const auto facebook = user.external_ids.find(kFacebookSource);
+  u["facebook_id"] = facebook != user.external_ids.end() ? json::value(facebook->second) : json::value(nullptr);
   u["twitter_id"] = nullptr;
   const auto* blob = data.if_contains("blob_id");
   u["blob_id"] = blob != nullptr && blob->is_int64() ? *blob : json::value(nullptr);
@@ -364,24 +366,12 @@ json::object ToWire(const core::User& user) {
   return u;
 }
 
-const std::string& UniqueValues::Get(std::string_view field) const {
-  if (field == "external_user_id") return external_user_id;
-  if (field == "facebook_id") return facebook_id;
-  return email;
-}
-
-std::string& UniqueValues::Get(std::string_view field) {
-  return const_cast<std::string&>(static_cast<const UniqueValues&>(*this).Get(field));
-}
-
-UniqueValues ValuesOf(const core::User& user) {
-  UniqueValues v;
-  if (ExternalNumber(user.external_id)) v.external_user_id = user.external_id;
-  const json::object data = DialectData(user);
-  if (const auto* fb = data.if_contains("facebook_id"); fb != nullptr && fb->is_string())
-    v.facebook_id = std::string(fb->get_string());
-  if (const core::Contact* email = PrimaryEmail(user)) v.email = core::NormalizeEmail(email->value);
-  return v;
+std::string WireField(std::string_view claim_kind, const core::User& user) {
+  if (claim_kind == service::kUsernameClaim) return HasNoLogin(user) ? "email" : "login";
+  if (claim_kind == service::kEmailClaim) return "email";
+  if (claim_kind == service::kExternalIdClaim) return "external_user_id";
+  if (claim_kind == service::ExternalIdClaimKind(kFacebookSource)) return "facebook_id";
+  return "base";
 }
 
 }  // namespace roster::dialects::quickblox

@@ -33,16 +33,11 @@ std::optional<std::string> ReadPassword(const boost::json::object& in, bool requ
 // The wire user: {"id", "full_name", "email", "login", ..., "user_tags"}, nulls for absent values.
 boost::json::object ToWire(const core::User& user);
 
-// The values QuickBlox keeps unique per application, in the form compared: the
-// external id in decimal, the facebook id as sent, the email normalised (lower-case).
-struct UniqueValues {
-  std::string external_user_id, facebook_id, email;
-  bool operator==(const UniqueValues&) const = default;
-  const std::string& Get(std::string_view field) const;
-  std::string& Get(std::string_view field);
-};
-inline constexpr const char* kUniqueFields[] = {"external_user_id", "facebook_id", "email"};
-UniqueValues ValuesOf(const core::User& user);
+// The source of User::external_ids that holds the facebook_id.
+inline constexpr const char* kFacebookSource = "facebook";
+// The wire field a claim conflict (service/user_service.h claim kinds) is reported on:
+// login (or email, for a user that has no login), email, external_user_id, facebook_id.
+std::string WireField(std::string_view claim_kind, const core::User& user);
 
 // Accessors for what only QuickBlox keeps (dialect_json["quickblox"]).
 boost::json::object DialectData(const core::User& user);

@@ -46,10 +46,11 @@ TEST(QuickBloxMapping, CreateMapsEveryFieldAndTrimsTrailingWhitespace) {
   EXPECT_TRUE(wire.at("twitter_id").is_null());
   EXPECT_TRUE(wire.at("last_request_at").is_null());
   EXPECT_FALSE(wire.contains("password"));
-  const UniqueValues v = ValuesOf(user);
-  EXPECT_EQ(v.email, "alice@example.com");
-  EXPECT_EQ(v.external_user_id, "1236672");
-  EXPECT_EQ(v.facebook_id, "8887366");
+  EXPECT_EQ(user.external_id, "1236672");
+  EXPECT_EQ(user.external_ids.at(kFacebookSource), "8887366");
+  EXPECT_EQ(WireField(service::kExternalIdClaim, user), "external_user_id");
+  EXPECT_EQ(WireField(service::ExternalIdClaimKind(kFacebookSource), user), "facebook_id");
+  EXPECT_EQ(WireField(service::kEmailClaim, user), "email");
 }
 
 TEST(QuickBloxMapping, EmailOnlyUserHasTheEmailAsUsernameAndNoLogin) {

@@ -9,7 +9,6 @@
 #include "dialects/quickblox/common.h"
 #include "dialects/quickblox/filter.h"
 #include "dialects/quickblox/mapping.h"
-#include "dialects/quickblox/unique_index.h"
 #include "service/password_resets.h"
 
 namespace roster::dialects::quickblox {
@@ -99,31 +98,31 @@ http::Response ScanResponse(const Services& s, const Caller& caller, const Param
   return Envelope(p.object, std::move(*users));
 }
 
-void AddTaken(FieldErrors& errors, const std::vector<std::string>& fields) {
-  for (const auto& f : fields) errors.Add(f, "has already been taken");
+// QuickBlox keeps emails unique among its users: the service enforces it in the write.
+service::WriteOptions QuickBloxRules() {
+  service::WriteOptions options;
+  options.exclusive_email = true;
+  return options;
 }
 
-// The login conflict, reported on the field the client sent (email for a user without a login).
-void AddLoginTaken(FieldErrors& errors, const core::User& user) {
-  errors.Add(HasNoLogin(user) ? "email" : "login", "has already been taken");
+// Every value of `user` another user holds, each on its wire field (QuickBlox reports
+// them all at once). Only the write itself decides; this is for the report.
+core::Status AddConflicts(const Services& s, const std::string& environment_id, const core::User& user,
+                          FieldErrors& errors) {
+  auto taken = s.users.Conflicts(environment_id, user, QuickBloxRules());
+  if (!taken) return std::unexpected(taken.error());
+  for (const auto& kind : *taken)
+    if (const std::string field = WireField(kind, user); !errors.Has(field)) errors.Add(field, "has already been taken");
+  return {};
 }
 
 http::Response FailFor(const core::User& user, const core::Error& e) {
-  if (e.code == ErrorCode::kAlreadyExists && e.field == "username") {
+  if (e.code == ErrorCode::kAlreadyExists) {
     FieldErrors errors;
-    AddLoginTaken(errors, user);
+    errors.Add(WireField(e.field, user), "has already been taken");
     return errors.Response();
   }
   return Fail(e);
-}
-
-// Someone else already holds the (folded) username?
-core::Result<bool> LoginTaken(const Services& s, const std::string& environment_id, const core::User& user) {
-  auto found = s.users.FindBy(environment_id, "username", user.username);
-  if (!found) return std::unexpected(found.error());
-  for (const auto& u : *found)
-    if (u.id != user.id) return true;
-  return false;
 }
 
 http::Response CreateUser(const Services& s, const Caller& caller, const Params& p) {
@@ -137,29 +136,16 @@ http::Response CreateUser(const Services& s, const Caller& caller, const Params&
   if (!errors.empty()) return errors.Response();
 
   const std::string& env = caller.environment_id;
-  UniqueIndex index(s, env);
-  const UniqueValues values = ValuesOf(user);
-  auto taken = index.Taken(values, "");
-  if (!taken) return Fail(taken.error());
-  AddTaken(errors, *taken);
-  auto login_taken = LoginTaken(s, env, user);
-  if (!login_taken) return Fail(login_taken.error());
-  if (*login_taken) AddLoginTaken(errors, user);
+  if (auto st = AddConflicts(s, env, user, errors); !st) return Fail(st.error());
   if (!errors.empty()) return errors.Response();
 
-  auto reservation = index.Reserve(values);
-  if (!reservation) return Fail(reservation.error());
   service::CreateUserRequest request;
   request.environment_id = env;
   request.user = std::move(user);
   request.password = std::move(password);
+  request.options = QuickBloxRules();
   auto created = s.users.Create(request);
-  if (!created) {
-    if (*reservation) index.Release(**reservation);
-    return FailFor(request.user, created.error());
-  }
-  // Should binding fail, the unbound entry is healed on its next conflict.
-  if (*reservation) (void)index.Bind(**reservation, created->user.id);
+  if (!created) return FailFor(request.user, created.error());
   return UserResponse(201, created->user);
 }
 
@@ -187,28 +173,8 @@ http::Response UpdateUser(const Services& s, const Caller& caller, const Params&
     }
   }
 
-  UniqueIndex index(s, env);
-  const UniqueValues before = ValuesOf(target);
-  UniqueValues after = ValuesOf(preview);
-  UniqueValues changed;
-  for (const char* field : kUniqueFields)
-    if (after.Get(field) != before.Get(field)) changed.Get(field) = after.Get(field);
-  auto taken = index.Taken(changed, target.id);
-  if (!taken) return Fail(taken.error());
-  AddTaken(errors, *taken);
-  if (core::FoldUsername(preview.username).value_or("") != core::FoldUsername(target.username).value_or("")) {
-    auto login_taken = LoginTaken(s, env, preview);
-    if (!login_taken) return Fail(login_taken.error());
-    if (*login_taken) AddLoginTaken(errors, preview);
-  }
+  if (auto st = AddConflicts(s, env, preview, errors); !st) return Fail(st.error());
   if (!errors.empty()) return errors.Response();
-  if (after != before) {
-    if (auto st = index.Set(target.id, after); !st) {
-      if (st.error().code != ErrorCode::kAlreadyExists) return Fail(st.error());
-      errors.Add(st.error().field, "has already been taken");
-      return errors.Response();
-    }
-  }
 
   auto updated = s.users.Update(
       env, target.id,
@@ -218,12 +184,8 @@ http::Response UpdateUser(const Services& s, const Caller& caller, const Params&
         if (!again.empty()) return core::InvalidArgument("base", "The user changed meanwhile; retry");
         return {};
       },
-      password);
-  if (!updated) {
-    if (after != before) (void)index.Set(target.id, before);
-    return FailFor(preview, updated.error());
-  }
-  if (after != before && ValuesOf(*updated) != after) (void)index.Set(target.id, ValuesOf(*updated));
+      password, QuickBloxRules());
+  if (!updated) return FailFor(preview, updated.error());
   // A new password ends the user's sessions; the session that changed it goes on.
   if (password && caller.session && caller.user_id == target.id) {
     if (auto token = s.users.IssueSession(env, target.id)) {
@@ -242,14 +204,23 @@ http::Response UpdateUser(const Services& s, const Caller& caller, const Params&
 http::Response DeleteUser(const Services& s, const Caller& caller, const core::User& target) {
   if (auto st = MayChange(caller, target.id); !st) return Fail(st.error());
   if (auto st = s.users.Delete(caller.environment_id, target.id); !st) return Fail(st.error());
-  UniqueIndex(s, caller.environment_id).Forget(target.id);
   return Empty();
+}
+
+// The live user holding a unique claim. kNotFound.
+core::Result<core::User> Holder(const Services& s, const std::string& environment_id, const std::string& kind,
+                                const std::string& value) {
+  auto found = s.users.FindBy(environment_id, kind, value);
+  if (!found) return std::unexpected(found.error());
+  for (auto& u : *found)
+    if (!u.archived) return std::move(u);
+  return core::NotFound("user not found");
 }
 
 core::Result<core::User> ByExternalId(const Services& s, const Caller& caller, const http::PathParams& path) {
   const auto id = PathId(path.Get("id"));
   if (!id) return core::NotFound("user not found");
-  return UniqueIndex(s, caller.environment_id).Lookup("external_user_id", std::to_string(*id));
+  return Holder(s, caller.environment_id, service::kExternalIdClaim, std::to_string(*id));
 }
 
 core::Result<core::User> ByNumber(const Services& s, const Caller& caller, const http::PathParams& path) {
@@ -377,7 +348,7 @@ void MountUsers(http::Router& router, const Services& s) {
         [](const Services& s, const Caller& caller, const Params& p, const http::PathParams&) {
           const std::string id = Text(p.object, "facebook_id").value_or("");
           if (id.empty()) return NotFound();
-          auto user = UniqueIndex(s, caller.environment_id).Lookup("facebook_id", id);
+          auto user = Holder(s, caller.environment_id, service::ExternalIdClaimKind(kFacebookSource), id);
           if (!user) return Fail(user.error());
           return UserResponse(200, *user);
         });

@@ -395,6 +395,10 @@ constexpr Query kDeleteUserIndex{"delete_user_index", "DELETE FROM user_index WH
 constexpr Query kInsertUserIndex{
     "insert_user_index",
     "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique) VALUES ($1, $2, $3, $4, $5)"};
+constexpr Query kClaimHeldElsewhere{
+    "claim_held_elsewhere",
+    "SELECT 1 FROM user_index WHERE environment_id = $1 AND kind = $2 AND digest = $3 AND user_number <> $4 "
+    "LIMIT 1"};
 constexpr Query kPutPassword{
     "put_password",
     "INSERT INTO credentials(user_number, password_hash) VALUES ($1, $2) "
@@ -1210,22 +1214,30 @@ class PostgresStore final : public Store {
 
   // Blind-index claims of a user, or of a record: the same columns in two tables. One
   // statement per claim so a violation names the kind that clashed.
-  static Status InsertClaims(Connection& c, const Query& q, const char* what, const std::string& environment_id,
-                             std::int64_t number, const std::vector<IndexEntry>& index) {
+  // `held` (users only): finds another holder of an exclusive claim's (kind, digest).
+  static Status InsertClaims(Connection& c, const Query& q, const Query* held, const char* what,
+                             const std::string& environment_id, std::int64_t number,
+                             const std::vector<IndexEntry>& index) {
     for (const auto& e : index) {
-      Rows r = c.Exec(q, {Text(environment_id), Text(e.kind), Bytes(e.digest), Int(number), Bool(e.unique)});
+      Rows r = c.Exec(q, {Text(environment_id), Text(e.kind), Bytes(e.digest), Int(number),
+                          Bool(e.unique || e.exclusive)});
       if (r.IsUniqueViolation()) return core::AlreadyExists(e.kind, e.kind + " is already taken");
       if (!r.ok()) return std::unexpected(c.Failure(r, what));
+      if (e.exclusive && held != nullptr) {
+        Rows h = c.Exec(*held, {Text(environment_id), Text(e.kind), Bytes(e.digest), Int(number)});
+        if (!h.ok()) return std::unexpected(c.Failure(h, what));
+        if (h.size() > 0) return core::AlreadyExists(e.kind, e.kind + " is already taken");
+      }
     }
     return {};
   }
   static Status InsertIndex(Connection& c, const std::string& environment_id, std::int64_t number,
                             const std::vector<IndexEntry>& index) {
-    return InsertClaims(c, kInsertUserIndex, "insert index", environment_id, number, index);
+    return InsertClaims(c, kInsertUserIndex, &kClaimHeldElsewhere, "insert index", environment_id, number, index);
   }
   static Status InsertRecordIndex(Connection& c, const std::string& environment_id, std::int64_t number,
                                   const std::vector<IndexEntry>& index) {
-    return InsertClaims(c, kInsertRecordIndex, "insert record index", environment_id, number, index);
+    return InsertClaims(c, kInsertRecordIndex, nullptr, "insert record index", environment_id, number, index);
   }
 
   // The number of the row `q` selects (and locks), or kNotFound naming `field`.

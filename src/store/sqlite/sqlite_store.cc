@@ -944,20 +944,29 @@ class SqliteStore final : public Store {
 
   // Blind-index claims of a user, or of a record: the same columns in two tables. One
   // statement per claim so a violation names the kind that clashed.
-  Status InsertClaims(const char* sql, const char* what, const std::string& environment_id, std::int64_t number,
-                      const std::vector<IndexEntry>& index) {
+  // `held` (users only): finds another holder of an exclusive claim's (kind, digest).
+  Status InsertClaims(const char* sql, const char* held, const char* what, const std::string& environment_id,
+                      std::int64_t number, const std::vector<IndexEntry>& index) {
     for (const auto& e : index) {
       auto s = writer_.Prepare(sql);
-      s.Text(1, environment_id).Text(2, e.kind).Blob(3, e.digest).Int(4, number).Int(5, e.unique);
+      s.Text(1, environment_id).Text(2, e.kind).Blob(3, e.digest).Int(4, number).Int(5, e.unique || e.exclusive);
       const int rc = s.Step();
       if (IsConstraint(rc)) return core::AlreadyExists(e.kind, e.kind + " is already taken");
       if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, what));
+      if (e.exclusive && held != nullptr) {
+        auto h = writer_.Prepare(held);
+        h.Text(1, environment_id).Text(2, e.kind).Blob(3, e.digest).Int(4, number);
+        const int hrc = h.Step();
+        if (hrc == SQLITE_ROW) return core::AlreadyExists(e.kind, e.kind + " is already taken");
+        if (hrc != SQLITE_DONE) return std::unexpected(StepError(hrc, what));
+      }
     }
     return {};
   }
   Status InsertIndex(const std::string& environment_id, std::int64_t number, const std::vector<IndexEntry>& index) {
     return InsertClaims(
         "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique) VALUES (?,?,?,?,?)",
+        "SELECT 1 FROM user_index WHERE environment_id = ? AND kind = ? AND digest = ? AND user_number <> ? LIMIT 1",
         "insert index", environment_id, number, index);
   }
 
@@ -1034,7 +1043,7 @@ class SqliteStore final : public Store {
                            const std::vector<IndexEntry>& index) {
     return InsertClaims(
         "INSERT INTO record_index(environment_id, kind, digest, record_number, is_unique) VALUES (?,?,?,?,?)",
-        "insert record index", environment_id, number, index);
+        nullptr, "insert record index", environment_id, number, index);
   }
   Result<std::int64_t> InsertMail(const MailRow& mail) {
     auto s = writer_.Prepare(
