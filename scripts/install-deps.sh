@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git openssl ca-certificates curl
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev
   libsodium-dev libsqlite3-dev libpq-dev libicu-dev libcurl4-openssl-dev
-  libspdlog-dev libcli11-dev libtomlplusplus-dev
+  libspdlog-dev libcli11-dev libtomlplusplus-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [[ "${1:-}" == "--test" ]]; then

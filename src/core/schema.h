@@ -7,12 +7,19 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace roster::core {
+
+class Pattern;
+
+inline constexpr std::size_t kMaxAttributeValues = 32;       // of a multi-valued attribute
+inline constexpr std::size_t kMaxAttributeString = 2048;     // code points
+inline constexpr std::size_t kMaxAttributeJsonBytes = 16384;  // a JSON value, serialized
 
 struct EnumeratedValue {
   std::string value, description;
@@ -22,6 +29,7 @@ struct EnumeratedValue {
 struct PatternRule {
   std::string pattern, requirements;
   std::vector<std::string> should_match, should_not_match;
+  std::shared_ptr<const Pattern> compiled;  // null if the pattern does not compile
 };
 
 struct AttributeDefinition {
@@ -39,6 +47,20 @@ struct AttributeSchema {
   const AttributeDefinition* Enabled(std::string_view name) const;
   const AttributeDefinition* ById(std::string_view id) const;
 };
+
+// Why a value is refused for an attribute (the message names the attribute).
+struct AttributeViolation {
+  enum class Kind { kInvalid, kSizeLimit, kNotEnumerated, kPattern };
+  Kind kind = Kind::kInvalid;
+  std::string message;
+};
+
+// The directory's rules for a (non-null) value of `attribute`: its type (STRING, JSON
+// object, BOOLEAN), multiplicity (an array of at most kMaxAttributeValues for a
+// multi-valued one, never an array otherwise), sizes, enumerated values (archived ones
+// refused) and pattern (whole-value). nullopt when the value is allowed.
+std::optional<AttributeViolation> CheckAttributeValue(const AttributeDefinition& attribute,
+                                                      const boost::json::value& value);
 
 // The claim kind a unique attribute's values are held under.
 std::string AttributeClaimKind(std::string_view attribute_id);

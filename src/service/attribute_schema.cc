@@ -1,5 +1,7 @@
 #include "service/attribute_schema.h"
 
+#include "core/pattern.h"
+
 namespace roster::service {
 namespace json = boost::json;
 
@@ -48,7 +50,9 @@ core::AttributeDefinition AttributeFromRecord(const Record& r) {
   if (const auto* v = r.body.if_contains("regexValidation"); v && v->is_object()) {
     const auto& o = v->as_object();
     a.pattern = core::PatternRule{Text(o, "pattern"), Text(o, "requirements"), Strings(o, "valuesPatternShouldMatch"),
-                                  Strings(o, "valuesPatternShouldNotMatch")};
+                                  Strings(o, "valuesPatternShouldNotMatch"), nullptr};
+    if (auto compiled = core::Pattern::Compile(a.pattern->pattern))
+      a.pattern->compiled = std::make_shared<const core::Pattern>(std::move(*compiled));
   }
   return a;
 }

@@ -3,6 +3,8 @@
 #include <mutex>
 #include <set>
 
+#include <boost/json.hpp>
+
 #include "core/profile_codec.h"
 #include "core/rules.h"
 #include "crypto/legacy_password.h"
@@ -21,6 +23,22 @@ core::Status CheckPassword(const std::string& password) {
   if (password.empty()) return core::InvalidArgument("password", "password must not be empty");
   if (password.size() > kMaxPasswordBytes)
     return core::InvalidArgument("password", "password must be at most 1024 bytes");
+  return {};
+}
+
+// The schema's rules for every attribute value a write sets (values it keeps are not
+// judged again: a rule tightened later does not block unrelated changes).
+core::Status CheckAttributes(const core::AttributeSchema& schema, const core::User& user,
+                             const std::map<std::string, std::string>& before) {
+  for (const auto& [id, text] : user.attributes) {
+    if (auto it = before.find(id); it != before.end() && it->second == text) continue;
+    const core::AttributeDefinition* a = schema.ById(id);
+    if (a == nullptr) return core::InvalidArgument("attributes", "no such attribute is declared: " + id);
+    boost::system::error_code ec;
+    const boost::json::value value = boost::json::parse(text, ec);
+    if (ec || value.is_null()) return core::InvalidArgument(a->name, a->name + " must be a JSON value");
+    if (auto violation = core::CheckAttributeValue(*a, value)) return core::InvalidArgument(a->name, violation->message);
+  }
   return {};
 }
 
@@ -135,6 +153,7 @@ core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) 
   user.version = 1;
   auto schema = LoadAttributeSchema(records_, request.environment_id);
   if (!schema) return std::unexpected(schema.error());
+  if (auto st = CheckAttributes(*schema, user, {}); !st) return std::unexpected(st.error());
   auto index = IndexFor(*keys, *schema, user, request.options);
   if (!index) return std::unexpected(index.error());
 
@@ -225,7 +244,9 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     if (!user) return std::unexpected(user.error());
     const bool was_archived = user->archived;
     const std::string email_before = PrimaryEmailKey(*user);
+    const auto attributes_before = user->attributes;
     if (auto st = change(*user); !st) return std::unexpected(st.error());
+    if (auto st = CheckAttributes(*schema, *user, attributes_before); !st) return std::unexpected(st.error());
     // An exclusive email is claimed when a write sets it; a kept one stays as it is.
     WriteOptions rules = options;
     rules.exclusive_email = options.exclusive_email && PrimaryEmailKey(*user) != email_before;

@@ -91,30 +91,7 @@ std::vector<std::string> Strings(const json::object& o, std::string_view key) {
   return out;
 }
 
-CustomAttribute FromDefinition(core::AttributeDefinition d) {
-  CustomAttribute a;
-  a.id = std::move(d.id);
-  a.name = std::move(d.name);
-  a.display_name = std::move(d.display_name);
-  a.description = std::move(d.description);
-  a.type = std::move(d.type);
-  a.enabled = d.enabled;
-  a.required = d.required;
-  a.unique = d.unique;
-  a.multi_valued = d.multi_valued;
-  a.created_at_ms = d.created_at_ms;
-  a.updated_at_ms = d.updated_at_ms;
-  for (auto& e : d.enumerated) a.enumerated.push_back({std::move(e.value), std::move(e.description), e.archived});
-  if (d.pattern) {
-    if (auto compiled = SafeRegex::Compile(d.pattern->pattern)) {
-      a.regex = RegexRule{d.pattern->pattern, d.pattern->requirements, d.pattern->should_match,
-                          d.pattern->should_not_match, std::move(*compiled)};
-    }
-  }
-  return a;
-}
-
-CustomAttribute FromRecord(const service::Record& r) { return FromDefinition(service::AttributeFromRecord(r)); }
+CustomAttribute FromRecord(const service::Record& r) { return service::AttributeFromRecord(r); }
 
 // A JSON array of strings under `key` (absent or null: empty); errors appended.
 std::vector<std::string> StringArray(const json::object& o, std::string_view key, const std::string& target,
@@ -132,7 +109,7 @@ std::vector<std::string> StringArray(const json::object& o, std::string_view key
     return out;
   }
   for (const auto& item : v->as_array()) {
-    if (!item.is_string() || item.as_string().size() > kMaxRegexInput) {
+    if (!item.is_string() || item.as_string().size() > core::kMaxPatternInput) {
       errors.push_back({"INVALID_VALUE", target, target + " must be an array of strings", {}});
       return {};
     }
@@ -246,7 +223,7 @@ Outcome<json::object> NormalizeAttribute(const json::object& in, const json::obj
       errors.push_back({"INVALID_VALUE", "regexValidation", "regexValidation must be an object", {}});
     } else {
       const auto& o = v->as_object();
-      auto pattern = OptionalString(o, "pattern", "regexValidation.pattern", kMaxRegexPattern);
+      auto pattern = OptionalString(o, "pattern", "regexValidation.pattern", core::kMaxPatternBytes);
       auto requirements = OptionalString(o, "requirements", "regexValidation.requirements", 1024);
       const auto should = StringArray(o, "valuesPatternShouldMatch", "regexValidation.valuesPatternShouldMatch",
                                       kMaxRegexSamples, errors);
@@ -258,7 +235,7 @@ Outcome<json::object> NormalizeAttribute(const json::object& in, const json::obj
         errors.insert(errors.end(), requirements.error().details.begin(), requirements.error().details.end());
       } else if (!*pattern || (*pattern)->empty()) {
         errors.push_back({"REQUIRED_VALUE", "regexValidation.pattern", "regexValidation.pattern is required", {}});
-      } else if (auto compiled = SafeRegex::Compile(**pattern); !compiled) {
+      } else if (auto compiled = core::Pattern::Compile(**pattern); !compiled) {
         errors.push_back({"INVALID_VALUE", "regexValidation.pattern", compiled.error().message, {}});
       } else {
         for (const auto& sample : should)
@@ -347,12 +324,12 @@ json::object CustomWire(const Call& call, const std::string& schema_id, const Cu
     }
     o["enumeratedValues"] = std::move(values);
   }
-  if (a.regex) {
-    json::object r{{"pattern", a.regex->pattern}};
-    if (!a.regex->requirements.empty()) r["requirements"] = a.regex->requirements;
+  if (a.pattern) {
+    json::object r{{"pattern", a.pattern->pattern}};
+    if (!a.pattern->requirements.empty()) r["requirements"] = a.pattern->requirements;
     json::array m, n;
-    for (const auto& s : a.regex->should_match) m.emplace_back(s);
-    for (const auto& s : a.regex->should_not_match) n.emplace_back(s);
+    for (const auto& s : a.pattern->should_match) m.emplace_back(s);
+    for (const auto& s : a.pattern->should_not_match) n.emplace_back(s);
     r["valuesPatternShouldMatch"] = std::move(m);
     r["valuesPatternShouldNotMatch"] = std::move(n);
     o["regexValidation"] = std::move(r);
@@ -562,67 +539,26 @@ core::Result<Schema> LoadSchema(State& st, const std::string& env) {
   if (!loaded) return std::unexpected(loaded.error());
   Schema schema;
   schema.id = SchemaIdOf(env);
-  for (auto& d : loaded->attributes) schema.custom.push_back(FromDefinition(std::move(d)));
+  schema.custom = std::move(loaded->attributes);
   return schema;
 }
 
+// The directory's rule (core::CheckAttributeValue) in PingOne's words.
 Outcome<json::value> CheckCustomValue(const CustomAttribute& a, const json::value& value) {
-  const std::string& target = a.name;
-  auto one = [&](const json::value& v) -> Done {
-    if (a.type == "BOOLEAN") {
-      if (!v.is_bool()) return Fail(InvalidValue(target, target + " must be true or false"));
-      return {};
-    }
-    if (a.type == "JSON") {
-      if (!v.is_object()) return Fail(InvalidValue(target, target + " must be a JSON object"));
-      if (json::serialize(v).size() > kMaxCustomJsonBytes)
-        return Fail(InvalidValue(target,
-                                 target + " must be at most " + std::to_string(kMaxCustomJsonBytes) + " bytes of JSON",
-                                 "SIZE_LIMIT_EXCEEDED"));
-      return {};
-    }
-    if (!v.is_string()) return Fail(InvalidValue(target, target + " must be a string"));
-    const json::string& s = v.as_string();
-    if (core::CodePoints(s) > kMaxCustomString)
-      return Fail(InvalidValue(target, target + " must be at most " + std::to_string(kMaxCustomString) + " characters",
-                               "SIZE_LIMIT_EXCEEDED"));
-    if (!a.enumerated.empty()) {
-      bool allowed = false;
-      json::array values;
-      for (const auto& e : a.enumerated) {
-        if (e.archived) continue;
-        values.emplace_back(e.value);
-        allowed = allowed || e.value == std::string_view(s);
-      }
-      if (!allowed) {
-        Detail d{"INVALID_VALUE", target, target + " must be one of the attribute's enumerated values", {}};
-        d.inner = json::object{{"allowedValues", std::move(values)}};
-        return Fail(InvalidData({std::move(d)}));
-      }
-    }
-    if (a.regex && !a.regex->compiled.FullMatch(s)) {
-      Detail d{
-          "INVALID_VALUE",
-          target,
-          a.regex->requirements.empty() ? target + " does not match the attribute's pattern" : a.regex->requirements,
-          {}};
-      d.inner = json::object{{"allowedPattern", a.regex->pattern}};
-      return Fail(InvalidData({std::move(d)}));
-    }
-    return {};
-  };
-  if (a.multi_valued) {
-    if (!value.is_array()) return Fail(InvalidValue(target, target + " is multi-valued: its value must be an array"));
-    if (value.as_array().size() > kMaxMultiValues)
-      return Fail(InvalidValue(target, target + " must have at most " + std::to_string(kMaxMultiValues) + " values",
-                               "SIZE_LIMIT_EXCEEDED"));
-    for (const auto& item : value.as_array())
-      if (auto st = one(item); !st) return Fail(st.error());
-    return value;
+  using Kind = core::AttributeViolation::Kind;
+  auto violation = core::CheckAttributeValue(a, value);
+  if (!violation) return value;
+  Detail d{violation->kind == Kind::kSizeLimit ? "SIZE_LIMIT_EXCEEDED" : "INVALID_VALUE", a.name, violation->message,
+           {}};
+  if (violation->kind == Kind::kNotEnumerated) {
+    json::array values;
+    for (const auto& e : a.enumerated)
+      if (!e.archived) values.emplace_back(e.value);
+    d.inner = json::object{{"allowedValues", std::move(values)}};
+  } else if (violation->kind == Kind::kPattern) {
+    d.inner = json::object{{"allowedPattern", a.pattern->pattern}};
   }
-  if (value.is_array()) return Fail(InvalidValue(target, target + " is single-valued: its value must not be an array"));
-  if (auto st = one(value); !st) return Fail(st.error());
-  return value;
+  return Fail(InvalidData({std::move(d)}));
 }
 
 void MountSchemas(http::Router& router, std::shared_ptr<State> state) {

@@ -12,29 +12,13 @@
 #include <vector>
 
 #include "dialects/pingone/common.h"
-#include "dialects/pingone/regex.h"
+#include "core/pattern.h"
+#include "core/schema.h"
 
 namespace roster::dialects::pingone {
 
-struct EnumeratedValue {
-  std::string value, description;
-  bool archived = false;
-};
-
-struct RegexRule {
-  std::string pattern, requirements;
-  std::vector<std::string> should_match, should_not_match;
-  SafeRegex compiled;
-};
-
-struct CustomAttribute {
-  std::string id, name, display_name, description;
-  std::string type;  // STRING, JSON or BOOLEAN
-  bool enabled = true, required = false, unique = false, multi_valued = false;
-  std::vector<EnumeratedValue> enumerated;
-  std::optional<RegexRule> regex;
-  std::int64_t created_at_ms = 0, updated_at_ms = 0;
-};
+// A custom attribute is the directory's attribute definition (core/schema.h).
+using CustomAttribute = core::AttributeDefinition;
 
 struct Schema {
   std::string id;
@@ -45,9 +29,9 @@ struct Schema {
 };
 
 inline constexpr std::size_t kMaxCustomAttributes = 500;
-inline constexpr std::size_t kMaxMultiValues = 32;
-inline constexpr std::size_t kMaxCustomString = 2048;
-inline constexpr std::size_t kMaxCustomJsonBytes = 16384;
+inline constexpr std::size_t kMaxMultiValues = core::kMaxAttributeValues;
+inline constexpr std::size_t kMaxCustomString = core::kMaxAttributeString;
+inline constexpr std::size_t kMaxCustomJsonBytes = core::kMaxAttributeJsonBytes;
 
 // The environment's one schema id (stable: derived from the environment id).
 std::string SchemaIdOf(const std::string& environment_id);

@@ -1,28 +1,27 @@
-#include "dialects/pingone/regex.h"
+#include "core/pattern.h"
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <string>
 
-namespace roster::dialects::pingone {
+namespace roster::core {
 namespace {
 
 bool M(std::string_view pattern, std::string_view value) {
-  auto re = SafeRegex::Compile(pattern);
+  auto re = Pattern::Compile(pattern);
   EXPECT_TRUE(re.has_value()) << pattern << ": " << (re ? "" : re.error().message);
   return re && re->FullMatch(value);
 }
 
 void ExpectRefused(std::string_view pattern, std::string_view part) {
-  auto re = SafeRegex::Compile(pattern);
+  auto re = Pattern::Compile(pattern);
   ASSERT_FALSE(re.has_value()) << "accepted: " << pattern;
   EXPECT_EQ(re.error().code, core::ErrorCode::kInvalidArgument);
   EXPECT_EQ(re.error().field, "pattern");
   EXPECT_NE(re.error().message.find(part), std::string::npos) << pattern << " -> " << re.error().message;
 }
 
-TEST(SafeRegex, LiteralsMatchWholeValues) {
+TEST(Pattern, LiteralsMatchWholeValues) {
   EXPECT_TRUE(M("abc", "abc"));
   EXPECT_FALSE(M("abc", "abcd"));
   EXPECT_FALSE(M("abc", "xabc"));
@@ -31,7 +30,7 @@ TEST(SafeRegex, LiteralsMatchWholeValues) {
   EXPECT_TRUE(M("^abc$", "abc"));
 }
 
-TEST(SafeRegex, ClassesAndEscapes) {
+TEST(Pattern, ClassesAndEscapes) {
   EXPECT_TRUE(M("[A-Z]{2}-\\d{4}", "AB-1234"));
   EXPECT_FALSE(M("[A-Z]{2}-\\d{4}", "Ab-1234"));
   EXPECT_TRUE(M("[^0-9]+", "abc"));
@@ -49,7 +48,7 @@ TEST(SafeRegex, ClassesAndEscapes) {
   EXPECT_TRUE(M("[\xc3\xa0-\xc3\xbf]", "\xc3\xa9"));
 }
 
-TEST(SafeRegex, GroupsAlternationAndQuantifiers) {
+TEST(Pattern, GroupsAlternationAndQuantifiers) {
   EXPECT_TRUE(M("(ab|cd)+", "abcdab"));
   EXPECT_FALSE(M("(ab|cd)+", ""));
   EXPECT_TRUE(M("(?:ab)*", ""));
@@ -65,39 +64,39 @@ TEST(SafeRegex, GroupsAlternationAndQuantifiers) {
   EXPECT_TRUE(M("x|", ""));
 }
 
-TEST(SafeRegex, CatastrophicPatternsRunInLinearTime) {
+// RE2 never backtracks: these finish in time linear in the value (timing is bench/'s).
+TEST(Pattern, CatastrophicPatternsAreMatchedCorrectly) {
   const std::string value = std::string(4000, 'a') + "!";
-  const auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(M("(a+)+b", value));
   EXPECT_FALSE(M("(a|a)*b", value));
   EXPECT_FALSE(M("(a*)*(a*)*(a*)*b", value));
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), 2000);
+  EXPECT_TRUE(M("(a+)+!", value));
 }
 
-TEST(SafeRegex, RefusesWhatItCannotBound) {
-  ExpectRefused("(a", "missing ')'");
-  ExpectRefused("a)", "unbalanced");
-  ExpectRefused("*a", "nothing to repeat");
-  ExpectRefused("[a", "unterminated");
+TEST(Pattern, RefusesWhatItCannotBound) {
+  ExpectRefused("(a", "missing )");
+  ExpectRefused("a)", "unexpected )");
+  ExpectRefused("*a", "no argument for repetition");
+  ExpectRefused("[a", "missing ]");
   ExpectRefused("(a)\\1", "back-references");
   ExpectRefused("(?=a)", "look-around");
+  ExpectRefused("(?<!a)b", "look-around");
   ExpectRefused("a++", "possessive");
-  ExpectRefused("\\bword", "unsupported escape");
-  ExpectRefused("a{5,2}", "reversed");
-  ExpectRefused("a{1001}", "limited");
-  ExpectRefused("(a{100}){100}", "too complex");
+  ExpectRefused("a{5,2}", "invalid repetition size");
+  ExpectRefused("a{1001}", "invalid repetition size");
+  ExpectRefused("((a{100}){100}){100}", "invalid repetition size");
   ExpectRefused(std::string(600, 'a'), "at most 512");
-  ExpectRefused("[z-a]", "reversed");
+  ExpectRefused("[z-a]", "invalid character class range");
+  ExpectRefused("a\xff\xfe", "valid UTF-8");
 }
 
-TEST(SafeRegex, OversizedOrInvalidValuesNeverMatch) {
-  auto re = SafeRegex::Compile(".*");
+TEST(Pattern, OversizedOrInvalidValuesNeverMatch) {
+  auto re = Pattern::Compile(".*");
   ASSERT_TRUE(re.has_value());
-  EXPECT_TRUE(re->FullMatch(std::string(kMaxRegexInput, 'a')));
-  EXPECT_FALSE(re->FullMatch(std::string(kMaxRegexInput + 1, 'a')));
+  EXPECT_TRUE(re->FullMatch(std::string(kMaxPatternInput, 'a')));
+  EXPECT_FALSE(re->FullMatch(std::string(kMaxPatternInput + 1, 'a')));
   EXPECT_FALSE(re->FullMatch("\xff"));
 }
 
 }  // namespace
-}  // namespace roster::dialects::pingone
+}  // namespace roster::core
