@@ -96,6 +96,7 @@ core::Result<Record> RecordService::Create(const NewRecordRequest& request) {
     row.mail = store::MailRow{0, r.environment_id, r.created_at_ms, r.created_at_ms, 0,
                               SealMail(*keys, r.environment_id, *request.mail)};
   }
+  row.members = request.members;
   auto number = store_.InsertRecord(row);
   if (!number) return std::unexpected(number.error());
   r.number = *number;
@@ -142,7 +143,8 @@ core::Result<std::vector<Record>> RecordService::List(const std::string& environ
 
 core::Result<Record> RecordService::Update(const std::string& environment_id, const std::string& kind,
                                            const std::string& id, const RecordChange& change,
-                                           const ClaimsOf& claims) {
+                                           const ClaimsOf& claims,
+                                           const std::optional<std::vector<std::string>>& members) {
   auto keys = directory_.KeysFor(environment_id);
   if (!keys) return std::unexpected(keys.error());
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
@@ -161,6 +163,7 @@ core::Result<Record> RecordService::Update(const std::string& environment_id, co
                                      RecordAssociatedData(environment_id, kind, next.id));
     update.expected_version = current->version;
     update.index = IndexFor(*keys, claims(next));
+    update.members = members;
     auto st = store_.UpdateRecord(update);
     if (st) return next;
     if (st.error().code != ErrorCode::kAborted) return std::unexpected(st.error());
@@ -192,11 +195,6 @@ core::Status RecordService::AddMember(const std::string& environment_id, const s
 core::Status RecordService::RemoveMember(const std::string& environment_id, const std::string& record_id,
                                          const std::string& user_id) {
   return store_.RemoveMember(environment_id, record_id, user_id);
-}
-
-core::Status RecordService::SetMembers(const std::string& environment_id, const std::string& record_id,
-                                       const std::vector<std::string>& user_ids) {
-  return store_.SetMembers(environment_id, record_id, user_ids);
 }
 
 core::Status RecordService::SetMemberships(const std::string& environment_id, const std::string& user_id,

@@ -55,6 +55,7 @@ struct NewRecordRequest {
   std::string id;                  // empty: a new UUID
   std::int64_t expires_at_ms = 0;  // 0: never
   std::optional<Mail> mail;        // enqueued atomically with the record
+  std::vector<std::string> members;  // user ids joined in the record's own transaction
 };
 
 using RecordChange = std::function<core::Status(Record&)>;
@@ -65,7 +66,8 @@ class RecordService {
   RecordService(store::Store& store, DirectoryService& directory, const core::Clock& clock)
       : store_(store), directory_(directory), clock_(clock) {}
 
-  // kAlreadyExists (field = the claim kind) when a unique claim is taken.
+  // kAlreadyExists (field = the claim kind) when a unique claim is taken; kNotFound
+  // (field "user") when a member is not a user of the environment: no record then.
   core::Result<Record> Create(const NewRecordRequest& request);
   // kNotFound for an unknown id, another kind, another environment or an expired record.
   core::Result<Record> Get(const std::string& environment_id, const std::string& kind, const std::string& id);
@@ -77,9 +79,12 @@ class RecordService {
   core::Result<std::vector<Record>> List(const std::string& environment_id, const std::string& kind,
                                          std::int64_t after_number, int limit);
   // Applies `change` and re-derives the claims, retrying when the record changed
-  // concurrently. kNotFound, kAlreadyExists, or the change's own error.
+  // concurrently; `members` (user ids), if given, replace the record's members in the
+  // same transaction. kNotFound (field "user" for a member that is not a user of the
+  // environment: then nothing changes), kAlreadyExists, or the change's own error.
   core::Result<Record> Update(const std::string& environment_id, const std::string& kind, const std::string& id,
-                              const RecordChange& change, const ClaimsOf& claims);
+                              const RecordChange& change, const ClaimsOf& claims,
+                              const std::optional<std::vector<std::string>>& members = std::nullopt);
   core::Status Delete(const std::string& environment_id, const std::string& kind, const std::string& id);
   // Deletes and returns the record: exactly one caller gets a single-use token.
   core::Result<Record> Take(const std::string& environment_id, const std::string& kind, const std::string& id);
@@ -89,8 +94,9 @@ class RecordService {
                          const std::string& user_id);
   core::Status RemoveMember(const std::string& environment_id, const std::string& record_id,
                             const std::string& user_id);
-  core::Status SetMembers(const std::string& environment_id, const std::string& record_id,
-                          const std::vector<std::string>& user_ids);
+  // Replaces the user's memberships among records of `kind` and nothing else (to change
+  // the user as well, pass WriteOptions::memberships to UserService::Update). A record's
+  // members are replaced with the record: Create's and Update's `members`.
   core::Status SetMemberships(const std::string& environment_id, const std::string& user_id,
                               const std::string& kind, const std::vector<std::string>& record_ids);
   core::Result<std::vector<Record>> MembershipsOf(const std::string& environment_id, const std::string& user_id,

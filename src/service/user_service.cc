@@ -269,6 +269,7 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     update.password_hash = hash;
     // A new password, or a user switched off (deactivated, retired), ends its sessions.
     update.revoke_sessions = hash.has_value() || (row->active && !user->active) || (!was_archived && user->archived);
+    update.memberships = options.memberships;
     auto st = users_.UpdateUser(update);
     if (st) return *user;
     if (st.error().code != ErrorCode::kAborted) return std::unexpected(st.error());

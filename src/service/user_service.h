@@ -41,6 +41,9 @@ struct MembershipRef {
   std::string record_id;
 };
 
+// {kind, record ids}: the user's memberships among records of `kind` become these.
+using MembershipSet = store::MembershipSet;
+
 // Sign-in throttling: at most `max_attempts` attempts per username in a fixed window
 // (every attempt counts, and a success clears the count), so the budget holds exactly
 // however many attempts arrive at once. 0 disables.
@@ -57,6 +60,10 @@ struct WriteOptions {
   // The primary email must be held by no other user (QuickBlox's rule); enforced in the
   // write's own transaction.
   bool exclusive_email = false;
+  // Update only: each set replaces the user's memberships among records of its kind,
+  // in the update's own transaction. An id that is not a record of that kind in the
+  // environment fails the update (kNotFound, field "record") and nothing changes.
+  std::vector<MembershipSet> memberships;
 };
 
 struct CreateUserRequest {
@@ -111,7 +118,8 @@ class UserService {
   core::Result<core::User> Get(const std::string& environment_id, const std::string& id);
   // Reads, applies `change`, re-validates and writes, retrying if the user changed
   // concurrently. A new password is re-hashed; it, or the change making the user
-  // inactive or archived, ends all of the user's sessions.
+  // inactive or archived, ends all of the user's sessions. `options.memberships` are
+  // replaced in the same write: all of it lands, or none of it.
   core::Result<core::User> Update(const std::string& environment_id, const std::string& id,
                                   const UserChange& change,
                                   const std::optional<std::string>& new_password,

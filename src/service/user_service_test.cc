@@ -149,6 +149,124 @@ TEST_F(UserServiceTest, HousekeeperPurgesExpiredRecordsAndOldCounters) {
   EXPECT_EQ(*store_->HitCounter("k", clock_.now, 365LL * 24 * 3600'000), 1);
 }
 
+// --- Memberships written with their entity
+
+std::vector<std::string> MemberIds(store::Store& store, const std::string& env, const std::string& record) {
+  std::vector<std::string> out;
+  auto members = store.ListMembers(env, record, 0, 100);
+  for (const auto& u : *members) out.push_back(u.id);
+  return out;
+}
+
+std::vector<std::string> RecordIds(const core::Result<std::vector<Record>>& records) {
+  std::vector<std::string> out;
+  for (const auto& r : *records) out.push_back(r.id);
+  return out;
+}
+
+NewRecordRequest GroupRequest(const std::string& env, const std::string& name, std::vector<std::string> members) {
+  NewRecordRequest r;
+  r.environment_id = env;
+  r.kind = "group";
+  r.body = boost::json::object{{"name", name}};
+  r.claims = {{"group.name", name, true}};
+  r.members = std::move(members);
+  return r;
+}
+
+TEST_F(UserServiceTest, ARecordIsCreatedWithItsMembersOrNotAtAll) {
+  RecordService records(*store_, directory_, clock_);
+  auto a = Create("Ada", "ada@example.com");
+  auto b = Create("Bob", "bob@example.com");
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  auto staff = records.Create(GroupRequest(env_, "staff", {b->user.id, a->user.id}));
+  ASSERT_TRUE(staff.has_value());
+  EXPECT_EQ(MemberIds(*store_, env_, staff->id), (std::vector<std::string>{a->user.id, b->user.id}));
+
+  auto refused = records.Create(GroupRequest(env_, "admins", {a->user.id, crypto::NewUuid()}));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(refused.error().field, "user");
+  EXPECT_TRUE(records.Find(env_, "group.name", "admins")->empty());  // no record behind
+  EXPECT_EQ(store_->ListRecords(env_, "group", 0, 10, clock_.now)->size(), 1u);
+  EXPECT_EQ(RecordIds(records.MembershipsOf(env_, a->user.id, "group")), (std::vector<std::string>{staff->id}));
+}
+
+TEST_F(UserServiceTest, ARecordUpdateReplacesMembersWithTheChangeOrNothing) {
+  RecordService records(*store_, directory_, clock_);
+  auto a = Create("Ada", "ada@example.com");
+  auto b = Create("Bob", "bob@example.com");
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  auto staff = records.Create(GroupRequest(env_, "staff", {a->user.id}));
+  ASSERT_TRUE(staff.has_value());
+  auto rename = [](const char* name) {
+    return [name](Record& g) -> core::Status {
+      g.body["name"] = name;
+      return {};
+    };
+  };
+  auto no_claims = [](const Record&) { return std::vector<Claim>{}; };
+
+  auto updated = records.Update(env_, "group", staff->id, rename("crew"), no_claims,
+                                std::vector<std::string>{b->user.id});
+  ASSERT_TRUE(updated.has_value());
+  EXPECT_EQ(MemberIds(*store_, env_, staff->id), (std::vector<std::string>{b->user.id}));
+  // Without members, they stay.
+  ASSERT_TRUE(records.Update(env_, "group", staff->id, rename("team"), no_claims).has_value());
+  EXPECT_EQ(MemberIds(*store_, env_, staff->id), (std::vector<std::string>{b->user.id}));
+
+  auto refused = records.Update(env_, "group", staff->id, rename("gone"), no_claims,
+                                std::vector<std::string>{a->user.id, crypto::NewUuid()});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(refused.error().field, "user");
+  auto now = records.Get(env_, "group", staff->id);
+  EXPECT_EQ(now->body.at("name").as_string(), "team");
+  EXPECT_EQ(now->version, 3);
+  EXPECT_EQ(MemberIds(*store_, env_, staff->id), (std::vector<std::string>{b->user.id}));
+}
+
+TEST_F(UserServiceTest, AUserUpdateReplacesMembershipsWithTheChangeOrNothing) {
+  RecordService records(*store_, directory_, clock_);
+  auto a = Create("Ada", "ada@example.com");
+  ASSERT_TRUE(a.has_value());
+  auto g1 = records.Create(GroupRequest(env_, "g1", {a->user.id}));
+  auto g2 = records.Create(GroupRequest(env_, "g2", {}));
+  NewRecordRequest population = GroupRequest(env_, "p1", {a->user.id});
+  population.kind = "population";
+  auto p1 = records.Create(population);
+  ASSERT_TRUE(g1 && g2 && p1);
+  auto gender = [](const char* value) {
+    return [value](core::User& u) -> core::Status {
+      u.profile.gender = value;
+      return {};
+    };
+  };
+
+  WriteOptions options;
+  options.memberships = {{"group", {g2->id}}};
+  auto updated = users_.Update(env_, a->user.id, gender("Female"), std::nullopt, options);
+  ASSERT_TRUE(updated.has_value());
+  EXPECT_EQ(updated->profile.gender, "Female");
+  EXPECT_EQ(RecordIds(records.MembershipsOf(env_, a->user.id, "group")), (std::vector<std::string>{g2->id}));
+  EXPECT_EQ(RecordIds(records.MembershipsOf(env_, a->user.id, "population")), (std::vector<std::string>{p1->id}));
+
+  // A group that does not exist, or a record of another kind: the profile stays too.
+  for (const std::string& bad : {crypto::NewUuid(), p1->id}) {
+    options.memberships = {{"group", {g1->id, bad}}};
+    auto refused = users_.Update(env_, a->user.id, gender("Male"), std::string("new-password"), options);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(refused.error().field, "record");
+    auto now = users_.Get(env_, a->user.id);
+    EXPECT_EQ(now->profile.gender, "Female");
+    EXPECT_EQ(now->version, 2);
+    EXPECT_TRUE(hasher_.Verify(*store_->GetPasswordHash(env_, a->user.id), "hunter22"));
+    EXPECT_TRUE(users_.AuthenticateSession(*a->session_token).has_value());
+    EXPECT_EQ(RecordIds(records.MembershipsOf(env_, a->user.id, "group")), (std::vector<std::string>{g2->id}));
+  }
+}
+
 TEST_F(UserServiceTest, FailedChangeLeavesUserUntouched) {
   auto created = Create("Ada", "ada@example.com");
   auto r = users_.Update(env_, created->user.id,

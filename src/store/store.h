@@ -104,16 +104,28 @@ struct MailRow {
   std::string sealed;
 };
 
+// Memberships written with their entity: every id must name a user (or a record of
+// the set's kind) of the entity's environment, else the whole write fails with
+// kNotFound naming "user" (or "record") in Error::field, as MembershipStore does, and
+// nothing of it is written.
 struct NewRecord {
   RecordRow row;
   std::vector<IndexEntry> index;  // claims on records of the same environment
   std::optional<MailRow> mail;    // enqueued in the same transaction
+  std::vector<std::string> members;  // user ids joined in the same transaction
 };
 
 struct RecordUpdate {
   RecordRow row;  // id + environment_id + kind select the record
   std::int64_t expected_version = 0;
   std::vector<IndexEntry> index;  // replaces every claim of the record
+  std::optional<std::vector<std::string>> members;  // if set, replaces the members (user ids)
+};
+
+// The records of `kind` a user belongs to, replacing its memberships among that kind.
+struct MembershipSet {
+  std::string kind;
+  std::vector<std::string> record_ids;
 };
 
 struct UserUpdate {
@@ -122,6 +134,7 @@ struct UserUpdate {
   std::vector<IndexEntry> index;      // replaces every claim of the user
   std::optional<std::string> password_hash;
   bool revoke_sessions = false;
+  std::vector<MembershipSet> memberships;  // each replaces the user's memberships of its kind
 };
 
 // Told that API keys may have changed, from any process on the same database. Each call

@@ -780,6 +780,154 @@ TEST_P(StoreConformanceTest, InsertUserJoinsRecordsInTheSameTransaction) {
   EXPECT_TRUE(store_->InsertUser(MakeUser(env_, "u2", "bob")).has_value());  // the claim was never taken
 }
 
+TEST_P(StoreConformanceTest, InsertRecordJoinsMembersInTheSameTransaction) {
+  for (const char* id : {"u1", "u2"}) ASSERT_TRUE(store_->InsertUser(MakeUser(env_, id, id)).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(other_env_, "u9", "u9")).has_value());
+
+  NewRecord g1 = MakeRecord(env_, "g1", "group");
+  g1.index = {{"group.name", "admins", true}};
+  g1.members = {"u2", "u1", "u2"};  // repeats are harmless
+  ASSERT_TRUE(store_->InsertRecord(g1).has_value());
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u1", "u2"}));
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u2", "group")), (Strings{"g1"}));
+
+  // A user that is missing or another environment's: no record, no claim, no mail.
+  for (const Strings& bad : {Strings{"u1", "nobody"}, Strings{"u9"}}) {
+    NewRecord g2 = MakeRecord(env_, "g2", "group");
+    g2.index = {{"group.name", "staff", true}};
+    g2.mail = MakeMail(env_, 1, "welcome");
+    g2.members = bad;
+    auto r = store_->InsertRecord(g2);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(r.error().field, "user");
+    EXPECT_EQ(store_->GetRecord(env_, "group", "g2", 0).error().code, ErrorCode::kNotFound);
+    EXPECT_TRUE(store_->FindRecords(env_, "group.name", "staff", 0)->empty());
+    EXPECT_EQ(*store_->CountMail(), 0);
+    EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "group")), (Strings{"g1"}));
+  }
+  NewRecord g2 = MakeRecord(env_, "g2", "group");
+  g2.index = {{"group.name", "staff", true}};
+  EXPECT_TRUE(store_->InsertRecord(g2).has_value());  // the claim was never taken
+  EXPECT_EQ(*store_->CountMembers(env_, "g2"), 0);
+}
+
+TEST_P(StoreConformanceTest, UpdateRecordReplacesMembersInTheSameTransaction) {
+  for (const char* id : {"u1", "u2", "u3"}) ASSERT_TRUE(store_->InsertUser(MakeUser(env_, id, id)).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(other_env_, "u9", "u9")).has_value());
+  NewRecord g1 = MakeRecord(env_, "g1", "group");
+  g1.index = {{"group.name", "admins", true}};
+  g1.members = {"u1", "u2"};
+  ASSERT_TRUE(store_->InsertRecord(g1).has_value());
+  NewRecord g2 = MakeRecord(env_, "g2", "group");
+  g2.members = {"u1"};
+  ASSERT_TRUE(store_->InsertRecord(g2).has_value());
+
+  RecordUpdate up;
+  up.row = RecordRow{"g1", 0, env_, "group", 1000, 2000, 2, 0, "sealed:v2"};
+  up.expected_version = 1;
+  up.index = {{"group.name", "root", true}};
+  up.members = Strings{"u3", "u2"};
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  EXPECT_EQ(store_->GetRecord(env_, "group", "g1", 0)->sealed, "sealed:v2");
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u2", "u3"}));
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g2", 0, 10)), (Strings{"u1"}));  // other records untouched
+
+  // Without `members` the members stay.
+  up.expected_version = 2;
+  up.row.version = 3;
+  up.row.sealed = "sealed:v3";
+  up.members.reset();
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u2", "u3"}));
+
+  // A user that is missing or another environment's: body, claims and members unchanged.
+  up.expected_version = 3;
+  up.row.version = 4;
+  up.row.sealed = "sealed:v4";
+  up.index = {{"group.name", "wheel", true}};
+  for (const Strings& bad : {Strings{"u1", "nobody"}, Strings{"u9"}}) {
+    up.members = bad;
+    auto st = store_->UpdateRecord(up);
+    ASSERT_FALSE(st.has_value());
+    EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(st.error().field, "user");
+    auto r = store_->GetRecord(env_, "group", "g1", 0);
+    EXPECT_EQ(r->version, 3);
+    EXPECT_EQ(r->sealed, "sealed:v3");
+    EXPECT_EQ(Ids(*store_->FindRecords(env_, "group.name", "root", 0)), (Strings{"g1"}));
+    EXPECT_TRUE(store_->FindRecords(env_, "group.name", "wheel", 0)->empty());
+    EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u2", "u3"}));
+  }
+  up.members = Strings{};  // empty: no members left
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  EXPECT_EQ(*store_->CountMembers(env_, "g1"), 0);
+}
+
+TEST_P(StoreConformanceTest, UpdateUserReplacesMembershipsInTheSameTransaction) {
+  for (const char* id : {"g1", "g2", "g3"}) ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, id, "group")).has_value());
+  for (const char* id : {"p1", "p2"})
+    ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, id, "population")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(other_env_, "g9", "group")).has_value());
+  NewUser nu = MakeUser(env_, "u1", "ada");
+  nu.member_of = {"g1", "p1"};
+  nu.password_hash = "$argon2id$old";
+  nu.session = SessionRow{"tok-1", env_, "u1", 10, 10, 0};
+  ASSERT_TRUE(store_->InsertUser(nu).has_value());
+  NewUser other = MakeUser(env_, "u2", "bob");
+  other.member_of = {"g1"};
+  ASSERT_TRUE(store_->InsertUser(other).has_value());
+
+  UserUpdate up;
+  up.row = UserRow{"u1", 0, env_, true, 1000, 2000, 2, "sealed:v2"};
+  up.expected_version = 1;
+  up.index = {{"username", "ada", true}};
+  up.memberships = {{"group", {"g3", "g2"}}, {"population", {"p2"}}};
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+  EXPECT_EQ(store_->GetUser(env_, "u1")->sealed, "sealed:v2");
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "group")), (Strings{"g2", "g3"}));
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "population")), (Strings{"p2"}));
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u2"}));  // other users untouched
+
+  // Only the kinds named are replaced.
+  up.expected_version = 2;
+  up.row.version = 3;
+  up.row.sealed = "sealed:v3";
+  up.memberships = {{"group", {"g1"}}};
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "group")), (Strings{"g1"}));
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "population")), (Strings{"p2"}));
+
+  // A record that is missing, another environment's or of another kind: the profile,
+  // claims, password, sessions and every membership stay as they were.
+  up.expected_version = 3;
+  up.row.version = 4;
+  up.row.sealed = "sealed:v4";
+  up.index = {{"username", "ada2", true}};
+  up.password_hash = "$argon2id$new";
+  up.revoke_sessions = true;
+  for (const Strings& bad : {Strings{"g2", "nothing"}, Strings{"g9"}, Strings{"p1"}}) {
+    up.memberships = {{"population", {"p1"}}, {"group", bad}};
+    auto st = store_->UpdateUser(up);
+    ASSERT_FALSE(st.has_value());
+    EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(st.error().field, "record");
+    auto u = store_->GetUser(env_, "u1");
+    EXPECT_EQ(u->version, 3);
+    EXPECT_EQ(u->sealed, "sealed:v3");
+    EXPECT_EQ(store_->FindUsers(env_, "username", "ada")->size(), 1u);
+    EXPECT_TRUE(store_->FindUsers(env_, "username", "ada2")->empty());
+    EXPECT_EQ(*store_->GetPasswordHash(env_, "u1"), "$argon2id$old");
+    EXPECT_TRUE(store_->FindSession("tok-1").has_value());
+    EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "group")), (Strings{"g1"}));
+    EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "population")), (Strings{"p2"}));
+  }
+  up.memberships = {{"group", {}}};  // empty: out of every group
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+  EXPECT_TRUE(store_->ListMemberships(env_, "u1", "group")->empty());
+  EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "population")), (Strings{"p2"}));
+}
+
 // --- Mail outbox
 
 TEST_P(StoreConformanceTest, ClaimedMailIsLeasedUntilCompletedOrRetried) {

@@ -779,6 +779,94 @@ TEST_F(CommCareTest, GroupErrorsUseErrorMessage) {
   ExpectError(client_.Send("GET", Groups("other", id + "/"), "", ApiKey(admin_)), 403, "project space");
 }
 
+// ---- memberships are written with their entity (one transaction) ----
+
+TEST_F(CommCareTest, GroupCreateNamingAnUnknownUserLeavesNoGroup) {
+  const std::string w = CreateWorker("atomic-member");
+  const json::value groups_before = Get(Users("demo", w + "/"))["groups"];
+  // A worker deleted (through Catalyze) is as unknown as one that never was.
+  const std::string gone = CreateWorker("atomic-gone");
+  ASSERT_EQ(client_.Send("DELETE", "/v2/users/" + Uuid(gone), "", CatalyzeHeaders(catalyze_admin_)).status, 200);
+  for (const std::string& unknown : {gone, std::string(32, 'd')}) {
+    ExpectError(client_.Send("POST", Groups("demo"),
+                             json::serialize(json::object{{"name", "Atomic"}, {"users", json::array{w, unknown}}}),
+                             ApiKey(admin_)),
+                400, "users[1] is not a mobile worker", "error_message");
+  }
+  // No group behind: none listed, the worker joined none, and the name is still free.
+  json::object all = Get(Groups("demo", "?limit=0"));
+  for (const auto& o : all["objects"].as_array()) EXPECT_NE(o.at("name"), "Atomic");
+  EXPECT_EQ(Get(Users("demo", w + "/"))["groups"], groups_before);
+  const std::string id = CreateGroup("Atomic", json::array{w});
+  EXPECT_EQ(Get(Groups("demo", id + "/"))["users"], json::array{w});
+  EXPECT_EQ(Get(Users("demo", w + "/"))["groups"].as_array().back(), json::value(id));
+}
+
+TEST_F(CommCareTest, GroupUpdateNamingAnUnknownUserChangesNothing) {
+  const std::string w1 = CreateWorker("atomic-upd-1"), w2 = CreateWorker("atomic-upd-2");
+  const std::string id = CreateGroup("Atomic Update", json::array{w1});
+  const std::string path = Groups("demo", id + "/");
+  const std::string before = client_.Send("GET", path, "", ApiKey(admin_)).body;
+  const json::value w2_groups = Get(Users("demo", w2 + "/"))["groups"];
+  ExpectError(client_.Send("PUT", path,
+                           json::serialize(json::object{{"name", "Atomic Renamed"},
+                                                        {"case_sharing", true},
+                                                        {"users", json::array{w2, std::string(32, 'd')}}}),
+                           ApiKey(admin_)),
+              400, "users[1] is not a mobile worker", "error_message");
+  // Neither the fields nor the members changed.
+  EXPECT_EQ(client_.Send("GET", path, "", ApiKey(admin_)).body, before);
+  EXPECT_EQ(Get(Users("demo", w2 + "/"))["groups"], w2_groups);
+
+  // The same change with known users lands whole.
+  auto r = client_.Send(
+      "PUT", path,
+      json::serialize(json::object{{"name", "Atomic Renamed"}, {"case_sharing", true}, {"users", json::array{w2}}}),
+      ApiKey(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("name"), "Atomic Renamed");
+  EXPECT_EQ(r.Json().at("case_sharing"), true);
+  EXPECT_EQ(r.Json().at("users"), json::array{w2});
+  EXPECT_EQ(Get(path), r.Json().as_object());
+}
+
+TEST_F(CommCareTest, WorkerUpdateNamingAnUnknownGroupChangesNothing) {
+  const std::string g1 = CreateGroup("Atomic Worker One"), g2 = CreateGroup("Atomic Worker Two");
+  const std::string theirs = CreateGroup("Atomic Theirs", {}, other_, "other");
+  const std::string gone = CreateGroup("Atomic Gone");
+  ASSERT_EQ(client_.Send("DELETE", Groups("demo", gone + "/"), "", ApiKey(admin_)).status, 204);
+  json::object body = SeedWorker("atomic-worker");
+  body["groups"] = json::array{g1};
+  const std::string id = CreateWorker(body);
+  const std::string path = Users("demo", id + "/");
+  const std::string before = client_.Send("GET", path, "", ApiKey(admin_)).body;
+
+  for (const std::string& unknown : {gone, theirs, std::string(32, 'a')}) {
+    ExpectError(client_.Send("PUT", path,
+                             json::serialize(json::object{{"first_name", "Changed"},
+                                                          {"password", "another-secret"},
+                                                          {"groups", json::array{g2, unknown}}}),
+                             ApiKey(admin_)),
+                400, "groups[1] is not a group");
+    // The profile, the password and the groups are as they were.
+    EXPECT_EQ(client_.Send("GET", path, "", ApiKey(admin_)).body, before);
+  }
+  EXPECT_EQ(SignIn("atomic-worker@demo.commcarehq.org", "another-secret"), 401);
+  EXPECT_EQ(SignIn("atomic-worker@demo.commcarehq.org", "qwer1234"), 200);
+  EXPECT_EQ(Get(Groups("demo", g1 + "/"))["users"], json::array{id});
+  EXPECT_EQ(Get(Groups("demo", g2 + "/"))["users"], json::array());
+
+  // The same change with known groups lands whole.
+  auto r = client_.Send(
+      "PUT", path, json::serialize(json::object{{"first_name", "Changed"}, {"groups", json::array{g2}}}),
+      ApiKey(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("first_name"), "Changed");
+  EXPECT_EQ(r.Json().at("groups"), json::array{g2});
+  EXPECT_EQ(Get(Groups("demo", g1 + "/"))["users"], json::array());
+  EXPECT_EQ(Get(Groups("demo", g2 + "/"))["users"], json::array{id});
+}
+
 // ---- web users ----
 
 TEST_F(CommCareTest, WebUsersListAndGet) {

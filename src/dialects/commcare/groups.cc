@@ -38,7 +38,7 @@ core::Result<json::object> Wire(const Context& c, const Caller& caller, const se
   return GroupWire(group, *members, caller.domain.name);
 }
 
-// Every id in `users` must name a user of the domain (checked before any write).
+// The first id in `users` that names no user of the domain, as an error naming it.
 core::Status CheckUsersExist(const Context& c, const std::string& env, const std::vector<std::string>& users) {
   for (std::size_t i = 0; i < users.size(); ++i) {
     auto u = c.s.users.Get(env, users[i]);
@@ -48,6 +48,14 @@ core::Status CheckUsersExist(const Context& c, const std::string& env, const std
     return core::InvalidArgument(at, at + " is not a mobile worker of this project space");
   }
   return {};
+}
+
+// A group write refused because a member is not a user of the domain (the store checks
+// every id in the write's own transaction): the error names the entry. Looked up only
+// on this error path, so a successful write reads no user.
+http::Response MemberFail(const Context& c, const std::string& env, const std::vector<std::string>& users) {
+  if (auto st = CheckUsersExist(c, env, users); !st) return GroupFail(st.error());
+  return GroupError(400, "users: a user was deleted meanwhile; retry");
 }
 
 http::Response List(const Context& c, const Caller& caller, const http::Request& req) {
@@ -86,9 +94,6 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   auto fields = ReadGroupFields(*body, true);
   if (!fields) return GroupFail(fields.error());
   const std::string& env = caller.domain.id;
-  if (fields->users) {
-    if (auto st = CheckUsersExist(c, env, *fields->users); !st) return GroupFail(st.error());
-  }
   service::Record group;
   ApplyGroupFields(*fields, group, true);
   service::NewRecordRequest r;
@@ -96,20 +101,14 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   r.kind = service::kGroupKind;
   r.body = group.body;
   r.claims = service::GroupClaims(group);
+  if (fields->users) r.members = *fields->users;  // one transaction: the group and its members
   auto created = c.s.records.Create(r);
   if (!created) {
     if (created.error().code == ErrorCode::kAlreadyExists)
       return GroupError(400, "A group with name " + *fields->name + " already exists");
+    if (created.error().code == ErrorCode::kNotFound && created.error().field == "user")
+      return MemberFail(c, env, r.members);
     return GroupFail(created.error());
-  }
-  if (fields->users && !fields->users->empty()) {
-    if (auto st = c.s.records.SetMembers(env, created->id, *fields->users); !st) {
-      // A member vanished between the check and the write: undo the group.
-      (void)c.s.records.Delete(env, service::kGroupKind, created->id);
-      if (st.error().code == ErrorCode::kNotFound)
-        return GroupError(400, "users: a user was deleted meanwhile; retry");
-      return GroupFail(st.error());
-    }
   }
   auto wire = Wire(c, caller, *created);
   if (!wire) return GroupFail(wire.error());
@@ -141,27 +140,20 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   if (!body) return GroupFail(body.error());
   auto fields = ReadGroupFields(*body, false);
   if (!fields) return GroupFail(fields.error());
-  if (fields->users) {
-    if (auto st = CheckUsersExist(c, env, *fields->users); !st) return GroupFail(st.error());
-  }
+  // One transaction: the group's fields and, if given, its members (replaced wholesale).
   auto group = c.s.records.Update(
       env, service::kGroupKind, *id,
       [&](service::Record& g) -> core::Status {
         ApplyGroupFields(*fields, g, false);
         return {};
       },
-      service::GroupClaims);
+      service::GroupClaims, fields->users);
   if (!group) {
     if (group.error().code == ErrorCode::kAlreadyExists) return GroupError(400, "A group with this name already exists");
+    if (group.error().code == ErrorCode::kNotFound && group.error().field == "user")
+      return MemberFail(c, env, *fields->users);
     if (group.error().code == ErrorCode::kNotFound) return GroupNotFound();
     return GroupFail(group.error());
-  }
-  // Members are replaced wholesale (a second write; every id was checked above).
-  if (fields->users) {
-    if (auto st = c.s.records.SetMembers(env, *id, *fields->users); !st) {
-      if (st.error().code == ErrorCode::kNotFound) return GroupError(400, "users: a user was deleted meanwhile; retry");
-      return GroupFail(st.error());
-    }
   }
   auto wire = Wire(c, caller, *group);
   if (!wire) return GroupFail(wire.error());

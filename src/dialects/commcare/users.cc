@@ -30,7 +30,8 @@ core::Result<json::object> Wire(const Context& c, const Caller& caller, const co
   return UserWire(user, *groups, caller.domain.name);
 }
 
-// Every id in `groups` must name a group of the domain (checked before any write).
+// The first id in `groups` that names no group of the domain, as an error naming it
+// (a create checks before its write; an update only after the store refused it).
 core::Status CheckGroupsExist(const Context& c, const std::string& env, const std::vector<std::string>& groups) {
   for (std::size_t i = 0; i < groups.size(); ++i) {
     auto g = c.s.records.Get(env, service::kGroupKind, groups[i]);
@@ -166,24 +167,24 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   }
   auto fields = ReadUserFields(*body);
   if (!fields) return Fail(fields.error());
-  if (fields->groups) {
-    if (auto st = CheckGroupsExist(c, env, *fields->groups); !st) return Fail(st.error());
-  }
+  // One transaction: the profile, the password and, if given, the groups (replaced
+  // wholesale); a group that is not the domain's refuses all of it.
+  service::WriteOptions options;
+  if (fields->groups) options.memberships = {{service::kGroupKind, *fields->groups}};
   auto user = c.s.users.Update(
       env, *id,
       [&](core::User& u) -> core::Status {
         ApplyUserFields(*fields, u);
         return {};
       },
-      fields->password);
-  if (!user) return user.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(user.error());
-  // Groups are replaced wholesale (a second write; every id was checked above).
-  if (fields->groups) {
-    if (auto st = c.s.records.SetMemberships(env, *id, service::kGroupKind, *fields->groups); !st) {
-      if (st.error().code == ErrorCode::kNotFound)
-        return ErrorResponse(400, "groups: a group was deleted meanwhile; retry");
-      return Fail(st.error());
+      fields->password, options);
+  if (!user) {
+    if (user.error().code == ErrorCode::kNotFound && user.error().field == "record") {
+      // Name the entry (looked up only on this error path).
+      if (auto st = CheckGroupsExist(c, env, *fields->groups); !st) return Fail(st.error());
+      return ErrorResponse(400, "groups: a group was deleted meanwhile; retry");
     }
+    return user.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(user.error());
   }
   auto wire = Wire(c, caller, *user);
   if (!wire) return Fail(wire.error());

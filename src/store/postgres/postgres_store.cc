@@ -740,6 +740,9 @@ class PostgresStore final : public Store {
         Rows x = c.Exec(kDeleteUserSessions, {Int(number)});
         if (!x.ok()) return std::unexpected(c.Failure(x, "revoke sessions"));
       }
+      for (const auto& set : update.memberships) {
+        if (auto st = ReplaceMemberships(c, u.environment_id, number, set.kind, set.record_ids); !st) return st;
+      }
       return {};
     });
   }
@@ -847,6 +850,10 @@ class PostgresStore final : public Store {
       if (record.mail) {
         if (auto id = InsertMail(c, *record.mail); !id) return std::unexpected(id.error());
       }
+      if (!record.members.empty()) {
+        if (auto st = ReplaceMembers(c, x.environment_id, number, record.members); !st)
+          return std::unexpected(st.error());
+      }
       return number;
     });
   }
@@ -906,7 +913,9 @@ class PostgresStore final : public Store {
       if (!s.ok()) return std::unexpected(c.Failure(s, "update record"));
       Rows d = c.Exec(kDeleteRecordIndex, {Int(number)});
       if (!d.ok()) return std::unexpected(c.Failure(d, "update record index"));
-      return InsertRecordIndex(c, x.environment_id, number, update.index);
+      if (auto st = InsertRecordIndex(c, x.environment_id, number, update.index); !st) return st;
+      if (update.members) return ReplaceMembers(c, x.environment_id, number, *update.members);
+      return {};
     });
   }
 
@@ -968,19 +977,7 @@ class PostgresStore final : public Store {
     return Write([&](Connection& c) -> Status {
       auto record = Resolve(c, kLockRecordKey, {Text(record_id), Text(environment_id)}, "record");
       if (!record) return std::unexpected(record.error());
-      std::vector<std::int64_t> users;
-      for (const auto& user_id : user_ids) {
-        auto user = Resolve(c, kLockUserKey, {Text(user_id), Text(environment_id)}, "user");
-        if (!user) return std::unexpected(user.error());
-        users.push_back(*user);
-      }
-      Rows d = c.Exec(kClearMembers, {Int(*record)});
-      if (!d.ok()) return std::unexpected(c.Failure(d, "set members"));
-      for (const std::int64_t user : users) {
-        Rows r = c.Exec(kAddMember, {Int(*record), Int(user)});
-        if (!r.ok()) return std::unexpected(c.Failure(r, "set members"));
-      }
-      return {};
+      return ReplaceMembers(c, environment_id, *record, user_ids);
     });
   }
 
@@ -989,19 +986,7 @@ class PostgresStore final : public Store {
     return Write([&](Connection& c) -> Status {
       auto user = Resolve(c, kLockUserKey, {Text(user_id), Text(environment_id)}, "user");
       if (!user) return std::unexpected(user.error());
-      std::vector<std::int64_t> records;
-      for (const auto& record_id : record_ids) {
-        auto record = Resolve(c, kLockRecordKeyOfKind, {Text(record_id), Text(environment_id), Text(kind)}, "record");
-        if (!record) return std::unexpected(record.error());
-        records.push_back(*record);
-      }
-      Rows d = c.Exec(kClearMemberships, {Int(*user), Text(kind)});
-      if (!d.ok()) return std::unexpected(c.Failure(d, "set memberships"));
-      for (const std::int64_t record : records) {
-        Rows r = c.Exec(kAddMember, {Int(record), Int(*user)});
-        if (!r.ok()) return std::unexpected(c.Failure(r, "set memberships"));
-      }
-      return {};
+      return ReplaceMemberships(c, environment_id, *user, kind, record_ids);
     });
   }
 
@@ -1238,6 +1223,43 @@ class PostgresStore final : public Store {
   static Status InsertRecordIndex(Connection& c, const std::string& environment_id, std::int64_t number,
                                   const std::vector<IndexEntry>& index) {
     return InsertClaims(c, kInsertRecordIndex, nullptr, "insert record index", environment_id, number, index);
+  }
+
+  // The record's members become `user_ids` (each locked against deletion first, or
+  // kNotFound "user"); the caller's transaction undoes everything on error.
+  static Status ReplaceMembers(Connection& c, const std::string& environment_id, std::int64_t record,
+                               const std::vector<std::string>& user_ids) {
+    std::vector<std::int64_t> users;
+    for (const auto& user_id : user_ids) {
+      auto user = Resolve(c, kLockUserKey, {Text(user_id), Text(environment_id)}, "user");
+      if (!user) return std::unexpected(user.error());
+      users.push_back(*user);
+    }
+    Rows d = c.Exec(kClearMembers, {Int(record)});
+    if (!d.ok()) return std::unexpected(c.Failure(d, "set members"));
+    for (const std::int64_t user : users) {
+      Rows r = c.Exec(kAddMember, {Int(record), Int(user)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "set members"));
+    }
+    return {};
+  }
+  // The user's memberships among records of `kind` become `record_ids` (kNotFound
+  // "record" for an id that is not a record of that kind in the environment).
+  static Status ReplaceMemberships(Connection& c, const std::string& environment_id, std::int64_t user,
+                                   const std::string& kind, const std::vector<std::string>& record_ids) {
+    std::vector<std::int64_t> records;
+    for (const auto& record_id : record_ids) {
+      auto record = Resolve(c, kLockRecordKeyOfKind, {Text(record_id), Text(environment_id), Text(kind)}, "record");
+      if (!record) return std::unexpected(record.error());
+      records.push_back(*record);
+    }
+    Rows d = c.Exec(kClearMemberships, {Int(user), Text(kind)});
+    if (!d.ok()) return std::unexpected(c.Failure(d, "set memberships"));
+    for (const std::int64_t record : records) {
+      Rows r = c.Exec(kAddMember, {Int(record), Int(user)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "set memberships"));
+    }
+    return {};
   }
 
   // The number of the row `q` selects (and locks), or kNotFound naming `field`.

@@ -465,6 +465,9 @@ class SqliteStore final : public Store {
         x.Int(1, number);
         if ((rc = x.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "revoke sessions"));
       }
+      for (const auto& set : update.memberships) {
+        if (auto st = ReplaceMemberships(r.environment_id, number, set.kind, set.record_ids); !st) return st;
+      }
       return {};
     });
   }
@@ -519,6 +522,7 @@ class SqliteStore final : public Store {
       if (record.mail) {
         if (auto id = InsertMail(*record.mail); !id) return std::unexpected(id.error());
       }
+      if (auto st = JoinUsers(r.environment_id, number, record.members); !st) return std::unexpected(st.error());
       return number;
     });
   }
@@ -579,7 +583,9 @@ class SqliteStore final : public Store {
       auto d = writer_.Prepare("DELETE FROM record_index WHERE record_number = ?");
       d.Int(1, number);
       if ((rc = d.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "update record index"));
-      return InsertRecordIndex(r.environment_id, number, update.index);
+      if (auto st = InsertRecordIndex(r.environment_id, number, update.index); !st) return st;
+      if (update.members) return ReplaceMembers(r.environment_id, number, *update.members);
+      return {};
     });
   }
   Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id) override {
@@ -647,15 +653,7 @@ class SqliteStore final : public Store {
     return Write([&]() -> Status {
       auto record = RecordNumber(environment_id, record_id);
       if (!record) return std::unexpected(record.error());
-      auto d = writer_.Prepare("DELETE FROM memberships WHERE record_number = ?");
-      d.Int(1, *record);
-      if (const int rc = d.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "set members"));
-      for (const auto& user_id : user_ids) {
-        auto user = UserNumber(environment_id, user_id);
-        if (!user) return std::unexpected(user.error());
-        if (auto st = Join(*record, *user); !st) return st;
-      }
-      return {};
+      return ReplaceMembers(environment_id, *record, user_ids);
     });
   }
   Status SetMemberships(const std::string& environment_id, const std::string& user_id, const std::string& kind,
@@ -663,17 +661,7 @@ class SqliteStore final : public Store {
     return Write([&]() -> Status {
       auto user = UserNumber(environment_id, user_id);
       if (!user) return std::unexpected(user.error());
-      auto d = writer_.Prepare(
-          "DELETE FROM memberships WHERE user_number = ? AND record_number IN "
-          "(SELECT number FROM records WHERE environment_id = ? AND kind = ?)");
-      d.Int(1, *user).Text(2, environment_id).Text(3, kind);
-      if (const int rc = d.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "set memberships"));
-      for (const auto& record_id : record_ids) {
-        auto record = RecordNumber(environment_id, record_id, &kind);
-        if (!record) return std::unexpected(record.error());
-        if (auto st = Join(*record, *user); !st) return st;
-      }
-      return {};
+      return ReplaceMemberships(environment_id, *user, kind, record_ids);
     });
   }
   Result<std::vector<UserRow>> ListMembers(const std::string& environment_id, const std::string& record_id,
@@ -1037,6 +1025,38 @@ class SqliteStore final : public Store {
     auto s = writer_.Prepare("INSERT OR IGNORE INTO memberships(record_number, user_number) VALUES (?, ?)");
     s.Int(1, record_number).Int(2, user_number);
     if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "add member"));
+    return {};
+  }
+  // Joins each user (by id; kNotFound "user" if not the environment's) to the record.
+  Status JoinUsers(const std::string& environment_id, std::int64_t record, const std::vector<std::string>& user_ids) {
+    for (const auto& user_id : user_ids) {
+      auto user = UserNumber(environment_id, user_id);
+      if (!user) return std::unexpected(user.error());
+      if (auto st = Join(record, *user); !st) return st;
+    }
+    return {};
+  }
+  // The record's members become `user_ids`; the caller's transaction undoes it on error.
+  Status ReplaceMembers(const std::string& environment_id, std::int64_t record,
+                        const std::vector<std::string>& user_ids) {
+    auto d = writer_.Prepare("DELETE FROM memberships WHERE record_number = ?");
+    d.Int(1, record);
+    if (const int rc = d.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "set members"));
+    return JoinUsers(environment_id, record, user_ids);
+  }
+  // The user's memberships among records of `kind` become `record_ids`.
+  Status ReplaceMemberships(const std::string& environment_id, std::int64_t user, const std::string& kind,
+                            const std::vector<std::string>& record_ids) {
+    auto d = writer_.Prepare(
+        "DELETE FROM memberships WHERE user_number = ? AND record_number IN "
+        "(SELECT number FROM records WHERE environment_id = ? AND kind = ?)");
+    d.Int(1, user).Text(2, environment_id).Text(3, kind);
+    if (const int rc = d.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "set memberships"));
+    for (const auto& record_id : record_ids) {
+      auto record = RecordNumber(environment_id, record_id, &kind);
+      if (!record) return std::unexpected(record.error());
+      if (auto st = Join(*record, user); !st) return st;
+    }
     return {};
   }
   Status InsertRecordIndex(const std::string& environment_id, std::int64_t number,
