@@ -1,6 +1,6 @@
-// roster: the composition root. Parses the command line, builds the store, crypto,
-// services and dialects, and runs one subcommand. The only code that names concrete
-// adapters.
+// roster: the composition root. Parses the command line, builds the store, crypto and
+// services once, and runs one subcommand; the APIs it serves and whose subcommands it
+// offers are listed in registry.cc. The only code that names concrete adapters.
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -19,8 +19,7 @@
 #include "core/clock.h"
 #include "core/rules.h"
 #include "crypto/crypto.h"
-#include "cli/commands.h"
-#include "dialects/catalyze/catalyze.h"
+#include "cli/registry.h"
 #include "mail/smtp_transport.h"
 #include "service/housekeeper.h"
 #include "service/mail_sender.h"
@@ -102,7 +101,8 @@ struct Context {
     records = std::make_unique<service::RecordService>(*store, *directory, clock);
   }
 
-  cli::Runtime Runtime() { return {clock, *store, *keyring, *directory, *users, *records}; }
+  // What every API and API subcommand is given.
+  service::Services Services() { return {*directory, *users, *records, clock}; }
 
   static crypto::SecretKey LoadMasterKey(const std::string& data_dir, bool create) {
     // The key may come from the environment (e.g. a secrets manager) instead of a file.
@@ -183,7 +183,7 @@ struct ServeOptions {
   std::int64_t signin_max_attempts = 5, signin_window_s = 900;
   std::string smtp_url, smtp_from = "roster@localhost";
   bool smtp_starttls = false;
-  std::string public_url, commcare_account_root;
+  cli::ApiSettings apis;  // settings that belong to one API (--public-url, ...)
 };
 
 std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
@@ -196,7 +196,8 @@ std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
   return {host, static_cast<std::uint16_t>(port)};
 }
 
-int Serve(const std::string& data_dir, const std::string& database, const ServeOptions& o) {
+int Serve(const std::string& data_dir, const std::string& database, ServeOptions o) {
+  cli::ResolveApiSettings(o.apis);
   Context ctx(data_dir, false,
               {database, o.db_pool_size, {o.argon2_ops, o.argon2_memory_kib * 1024, o.hash_threads},
                {o.session_idle_s * 1000, o.session_lifetime_s * 1000},
@@ -225,9 +226,7 @@ int Serve(const std::string& data_dir, const std::string& database, const ServeO
   router.Add("GET", "/healthz", http::Exec::kInline, [](const http::Request&, const http::PathParams&) {
     return http::Response::Json(200, R"({"status":"ok"})");
   });
-  const cli::Runtime runtime = ctx.Runtime();
-  dialects::catalyze::Mount(router, {*ctx.directory, *ctx.users, *ctx.records, ctx.clock});
-  cli::MountDialects(router, runtime, {o.public_url, o.commcare_account_root});
+  cli::MountApis(router, ctx.Services(), o.apis);
 
   http::ServerOptions so;
   std::tie(so.host, so.port) = SplitListen(o.listen);
@@ -318,15 +317,7 @@ int main(int argc, char** argv) {
                     "SMTP server for the mail outbox, smtp://host:port or smtps://user:pass@host:port (unset: mail waits)");
   serve->add_option("--smtp-from", serve_options.smtp_from, "Sender address of outgoing mail")->capture_default_str();
   serve->add_flag("--smtp-starttls", serve_options.smtp_starttls, "Require STARTTLS on smtp:// URLs");
-  serve->add_option("--public-url", serve_options.public_url,
-                    "Base URL clients reach this server at, for links in responses (PingOne _links), "
-                    "e.g. https://id.example.org")
-      ->check([](const std::string& v) {
-        return v.starts_with("https://") || v.starts_with("http://") ? std::string()
-                                                                      : std::string("must start with https:// or http://");
-      });
-  serve->add_option("--commcare-account-root", serve_options.commcare_account_root,
-                    "CommCare mobile worker usernames end in @DOMAIN.ROOT (default commcarehq.org)");
+  cli::AddApiOptions(*serve, serve_options.apis);
 
   auto* env = app.add_subcommand("env", "Manage environments (tenants)");
   env->require_subcommand(1);
@@ -360,19 +351,16 @@ int main(int argc, char** argv) {
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
   data_options(migrate);
 
-  cli::CommandTable dialect_commands;
-  cli::AddDialectCommands(app, dialect_commands, data_options);
+  cli::CommandTable api_commands;
+  cli::AddApiCommands(app, api_commands, as_json, data_options);
 
   CLI11_PARSE(app, argc, argv);
   try {
     if (init->parsed()) return Init(data_dir, database, as_json);
     if (serve->parsed()) return Serve(data_dir, database, serve_options);
     Context ctx(data_dir, false, {database});
-    for (const auto& [command, action] : dialect_commands)
-      if (command->parsed()) {
-        cli::Runtime runtime = ctx.Runtime();
-        return action(runtime);
-      }
+    for (const auto& [command, action] : api_commands)
+      if (command->parsed()) return cli::RunCommand(action, ctx.Services(), as_json);
     if (migrate->parsed()) std::cout << "roster: schema is up to date" << std::endl;
     if (env_create->parsed()) {
       auto e = OrThrow(ctx.directory->CreateEnvironment(env_name));

@@ -43,6 +43,29 @@ Result<Environment> DirectoryService::FindEnvironment(const std::string& name) {
   return Environment{row->id, row->name};
 }
 
+Result<Environment> DirectoryService::GetEnvironment(const std::string& id) {
+  auto row = store_.FindEnvironmentById(id);
+  if (!row) return std::unexpected(row.error());
+  return Environment{row->id, row->name};
+}
+
+Result<Environment> DirectoryService::ResolveEnvironment(std::string_view id_or_name) {
+  const std::string key(id_or_name);
+  auto by_id = GetEnvironment(key);
+  if (by_id || by_id.error().code != core::ErrorCode::kNotFound) return by_id;
+  return FindEnvironment(key);
+}
+
+Result<Environment> DirectoryService::EnsureEnvironment(const std::string& name) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto env = FindEnvironment(name);
+    if (env || env.error().code != core::ErrorCode::kNotFound) return env;
+    auto created = CreateEnvironment(name);
+    if (created || created.error().code != core::ErrorCode::kAlreadyExists) return created;
+  }
+  return core::Internal("cannot create environment '" + name + "'");
+}
+
 Result<std::vector<Environment>> DirectoryService::ListEnvironments() {
   auto rows = store_.ListEnvironments();
   if (!rows) return std::unexpected(rows.error());

@@ -53,7 +53,15 @@ class DirectoryService {
 
   // kInvalidArgument for a bad name (1..64 of [A-Za-z0-9._-]), kAlreadyExists if taken.
   Result<Environment> CreateEnvironment(const std::string& name);
+  // By name; kNotFound.
   Result<Environment> FindEnvironment(const std::string& name);
+  // By id; kNotFound.
+  Result<Environment> GetEnvironment(const std::string& id);
+  // By id, else by name (a path segment that may hold either); kNotFound.
+  Result<Environment> ResolveEnvironment(std::string_view id_or_name);
+  // The environment named `name`, created if missing; race-safe (a concurrent creation
+  // wins and is returned).
+  Result<Environment> EnsureEnvironment(const std::string& name);
   Result<std::vector<Environment>> ListEnvironments();
 
   Result<NewApiKey> CreateApiKey(const std::string& environment_name, KeyRole role,

@@ -5,6 +5,7 @@
 #include "dialects/catalyze/common.h"
 #include "dialects/catalyze/mapping.h"
 #include "service/mail_templates.h"
+#include "service/password_resets.h"
 
 namespace roster::dialects::catalyze {
 namespace json = boost::json;
@@ -12,20 +13,16 @@ using core::ErrorCode;
 
 namespace {
 
-constexpr const char* kResetKind = "catalyze.reset";
-constexpr const char* kResetClaim = "reset.token";
-constexpr std::int64_t kResetLifetimeMs = 60 * 60 * 1000;
+// Catalyze's reset tokens (records of their own: see service::PasswordResets).
+const service::ResetTokens kResetTokens{"catalyze.reset", "reset.token"};
 // Mail a requester can trigger for one address or username per hour.
-constexpr std::int64_t kMailBudget = 5;
-constexpr std::int64_t kMailWindowMs = 60 * 60 * 1000;
+constexpr std::int64_t kMailBudget = service::PasswordResets::kMailBudget;
+constexpr std::int64_t kMailWindowMs = service::PasswordResets::kMailWindowMs;
 
 // The environment's display name, for templates.
 std::string EnvironmentName(const Services& s, const std::string& environment_id) {
-  auto all = s.directory.ListEnvironments();
-  if (all)
-    for (const auto& e : *all)
-      if (e.id == environment_id) return e.name;
-  return environment_id;
+  auto environment = s.directory.GetEnvironment(environment_id);
+  return environment ? environment->name : environment_id;
 }
 
 core::Result<core::Mail> Render(const Services& s, const std::string& environment_id, const std::string& name,
@@ -103,31 +100,11 @@ void MountAuth(http::Router& router, const Services& s) {
                const std::string username(params.Get("username"));
                auto folded = core::FoldUsername(username);
                if (!folded) return ErrorResponse(400, "username is not valid");
-               auto budget = s.users.HitMailBudget(env, "reset:" + *folded, kMailBudget, kMailWindowMs);
-               if (!budget) return Fail(budget.error());
                auto users = s.users.FindBy(env, "username", username);
                if (!users) return Fail(users.error());
                const core::User* user = users->empty() ? nullptr : &users->front();
-               const core::Contact* primary = user ? user->profile.PrimaryEmail() : nullptr;
-               if (*budget && primary != nullptr) {
-                 const std::string token = crypto::RandomToken();
-                 auto mail = Render(s, env, "password_reset", primary->value,
-                                    {{"username", user->username},
-                                     {"token", token},
-                                     {"environment", EnvironmentName(s, env)},
-                                     {"expiresInMinutes", std::to_string(kResetLifetimeMs / 60000)}});
-                 if (!mail) return Fail(mail.error());
-                 service::NewRecordRequest r;
-                 r.environment_id = env;
-                 r.kind = kResetKind;
-                 r.body = json::object{{"userId", user->id}};
-                 r.claims = {{kResetClaim, token, true}};
-                 r.expires_at_ms = s.clock.NowMillis() + kResetLifetimeMs;
-                 r.mail = std::move(*mail);  // stored with the token, in one transaction
-                 if (auto created = s.records.Create(r); !created) return Fail(created.error());
-               } else {
-                 (void)s.users.HitMailBudget(env, "pad", 0, kMailWindowMs);
-               }
+               auto sent = service::PasswordResets(s, kResetTokens).Request(env, "reset:" + *folded, user);
+               if (!sent) return Fail(sent.error());
                return Ok(json::object{});
              });
 
@@ -145,20 +122,12 @@ void MountAuth(http::Router& router, const Services& s) {
                if (!password) return Fail(password.error());
                const std::string env = caller->key.environment_id;
                const auto invalid = ErrorResponse(400, "reset token is invalid or expired");
-               auto found = s.records.Find(env, kResetClaim, *token);
-               if (!found) return Fail(found.error());
-               if (found->empty()) return invalid;
+               // The token completes only for the user the path names.
                auto users = s.users.FindBy(env, "username", std::string(params.Get("username")));
                if (!users) return Fail(users.error());
-               const auto* user_id = found->front().body.if_contains("userId");
-               if (users->empty() || user_id == nullptr || !user_id->is_string() ||
-                   users->front().id != user_id->as_string())
-                 return invalid;
-               auto taken = s.records.Take(env, kResetKind, found->front().id);
-               if (!taken) return taken.error().code == ErrorCode::kNotFound ? invalid : Fail(taken.error());
-               auto updated = s.users.Update(
-                   env, users->front().id, [](core::User&) -> core::Status { return {}; }, *password);
-               if (!updated) return Fail(updated.error());
+               if (users->empty()) return invalid;
+               auto reset = service::PasswordResets(s, kResetTokens).Complete(env, *token, *password, users->front().id);
+               if (!reset) return reset.error().code == ErrorCode::kNotFound ? invalid : Fail(reset.error());
                return Ok(json::object{});
              });
 

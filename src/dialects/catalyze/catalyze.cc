@@ -23,7 +23,7 @@ core::Status IfMatch(const Services& s, const http::Request& req, const std::str
 
 }  // namespace
 
-void Mount(http::Router& router, Services s) {
+void Mount(http::Router& router, const Services& s) {
   router.SetErrorRenderer("/v2", ErrorResponse);
   MountUsers(router, s);
   MountAuth(router, s);

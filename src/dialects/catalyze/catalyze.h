@@ -3,22 +3,14 @@
 // See docs/dialects/catalyze.md for routes, permissions and the field mapping.
 #pragma once
 
-#include "core/clock.h"
 #include "http/router.h"
-#include "service/directory_service.h"
-#include "service/record_service.h"
-#include "service/user_service.h"
+#include "service/services.h"
 
 namespace roster::dialects::catalyze {
 
-struct Services {
-  service::DirectoryService& directory;
-  service::UserService& users;
-  service::RecordService& records;
-  const core::Clock& clock;
-};
+using Services = service::Services;
 
-void Mount(http::Router& router, Services services);
+void Mount(http::Router& router, const Services& services);
 
 // Exposed for tests: the error body for `status` and `message`.
 http::Response ErrorResponse(int status, std::string_view message);

@@ -106,7 +106,7 @@ core::Status MaySupervise(const Services& s, const Caller& caller) {
 
 core::Status CheckAppId(const Services& s, const Caller& caller, std::string_view app_id) {
   if (app_id == caller.key.environment_id) return {};
-  auto env = s.directory.FindEnvironment(std::string(app_id));
+  auto env = s.directory.ResolveEnvironment(app_id);
   if (env && env->id == caller.key.environment_id) return {};
   return core::NotFound("no such application");
 }

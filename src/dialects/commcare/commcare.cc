@@ -1,30 +1,36 @@
 // The CommCare HQ dialect: mounts the user, group and web-user APIs under /a.
 #include "dialects/commcare/commcare.h"
 
-#include <cstdlib>
+#include <memory>
 #include <stdexcept>
 
 #include "dialects/commcare/common.h"
 
 namespace roster::dialects::commcare {
 
-void Mount(http::Router& router, Services services) {
-  Context c{services, kDefaultAccountRoot};
-  if (!services.account_root.empty()) {
-    if (!IsValidAccountRoot(services.account_root))
-      throw std::invalid_argument("--commcare-account-root must be a lower-case DNS name such as commcarehq.org");
-    c.account_root = services.account_root;
-  } else if (const char* root = std::getenv(kAccountRootVariable); root && *root) {
-    if (!IsValidAccountRoot(root))
-      throw std::invalid_argument(std::string(kAccountRootVariable) +
-                                  " must be a lower-case DNS name such as commcarehq.org");
-    c.account_root = root;
-  }
+void Mount(http::Router& router, const Services& services, const Config& config) {
+  if (!IsValidAccountRoot(config.account_root))
+    throw std::invalid_argument("the CommCare account root must be a lower-case DNS name such as commcarehq.org");
+  const Context c{services, config.account_root};
   // Transport errors (404, 405, 413, 503) under /a in CommCare's {"error": ...} shape.
   router.SetErrorRenderer("/a", [](int status, std::string_view message) { return ErrorResponse(status, message); });
   MountUsers(router, c);
   MountGroups(router, c);
   MountWebUsers(router, c);
+}
+
+void AddCommands(CLI::App& app, const AddCommand& add) {
+  struct Arguments {
+    std::string domain, email;
+  };
+  auto args = std::make_shared<Arguments>();
+  auto* web_users = CommandGroup(*CommandGroup(app, "commcare", "CommCare HQ dialect administration"), "web-user",
+                                 "Web users");
+  auto* create =
+      web_users->add_subcommand("create", "Create a web user with an API key (and the domain's environment if missing)");
+  create->add_option("--domain", args->domain, "Project space (domain) name")->required();
+  create->add_option("--email", args->email, "Web user's email (its username)")->required();
+  add(create, [args](const Services& s) { return CreateWebUser(s, args->domain, args->email); });
 }
 
 }  // namespace roster::dialects::commcare

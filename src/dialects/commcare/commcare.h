@@ -4,31 +4,36 @@
 #include <boost/json.hpp>
 
 #include <string>
+#include <string_view>
 
-#include "core/clock.h"
 #include "core/error.h"
+#include "dialects/api.h"
 #include "http/router.h"
-#include "service/directory_service.h"
-#include "service/record_service.h"
-#include "service/user_service.h"
+#include "service/services.h"
 
 namespace roster::dialects::commcare {
 
-struct Services {
-  service::DirectoryService& directory;
-  service::UserService& users;
-  service::RecordService& records;
-  const core::Clock& clock;
-  // Mobile worker usernames end in @{domain}.{account_root} (`serve
-  // --commcare-account-root`); empty: ROSTER_COMMCARE_ACCOUNT_ROOT, else commcarehq.org.
-  std::string account_root;
+using Services = service::Services;
+
+// HQ_ACCOUNT_ROOT: mobile worker usernames are `<name>@<domain>.<root>`.
+inline constexpr const char* kDefaultAccountRoot = "commcarehq.org";
+// True when `root` can follow "<domain>." in an email address (e.g. "commcarehq.org").
+bool IsValidAccountRoot(std::string_view root);
+
+// Start-up settings, filled by the composition root from `serve`'s flags.
+struct Config {
+  std::string account_root = kDefaultAccountRoot;  // `serve --commcare-account-root`
 };
 
-void Mount(http::Router& router, Services services);
+// Throws std::invalid_argument for an invalid account root.
+void Mount(http::Router& router, const Services& services, const Config& config);
 
 // `roster commcare web-user create --domain NAME --email EMAIL`: creates the web user
 // (and the domain's environment if missing); returns {"username", "apiKey"}.
 core::Result<boost::json::object> CreateWebUser(Services services, const std::string& domain,
                                                 const std::string& email);
+
+// Adds `roster commcare web-user create` (CreateWebUser) for the CLI.
+void AddCommands(CLI::App& app, const AddCommand& add);
 
 }  // namespace roster::dialects::commcare

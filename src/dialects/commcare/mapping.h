@@ -13,14 +13,11 @@
 
 #include "core/error.h"
 #include "core/user.h"
+#include "dialects/commcare/commcare.h"
 #include "service/record_service.h"
 
 namespace roster::dialects::commcare {
 
-// HQ_ACCOUNT_ROOT: mobile worker usernames are `<name>@<domain>.<root>`. Overridden at
-// start-up by the environment variable below (see docs/dialects/commcare.md).
-inline constexpr const char* kDefaultAccountRoot = "commcarehq.org";
-inline constexpr const char* kAccountRootVariable = "ROSTER_COMMCARE_ACCOUNT_ROOT";
 inline constexpr const char* kApiVersion = "v0.5";
 
 // ---- ids: canonical UUIDs travel as 32 lower-case hex digits ----
@@ -35,8 +32,6 @@ std::string DetailUri(std::string_view domain, std::string_view resource, std::s
 
 // ---- usernames ----
 
-// True when `root` can follow "<domain>." in an email address (e.g. "commcarehq.org").
-bool IsValidAccountRoot(std::string_view root);
 // CommCare's format_username + validate_mobile_username: `jdoe` or
 // `jdoe@<domain>.<root>` -> `jdoe@<domain>.<root>`, whitespace runs to '.', lower-cased.
 // kInvalidArgument (field "username") with CommCare's messages.

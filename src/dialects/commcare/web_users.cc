@@ -98,19 +98,6 @@ http::Response Get(const Context& c, const Caller& caller, const http::Request& 
   return Json(200, WebUserWire(*record, caller.domain.name, Active(*states, *record)));
 }
 
-// The domain's environment, created on first use.
-core::Result<service::Environment> DomainEnvironment(const Services& s, const std::string& domain) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto env = s.directory.FindEnvironment(domain);
-    if (env) return *env;
-    if (env.error().code != ErrorCode::kNotFound) return std::unexpected(env.error());
-    auto created = s.directory.CreateEnvironment(domain);
-    if (created) return *created;
-    if (created.error().code != ErrorCode::kAlreadyExists) return std::unexpected(created.error());
-  }
-  return core::Internal("cannot create the domain's environment");
-}
-
 }  // namespace
 
 void MountWebUsers(http::Router& router, const Context& c) {
@@ -129,7 +116,7 @@ core::Result<json::object> CreateWebUser(Services s, const std::string& domain, 
   const std::string normalized = core::NormalizeEmail(email);
   if (!core::IsValidEmail(normalized))
     return core::InvalidArgument("email", "email must be a valid email address");
-  auto env = DomainEnvironment(s, domain);
+  auto env = s.directory.EnsureEnvironment(domain);  // the domain's environment, created on first use
   if (!env) return std::unexpected(env.error());
   auto existing = s.records.Find(env->id, kWebUserEmailClaim, normalized);
   if (!existing) return std::unexpected(existing.error());

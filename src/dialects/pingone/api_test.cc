@@ -40,7 +40,7 @@ class PingOneApiTest : public ::testing::Test {
         records_(*store_, directory_, clock_) {
     env_ = directory_.CreateEnvironment("default")->id;
     other_ = directory_.CreateEnvironment("other")->id;
-    Mount(router_, services());
+    Mount(router_, services(), {});
     auto app = CreateWorkerApp(services(), "default");
     EXPECT_TRUE(app.has_value());
     client_ = std::string(app->at("clientId").as_string());

@@ -121,18 +121,14 @@ void MountToken(http::Router& router, std::shared_ptr<State> state) {
 void MountEnvironment(http::Router& router, std::shared_ptr<State> state) {
   router.Add("GET", "/v1/environments/{envID}", http::Exec::kInline,
              Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
-               auto all = st.s.directory.ListEnvironments();
-               if (!all) return Fail(FromCore(all.error()));
-               for (const auto& e : *all) {
-                 if (e.id != call.env) continue;
-                 const std::string self = call.EnvUrl();
-                 json::object links{{"self", {{"href", self}}},
-                                    {"populations", {{"href", self + "/populations"}}},
-                                    {"users", {{"href", self + "/users"}}},
-                                    {"schemas", {{"href", self + "/schemas"}}}};
-                 return JsonResponse(200, json::object{{"_links", std::move(links)}, {"id", e.id}, {"name", e.name}});
-               }
-               return Fail(NotFoundError());
+               auto e = st.s.directory.GetEnvironment(call.env);
+               if (!e) return Fail(e.error().code == ErrorCode::kNotFound ? NotFoundError() : FromCore(e.error()));
+               const std::string self = call.EnvUrl();
+               json::object links{{"self", {{"href", self}}},
+                                  {"populations", {{"href", self + "/populations"}}},
+                                  {"users", {{"href", self + "/users"}}},
+                                  {"schemas", {{"href", self + "/schemas"}}}};
+               return JsonResponse(200, json::object{{"_links", std::move(links)}, {"id", e->id}, {"name", e->name}});
              }));
 }
 

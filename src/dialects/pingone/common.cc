@@ -219,17 +219,16 @@ http::Handler Api(std::shared_ptr<State> state, ApiHandler handler) {
     auto claims = Authenticate(*state, req, call.env);
     if (!claims) return Render(claims.error());
     call.claims = std::move(*claims);
-    call.base = BaseUrl(state->s, req);
+    call.base = BaseUrl(state->config, req);
     auto out = handler(*state, call);
     if (!out) return Render(out.error());
     return std::move(*out);
   };
 }
 
-std::string BaseUrl(const Services& s, const http::Request& req) {
-  const char* env = std::getenv("ROSTER_PUBLIC_URL");
-  if (!s.public_url.empty() || (env != nullptr && *env != '\0')) {
-    std::string url = !s.public_url.empty() ? s.public_url : std::string(env);
+std::string BaseUrl(const Config& config, const http::Request& req) {
+  if (!config.public_url.empty()) {
+    std::string url = config.public_url;
     while (!url.empty() && url.back() == '/') url.pop_back();
     return url;
   }

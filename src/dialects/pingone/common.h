@@ -84,11 +84,13 @@ http::Response NoContent();
 
 // ---- shared state ---------------------------------------------------------------
 
-// Services plus the signing keys already loaded (they never change once created).
+// Services, configuration, and the signing keys already loaded (they never change once
+// created).
 class State {
  public:
-  explicit State(Services services) : s(services) {}
+  explicit State(Services services, Config config = {}) : s(services), config(std::move(config)) {}
   Services s;
+  Config config;
 
   // The environment's token signing key, created (race-safely) when `create` is set.
   // kNotFound when it does not exist and `create` is false.
@@ -119,8 +121,8 @@ using ApiHandler = std::function<Outcome<http::Response>(State&, const Call&)>;
 http::Handler Api(std::shared_ptr<State> state, ApiHandler handler);
 
 // "http(s)://host[:port]" from the request (Host header, X-Forwarded-Proto), or the
-// ROSTER_PUBLIC_URL environment variable when set.
-std::string BaseUrl(const Services& s, const http::Request& req);
+// configured public URL when set.
+std::string BaseUrl(const Config& config, const http::Request& req);
 
 // ---- bodies and queries ----------------------------------------------------------
 

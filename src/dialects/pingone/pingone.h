@@ -5,29 +5,29 @@
 
 #include <string>
 
-#include "core/clock.h"
 #include "core/error.h"
+#include "dialects/api.h"
 #include "http/router.h"
-#include "service/directory_service.h"
-#include "service/record_service.h"
-#include "service/user_service.h"
+#include "service/services.h"
 
 namespace roster::dialects::pingone {
 
-struct Services {
-  service::DirectoryService& directory;
-  service::UserService& users;
-  service::RecordService& records;
-  const core::Clock& clock;
-  // Base of the `_links` hrefs (`serve --public-url`); empty: ROSTER_PUBLIC_URL, else
-  // the request's Host and X-Forwarded-Proto.
+using Services = service::Services;
+
+// Start-up settings, filled by the composition root from `serve`'s flags.
+struct Config {
+  // Base of the `_links` hrefs (`serve --public-url`); empty: the request's Host and
+  // X-Forwarded-Proto.
   std::string public_url;
 };
 
-void Mount(http::Router& router, Services services);
+void Mount(http::Router& router, const Services& services, const Config& config);
 
 // `roster pingone app create --env NAME`: a worker application; returns
 // {"environmentId", "clientId", "clientSecret"}.
 core::Result<boost::json::object> CreateWorkerApp(Services services, const std::string& environment_name);
+
+// Adds `roster pingone app create` (CreateWorkerApp) for the CLI.
+void AddCommands(CLI::App& app, const AddCommand& add);
 
 }  // namespace roster::dialects::pingone

@@ -5,26 +5,22 @@
 
 #include <string>
 
-#include "core/clock.h"
 #include "core/error.h"
+#include "dialects/api.h"
 #include "http/router.h"
-#include "service/directory_service.h"
-#include "service/record_service.h"
-#include "service/user_service.h"
+#include "service/services.h"
 
 namespace roster::dialects::quickblox {
 
-struct Services {
-  service::DirectoryService& directory;
-  service::UserService& users;
-  service::RecordService& records;
-  const core::Clock& clock;
-};
+using Services = service::Services;
 
-void Mount(http::Router& router, Services services);
+void Mount(http::Router& router, const Services& services);
 
 // `roster quickblox app create --env NAME`: returns
 // {"applicationId", "authKey", "authSecret", "apiKey"}.
 core::Result<boost::json::object> CreateApplication(Services services, const std::string& environment_name);
+
+// Adds `roster quickblox app create` (CreateApplication) for the CLI.
+void AddCommands(CLI::App& app, const AddCommand& add);
 
 }  // namespace roster::dialects::quickblox

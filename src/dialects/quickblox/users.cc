@@ -10,7 +10,7 @@
 #include "dialects/quickblox/filter.h"
 #include "dialects/quickblox/mapping.h"
 #include "http/etag.h"
-#include "service/mail_templates.h"
+#include "service/password_resets.h"
 
 namespace roster::dialects::quickblox {
 namespace json = boost::json;
@@ -20,9 +20,7 @@ namespace {
 
 constexpr int kDefaultPerPage = 10;
 constexpr int kMaxPerPage = 100;
-constexpr std::int64_t kResetLifetimeMs = 60 * 60 * 1000;
-constexpr std::int64_t kMailBudget = 5;
-constexpr std::int64_t kMailWindowMs = 60 * 60 * 1000;
+const service::ResetTokens kResetTokens{kResetKind, kResetClaim};
 
 using Body = std::function<http::Response(const Services&, const Caller&, const Params&, const http::PathParams&)>;
 
@@ -299,15 +297,6 @@ core::Result<core::User> ByNumber(const Services& s, const Caller& caller, const
   return UserByNumber(s, caller.environment_id, *id);
 }
 
-// The environment's display name, for the reset mail.
-std::string EnvironmentName(const Services& s, const std::string& environment_id) {
-  auto all = s.directory.ListEnvironments();
-  if (all)
-    for (const auto& e : *all)
-      if (e.id == environment_id) return e.name;
-  return environment_id;
-}
-
 // GET /users/password/reset.json?email=: mails a single-use reset token to the user
 // holding the email. Answers the same, after the same writes, whether or not it exists.
 http::Response RequestReset(const Services& s, const Caller& caller, const Params& p) {
@@ -319,34 +308,13 @@ http::Response RequestReset(const Services& s, const Caller& caller, const Param
     return errors.Response();
   }
   const std::string address = core::NormalizeEmail(email);
-  auto budget = s.users.HitMailBudget(env, "quickblox.reset:" + address, kMailBudget, kMailWindowMs);
-  if (!budget) return Fail(budget.error());
   auto users = s.users.FindBy(env, "email", address);
   if (!users) return Fail(users.error());
   const core::User* user = nullptr;
   for (const auto& u : *users)
     if (!u.archived && user == nullptr) user = &u;
-  const core::Contact* primary = user ? user->profile.PrimaryEmail() : nullptr;
-  if (*budget && primary != nullptr) {
-    const std::string token = crypto::RandomToken();
-    auto tmpl = service::LoadTemplate(s.records, env, "password_reset");
-    if (!tmpl) return Fail(tmpl.error());
-    const std::map<std::string, std::string> vars{{"username", user->username},
-                                                  {"token", token},
-                                                  {"environment", EnvironmentName(s, env)},
-                                                  {"expiresInMinutes", std::to_string(kResetLifetimeMs / 60000)}};
-    service::NewRecordRequest r;
-    r.environment_id = env;
-    r.kind = kResetKind;
-    r.body = json::object{{"user", user->id}};
-    r.claims = {{kResetClaim, token, true}};
-    r.expires_at_ms = s.clock.NowMillis() + kResetLifetimeMs;
-    r.mail = core::Mail{primary->value, service::RenderTemplate(tmpl->subject, vars),
-                        service::RenderTemplate(tmpl->body, vars)};
-    if (auto created = s.records.Create(r); !created) return Fail(created.error());
-  } else {
-    (void)s.users.HitMailBudget(env, "pad", 0, kMailWindowMs);
-  }
+  auto sent = service::PasswordResets(s, kResetTokens).Request(env, "quickblox.reset:" + address, user);
+  if (!sent) return Fail(sent.error());
   return Empty();
 }
 
@@ -359,24 +327,10 @@ http::Response CompleteReset(const Services& s, const Caller& caller, const Para
   if (token.empty()) errors.Add("token", "can't be blank");
   auto password = ReadPassword(p.object, true, errors);
   if (!errors.empty()) return errors.Response();
-  auto found = s.records.Find(env, kResetClaim, token);
-  if (!found) return Fail(found.error());
-  const service::Record* reset = nullptr;
-  for (const auto& r : *found)
-    if (r.kind == kResetKind) reset = &r;
-  if (reset == nullptr) return BaseError(422, "Reset token is invalid or expired");
-  auto taken = s.records.Take(env, kResetKind, reset->id);
-  if (!taken) {
-    if (taken.error().code == ErrorCode::kNotFound) return BaseError(422, "Reset token is invalid or expired");
-    return Fail(taken.error());
-  }
-  const auto* user_id = taken->body.if_contains("user");
-  if (user_id == nullptr || !user_id->is_string()) return BaseError(422, "Reset token is invalid or expired");
-  auto updated = s.users.Update(
-      env, std::string(user_id->get_string()), [](core::User&) -> core::Status { return {}; }, password);
-  if (!updated) {
-    if (updated.error().code == ErrorCode::kNotFound) return BaseError(422, "Reset token is invalid or expired");
-    return Fail(updated.error());
+  auto reset = service::PasswordResets(s, kResetTokens).Complete(env, token, *password);
+  if (!reset) {
+    if (reset.error().code == ErrorCode::kNotFound) return BaseError(422, "Reset token is invalid or expired");
+    return Fail(reset.error());
   }
   return Empty();
 }

@@ -1,0 +1,77 @@
+#include "service/password_resets.h"
+
+#include <map>
+
+#include "crypto/crypto.h"
+#include "service/mail_templates.h"
+
+namespace roster::service {
+namespace {
+
+namespace json = boost::json;
+
+std::unexpected<core::Error> InvalidToken() { return core::NotFound("reset token is invalid or expired"); }
+
+// The user a token record was issued for ("userId" in tokens Catalyze issued before the
+// flow moved here).
+std::optional<std::string> UserOf(const Record& record) {
+  for (const char* key : {"user", "userId"})
+    if (const auto* v = record.body.if_contains(key); v && v->is_string()) return std::string(v->get_string());
+  return std::nullopt;
+}
+
+}  // namespace
+
+core::Result<bool> PasswordResets::Request(const std::string& environment_id, const std::string& budget_key,
+                                           const core::User* user) {
+  auto budget = s_.users.HitMailBudget(environment_id, budget_key, kMailBudget, kMailWindowMs);
+  if (!budget) return std::unexpected(budget.error());
+  const core::Contact* primary = user ? user->profile.PrimaryEmail() : nullptr;
+  if (!*budget || primary == nullptr) {
+    (void)s_.users.HitMailBudget(environment_id, "pad", 0, kMailWindowMs);
+    return false;
+  }
+  auto mail_template = LoadTemplate(s_.records, environment_id, "password_reset");
+  if (!mail_template) return std::unexpected(mail_template.error());
+  auto environment = s_.directory.GetEnvironment(environment_id);
+  const std::string token = crypto::RandomToken();
+  const std::map<std::string, std::string> vars{{"username", user->username},
+                                                {"token", token},
+                                                {"environment", environment ? environment->name : environment_id},
+                                                {"expiresInMinutes", std::to_string(kTokenLifetimeMs / 60000)}};
+  NewRecordRequest r;
+  r.environment_id = environment_id;
+  r.kind = tokens_.record_kind;
+  r.body = json::object{{"user", user->id}};
+  r.claims = {{tokens_.claim_kind, token, true}};
+  r.expires_at_ms = s_.clock.NowMillis() + kTokenLifetimeMs;
+  r.mail = Mail{primary->value, RenderTemplate(mail_template->subject, vars),
+                RenderTemplate(mail_template->body, vars)};  // stored with the token, in one transaction
+  if (auto created = s_.records.Create(r); !created) return std::unexpected(created.error());
+  return true;
+}
+
+core::Result<core::User> PasswordResets::Complete(const std::string& environment_id, const std::string& token,
+                                                  const std::string& new_password,
+                                                  const std::optional<std::string>& for_user) {
+  auto found = s_.records.Find(environment_id, tokens_.claim_kind, token);
+  if (!found) return std::unexpected(found.error());
+  const Record* reset = nullptr;
+  for (const auto& r : *found)
+    if (r.kind == tokens_.record_kind) reset = &r;
+  if (reset == nullptr) return InvalidToken();
+  const auto user_id = UserOf(*reset);
+  if (!user_id || (for_user && *for_user != *user_id)) return InvalidToken();
+  // Exactly one caller takes the token, however many race to use it.
+  auto taken = s_.records.Take(environment_id, tokens_.record_kind, reset->id);
+  if (!taken) {
+    if (taken.error().code == core::ErrorCode::kNotFound) return InvalidToken();
+    return std::unexpected(taken.error());
+  }
+  auto updated = s_.users.Update(
+      environment_id, *user_id, [](core::User&) -> core::Status { return {}; }, new_password);
+  if (!updated && updated.error().code == core::ErrorCode::kNotFound) return InvalidToken();
+  return updated;
+}
+
+}  // namespace roster::service

@@ -1,0 +1,165 @@
+#include "service/password_resets.h"
+
+#include <gtest/gtest.h>
+
+#include "service/mail_templates.h"
+#include "service/record_service.h"
+#include "service/service_test_support.h"
+#include "service/user_service.h"
+
+namespace roster::service {
+namespace {
+
+using core::ErrorCode;
+using test_support::FakeClock;
+using test_support::TempSqliteStore;
+
+const ResetTokens kTokens{"test.reset", "test.reset.token"};
+
+class PasswordResetsTest : public ::testing::Test {
+ protected:
+  PasswordResetsTest()
+      : store_("roster-reset-"),
+        keyring_(crypto::SecretKey::Random()),
+        hasher_({1, 8 * 1024 * 1024}),
+        directory_(*store_, keyring_, clock_),
+        users_(*store_, directory_, keyring_, hasher_, clock_),
+        records_(*store_, directory_, clock_),
+        resets_(Services{directory_, users_, records_, clock_}, kTokens) {
+    env_ = directory_.CreateEnvironment("clinic")->id;
+    // The mail is the token alone, so a test can read it back.
+    EXPECT_TRUE(SaveTemplate(records_, env_, "password_reset", {"Reset for {{username}} at {{environment}}", "{{token}}"})
+                    .has_value());
+  }
+
+  CreatedUser Create(const std::string& username, const std::string& email) {
+    CreateUserRequest r;
+    r.environment_id = env_;
+    r.user.username = username;
+    r.user.active = true;
+    if (!email.empty()) r.user.profile.emails = {{"home", email, true}};
+    r.password = "old-password-1";
+    r.issue_session = true;
+    auto created = users_.Create(r);
+    EXPECT_TRUE(created.has_value());
+    return *created;
+  }
+
+  // The messages waiting in the outbox, opened.
+  std::vector<Mail> Outbox() {
+    std::vector<Mail> out;
+    auto rows = store_->ClaimMail(clock_.NowMillis(), clock_.NowMillis() + 60'000, 100);
+    EXPECT_TRUE(rows.has_value());
+    for (const auto& row : *rows) {
+      auto mail = OpenMail(*directory_.KeysFor(env_), env_, row.sealed);
+      EXPECT_TRUE(mail.has_value());
+      out.push_back(*mail);
+      EXPECT_TRUE(store_->CompleteMail(row.id).has_value());
+    }
+    return out;
+  }
+
+  // Requests a reset for `user` and returns the mailed token.
+  std::string RequestToken(const core::User& user) {
+    auto sent = resets_.Request(env_, "reset:" + user.username, &user);
+    EXPECT_TRUE(sent.has_value() && *sent);
+    const auto mail = Outbox();
+    EXPECT_EQ(mail.size(), 1u);
+    return mail.empty() ? std::string() : mail.front().body;
+  }
+
+  FakeClock clock_;
+  TempSqliteStore store_;
+  crypto::Keyring keyring_;
+  crypto::PasswordHasher hasher_;
+  DirectoryService directory_;
+  UserService users_;
+  RecordService records_;
+  PasswordResets resets_;
+  std::string env_;
+};
+
+TEST_F(PasswordResetsTest, RequestStoresTheTokenAndItsMailTogether) {
+  const auto ada = Create("ada", "Ada@Example.org");
+  auto sent = resets_.Request(env_, "reset:ada", &ada.user);
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_TRUE(*sent);
+  ASSERT_EQ(*store_->CountMail(), 1);
+  const auto mail = Outbox();
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_EQ(mail[0].to, "Ada@Example.org");
+  EXPECT_EQ(mail[0].subject, "Reset for ada at clinic");
+  // The mailed token is the one stored, under this API's kind, expiring in an hour.
+  auto found = records_.Find(env_, kTokens.claim_kind, mail[0].body);
+  ASSERT_TRUE(found.has_value());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->front().kind, kTokens.record_kind);
+  EXPECT_EQ(found->front().expires_at_ms, clock_.NowMillis() + PasswordResets::kTokenLifetimeMs);
+}
+
+TEST_F(PasswordResetsTest, CompleteSetsThePasswordEndsSessionsAndUsesTheTokenOnce) {
+  const auto ada = Create("ada", "ada@example.org");
+  const std::string token = RequestToken(ada.user);
+  auto done = resets_.Complete(env_, token, "new-password-2");
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(done->id, ada.user.id);
+  EXPECT_FALSE(users_.AuthenticateSession(*ada.session_token).has_value());
+  EXPECT_TRUE(users_.SignIn(env_, "ada", "new-password-2").has_value());
+  auto again = resets_.Complete(env_, token, "new-password-3");
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(users_.SignIn(env_, "ada", "new-password-2").has_value());
+}
+
+TEST_F(PasswordResetsTest, AnExpiredTokenIsRefused) {
+  const auto ada = Create("ada", "ada@example.org");
+  const std::string token = RequestToken(ada.user);
+  clock_.now += PasswordResets::kTokenLifetimeMs + 1;
+  auto done = resets_.Complete(env_, token, "new-password-2");
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(done.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(users_.SignIn(env_, "ada", "old-password-1").has_value());
+}
+
+TEST_F(PasswordResetsTest, ATokenForAnotherUserIsRefusedAndStaysUsable) {
+  const auto ada = Create("ada", "ada@example.org");
+  const auto bob = Create("bob", "bob@example.org");
+  const std::string token = RequestToken(ada.user);
+  auto wrong = resets_.Complete(env_, token, "new-password-2", bob.user.id);
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(users_.SignIn(env_, "bob", "old-password-1").has_value());
+  EXPECT_TRUE(resets_.Complete(env_, token, "new-password-2", ada.user.id).has_value());
+}
+
+TEST_F(PasswordResetsTest, AnotherApisTokensDoNotComplete) {
+  const auto ada = Create("ada", "ada@example.org");
+  const std::string token = RequestToken(ada.user);
+  PasswordResets other(Services{directory_, users_, records_, clock_}, {"other.reset", "other.reset.token"});
+  auto done = other.Complete(env_, token, "new-password-2");
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(done.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(resets_.Complete(env_, token, "new-password-2").has_value());
+}
+
+TEST_F(PasswordResetsTest, NobodyToMailOrASpentBudgetSendsNothing) {
+  const auto ada = Create("ada", "ada@example.org");
+  const auto mute = Create("mute", "");
+  auto nobody = resets_.Request(env_, "reset:ghost", nullptr);
+  ASSERT_TRUE(nobody.has_value());
+  EXPECT_FALSE(*nobody);
+  auto no_address = resets_.Request(env_, "reset:mute", &mute.user);
+  ASSERT_TRUE(no_address.has_value());
+  EXPECT_FALSE(*no_address);
+  EXPECT_EQ(*store_->CountMail(), 0);
+  for (int i = 0; i < PasswordResets::kMailBudget; ++i) EXPECT_TRUE(*resets_.Request(env_, "reset:ada", &ada.user));
+  auto spent = resets_.Request(env_, "reset:ada", &ada.user);
+  ASSERT_TRUE(spent.has_value());
+  EXPECT_FALSE(*spent);
+  EXPECT_EQ(*store_->CountMail(), PasswordResets::kMailBudget);
+  // The budget is per key: another key still mails.
+  EXPECT_TRUE(*resets_.Request(env_, "reset:ada@example.org", &ada.user));
+}
+
+}  // namespace
+}  // namespace roster::service
