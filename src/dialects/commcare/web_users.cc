@@ -118,6 +118,8 @@ core::Result<json::object> CreateWebUser(Services s, const std::string& domain, 
     return core::InvalidArgument("email", "email must be a valid email address");
   auto env = s.directory.EnsureEnvironment(domain);  // the domain's environment, created on first use
   if (!env) return std::unexpected(env.error());
+  // The record's unique claim below decides; this look-up only spares minting (and
+  // revoking) a key for an email that is plainly taken.
   auto existing = s.records.Find(env->id, kWebUserEmailClaim, normalized);
   if (!existing) return std::unexpected(existing.error());
   if (!existing->empty())
