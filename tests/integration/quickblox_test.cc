@@ -3,6 +3,8 @@
 // official QuickBlox JavaScript SDK over HTTPS (tests/sdk/quickblox/sdk_run.js).
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -389,6 +391,14 @@ TEST_F(QuickBloxTest, SessionRejectsTimestampsOutsideTheWindowAndReusedNonces) {
   for (std::int64_t offset : {-2 * 3600, 2 * 3600}) {
     SessionRequest req;
     req.timestamp_offset = offset;
+    auto r = PostSession(client_, app_, req);
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(FirstError(r, "base"), "Bad timestamp");
+  }
+  // The extremes of int64 are refused the same way (no overflow on the way: issue 18).
+  for (std::int64_t extreme : {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
+    SessionRequest req;
+    req.timestamp = extreme;
     auto r = PostSession(client_, app_, req);
     EXPECT_EQ(r.status, 422) << r.body;
     EXPECT_EQ(FirstError(r, "base"), "Bad timestamp");

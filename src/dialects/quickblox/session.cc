@@ -157,7 +157,10 @@ http::Response CreateSession(const Services& s, const http::Request& req) {
     return BaseError(422, "Unexpected auth_key");
   const auto timestamp = ParseInt(*Text(p, "timestamp"));
   const std::int64_t now = s.clock.NowMillis();
-  if (!timestamp || std::llabs(now / 1000 - *timestamp) > kTimestampWindowS) return BaseError(422, "Bad timestamp");
+  // Compared without subtracting the client's value, which may be any int64 (no overflow).
+  const std::int64_t now_s = now / 1000;
+  if (!timestamp || *timestamp < now_s - kTimestampWindowS || *timestamp > now_s + kTimestampWindowS)
+    return BaseError(422, "Bad timestamp");
   if (auto st = VerifySessionSignature(params->pairs, Member(app->body, "auth_secret")); !st)
     return BaseError(422, "Unexpected signature");
 
