@@ -78,19 +78,6 @@ std::string Text(const json::object& o, std::string_view key) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-bool Flag(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_bool() && v->as_bool();
-}
-
-std::vector<std::string> Strings(const json::object& o, std::string_view key) {
-  std::vector<std::string> out;
-  if (const auto* v = o.if_contains(key); v && v->is_array())
-    for (const auto& item : v->as_array())
-      if (item.is_string()) out.emplace_back(item.as_string());
-  return out;
-}
-
 CustomAttribute FromRecord(const service::Record& r) { return service::AttributeFromRecord(r); }
 
 // A JSON array of strings under `key` (absent or null: empty); errors appended.
