@@ -205,6 +205,7 @@ Outcome<AccessClaims> Authenticate(State& st, const http::Request& req, const st
   JwtExpectations expected{IssuerOf(env), kAudience, st.s.clock.NowMillis() / 1000, 5};
   auto claims = VerifyJwt(token, *key, expected);
   if (!claims || claims->env != env) return Fail(Unauthorized());
+  if (auto live = CheckAppLive(st, env, *claims); !live) return Fail(live.error());
   return *claims;
 }
 

@@ -26,6 +26,8 @@ namespace roster::dialects::pingone {
 // default records of every kind, and other dialects may list populations).
 inline constexpr const char* kAppKind = "pingone.app";
 inline constexpr const char* kAppSecretClaim = "pingone.app.secret";
+// The app body's secret generation: 0 at creation, +1 at each rotation (absent: 0).
+inline constexpr const char* kAppGenerationMember = "secretGeneration";
 inline constexpr const char* kSigningKeyKind = "pingone.signing_key";
 inline constexpr const char* kSigningKeyClaim = "pingone.signing_key";
 inline constexpr const char* kPopulationKind = "population";
@@ -119,6 +121,14 @@ using ApiHandler = std::function<Outcome<http::Response>(State&, const Call&)>;
 // Wraps a handler: verifies the Bearer token for the path's {envID} (every failure is
 // the same 401, whether the environment exists or not) and renders errors.
 http::Handler Api(std::shared_ptr<State> state, ApiHandler handler);
+
+// The worker application of a verified token still exists and its secret has not been
+// rotated since the token was issued (the token's `gen` is the app's generation): one
+// record read by id, uncached, so a rotation or deletion by any process is seen by the
+// next request. 401 otherwise.
+Done CheckAppLive(State& st, const std::string& env, const AccessClaims& claims);
+// A worker application record's secret generation.
+std::int64_t SecretGeneration(const service::Record& app);
 
 // "http(s)://host[:port]" from the request (Host header, X-Forwarded-Proto), or the
 // configured public URL when set.

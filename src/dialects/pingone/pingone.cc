@@ -20,12 +20,28 @@ void Mount(http::Router& router, const Services& services, const Config& config)
 }
 
 void AddCommands(CLI::App& app, const AddCommand& add) {
-  auto env = std::make_shared<std::string>();
+  struct Arguments {
+    std::string env, id;
+  };
+  auto args = std::make_shared<Arguments>();
   auto* apps = CommandGroup(*CommandGroup(app, "pingone", "PingOne dialect administration"), "app",
                             "Worker applications");
-  auto* create = apps->add_subcommand("create", "Create a worker application (client credentials) in an environment");
-  create->add_option("--env", *env, "Environment name")->required();
-  add(create, [env](const Services& s) { return CreateWorkerApp(s, *env); });
+  const auto command = [&](const char* name, const char* description, bool with_id) {
+    auto* c = apps->add_subcommand(name, description);
+    c->add_option("--env", args->env, "Environment name")->required();
+    if (with_id) c->add_option("--id", args->id, "The application's client id")->required();
+    return c;
+  };
+  add(command("create", "Create a worker application (client credentials) in an environment", false),
+      [args](const Services& s) { return CreateWorkerApp(s, args->env); });
+  add(command("rotate-secret",
+              "Give a worker application a new secret (printed once); the old secret and its tokens stop at once",
+              true),
+      [args](const Services& s) { return RotateWorkerAppSecret(s, args->env, args->id); });
+  add(command("delete", "Delete a worker application; its tokens stop at once", true),
+      [args](const Services& s) { return DeleteWorkerApp(s, args->env, args->id); });
+  add(command("list", "List an environment's worker applications (never their secrets)", false),
+      [args](const Services& s) { return ListWorkerApps(s, args->env); });
 }
 
 }  // namespace roster::dialects::pingone

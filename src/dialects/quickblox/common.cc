@@ -76,19 +76,6 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
   return v;
 }
 
-std::int64_t IntMember(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr) return 0;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-  return 0;
-}
-
-std::string StringMember(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 core::Result<Caller> AuthenticateToken(const Services& s, std::string_view token) {
   const auto missing = core::Fail(ErrorCode::kUnauthenticated, "Required session does not exist");
   if (token.size() > 256) return missing;
@@ -102,6 +89,7 @@ core::Result<Caller> AuthenticateToken(const Services& s, std::string_view token
   if (!crypto::SecretsEqual(SecretDigest(secret), StringMember(record->body, "secret"))) return missing;
   if (const auto* ended = record->body.if_contains("ended"); ended != nullptr && ended->is_bool() && ended->get_bool())
     return missing;
+  if (auto live = CheckSessionApp(s, *record); !live) return std::unexpected(live.error());
 
   Caller caller;
   caller.environment_id = record->environment_id;
@@ -153,6 +141,19 @@ core::Result<Caller> AuthenticateKey(const Services& s, std::string_view secret)
 }  // namespace
 
 // ---- parameters ---------------------------------------------------------------------
+
+std::int64_t IntMember(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return 0;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+  return 0;
+}
+
+std::string StringMember(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
 
 core::Result<Params> ParseParams(const http::Request& req) {
   Params p;
