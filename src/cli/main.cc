@@ -137,6 +137,18 @@ T OrThrow(core::Result<T> r) {
 
 void PrintJson(const json::value& v) { std::cout << json::serialize(v) << std::endl; }
 
+json::array Strings(const std::vector<std::string>& names) {
+  json::array out;
+  for (const auto& n : names) out.emplace_back(n);
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out.empty() ? "-" : out;
+}
+
 int Init(const std::string& data_dir, const std::string& database, bool as_json) {
   if (!database.empty()) {
     fs::create_directories(data_dir);
@@ -332,10 +344,17 @@ int main(int argc, char** argv) {
 
   auto* key = app.add_subcommand("key", "Manage API keys");
   key->require_subcommand(1);
-  std::string role, identifier, key_id;
+  std::string role = "app", identifier, key_id;
+  std::vector<std::string> key_apis, key_scopes;
   auto* key_create = key->add_subcommand("create", "Create an API key");
   key_create->add_option("--env", env_name, "Environment name")->required();
-  key_create->add_option("--role", role, "admin or app")->required()->check(CLI::IsMember({"admin", "app"}));
+  key_create->add_option("--role", role, "admin or app (default app)")->check(CLI::IsMember({"admin", "app"}));
+  key_create->add_option("--api", key_apis,
+                         "An API it may be presented to: catalyze, pingone, quickblox, commcare, scim or all "
+                         "(repeatable; default: all for an admin key, catalyze for an app key)");
+  key_create->add_option("--scope", key_scopes,
+                         "A scope (repeatable; default: every scope for an admin key, signup for an app key; "
+                         "see docs/security.md)");
   key_create->add_option("--identifier", identifier, "Bind the key to this app identifier (default: any)");
   data_options(key_create);
   key_create->add_flag("--json", as_json, "Print one JSON object");
@@ -374,11 +393,24 @@ int main(int argc, char** argv) {
       }
       if (as_json) PrintJson(json::object{{"environments", std::move(a)}});
     } else if (key_create->parsed()) {
-      auto k = OrThrow(ctx.directory->CreateApiKey(env_name, *service::ParseRole(role), identifier));
+      service::KeyGrant grant;
+      std::string unknown;
+      auto apis = core::ParseApis(key_apis, &unknown);
+      if (!apis) throw std::runtime_error("unknown API '" + unknown + "'");
+      grant.apis = *apis;
+      grant.scopes = OrThrow(core::ScopesFromNames(key_scopes));
+      auto k = OrThrow(ctx.directory->CreateApiKey(env_name, *service::ParseRole(role), identifier, grant));
       if (as_json) {
-        PrintJson(json::object{{"key", k.secret}, {"id", k.info.id}, {"role", role}, {"identifier", identifier}});
+        PrintJson(json::object{{"key", k.secret},
+                               {"id", k.info.id},
+                               {"role", role},
+                               {"identifier", identifier},
+                               {"apis", Strings(core::ApiNames(k.info.apis))},
+                               {"scopes", Strings(core::ScopeNames(k.info.scopes))}});
       } else {
-        std::cout << "key id " << k.info.id << " (" << role << ")\nsecret (shown once): " << k.secret << std::endl;
+        std::cout << "key id " << k.info.id << " (" << role << ")\napis: " << Join(core::ApiNames(k.info.apis))
+                  << "\nscopes: " << Join(core::ScopeNames(k.info.scopes)) << "\nsecret (shown once): " << k.secret
+                  << std::endl;
       }
     } else if (key_list->parsed()) {
       json::array a;
@@ -387,12 +419,14 @@ int main(int argc, char** argv) {
           a.push_back(json::object{{"id", k.id},
                                    {"role", service::RoleName(k.role)},
                                    {"identifier", k.identifier},
+                                   {"apis", Strings(core::ApiNames(k.apis))},
+                                   {"scopes", Strings(core::ScopeNames(k.scopes))},
                                    {"createdAt", core::FormatTimestamp(k.created_at_ms, false)},
                                    {"revoked", k.revoked}});
         } else {
           std::cout << k.id << "  " << service::RoleName(k.role) << "  "
-                    << (k.identifier.empty() ? "*" : k.identifier) << "  "
-                    << core::FormatTimestamp(k.created_at_ms, false) << (k.revoked ? "  revoked" : "") << "\n";
+                    << (k.identifier.empty() ? "*" : k.identifier) << "  " << Join(core::ApiNames(k.apis)) << "  "
+                    << Join(core::ScopeNames(k.scopes)) << "  " << core::FormatTimestamp(k.created_at_ms, false) << (k.revoked ? "  revoked" : "") << "\n";
         }
       }
       if (as_json) PrintJson(json::object{{"keys", std::move(a)}});

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "core/access.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/schema.h"
@@ -102,6 +103,8 @@ struct Session {
   std::string user_id;
 };
 
+class UserAccess;
+
 // Applies a change to a user; returns an error to abort the update unchanged.
 using UserChange = std::function<core::Status(core::User&)>;
 
@@ -112,6 +115,10 @@ class UserService {
               SignInPolicy sign_in = {})
       : store_(store), users_(store), sessions_(store), directory_(directory), records_(store, directory, clock),
         keyring_(keyring), hasher_(hasher), clock_(clock), policy_(policy), sign_in_(sign_in) {}
+
+  // The use cases below as `principal` may perform them (service/user_access.h): what
+  // every API calls on behalf of a credential.
+  UserAccess As(core::Principal principal);
 
   // kInvalidArgument (bad username or email), kAlreadyExists (field "username").
   core::Result<CreatedUser> Create(const CreateUserRequest& request);

@@ -319,13 +319,13 @@ TEST_F(UserServiceTest, EnvironmentsAreIsolated) {
 TEST_F(UserServiceTest, ApiKeysAuthenticateUntilRevoked) {
   auto key = directory_.CreateApiKey("default", KeyRole::kApp, "com.example.app");
   ASSERT_TRUE(key.has_value());
-  EXPECT_TRUE(directory_.AuthenticateApiKey(key->secret, "com.example.app").has_value());
-  EXPECT_EQ(directory_.AuthenticateApiKey(key->secret, "com.other").error().code, ErrorCode::kUnauthenticated);
-  EXPECT_EQ(directory_.AuthenticateApiKey("wrong", "com.example.app").error().code, ErrorCode::kUnauthenticated);
+  EXPECT_TRUE(directory_.AuthenticateApiKey(key->secret, "com.example.app", core::kCatalyzeApi).has_value());
+  EXPECT_EQ(directory_.AuthenticateApiKey(key->secret, "com.other", core::kCatalyzeApi).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(directory_.AuthenticateApiKey("wrong", "com.example.app", core::kCatalyzeApi).error().code, ErrorCode::kUnauthenticated);
   auto any = directory_.CreateApiKey("default", KeyRole::kAdmin, "");
-  EXPECT_EQ(directory_.AuthenticateApiKey(any->secret, "whatever")->role, KeyRole::kAdmin);
+  EXPECT_EQ(directory_.AuthenticateApiKey(any->secret, "whatever", core::kCatalyzeApi)->role, KeyRole::kAdmin);
   ASSERT_TRUE(directory_.RevokeApiKey(key->info.id).has_value());
-  EXPECT_FALSE(directory_.AuthenticateApiKey(key->secret, "com.example.app").has_value());
+  EXPECT_FALSE(directory_.AuthenticateApiKey(key->secret, "com.example.app", core::kCatalyzeApi).has_value());
   EXPECT_EQ(directory_.CreateEnvironment("bad name!").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(directory_.CreateEnvironment("default").error().code, ErrorCode::kAlreadyExists);
 }

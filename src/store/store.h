@@ -34,6 +34,10 @@ struct ApiKeyRow {
   std::string digest;      // keyed digest of the secret
   std::int64_t created_at_ms = 0;
   std::optional<std::int64_t> revoked_at_ms;
+  // The APIs and scopes it was made for, as comma-separated names (core/access.h);
+  // empty for a key made before keys carried them (the service applies defaults).
+  std::string apis;
+  std::string scopes;
 };
 
 // A blind-index claim: (kind, digest) points at one user. Unique claims (username,

@@ -69,8 +69,15 @@ TEST_P(StoreConformanceTest, EnvironmentsHaveUniqueNames) {
 
 TEST_P(StoreConformanceTest, ApiKeysAreFoundByDigestAndRevokedOnce) {
   ASSERT_TRUE(store_->CreateApiKey({"k1", env_, "admin", "", "digest-1", 5, std::nullopt}).has_value());
-  ASSERT_TRUE(store_->CreateApiKey({"k2", env_, "app", "com.example", "digest-2", 6, std::nullopt}).has_value());
+  ASSERT_TRUE(store_->CreateApiKey({"k2", env_, "app", "com.example", "digest-2", 6, std::nullopt,
+                                     "catalyze,quickblox", "signup,profile:read"})
+                  .has_value());
   auto k = store_->FindApiKeyByDigest("digest-2");
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->apis, "catalyze,quickblox");
+  EXPECT_EQ(k->scopes, "signup,profile:read");
+  EXPECT_EQ(store_->FindApiKeyByDigest("digest-1")->apis, "");
+  EXPECT_EQ(store_->ListApiKeys(env_)->back().scopes, "signup,profile:read");
   ASSERT_TRUE(k.has_value());
   EXPECT_EQ(k->id, "k2");
   EXPECT_EQ(k->identifier, "com.example");

@@ -124,7 +124,7 @@ TEST_F(CatalyzeTest, CallersWithoutValidCredentialsGet401) {
 TEST_F(CatalyzeTest, AUserActsOnlyOnItself) {
   auto [alice, alice_token] = CreateUser("alice-self");
   auto [bob, bob_token] = CreateUser("bob-self");
-  ExpectError(client_.Send("GET", "/v2/users/" + bob, "", CatalyzeHeaders(app_, alice_token)), 403, "itself");
+  ExpectError(client_.Send("GET", "/v2/users/" + bob, "", CatalyzeHeaders(app_, alice_token)), 403, "profile:read");
   ExpectError(client_.Send("PUT", "/v2/users/" + bob, R"({"gender":"x"})", CatalyzeHeaders(app_, alice_token)), 403,
               "itself");
   ExpectError(client_.Send("DELETE", "/v2/users/" + bob, "", CatalyzeHeaders(app_, alice_token)), 403, "itself");

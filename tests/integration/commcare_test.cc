@@ -49,10 +49,13 @@ struct WebUser {
   std::string email, key;
 };
 
-// `roster commcare web-user create`; the command's JSON output.
+// `roster commcare web-user create`; the command's JSON output. The suite's keys hold a
+// web user's defaults plus password:set (it tests setting mobile workers' passwords);
+// scopes_test.cc tests the defaults.
 WebUser CreateWebUser(const std::string& data_dir, const std::string& domain, const std::string& email) {
-  auto r = RunRoster({"commcare", "web-user", "create", "--domain", domain, "--email", email, "--data-dir", data_dir,
-                      "--json"});
+  auto r = RunRoster({"commcare", "web-user", "create", "--domain", domain, "--email", email, "--scope", "profile:read",
+                      "--scope", "profile:write", "--scope", "users:list", "--scope", "contact:read", "--scope",
+                      "groups:write", "--scope", "password:set", "--data-dir", data_dir, "--json"});
   if (r.exit_code != 0) throw std::runtime_error("web-user create failed: " + r.err);
   auto j = json::parse(r.out).as_object();
   return {std::string(j.at("username").as_string()), std::string(j.at("apiKey").as_string())};

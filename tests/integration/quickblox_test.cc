@@ -160,7 +160,12 @@ struct App {
 };
 
 App CreateApp(const std::string& data_dir) {
-  auto r = RunRoster({"quickblox", "app", "create", "--env", "default", "--json", "--data-dir", data_dir});
+  // Listing and contact fields on, and an API key that may also set passwords: the suite
+  // tests the API; scopes_test.cc tests the defaults.
+  auto r = RunRoster({"quickblox", "app", "create", "--env", "default", "--allow-user-list", "--allow-contact-fields",
+                      "--scope", "signup", "--scope", "profile:read", "--scope", "profile:write", "--scope",
+                      "users:list", "--scope", "contact:read", "--scope", "password:set", "--json", "--data-dir",
+                      data_dir});
   if (r.exit_code != 0) throw std::runtime_error("quickblox app create failed: " + r.err);
   const json::object o = json::parse(r.out).as_object();
   return App{o.at("applicationId").as_int64(), std::string(o.at("authKey").as_string()),
@@ -1134,7 +1139,9 @@ TEST(QuickBloxSdkTest, TheOfficialJavaScriptSdkWorksUnchangedOverHttps) {
                               Quote(key) + " -out " + Quote(cert);
   std::string out;
   ASSERT_EQ(RunCapture(openssl, out), 0) << out;
-  auto created = RunRoster({"quickblox", "app", "create", "--env", "default", "--json", "--data-dir", dir.path()});
+  // The SDK's script lists and searches users: an application that allows it.
+  auto created = RunRoster({"quickblox", "app", "create", "--env", "default", "--allow-user-list",
+                            "--allow-contact-fields", "--json", "--data-dir", dir.path()});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   const json::object app = json::parse(created.out).as_object();
   for (const char* field : {"applicationId", "authKey", "authSecret", "apiKey"})

@@ -129,6 +129,11 @@ CREATE TABLE counters (
   count BIGINT NOT NULL
 );
 )sql",
+    // 3: the APIs and scopes each key was made for (empty: made before keys had them).
+    R"sql(
+ALTER TABLE api_keys ADD COLUMN apis TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // Serialises migrations across processes. Advisory locks are per database, so the key
@@ -359,13 +364,14 @@ constexpr Query kListEnvironments{
 
 constexpr Query kInsertApiKey{
     "insert_api_key",
-    "INSERT INTO api_keys(id, environment_id, role, identifier, digest, created_at) VALUES ($1, $2, $3, $4, $5, $6)"};
+    "INSERT INTO api_keys(id, environment_id, role, identifier, digest, created_at, apis, scopes) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
 constexpr Query kFindApiKey{
     "find_api_key",
-    "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at FROM api_keys WHERE digest = $1"};
+    "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at, apis, scopes FROM api_keys WHERE digest = $1"};
 constexpr Query kListApiKeys{
     "list_api_keys",
-    "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at FROM api_keys "
+    "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at, apis, scopes FROM api_keys "
     "WHERE environment_id = $1 ORDER BY created_at, id COLLATE \"C\""};
 constexpr Query kRevokeApiKey{
     "revoke_api_key", "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"};
@@ -563,6 +569,8 @@ ApiKeyRow ReadKey(const Rows& r, int i) {
   ApiKeyRow k{r.String(i, 0), r.String(i, 1), r.String(i, 2), r.String(i, 3), r.String(i, 4), r.Int(i, 5),
               std::nullopt};
   if (!r.IsNull(i, 6)) k.revoked_at_ms = r.Int(i, 6);
+  k.apis = r.String(i, 7);
+  k.scopes = r.String(i, 8);
   return k;
 }
 
@@ -631,7 +639,7 @@ class PostgresStore final : public Store {
   Status CreateApiKey(const ApiKeyRow& row) override {
     return Write([&](Connection& c) -> Status {
       Rows r = c.Exec(kInsertApiKey, {Text(row.id), Text(row.environment_id), Text(row.role), Text(row.identifier),
-                                      Bytes(row.digest), Int(row.created_at_ms)});
+                                      Bytes(row.digest), Int(row.created_at_ms), Text(row.apis), Text(row.scopes)});
       if (r.IsUniqueViolation()) return core::AlreadyExists("key", "api key already exists");
       if (!r.ok()) return std::unexpected(c.Failure(r, "create api key"));
       return {};

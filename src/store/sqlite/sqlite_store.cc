@@ -114,6 +114,11 @@ CREATE TABLE counters (
   count INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 3: the APIs and scopes each key was made for (empty: made before keys had them).
+    R"sql(
+ALTER TABLE api_keys ADD COLUMN apis TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // A prepared statement borrowed from a connection's cache; reset on destruction.
@@ -333,9 +338,10 @@ class SqliteStore final : public Store {
   Status CreateApiKey(const ApiKeyRow& row) override {
     return Write([&]() -> Status {
       auto s = writer_.Prepare(
-          "INSERT INTO api_keys(id, environment_id, role, identifier, digest, created_at) VALUES (?,?,?,?,?,?)");
+          "INSERT INTO api_keys(id, environment_id, role, identifier, digest, created_at, apis, scopes) "
+          "VALUES (?,?,?,?,?,?,?,?)");
       s.Text(1, row.id).Text(2, row.environment_id).Text(3, row.role).Text(4, row.identifier)
-          .Blob(5, row.digest).Int(6, row.created_at_ms);
+          .Blob(5, row.digest).Int(6, row.created_at_ms).Text(7, row.apis).Text(8, row.scopes);
       const int rc = s.Step();
       if (IsConstraint(rc)) return core::AlreadyExists("key", "api key already exists");
       if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "create api key"));
@@ -345,7 +351,7 @@ class SqliteStore final : public Store {
   Result<ApiKeyRow> FindApiKeyByDigest(const std::string& digest) override {
     return Read([&](Connection& c) -> Result<ApiKeyRow> {
       auto s = c.Prepare(
-          "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at FROM api_keys WHERE digest = ?");
+          "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at, apis, scopes FROM api_keys WHERE digest = ?");
       s.Blob(1, digest);
       const int rc = s.Step();
       if (rc == SQLITE_DONE) return core::NotFound("no such api key");
@@ -356,7 +362,7 @@ class SqliteStore final : public Store {
   Result<std::vector<ApiKeyRow>> ListApiKeys(const std::string& environment_id) override {
     return Read([&](Connection& c) -> Result<std::vector<ApiKeyRow>> {
       auto s = c.Prepare(
-          "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at FROM api_keys "
+          "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at, apis, scopes FROM api_keys "
           "WHERE environment_id = ? ORDER BY created_at, id");
       s.Text(1, environment_id);
       std::vector<ApiKeyRow> out;
@@ -957,6 +963,8 @@ class SqliteStore final : public Store {
   static ApiKeyRow ReadKey(const Stmt& s) {
     ApiKeyRow k{s.ColText(0), s.ColText(1), s.ColText(2), s.ColText(3), s.ColBlob(4), s.ColInt(5), std::nullopt};
     if (!s.ColNull(6)) k.revoked_at_ms = s.ColInt(6);
+    k.apis = s.ColText(7);
+    k.scopes = s.ColText(8);
     return k;
   }
 
