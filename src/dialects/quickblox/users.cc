@@ -242,6 +242,11 @@ http::Response UpdateUser(const Services& s, const Caller& caller, const Params&
   if (auto st = AddConflicts(s, env, preview, errors); !st) return Fail(st.error());
   if (!errors.empty()) return errors.Response();
 
+  // A user changing its own password through its session stays signed in there: its
+  // UserService session is the one kept.
+  if (password && caller.session && caller.user_id == target.id)
+    if (const auto* t = caller.session->body.if_contains("user_token"); t != nullptr && t->is_string())
+      options->keep_session = std::string(t->get_string());
   auto updated = s.users.Update(
       env, target.id,
       [in](core::User& u) -> core::Status {
@@ -252,18 +257,6 @@ http::Response UpdateUser(const Services& s, const Caller& caller, const Params&
       },
       password, *options);
   if (!updated) return FailFor(preview, updated.error());
-  // A new password ends the user's sessions; the session that changed it goes on.
-  if (password && caller.session && caller.user_id == target.id) {
-    if (auto token = s.users.IssueSession(env, target.id)) {
-      (void)s.records.Update(
-          env, kSessionKind, caller.session->id,
-          [&](service::Record& r) -> core::Status {
-            r.body["user_token"] = *token;
-            return {};
-          },
-          SessionClaims);
-    }
-  }
   return UserResponse(200, *updated);
 }
 
