@@ -529,7 +529,8 @@ TEST_F(QuickBloxTest, AUserDeactivatedOrDeletedElsewhereLosesItsSessionAtOnce) {
     EXPECT_EQ(r.Json().at("errors").as_array()[0].as_string(), "Required session does not exist");
   };
   const std::string off = Unique("off"), gone = Unique("gone");
-  const std::int64_t off_id = NewUser(off)["id"].as_int64(), gone_id = NewUser(gone)["id"].as_int64();
+  const std::int64_t off_id = NewUser(off, {{"user[email]", off + "@example.com"}})["id"].as_int64();
+  const std::int64_t gone_id = NewUser(gone)["id"].as_int64();
   const std::string off_token = UserToken(off, "Passw0rd!"), gone_token = UserToken(gone, "Passw0rd!");
   ASSERT_EQ(client_.Send("GET", Path(off_id), "", Qb(off_token)).status, 200);
   ASSERT_EQ(client_.Send("GET", Path(gone_id), "", Qb(gone_token)).status, 200);
