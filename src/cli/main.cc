@@ -189,7 +189,9 @@ struct ServeOptions {
   int idle_timeout_s = 60;
   std::uint64_t argon2_ops = 2;
   std::size_t argon2_memory_kib = 19 * 1024;
-  std::int64_t session_idle_s = 0, session_lifetime_s = 0;
+  // NIST SP 800-63B-4 AAL2 (docs/security.md): 1 hour idle, 24 hours overall.
+  std::int64_t session_idle_s = service::SessionPolicy::kDefaultIdleTimeoutMs / 1000;
+  std::int64_t session_lifetime_s = service::SessionPolicy::kDefaultAbsoluteLifetimeMs / 1000;
   int db_pool_size = 8;
   unsigned hash_threads = 0;
   std::int64_t signin_max_attempts = 5, signin_window_s = 900;
@@ -231,6 +233,8 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
   service::HousekeeperOptions housekeeping;
   housekeeping.counter_retention_ms = std::max<std::int64_t>(o.signin_window_s * 1000, 24 * 3600'000);
   housekeeping.log = [logger](const std::string& line) { logger->warn(line); };
+  housekeeping.session_idle_ms = o.session_idle_s * 1000;
+  housekeeping.session_lifetime_ms = o.session_lifetime_s * 1000;
   service::Housekeeper housekeeper(*ctx.store, ctx.clock, housekeeping);
   housekeeper.Start();
 
@@ -297,6 +301,7 @@ int main(int argc, char** argv) {
   init->add_flag("--json", as_json, "Print one JSON object");
 
   ServeOptions serve_options;
+  constexpr std::int64_t kMaxSessionSeconds = 10LL * 366 * 86400;  // ten years; milliseconds stay in range
   auto* serve = app.add_subcommand("serve", "Serve the HTTP APIs until SIGINT/SIGTERM");
   data_options(serve);
   serve->add_option("--db-pool-size", serve_options.db_pool_size, "PostgreSQL connections")->capture_default_str()->check(CLI::Range(1, 256));
@@ -319,8 +324,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400));
   serve->add_option("--argon2-ops", serve_options.argon2_ops, "argon2id iterations (t)")->capture_default_str()->check(CLI::Range(1, 10));
   serve->add_option("--argon2-memory-kib", serve_options.argon2_memory_kib, "argon2id memory in KiB (m)")->capture_default_str()->check(CLI::Range(8, 4 * 1024 * 1024));
-  serve->add_option("--session-idle-seconds", serve_options.session_idle_s, "Session idle timeout (0: none)")->capture_default_str();
-  serve->add_option("--session-lifetime-seconds", serve_options.session_lifetime_s, "Session absolute lifetime (0: none)")->capture_default_str();
+  serve->add_option("--session-idle-seconds", serve_options.session_idle_s,
+                    "User session idle timeout (0: none; default NIST SP 800-63B-4 AAL2)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, kMaxSessionSeconds));
+  serve->add_option("--session-lifetime-seconds", serve_options.session_lifetime_s,
+                    "User session absolute lifetime (0: none; default NIST SP 800-63B-4 AAL2)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, kMaxSessionSeconds));
   serve->add_option("--access-log", serve_options.access_log, "Access log file (JSON lines; default stderr)");
   serve->add_option("--signin-max-attempts", serve_options.signin_max_attempts,
                     "Sign-in attempts allowed per username per window (0: unlimited)")->capture_default_str()->check(CLI::Range(0, 1000000));

@@ -520,6 +520,34 @@ TEST_F(QuickBloxTest, AUserSessionEndsWhenTheUsersPasswordChangesElsewhere) {
   EXPECT_EQ(r.Json().at("errors").as_array()[0].as_string(), "Required session does not exist");
 }
 
+// Deactivated or deleted through another API (Catalyze), a user's QuickBlox session ends at once.
+TEST_F(QuickBloxTest, AUserDeactivatedOrDeletedElsewhereLosesItsSessionAtOnce) {
+  const auto uuid_of = [&](const std::string& login) {
+    auto r = client_.Send("POST", "/v2/auth/signin",
+                          json::serialize(json::object{{"username", login}, {"password", "Passw0rd!"}}),
+                          CatalyzeHeaders(admin_));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.Json().is_object() ? std::string(r.Json().at("usersId").as_string()) : std::string();
+  };
+  const auto expect_ended = [&](const HttpResponse& r) {
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(r.Json().at("errors").as_array()[0].as_string(), "Required session does not exist");
+  };
+  const std::string off = Unique("off"), gone = Unique("gone");
+  const std::int64_t off_id = NewUser(off, {{"user[email]", off + "@example.com"}})["id"].as_int64();
+  const std::int64_t gone_id = NewUser(gone)["id"].as_int64();
+  const std::string off_token = UserToken(off, "Passw0rd!"), gone_token = UserToken(gone, "Passw0rd!");
+  ASSERT_EQ(client_.Send("GET", Path(off_id), "", Qb(off_token)).status, 200);
+  ASSERT_EQ(client_.Send("GET", Path(gone_id), "", Qb(gone_token)).status, 200);
+  auto r = client_.Send("PUT", "/v2/users/" + uuid_of(off), R"({"active":false})", CatalyzeHeaders(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  expect_ended(client_.Send("GET", Path(off_id), "", Qb(off_token)));
+  EXPECT_EQ(client_.Send("GET", Path(gone_id), "", Qb(gone_token)).status, 200);  // another user's: untouched
+  r = client_.Send("DELETE", "/v2/users/" + uuid_of(gone), "", CatalyzeHeaders(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  expect_ended(client_.Send("GET", "/users.json", "", Qb(gone_token)));
+}
+
 // ---- callers and permissions -----------------------------------------------------------
 
 TEST_F(QuickBloxTest, ApiKeyActsForTheApplicationAndOtherKeysAreRefused) {

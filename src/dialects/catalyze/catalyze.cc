@@ -84,6 +84,8 @@ void MountUsers(http::Router& router, const Services& s) {
                  if (!v->is_bool()) return ErrorResponse(400, "active must be true or false");
                  active = v->as_bool();
                }
+               // A user changing its own password through its session stays signed in there.
+               if (*password && caller->session && caller->session->user_id == id) options.keep_session = caller->token;
                const auto now = s.clock.NowMillis();
                auto user = users.Update(
                    id,

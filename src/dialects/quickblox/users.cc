@@ -215,7 +215,6 @@ http::Response UpdateUser(const Services& s, const Caller& caller, const Params&
   if (!options) return Fail(options.error());
   const json::object* in = UserObject(p);
   if (in == nullptr) return NoData();
-  const std::string& env = caller.environment_id;
 
   FieldErrors errors;
   core::User preview = target;
@@ -232,6 +231,11 @@ http::Response UpdateUser(const Services& s, const Caller& caller, const Params&
   if (auto st = AddConflicts(users, preview, errors); !st) return Fail(st.error());
   if (!errors.empty()) return errors.Response();
 
+  // A user changing its own password through its session stays signed in there: its
+  // UserService session is the one kept.
+  if (password && caller.session && caller.user_id == target.id)
+    if (const auto* t = caller.session->body.if_contains("user_token"); t != nullptr && t->is_string())
+      options->keep_session = std::string(t->get_string());
   auto updated = users.Update(
       target.id,
       [in](core::User& u) -> core::Status {
@@ -247,18 +251,6 @@ http::Response UpdateUser(const Services& s, const Caller& caller, const Params&
       return errors.Response();
     }
     return FailFor(preview, updated.error());
-  }
-  // A new password ends the user's sessions; the session that changed it goes on.
-  if (password && caller.session && caller.user_id == target.id) {
-    if (auto token = s.users.IssueSession(env, target.id)) {
-      (void)s.records.Update(
-          env, kSessionKind, caller.session->id,
-          [&](service::Record& r) -> core::Status {
-            r.body["user_token"] = *token;
-            return {};
-          },
-          SessionClaims);
-    }
   }
   return UserResponse(200, *updated);
 }

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -428,6 +429,12 @@ constexpr Query kFindSession{
 constexpr Query kTouchSession{"touch_session", "UPDATE sessions SET last_used_at = $1 WHERE digest = $2"};
 constexpr Query kDeleteSession{"delete_session", "DELETE FROM sessions WHERE digest = $1"};
 constexpr Query kDeleteUserSessions{"delete_user_sessions", "DELETE FROM sessions WHERE user_number = $1"};
+constexpr Query kDeleteOtherUserSessions{"delete_other_user_sessions",
+                                         "DELETE FROM sessions WHERE user_number = $1 AND digest <> $2"};
+// $2, $3: the idle and creation limits (the least int8 when off: matches no row).
+constexpr Query kPurgeSessions{
+    "purge_sessions",
+    "DELETE FROM sessions WHERE (expires_at <> 0 AND expires_at <= $1) OR last_used_at <= $2 OR created_at <= $3"};
 // The user a new session or membership names. FOR KEY SHARE keeps a concurrent delete of
 // the row waiting until this transaction ends, so the foreign key that follows holds.
 constexpr Query kLockUserKey{
@@ -747,11 +754,15 @@ class PostgresStore final : public Store {
         if (auto st = PutPassword(c, number, *update.password_hash); !st) return st;
       }
       if (update.revoke_sessions) {
-        Rows x = c.Exec(kDeleteUserSessions, {Int(number)});
+        Rows x = update.keep_session ? c.Exec(kDeleteOtherUserSessions, {Int(number), Bytes(*update.keep_session)})
+                                     : c.Exec(kDeleteUserSessions, {Int(number)});
         if (!x.ok()) return std::unexpected(c.Failure(x, "revoke sessions"));
       }
       for (const auto& set : update.memberships) {
         if (auto st = ReplaceMemberships(c, u.environment_id, number, set.kind, set.record_ids); !st) return st;
+      }
+      for (const auto& mail : update.mail) {
+        if (auto id = InsertMail(c, mail); !id) return std::unexpected(id.error());
       }
       return {};
     });
@@ -838,6 +849,16 @@ class PostgresStore final : public Store {
       Rows r = c.Exec(kTouchSession, {Int(now_ms), Bytes(digest)});
       if (!r.ok()) return std::unexpected(c.Failure(r, "touch session"));
       return {};
+    });
+  }
+  Result<std::int64_t> PurgeSessions(std::int64_t now_ms, std::int64_t idle_since_ms,
+                                     std::int64_t created_since_ms) override {
+    return Write([&](Connection& c) -> Result<std::int64_t> {
+      constexpr std::int64_t kOff = std::numeric_limits<std::int64_t>::min();
+      Rows r = c.Exec(kPurgeSessions, {Int(now_ms), Int(idle_since_ms ? idle_since_ms : kOff),
+                                       Int(created_since_ms ? created_since_ms : kOff)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "purge sessions"));
+      return r.affected();
     });
   }
   Status DeleteSession(const std::string& digest) override {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -467,12 +468,17 @@ class SqliteStore final : public Store {
         if (auto st = PutPassword(number, *update.password_hash); !st) return st;
       }
       if (update.revoke_sessions) {
-        auto x = writer_.Prepare("DELETE FROM sessions WHERE user_number = ?");
+        auto x = writer_.Prepare(update.keep_session ? "DELETE FROM sessions WHERE user_number = ? AND digest <> ?"
+                                                     : "DELETE FROM sessions WHERE user_number = ?");
         x.Int(1, number);
+        if (update.keep_session) x.Blob(2, *update.keep_session);
         if ((rc = x.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "revoke sessions"));
       }
       for (const auto& set : update.memberships) {
         if (auto st = ReplaceMemberships(r.environment_id, number, set.kind, set.record_ids); !st) return st;
+      }
+      for (const auto& mail : update.mail) {
+        if (auto id = InsertMail(mail); !id) return std::unexpected(id.error());
       }
       return {};
     });
@@ -880,6 +886,18 @@ class SqliteStore final : public Store {
       if (!user) return std::unexpected(user.error());
       if (auto st = InsertSession(row, *user); !st) return st;
       return DeleteCounter(counter_key);
+    });
+  }
+  Result<std::int64_t> PurgeSessions(std::int64_t now_ms, std::int64_t idle_since_ms,
+                                     std::int64_t created_since_ms) override {
+    return Write([&]() -> Result<std::int64_t> {
+      auto s = writer_.Prepare(
+          "DELETE FROM sessions WHERE (expires_at <> 0 AND expires_at <= ?) OR last_used_at <= ? OR created_at <= ?");
+      constexpr std::int64_t kOff = std::numeric_limits<std::int64_t>::min();  // matches no row
+      s.Int(1, now_ms).Int(2, idle_since_ms ? idle_since_ms : kOff).Int(3, created_since_ms ? created_since_ms : kOff);
+      const int rc = s.Step();
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "purge sessions"));
+      return static_cast<std::int64_t>(writer_.Changes());
     });
   }
   Status DeleteSession(const std::string& digest) override {
