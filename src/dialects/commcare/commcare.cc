@@ -22,6 +22,7 @@ void Mount(http::Router& router, const Services& services, const Config& config)
 void AddCommands(CLI::App& app, const AddCommand& add) {
   struct Arguments {
     std::string domain, email;
+    std::vector<std::string> scopes;
   };
   auto args = std::make_shared<Arguments>();
   auto* web_users = CommandGroup(*CommandGroup(app, "commcare", "CommCare HQ dialect administration"), "web-user",
@@ -32,11 +33,19 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
     c->add_option("--email", args->email, "Web user's email (its username)")->required();
     return c;
   };
-  add(command("create", "Create a web user with an API key (and the domain's environment if missing)"),
-      [args](const Services& s) { return CreateWebUser(s, args->domain, args->email); });
+  auto* create = command("create", "Create a web user with an API key (and the domain's environment if missing)");
+  create->add_option("--scope", args->scopes,
+                     "A scope of its key (repeatable; default: profile:read profile:write users:list contact:read "
+                     "groups:write; see docs/security.md)");
+  add(create, [args](const Services& s) -> core::Result<boost::json::object> {
+    auto scopes = core::ScopesFromNames(args->scopes);
+    if (!scopes) return std::unexpected(scopes.error());
+    return CreateWebUser(s, args->domain, args->email, *scopes);
+  });
   add(command("revoke-key", "Revoke a web user's API key; it is refused at once"),
       [args](const Services& s) { return RevokeWebUserKey(s, args->domain, args->email); });
-  add(command("rotate-key", "Give a web user a new API key (printed once); the old one is refused at once"),
+  add(command("rotate-key",
+              "Give a web user a new API key with the old one's scopes (printed once); the old one is refused at once"),
       [args](const Services& s) { return RotateWebUserKey(s, args->domain, args->email); });
 }
 

@@ -112,7 +112,8 @@ void MountWebUsers(http::Router& router, const Context& c) {
                         }));
 }
 
-core::Result<json::object> CreateWebUser(Services s, const std::string& domain, const std::string& email) {
+core::Result<json::object> CreateWebUser(Services s, const std::string& domain, const std::string& email,
+                                         std::optional<core::Scopes> scopes) {
   const std::string normalized = core::NormalizeEmail(email);
   if (!core::IsValidEmail(normalized))
     return core::InvalidArgument("email", "email must be a valid email address");
@@ -124,9 +125,14 @@ core::Result<json::object> CreateWebUser(Services s, const std::string& domain, 
   if (!existing) return std::unexpected(existing.error());
   if (!existing->empty())
     return core::AlreadyExists("email", "a web user with this email already exists in domain " + domain);
-  // The key is an app key (not admin): what it may do is decided by the CommCare
-  // dialect, which accepts it only together with this web user's record.
-  auto key = s.directory.CreateApiKey(env->name, service::KeyRole::kApp, normalized);
+  // The key is an app key (not admin) for CommCare only, with a web user's scopes
+  // (core::DefaultScopes) unless others are named; the dialect accepts it only together
+  // with this web user's record.
+  service::KeyGrant grant;
+  grant.apis = core::kCommCareApi;
+  grant.kind = core::CredentialKind::kWebUserKey;
+  grant.scopes = scopes;
+  auto key = s.directory.CreateApiKey(env->name, service::KeyRole::kApp, normalized, grant);
   if (!key) return std::unexpected(key.error());
   service::NewRecordRequest r;
   r.environment_id = env->id;
@@ -140,7 +146,9 @@ core::Result<json::object> CreateWebUser(Services s, const std::string& domain, 
       return core::AlreadyExists("email", "a web user with this email already exists in domain " + domain);
     return std::unexpected(created.error());
   }
-  return json::object{{"username", normalized}, {"apiKey", key->secret}};
+  json::array names;
+  for (const auto& n : core::ScopeNames(key->info.scopes)) names.emplace_back(n);
+  return json::object{{"username", normalized}, {"apiKey", key->secret}, {"scopes", std::move(names)}};
 }
 
 namespace {
@@ -171,6 +179,8 @@ core::Result<std::string> ReplaceKey(const Services& s, const service::Record& w
       [&](service::Record& r) -> core::Status {
         old_key = Text(r, "key_id");
         r.body["key_id"] = new_key_id;
+        // The last key it had, whose scopes a later rotate-key gives the new key.
+        if (!old_key.empty()) r.body["previous_key_id"] = old_key;
         return {};
       },
       [](const service::Record& r) { return std::vector<service::Claim>{{kWebUserEmailClaim, Text(r, "email"), true}}; });
@@ -207,8 +217,18 @@ core::Result<json::object> RotateWebUserKey(Services s, const std::string& domai
   auto web_user = NamedWebUser(s, domain, email);
   if (!web_user) return std::unexpected(web_user.error());
   const std::string username = Text(*web_user, "email");
-  // The same kind of key as CreateWebUser's.
-  auto key = s.directory.CreateApiKey(domain, service::KeyRole::kApp, username);
+  // The same kind of key as CreateWebUser's, with the scopes of the key it replaces (or
+  // of the last one it had, if that was revoked): a rotation changes no permission.
+  service::KeyGrant grant;
+  grant.apis = core::kCommCareApi;
+  grant.kind = core::CredentialKind::kWebUserKey;
+  std::string last_key = Text(*web_user, "key_id");
+  if (last_key.empty()) last_key = Text(*web_user, "previous_key_id");
+  auto keys = s.directory.ListApiKeys(domain);
+  if (!keys) return std::unexpected(keys.error());
+  for (const auto& k : *keys)
+    if (!last_key.empty() && k.id == last_key) grant.scopes = k.scopes;
+  auto key = s.directory.CreateApiKey(domain, service::KeyRole::kApp, username, grant);
   if (!key) return std::unexpected(key.error());
   auto old_key = ReplaceKey(s, *web_user, key->info.id);
   if (!old_key) {
@@ -216,7 +236,9 @@ core::Result<json::object> RotateWebUserKey(Services s, const std::string& domai
     return std::unexpected(old_key.error());
   }
   if (auto st = RevokeKey(s, *old_key); !st) return std::unexpected(st.error());
-  json::object out{{"username", username}, {"apiKey", key->secret}};
+  json::array scopes;
+  for (const auto& n : core::ScopeNames(key->info.scopes)) scopes.emplace_back(n);
+  json::object out{{"username", username}, {"apiKey", key->secret}, {"scopes", std::move(scopes)}};
   if (!old_key->empty()) out["revokedKeyId"] = *old_key;
   return out;
 }

@@ -121,10 +121,9 @@ std::int64_t SecretGeneration(const service::Record& app) {
   return v != nullptr && v->is_int64() ? v->get_int64() : 0;
 }
 
-Done CheckAppLive(State& st, const std::string& env, const AccessClaims& claims) {
-  auto app = st.s.records.Get(env, kAppKind, claims.client_id);
-  if (!app) return Fail(app.error().code == ErrorCode::kNotFound ? Unauthorized() : FromCore(app.error()));
-  if (SecretGeneration(*app) != claims.gen) return Fail(Unauthorized());
+core::Status CheckAppLive(const service::Record& app, const AccessClaims& claims) {
+  if (SecretGeneration(app) != claims.gen)
+    return core::Fail(ErrorCode::kUnauthenticated, "the token predates the application's secret");
   return {};
 }
 
@@ -149,6 +148,28 @@ void MountEnvironment(http::Router& router, std::shared_ptr<State> state) {
              }));
 }
 
+core::Result<core::Principal> WorkerPrincipal(State& st, const std::string& env, const AccessClaims& claims) {
+  auto app = st.s.records.Get(env, kAppKind, claims.client_id);
+  if (!app) {
+    if (app.error().code == ErrorCode::kNotFound) return core::Fail(ErrorCode::kUnauthenticated, "no such application");
+    return std::unexpected(app.error());
+  }
+  if (auto live = CheckAppLive(*app, claims); !live) return std::unexpected(live.error());
+  core::Principal p;
+  p.environment_id = env;
+  p.api = core::kPingOneApi;
+  p.kind = core::CredentialKind::kWorkerApp;
+  p.credential_id = app->id;
+  p.scopes = core::DefaultScopes(core::CredentialKind::kWorkerApp, core::kPingOneApi);
+  if (const auto* v = app->body.if_contains("scopes"); v && v->is_array()) {
+    std::vector<std::string> names;
+    for (const auto& n : v->as_array())
+      if (n.is_string()) names.emplace_back(n.as_string());
+    p.scopes = core::ParseScopes(names).value_or(0);
+  }
+  return p;
+}
+
 namespace {
 
 core::Result<service::Environment> NamedEnvironment(const Services& services, const std::string& name) {
@@ -171,7 +192,8 @@ core::Result<service::Record> NamedApp(const Services& services, const service::
 
 }  // namespace
 
-core::Result<json::object> CreateWorkerApp(Services services, const std::string& environment_name) {
+core::Result<json::object> CreateWorkerApp(Services services, const std::string& environment_name,
+                                           std::optional<core::Scopes> scopes) {
   auto env = NamedEnvironment(services, environment_name);
   if (!env) return std::unexpected(env.error());
   State st(services);
@@ -186,12 +208,21 @@ core::Result<json::object> CreateWorkerApp(Services services, const std::string&
   r.environment_id = env->id;
   r.kind = kAppKind;
   r.id = crypto::NewUuid();
-  r.body = json::object{
-      {"name", "Worker application"}, {"type", "WORKER"}, {"tokenEndpointAuthMethod", "CLIENT_SECRET_BASIC"}};
+  json::array scope_names;
+  for (const auto& n :
+       core::ScopeNames(scopes.value_or(core::DefaultScopes(core::CredentialKind::kWorkerApp, core::kPingOneApi))))
+    scope_names.emplace_back(n);
+  r.body = json::object{{"name", "Worker application"},
+                        {"type", "WORKER"},
+                        {"tokenEndpointAuthMethod", "CLIENT_SECRET_BASIC"},
+                        {"scopes", scope_names}};
   r.claims = {{kAppSecretClaim, secret, true}};
   auto created = services.records.Create(r);
   if (!created) return std::unexpected(created.error());
-  return json::object{{"environmentId", env->id}, {"clientId", created->id}, {"clientSecret", secret}};
+  return json::object{{"environmentId", env->id},
+                      {"clientId", created->id},
+                      {"clientSecret", secret},
+                      {"scopes", std::move(scope_names)}};
 }
 
 core::Result<json::object> RotateWorkerAppSecret(Services services, const std::string& environment_name,
@@ -238,7 +269,7 @@ core::Result<json::object> ListWorkerApps(Services services, const std::string& 
     if (!page) return std::unexpected(page.error());
     for (const auto& r : *page) {
       json::object app{{"clientId", r.id}, {"createdAt", core::FormatTimestamp(r.created_at_ms, true)}};
-      for (const char* member : {"name", "type", "secretRotatedAt"})
+      for (const char* member : {"name", "type", "scopes", "secretRotatedAt"})
         if (const auto* v = r.body.if_contains(member)) app[member] = *v;
       apps.push_back(std::move(app));
     }

@@ -22,6 +22,7 @@ void Mount(http::Router& router, const Services& services, const Config& config)
 void AddCommands(CLI::App& app, const AddCommand& add) {
   struct Arguments {
     std::string env, id;
+    std::vector<std::string> scopes;
   };
   auto args = std::make_shared<Arguments>();
   auto* apps = CommandGroup(*CommandGroup(app, "pingone", "PingOne dialect administration"), "app",
@@ -32,8 +33,15 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
     if (with_id) c->add_option("--id", args->id, "The application's client id")->required();
     return c;
   };
-  add(command("create", "Create a worker application (client credentials) in an environment", false),
-      [args](const Services& s) { return CreateWorkerApp(s, args->env); });
+  auto* create = command("create", "Create a worker application (client credentials) in an environment", false);
+  create->add_option("--scope", args->scopes,
+                     "A scope of the application (repeatable; default: everything in its environment but phi:*, "
+                     "password:set and credentials:admin; see docs/security.md)");
+  add(create, [args](const Services& s) -> core::Result<boost::json::object> {
+    auto scopes = core::ScopesFromNames(args->scopes);
+    if (!scopes) return std::unexpected(scopes.error());
+    return CreateWorkerApp(s, args->env, *scopes);
+  });
   add(command("rotate-secret",
               "Give a worker application a new secret (printed once); the old secret and its tokens stop at once",
               true),

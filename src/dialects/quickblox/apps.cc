@@ -3,8 +3,6 @@
 // session's application still stands (CheckSessionApp). Application records are read
 // uncached, so a change by any process (the CLI, another server) holds from the next
 // request on. See docs/dialects/quickblox.md, "Rotation and revocation".
-#include <charconv>
-
 #include "core/rules.h"
 #include "crypto/crypto.h"
 #include "dialects/quickblox/common.h"
@@ -25,26 +23,38 @@ struct NamedApp {
   service::Record app;
 };
 
-core::Result<NamedApp> FindApp(const Services& s, const std::string& environment_name,
-                               const std::string& application_id) {
+core::Result<NamedApp> FindApp(const Services& s, const std::string& environment_name, std::int64_t number) {
   auto environment = s.directory.FindEnvironment(environment_name);
   if (!environment) {
     if (environment.error().code == ErrorCode::kNotFound)
       return core::NotFound("no environment named '" + environment_name + "'");
     return std::unexpected(environment.error());
   }
-  std::int64_t number = 0;
-  const auto* end = application_id.data() + application_id.size();
-  auto [ptr, ec] = std::from_chars(application_id.data(), end, number);
-  if (ec != std::errc() || ptr != end || number <= 0)
-    return core::InvalidArgument("id", "--id must be an application id (a positive whole number)");
+  if (number <= 0) return core::InvalidArgument("id", "--id must be an application id (a positive whole number)");
   auto app = s.records.GetByNumber(kAppKind, number);
   if (!app || app->environment_id != environment->id) {
     if (app || app.error().code == ErrorCode::kNotFound)
-      return core::NotFound("no application " + application_id + " in environment '" + environment_name + "'");
+      return core::NotFound("no application " + std::to_string(number) + " in environment '" + environment_name +
+                            "'");
     return std::unexpected(app.error());
   }
   return NamedApp{*environment, std::move(*app)};
+}
+
+// What the application's key `key_id` was made for (its APIs and scopes), so a rotated
+// key may do exactly what the old one did; this API's defaults if it is gone.
+core::Result<service::KeyGrant> GrantOf(const Services& s, const std::string& environment_name,
+                                        const std::string& key_id) {
+  service::KeyGrant grant;
+  grant.apis = core::kQuickBloxApi;
+  auto keys = s.directory.ListApiKeys(environment_name);
+  if (!keys) return std::unexpected(keys.error());
+  for (const auto& k : *keys)
+    if (k.id == key_id) {
+      grant.apis = k.apis;
+      grant.scopes = k.scopes;
+    }
+  return grant;
 }
 
 core::Result<service::Record> UpdateApp(const Services& s, const NamedApp& named, const service::RecordChange& change) {
@@ -59,18 +69,15 @@ core::Result<service::Record> UpdateApp(const Services& s, const NamedApp& named
 
 std::int64_t SessionGeneration(const service::Record& app) { return IntMember(app.body, kSessionGenerationMember); }
 
-core::Status CheckSessionApp(const Services& s, const service::Record& session) {
-  const auto missing = core::Fail(ErrorCode::kUnauthenticated, "Required session does not exist");
-  const std::int64_t number = IntMember(session.body, "app");
-  auto app = s.records.GetByNumber(kAppKind, number);
-  if (!app) return app.error().code == ErrorCode::kNotFound ? missing : std::unexpected(app.error());
-  if (app->environment_id != session.environment_id) return missing;
-  if (IntMember(session.body, kSessionGenerationMember) != SessionGeneration(*app)) return missing;
+core::Status CheckSessionApp(const service::Record& app, const service::Record& session) {
+  if (app.environment_id != session.environment_id ||
+      IntMember(session.body, kSessionGenerationMember) != SessionGeneration(app))
+    return core::Fail(ErrorCode::kUnauthenticated, "Required session does not exist");
   return {};
 }
 
 core::Result<json::object> RotateApplicationSecret(Services s, const std::string& environment_name,
-                                                   const std::string& application_id, bool end_sessions) {
+                                                   std::int64_t application_id, bool end_sessions) {
   auto named = FindApp(s, environment_name, application_id);
   if (!named) return std::unexpected(named.error());
   const std::string auth_secret = crypto::RandomToken();
@@ -90,12 +97,14 @@ core::Result<json::object> RotateApplicationSecret(Services s, const std::string
 }
 
 core::Result<json::object> RotateApplicationKey(Services s, const std::string& environment_name,
-                                                const std::string& application_id) {
+                                                std::int64_t application_id) {
   auto named = FindApp(s, environment_name, application_id);
   if (!named) return std::unexpected(named.error());
   std::string old_key;  // as the write found it (a concurrent rotation may have moved it)
-  // The same kind of key as CreateApplication's.
-  auto key = s.directory.CreateApiKey(named->environment.name, service::KeyRole::kApp, kKeyIdentifier);
+  // The same kind of key as CreateApplication's, for what the old one was.
+  auto grant = GrantOf(s, named->environment.name, StringMember(named->app.body, "api_key_id"));
+  if (!grant) return std::unexpected(grant.error());
+  auto key = s.directory.CreateApiKey(named->environment.name, service::KeyRole::kApp, kKeyIdentifier, *grant);
   if (!key) return std::unexpected(key.error());
   // The application's key claim moves to the new key in one write: from then on the old
   // key names no application, which AuthenticateKey requires, in every process at once.
@@ -113,18 +122,24 @@ core::Result<json::object> RotateApplicationKey(Services s, const std::string& e
       !revoked && revoked.error().code != ErrorCode::kNotFound &&
       revoked.error().code != ErrorCode::kFailedPrecondition)
     return std::unexpected(revoked.error());
-  return json::object{{"applicationId", moved->number}, {"apiKey", key->secret}, {"revokedKeyId", old_key}};
+  json::array scopes;
+  for (const auto& n : core::ScopeNames(key->info.scopes)) scopes.emplace_back(n);
+  return json::object{{"applicationId", moved->number},
+                      {"apiKey", key->secret},
+                      {"apiKeyScopes", std::move(scopes)},
+                      {"revokedKeyId", old_key}};
 }
 
 core::Result<json::object> DeleteApplication(Services s, const std::string& environment_name,
-                                             const std::string& application_id) {
+                                             std::int64_t application_id) {
   auto named = FindApp(s, environment_name, application_id);
   if (!named) return std::unexpected(named.error());
   // Take: the record as deleted, so the key revoked below is the one it last named.
   auto deleted = s.records.Take(named->app.environment_id, kAppKind, named->app.id);
   if (!deleted) {
     if (deleted.error().code == ErrorCode::kNotFound)
-      return core::NotFound("no application " + application_id + " in environment '" + environment_name + "'");
+      return core::NotFound("no application " + std::to_string(application_id) + " in environment '" +
+                            environment_name + "'");
     return std::unexpected(deleted.error());
   }
   // Its sessions are refused from here on (CheckSessionApp finds no application) and its
