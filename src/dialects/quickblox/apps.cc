@@ -152,4 +152,24 @@ core::Result<json::object> DeleteApplication(Services s, const std::string& envi
   return json::object{{"applicationId", named->app.number}, {"deleted", true}, {"revokedKeyId", key_id}};
 }
 
+core::Result<json::object> UpdateApplication(Services s, const std::string& environment_name, std::int64_t id,
+                                             const AppSettings& settings) {
+  auto named = FindApp(s, environment_name, id);
+  if (!named) return std::unexpected(named.error());
+  // One write; sessions read their application on every request, so it holds at once.
+  auto updated = UpdateApp(s, *named, [&](service::Record& r) -> core::Status {
+    if (settings.allow_user_list) r.body["allow_user_list"] = *settings.allow_user_list;
+    if (settings.allow_contact_fields) r.body["allow_contact_fields"] = *settings.allow_contact_fields;
+    return {};
+  });
+  if (!updated) return std::unexpected(updated.error());
+  const auto flag = [&](const char* name) {
+    const auto* v = updated->body.if_contains(name);
+    return v != nullptr && v->is_bool() && v->get_bool();
+  };
+  return json::object{{"applicationId", updated->number},
+                      {"allowUserList", flag("allow_user_list")},
+                      {"allowContactFields", flag("allow_contact_fields")}};
+}
+
 }  // namespace roster::dialects::quickblox

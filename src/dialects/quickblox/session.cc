@@ -314,31 +314,4 @@ core::Result<json::object> CreateApplication(Services s, const std::string& envi
                        }()}};
 }
 
-core::Result<json::object> UpdateApplication(Services s, const std::string& environment_name, std::int64_t id,
-                                             const AppSettings& settings) {
-  auto environment = s.directory.FindEnvironment(environment_name);
-  if (!environment) return std::unexpected(environment.error());
-  auto app = id > 0 ? s.records.GetByNumber(kAppKind, id) : core::Result<service::Record>(core::NotFound(""));
-  if (!app || app->environment_id != environment->id) {
-    if (!app && app.error().code != ErrorCode::kNotFound) return std::unexpected(app.error());
-    return core::NotFound("no application " + std::to_string(id) + " in environment '" + environment_name + "'");
-  }
-  auto updated = s.records.Update(environment->id, kAppKind, app->id, [&](service::Record& r) -> core::Status {
-    if (settings.allow_user_list) r.body["allow_user_list"] = *settings.allow_user_list;
-    if (settings.allow_contact_fields) r.body["allow_contact_fields"] = *settings.allow_contact_fields;
-    return {};
-  }, [](const service::Record& r) {
-    // An update replaces a record's claims: its API key's, again.
-    return std::vector<service::Claim>{{kAppKeyClaim, Member(r.body, "api_key_id"), true}};
-  });
-  if (!updated) return std::unexpected(updated.error());
-  const auto flag = [&](const char* name) {
-    const auto* v = updated->body.if_contains(name);
-    return v != nullptr && v->is_bool() && v->get_bool();
-  };
-  return json::object{{"applicationId", updated->number},
-                      {"allowUserList", flag("allow_user_list")},
-                      {"allowContactFields", flag("allow_contact_fields")}};
-}
-
 }  // namespace roster::dialects::quickblox
