@@ -328,9 +328,9 @@ int main(int argc, char** argv) {
                     "default: ten times --signin-max-attempts)")->check(CLI::Range(0, 100000000));
   serve->add_option("--throttle-per-address", serve_options.throttle_per_address,
                     "Sign-in, sign-up, session, username-reminder and reset requests per minute per client address, "
-                    "each (0: unlimited; default: per action, see docs/security.md)")->check(CLI::Range(0, 1000000));
+                    "each (0: unlimited; default: per action, see docs/security.md)")->check(CLI::Range(0, 1000000))->take_last();
   serve->add_option("--throttle-per-credential", serve_options.throttle_per_credential,
-                    "The same per API key or application (0: unlimited; default: per action)")->check(CLI::Range(0, 1000000));
+                    "The same per API key or application (0: unlimited; default: per action)")->check(CLI::Range(0, 1000000))->take_last();
   serve->add_flag("--trust-forwarded-for", serve_options.trust_forwarded_for,
                   "Take the client address from X-Forwarded-For (only behind a reverse proxy every request passes)");
   serve->add_option("--smtp-url", serve_options.smtp_url,

@@ -87,8 +87,10 @@ http::Response Token(State& st, const http::Request& req, const std::string& env
   if (!ok) return OAuthError(503, "temporarily_unavailable", "Retry later.");
   if (!*ok) return InvalidClient();
   // Per address and per worker application (service::Throttle); the OAuth shape.
-  if (auto st = st.s.users.Admit(service::ThrottledAction::kSession, req.peer, "p1-app:" + client_id); !st)
-    return http::WithRetryAfter(OAuthError(429, "temporarily_unavailable", "Too many token requests; retry later."), st.error());
+  if (auto admitted = st.s.users.Admit(service::ThrottledAction::kSession, req.peer, "p1-app:" + client_id);
+      !admitted)
+    return http::WithRetryAfter(OAuthError(429, "temporarily_unavailable", "Too many token requests; retry later."),
+                                admitted.error());
 
   // First use of the environment by PingOne: its default population and signing key.
   if (auto pop = EnsureDefaultPopulation(st, env); !pop)
