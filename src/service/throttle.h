@@ -72,7 +72,7 @@ struct ThrottlePolicy {
 
 class Throttle {
  public:
-  Throttle(const core::Clock& clock, ThrottlePolicy policy = {}) : clock_(clock), policy_(policy) {}
+  explicit Throttle(const core::Clock& clock, ThrottlePolicy policy = {}) : clock_(clock), policy_(policy) {}
 
   // Takes one token from `action`'s bucket for `address` and from its bucket for
   // `credential` (an authenticated credential's id; empty: none). Either empty: nothing
