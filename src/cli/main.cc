@@ -138,6 +138,18 @@ T OrThrow(core::Result<T> r) {
 
 void PrintJson(const json::value& v) { std::cout << json::serialize(v) << std::endl; }
 
+json::array Strings(const std::vector<std::string>& names) {
+  json::array out;
+  for (const auto& n : names) out.emplace_back(n);
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out.empty() ? "-" : out;
+}
+
 int Init(const std::string& data_dir, const std::string& database, bool as_json) {
   if (!database.empty()) {
     fs::create_directories(data_dir);
@@ -178,7 +190,9 @@ struct ServeOptions {
   int idle_timeout_s = 60;
   std::uint64_t argon2_ops = 2;
   std::size_t argon2_memory_kib = 19 * 1024;
-  std::int64_t session_idle_s = 0, session_lifetime_s = 0;
+  // NIST SP 800-63B-4 AAL2 (docs/security.md): 1 hour idle, 24 hours overall.
+  std::int64_t session_idle_s = service::SessionPolicy::kDefaultIdleTimeoutMs / 1000;
+  std::int64_t session_lifetime_s = service::SessionPolicy::kDefaultAbsoluteLifetimeMs / 1000;
   int db_pool_size = 8;
   unsigned hash_threads = 0;
   std::int64_t signin_max_attempts = 5, signin_window_s = 900;
@@ -228,6 +242,8 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
   service::HousekeeperOptions housekeeping;
   housekeeping.counter_retention_ms = std::max<std::int64_t>(o.signin_window_s * 1000, 24 * 3600'000);
   housekeeping.log = [logger](const std::string& line) { logger->warn(line); };
+  housekeeping.session_idle_ms = o.session_idle_s * 1000;
+  housekeeping.session_lifetime_ms = o.session_lifetime_s * 1000;
   service::Housekeeper housekeeper(*ctx.store, ctx.clock, housekeeping);
   housekeeper.Start();
 
@@ -295,6 +311,7 @@ int main(int argc, char** argv) {
   init->add_flag("--json", as_json, "Print one JSON object");
 
   ServeOptions serve_options;
+  constexpr std::int64_t kMaxSessionSeconds = 10LL * 366 * 86400;  // ten years; milliseconds stay in range
   auto* serve = app.add_subcommand("serve", "Serve the HTTP APIs until SIGINT/SIGTERM");
   data_options(serve);
   serve->add_option("--db-pool-size", serve_options.db_pool_size, "PostgreSQL connections")->capture_default_str()->check(CLI::Range(1, 256));
@@ -317,8 +334,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400));
   serve->add_option("--argon2-ops", serve_options.argon2_ops, "argon2id iterations (t)")->capture_default_str()->check(CLI::Range(1, 10));
   serve->add_option("--argon2-memory-kib", serve_options.argon2_memory_kib, "argon2id memory in KiB (m)")->capture_default_str()->check(CLI::Range(8, 4 * 1024 * 1024));
-  serve->add_option("--session-idle-seconds", serve_options.session_idle_s, "Session idle timeout (0: none)")->capture_default_str();
-  serve->add_option("--session-lifetime-seconds", serve_options.session_lifetime_s, "Session absolute lifetime (0: none)")->capture_default_str();
+  serve->add_option("--session-idle-seconds", serve_options.session_idle_s,
+                    "User session idle timeout (0: none; default NIST SP 800-63B-4 AAL2)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, kMaxSessionSeconds));
+  serve->add_option("--session-lifetime-seconds", serve_options.session_lifetime_s,
+                    "User session absolute lifetime (0: none; default NIST SP 800-63B-4 AAL2)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, kMaxSessionSeconds));
   serve->add_option("--access-log", serve_options.access_log, "Access log file (JSON lines; default stderr)");
   serve->add_option("--signin-max-attempts", serve_options.signin_max_attempts,
                     "Sign-in attempts allowed per username per window (0: unlimited)")->capture_default_str()->check(CLI::Range(0, 1000000));
@@ -352,10 +375,17 @@ int main(int argc, char** argv) {
 
   auto* key = app.add_subcommand("key", "Manage API keys");
   key->require_subcommand(1);
-  std::string role, identifier, key_id;
+  std::string role = "app", identifier, key_id;
+  std::vector<std::string> key_apis, key_scopes;
   auto* key_create = key->add_subcommand("create", "Create an API key");
   key_create->add_option("--env", env_name, "Environment name")->required();
-  key_create->add_option("--role", role, "admin or app")->required()->check(CLI::IsMember({"admin", "app"}));
+  key_create->add_option("--role", role, "admin or app (default app)")->check(CLI::IsMember({"admin", "app"}));
+  key_create->add_option("--api", key_apis,
+                         "An API it may be presented to: catalyze, pingone, quickblox, commcare, scim or all "
+                         "(repeatable; default: all for an admin key, catalyze for an app key)");
+  key_create->add_option("--scope", key_scopes,
+                         "A scope (repeatable; default: every scope for an admin key, signup for an app key; "
+                         "see docs/security.md)");
   key_create->add_option("--identifier", identifier, "Bind the key to this app identifier (default: any)");
   data_options(key_create);
   key_create->add_flag("--json", as_json, "Print one JSON object");
@@ -394,11 +424,24 @@ int main(int argc, char** argv) {
       }
       if (as_json) PrintJson(json::object{{"environments", std::move(a)}});
     } else if (key_create->parsed()) {
-      auto k = OrThrow(ctx.directory->CreateApiKey(env_name, *service::ParseRole(role), identifier));
+      service::KeyGrant grant;
+      std::string unknown;
+      auto apis = core::ParseApis(key_apis, &unknown);
+      if (!apis) throw std::runtime_error("unknown API '" + unknown + "'");
+      grant.apis = *apis;
+      grant.scopes = OrThrow(core::ScopesFromNames(key_scopes));
+      auto k = OrThrow(ctx.directory->CreateApiKey(env_name, *service::ParseRole(role), identifier, grant));
       if (as_json) {
-        PrintJson(json::object{{"key", k.secret}, {"id", k.info.id}, {"role", role}, {"identifier", identifier}});
+        PrintJson(json::object{{"key", k.secret},
+                               {"id", k.info.id},
+                               {"role", role},
+                               {"identifier", identifier},
+                               {"apis", Strings(core::ApiNames(k.info.apis))},
+                               {"scopes", Strings(core::ScopeNames(k.info.scopes))}});
       } else {
-        std::cout << "key id " << k.info.id << " (" << role << ")\nsecret (shown once): " << k.secret << std::endl;
+        std::cout << "key id " << k.info.id << " (" << role << ")\napis: " << Join(core::ApiNames(k.info.apis))
+                  << "\nscopes: " << Join(core::ScopeNames(k.info.scopes)) << "\nsecret (shown once): " << k.secret
+                  << std::endl;
       }
     } else if (key_list->parsed()) {
       json::array a;
@@ -407,12 +450,14 @@ int main(int argc, char** argv) {
           a.push_back(json::object{{"id", k.id},
                                    {"role", service::RoleName(k.role)},
                                    {"identifier", k.identifier},
+                                   {"apis", Strings(core::ApiNames(k.apis))},
+                                   {"scopes", Strings(core::ScopeNames(k.scopes))},
                                    {"createdAt", core::FormatTimestamp(k.created_at_ms, false)},
                                    {"revoked", k.revoked}});
         } else {
           std::cout << k.id << "  " << service::RoleName(k.role) << "  "
-                    << (k.identifier.empty() ? "*" : k.identifier) << "  "
-                    << core::FormatTimestamp(k.created_at_ms, false) << (k.revoked ? "  revoked" : "") << "\n";
+                    << (k.identifier.empty() ? "*" : k.identifier) << "  " << Join(core::ApiNames(k.apis)) << "  "
+                    << Join(core::ScopeNames(k.scopes)) << "  " << core::FormatTimestamp(k.created_at_ms, false) << (k.revoked ? "  revoked" : "") << "\n";
         }
       }
       if (as_json) PrintJson(json::object{{"keys", std::move(a)}});

@@ -36,6 +36,7 @@ struct AttributeDefinition {
   std::string id, name, display_name, description;
   std::string type;  // STRING, JSON or BOOLEAN
   bool enabled = true, required = false, unique = false, multi_valued = false;
+  bool phi = false;  // PHI: omitted without phi:read, refused without phi:write (core/access.h)
   std::vector<EnumeratedValue> enumerated;
   std::optional<PatternRule> pattern;
   std::int64_t created_at_ms = 0, updated_at_ms = 0;

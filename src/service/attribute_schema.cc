@@ -38,6 +38,7 @@ core::AttributeDefinition AttributeFromRecord(const Record& r) {
   a.required = Flag(r.body, "required");
   a.unique = Flag(r.body, "unique");
   a.multi_valued = Flag(r.body, "multiValued");
+  a.phi = Flag(r.body, "phi");
   a.created_at_ms = r.created_at_ms;
   a.updated_at_ms = r.updated_at_ms;
   if (const auto* v = r.body.if_contains("enumeratedValues"); v && v->is_array()) {

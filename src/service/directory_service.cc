@@ -13,9 +13,52 @@ bool ValidEnvironmentName(std::string_view name) {
   return true;
 }
 
+std::vector<std::string> SplitNames(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    if (comma != 0) out.emplace_back(list.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+core::Api FirstApi(core::Apis apis) {
+  for (std::uint32_t bit = 1; bit <= core::kAllApis; bit <<= 1)
+    if (apis & bit) return static_cast<core::Api>(bit);
+  return core::kCatalyzeApi;
+}
+
+// A key's grant as stored. Keys made before keys carried one (empty columns) keep
+// working where they did: an admin key everywhere with every scope; a QuickBlox
+// application's key (identifier "quickblox") there; any other app key for Catalyze and
+// CommCare (whose web-user keys were such keys), with that API's defaults.
 ApiKeyInfo ToInfo(const store::ApiKeyRow& row) {
-  return ApiKeyInfo{row.id, row.environment_id, row.role == "admin" ? KeyRole::kAdmin : KeyRole::kApp,
-                    row.identifier, row.created_at_ms, row.revoked_at_ms.has_value()};
+  ApiKeyInfo info{row.id, row.environment_id, row.role == "admin" ? KeyRole::kAdmin : KeyRole::kApp,
+                  row.identifier, row.created_at_ms, row.revoked_at_ms.has_value()};
+  if (row.apis.empty()) {
+    if (info.role == KeyRole::kAdmin) {
+      info.apis = core::kAllApis;
+      info.scopes = core::kAllScopes;
+    } else if (row.identifier == "quickblox") {
+      info.apis = core::kQuickBloxApi;
+      info.scopes = core::DefaultScopes(core::CredentialKind::kAppKey, core::kQuickBloxApi);
+    } else {
+      info.apis = core::kCatalyzeApi | core::kCommCareApi;
+      info.scopes = core::DefaultScopes(core::CredentialKind::kAppKey, core::kCatalyzeApi);
+    }
+    return info;
+  }
+  info.apis = core::ParseApis(SplitNames(row.apis)).value_or(0);
+  info.scopes = core::ParseScopes(SplitNames(row.scopes)).value_or(0);
+  return info;
 }
 
 }  // namespace
@@ -75,15 +118,24 @@ Result<std::vector<Environment>> DirectoryService::ListEnvironments() {
 }
 
 Result<NewApiKey> DirectoryService::CreateApiKey(const std::string& environment_name, KeyRole role,
-                                                 const std::string& identifier) {
+                                                 const std::string& identifier, const KeyGrant& grant) {
   if (identifier.size() > 255 || identifier.find_first_of(" \t\r\n") != std::string::npos)
     return core::InvalidArgument("identifier", "identifier must be at most 255 characters without spaces");
   auto env = store_.FindEnvironmentByName(environment_name);
   if (!env) return std::unexpected(env.error());
   NewApiKey key;
   key.secret = crypto::RandomToken();
+  const core::Apis apis = grant.apis & core::kAllApis
+                              ? grant.apis & core::kAllApis
+                              : (role == KeyRole::kAdmin ? core::kAllApis : core::kCatalyzeApi);
+  const core::Scopes scopes =
+      grant.scopes ? *grant.scopes & core::kAllScopes
+                   : core::DefaultScopes(role == KeyRole::kAdmin ? core::CredentialKind::kAdminKey : grant.kind,
+                                         FirstApi(apis));
   store::ApiKeyRow row{crypto::NewUuid(), env->id, std::string(RoleName(role)), identifier,
-                       keyring_.Digest(key.secret), clock_.NowMillis(), std::nullopt};
+                       keyring_.Digest(key.secret), clock_.NowMillis(), std::nullopt,
+                       JoinNames(core::ApiNames(apis)),
+                       scopes == 0 ? std::string("none") : JoinNames(core::ScopeNames(scopes))};
   if (auto st = store_.CreateApiKey(row); !st) return std::unexpected(st.error());
   key.info = ToInfo(row);
   return key;
@@ -142,7 +194,7 @@ Result<store::ApiKeyRow> DirectoryService::LookUpKey(const std::string& digest) 
 }
 
 Result<ApiKeyInfo> DirectoryService::AuthenticateApiKey(std::string_view secret,
-                                                        std::string_view identifier) {
+                                                        std::string_view identifier, core::Api api) {
   auto row = LookUpKey(keyring_.Digest(secret));
   if (!row) {
     if (row.error().code == core::ErrorCode::kNotFound)
@@ -151,7 +203,12 @@ Result<ApiKeyInfo> DirectoryService::AuthenticateApiKey(std::string_view secret,
   }
   if (row->revoked_at_ms || (!row->identifier.empty() && row->identifier != identifier))
     return core::Fail(core::ErrorCode::kUnauthenticated, "invalid api key");
-  return ToInfo(*row);
+  ApiKeyInfo info = ToInfo(*row);
+  // A key of one API presented to another reads like an unknown key.
+  if (!(info.apis & api)) return core::Fail(core::ErrorCode::kUnauthenticated, "invalid api key");
+  if (row->apis.empty() && info.role == KeyRole::kApp && api == core::kCommCareApi)
+    info.scopes = core::DefaultScopes(core::CredentialKind::kWebUserKey, api);
+  return info;
 }
 
 Result<crypto::EnvironmentKeys> DirectoryService::KeysFor(const std::string& environment_id) {

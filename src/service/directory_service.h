@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/access.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "crypto/crypto.h"
@@ -36,6 +37,16 @@ struct ApiKeyInfo {
   std::string identifier;  // empty: accepts any identifier
   std::int64_t created_at_ms = 0;
   bool revoked = false;
+  core::Apis apis = 0;      // the APIs it may be presented to
+  core::Scopes scopes = 0;  // what it may do there (core/access.h)
+};
+
+// What a new key is for. `apis` 0: an admin key is for every API, an app key for
+// Catalyze. No scopes: the defaults of its kind for its first API (core::DefaultScopes).
+struct KeyGrant {
+  core::Apis apis = 0;
+  std::optional<core::Scopes> scopes;
+  core::CredentialKind kind = core::CredentialKind::kAppKey;  // for the defaults of an app key
 };
 
 struct NewApiKey {
@@ -65,12 +76,13 @@ class DirectoryService {
   Result<std::vector<Environment>> ListEnvironments();
 
   Result<NewApiKey> CreateApiKey(const std::string& environment_name, KeyRole role,
-                                 const std::string& identifier);
+                                 const std::string& identifier, const KeyGrant& grant = {});
   Result<std::vector<ApiKeyInfo>> ListApiKeys(const std::string& environment_name);
   Status RevokeApiKey(const std::string& id);
-  // kUnauthenticated for an unknown or revoked key, or an identifier the key is not
-  // bound to. Each failure reads the same to the caller.
-  Result<ApiKeyInfo> AuthenticateApiKey(std::string_view secret, std::string_view identifier);
+  // kUnauthenticated for an unknown or revoked key, an identifier the key is not bound
+  // to, or an API it was not made for. Each failure reads the same to the caller.
+  // `info.scopes` are what it may do through `api`.
+  Result<ApiKeyInfo> AuthenticateApiKey(std::string_view secret, std::string_view identifier, core::Api api);
 
   // The environment's keys, unwrapped once and cached. kNotFound for an unknown id.
   Result<crypto::EnvironmentKeys> KeysFor(const std::string& environment_id);

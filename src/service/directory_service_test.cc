@@ -73,7 +73,7 @@ class DirectoryServiceTest : public ::testing::Test {
   // Authenticates once; returns how many store lookups it took (0: from the cache).
   int LookupsFor(std::string_view secret, std::optional<ErrorCode>* failed = nullptr) {
     const int before = store_.lookups;
-    auto info = directory_.AuthenticateApiKey(secret, "my.app");
+    auto info = directory_.AuthenticateApiKey(secret, "my.app", core::kCatalyzeApi);
     if (failed) *failed = info ? std::nullopt : std::optional(info.error().code);
     else EXPECT_TRUE(info.has_value());
     return store_.lookups - before;
@@ -90,9 +90,9 @@ class DirectoryServiceTest : public ::testing::Test {
 TEST_F(DirectoryServiceTest, WithoutAWatchEveryLookupReadsTheStore) {
   DirectoryService plain(*sqlite_, keyring_, clock_);
   EXPECT_FALSE(plain.EnableKeyCache());  // SQLite cannot hear other processes' revocations
-  EXPECT_TRUE(plain.AuthenticateApiKey(secret_, "my.app").has_value());
+  EXPECT_TRUE(plain.AuthenticateApiKey(secret_, "my.app", core::kCatalyzeApi).has_value());
   ASSERT_TRUE(sqlite_->RevokeApiKey(id_, clock_.now).has_value());  // as `roster key revoke` would
-  EXPECT_EQ(plain.AuthenticateApiKey(secret_, "my.app").error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(plain.AuthenticateApiKey(secret_, "my.app", core::kCatalyzeApi).error().code, ErrorCode::kUnauthenticated);
 }
 
 TEST_F(DirectoryServiceTest, CachesOnlyWhileTheWatchIsLive) {
@@ -171,7 +171,7 @@ TEST_F(DirectoryServiceTest, UnknownKeysAreNeverCachedAndIdentifiersAreStillChec
   EXPECT_EQ(LookupsFor("no-such-key", &failed), 1);
   EXPECT_EQ(LookupsFor(secret_), 1);
   // A cached key bound to "my.app" still refuses another identifier.
-  EXPECT_EQ(directory_.AuthenticateApiKey(secret_, "other.app").error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(directory_.AuthenticateApiKey(secret_, "other.app", core::kCatalyzeApi).error().code, ErrorCode::kUnauthenticated);
   EXPECT_EQ(LookupsFor(secret_), 0);
 }
 

@@ -1,6 +1,7 @@
 // Housekeeper: a background thread of `serve` that deletes what has outlived its use:
-// expired records (application sessions, reset codes, nonces) and counter windows
-// older than any window in use. Safe with several processes (each delete is idempotent).
+// expired records (application sessions, reset codes, nonces), user sessions past their
+// lifetime or idle timeout, and counter windows older than any window in use. Safe with
+// several processes (each delete is idempotent).
 #pragma once
 
 #include <condition_variable>
@@ -18,6 +19,10 @@ struct HousekeeperOptions {
   std::int64_t interval_ms = 5 * 60'000;
   std::int64_t counter_retention_ms = 24 * 3600'000;  // >= the longest counter window
   std::function<void(const std::string&)> log;        // failures only
+  // The user sessions' policy (SessionPolicy): sessions idle or alive that long are
+  // refused already, and deleted here; 0 keeps sessions on that count.
+  std::int64_t session_idle_ms = 0;
+  std::int64_t session_lifetime_ms = 0;
 };
 
 class Housekeeper {
@@ -47,14 +52,17 @@ class Housekeeper {
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
-  // One pass; returns how many records it deleted.
+  // One pass; returns how many records and sessions it deleted.
   std::int64_t RunOnce() {
     const auto now = clock_.NowMillis();
     auto purged = store_.PurgeExpiredRecords(now);
     if (!purged && options_.log) options_.log("housekeeping: cannot purge expired records: " + purged.error().message);
+    auto sessions = store_.PurgeSessions(now, options_.session_idle_ms ? now - options_.session_idle_ms : 0,
+                                         options_.session_lifetime_ms ? now - options_.session_lifetime_ms : 0);
+    if (!sessions && options_.log) options_.log("housekeeping: cannot purge sessions: " + sessions.error().message);
     if (auto st = store_.PurgeCounters(now - options_.counter_retention_ms); !st && options_.log)
       options_.log("housekeeping: cannot purge counters: " + st.error().message);
-    return purged.value_or(0);
+    return purged.value_or(0) + sessions.value_or(0);
   }
 
  private:

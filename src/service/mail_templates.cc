@@ -9,7 +9,10 @@ constexpr const char* kNameClaim = "mail_template.name";
 
 }  // namespace
 
-bool IsKnownTemplate(std::string_view name) { return name == "forgot_username" || name == "password_reset"; }
+bool IsKnownTemplate(std::string_view name) {
+  return name == "forgot_username" || name == "password_reset" || name == "password_changed" ||
+         name == "email_changed";
+}
 
 MailTemplate DefaultTemplate(std::string_view name) {
   if (name == "forgot_username")
@@ -20,6 +23,17 @@ MailTemplate DefaultTemplate(std::string_view name) {
     return {"Reset your password",
             "Hello {{username}},\n\nUse this code to choose a new password within {{expiresInMinutes}} minutes:\n\n"
             "    {{token}}\n\nIf you did not ask to reset your password, you can ignore this message.\n"};
+  // Notices go to the address the account had before the change, and never name the new
+  // address: whoever changed it may not be the account's owner.
+  if (name == "password_changed")
+    return {"Your password was changed",
+            "Hello {{username}},\n\nThe password of your account was changed.\n\n"
+            "If you did not change it, reset your password now and tell your administrator.\n"};
+  if (name == "email_changed")
+    return {"Your email address was changed",
+            "Hello {{username}},\n\nThe email address of your account was changed. This notice goes to the "
+            "previous address; the new one is not shown here.\n\nIf you did not make this change, tell your "
+            "administrator now.\n"};
   return {};
 }
 
@@ -56,7 +70,9 @@ core::Result<MailTemplate> LoadTemplate(RecordService& records, const std::strin
 
 core::Status SaveTemplate(RecordService& records, const std::string& environment_id, const std::string& name,
                           const MailTemplate& t) {
-  if (!IsKnownTemplate(name)) return core::InvalidArgument("name", "unknown template name: use forgot_username or password_reset");
+  if (!IsKnownTemplate(name))
+    return core::InvalidArgument(
+        "name", "unknown template name: use forgot_username, password_reset, password_changed or email_changed");
   if (t.subject.empty() || t.subject.size() > 200 || t.subject.find_first_of("\r\n") != std::string::npos ||
       !core::IsValidUtf8(t.subject))
     return core::InvalidArgument("subject", "subject must be 1..200 bytes of UTF-8 on one line");

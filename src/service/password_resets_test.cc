@@ -105,6 +105,10 @@ TEST_F(PasswordResetsTest, CompleteSetsThePasswordEndsSessionsAndUsesTheTokenOnc
   EXPECT_EQ(done->id, ada.user.id);
   EXPECT_FALSE(users_.AuthenticateSession(*ada.session_token).has_value());
   EXPECT_TRUE(users_.SignIn(env_, "ada", "new-password-2", "192.0.2.1").has_value());
+  const auto notice = Outbox();  // the owner of the address hears of it
+  ASSERT_EQ(notice.size(), 1u);
+  EXPECT_EQ(notice[0].to, "ada@example.org");
+  EXPECT_EQ(notice[0].subject, "Your password was changed");
   auto again = resets_.Complete(env_, token, "new-password-3");
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code, ErrorCode::kNotFound);

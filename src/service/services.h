@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "service/directory_service.h"
 #include "service/record_service.h"
+#include "service/user_access.h"
 #include "service/user_service.h"
 
 namespace roster::service {

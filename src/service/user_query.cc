@@ -112,6 +112,7 @@ core::Result<QueryResult> UserService::Query(const UserQuery& q) {
     ++result.rows_read;
     cursor = u.number;
     const bool keep = q.archived == ArchivedUsers::kInclude || (q.archived == ArchivedUsers::kOnly) == u.archived;
+    if (keep && q.view) q.view(u);
     if (keep && (!q.filter || query::Matches(*q.filter, u, q.extension))) {
       if (skip > 0) {
         --skip;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct UserQuery {
   bool count = false;
   int budget = kDefaultQueryBudget;  // rows read at most (>= 1)
   ArchivedUsers archived = ArchivedUsers::kExclude;
+  // What the caller may see of each user (service::UserAccess sets it): applied to every
+  // user read before the filter is evaluated, so a filter cannot test a hidden field.
+  std::function<void(core::User&)> view;
 };
 
 struct QueryResult {

@@ -10,6 +10,7 @@
 #include "core/rules.h"
 #include "crypto/legacy_password.h"
 #include "service/attribute_schema.h"
+#include "service/mail_templates.h"
 #include "service/record_service.h"
 
 namespace roster::service {
@@ -281,6 +282,8 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     if (!user) return std::unexpected(user.error());
     const bool was_archived = user->archived;
     const std::string email_before = PrimaryEmailKey(*user);
+    const core::Contact* primary_before = user->profile.PrimaryEmail();
+    const std::string address_before = primary_before != nullptr ? primary_before->value : std::string();
     const auto attributes_before = user->attributes;
     if (auto st = change(*user); !st) return std::unexpected(st.error());
     if (auto st = CheckAttributes(*schema, *user, attributes_before); !st) return std::unexpected(st.error());
@@ -304,14 +307,41 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     update.expected_version = row->version;
     update.index = std::move(*index);
     update.password_hash = hash;
-    // A new password, or a user switched off (deactivated, retired), ends its sessions.
-    update.revoke_sessions = hash.has_value() || (row->active && !user->active) || (!was_archived && user->archived);
+    // A new password, or a user switched off (deactivated, retired), ends its sessions;
+    // a password changed through a session keeps that one.
+    const bool switched_off = (row->active && !user->active) || (!was_archived && user->archived);
+    update.revoke_sessions = hash.has_value() || switched_off;
+    if (hash && options.keep_session && !switched_off) update.keep_session = keyring_.Digest(*options.keep_session);
     update.memberships = options.memberships;
+    // The owner of the address hears of a new password or address there, with the write.
+    if (!email_before.empty()) {
+      std::vector<const char*> notices;
+      if (hash) notices.push_back("password_changed");
+      if (PrimaryEmailKey(*user) != email_before) notices.push_back("email_changed");
+      for (const char* name : notices) {
+        auto mail = Notice(*keys, environment_id, name, *user, address_before);
+        if (!mail) return std::unexpected(mail.error());
+        update.mail.push_back(std::move(*mail));
+      }
+    }
     auto st = users_.UpdateUser(update);
     if (st) return *user;
     if (st.error().code != ErrorCode::kAborted) return std::unexpected(st.error());
   }
   return core::Fail(ErrorCode::kAborted, "user is being changed by others; retry");
+}
+
+core::Result<store::MailRow> UserService::Notice(const crypto::EnvironmentKeys& keys,
+                                                const std::string& environment_id, const char* name,
+                                                const core::User& user, const std::string& to) {
+  auto mail_template = LoadTemplate(records_, environment_id, name);
+  if (!mail_template) return std::unexpected(mail_template.error());
+  auto environment = directory_.GetEnvironment(environment_id);
+  const std::map<std::string, std::string> vars{{"username", user.username},
+                                                {"environment", environment ? environment->name : environment_id}};
+  const core::Mail mail{to, RenderTemplate(mail_template->subject, vars), RenderTemplate(mail_template->body, vars)};
+  const auto now = clock_.NowMillis();
+  return store::MailRow{0, environment_id, now, now, 0, SealMail(keys, environment_id, mail)};
 }
 
 core::Result<std::int64_t> UserService::VersionOf(const std::string& environment_id, const std::string& id) {
@@ -530,7 +560,10 @@ core::Result<Session> UserService::AuthenticateSession(std::string_view token) {
     return std::unexpected(row.error());
   }
   const auto now = clock_.NowMillis();
+  // The lifetime is also judged from the creation time, so a lifetime set (or shortened)
+  // after a session began holds for it too.
   if ((row->expires_at_ms && now >= row->expires_at_ms) ||
+      (policy_.absolute_lifetime_ms && now - row->created_at_ms >= policy_.absolute_lifetime_ms) ||
       (policy_.idle_timeout_ms && now - row->last_used_at_ms >= policy_.idle_timeout_ms))
     return unauthenticated;
   // Record use for the idle timeout, but at most once per quarter timeout (and per

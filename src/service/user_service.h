@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "core/access.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/schema.h"
@@ -33,9 +34,14 @@ inline constexpr const char* kExternalIdClaim = "externalId";  // unique, exact
 std::string ExternalIdClaimKind(std::string_view source);
 // core::AttributeClaimKind(id) ("attribute:<id>") for unique schema attributes.
 
+// How long a user session lives. The defaults are NIST SP 800-63B-4's AAL2 reauthentication
+// limits (sec. 2.2.3: an overall timeout of no more than 24 hours, an inactivity timeout of
+// no more than 1 hour), since Roster holds PHI; docs/security.md. 0 turns a limit off.
 struct SessionPolicy {
-  std::int64_t idle_timeout_ms = 0;      // 0: never idles out
-  std::int64_t absolute_lifetime_ms = 0;  // 0: never expires (Catalyze's behaviour)
+  static constexpr std::int64_t kDefaultIdleTimeoutMs = 60 * 60 * 1000;
+  static constexpr std::int64_t kDefaultAbsoluteLifetimeMs = 24 * 60 * 60 * 1000;
+  std::int64_t idle_timeout_ms = kDefaultIdleTimeoutMs;            // since the session's last use
+  std::int64_t absolute_lifetime_ms = kDefaultAbsoluteLifetimeMs;  // since sign-in, however busy
 };
 
 struct MembershipRef {
@@ -69,6 +75,10 @@ struct WriteOptions {
   // in the update's own transaction. An id that is not a record of that kind in the
   // environment fails the update (kNotFound, field "record") and nothing changes.
   std::vector<MembershipSet> memberships;
+  // Update only: the session token of a user changing its own password through that
+  // session. The new password ends every other session of the user; this one goes on
+  // (unless the same write deactivates or archives the user).
+  std::optional<std::string> keep_session;
 };
 
 struct CreateUserRequest {
@@ -106,6 +116,8 @@ struct Session {
   std::string user_id;
 };
 
+class UserAccess;
+
 // Applies a change to a user; returns an error to abort the update unchanged.
 using UserChange = std::function<core::Status(core::User&)>;
 
@@ -126,6 +138,10 @@ class UserService {
     return throttle_.Take(action, address, credential);
   }
 
+  // The use cases below as `principal` may perform them (service/user_access.h): what
+  // every API calls on behalf of a credential.
+  UserAccess As(core::Principal principal);
+
   // kInvalidArgument (bad username or email), kAlreadyExists (field: the claim kind).
   // With a password, a claim another user holds already is found before the password
   // is hashed (a duplicate sign-up costs no argon2id); the write still decides.
@@ -134,7 +150,10 @@ class UserService {
   core::Result<core::User> Get(const std::string& environment_id, const std::string& id);
   // Reads, applies `change`, re-validates and writes, retrying if the user changed
   // concurrently. A new password is re-hashed; it, or the change making the user
-  // inactive or archived, ends all of the user's sessions. `options.memberships` are
+  // inactive or archived, ends all of the user's sessions (but options.keep_session).
+  // A new password or primary email queues a notice (mail templates "password_changed",
+  // "email_changed") to the primary address the user had before, in the same write; a
+  // user without one gets none. `options.memberships` are
   // replaced in the same write: all of it lands, or none of it. With
   // options.expected_version, a user read at another version fails unchanged with
   // kVersionMismatch (no retry past it: the write is conditioned on the version read).
@@ -187,7 +206,9 @@ class UserService {
                               const std::string& password);
   // A new session for an existing user. Returns the token (shown once).
   core::Result<std::string> IssueSession(const std::string& environment_id, const std::string& user_id);
-  // kUnauthenticated for an unknown, expired or idle-timed-out token.
+  // kUnauthenticated for an unknown, expired or idle-timed-out token, or one older than
+  // the absolute lifetime. A deactivated, archived or deleted user has no sessions left
+  // (Update and Delete end them in their own write).
   core::Result<Session> AuthenticateSession(std::string_view token);
   // Ends the session; kUnauthenticated if the token is not a live session.
   core::Status SignOut(std::string_view token);
@@ -219,6 +240,9 @@ class UserService {
   // Verifies against the stored hash; upgrades it on success when outdated.
   core::Result<bool> CheckStoredPassword(const std::string& environment_id, const std::string& user_id,
                                          const std::string& password);
+  // The notice `name` (a mail template) about `user`'s account, to `to`, sealed for the outbox.
+  core::Result<store::MailRow> Notice(const crypto::EnvironmentKeys& keys, const std::string& environment_id,
+                                      const char* name, const core::User& user, const std::string& to);
   store::SessionRow NewSessionRow(const std::string& token, const std::string& environment_id,
                                   const std::string& user_id, std::int64_t now) const;
 

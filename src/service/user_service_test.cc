@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 
 #include "service/housekeeper.h"
+#include "service/mail_templates.h"
 #include "service/record_service.h"
 #include "service/service_test_support.h"
 
@@ -147,6 +149,34 @@ TEST_F(UserServiceTest, HousekeeperPurgesExpiredRecordsAndOldCounters) {
   EXPECT_EQ(store_->ListRecords(env_, "token", 0, 10, 0)->size(), 1u);
   // The counter's window started over an hour ago: purged, so the next hit counts 1.
   EXPECT_EQ(*store_->HitCounter("k", clock_.now, 365LL * 24 * 3600'000), 1);
+}
+
+TEST_F(UserServiceTest, HousekeeperPurgesSessionsPastTheirPolicy) {
+  auto created = Create("Ada", "ada@example.com");  // idle 60 s, lifetime 1 h
+  ASSERT_TRUE(created.has_value());
+  HousekeeperOptions options;
+  options.session_idle_ms = 60'000;
+  options.session_lifetime_ms = 3'600'000;
+  Housekeeper housekeeper(*store_, clock_, options);
+  const std::string digest = keyring_.Digest(*created->session_token);
+  clock_.now += 59'000;
+  EXPECT_EQ(housekeeper.RunOnce(), 0);
+  EXPECT_TRUE(store_->FindSession(digest).has_value());
+  clock_.now += 1'000;  // idle 60 s: refused, and now deleted
+  EXPECT_EQ(users_.AuthenticateSession(*created->session_token).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(housekeeper.RunOnce(), 1);
+  EXPECT_EQ(store_->FindSession(digest).error().code, ErrorCode::kNotFound);
+  // Without an idle timeout, a session goes at its lifetime, however busy.
+  UserService unlimited_idle(*store_, directory_, keyring_, hasher_, clock_, {0, 3'600'000});
+  auto busy = unlimited_idle.IssueSession(env_, created->user.id);
+  HousekeeperOptions lifetime_only;
+  lifetime_only.session_lifetime_ms = 3'600'000;
+  Housekeeper by_lifetime(*store_, clock_, lifetime_only);
+  clock_.now += 3'599'999;
+  EXPECT_EQ(by_lifetime.RunOnce(), 0);
+  clock_.now += 1;
+  EXPECT_EQ(by_lifetime.RunOnce(), 1);
+  EXPECT_EQ(store_->FindSession(keyring_.Digest(*busy)).error().code, ErrorCode::kNotFound);
 }
 
 // --- Memberships written with their entity
@@ -298,6 +328,158 @@ TEST_F(UserServiceTest, SessionsExpire) {
   EXPECT_FALSE(users_.AuthenticateSession(std::string(64, 'a')).has_value());
 }
 
+// The defaults are NIST SP 800-63B-4's AAL2 limits: 1 hour idle, 24 hours overall.
+TEST_F(UserServiceTest, SessionDefaultsAreAal2ReauthenticationLimits) {
+  UserService users(*store_, directory_, keyring_, hasher_, clock_);
+  auto created = Create("Ada", "ada@example.com");
+  ASSERT_TRUE(created.has_value());
+  auto idle = users.IssueSession(env_, created->user.id);
+  ASSERT_TRUE(idle.has_value());
+  const std::int64_t hour = 3'600'000;
+  clock_.now += hour - 1;
+  EXPECT_TRUE(users.AuthenticateSession(*idle).has_value());  // idle just under an hour
+  clock_.now += hour;
+  EXPECT_EQ(users.AuthenticateSession(*idle).error().code, ErrorCode::kUnauthenticated);  // idle an hour
+  // Used every half hour, a session still ends 24 hours after it began.
+  auto busy = users.IssueSession(env_, created->user.id);
+  ASSERT_TRUE(busy.has_value());
+  const std::int64_t started = clock_.now;
+  while (clock_.now + hour / 2 < started + 24 * hour) {
+    clock_.now += hour / 2;
+    ASSERT_TRUE(users.AuthenticateSession(*busy).has_value()) << (clock_.now - started);
+  }
+  clock_.now = started + 24 * hour;
+  EXPECT_EQ(users.AuthenticateSession(*busy).error().code, ErrorCode::kUnauthenticated);
+  // 0 turns a limit off.
+  UserService unlimited(*store_, directory_, keyring_, hasher_, clock_, {0, 0});
+  auto forever = unlimited.IssueSession(env_, created->user.id);
+  clock_.now += 400LL * 24 * hour;
+  EXPECT_TRUE(unlimited.AuthenticateSession(*forever).has_value());
+  // A lifetime set later holds for sessions that began without one.
+  UserService limited(*store_, directory_, keyring_, hasher_, clock_, {0, 24 * hour});
+  EXPECT_EQ(limited.AuthenticateSession(*forever).error().code, ErrorCode::kUnauthenticated);
+}
+
+TEST_F(UserServiceTest, APasswordChangedThroughASessionEndsOnlyTheOtherSessions) {
+  auto created = Create("Ada", "ada@example.com");
+  ASSERT_TRUE(created.has_value());
+  const std::string& first = *created->session_token;
+  auto second = users_.IssueSession(env_, created->user.id);
+  auto third = users_.IssueSession(env_, created->user.id);
+  auto bob = Create("Bob", "bob@example.com");
+  ASSERT_TRUE(second.has_value() && third.has_value() && bob.has_value());
+  const auto same = [](core::User&) -> core::Status { return {}; };
+  WriteOptions through_second;
+  through_second.keep_session = *second;
+  ASSERT_TRUE(users_.Update(env_, created->user.id, same, "new-password-1", through_second).has_value());
+  EXPECT_FALSE(users_.AuthenticateSession(first).has_value());
+  EXPECT_TRUE(users_.AuthenticateSession(*second).has_value());
+  EXPECT_FALSE(users_.AuthenticateSession(*third).has_value());
+  EXPECT_TRUE(users_.AuthenticateSession(*bob->session_token).has_value());  // other users untouched
+  // Without a password, keep_session changes nothing; an admin's change (no session) ends all.
+  ASSERT_TRUE(users_.Update(env_, created->user.id, same, std::nullopt, through_second).has_value());
+  EXPECT_TRUE(users_.AuthenticateSession(*second).has_value());
+  ASSERT_TRUE(users_.Update(env_, created->user.id, same, "new-password-2").has_value());
+  EXPECT_FALSE(users_.AuthenticateSession(*second).has_value());
+  // A write that deactivates the user ends the kept session too.
+  auto fourth = users_.IssueSession(env_, created->user.id);
+  ASSERT_TRUE(users_.Update(env_, created->user.id, [](core::User& u) -> core::Status {
+                u.active = true;
+                return {};
+              }, std::nullopt).has_value());
+  WriteOptions through_fourth;
+  through_fourth.keep_session = *fourth;
+  ASSERT_TRUE(users_.Update(env_, created->user.id, [](core::User& u) -> core::Status {
+                u.active = false;
+                return {};
+              }, "new-password-3", through_fourth).has_value());
+  EXPECT_FALSE(users_.AuthenticateSession(*fourth).has_value());
+}
+
+TEST_F(UserServiceTest, ANewPasswordOrEmailIsNoticedAtTheOldAddress) {
+  auto outbox = [&] {
+    std::vector<core::Mail> out;
+    auto rows = store_->ClaimMail(clock_.now, clock_.now + 60'000, 100);
+    EXPECT_TRUE(rows.has_value());
+    for (const auto& row : *rows) {
+      out.push_back(*OpenMail(*directory_.KeysFor(env_), env_, row.sealed));
+      EXPECT_TRUE(store_->CompleteMail(row.id).has_value());
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.subject < b.subject; });
+    return out;
+  };
+  auto created = Create("Ada", "Ada.Old@Example.com");
+  ASSERT_TRUE(created.has_value());
+  const std::string& id = created->user.id;
+  EXPECT_TRUE(outbox().empty());  // creating notices nothing
+  const auto same = [](core::User&) -> core::Status { return {}; };
+  ASSERT_TRUE(users_.Update(env_, id, same, "new-password-1").has_value());
+  auto mail = outbox();
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_EQ(mail[0].to, "Ada.Old@Example.com");
+  EXPECT_EQ(mail[0].subject, "Your password was changed");
+  EXPECT_NE(mail[0].body.find("Hello Ada,"), std::string::npos) << mail[0].body;
+
+  // Another change, or the same address in another case, notices nothing.
+  ASSERT_TRUE(users_.Update(env_, id, [](core::User& u) -> core::Status {
+                u.profile.gender = "X";
+                u.profile.emails = {{"home", "ada.old@example.com", true}};
+                return {};
+              }, std::nullopt).has_value());
+  EXPECT_TRUE(outbox().empty());
+
+  // A new address: the old one hears of it, and is not told the new one.
+  ASSERT_TRUE(users_.Update(env_, id, [](core::User& u) -> core::Status {
+                u.profile.emails = {{"home", "thief@example.net", true}};
+                return {};
+              }, std::nullopt).has_value());
+  mail = outbox();
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_EQ(mail[0].to, "ada.old@example.com");
+  EXPECT_EQ(mail[0].subject, "Your email address was changed");
+  EXPECT_EQ(mail[0].body.find("thief"), std::string::npos) << mail[0].body;
+
+  // Both at once: two notices, both to the address before the write.
+  ASSERT_TRUE(users_.Update(env_, id, [](core::User& u) -> core::Status {
+                u.profile.emails = {{"home", "third@example.org", true}};
+                return {};
+              }, "new-password-2").has_value());
+  mail = outbox();
+  ASSERT_EQ(mail.size(), 2u);
+  EXPECT_EQ(mail[0].subject, "Your email address was changed");
+  EXPECT_EQ(mail[1].subject, "Your password was changed");
+  EXPECT_EQ(mail[0].to, "thief@example.net");
+  EXPECT_EQ(mail[1].to, "thief@example.net");
+
+  // A write that fails queues nothing; a user without an address gets no notice.
+  WriteOptions stale;
+  stale.expected_version = 1;
+  EXPECT_FALSE(users_.Update(env_, id, same, "new-password-3", stale).has_value());
+  ASSERT_TRUE(users_.Update(env_, id, [](core::User& u) -> core::Status {
+                u.profile.emails.clear();
+                return {};
+              }, std::nullopt).has_value());
+  mail = outbox();
+  ASSERT_EQ(mail.size(), 1u);  // the removal itself is noticed at the old address
+  EXPECT_EQ(mail[0].to, "third@example.org");
+  ASSERT_TRUE(users_.Update(env_, id, same, "new-password-4").has_value());
+  ASSERT_TRUE(users_.Update(env_, id, [](core::User& u) -> core::Status {
+                u.profile.emails = {{"home", "fourth@example.org", true}};
+                return {};
+              }, std::nullopt).has_value());
+  EXPECT_TRUE(outbox().empty());
+
+  // An environment's own template is used.
+  RecordService records(*store_, directory_, clock_);
+  ASSERT_TRUE(SaveTemplate(records, env_, "password_changed", {"Clinic: new password", "{{username}} at {{environment}}"})
+                  .has_value());
+  ASSERT_TRUE(users_.Update(env_, id, same, "new-password-5").has_value());
+  mail = outbox();
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_EQ(mail[0].subject, "Clinic: new password");
+  EXPECT_EQ(mail[0].body, "Ada at default");
+}
+
 TEST_F(UserServiceTest, DeleteAndMalformedIds) {
   auto created = Create("Ada", "ada@example.com");
   EXPECT_EQ(users_.Get(env_, "../etc").error().code, ErrorCode::kNotFound);
@@ -319,13 +501,13 @@ TEST_F(UserServiceTest, EnvironmentsAreIsolated) {
 TEST_F(UserServiceTest, ApiKeysAuthenticateUntilRevoked) {
   auto key = directory_.CreateApiKey("default", KeyRole::kApp, "com.example.app");
   ASSERT_TRUE(key.has_value());
-  EXPECT_TRUE(directory_.AuthenticateApiKey(key->secret, "com.example.app").has_value());
-  EXPECT_EQ(directory_.AuthenticateApiKey(key->secret, "com.other").error().code, ErrorCode::kUnauthenticated);
-  EXPECT_EQ(directory_.AuthenticateApiKey("wrong", "com.example.app").error().code, ErrorCode::kUnauthenticated);
+  EXPECT_TRUE(directory_.AuthenticateApiKey(key->secret, "com.example.app", core::kCatalyzeApi).has_value());
+  EXPECT_EQ(directory_.AuthenticateApiKey(key->secret, "com.other", core::kCatalyzeApi).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(directory_.AuthenticateApiKey("wrong", "com.example.app", core::kCatalyzeApi).error().code, ErrorCode::kUnauthenticated);
   auto any = directory_.CreateApiKey("default", KeyRole::kAdmin, "");
-  EXPECT_EQ(directory_.AuthenticateApiKey(any->secret, "whatever")->role, KeyRole::kAdmin);
+  EXPECT_EQ(directory_.AuthenticateApiKey(any->secret, "whatever", core::kCatalyzeApi)->role, KeyRole::kAdmin);
   ASSERT_TRUE(directory_.RevokeApiKey(key->info.id).has_value());
-  EXPECT_FALSE(directory_.AuthenticateApiKey(key->secret, "com.example.app").has_value());
+  EXPECT_FALSE(directory_.AuthenticateApiKey(key->secret, "com.example.app", core::kCatalyzeApi).has_value());
   EXPECT_EQ(directory_.CreateEnvironment("bad name!").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(directory_.CreateEnvironment("default").error().code, ErrorCode::kAlreadyExists);
 }

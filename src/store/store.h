@@ -34,6 +34,10 @@ struct ApiKeyRow {
   std::string digest;      // keyed digest of the secret
   std::int64_t created_at_ms = 0;
   std::optional<std::int64_t> revoked_at_ms;
+  // The APIs and scopes it was made for, as comma-separated names (core/access.h);
+  // empty for a key made before keys carried them (the service applies defaults).
+  std::string apis;
+  std::string scopes;
 };
 
 // A blind-index claim: (kind, digest) points at one user. Unique claims (username,
@@ -134,7 +138,12 @@ struct UserUpdate {
   std::vector<IndexEntry> index;      // replaces every claim of the user
   std::optional<std::string> password_hash;
   bool revoke_sessions = false;
+  // With revoke_sessions: the session (digest) that is kept, e.g. the one that changed
+  // the password; every other session of the user ends. A digest that is not a session
+  // of this user keeps nothing.
+  std::optional<std::string> keep_session;
   std::vector<MembershipSet> memberships;  // each replaces the user's memberships of its kind
+  std::vector<MailRow> mail;               // enqueued in the same transaction (notices)
 };
 
 // Told that API keys may have changed, from any process on the same database. Each call
@@ -318,6 +327,11 @@ class SessionStore {
   // transaction: a successful sign-in makes one durable write, not two. kNotFound (and
   // the counter kept) if there is no such user.
   virtual Status CreateSessionClearingCounter(const SessionRow& row, const std::string& counter_key) = 0;
+  // Housekeeping: deletes every session that expired at or before `now_ms`
+  // (expires_at_ms set), was last used at or before `idle_since_ms`, or was created at
+  // or before `created_since_ms` (0: that rule is off); returns how many.
+  virtual Result<std::int64_t> PurgeSessions(std::int64_t now_ms, std::int64_t idle_since_ms,
+                                             std::int64_t created_since_ms) = 0;
 };
 
 // One object serving every port over one database.

@@ -69,8 +69,15 @@ TEST_P(StoreConformanceTest, EnvironmentsHaveUniqueNames) {
 
 TEST_P(StoreConformanceTest, ApiKeysAreFoundByDigestAndRevokedOnce) {
   ASSERT_TRUE(store_->CreateApiKey({"k1", env_, "admin", "", "digest-1", 5, std::nullopt}).has_value());
-  ASSERT_TRUE(store_->CreateApiKey({"k2", env_, "app", "com.example", "digest-2", 6, std::nullopt}).has_value());
+  ASSERT_TRUE(store_->CreateApiKey({"k2", env_, "app", "com.example", "digest-2", 6, std::nullopt,
+                                     "catalyze,quickblox", "signup,profile:read"})
+                  .has_value());
   auto k = store_->FindApiKeyByDigest("digest-2");
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->apis, "catalyze,quickblox");
+  EXPECT_EQ(k->scopes, "signup,profile:read");
+  EXPECT_EQ(store_->FindApiKeyByDigest("digest-1")->apis, "");
+  EXPECT_EQ(store_->ListApiKeys(env_)->back().scopes, "signup,profile:read");
   ASSERT_TRUE(k.has_value());
   EXPECT_EQ(k->id, "k2");
   EXPECT_EQ(k->identifier, "com.example");
@@ -223,6 +230,85 @@ TEST_P(StoreConformanceTest, SessionsLiveWithTheirUser) {
   ASSERT_TRUE(store_->UpdateUser(up).has_value());
   EXPECT_EQ(store_->FindSession("tok-1").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(store_->DeleteSession("tok-1").error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, RevokingSessionsMayKeepOneOfTheUsers) {
+  NewUser nu = MakeUser(env_, "u1", "ada");
+  nu.session = SessionRow{"tok-1", env_, "u1", 10, 10, 0};
+  ASSERT_TRUE(store_->InsertUser(nu).has_value());
+  ASSERT_TRUE(store_->CreateSession(SessionRow{"tok-2", env_, "u1", 11, 11, 0}).has_value());
+  ASSERT_TRUE(store_->CreateSession(SessionRow{"tok-3", env_, "u1", 12, 12, 0}).has_value());
+  NewUser other = MakeUser(env_, "u2", "bob");
+  other.session = SessionRow{"tok-9", env_, "u2", 10, 10, 0};
+  ASSERT_TRUE(store_->InsertUser(other).has_value());
+
+  UserUpdate up;
+  up.row = UserRow{"u1", 0, env_, true, 1000, 2000, 2, "s2"};
+  up.expected_version = 1;
+  up.index = {{"username", "ada", true}};
+  up.password_hash = "$argon2id$new";
+  up.revoke_sessions = true;
+  up.keep_session = "tok-2";
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+  EXPECT_EQ(store_->FindSession("tok-1").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindSession("tok-2")->user_id, "u1");  // kept
+  EXPECT_EQ(store_->FindSession("tok-3").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindSession("tok-9")->user_id, "u2");  // another user's: untouched
+
+  // Another user's session named as the one to keep keeps nothing of this user's.
+  up.expected_version = 2;
+  up.row.version = 3;
+  up.keep_session = "tok-9";
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+  EXPECT_EQ(store_->FindSession("tok-2").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindSession("tok-9")->user_id, "u2");
+}
+
+TEST_P(StoreConformanceTest, AUserUpdateEnqueuesItsMailInTheSameTransaction) {
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u2", "bob")).has_value());
+  UserUpdate up;
+  up.row = UserRow{"u1", 0, env_, true, 1000, 2000, 2, "s2"};
+  up.expected_version = 1;
+  up.index = {{"username", "bob", true}};  // taken: the update fails, and its mail with it
+  up.mail = {MakeMail(env_, 2000, "notice-1"), MakeMail(env_, 2000, "notice-2")};
+  EXPECT_EQ(store_->UpdateUser(up).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(*store_->CountMail(), 0);
+  up.expected_version = 7;  // stale: nothing either
+  up.index = {{"username", "ada", true}};
+  EXPECT_EQ(store_->UpdateUser(up).error().code, ErrorCode::kAborted);
+  EXPECT_EQ(*store_->CountMail(), 0);
+  up.expected_version = 1;
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+  EXPECT_EQ(*store_->CountMail(), 2);
+  auto mail = store_->ClaimMail(2000, 3000, 10);
+  ASSERT_TRUE(mail.has_value());
+  auto bodies = Bodies(*mail);
+  std::sort(bodies.begin(), bodies.end());
+  EXPECT_EQ(bodies, (Strings{"notice-1", "notice-2"}));
+  EXPECT_EQ((*mail)[0].environment_id, env_);
+}
+
+TEST_P(StoreConformanceTest, PurgeSessionsRemovesOnlyEndedSessions) {
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  // {digest, created, last used, expires}
+  ASSERT_TRUE(store_->CreateSession(SessionRow{"expired", env_, "u1", 900, 990, 1000}).has_value());
+  ASSERT_TRUE(store_->CreateSession(SessionRow{"idle", env_, "u1", 900, 500, 0}).has_value());
+  ASSERT_TRUE(store_->CreateSession(SessionRow{"old", env_, "u1", 100, 990, 0}).has_value());
+  ASSERT_TRUE(store_->CreateSession(SessionRow{"live", env_, "u1", 900, 990, 5000}).has_value());
+  ASSERT_TRUE(store_->CreateSession(SessionRow{"forever", env_, "u1", 900, 990, 0}).has_value());
+  // Rules off: only the absolute expiry counts.
+  EXPECT_EQ(*store_->PurgeSessions(1000, 0, 0), 1);
+  EXPECT_EQ(store_->FindSession("expired").error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->FindSession("idle").has_value());
+  EXPECT_TRUE(store_->FindSession("old").has_value());
+  // Idle since 500 (at or before), created at or before 100.
+  EXPECT_EQ(*store_->PurgeSessions(1000, 500, 100), 2);
+  EXPECT_EQ(store_->FindSession("idle").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindSession("old").error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->FindSession("live").has_value());
+  EXPECT_TRUE(store_->FindSession("forever").has_value());
+  EXPECT_EQ(*store_->PurgeSessions(1000, 500, 100), 0);
 }
 
 TEST_P(StoreConformanceTest, DeleteRemovesEverythingOfTheUser) {

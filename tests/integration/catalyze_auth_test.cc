@@ -181,6 +181,44 @@ TEST_F(CatalyzeAuthTest, PasswordChangeAndDeletionRevokeSessions) {
   ExpectError(client_.Send("GET", "/v2/auth/signout", "", CatalyzeHeaders(app_, fresh)), 401, "session");
 }
 
+TEST_F(CatalyzeAuthTest, DeactivatingAUserEndsItsSessionsAtOnce) {
+  const std::string id = CreateActiveUser("Suspended", "suspended@example.com");
+  const std::string token = SignedInToken("suspended");
+  ASSERT_EQ(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, token)).status, 200);
+  ASSERT_EQ(client_.Send("PUT", "/v2/users/" + id, Body({{"active", false}}), CatalyzeHeaders(admin_)).status, 200);
+  ExpectError(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, token)), 401, "session");
+  ExpectError(SignIn("suspended", kPassword), 401, "invalid username or password");
+}
+
+// A password changed through a session ends the other sessions only; the old primary
+// address hears of a new password and of a new address (which it is not told).
+TEST_F(CatalyzeAuthTest, ANewPasswordOrEmailIsNoticedAtTheOldAddress) {
+  const std::string id = CreateActiveUser("Noticed", "noticed-old@example.com");
+  const std::string token = SignedInToken("noticed");
+  const std::string other = SignedInToken("noticed");
+  auto put = client_.Send("PUT", "/v2/users/" + id, Body({{"password", "a new password 9"}}),
+                          CatalyzeHeaders(app_, token));
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, token)).status, 200);
+  ExpectError(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, other)), 401, "session");
+  auto mail = WaitForMailTo("noticed-old@example.com", 1);
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(mail[0].find("Subject: Your password was changed"), std::string::npos) << mail[0];
+  EXPECT_EQ(mail[0].find("a new password 9"), std::string::npos);
+
+  put = client_.Send("PUT", "/v2/users/" + id, Body({{"email", {{"primary", "noticed-new@example.com"}}}}),
+                     CatalyzeHeaders(app_, token));
+  ASSERT_EQ(put.status, 200) << put.body;
+  mail = WaitForMailTo("noticed-old@example.com", 2);
+  ASSERT_EQ(mail.size(), 2u);
+  const std::string& notice = mail[0].find("email address was changed") != std::string::npos ? mail[0] : mail[1];
+  EXPECT_NE(notice.find("Subject: Your email address was changed"), std::string::npos) << notice;
+  EXPECT_EQ(notice.find("noticed-new"), std::string::npos) << notice;
+  EXPECT_TRUE(MailTo("noticed-new@example.com").empty());
+  // The same session still works: an email change ends no session.
+  EXPECT_EQ(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, token)).status, 200);
+}
+
 TEST_F(CatalyzeAuthTest, OnlyAnAdminKeyChangesActive) {
   const std::string id = CreateActiveUser("Activist", "activist@example.com", false);
   auto r = client_.Send("POST", "/v2/users",
@@ -190,7 +228,12 @@ TEST_F(CatalyzeAuthTest, OnlyAnAdminKeyChangesActive) {
   const std::string self(r.Json().at("usersId").as_string());
   const std::string token(r.Json().at("sessionToken").as_string());
   ExpectError(client_.Send("PUT", "/v2/users/" + self, Body({{"active", true}}), CatalyzeHeaders(app_, token)), 403,
-              "admin");
+              "profile:write");
+  // The SDK's profile save sends the user back whole, `active` included: unchanged, it passes.
+  EXPECT_EQ(client_.Send("PUT", "/v2/users/" + self, Body({{"active", false}, {"firstName", "Self"}}),
+                         CatalyzeHeaders(app_, token))
+                .status,
+            200);
   ExpectError(client_.Send("PUT", "/v2/users/" + id, Body({{"active", "yes"}}), CatalyzeHeaders(admin_)), 400,
               "active");
   EXPECT_EQ(client_.Send("GET", "/v2/users/" + self, "", CatalyzeHeaders(admin_)).Json().at("active"), false);
@@ -274,7 +317,7 @@ TEST_F(CatalyzeAuthTest, MembersAreAddedListedAndRemoved) {
   // A user reads its own groups, not another's.
   const std::string token = SignedInToken("membera");
   EXPECT_EQ(client_.Send("GET", "/v2/users/" + a + "/groups", "", CatalyzeHeaders(app_, token)).status, 200);
-  ExpectError(client_.Send("GET", "/v2/users/" + b + "/groups", "", CatalyzeHeaders(app_, token)), 403, "itself");
+  ExpectError(client_.Send("GET", "/v2/users/" + b + "/groups", "", CatalyzeHeaders(app_, token)), 403, "profile:read");
   ASSERT_EQ(client_.Send("DELETE", "/v2/groups/" + gid + "/users/" + a, "", CatalyzeHeaders(admin_)).status, 200);
   ExpectError(client_.Send("DELETE", "/v2/groups/" + gid + "/users/" + a, "", CatalyzeHeaders(admin_)), 404, "member");
   ExpectError(client_.Send("POST", "/v2/groups/" + gid + "/users/00000000-0000-4000-8000-000000000000", "",
@@ -313,7 +356,8 @@ TEST_F(CatalyzeAuthTest, OnlyAdminsAndSupervisorsManageGroups) {
   ExpectError(client_.Send("POST", "/v2/groups", Body({{"name", "Sup"}}), CatalyzeHeaders(app_)), 401, "session");
   ExpectError(client_.Send("POST", "/v2/groups", Body({{"name", "Sup"}}), CatalyzeHeaders(app_, token)), 403,
               "supervisor");
-  ExpectError(client_.Send("POST", "/v2/app/supervisor/boss", "", CatalyzeHeaders(app_, token)), 403, "admin");
+  ExpectError(client_.Send("POST", "/v2/app/supervisor/boss", "", CatalyzeHeaders(app_, token)), 403,
+              "credentials:admin");
   ASSERT_EQ(client_.Send("POST", "/v2/app/supervisor/BOSS", "", CatalyzeHeaders(admin_)).status, 200);
   auto made = client_.Send("POST", "/v2/groups", Body({{"name", "Sup"}}), CatalyzeHeaders(app_, token));
   ASSERT_EQ(made.status, 200) << made.body;
@@ -407,7 +451,8 @@ TEST_F(CatalyzeAuthTest, TemplatesArePerEnvironmentAndAdminOnly) {
   ExpectError(client_.Send("PUT", path, Body({{"subject", "a\r\nBcc: x@y.z"}, {"body", "b"}}), CatalyzeHeaders(admin_)),
               400, "subject");
   ExpectError(client_.Send("PUT", path, Body({{"subject", "s"}}), CatalyzeHeaders(admin_)), 400, "body");
-  ExpectError(client_.Send("PUT", path, Body({{"subject", "s"}, {"body", "b"}}), CatalyzeHeaders(app_)), 403, "admin");
+  ExpectError(client_.Send("PUT", path, Body({{"subject", "s"}, {"body", "b"}}), CatalyzeHeaders(app_)), 403,
+              "schema:write");
   ExpectError(client_.Send("GET", "/v2/app/" + env_id_ + "/templates/welcome", "", CatalyzeHeaders(admin_)), 404,
               "template");
   // Back to the built-in one for the other tests.

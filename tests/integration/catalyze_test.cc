@@ -124,7 +124,7 @@ TEST_F(CatalyzeTest, CallersWithoutValidCredentialsGet401) {
 TEST_F(CatalyzeTest, AUserActsOnlyOnItself) {
   auto [alice, alice_token] = CreateUser("alice-self");
   auto [bob, bob_token] = CreateUser("bob-self");
-  ExpectError(client_.Send("GET", "/v2/users/" + bob, "", CatalyzeHeaders(app_, alice_token)), 403, "itself");
+  ExpectError(client_.Send("GET", "/v2/users/" + bob, "", CatalyzeHeaders(app_, alice_token)), 403, "profile:read");
   ExpectError(client_.Send("PUT", "/v2/users/" + bob, R"({"gender":"x"})", CatalyzeHeaders(app_, alice_token)), 403,
               "itself");
   ExpectError(client_.Send("DELETE", "/v2/users/" + bob, "", CatalyzeHeaders(app_, alice_token)), 403, "itself");
@@ -226,8 +226,18 @@ TEST_F(CatalyzeTest, PutUsernameAndPassword) {
   // The old name is free again and the new one is taken.
   CreateUser("rename-me");
   ExpectError(client_.Send("POST", "/v2/users", Minimal("renamed"), CatalyzeHeaders(app_)), 409, "username");
-  // A new password revokes the user's sessions.
+  // A new password set through a session ends the user's other sessions; that one goes on.
+  ASSERT_EQ(client_.Send("PUT", "/v2/users/" + id, R"({"active":true})", CatalyzeHeaders(admin_)).status, 200);
+  auto signed_in = client_.Send("POST", "/v2/auth/signin", R"({"username":"renamed","password":"pw-123456"})",
+                                CatalyzeHeaders(app_));
+  ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+  const std::string other(signed_in.Json().at("sessionToken").as_string());
   r = client_.Send("PUT", "/v2/users/" + id, R"({"password":"another-secret"})", CatalyzeHeaders(app_, token));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, token)).status, 200);
+  ExpectError(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, other)), 401, "session");
+  // Set by an admin, it ends every session.
+  r = client_.Send("PUT", "/v2/users/" + id, R"({"password":"third-secret"})", CatalyzeHeaders(admin_));
   ASSERT_EQ(r.status, 200) << r.body;
   ExpectError(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(app_, token)), 401, "session");
 }

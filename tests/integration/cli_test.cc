@@ -112,5 +112,18 @@ TEST(CliTest, DataCommandsRefuseAnUninitialisedDirectory) {
   EXPECT_NE(r.err.find("not initialised"), std::string::npos) << r.err;
 }
 
+TEST(CliTest, SessionLimitsDefaultToAal2AndRefuseNegativeValues) {
+  auto help = RunRoster({"serve", "--help"});
+  ASSERT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("=3600"), std::string::npos) << help.out;   // --session-idle-seconds
+  EXPECT_NE(help.out.find("=86400"), std::string::npos) << help.out;  // --session-lifetime-seconds
+  TempDir dir;
+  for (const char* flag : {"--session-idle-seconds", "--session-lifetime-seconds"}) {
+    auto r = RunRoster({"serve", "--data-dir", dir / "missing", flag, "-1"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace roster::testing

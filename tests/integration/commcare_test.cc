@@ -49,10 +49,13 @@ struct WebUser {
   std::string email, key;
 };
 
-// `roster commcare web-user create`; the command's JSON output.
+// `roster commcare web-user create`; the command's JSON output. The suite's keys hold a
+// web user's defaults plus password:set (it tests setting mobile workers' passwords);
+// scopes_test.cc tests the defaults.
 WebUser CreateWebUser(const std::string& data_dir, const std::string& domain, const std::string& email) {
-  auto r = RunRoster({"commcare", "web-user", "create", "--domain", domain, "--email", email, "--data-dir", data_dir,
-                      "--json"});
+  auto r = RunRoster({"commcare", "web-user", "create", "--domain", domain, "--email", email, "--scope", "profile:read",
+                      "--scope", "profile:write", "--scope", "users:list", "--scope", "contact:read", "--scope",
+                      "groups:write", "--scope", "password:set", "--data-dir", data_dir, "--json"});
   if (r.exit_code != 0) throw std::runtime_error("web-user create failed: " + r.err);
   auto j = json::parse(r.out).as_object();
   return {std::string(j.at("username").as_string()), std::string(j.at("apiKey").as_string())};
@@ -919,6 +922,34 @@ TEST_F(CommCareTest, WebUsersListAndGet) {
 }
 
 // ---- one directory ----
+
+// Deactivated or retired here, a worker's sessions in another API (Catalyze) end at once.
+TEST_F(CommCareTest, DeactivatingOrRetiringAWorkerEndsItsSessionsInEveryApi) {
+  const std::string off = CreateWorker("sessions-off"), retired = CreateWorker("sessions-retired");
+  const auto session_of = [&](const std::string& username) {
+    auto r = client_.Send("POST", "/v2/auth/signin",
+                          json::serialize(json::object{{"username", username + "@demo.commcarehq.org"},
+                                                       {"password", "pw-123456"}}),
+                          CatalyzeHeaders(catalyze_admin_));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.Json().is_object() ? std::string(r.Json().at("sessionToken").as_string()) : std::string();
+  };
+  const std::string off_token = session_of("sessions-off"), retired_token = session_of("sessions-retired");
+  const auto read_with = [&](const std::string& hex, const std::string& token) {
+    return client_.Send("GET", "/v2/users/" + Uuid(hex), "", CatalyzeHeaders(catalyze_admin_, token));
+  };
+  ASSERT_EQ(read_with(off, off_token).status, 200);
+  ASSERT_EQ(read_with(retired, retired_token).status, 200);
+  ASSERT_EQ(client_.Send("POST", Users("demo", off + "/deactivate/"), "", ApiKey(admin_)).status, 202);
+  ExpectCatalyzeError(read_with(off, off_token), 401, "session");
+  EXPECT_EQ(read_with(retired, retired_token).status, 200);  // another user's: untouched
+  ASSERT_EQ(client_.Send("DELETE", Users("demo", retired + "/"), "", ApiKey(admin_)).status, 202);
+  ExpectCatalyzeError(read_with(retired, retired_token), 401, "session");
+  // Activated again, the worker signs in afresh; the old session stays ended.
+  ASSERT_EQ(client_.Send("POST", Users("demo", off + "/activate/"), "", ApiKey(admin_)).status, 202);
+  ExpectCatalyzeError(read_with(off, off_token), 401, "session");
+  EXPECT_EQ(read_with(off, session_of("sessions-off")).status, 200);
+}
 
 TEST_F(CommCareTest, WorkerIsACatalyzeUserAndBack) {
   // CommCare -> Catalyze.

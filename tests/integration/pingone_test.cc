@@ -129,8 +129,11 @@ class PingOneTest : public ::testing::Test {
     delete dir_;
   }
 
+  // The suite's applications hold every scope (PHI and password:set included): it tests
+  // the API, not the defaults (scopes_test.cc does).
   static App CreateApp(const std::string& env) {
-    auto r = RunRoster({"pingone", "app", "create", "--env", env, "--data-dir", dir_->path(), "--json"});
+    auto r = RunRoster(
+        {"pingone", "app", "create", "--env", env, "--scope", "all", "--data-dir", dir_->path(), "--json"});
     if (r.exit_code != 0) throw std::runtime_error("pingone app create failed: " + r.err);
     const json::value j = json::parse(r.out);
     return App{Str(j, "environmentId"), Str(j, "clientId"), Str(j, "clientSecret")};
@@ -215,11 +218,19 @@ Server* PingOneTest::server_;
 
 // ---- worker applications and tokens ---------------------------------------------------
 
-TEST_F(PingOneTest, AppCreatePrintsExactlyTheThreeCredentials) {
+TEST_F(PingOneTest, AppCreatePrintsExactlyTheThreeCredentialsAndTheScopes) {
   auto r = RunRoster({"pingone", "app", "create", "--env", "default", "--data-dir", dir_->path(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json::object j = json::parse(r.out).as_object();
-  EXPECT_EQ(j.size(), 3u) << r.out;
+  EXPECT_EQ(j.size(), 4u) << r.out;
+  // A worker application's defaults: everything in its environment but PHI, setting
+  // passwords and credentials.
+  EXPECT_EQ(json::serialize(j.at("scopes")),
+            R"(["profile:read","profile:write","groups:write","schema:write","users:list","contact:read"])");
+  auto bogus = RunRoster(
+      {"pingone", "app", "create", "--env", "default", "--scope", "root", "--data-dir", dir_->path(), "--json"});
+  EXPECT_NE(bogus.exit_code, 0);
+  EXPECT_NE(bogus.err.find("root"), std::string::npos) << bogus.err;
   EXPECT_EQ(Str(j, "environmentId"), main_->env);
   EXPECT_EQ(Str(j, "clientId").size(), 36u);
   EXPECT_GE(Str(j, "clientSecret").size(), 32u);

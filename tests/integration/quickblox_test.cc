@@ -160,7 +160,12 @@ struct App {
 };
 
 App CreateApp(const std::string& data_dir) {
-  auto r = RunRoster({"quickblox", "app", "create", "--env", "default", "--json", "--data-dir", data_dir});
+  // Listing and contact fields on, and an API key that may also set passwords: the suite
+  // tests the API; scopes_test.cc tests the defaults.
+  auto r = RunRoster({"quickblox", "app", "create", "--env", "default", "--allow-user-list", "--allow-contact-fields",
+                      "--scope", "signup", "--scope", "profile:read", "--scope", "profile:write", "--scope",
+                      "users:list", "--scope", "contact:read", "--scope", "password:set", "--json", "--data-dir",
+                      data_dir});
   if (r.exit_code != 0) throw std::runtime_error("quickblox app create failed: " + r.err);
   const json::object o = json::parse(r.out).as_object();
   return App{o.at("applicationId").as_int64(), std::string(o.at("authKey").as_string()),
@@ -513,6 +518,34 @@ TEST_F(QuickBloxTest, AUserSessionEndsWhenTheUsersPasswordChangesElsewhere) {
   r = client_.Send("GET", Path(id), "", Qb(token));
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.Json().at("errors").as_array()[0].as_string(), "Required session does not exist");
+}
+
+// Deactivated or deleted through another API (Catalyze), a user's QuickBlox session ends at once.
+TEST_F(QuickBloxTest, AUserDeactivatedOrDeletedElsewhereLosesItsSessionAtOnce) {
+  const auto uuid_of = [&](const std::string& login) {
+    auto r = client_.Send("POST", "/v2/auth/signin",
+                          json::serialize(json::object{{"username", login}, {"password", "Passw0rd!"}}),
+                          CatalyzeHeaders(admin_));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.Json().is_object() ? std::string(r.Json().at("usersId").as_string()) : std::string();
+  };
+  const auto expect_ended = [&](const HttpResponse& r) {
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(r.Json().at("errors").as_array()[0].as_string(), "Required session does not exist");
+  };
+  const std::string off = Unique("off"), gone = Unique("gone");
+  const std::int64_t off_id = NewUser(off, {{"user[email]", off + "@example.com"}})["id"].as_int64();
+  const std::int64_t gone_id = NewUser(gone)["id"].as_int64();
+  const std::string off_token = UserToken(off, "Passw0rd!"), gone_token = UserToken(gone, "Passw0rd!");
+  ASSERT_EQ(client_.Send("GET", Path(off_id), "", Qb(off_token)).status, 200);
+  ASSERT_EQ(client_.Send("GET", Path(gone_id), "", Qb(gone_token)).status, 200);
+  auto r = client_.Send("PUT", "/v2/users/" + uuid_of(off), R"({"active":false})", CatalyzeHeaders(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  expect_ended(client_.Send("GET", Path(off_id), "", Qb(off_token)));
+  EXPECT_EQ(client_.Send("GET", Path(gone_id), "", Qb(gone_token)).status, 200);  // another user's: untouched
+  r = client_.Send("DELETE", "/v2/users/" + uuid_of(gone), "", CatalyzeHeaders(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  expect_ended(client_.Send("GET", "/users.json", "", Qb(gone_token)));
 }
 
 // ---- callers and permissions -----------------------------------------------------------
@@ -1134,7 +1167,9 @@ TEST(QuickBloxSdkTest, TheOfficialJavaScriptSdkWorksUnchangedOverHttps) {
                               Quote(key) + " -out " + Quote(cert);
   std::string out;
   ASSERT_EQ(RunCapture(openssl, out), 0) << out;
-  auto created = RunRoster({"quickblox", "app", "create", "--env", "default", "--json", "--data-dir", dir.path()});
+  // The SDK's script lists and searches users: an application that allows it.
+  auto created = RunRoster({"quickblox", "app", "create", "--env", "default", "--allow-user-list",
+                            "--allow-contact-fields", "--json", "--data-dir", dir.path()});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   const json::object app = json::parse(created.out).as_object();
   for (const char* field : {"applicationId", "authKey", "authSecret", "apiKey"})

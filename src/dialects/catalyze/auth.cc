@@ -142,7 +142,7 @@ void MountAuth(http::Router& router, const Services& s) {
              [s](const http::Request& req, const http::PathParams& params) {
                auto caller = Authenticate(s, req);
                if (!caller) return Fail(caller.error());
-               if (auto st = MustBeAdmin(*caller); !st) return Fail(st.error());
+               if (auto st = MustHave(*caller, core::kSchemaWrite); !st) return Fail(st.error());
                if (auto st = CheckAppId(s, *caller, params.Get("appId")); !st) return Fail(st.error());
                const std::string name(params.Get("name"));
                if (!service::IsKnownTemplate(name)) return ErrorResponse(404, "no such template");
@@ -155,7 +155,7 @@ void MountAuth(http::Router& router, const Services& s) {
              [s](const http::Request& req, const http::PathParams& params) {
                auto caller = Authenticate(s, req);
                if (!caller) return Fail(caller.error());
-               if (auto st = MustBeAdmin(*caller); !st) return Fail(st.error());
+               if (auto st = MustHave(*caller, core::kSchemaWrite); !st) return Fail(st.error());
                if (auto st = CheckAppId(s, *caller, params.Get("appId")); !st) return Fail(st.error());
                const std::string name(params.Get("name"));
                if (!service::IsKnownTemplate(name)) return ErrorResponse(404, "no such template");

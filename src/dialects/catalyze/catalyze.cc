@@ -13,9 +13,9 @@ using core::ErrorCode;
 namespace {
 
 // If-Match on /v2/users/{usersId} into options.expected_version.
-core::Status IfMatch(const Services& s, const http::Request& req, const std::string& env, const std::string& id,
+core::Status IfMatch(service::UserAccess& users, const http::Request& req, const std::string& id,
                      service::WriteOptions& options) {
-  auto expected = http::ExpectedVersion(req, [&] { return s.users.VersionOf(env, id); });
+  auto expected = http::ExpectedVersion(req, [&] { return users.VersionOf(id); });
   if (!expected) return std::unexpected(expected.error());
   options.expected_version = *expected;
   return {};
@@ -49,7 +49,7 @@ void MountUsers(http::Router& router, const Services& s) {
     request.user.active = false;  // Catalyze creates users inactive
     if (auto st = ApplyFields(*body, request.user, s.clock.NowMillis()); !st) return Fail(st.error());
     if (auto st = CheckRequired(request.user); !st) return Fail(st.error());
-    auto created = s.users.Create(request);
+    auto created = Users(s, *caller).Create(request);
     if (!created) return Fail(created.error());
     json::object out = ToWire(created->user, s.clock.NowMillis());
     out["sessionToken"] = *created->session_token;
@@ -61,8 +61,8 @@ void MountUsers(http::Router& router, const Services& s) {
                auto caller = Authenticate(s, req);
                if (!caller) return Fail(caller.error());
                const std::string id(params.Get("usersId"));
-               if (auto st = MayActOn(*caller, id); !st) return Fail(st.error());
-               auto user = s.users.Get(caller->key.environment_id, id);
+               if (auto st = NeedsSession(*caller); !st) return Fail(st.error());
+               auto user = Users(s, *caller).Get(id);
                if (!user) return Fail(user.error());
                return http::WithETag(Ok(ToWire(*user, s.clock.NowMillis())), user->version);
              });
@@ -72,24 +72,26 @@ void MountUsers(http::Router& router, const Services& s) {
                auto caller = Authenticate(s, req);
                if (!caller) return Fail(caller.error());
                const std::string id(params.Get("usersId"));
-               if (auto st = MayActOn(*caller, id); !st) return Fail(st.error());
+               if (auto st = NeedsSession(*caller); !st) return Fail(st.error());
+               auto users = Users(s, *caller);
                service::WriteOptions options;
-               if (auto st = IfMatch(s, req, caller->key.environment_id, id, options); !st) return Fail(st.error());
+               if (auto st = IfMatch(users, req, id, options); !st) return Fail(st.error());
                auto body = ParseBody(req);
                if (!body) return Fail(body.error());
                auto password = ReadPassword(*body);
                if (!password) return Fail(password.error());
-               // `active` is the administrator's switch: an inactive user cannot sign in.
+               // `active` is the administrator's switch (an inactive user cannot sign in):
+               // the core refuses a change of it by a credential without profile:write.
                std::optional<bool> active;
                if (const auto* v = body->if_contains("active")) {
                  if (!v->is_bool()) return ErrorResponse(400, "active must be true or false");
-                 if (caller->key.role != service::KeyRole::kAdmin)
-                   return ErrorResponse(403, "only an admin API key may change active");
                  active = v->as_bool();
                }
+               // A user changing its own password through its session stays signed in there.
+               if (*password && caller->session && caller->session->user_id == id) options.keep_session = caller->token;
                const auto now = s.clock.NowMillis();
-               auto user = s.users.Update(
-                   caller->key.environment_id, id,
+               auto user = users.Update(
+                   id,
                    [&](core::User& u) -> core::Status {
                      if (active) u.active = *active;
                      if (auto st = ApplyFields(*body, u, now); !st) return st;
@@ -105,10 +107,11 @@ void MountUsers(http::Router& router, const Services& s) {
                auto caller = Authenticate(s, req);
                if (!caller) return Fail(caller.error());
                const std::string id(params.Get("usersId"));
-               if (auto st = MayActOn(*caller, id); !st) return Fail(st.error());
+               if (auto st = NeedsSession(*caller); !st) return Fail(st.error());
+               auto users = Users(s, *caller);
                service::WriteOptions options;
-               if (auto st = IfMatch(s, req, caller->key.environment_id, id, options); !st) return Fail(st.error());
-               if (auto st = s.users.Delete(caller->key.environment_id, id, options); !st) return Fail(st.error());
+               if (auto st = IfMatch(users, req, id, options); !st) return Fail(st.error());
+               if (auto st = users.Delete(id, options); !st) return Fail(st.error());
                return Ok(json::object{});
              });
 }

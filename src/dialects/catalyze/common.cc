@@ -69,9 +69,15 @@ core::Result<Caller> Authenticate(const Services& s, const http::Request& req) {
       (parts[0] != "browser" && parts[0] != "ios" && parts[0] != "android"))
     return core::Fail(ErrorCode::kUnauthenticated,
                       "X-Api-Key must be '<browser|ios|android> <identifier> <key>'");
-  auto key = s.directory.AuthenticateApiKey(parts[2], parts[1]);
+  auto key = s.directory.AuthenticateApiKey(parts[2], parts[1], core::kCatalyzeApi);
   if (!key) return std::unexpected(key.error());
-  Caller caller{*key, std::nullopt, {}};
+  Caller caller{*key, std::nullopt, {}, {}};
+  caller.principal.environment_id = key->environment_id;
+  caller.principal.api = core::kCatalyzeApi;
+  caller.principal.kind =
+      key->role == service::KeyRole::kAdmin ? core::CredentialKind::kAdminKey : core::CredentialKind::kAppKey;
+  caller.principal.credential_id = key->id;
+  caller.principal.scopes = key->scopes;
   const std::string_view auth = Trim(req.Header("authorization"));
   if (!auth.empty()) {
     if (auth.size() < 7 || (auth.substr(0, 7) != "Bearer " && auth.substr(0, 7) != "bearer "))
@@ -82,29 +88,34 @@ core::Result<Caller> Authenticate(const Services& s, const http::Request& req) {
     if (session->environment_id != key->environment_id)
       return core::Fail(ErrorCode::kUnauthenticated, "invalid session token");
     caller.session = *session;
+    caller.principal.kind = core::CredentialKind::kUserSession;
+    caller.principal.self_user_id = session->user_id;
+    caller.principal.scopes |= core::DefaultScopes(core::CredentialKind::kUserSession, core::kCatalyzeApi);
   }
   return caller;
 }
 
-core::Status MayActOn(const Caller& caller, std::string_view users_id) {
-  if (caller.key.role == service::KeyRole::kAdmin) return {};
-  if (!caller.session) return core::Fail(ErrorCode::kUnauthenticated, "a session token is required");
-  if (caller.session->user_id != users_id)
-    return core::Fail(ErrorCode::kPermissionDenied, "a user may only act on itself");
+core::Status NeedsSession(const Caller& caller) {
+  if (!caller.session && !caller.principal.Has(core::kProfileRead))
+    return core::Fail(ErrorCode::kUnauthenticated, "a session token is required");
   return {};
 }
 
-core::Status MustBeAdmin(const Caller& caller) {
-  if (caller.key.role == service::KeyRole::kAdmin) return {};
-  return core::Fail(ErrorCode::kPermissionDenied, "this requires an admin API key");
+core::Status MayActOn(const Caller& caller, std::string_view users_id) {
+  if (auto st = NeedsSession(caller); !st) return st;
+  return core::MayRead(caller.principal, users_id);
 }
 
-core::Status MaySupervise(const Services& s, const Caller& caller) {
-  if (caller.key.role == service::KeyRole::kAdmin) return {};
+core::Status MustHave(const Caller& caller, core::Scope scope) { return core::Require(caller.principal, scope); }
+
+core::Status MaySupervise(const Services& s, Caller& caller) {
+  if (caller.principal.Has(core::kGroupsWrite)) return {};
   if (!caller.session) return core::Fail(ErrorCode::kUnauthenticated, "a session token is required");
   auto roles = s.records.MembershipsOf(caller.key.environment_id, caller.session->user_id, kSupervisorKind);
   if (!roles) return std::unexpected(roles.error());
-  if (roles->empty()) return core::Fail(ErrorCode::kPermissionDenied, "this requires a supervisor or an admin API key");
+  if (roles->empty())
+    return core::Fail(ErrorCode::kPermissionDenied, "this requires a supervisor or the groups:write scope");
+  caller.principal.scopes |= core::kSupervisorScopes;
   return {};
 }
 

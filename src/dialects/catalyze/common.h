@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "dialects/catalyze/catalyze.h"
+#include "service/user_access.h"
 
 namespace roster::dialects::catalyze {
 
@@ -17,18 +18,24 @@ struct Caller {
   service::ApiKeyInfo key;
   std::optional<service::Session> session;
   std::string token;  // the Bearer token as sent (for sign-out), empty without one
+  core::Principal principal;  // the key, or the session's user through the key
 };
+
+// The user use cases as the caller may perform them.
+inline service::UserAccess Users(const Services& s, const Caller& caller) { return s.users.As(caller.principal); }
 
 http::Response Fail(const core::Error& e);
 http::Response Ok(const boost::json::value& body);
 
 core::Result<Caller> Authenticate(const Services& s, const http::Request& req);
-// Admin keys act on every user of their environment; anyone else only on the user of
-// their own session.
+// A credential that reads no other user must come with a session (Catalyze's 401).
+core::Status NeedsSession(const Caller& caller);
+// May the caller read `users_id` (its own user, or profile:read)?
 core::Status MayActOn(const Caller& caller, std::string_view users_id);
-// Groups and supervisors are managed with an admin key or by a supervisor's session.
-core::Status MaySupervise(const Services& s, const Caller& caller);
-core::Status MustBeAdmin(const Caller& caller);
+// Groups are managed with groups:write, or by a supervisor's session, whose scopes
+// grow by core::kSupervisorScopes.
+core::Status MaySupervise(const Services& s, Caller& caller);
+core::Status MustHave(const Caller& caller, core::Scope scope);
 // `{appId}` in a path names the caller's environment, by id or by name.
 core::Status CheckAppId(const Services& s, const Caller& caller, std::string_view app_id);
 

@@ -191,7 +191,7 @@ void MountGroups(http::Router& router, const Services& s) {
                json::array ids;
                std::int64_t after = 0;
                for (;;) {
-                 auto page = s.users.ListMembers(env, group_id, after, kPage);
+                 auto page = Users(s, caller).ListMembers(group_id, after, kPage);
                  if (!page) return GroupFail(page.error());
                  for (const auto& u : page->users) ids.push_back(json::string(u.id));
                  if (page->next_after == 0) break;
@@ -206,7 +206,7 @@ void MountGroups(http::Router& router, const Services& s) {
                if (!caller) return Fail(caller.error());
                const std::string id(params.Get("usersId"));
                if (auto st = MayActOn(*caller, id); !st) {
-                 if (!MaySupervise(s, *caller)) return Fail(st.error());
+                 if (!caller->session || !MaySupervise(s, *caller)) return Fail(st.error());
                }
                if (!core::IsUuid(id)) return ErrorResponse(404, "user not found");
                auto groups = s.records.MembershipsOf(caller->key.environment_id, id, service::kGroupKind);
@@ -223,9 +223,9 @@ void MountGroups(http::Router& router, const Services& s) {
                [s, add](const http::Request& req, const http::PathParams& params) {
                  auto caller = Authenticate(s, req);
                  if (!caller) return Fail(caller.error());
-                 if (auto st = MustBeAdmin(*caller); !st) return Fail(st.error());
+                 if (auto st = MustHave(*caller, core::kCredentialsAdmin); !st) return Fail(st.error());
                  const std::string env = caller->key.environment_id;
-                 auto users = s.users.FindBy(env, "username", std::string(params.Get("username")));
+                 auto users = Users(s, *caller).FindBy("username", std::string(params.Get("username")));
                  if (!users) return Fail(users.error());
                  if (users->empty()) return ErrorResponse(404, "user not found");
                  auto role = SupervisorRole(s, env);

@@ -22,6 +22,7 @@ void Mount(http::Router& router, const Services& services, const Config& config)
 void AddCommands(CLI::App& app, const AddCommand& add) {
   struct Arguments {
     std::string domain, email;
+    std::vector<std::string> scopes;
   };
   auto args = std::make_shared<Arguments>();
   auto* web_users = CommandGroup(*CommandGroup(app, "commcare", "CommCare HQ dialect administration"), "web-user",
@@ -30,7 +31,14 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
       web_users->add_subcommand("create", "Create a web user with an API key (and the domain's environment if missing)");
   create->add_option("--domain", args->domain, "Project space (domain) name")->required();
   create->add_option("--email", args->email, "Web user's email (its username)")->required();
-  add(create, [args](const Services& s) { return CreateWebUser(s, args->domain, args->email); });
+  create->add_option("--scope", args->scopes,
+                     "A scope of its key (repeatable; default: profile:read profile:write users:list contact:read "
+                     "groups:write; see docs/security.md)");
+  add(create, [args](const Services& s) -> core::Result<boost::json::object> {
+    auto scopes = core::ScopesFromNames(args->scopes);
+    if (!scopes) return std::unexpected(scopes.error());
+    return CreateWebUser(s, args->domain, args->email, *scopes);
+  });
 }
 
 }  // namespace roster::dialects::commcare

@@ -3,9 +3,11 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/access.h"
 #include "core/error.h"
 #include "dialects/api.h"
 #include "http/router.h"
@@ -31,7 +33,8 @@ void Mount(http::Router& router, const Services& services, const Config& config)
 // `roster commcare web-user create --domain NAME --email EMAIL`: creates the web user
 // (and the domain's environment if missing); returns {"username", "apiKey"}.
 core::Result<boost::json::object> CreateWebUser(Services services, const std::string& domain,
-                                                const std::string& email);
+                                                const std::string& email,
+                                                std::optional<core::Scopes> scopes = std::nullopt);
 
 // Adds `roster commcare web-user create` (CreateWebUser) for the CLI.
 void AddCommands(CLI::App& app, const AddCommand& add);

@@ -108,7 +108,7 @@ core::Result<Caller> Authorize(const Context& c, const http::Request& req, std::
   if (!credentials) return std::unexpected(credentials.error());
   const std::string email = core::NormalizeEmail(credentials->email);
   if (!core::IsValidEmail(email)) return Unauthenticated("Invalid credentials.");
-  auto key = c.s.directory.AuthenticateApiKey(credentials->key, email);
+  auto key = c.s.directory.AuthenticateApiKey(credentials->key, email, core::kCommCareApi);
   if (!key) {
     if (key.error().code == ErrorCode::kUnauthenticated) return Unauthenticated("Invalid credentials.");
     return std::unexpected(key.error());
@@ -130,7 +130,13 @@ core::Result<Caller> Authorize(const Context& c, const http::Request& req, std::
   if (!env || env->id != key->environment_id)
     return core::Fail(ErrorCode::kPermissionDenied, "You do not have access to project space '" +
                                                         std::string(domain) + "'.");
-  return Caller{*key, email, web_user->id, *env};
+  core::Principal principal;
+  principal.environment_id = key->environment_id;
+  principal.api = core::kCommCareApi;
+  principal.kind = core::CredentialKind::kWebUserKey;
+  principal.credential_id = key->id;
+  principal.scopes = key->scopes;
+  return Caller{*key, email, web_user->id, *env, std::move(principal)};
 }
 
 core::Result<json::object> ParseBody(const http::Request& req) { return http::ParseJsonObject(req.body); }

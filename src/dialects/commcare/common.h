@@ -25,6 +25,7 @@ struct Caller {
   std::string email;        // normalized (lower-cased)
   std::string web_user_id;  // its record id
   service::Environment domain;
+  core::Principal principal;  // the web user's key and its scopes
 };
 
 // Web users are records of this kind with a unique claim on the normalized email; the

@@ -21,11 +21,11 @@ http::Response GroupError(int status, std::string_view message) {
 }
 http::Response GroupNotFound() { return GroupError(404, "No group with this id in this project space."); }
 
-core::Result<std::vector<std::string>> MembersOf(const Context& c, const std::string& env, const std::string& group) {
+core::Result<std::vector<std::string>> MembersOf(const Context& c, const Caller& caller, const std::string& group) {
   std::vector<std::string> ids;
   std::int64_t after = 0;
   for (;;) {
-    auto page = c.s.users.ListMembers(env, group, after, kMemberPage);
+    auto page = c.s.users.As(caller.principal).ListMembers(group, after, kMemberPage);
     if (!page) return std::unexpected(page.error());
     for (const auto& u : page->users) ids.push_back(u.id);
     if (page->next_after == 0) return ids;
@@ -34,7 +34,7 @@ core::Result<std::vector<std::string>> MembersOf(const Context& c, const std::st
 }
 
 core::Result<json::object> Wire(const Context& c, const Caller& caller, const service::Record& group) {
-  auto members = MembersOf(c, caller.domain.id, group.id);
+  auto members = MembersOf(c, caller, group.id);
   if (!members) return std::unexpected(members.error());
   return GroupWire(group, *members, caller.domain.name);
 }
@@ -96,6 +96,7 @@ http::Response List(const Context& c, const Caller& caller, const http::Request&
 }
 
 http::Response Create(const Context& c, const Caller& caller, const http::Request& req) {
+  if (auto st = core::MayWriteGroups(caller.principal); !st) return GroupFail(st.error());
   auto body = ParseBody(req);
   if (!body) return GroupFail(body.error());
   auto fields = ReadGroupFields(*body, true);
@@ -138,6 +139,7 @@ http::Response Get(const Context& c, const Caller& caller, const http::Request& 
 
 http::Response Update(const Context& c, const Caller& caller, const http::Request& req,
                       const http::PathParams& params) {
+  if (auto st = core::MayWriteGroups(caller.principal); !st) return GroupFail(st.error());
   auto id = UuidFromHex(params.Get("id"));
   if (!id) return GroupNotFound();
   const std::string& env = caller.domain.id;
@@ -171,6 +173,7 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
 
 http::Response Delete(const Context& c, const Caller& caller, const http::Request& req,
                       const http::PathParams& params) {
+  if (auto st = core::MayWriteGroups(caller.principal); !st) return GroupFail(st.error());
   auto id = UuidFromHex(params.Get("id"));
   if (!id) return GroupNotFound();
   auto expected = IfMatch(c, req, caller.domain.id, *id);

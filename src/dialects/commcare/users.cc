@@ -31,9 +31,9 @@ core::Result<json::object> Wire(const Context& c, const Caller& caller, const co
 }
 
 // If-Match on a write to user `id` (see http/etag.h): the write's options.
-core::Result<service::WriteOptions> IfMatch(const Context& c, const http::Request& req, const std::string& env,
+core::Result<service::WriteOptions> IfMatch(service::UserAccess& users, const http::Request& req,
                                             const std::string& id) {
-  auto expected = http::ExpectedVersion(req, [&] { return c.s.users.VersionOf(env, id); });
+  auto expected = http::ExpectedVersion(req, [&] { return users.VersionOf(id); });
   if (!expected) return std::unexpected(expected.error());
   service::WriteOptions options;
   options.expected_version = *expected;
@@ -103,7 +103,7 @@ http::Response List(const Context& c, const Caller& caller, const http::Request&
     q.skip = (*cursor)->skip;
     before = page->offset - (*cursor)->skip;
   }
-  auto found = c.s.users.Query(q);
+  auto found = c.s.users.As(caller.principal).Query(q);
   if (!found) return Fail(found.error());
   const std::vector<core::User>& picked = found->users;
   const std::int64_t matched = before + found->matched;
@@ -152,7 +152,7 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
     for (const auto& g : *fields->groups) request.member_of.push_back({service::kGroupKind, g});
   }
   // One transaction: the user, its password and its groups (the default groups too).
-  auto created = c.s.users.Create(request);
+  auto created = c.s.users.As(caller.principal).Create(request);
   if (!created) {
     if (created.error().code == ErrorCode::kAlreadyExists) return ErrorResponse(400, UsernameTakenMessage(raw_username));
     return Fail(created.error());
@@ -170,7 +170,7 @@ http::Response Get(const Context& c, const Caller& caller, const http::Request& 
   if (auto st = CheckFormat(query); !st) return Fail(st.error());
   auto id = UuidFromHex(params.Get("id"));
   if (!id) return UserNotFound();
-  auto user = c.s.users.Get(caller.domain.id, *id);
+  auto user = c.s.users.As(caller.principal).Get(*id);
   if (!user) return user.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(user.error());
   auto wire = Wire(c, caller, *user);
   if (!wire) return Fail(wire.error());
@@ -182,9 +182,10 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   auto id = UuidFromHex(params.Get("id"));
   if (!id) return UserNotFound();
   const std::string& env = caller.domain.id;
-  auto matched = IfMatch(c, req, env, *id);
+  auto users = c.s.users.As(caller.principal);
+  auto matched = IfMatch(users, req, *id);
   if (!matched) return matched.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(matched.error());
-  auto current = c.s.users.Get(env, *id);
+  auto current = users.Get(*id);
   if (!current) return current.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(current.error());
   auto body = ParseBody(req);
   if (!body) return Fail(body.error());
@@ -200,8 +201,8 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   // wholesale); a group that is not the domain's refuses all of it.
   service::WriteOptions options = *matched;
   if (fields->groups) options.memberships = {{service::kGroupKind, *fields->groups}};
-  auto user = c.s.users.Update(
-      env, *id,
+  auto user = users.Update(
+      *id,
       [&](core::User& u) -> core::Status {
         ApplyUserFields(*fields, u);
         return {};
@@ -225,10 +226,11 @@ http::Response SetState(const Context& c, const Caller& caller, const http::Requ
                         const http::PathParams& params, bool retire, bool active) {
   auto id = UuidFromHex(params.Get("id"));
   if (!id) return UserNotFound();
-  auto options = IfMatch(c, req, caller.domain.id, *id);
+  auto users = c.s.users.As(caller.principal);
+  auto options = IfMatch(users, req, *id);
   if (!options) return options.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(options.error());
-  auto user = c.s.users.Update(
-      caller.domain.id, *id,
+  auto user = users.Update(
+      *id,
       [&](core::User& u) -> core::Status {
         if (retire) {
           u.archived = true;

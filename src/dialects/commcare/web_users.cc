@@ -112,7 +112,8 @@ void MountWebUsers(http::Router& router, const Context& c) {
                         }));
 }
 
-core::Result<json::object> CreateWebUser(Services s, const std::string& domain, const std::string& email) {
+core::Result<json::object> CreateWebUser(Services s, const std::string& domain, const std::string& email,
+                                         std::optional<core::Scopes> scopes) {
   const std::string normalized = core::NormalizeEmail(email);
   if (!core::IsValidEmail(normalized))
     return core::InvalidArgument("email", "email must be a valid email address");
@@ -124,9 +125,14 @@ core::Result<json::object> CreateWebUser(Services s, const std::string& domain, 
   if (!existing) return std::unexpected(existing.error());
   if (!existing->empty())
     return core::AlreadyExists("email", "a web user with this email already exists in domain " + domain);
-  // The key is an app key (not admin): what it may do is decided by the CommCare
-  // dialect, which accepts it only together with this web user's record.
-  auto key = s.directory.CreateApiKey(env->name, service::KeyRole::kApp, normalized);
+  // The key is an app key (not admin) for CommCare only, with a web user's scopes
+  // (core::DefaultScopes) unless others are named; the dialect accepts it only together
+  // with this web user's record.
+  service::KeyGrant grant;
+  grant.apis = core::kCommCareApi;
+  grant.kind = core::CredentialKind::kWebUserKey;
+  grant.scopes = scopes;
+  auto key = s.directory.CreateApiKey(env->name, service::KeyRole::kApp, normalized, grant);
   if (!key) return std::unexpected(key.error());
   service::NewRecordRequest r;
   r.environment_id = env->id;
@@ -140,7 +146,9 @@ core::Result<json::object> CreateWebUser(Services s, const std::string& domain, 
       return core::AlreadyExists("email", "a web user with this email already exists in domain " + domain);
     return std::unexpected(created.error());
   }
-  return json::object{{"username", normalized}, {"apiKey", key->secret}};
+  json::array names;
+  for (const auto& n : core::ScopeNames(key->info.scopes)) names.emplace_back(n);
+  return json::object{{"username", normalized}, {"apiKey", key->secret}, {"scopes", std::move(names)}};
 }
 
 }  // namespace roster::dialects::commcare

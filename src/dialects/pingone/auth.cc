@@ -137,7 +137,29 @@ void MountEnvironment(http::Router& router, std::shared_ptr<State> state) {
              }));
 }
 
-core::Result<json::object> CreateWorkerApp(Services services, const std::string& environment_name) {
+core::Result<core::Principal> WorkerPrincipal(State& st, const std::string& env, const AccessClaims& claims) {
+  auto app = st.s.records.Get(env, kAppKind, claims.client_id);
+  if (!app) {
+    if (app.error().code == ErrorCode::kNotFound) return core::Fail(ErrorCode::kUnauthenticated, "no such application");
+    return std::unexpected(app.error());
+  }
+  core::Principal p;
+  p.environment_id = env;
+  p.api = core::kPingOneApi;
+  p.kind = core::CredentialKind::kWorkerApp;
+  p.credential_id = app->id;
+  p.scopes = core::DefaultScopes(core::CredentialKind::kWorkerApp, core::kPingOneApi);
+  if (const auto* v = app->body.if_contains("scopes"); v && v->is_array()) {
+    std::vector<std::string> names;
+    for (const auto& n : v->as_array())
+      if (n.is_string()) names.emplace_back(n.as_string());
+    p.scopes = core::ParseScopes(names).value_or(0);
+  }
+  return p;
+}
+
+core::Result<json::object> CreateWorkerApp(Services services, const std::string& environment_name,
+                                           std::optional<core::Scopes> scopes) {
   auto env = services.directory.FindEnvironment(environment_name);
   if (!env) {
     if (env.error().code == ErrorCode::kNotFound)
@@ -156,12 +178,21 @@ core::Result<json::object> CreateWorkerApp(Services services, const std::string&
   r.environment_id = env->id;
   r.kind = kAppKind;
   r.id = crypto::NewUuid();
-  r.body = json::object{
-      {"name", "Worker application"}, {"type", "WORKER"}, {"tokenEndpointAuthMethod", "CLIENT_SECRET_BASIC"}};
+  json::array scope_names;
+  for (const auto& n :
+       core::ScopeNames(scopes.value_or(core::DefaultScopes(core::CredentialKind::kWorkerApp, core::kPingOneApi))))
+    scope_names.emplace_back(n);
+  r.body = json::object{{"name", "Worker application"},
+                        {"type", "WORKER"},
+                        {"tokenEndpointAuthMethod", "CLIENT_SECRET_BASIC"},
+                        {"scopes", scope_names}};
   r.claims = {{kAppSecretClaim, secret, true}};
   auto created = services.records.Create(r);
   if (!created) return std::unexpected(created.error());
-  return json::object{{"environmentId", env->id}, {"clientId", created->id}, {"clientSecret", secret}};
+  return json::object{{"environmentId", env->id},
+                      {"clientId", created->id},
+                      {"clientSecret", secret},
+                      {"scopes", std::move(scope_names)}};
 }
 
 }  // namespace roster::dialects::pingone

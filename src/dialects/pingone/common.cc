@@ -89,8 +89,14 @@ ApiError FromCore(const core::Error& e) {
     }
     case ErrorCode::kNotFound: return NotFoundError();
     case ErrorCode::kUnauthenticated: return Unauthorized();
-    case ErrorCode::kPermissionDenied:
-      return Top(403, "ACCESS_FAILED", "The request could not be completed. You are not authorized to do this.");
+    case ErrorCode::kPermissionDenied: {
+      ApiError denied =
+          Top(403, "ACCESS_FAILED", "The request could not be completed. You are not authorized to do this.");
+      // Which scope or field: the detail names it (never a value).
+      denied.details.push_back({"INSUFFICIENT_PERMISSIONS", e.field.empty() ? std::string() : TargetOf(e.field),
+                                e.message, {}});
+      return denied;
+    }
     case ErrorCode::kFailedPrecondition:
       return Top(400, "REQUEST_FAILED", "The request could not be completed. " + e.message);
     case ErrorCode::kAborted:
@@ -215,8 +221,8 @@ Outcome<AccessClaims> Authenticate(State& st, const http::Request& req, const st
 
 }  // namespace
 
-http::Handler Api(std::shared_ptr<State> state, ApiHandler handler) {
-  return [state, handler](const http::Request& req, const http::PathParams& params) -> http::Response {
+http::Handler Api(std::shared_ptr<State> state, ApiHandler handler, core::Scopes required) {
+  return [state, handler, required](const http::Request& req, const http::PathParams& params) -> http::Response {
     Call call;
     call.req = &req;
     call.params = &params;
@@ -224,6 +230,22 @@ http::Handler Api(std::shared_ptr<State> state, ApiHandler handler) {
     auto claims = Authenticate(*state, req, call.env);
     if (!claims) return Render(claims.error());
     call.claims = std::move(*claims);
+    auto principal = WorkerPrincipal(*state, call.env, call.claims);
+    if (!principal) {
+      if (principal.error().code == ErrorCode::kUnauthenticated) return Render(Unauthorized());
+      return Render(FromCore(principal.error()));
+    }
+    call.principal = std::move(*principal);
+    if (!call.principal.Has(required))
+      return Render(FromCore(core::Error{
+          ErrorCode::kPermissionDenied,
+          "the application lacks a scope this needs: " + [&] {
+            std::string names;
+            for (const auto& n : core::ScopeNames(required & ~call.principal.scopes))
+              names += (names.empty() ? "" : ", ") + n;
+            return names;
+          }(),
+          {}}));
     call.base = BaseUrl(state->config, req);
     auto out = handler(*state, call);
     if (!out) return Render(out.error());
@@ -448,7 +470,7 @@ core::Result<std::string> PopulationOf(State& st, const std::string& env, const 
 
 Outcome<service::WriteOptions> UserIfMatch(State& st, const Call& call) {
   const std::string id = call.Param("userID");
-  auto expected = http::ExpectedVersion(*call.req, [&] { return st.s.users.VersionOf(call.env, id); });
+  auto expected = http::ExpectedVersion(*call.req, [&] { return Users(st, call).VersionOf(id); });
   if (!expected) return Fail(expected.error().code == ErrorCode::kNotFound ? NotFoundError() : FromCore(expected.error()));
   service::WriteOptions options;
   options.expected_version = *expected;

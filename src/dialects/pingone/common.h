@@ -109,6 +109,7 @@ struct Call {
   std::string env;   // environment id from the path, equal to the token's
   std::string base;  // "http://host" for HAL links
   AccessClaims claims;
+  core::Principal principal;  // the worker application and its scopes
   const http::Request* req = nullptr;
   const http::PathParams* params = nullptr;
   std::string Param(std::string_view name) const { return std::string(params->Get(name)); }
@@ -117,9 +118,18 @@ struct Call {
 
 using ApiHandler = std::function<Outcome<http::Response>(State&, const Call&)>;
 
+// The user use cases as the calling application may perform them.
+inline service::UserAccess Users(State& st, const Call& call) { return st.s.users.As(call.principal); }
+
+// The worker application a token was issued to, as a principal: its scopes are those
+// it was created with (`roster pingone app create --scope`), else a worker app's
+// defaults (core::DefaultScopes). kUnauthenticated when the application is gone.
+core::Result<core::Principal> WorkerPrincipal(State& st, const std::string& env, const AccessClaims& claims);
+
 // Wraps a handler: verifies the Bearer token for the path's {envID} (every failure is
 // the same 401, whether the environment exists or not) and renders errors.
-http::Handler Api(std::shared_ptr<State> state, ApiHandler handler);
+// `required`: scopes the application must hold for this route (403 otherwise).
+http::Handler Api(std::shared_ptr<State> state, ApiHandler handler, core::Scopes required = 0);
 
 // "http(s)://host[:port]" from the request (Host header, X-Forwarded-Proto), or the
 // configured public URL when set.

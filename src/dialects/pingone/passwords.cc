@@ -53,21 +53,26 @@ json::object PasswordState(const Call& call, const core::User& user) {
 }
 
 // Sets a new cleartext password (re-hashed by UserService; the user's sessions end).
-Outcome<http::Response> Store(State& st, const Call& call, const std::string& password, bool force_change) {
+// `current`: the current password, proven by the caller (checked by the service);
+// without it the application needs password:set.
+Outcome<http::Response> Store(State& st, const Call& call, const std::string& password, bool force_change,
+                              const std::optional<std::string>& current = std::nullopt) {
   auto options = UserIfMatch(st, call);
   if (!options) return Fail(options.error());
-  auto updated = st.s.users.Update(
-      call.env, call.Param("userID"),
+  auto updated = Users(st, call).Update(
+      call.Param("userID"),
       [&](core::User& u) -> core::Status {
         json::object state = PingOneState(u);
         state["passwordStatus"] = force_change ? "MUST_CHANGE_PASSWORD" : "OK";
         SetPingOneState(u, state);
         return {};
       },
-      password, *options);
+      password, *options, current);
   if (!updated) {
     if (updated.error().code == ErrorCode::kInvalidArgument && updated.error().field == "password")
       return Fail(InvalidValue("password", updated.error().message));
+    if (updated.error().field == "current_password")
+      return Fail(InvalidValue("currentPassword", "the current password is incorrect"));
     return Fail(FromCore(updated.error()));
   }
   return http::WithETag(JsonResponse(200, PasswordState(call, *updated)), updated->version);
@@ -92,7 +97,7 @@ Outcome<http::Response> SetPassword(State& st, const Call& call) {
   if (!force) return Fail(force.error());
   auto bypass = OptionalBool(*body, "bypassPolicy", "bypassPolicy");
   if (!bypass) return Fail(bypass.error());
-  auto user = st.s.users.Get(call.env, call.Param("userID"));
+  auto user = Users(st, call).Get(call.Param("userID"));
   if (!user) return Fail(FromCore(user.error()));
   if (IsEncodedPassword(*value))
     return Fail(InvalidValue("value",
@@ -111,16 +116,11 @@ Outcome<http::Response> ResetPassword(State& st, const Call& call) {
   auto fresh = RequiredSecret(*body, "newPassword");
   if (!fresh) return Fail(fresh.error());
   const std::string id = call.Param("userID");
-  auto user = st.s.users.Get(call.env, id);
+  auto user = Users(st, call).Get(id);
   if (!user) return Fail(FromCore(user.error()));
-  if (auto ok = st.s.users.VerifyPassword(call.env, id, *current); !ok) {
-    if (ok.error().code == ErrorCode::kUnauthenticated)
-      return Fail(InvalidValue("currentPassword", "the current password is incorrect"));
-    return Fail(FromCore(ok.error()));
-  }
   if (*fresh == *current) return Fail(InvalidValue("newPassword", "newPassword must differ from the current password"));
   if (auto ok = CheckPasswordPolicy(*fresh, user->username, "newPassword"); !ok) return Fail(ok.error());
-  return Store(st, call, *fresh, false);
+  return Store(st, call, *fresh, false, *current);
 }
 
 Outcome<http::Response> CheckPassword(State& st, const Call& call) {
@@ -129,13 +129,13 @@ Outcome<http::Response> CheckPassword(State& st, const Call& call) {
   auto password = RequiredSecret(*body, "password");
   if (!password) return Fail(password.error());
   const std::string id = call.Param("userID");
-  if (auto user = st.s.users.Get(call.env, id); !user) return Fail(FromCore(user.error()));
+  if (auto user = Users(st, call).Get(id); !user) return Fail(FromCore(user.error()));
   if (auto ok = st.s.users.VerifyPassword(call.env, id, *password); !ok) {
     if (ok.error().code == ErrorCode::kUnauthenticated)
       return Fail(InvalidValue("password", "the password did not match"));
     return Fail(FromCore(ok.error()));
   }
-  auto user = st.s.users.Get(call.env, id);
+  auto user = Users(st, call).Get(id);
   if (!user) return Fail(FromCore(user.error()));
   return JsonResponse(200, PasswordState(call, *user));
 }

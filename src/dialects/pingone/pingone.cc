@@ -20,12 +20,23 @@ void Mount(http::Router& router, const Services& services, const Config& config)
 }
 
 void AddCommands(CLI::App& app, const AddCommand& add) {
-  auto env = std::make_shared<std::string>();
+  struct Arguments {
+    std::string env;
+    std::vector<std::string> scopes;
+  };
+  auto args = std::make_shared<Arguments>();
   auto* apps = CommandGroup(*CommandGroup(app, "pingone", "PingOne dialect administration"), "app",
                             "Worker applications");
   auto* create = apps->add_subcommand("create", "Create a worker application (client credentials) in an environment");
-  create->add_option("--env", *env, "Environment name")->required();
-  add(create, [env](const Services& s) { return CreateWorkerApp(s, *env); });
+  create->add_option("--env", args->env, "Environment name")->required();
+  create->add_option("--scope", args->scopes,
+                     "A scope of the application (repeatable; default: everything in its environment but phi:*, "
+                     "password:set and credentials:admin; see docs/security.md)");
+  add(create, [args](const Services& s) -> core::Result<boost::json::object> {
+    auto scopes = core::ScopesFromNames(args->scopes);
+    if (!scopes) return std::unexpected(scopes.error());
+    return CreateWorkerApp(s, args->env, *scopes);
+  });
 }
 
 }  // namespace roster::dialects::pingone

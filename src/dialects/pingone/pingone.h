@@ -3,8 +3,10 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
 #include <string>
 
+#include "core/access.h"
 #include "core/error.h"
 #include "dialects/api.h"
 #include "http/router.h"
@@ -25,7 +27,8 @@ void Mount(http::Router& router, const Services& services, const Config& config)
 
 // `roster pingone app create --env NAME`: a worker application; returns
 // {"environmentId", "clientId", "clientSecret"}.
-core::Result<boost::json::object> CreateWorkerApp(Services services, const std::string& environment_name);
+core::Result<boost::json::object> CreateWorkerApp(Services services, const std::string& environment_name,
+                                                  std::optional<core::Scopes> scopes = std::nullopt);
 
 // Adds `roster pingone app create` (CreateWorkerApp) for the CLI.
 void AddCommands(CLI::App& app, const AddCommand& add);

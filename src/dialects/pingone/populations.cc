@@ -228,7 +228,7 @@ void MountPopulations(http::Router& router, std::shared_ptr<State> state) {
                auto wire = PopulationWire(st, call, result);
                if (!wire) return Fail(wire.error());
                return http::WithETag(JsonResponse(201, *wire), result.version);
-             }));
+             }, core::kGroupsWrite));
 
   router.Add("GET", "/v1/environments/{envID}/populations/{populationID}", http::Exec::kInline,
              Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
@@ -270,7 +270,7 @@ void MountPopulations(http::Router& router, std::shared_ptr<State> state) {
                auto wire = PopulationWire(st, call, *updated);
                if (!wire) return Fail(wire.error());
                return http::WithETag(JsonResponse(200, *wire), updated->version);
-             }));
+             }, core::kGroupsWrite));
 
   router.Add("DELETE", "/v1/environments/{envID}/populations/{populationID}", http::Exec::kWorker,
              Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
@@ -302,7 +302,7 @@ void MountPopulations(http::Router& router, std::shared_ptr<State> state) {
                if (auto s = st.s.records.Delete(call.env, kPopulationKind, id, *expected); !s)
                  return Fail(FromCore(s.error()));
                return NoContent();
-             }));
+             }, core::kGroupsWrite));
 }
 
 }  // namespace roster::dialects::pingone

@@ -584,7 +584,7 @@ void MountSchemas(http::Router& router, std::shared_ptr<State> state) {
       }));
 
   router.Add("POST", "/v1/environments/{envID}/schemas/{schemaID}/attributes", http::Exec::kWorker,
-             Api(state, [](State& st, const Call& call) { return WriteAttribute(st, call, false); }));
+             Api(state, [](State& st, const Call& call) { return WriteAttribute(st, call, false); }, core::kSchemaWrite));
 
   router.Add("GET", "/v1/environments/{envID}/schemas/{schemaID}/attributes/{attributeID}", http::Exec::kInline,
              Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
@@ -599,9 +599,9 @@ void MountSchemas(http::Router& router, std::shared_ptr<State> state) {
              }));
 
   router.Add("PUT", "/v1/environments/{envID}/schemas/{schemaID}/attributes/{attributeID}", http::Exec::kWorker,
-             Api(state, [](State& st, const Call& call) { return WriteAttribute(st, call, false); }));
+             Api(state, [](State& st, const Call& call) { return WriteAttribute(st, call, false); }, core::kSchemaWrite));
   router.Add("PATCH", "/v1/environments/{envID}/schemas/{schemaID}/attributes/{attributeID}", http::Exec::kWorker,
-             Api(state, [](State& st, const Call& call) { return WriteAttribute(st, call, true); }));
+             Api(state, [](State& st, const Call& call) { return WriteAttribute(st, call, true); }, core::kSchemaWrite));
 
   router.Add(
       "DELETE", "/v1/environments/{envID}/schemas/{schemaID}/attributes/{attributeID}", http::Exec::kWorker,
@@ -618,7 +618,7 @@ void MountSchemas(http::Router& router, std::shared_ptr<State> state) {
         // name never sees them.
         if (auto st2 = st.s.records.Delete(call.env, kAttributeKind, id); !st2) return Fail(FromCore(st2.error()));
         return NoContent();
-      }));
+      }, core::kSchemaWrite));
 }
 
 }  // namespace roster::dialects::pingone

@@ -130,7 +130,7 @@ Outcome<http::Response> Create(State& st, const Call& call) {
     SetPingOneState(request.user, state);
   }
 
-  auto created = st.s.users.Create(request);
+  auto created = Users(st, call).Create(request);
   if (!created) return Fail(UserWriteError(created.error(), &renderer->schema));
   auto wire = renderer->Render(created->user, population);
   if (!wire) return Fail(wire.error());
@@ -138,7 +138,7 @@ Outcome<http::Response> Create(State& st, const Call& call) {
 }
 
 Outcome<http::Response> Read(State& st, const Call& call) {
-  auto user = st.s.users.Get(call.env, call.Param("userID"));
+  auto user = Users(st, call).Get(call.Param("userID"));
   if (!user) return Fail(UserWriteError(user.error()));
   auto renderer = MakeRenderer(st, call);
   if (!renderer) return Fail(renderer.error());
@@ -156,7 +156,7 @@ Outcome<http::Response> Write(State& st, const Call& call, WriteMode mode) {
   const std::string id = call.Param("userID");
   auto options = UserIfMatch(st, call);
   if (!options) return Fail(options.error());
-  auto current = st.s.users.Get(call.env, id);
+  auto current = Users(st, call).Get(id);
   if (!current) return Fail(UserWriteError(current.error()));
   auto renderer = MakeRenderer(st, call);
   if (!renderer) return Fail(renderer.error());
@@ -164,8 +164,8 @@ Outcome<http::Response> Write(State& st, const Call& call, WriteMode mode) {
   if (!population) return Fail(FromCore(population.error()));
 
   std::optional<ApiError> failure;
-  auto updated = st.s.users.Update(
-      call.env, id,
+  auto updated = Users(st, call).Update(
+      id,
       [&](core::User& u) -> core::Status {
         const bool enabled = u.active;
         const bool mfa = MfaEnabled(u);
@@ -201,7 +201,7 @@ Outcome<http::Response> Remove(State& st, const Call& call) {
   const std::string id = call.Param("userID");
   auto options = UserIfMatch(st, call);
   if (!options) return Fail(options.error());
-  if (auto s = st.s.users.Delete(call.env, id, *options); !s) return Fail(UserWriteError(s.error()));
+  if (auto s = Users(st, call).Delete(id, *options); !s) return Fail(UserWriteError(s.error()));
   return NoContent();
 }
 
@@ -309,7 +309,7 @@ Outcome<http::Response> List(State& st, const Call& call) {
     q.within_record = only.value_or("");
     q.after = paging->after;
     q.page_size = paging->limit;
-    auto r = st.s.users.Query(q);
+    auto r = Users(st, call).Query(q);
     if (!r) return Fail(FromCore(r.error()));
     found = std::move(*r);
   }
@@ -322,7 +322,7 @@ Outcome<http::Response> List(State& st, const Call& call) {
   const std::int64_t next = found.next_after;
   std::optional<std::int64_t> count;
   if (!filter) {
-    auto total = st.s.users.Count(call.env);
+    auto total = Users(st, call).Count();
     if (!total) return Fail(FromCore(total.error()));
     count = *total;
   } else if (paging->after == 0 && next == 0) {
@@ -356,8 +356,8 @@ Outcome<http::Response> SetFlag(State& st, const Call& call, const char* member)
   auto options = UserIfMatch(st, call);
   if (!options) return Fail(options.error());
   const bool is_enabled = std::string_view(member) == "enabled";
-  auto updated = st.s.users.Update(
-      call.env, id,
+  auto updated = Users(st, call).Update(
+      id,
       [&](core::User& u) -> core::Status {
         if (is_enabled) {
           u.active = **value;
@@ -379,7 +379,7 @@ Outcome<http::Response> SetFlag(State& st, const Call& call, const char* member)
 
 Outcome<http::Response> GetFlag(State& st, const Call& call, const char* member) {
   const std::string id = call.Param("userID");
-  auto user = st.s.users.Get(call.env, id);
+  auto user = Users(st, call).Get(id);
   if (!user) return Fail(UserWriteError(user.error()));
   const bool value = std::string_view(member) == "enabled" ? user->active : MfaEnabled(*user);
   const std::string user_url = call.EnvUrl() + "/users/" + id;
@@ -414,7 +414,7 @@ void MountUsers(http::Router& router, std::shared_ptr<State> state) {
   router.Add("GET", user + "/population", http::Exec::kInline,
              Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
                const std::string id = call.Param("userID");
-               if (auto u = st.s.users.Get(call.env, id); !u) return Fail(UserWriteError(u.error()));
+               if (auto u = Users(st, call).Get(id); !u) return Fail(UserWriteError(u.error()));
                auto fallback = FindDefaultPopulation(st, call.env);
                if (!fallback) return Fail(FromCore(fallback.error()));
                auto population_id = PopulationOf(st, call.env, id, *fallback);
@@ -437,7 +437,7 @@ void MountUsers(http::Router& router, std::shared_ptr<State> state) {
                const std::string id = call.Param("userID");
                auto options = UserIfMatch(st, call);
                if (!options) return Fail(options.error());
-               auto u = st.s.users.Get(call.env, id);
+               auto u = Users(st, call).Get(id);
                if (!u) return Fail(UserWriteError(u.error()));
                auto p = st.s.records.Get(call.env, kPopulationKind, **population_id);
                if (!p) {
@@ -447,8 +447,8 @@ void MountUsers(http::Router& router, std::shared_ptr<State> state) {
                }
                // The population is part of the user's representation: the move takes the
                // next version (conditioned on If-Match), then the membership is written.
-               u = st.s.users.Update(
-                   call.env, id, [](core::User&) -> core::Status { return {}; }, std::nullopt, *options);
+               u = Users(st, call).Update(
+      id, [](core::User&) -> core::Status { return {}; }, std::nullopt, *options);
                if (!u) return Fail(UserWriteError(u.error()));
                if (auto s = st.s.records.SetMemberships(call.env, id, kPopulationKind, {p->id}); !s)
                  return Fail(UserWriteError(s.error()));

@@ -131,6 +131,18 @@ core::Result<Caller> AuthenticateToken(const Services& s, std::string_view token
     record = std::move(*refreshed);
   }
   caller.expires_at_ms = record->expires_at_ms;
+  // The application's current settings: a change applies to its sessions at once.
+  auto app = s.records.GetByNumber(kAppKind, caller.application_id);
+  if (!app) return app.error().code == ErrorCode::kNotFound ? missing : std::unexpected(app.error());
+  caller.principal.environment_id = caller.environment_id;
+  caller.principal.api = core::kQuickBloxApi;
+  caller.principal.kind = caller.user_id.empty() ? core::CredentialKind::kQuickBloxApp : core::CredentialKind::kUserSession;
+  caller.principal.credential_id = record->id;
+  caller.principal.scopes = ApplicationScopes(app->body);
+  if (!caller.user_id.empty()) {
+    caller.principal.self_user_id = caller.user_id;
+    caller.principal.scopes |= core::DefaultScopes(core::CredentialKind::kUserSession, core::kQuickBloxApi);
+  }
   caller.session = std::move(*record);
   return caller;
 }
@@ -138,7 +150,7 @@ core::Result<Caller> AuthenticateToken(const Services& s, std::string_view token
 core::Result<Caller> AuthenticateKey(const Services& s, std::string_view secret) {
   const auto refused = core::Fail(ErrorCode::kUnauthenticated, "Unauthorized");
   if (secret.empty() || secret.size() > 256) return refused;
-  auto key = s.directory.AuthenticateApiKey(secret, kKeyIdentifier);
+  auto key = s.directory.AuthenticateApiKey(secret, kKeyIdentifier, core::kQuickBloxApi);
   if (!key) return key.error().code == ErrorCode::kUnauthenticated ? refused : std::unexpected(key.error());
   auto apps = s.records.Find(key->environment_id, kAppKeyClaim, key->id);
   if (!apps) return std::unexpected(apps.error());
@@ -147,6 +159,11 @@ core::Result<Caller> AuthenticateKey(const Services& s, std::string_view secret)
   caller.environment_id = key->environment_id;
   caller.application_id = apps->front().number;
   caller.api_key = true;
+  caller.principal.environment_id = caller.environment_id;
+  caller.principal.api = core::kQuickBloxApi;
+  caller.principal.kind = core::CredentialKind::kAppKey;
+  caller.principal.credential_id = key->id;
+  caller.principal.scopes = key->scopes;
   return caller;
 }
 
@@ -283,11 +300,22 @@ core::Result<Caller> Authenticate(const Services& s, const http::Request& req) {
 }
 
 core::Status MayChange(const Caller& caller, const std::string& user_id) {
-  if (caller.api_key) return {};
-  if (caller.user_id.empty()) return core::Fail(ErrorCode::kPermissionDenied, "Forbidden. Need user.");
-  if (caller.user_id != user_id)
+  if (caller.user_id.empty() && !caller.principal.Has(core::kProfileWrite))
+    return core::Fail(ErrorCode::kPermissionDenied, "Forbidden. Need user.");
+  if (!core::MayWrite(caller.principal, user_id))
     return core::Fail(ErrorCode::kPermissionDenied, "You don't have appropriate permissions to perform this operation");
   return {};
+}
+
+core::Scopes ApplicationScopes(const json::object& app_body) {
+  const auto flag = [&](const char* name) {
+    const auto* v = app_body.if_contains(name);
+    return v != nullptr && v->is_bool() && v->get_bool();
+  };
+  core::Scopes scopes = core::DefaultScopes(core::CredentialKind::kQuickBloxApp, core::kQuickBloxApi);
+  if (flag("allow_user_list")) scopes |= core::kUsersList;
+  if (flag("allow_contact_fields")) scopes |= core::kContactRead;
+  return scopes;
 }
 
 std::string ExpirationDate(std::int64_t ms) {

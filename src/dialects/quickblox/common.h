@@ -12,6 +12,7 @@
 
 #include "dialects/quickblox/form.h"
 #include "dialects/quickblox/quickblox.h"
+#include "service/user_access.h"
 
 namespace roster::dialects::quickblox {
 
@@ -98,14 +99,24 @@ struct Caller {
   std::string token;
   std::string user_id;             // the session's user (UUID), empty for an application session
   std::int64_t expires_at_ms = 0;  // the session's expiry after this request
+  core::Principal principal;       // the application (its settings), the API key, or the user
 };
+
+// The user use cases as the caller may perform them.
+inline service::UserAccess Users(const Services& s, const Caller& caller) { return s.users.As(caller.principal); }
+
+// An application's scopes: sign-up and users by id (core::DefaultScopes), plus listing
+// and search (`allow_user_list`) and other users' email and phone (`allow_contact_fields`)
+// when its settings allow them, as the QuickBlox dashboard's own settings do.
+core::Scopes ApplicationScopes(const boost::json::object& app_body);
 
 // Authenticates QB-Token (preferred when both are sent) or `Authorization: ApiKey <key>`.
 // kUnauthenticated "Token is required" without either, "Required session does not exist"
 // for an unknown, expired or ended session (or one whose user's session was revoked).
 core::Result<Caller> Authenticate(const Services& s, const http::Request& req);
 
-// Reads are open to every caller; changing a user needs the API key or that user's session.
+// An application session (no user) that may not change users is told it needs a user,
+// in QuickBlox's words; what else may change whom is the core's rule (service::UserAccess).
 core::Status MayChange(const Caller& caller, const std::string& user_id);
 
 // "YYYY-MM-DD HH:MM:SS UTC", the QB-Token-ExpirationDate format.
@@ -122,7 +133,7 @@ std::vector<service::Claim> SessionClaims(const service::Record& session);
 // ---- users (users.cc) ---------------------------------------------------------------
 
 // The environment's user with QuickBlox id `number`, archived users excluded. kNotFound.
-core::Result<core::User> UserByNumber(const Services& s, const std::string& environment_id, std::int64_t number);
+core::Result<core::User> UserByNumber(service::UserAccess users, std::int64_t number);
 // Parses a path id "123.json" (or "123"): a positive integer, else nullopt.
 std::optional<std::int64_t> PathId(std::string_view segment);
 

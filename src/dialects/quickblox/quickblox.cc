@@ -17,11 +17,40 @@ void Mount(http::Router& router, const Services& s) {
 }
 
 void AddCommands(CLI::App& app, const AddCommand& add) {
-  auto env = std::make_shared<std::string>();
+  struct Arguments {
+    std::string env;
+    std::int64_t id = 0;
+    bool allow_user_list = false, allow_contact_fields = false;  // create
+    std::vector<std::string> key_scopes;                          // create
+    AppSettings settings;                                         // update
+  };
+  auto args = std::make_shared<Arguments>();
   auto* apps = CommandGroup(*CommandGroup(app, "quickblox", "QuickBlox dialect administration"), "app", "Applications");
   auto* create = apps->add_subcommand("create", "Create a QuickBlox application in an environment");
-  create->add_option("--env", *env, "Environment name")->required();
-  add(create, [env](const Services& s) { return CreateApplication(s, *env); });
+  create->add_option("--env", args->env, "Environment name")->required();
+  create->add_flag("--allow-user-list", args->allow_user_list,
+                   "Let application and user sessions list and search users (off by default, as QuickBlox)");
+  create->add_flag("--allow-contact-fields", args->allow_contact_fields,
+                   "Show other users' email and phone to application and user sessions (off by default)");
+  create->add_option("--scope", args->key_scopes,
+                     "A scope of the application's API key (repeatable; default: signup profile:read profile:write "
+                     "users:list contact:read; see docs/security.md)");
+  add(create, [args](const Services& s) -> core::Result<boost::json::object> {
+    AppSettings settings;
+    settings.allow_user_list = args->allow_user_list;
+    settings.allow_contact_fields = args->allow_contact_fields;
+    auto scopes = core::ScopesFromNames(args->key_scopes);
+    if (!scopes) return std::unexpected(scopes.error());
+    settings.key_scopes = *scopes;
+    return CreateApplication(s, args->env, settings);
+  });
+  auto* update =
+      apps->add_subcommand("update", "Change a QuickBlox application's settings (its sessions see the change at once)");
+  update->add_option("--env", args->env, "Environment name")->required();
+  update->add_option("--id", args->id, "Application id")->required();
+  update->add_option("--allow-user-list", args->settings.allow_user_list, "true or false");
+  update->add_option("--allow-contact-fields", args->settings.allow_contact_fields, "true or false");
+  add(update, [args](const Services& s) { return UpdateApplication(s, args->env, args->id, args->settings); });
 }
 
 }  // namespace roster::dialects::quickblox

@@ -3,6 +3,8 @@
 
 #include <boost/json.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
@@ -18,7 +20,17 @@ void Mount(http::Router& router, const Services& services);
 
 // `roster quickblox app create --env NAME`: returns
 // {"applicationId", "authKey", "authSecret", "apiKey"}.
-core::Result<boost::json::object> CreateApplication(Services services, const std::string& environment_name);
+// An application's settings, as the QuickBlox dashboard has them: whether application
+// and user sessions may list and search users, and see other users' email and phone.
+struct AppSettings {
+  std::optional<bool> allow_user_list, allow_contact_fields;  // unset: unchanged (update) / off (create)
+  std::optional<core::Scopes> key_scopes;                     // create: its API key's (unset: the defaults)
+};
+core::Result<boost::json::object> CreateApplication(Services services, const std::string& environment_name,
+                                                    const AppSettings& settings = {});
+// `roster quickblox app update --env NAME --id N [--allow-user-list B] [--allow-contact-fields B]`.
+core::Result<boost::json::object> UpdateApplication(Services services, const std::string& environment_name,
+                                                    std::int64_t id, const AppSettings& settings);
 
 // Adds `roster quickblox app create` (CreateApplication) for the CLI.
 void AddCommands(CLI::App& app, const AddCommand& add);

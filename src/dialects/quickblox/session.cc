@@ -285,20 +285,28 @@ void MountSessions(http::Router& router, const Services& s) {
   });
 }
 
-core::Result<json::object> CreateApplication(Services s, const std::string& environment_name) {
+core::Result<json::object> CreateApplication(Services s, const std::string& environment_name,
+                                             const AppSettings& settings) {
   auto environment = s.directory.FindEnvironment(environment_name);
   if (!environment) return std::unexpected(environment.error());
-  // The account API key: bound to the identifier "quickblox", role app (other dialects
-  // treat it as an ordinary application key); this dialect lets it act for the whole
-  // application.
-  auto key = s.directory.CreateApiKey(environment_name, service::KeyRole::kApp, kKeyIdentifier);
+  // The account API key: bound to the identifier "quickblox" and to this API, with a
+  // QuickBlox API key's scopes (core::DefaultScopes: it manages the application's users,
+  // without PHI or setting passwords unless granted).
+  service::KeyGrant grant;
+  grant.apis = core::kQuickBloxApi;  // its server-side key: this API only
+  grant.scopes = settings.key_scopes;
+  auto key = s.directory.CreateApiKey(environment_name, service::KeyRole::kApp, kKeyIdentifier, grant);
   if (!key) return std::unexpected(key.error());
   service::NewRecordRequest app;
   app.environment_id = environment->id;
   app.kind = kAppKind;
   const std::string auth_key = crypto::RandomToken().substr(0, 32);
   const std::string auth_secret = crypto::RandomToken();
-  app.body = json::object{{"auth_key", auth_key}, {"auth_secret", auth_secret}, {"api_key_id", key->info.id}};
+  app.body = json::object{{"auth_key", auth_key},
+                          {"auth_secret", auth_secret},
+                          {"api_key_id", key->info.id},
+                          {"allow_user_list", settings.allow_user_list.value_or(false)},
+                          {"allow_contact_fields", settings.allow_contact_fields.value_or(false)}};
   app.claims = {{kAppKeyClaim, key->info.id, true}};
   auto created = s.records.Create(app);
   if (!created) {
@@ -308,7 +316,41 @@ core::Result<json::object> CreateApplication(Services s, const std::string& envi
   return json::object{{"applicationId", created->number},
                       {"authKey", auth_key},
                       {"authSecret", auth_secret},
-                      {"apiKey", key->secret}};
+                      {"apiKey", key->secret},
+                      {"allowUserList", settings.allow_user_list.value_or(false)},
+                      {"allowContactFields", settings.allow_contact_fields.value_or(false)},
+                      {"apiKeyScopes", [&] {
+                         json::array names;
+                         for (const auto& n : core::ScopeNames(key->info.scopes)) names.emplace_back(n);
+                         return names;
+                       }()}};
+}
+
+core::Result<json::object> UpdateApplication(Services s, const std::string& environment_name, std::int64_t id,
+                                             const AppSettings& settings) {
+  auto environment = s.directory.FindEnvironment(environment_name);
+  if (!environment) return std::unexpected(environment.error());
+  auto app = id > 0 ? s.records.GetByNumber(kAppKind, id) : core::Result<service::Record>(core::NotFound(""));
+  if (!app || app->environment_id != environment->id) {
+    if (!app && app.error().code != ErrorCode::kNotFound) return std::unexpected(app.error());
+    return core::NotFound("no application " + std::to_string(id) + " in environment '" + environment_name + "'");
+  }
+  auto updated = s.records.Update(environment->id, kAppKind, app->id, [&](service::Record& r) -> core::Status {
+    if (settings.allow_user_list) r.body["allow_user_list"] = *settings.allow_user_list;
+    if (settings.allow_contact_fields) r.body["allow_contact_fields"] = *settings.allow_contact_fields;
+    return {};
+  }, [](const service::Record& r) {
+    // An update replaces a record's claims: its API key's, again.
+    return std::vector<service::Claim>{{kAppKeyClaim, Member(r.body, "api_key_id"), true}};
+  });
+  if (!updated) return std::unexpected(updated.error());
+  const auto flag = [&](const char* name) {
+    const auto* v = updated->body.if_contains(name);
+    return v != nullptr && v->is_bool() && v->get_bool();
+  };
+  return json::object{{"applicationId", updated->number},
+                      {"allowUserList", flag("allow_user_list")},
+                      {"allowContactFields", flag("allow_contact_fields")}};
 }
 
 }  // namespace roster::dialects::quickblox

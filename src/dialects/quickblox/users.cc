@@ -79,8 +79,8 @@ json::array Items(const std::vector<core::User>& users, bool reversed = false) {
 // index alone (UserNumberAt), then per_page users are read: the cost does not grow with
 // the environment. total_entries is the store's count (retired users included: they
 // hold their position but are not shown).
-http::Response KeysetPage(const Services& s, const std::string& env, int page, int per_page, bool descending) {
-  auto total = s.users.Count(env);
+http::Response KeysetPage(service::UserAccess users, int page, int per_page, bool descending) {
+  auto total = users.Count();
   if (!total) return Fail(total.error());
   const std::int64_t offset = static_cast<std::int64_t>(page - 1) * per_page;
   // Descending: this page holds positions [total - offset - per_page, total - offset).
@@ -89,16 +89,15 @@ http::Response KeysetPage(const Services& s, const std::string& env, int page, i
   if (size <= 0 || first >= *total) return Envelope(page, per_page, *total, {});
   std::int64_t after = 0;
   if (first > 0) {
-    auto number = s.users.NumberAt(env, first - 1);
+    auto number = users.NumberAt(first - 1);
     if (!number) return Fail(number.error());
     if (*number == 0) return Envelope(page, per_page, *total, {});
     after = *number;
   }
   service::UserQuery q;
-  q.environment_id = env;
   q.after = after;
   q.page_size = static_cast<int>(size);
-  auto found = s.users.Query(q);
+  auto found = users.Query(q);
   if (!found) return Fail(found.error());
   return Envelope(page, per_page, *total, Items(found->users, descending));
 }
@@ -108,19 +107,18 @@ http::Response KeysetPage(const Services& s, const std::string& env, int page, i
 // them. total_entries counts the matches in that window; when the budget ended the
 // window before the environment did, "next_filter" ("number id gt N") is the filter to
 // add to read the next window.
-http::Response ListPage(const Services& s, const std::string& env, const json::object& p, const query::Node* tree,
+http::Response ListPage(service::UserAccess users, const json::object& p, const query::Node* tree,
                         const Order& order) {
   const int page = IntParam(p, "page", 1, 1, 1'000'000);
   const int per_page = IntParam(p, "per_page", kDefaultPerPage, 1, kMaxPerPage);
   // created_at is assigned with the id, so it orders as the id does.
   const bool by_id = order.field == "id" || order.field == "created_at";
-  if (tree == nullptr && by_id) return KeysetPage(s, env, page, per_page, order.descending);
+  if (tree == nullptr && by_id) return KeysetPage(users, page, per_page, order.descending);
   service::UserQuery q;
-  q.environment_id = env;
   q.filter = tree;
   q.extension = Attribute;
   q.page_size = service::kDefaultQueryBudget;
-  auto found = s.users.Query(q);
+  auto found = users.Query(q);
   if (!found) return Fail(found.error());
   std::vector<json::object> window;
   window.reserve(found->users.size());
@@ -137,14 +135,13 @@ http::Response ListPage(const Services& s, const std::string& env, const json::o
 
 // The first user matching one filter (login or email eq: the engine answers from the
 // blind index), or 404.
-http::Response FirstMatch(const Services& s, const std::string& env, const Filter& filter) {
+http::Response FirstMatch(service::UserAccess users, const Filter& filter) {
   const query::Node tree = ToQuery({filter});
   service::UserQuery q;
-  q.environment_id = env;
   q.filter = &tree;
   q.extension = Attribute;
   q.page_size = 1;
-  auto found = s.users.Query(q);
+  auto found = users.Query(q);
   if (!found) return Fail(found.error());
   if (found->users.empty()) return NotFound();
   return UserResponse(200, found->users.front());
@@ -171,9 +168,8 @@ core::Result<service::WriteOptions> IfMatch(const Params& p, const core::User& t
 
 // Every value of `user` another user holds, each on its wire field (QuickBlox reports
 // them all at once). Only the write itself decides; this is for the report.
-core::Status AddConflicts(const Services& s, const std::string& environment_id, const core::User& user,
-                          FieldErrors& errors) {
-  auto taken = s.users.Conflicts(environment_id, user, QuickBloxRules());
+core::Status AddConflicts(service::UserAccess& users, const core::User& user, FieldErrors& errors) {
+  auto taken = users.Conflicts(user, QuickBloxRules());
   if (!taken) return std::unexpected(taken.error());
   for (const auto& kind : *taken)
     if (const std::string field = WireField(kind, user); !errors.Has(field)) errors.Add(field, "has already been taken");
@@ -199,22 +195,22 @@ http::Response CreateUser(const Services& s, const Caller& caller, const Params&
   auto password = ReadPassword(*in, true, errors);
   if (!errors.empty()) return errors.Response();
 
-  const std::string& env = caller.environment_id;
   // Through a session (not the application's API key) a create is a sign-up.
   if (!caller.api_key)
     if (auto st = s.users.Admit(service::ThrottledAction::kSignUp, p.request->peer,
                                 AppCredential(caller.application_id));
         !st)
       return Fail(st.error());
-  if (auto st = AddConflicts(s, env, user, errors); !st) return Fail(st.error());
+  auto users = Users(s, caller);
+  if (auto st = AddConflicts(users, user, errors); !st) return Fail(st.error());
   if (!errors.empty()) return errors.Response();
 
   service::CreateUserRequest request;
-  request.environment_id = env;
+  request.environment_id = caller.environment_id;
   request.user = std::move(user);
   request.password = std::move(password);
   request.options = QuickBloxRules();
-  auto created = s.users.Create(request);
+  auto created = users.Create(request);
   if (!created) return FailFor(request.user, created.error());
   return UserResponse(201, created->user);
 }
@@ -225,50 +221,42 @@ http::Response UpdateUser(const Services& s, const Caller& caller, const Params&
   if (!options) return Fail(options.error());
   const json::object* in = UserObject(p);
   if (in == nullptr) return NoData();
-  const std::string& env = caller.environment_id;
 
   FieldErrors errors;
   core::User preview = target;
   ApplyUser(*in, false, preview, errors);
   auto password = ReadPassword(*in, false, errors);
   const std::string old_password = Text(*in, "old_password").value_or("");
-  // A user changing its own password proves the old one; the API key need not.
-  const bool needs_old = password && !caller.api_key;
+  // A new password proves the old one, unless the credential may set passwords
+  // (password:set; core/access.h). The service checks the old one.
+  const bool needs_old = password && !caller.principal.Has(core::kPasswordSet);
   if (needs_old && old_password.empty()) errors.Add("old_password", "can't be blank");
   if (!errors.empty()) return errors.Response();
-  if (needs_old) {
-    auto st = s.users.VerifyPassword(env, target.id, old_password);
-    if (!st) {
-      if (st.error().code != ErrorCode::kUnauthenticated) return Fail(st.error());
-      errors.Add("old_password", "is incorrect");
-      return errors.Response();
-    }
-  }
 
-  if (auto st = AddConflicts(s, env, preview, errors); !st) return Fail(st.error());
+  auto users = Users(s, caller);
+  if (auto st = AddConflicts(users, preview, errors); !st) return Fail(st.error());
   if (!errors.empty()) return errors.Response();
 
-  auto updated = s.users.Update(
-      env, target.id,
+  // A user changing its own password through its session stays signed in there: its
+  // UserService session is the one kept.
+  if (password && caller.session && caller.user_id == target.id)
+    if (const auto* t = caller.session->body.if_contains("user_token"); t != nullptr && t->is_string())
+      options->keep_session = std::string(t->get_string());
+  auto updated = users.Update(
+      target.id,
       [in](core::User& u) -> core::Status {
         FieldErrors again;  // re-applied to the current version; validated above
         ApplyUser(*in, false, u, again);
         if (!again.empty()) return core::InvalidArgument("base", "The user changed meanwhile; retry");
         return {};
       },
-      password, *options);
-  if (!updated) return FailFor(preview, updated.error());
-  // A new password ends the user's sessions; the session that changed it goes on.
-  if (password && caller.session && caller.user_id == target.id) {
-    if (auto token = s.users.IssueSession(env, target.id)) {
-      (void)s.records.Update(
-          env, kSessionKind, caller.session->id,
-          [&](service::Record& r) -> core::Status {
-            r.body["user_token"] = *token;
-            return {};
-          },
-          SessionClaims);
+      password, *options, needs_old ? std::optional<std::string>(old_password) : std::nullopt);
+  if (!updated) {
+    if (updated.error().field == "current_password") {
+      errors.Add("old_password", "is incorrect");
+      return errors.Response();
     }
+    return FailFor(preview, updated.error());
   }
   return UserResponse(200, *updated);
 }
@@ -277,14 +265,13 @@ http::Response DeleteUser(const Services& s, const Caller& caller, const Params&
   if (auto st = MayChange(caller, target.id); !st) return Fail(st.error());
   auto options = IfMatch(p, target);
   if (!options) return Fail(options.error());
-  if (auto st = s.users.Delete(caller.environment_id, target.id, *options); !st) return Fail(st.error());
+  if (auto st = Users(s, caller).Delete(target.id, *options); !st) return Fail(st.error());
   return Empty();
 }
 
 // The live user holding a unique claim. kNotFound.
-core::Result<core::User> Holder(const Services& s, const std::string& environment_id, const std::string& kind,
-                                const std::string& value) {
-  auto found = s.users.FindBy(environment_id, kind, value);
+core::Result<core::User> Holder(service::UserAccess users, const std::string& kind, const std::string& value) {
+  auto found = users.FindBy(kind, value);
   if (!found) return std::unexpected(found.error());
   for (auto& u : *found)
     if (!u.archived) return std::move(u);
@@ -294,13 +281,13 @@ core::Result<core::User> Holder(const Services& s, const std::string& environmen
 core::Result<core::User> ByExternalId(const Services& s, const Caller& caller, const http::PathParams& path) {
   const auto id = PathId(path.Get("id"));
   if (!id) return core::NotFound("user not found");
-  return Holder(s, caller.environment_id, service::kExternalIdClaim, std::to_string(*id));
+  return Holder(Users(s, caller), service::kExternalIdClaim, std::to_string(*id));
 }
 
 core::Result<core::User> ByNumber(const Services& s, const Caller& caller, const http::PathParams& path) {
   const auto id = PathId(path.Get("id"));
   if (!id) return core::NotFound("user not found");
-  return UserByNumber(s, caller.environment_id, *id);
+  return UserByNumber(Users(s, caller), *id);
 }
 
 // GET /users/password/reset.json?email=: mails a single-use reset token to the user
@@ -351,14 +338,10 @@ http::Response CompleteReset(const Services& s, const Caller& caller, const Para
 
 }  // namespace
 
-core::Result<core::User> UserByNumber(const Services& s, const std::string& environment_id, std::int64_t number) {
-  if (number <= 0) return core::NotFound("user not found");
-  // Keyset paging in number order: the first user after number - 1 is the one, if any.
-  auto page = s.users.List(environment_id, number - 1, 1);
-  if (!page) return std::unexpected(page.error());
-  if (page->users.empty() || page->users.front().number != number || page->users.front().archived)
-    return core::NotFound("user not found");
-  return std::move(page->users.front());
+core::Result<core::User> UserByNumber(service::UserAccess users, std::int64_t number) {
+  auto user = users.GetByNumber(number);
+  if (user && user->archived) return core::NotFound("user not found");
+  return user;
 }
 
 void MountUsers(http::Router& router, const Services& s) {
@@ -379,7 +362,7 @@ void MountUsers(http::Router& router, const Services& s) {
           if (!order) return Fail(order.error());
           const std::optional<query::Node> tree =
               filters.empty() ? std::nullopt : std::optional<query::Node>(ToQuery(filters));
-          return ListPage(s, caller.environment_id, p.object, tree ? &*tree : nullptr, *order);
+          return ListPage(Users(s, caller), p.object, tree ? &*tree : nullptr, *order);
         });
 
   Route(router, s, "GET", "/users/{id}", http::Exec::kInline,
@@ -405,20 +388,20 @@ void MountUsers(http::Router& router, const Services& s) {
 
   Route(router, s, "GET", "/users/by_login.json", http::Exec::kInline,
         [](const Services& s, const Caller& caller, const Params& p, const http::PathParams&) {
-          return FirstMatch(s, caller.environment_id, Filter{"login", "eq", {Text(p.object, "login").value_or("")}});
+          return FirstMatch(Users(s, caller), Filter{"login", "eq", {Text(p.object, "login").value_or("")}});
         });
 
   // A worker: an email the blind index cannot answer (non-ASCII) is a bounded scan.
   Route(router, s, "GET", "/users/by_email.json", http::Exec::kWorker,
         [](const Services& s, const Caller& caller, const Params& p, const http::PathParams&) {
-          return FirstMatch(s, caller.environment_id, Filter{"email", "eq", {Text(p.object, "email").value_or("")}});
+          return FirstMatch(Users(s, caller), Filter{"email", "eq", {Text(p.object, "email").value_or("")}});
         });
 
   Route(router, s, "GET", "/users/by_facebook_id.json", http::Exec::kInline,
         [](const Services& s, const Caller& caller, const Params& p, const http::PathParams&) {
           const std::string id = Text(p.object, "facebook_id").value_or("");
           if (id.empty()) return NotFound();
-          auto user = Holder(s, caller.environment_id, service::ExternalIdClaimKind(kFacebookSource), id);
+          auto user = Holder(Users(s, caller), service::ExternalIdClaimKind(kFacebookSource), id);
           if (!user) return Fail(user.error());
           return UserResponse(200, *user);
         });
@@ -434,7 +417,7 @@ void MountUsers(http::Router& router, const Services& s) {
           }
           const query::Node tree = query::Compare(query::AttrPath{std::string(kQuickBloxSchema), {"search_name"}},
                                                   query::Op::kCo, query::String(want));
-          return ListPage(s, caller.environment_id, p.object, &tree, Order{});
+          return ListPage(Users(s, caller), p.object, &tree, Order{});
         });
 
   Route(router, s, "GET", "/users/by_tags.json", http::Exec::kWorker,
@@ -460,7 +443,7 @@ void MountUsers(http::Router& router, const Services& s) {
             any.push_back(query::Compare(query::AttrPath{std::string(kQuickBloxSchema), {"tags"}}, query::Op::kEq,
                                          query::String(std::move(tag))));
           const query::Node tree = query::Or(std::move(any));
-          return ListPage(s, caller.environment_id, p.object, &tree, Order{});
+          return ListPage(Users(s, caller), p.object, &tree, Order{});
         });
 
   // What QB.users.get({phone}) asks for (sic: not by_phone).
@@ -470,7 +453,7 @@ void MountUsers(http::Router& router, const Services& s) {
           // An empty phone matches nobody (the attribute is absent when empty).
           const query::Node tree = query::Compare(query::AttrPath{std::string(kQuickBloxSchema), {"phone"}},
                                                   query::Op::kEq, query::String(phone));
-          return ListPage(s, caller.environment_id, p.object, &tree, Order{});
+          return ListPage(Users(s, caller), p.object, &tree, Order{});
         });
 
   Route(router, s, "GET", "/users/external/{id}", http::Exec::kInline,

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -128,6 +129,11 @@ CREATE TABLE counters (
   window_start BIGINT NOT NULL,
   count BIGINT NOT NULL
 );
+)sql",
+    // 3: the APIs and scopes each key was made for (empty: made before keys had them).
+    R"sql(
+ALTER TABLE api_keys ADD COLUMN apis TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
@@ -359,13 +365,14 @@ constexpr Query kListEnvironments{
 
 constexpr Query kInsertApiKey{
     "insert_api_key",
-    "INSERT INTO api_keys(id, environment_id, role, identifier, digest, created_at) VALUES ($1, $2, $3, $4, $5, $6)"};
+    "INSERT INTO api_keys(id, environment_id, role, identifier, digest, created_at, apis, scopes) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
 constexpr Query kFindApiKey{
     "find_api_key",
-    "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at FROM api_keys WHERE digest = $1"};
+    "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at, apis, scopes FROM api_keys WHERE digest = $1"};
 constexpr Query kListApiKeys{
     "list_api_keys",
-    "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at FROM api_keys "
+    "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at, apis, scopes FROM api_keys "
     "WHERE environment_id = $1 ORDER BY created_at, id COLLATE \"C\""};
 constexpr Query kRevokeApiKey{
     "revoke_api_key", "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"};
@@ -422,6 +429,12 @@ constexpr Query kFindSession{
 constexpr Query kTouchSession{"touch_session", "UPDATE sessions SET last_used_at = $1 WHERE digest = $2"};
 constexpr Query kDeleteSession{"delete_session", "DELETE FROM sessions WHERE digest = $1"};
 constexpr Query kDeleteUserSessions{"delete_user_sessions", "DELETE FROM sessions WHERE user_number = $1"};
+constexpr Query kDeleteOtherUserSessions{"delete_other_user_sessions",
+                                         "DELETE FROM sessions WHERE user_number = $1 AND digest <> $2"};
+// $2, $3: the idle and creation limits (the least int8 when off: matches no row).
+constexpr Query kPurgeSessions{
+    "purge_sessions",
+    "DELETE FROM sessions WHERE (expires_at <> 0 AND expires_at <= $1) OR last_used_at <= $2 OR created_at <= $3"};
 // The user a new session or membership names. FOR KEY SHARE keeps a concurrent delete of
 // the row waiting until this transaction ends, so the foreign key that follows holds.
 constexpr Query kLockUserKey{
@@ -563,6 +576,8 @@ ApiKeyRow ReadKey(const Rows& r, int i) {
   ApiKeyRow k{r.String(i, 0), r.String(i, 1), r.String(i, 2), r.String(i, 3), r.String(i, 4), r.Int(i, 5),
               std::nullopt};
   if (!r.IsNull(i, 6)) k.revoked_at_ms = r.Int(i, 6);
+  k.apis = r.String(i, 7);
+  k.scopes = r.String(i, 8);
   return k;
 }
 
@@ -631,7 +646,7 @@ class PostgresStore final : public Store {
   Status CreateApiKey(const ApiKeyRow& row) override {
     return Write([&](Connection& c) -> Status {
       Rows r = c.Exec(kInsertApiKey, {Text(row.id), Text(row.environment_id), Text(row.role), Text(row.identifier),
-                                      Bytes(row.digest), Int(row.created_at_ms)});
+                                      Bytes(row.digest), Int(row.created_at_ms), Text(row.apis), Text(row.scopes)});
       if (r.IsUniqueViolation()) return core::AlreadyExists("key", "api key already exists");
       if (!r.ok()) return std::unexpected(c.Failure(r, "create api key"));
       return {};
@@ -739,11 +754,15 @@ class PostgresStore final : public Store {
         if (auto st = PutPassword(c, number, *update.password_hash); !st) return st;
       }
       if (update.revoke_sessions) {
-        Rows x = c.Exec(kDeleteUserSessions, {Int(number)});
+        Rows x = update.keep_session ? c.Exec(kDeleteOtherUserSessions, {Int(number), Bytes(*update.keep_session)})
+                                     : c.Exec(kDeleteUserSessions, {Int(number)});
         if (!x.ok()) return std::unexpected(c.Failure(x, "revoke sessions"));
       }
       for (const auto& set : update.memberships) {
         if (auto st = ReplaceMemberships(c, u.environment_id, number, set.kind, set.record_ids); !st) return st;
+      }
+      for (const auto& mail : update.mail) {
+        if (auto id = InsertMail(c, mail); !id) return std::unexpected(id.error());
       }
       return {};
     });
@@ -830,6 +849,16 @@ class PostgresStore final : public Store {
       Rows r = c.Exec(kTouchSession, {Int(now_ms), Bytes(digest)});
       if (!r.ok()) return std::unexpected(c.Failure(r, "touch session"));
       return {};
+    });
+  }
+  Result<std::int64_t> PurgeSessions(std::int64_t now_ms, std::int64_t idle_since_ms,
+                                     std::int64_t created_since_ms) override {
+    return Write([&](Connection& c) -> Result<std::int64_t> {
+      constexpr std::int64_t kOff = std::numeric_limits<std::int64_t>::min();
+      Rows r = c.Exec(kPurgeSessions, {Int(now_ms), Int(idle_since_ms ? idle_since_ms : kOff),
+                                       Int(created_since_ms ? created_since_ms : kOff)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "purge sessions"));
+      return r.affected();
     });
   }
   Status DeleteSession(const std::string& digest) override {

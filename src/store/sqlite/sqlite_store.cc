@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -113,6 +114,11 @@ CREATE TABLE counters (
   window_start INTEGER NOT NULL,
   count INTEGER NOT NULL
 ) WITHOUT ROWID;
+)sql",
+    // 3: the APIs and scopes each key was made for (empty: made before keys had them).
+    R"sql(
+ALTER TABLE api_keys ADD COLUMN apis TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
@@ -333,9 +339,10 @@ class SqliteStore final : public Store {
   Status CreateApiKey(const ApiKeyRow& row) override {
     return Write([&]() -> Status {
       auto s = writer_.Prepare(
-          "INSERT INTO api_keys(id, environment_id, role, identifier, digest, created_at) VALUES (?,?,?,?,?,?)");
+          "INSERT INTO api_keys(id, environment_id, role, identifier, digest, created_at, apis, scopes) "
+          "VALUES (?,?,?,?,?,?,?,?)");
       s.Text(1, row.id).Text(2, row.environment_id).Text(3, row.role).Text(4, row.identifier)
-          .Blob(5, row.digest).Int(6, row.created_at_ms);
+          .Blob(5, row.digest).Int(6, row.created_at_ms).Text(7, row.apis).Text(8, row.scopes);
       const int rc = s.Step();
       if (IsConstraint(rc)) return core::AlreadyExists("key", "api key already exists");
       if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "create api key"));
@@ -345,7 +352,7 @@ class SqliteStore final : public Store {
   Result<ApiKeyRow> FindApiKeyByDigest(const std::string& digest) override {
     return Read([&](Connection& c) -> Result<ApiKeyRow> {
       auto s = c.Prepare(
-          "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at FROM api_keys WHERE digest = ?");
+          "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at, apis, scopes FROM api_keys WHERE digest = ?");
       s.Blob(1, digest);
       const int rc = s.Step();
       if (rc == SQLITE_DONE) return core::NotFound("no such api key");
@@ -356,7 +363,7 @@ class SqliteStore final : public Store {
   Result<std::vector<ApiKeyRow>> ListApiKeys(const std::string& environment_id) override {
     return Read([&](Connection& c) -> Result<std::vector<ApiKeyRow>> {
       auto s = c.Prepare(
-          "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at FROM api_keys "
+          "SELECT id, environment_id, role, identifier, digest, created_at, revoked_at, apis, scopes FROM api_keys "
           "WHERE environment_id = ? ORDER BY created_at, id");
       s.Text(1, environment_id);
       std::vector<ApiKeyRow> out;
@@ -461,12 +468,17 @@ class SqliteStore final : public Store {
         if (auto st = PutPassword(number, *update.password_hash); !st) return st;
       }
       if (update.revoke_sessions) {
-        auto x = writer_.Prepare("DELETE FROM sessions WHERE user_number = ?");
+        auto x = writer_.Prepare(update.keep_session ? "DELETE FROM sessions WHERE user_number = ? AND digest <> ?"
+                                                     : "DELETE FROM sessions WHERE user_number = ?");
         x.Int(1, number);
+        if (update.keep_session) x.Blob(2, *update.keep_session);
         if ((rc = x.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "revoke sessions"));
       }
       for (const auto& set : update.memberships) {
         if (auto st = ReplaceMemberships(r.environment_id, number, set.kind, set.record_ids); !st) return st;
+      }
+      for (const auto& mail : update.mail) {
+        if (auto id = InsertMail(mail); !id) return std::unexpected(id.error());
       }
       return {};
     });
@@ -876,6 +888,18 @@ class SqliteStore final : public Store {
       return DeleteCounter(counter_key);
     });
   }
+  Result<std::int64_t> PurgeSessions(std::int64_t now_ms, std::int64_t idle_since_ms,
+                                     std::int64_t created_since_ms) override {
+    return Write([&]() -> Result<std::int64_t> {
+      auto s = writer_.Prepare(
+          "DELETE FROM sessions WHERE (expires_at <> 0 AND expires_at <= ?) OR last_used_at <= ? OR created_at <= ?");
+      constexpr std::int64_t kOff = std::numeric_limits<std::int64_t>::min();  // matches no row
+      s.Int(1, now_ms).Int(2, idle_since_ms ? idle_since_ms : kOff).Int(3, created_since_ms ? created_since_ms : kOff);
+      const int rc = s.Step();
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "purge sessions"));
+      return static_cast<std::int64_t>(writer_.Changes());
+    });
+  }
   Status DeleteSession(const std::string& digest) override {
     return Write([&]() -> Status {
       auto s = writer_.Prepare("DELETE FROM sessions WHERE digest = ?");
@@ -957,6 +981,8 @@ class SqliteStore final : public Store {
   static ApiKeyRow ReadKey(const Stmt& s) {
     ApiKeyRow k{s.ColText(0), s.ColText(1), s.ColText(2), s.ColText(3), s.ColBlob(4), s.ColInt(5), std::nullopt};
     if (!s.ColNull(6)) k.revoked_at_ms = s.ColInt(6);
+    k.apis = s.ColText(7);
+    k.scopes = s.ColText(8);
     return k;
   }
 
