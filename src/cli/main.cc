@@ -71,6 +71,7 @@ struct StoreOptions {
   crypto::PasswordParams password{};
   service::SessionPolicy sessions{};
   service::SignInPolicy sign_in{};
+  service::ThrottlePolicy throttle{};
 };
 
 // Everything a data-touching subcommand needs, opened from the data directory.
@@ -97,7 +98,7 @@ struct Context {
     directory = std::make_unique<service::DirectoryService>(*store, *keyring, clock);
     hasher = std::make_unique<crypto::PasswordHasher>(options.password);
     users = std::make_unique<service::UserService>(*store, *directory, *keyring, *hasher, clock, options.sessions,
-                                                   options.sign_in);
+                                                   options.sign_in, options.throttle);
     records = std::make_unique<service::RecordService>(*store, *directory, clock);
   }
 
@@ -195,6 +196,9 @@ struct ServeOptions {
   int db_pool_size = 8;
   unsigned hash_threads = 0;
   std::int64_t signin_max_attempts = 5, signin_window_s = 900;
+  std::int64_t signin_max_attempts_per_user = -1;  // -1: ten times signin_max_attempts
+  std::int64_t throttle_per_address = -1, throttle_per_credential = -1;  // -1: the policy's defaults
+  bool trust_forwarded_for = false;
   std::string smtp_url, smtp_from = "roster@localhost";
   bool smtp_starttls = false;
   cli::ApiSettings apis;  // settings that belong to one API (--public-url, ...)
@@ -212,10 +216,15 @@ std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
 
 int Serve(const std::string& data_dir, const std::string& database, ServeOptions o) {
   cli::ResolveApiSettings(o.apis);
+  service::ThrottlePolicy throttle;
+  if (o.throttle_per_address >= 0) throttle.SetPerAddress(o.throttle_per_address);
+  if (o.throttle_per_credential >= 0) throttle.SetPerCredential(o.throttle_per_credential);
   Context ctx(data_dir, false,
               {database, o.db_pool_size, {o.argon2_ops, o.argon2_memory_kib * 1024, o.hash_threads},
                {o.session_idle_s * 1000, o.session_lifetime_s * 1000},
-               {o.signin_max_attempts, o.signin_window_s * 1000}});
+               {o.signin_max_attempts, o.signin_window_s * 1000,
+                o.signin_max_attempts_per_user >= 0 ? o.signin_max_attempts_per_user : 10 * o.signin_max_attempts},
+               throttle});
   auto logger = spdlog::stderr_logger_mt("roster");
   // PostgreSQL tells every process of a key revocation, so lookups can be kept in memory.
   if (ctx.directory->EnableKeyCache()) logger->info("API key lookups cached; revocations heard via LISTEN/NOTIFY");
@@ -252,6 +261,7 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
   // hashing while others wait.
   so.worker_threads = o.worker_threads ? o.worker_threads : 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   so.body_limit = o.body_limit;
+  so.trust_forwarded_for = o.trust_forwarded_for;
   so.header_timeout = std::chrono::seconds(o.header_timeout_s);
   so.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {
@@ -336,6 +346,16 @@ int main(int argc, char** argv) {
   serve->add_option("--signin-max-attempts", serve_options.signin_max_attempts,
                     "Sign-in attempts allowed per username per window (0: unlimited)")->capture_default_str()->check(CLI::Range(0, 1000000));
   serve->add_option("--signin-window-seconds", serve_options.signin_window_s, "Sign-in throttling window")->capture_default_str()->check(CLI::Range(1, 86400 * 30));
+  serve->add_option("--signin-max-attempts-per-user", serve_options.signin_max_attempts_per_user,
+                    "Sign-in attempts allowed per username per window from all addresses together (0: no ceiling; "
+                    "default: ten times --signin-max-attempts)")->check(CLI::Range(0, 100000000));
+  serve->add_option("--throttle-per-address", serve_options.throttle_per_address,
+                    "Sign-in, sign-up, session, username-reminder and reset requests per minute per client address, "
+                    "each (0: unlimited; default: per action, see docs/security.md)")->check(CLI::Range(0, 1000000))->take_last();
+  serve->add_option("--throttle-per-credential", serve_options.throttle_per_credential,
+                    "The same per API key or application (0: unlimited; default: per action)")->check(CLI::Range(0, 1000000))->take_last();
+  serve->add_flag("--trust-forwarded-for", serve_options.trust_forwarded_for,
+                  "Take the client address from X-Forwarded-For (only behind a reverse proxy every request passes)");
   serve->add_option("--smtp-url", serve_options.smtp_url,
                     "SMTP server for the mail outbox, smtp://host:port or smtps://user:pass@host:port (unset: mail waits)");
   serve->add_option("--smtp-from", serve_options.smtp_from, "Sender address of outgoing mail")->capture_default_str();

@@ -2,6 +2,7 @@
 // dialect renders them in its own wire shape; exceptions appear only at the edges.
 #pragma once
 
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <utility>
@@ -28,6 +29,9 @@ struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;  // safe to show a client: never a profile value or secret
   std::string field;    // the offending field in canonical dotted form, if any
+  // kResourceExhausted: seconds until a retry may succeed (0: unknown). Each dialect
+  // sends it as `Retry-After`.
+  std::int64_t retry_after_s = 0;
 };
 
 template <class T>
@@ -51,6 +55,10 @@ inline std::unexpected<Error> AlreadyExists(std::string field, std::string messa
 inline std::unexpected<Error> VersionMismatch(const std::string& what) {
   return Fail(ErrorCode::kVersionMismatch, "the " + what + " has changed since it was read; read it again",
               "version");
+}
+// Too many requests; a retry may succeed after `retry_after_s` seconds.
+inline std::unexpected<Error> TooManyRequests(std::string message, std::int64_t retry_after_s) {
+  return std::unexpected(Error{ErrorCode::kResourceExhausted, std::move(message), {}, retry_after_s});
 }
 inline std::unexpected<Error> Internal(std::string message) {
   return Fail(ErrorCode::kInternal, std::move(message));

@@ -236,6 +236,7 @@ class Slot {
 
 core::Result<std::string> PasswordHasher::Hash(std::string_view password) const {
   char out[crypto_pwhash_STRBYTES];
+  hashes_.fetch_add(1, std::memory_order_relaxed);
   Slot slot(*slots_);
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), params_.ops_limit,
                             params_.mem_limit_bytes, crypto_pwhash_ALG_ARGON2ID13) != 0)
@@ -245,6 +246,7 @@ core::Result<std::string> PasswordHasher::Hash(std::string_view password) const 
 
 bool PasswordHasher::Verify(std::string_view phc, std::string_view password) const {
   const std::string terminated(phc);
+  verifications_.fetch_add(1, std::memory_order_relaxed);
   Slot slot(*slots_);
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
 }

@@ -7,6 +7,8 @@
 // associated data binds each ciphertext to its row. All functions are thread-safe.
 #pragma once
 
+#include <atomic>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -103,6 +105,9 @@ class PasswordHasher {
   core::Result<bool> VerifyImported(std::string_view encoded, std::string_view password) const;
   bool NeedsRehash(std::string_view phc) const;
   const PasswordParams& params() const { return params_; }
+  // argon2id work done so far: Hash and Verify calls (tests and benches read them).
+  std::uint64_t hash_count() const { return hashes_.load(std::memory_order_relaxed); }
+  std::uint64_t verify_count() const { return verifications_.load(std::memory_order_relaxed); }
 
  private:
   // At most max_concurrency hashes at once, granted first come, first served, so a
@@ -125,6 +130,7 @@ class PasswordHasher {
 
   PasswordParams params_;
   std::unique_ptr<FairSlots> slots_;
+  mutable std::atomic<std::uint64_t> hashes_{0}, verifications_{0};
 };
 
 }  // namespace roster::crypto

@@ -21,7 +21,10 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string request_id;  // assigned by the server, echoed as X-Request-Id
-  std::string peer;        // remote address, for the access log only
+  // The client's address: the connection's peer, or with --trust-forwarded-for the
+  // address the trusted proxy appended to X-Forwarded-For. The access log records it and
+  // the service's throttles count per address.
+  std::string peer;
 
   // First value of header `lower_name`, or empty.
   std::string_view Header(std::string_view lower_name) const;
@@ -35,6 +38,14 @@ struct Response {
 
   static Response Json(int status, std::string body);
 };
+
+// The address a trusted reverse proxy appended to X-Forwarded-For: the last entry of the
+// last such header, if it is an IP address; empty otherwise. Only meaningful when every
+// request comes through that proxy (serve --trust-forwarded-for).
+std::string ForwardedClient(const Request& req);
+
+// `r` with `Retry-After: <e.retry_after_s>` when the error carries one (429s).
+Response WithRetryAfter(Response r, const core::Error& e);
 
 // A request body that must be one JSON object (nesting at most 32 deep). kInvalidArgument
 // with field "body" for an empty body, invalid JSON or another JSON type.

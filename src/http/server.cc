@@ -287,6 +287,7 @@ class Session final : public SessionBase {
     bool linger = false;
     std::size_t bytes_in = 0;
     Clock::time_point started;
+    std::string peer;  // the client's address as the request saw it
   };
 
   std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
@@ -454,6 +455,9 @@ class Session final : public SessionBase {
     request.body = std::move(message.body());
     request.request_id = NewRequestId();
     request.peer = peer_;
+    if (engine_.options().trust_forwarded_for)
+      if (std::string forwarded = ForwardedClient(request); !forwarded.empty()) request.peer = std::move(forwarded);
+    pending_.peer = request.peer;
 
     pending_.request_id = request.request_id;
     pending_.method = request.method;
@@ -534,7 +538,7 @@ class Session final : public SessionBase {
         std::chrono::duration<double, std::milli>(Clock::now() - pending_.started).count();
     record.bytes_in = pending_.bytes_in;
     record.bytes_out = bytes_out;
-    record.peer = peer_;
+    record.peer = pending_.peer.empty() ? peer_ : pending_.peer;
     engine_.LogAccess(record);
 
     if (ec) return Close();

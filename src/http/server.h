@@ -46,6 +46,9 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{10'000};
   std::optional<TlsFiles> tls;
   bool handle_signals = true;
+  // Take the client's address from X-Forwarded-For (ForwardedClient) instead of the
+  // connection: only behind a reverse proxy that every request passes through.
+  bool trust_forwarded_for = false;
   std::function<void(const AccessRecord&)> access_log;  // may be empty
 };
 

@@ -375,6 +375,30 @@ std::string RawExchange(std::uint16_t port, const std::string& data) {
   return out;
 }
 
+// The client's address is the connection's unless the server trusts a proxy's
+// X-Forwarded-For, whose last entry (the one the proxy appended) it takes then.
+TEST(ServerTest, PeerComesFromXForwardedForOnlyWhenTrusted) {
+  Router router;
+  router.Add("GET", "/peer", Exec::kInline, [](const Request& request, const PathParams&) {
+    Response r = Response::Json(200, "{}");
+    r.headers.emplace_back("X-Peer", request.peer);
+    return r;
+  });
+  const std::vector<std::string> forwarded = {"X-Forwarded-For: 198.51.100.1, 203.0.113.7"};
+  {
+    TestServer server(router, TestOptions());
+    EXPECT_EQ(Fetch(server.Url("/peer"), {.headers = forwarded}).Header("x-peer"), "127.0.0.1");
+  }
+  ServerOptions options = TestOptions();
+  options.trust_forwarded_for = true;
+  TestServer server(router, options);
+  EXPECT_EQ(Fetch(server.Url("/peer"), {.headers = forwarded}).Header("x-peer"), "203.0.113.7");
+  EXPECT_EQ(Fetch(server.Url("/peer"), {.headers = {"X-Forwarded-For: 2001:db8::1"}}).Header("x-peer"), "2001:db8::1");
+  // Not an address, or none: the connection's.
+  EXPECT_EQ(Fetch(server.Url("/peer"), {.headers = {"X-Forwarded-For: evil, unknown"}}).Header("x-peer"), "127.0.0.1");
+  EXPECT_EQ(Fetch(server.Url("/peer")).Header("x-peer"), "127.0.0.1");
+}
+
 TEST(ServerTest, MalformedRequestsGet400And431) {
   Router router = BasicRouter();
   TestServer server(router, TestOptions());

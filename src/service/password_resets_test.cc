@@ -104,7 +104,7 @@ TEST_F(PasswordResetsTest, CompleteSetsThePasswordEndsSessionsAndUsesTheTokenOnc
   ASSERT_TRUE(done.has_value()) << done.error().message;
   EXPECT_EQ(done->id, ada.user.id);
   EXPECT_FALSE(users_.AuthenticateSession(*ada.session_token).has_value());
-  EXPECT_TRUE(users_.SignIn(env_, "ada", "new-password-2").has_value());
+  EXPECT_TRUE(users_.SignIn(env_, "ada", "new-password-2", "192.0.2.1").has_value());
   const auto notice = Outbox();  // the owner of the address hears of it
   ASSERT_EQ(notice.size(), 1u);
   EXPECT_EQ(notice[0].to, "ada@example.org");
@@ -112,7 +112,7 @@ TEST_F(PasswordResetsTest, CompleteSetsThePasswordEndsSessionsAndUsesTheTokenOnc
   auto again = resets_.Complete(env_, token, "new-password-3");
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(users_.SignIn(env_, "ada", "new-password-2").has_value());
+  EXPECT_TRUE(users_.SignIn(env_, "ada", "new-password-2", "192.0.2.1").has_value());
 }
 
 TEST_F(PasswordResetsTest, AnExpiredTokenIsRefused) {
@@ -122,7 +122,7 @@ TEST_F(PasswordResetsTest, AnExpiredTokenIsRefused) {
   auto done = resets_.Complete(env_, token, "new-password-2");
   ASSERT_FALSE(done.has_value());
   EXPECT_EQ(done.error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(users_.SignIn(env_, "ada", "old-password-1").has_value());
+  EXPECT_TRUE(users_.SignIn(env_, "ada", "old-password-1", "192.0.2.1").has_value());
 }
 
 TEST_F(PasswordResetsTest, ATokenForAnotherUserIsRefusedAndStaysUsable) {
@@ -132,7 +132,7 @@ TEST_F(PasswordResetsTest, ATokenForAnotherUserIsRefusedAndStaysUsable) {
   auto wrong = resets_.Complete(env_, token, "new-password-2", bob.user.id);
   ASSERT_FALSE(wrong.has_value());
   EXPECT_EQ(wrong.error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(users_.SignIn(env_, "bob", "old-password-1").has_value());
+  EXPECT_TRUE(users_.SignIn(env_, "bob", "old-password-1", "192.0.2.1").has_value());
   EXPECT_TRUE(resets_.Complete(env_, token, "new-password-2", ada.user.id).has_value());
 }
 

@@ -137,13 +137,19 @@ core::Result<std::vector<std::string>> UserService::Conflicts(const std::string&
   }
   auto index = IndexFor(*keys, *schema, user, rules);
   if (!index) return std::unexpected(index.error());
+  return TakenClaims(environment_id, *index, user.id);
+}
+
+core::Result<std::vector<std::string>> UserService::TakenClaims(const std::string& environment_id,
+                                                                const std::vector<store::IndexEntry>& index,
+                                                                const std::string& user_id) {
   std::vector<std::string> taken;
-  for (const auto& e : *index) {
+  for (const auto& e : index) {
     if (!e.unique && !e.exclusive) continue;
     auto rows = users_.FindUsers(environment_id, e.kind, e.digest);
     if (!rows) return std::unexpected(rows.error());
     for (const auto& row : *rows)
-      if (row.id != user.id) {
+      if (row.id != user_id) {
         taken.push_back(e.kind);
         break;
       }
@@ -197,6 +203,11 @@ core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) 
   }
   if (request.password) {
     if (auto st = CheckPassword(*request.password); !st) return std::unexpected(st.error());
+    // A claim held already fails here, before the hash: a duplicate sign-up costs a few
+    // index reads, not an argon2id. The insert below still decides (a race loses there).
+    auto taken = TakenClaims(request.environment_id, row.index, user.id);
+    if (!taken) return std::unexpected(taken.error());
+    if (!taken->empty()) return core::AlreadyExists(taken->front(), taken->front() + " is already taken");  // as the store says
     auto hash = hasher_.Hash(*request.password);
     if (!hash) return std::unexpected(hash.error());
     row.password_hash = std::move(*hash);
@@ -436,6 +447,9 @@ core::Result<bool> UserService::CheckStoredPassword(const std::string& environme
     auto verified = hasher_.VerifyImported(*stored, password);
     if (!verified) return std::unexpected(verified.error());
     ok = *verified;
+    // A salted SHA check takes microseconds: a refusal costs one argon2id like every
+    // other, so the time does not tell imported users apart.
+    if (!ok) VerifyDummy(password);
   } else {
     ok = hasher_.Verify(*stored, password);
   }
@@ -453,19 +467,31 @@ void UserService::VerifyDummy(const std::string& password) {
 }
 
 core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, const std::string& username,
-                                           const std::string& password) {
+                                           const std::string& password, std::string_view address) {
   const auto refused = core::Fail(ErrorCode::kUnauthenticated, "invalid username or password");
   if (password.size() > kMaxPasswordBytes || username.size() > 1024) return refused;
   auto folded = core::FoldUsername(username);
   const std::string name = folded ? *folded : username;
   const auto now = clock_.NowMillis();
-  const std::string counter_key =
-      sign_in_.max_attempts > 0 ? keyring_.Digest("signin/" + environment_id + "/" + name) : std::string();
-  if (sign_in_.max_attempts > 0) {
-    auto hits = store_.HitCounter(counter_key, now, sign_in_.window_ms);
+  // Two counts per attempt: the username from this address (the lockout one client
+  // can reach), and the username from every address (the ceiling on a distributed guess).
+  const bool counted = sign_in_.max_attempts > 0;
+  const std::string user_key = counted ? keyring_.Digest("signin/" + environment_id + "/" + name) : std::string();
+  const std::string pair_key =
+      counted ? keyring_.Digest("signin/" + environment_id + "/" + name + "/" + std::string(address)) : std::string();
+  std::int64_t user_hits = 0;
+  if (counted) {
+    const auto locked = core::TooManyRequests("too many sign-in attempts; try again later",
+                                              std::max<std::int64_t>(1, sign_in_.window_ms / 1000));
+    auto hits = store_.HitCounter(pair_key, now, sign_in_.window_ms);
     if (!hits) return std::unexpected(hits.error());
-    if (*hits > sign_in_.max_attempts)
-      return core::Fail(ErrorCode::kResourceExhausted, "too many sign-in attempts; try again later");
+    if (*hits > sign_in_.max_attempts) return locked;
+    if (sign_in_.max_attempts_per_user > 0) {
+      auto all = store_.HitCounter(user_key, now, sign_in_.window_ms);
+      if (!all) return std::unexpected(all.error());
+      user_hits = *all;
+      if (user_hits > sign_in_.max_attempts_per_user) return locked;
+    }
   }
   auto found = FindBy(environment_id, "username", username);
   if (!found) return std::unexpected(found.error());
@@ -477,17 +503,19 @@ core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, co
   auto ok = CheckStoredPassword(environment_id, user.id, password);
   if (!ok) return std::unexpected(ok.error());
   if (!*ok || !user.active) return refused;
-  if (sign_in_.max_attempts == 0) {
+  if (!counted) {
     auto token = IssueSession(environment_id, user.id);
     if (!token) return std::unexpected(token.error());
-    return SignedIn{std::move(user), std::move(*token)};
+    return SignedIn{std::move(user), std::move(token.value())};
   }
-  // The session and the cleared attempt counter: one write.
+  // The session and this address's cleared count: one write. The count from every
+  // address is cleared too when others than this attempt are in it.
   std::string token = crypto::RandomToken();
   if (auto st = sessions_.CreateSessionClearingCounter(NewSessionRow(token, environment_id, user.id, clock_.NowMillis()),
-                                                       counter_key);
+                                                       pair_key);
       !st)
     return std::unexpected(st.error());
+  if (user_hits > 1) (void)store_.ResetCounter(user_key);
   return SignedIn{std::move(user), std::move(token)};
 }
 

@@ -18,6 +18,7 @@
 #include "crypto/crypto.h"
 #include "service/directory_service.h"
 #include "service/record_service.h"
+#include "service/throttle.h"
 #include "service/user_query.h"
 #include "store/store.h"
 
@@ -51,12 +52,15 @@ struct MembershipRef {
 // {kind, record ids}: the user's memberships among records of `kind` become these.
 using MembershipSet = store::MembershipSet;
 
-// Sign-in throttling: at most `max_attempts` attempts per username in a fixed window
-// (every attempt counts, and a success clears the count), so the budget holds exactly
-// however many attempts arrive at once. 0 disables.
+// Sign-in lockout: at most `max_attempts` attempts per username from one client address
+// in a fixed window, and at most `max_attempts_per_user` per username from all addresses
+// together (every attempt counts, and a success clears both counts), so the budget holds
+// exactly however many attempts arrive at once, and one client cannot lock a user out of
+// signing in from elsewhere. max_attempts 0 disables both.
 struct SignInPolicy {
   std::int64_t max_attempts = 5;
   std::int64_t window_ms = 15 * 60 * 1000;
+  std::int64_t max_attempts_per_user = 50;  // 0: no ceiling across addresses
 };
 
 // Conditions and platform rules a write carries beside its change.
@@ -121,15 +125,26 @@ class UserService {
  public:
   UserService(store::Store& store, DirectoryService& directory, const crypto::Keyring& keyring,
               const crypto::PasswordHasher& hasher, const core::Clock& clock, SessionPolicy policy = {},
-              SignInPolicy sign_in = {})
+              SignInPolicy sign_in = {}, ThrottlePolicy throttle = {})
       : store_(store), users_(store), sessions_(store), directory_(directory), records_(store, directory, clock),
-        keyring_(keyring), hasher_(hasher), clock_(clock), policy_(policy), sign_in_(sign_in) {}
+        keyring_(keyring), hasher_(hasher), clock_(clock), policy_(policy), sign_in_(sign_in),
+        throttle_(clock, throttle) {}
+
+  // Every API calls this before an action an attacker repeats (throttle.h): one token
+  // from the action's bucket for the client `address` and for the authenticated
+  // `credential` (an API key, application or client id; empty: none).
+  // kResourceExhausted with Error::retry_after_s when either is spent.
+  core::Status Admit(ThrottledAction action, std::string_view address, std::string_view credential) {
+    return throttle_.Take(action, address, credential);
+  }
 
   // The use cases below as `principal` may perform them (service/user_access.h): what
   // every API calls on behalf of a credential.
   UserAccess As(core::Principal principal);
 
-  // kInvalidArgument (bad username or email), kAlreadyExists (field "username").
+  // kInvalidArgument (bad username or email), kAlreadyExists (field: the claim kind).
+  // With a password, a claim another user holds already is found before the password
+  // is hashed (a duplicate sign-up costs no argon2id); the write still decides.
   core::Result<CreatedUser> Create(const CreateUserRequest& request);
   // kNotFound for an id that is not a user of the environment (malformed ids included).
   core::Result<core::User> Get(const std::string& environment_id, const std::string& id);
@@ -176,12 +191,15 @@ class UserService {
   core::Result<UserPage> ListMembers(const std::string& environment_id, const std::string& record_id,
                                      std::int64_t after_number, int limit);
 
-  // Password sign-in by username (case-insensitive). Unknown user, wrong password,
-  // no password and inactive user all give the same kUnauthenticated, in similar time
-  // (a dummy hash is verified when there is no user). kResourceExhausted while the
-  // username's attempt budget is spent, whatever the password.
+  // Password sign-in by username (case-insensitive) from the client `address`. Unknown
+  // user, wrong password, no password and inactive user all give the same
+  // kUnauthenticated after at least one argon2id verification whatever the stored
+  // hash's scheme (a dummy hash is verified when there is no user, no password, or an
+  // imported hash refused the password). kResourceExhausted (retry_after_s: the window)
+  // while the username's attempt budget from this address, or its ceiling from all
+  // addresses, is spent, whatever the password (SignInPolicy).
   core::Result<SignedIn> SignIn(const std::string& environment_id, const std::string& username,
-                                const std::string& password);
+                                const std::string& password, std::string_view address);
   // Checks a user's current password (kUnauthenticated if wrong or none); an imported
   // or outdated hash is upgraded to the current argon2id parameters on success.
   core::Status VerifyPassword(const std::string& environment_id, const std::string& user_id,
@@ -202,6 +220,10 @@ class UserService {
                                    std::int64_t window_ms);
 
  private:
+  // The unique (or exclusive) claims of `index` another user than `user_id` holds now.
+  core::Result<std::vector<std::string>> TakenClaims(const std::string& environment_id,
+                                                    const std::vector<store::IndexEntry>& index,
+                                                    const std::string& user_id);
   core::Result<std::vector<store::IndexEntry>> IndexFor(const crypto::EnvironmentKeys& keys,
                                                         const core::AttributeSchema& schema, const core::User& user,
                                                         const WriteOptions& options);
@@ -234,6 +256,7 @@ class UserService {
   const core::Clock& clock_;
   SessionPolicy policy_;
   SignInPolicy sign_in_;
+  Throttle throttle_;
   std::once_flag dummy_once_;
   std::string dummy_hash_;
 };

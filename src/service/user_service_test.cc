@@ -522,7 +522,7 @@ TEST_F(UserServiceTest, ASuccessfulSignInStartsTheAttemptCountAgain) {
   ASSERT_TRUE(users.Create(r).has_value());
   // nullopt: signed in.
   auto attempt = [&](const char* password) -> std::optional<ErrorCode> {
-    auto s = users.SignIn(env_, "grace", password);
+    auto s = users.SignIn(env_, "grace", password, "192.0.2.1");
     if (s) return std::nullopt;
     return s.error().code;
   };
@@ -652,4 +652,126 @@ TEST_F(UserServiceTest, RecordWritesWithAnExpectedVersion) {
 }
 
 }  // namespace
+// {SSHA} of "imported-pass", salt "saltsalt" (base64(sha1(password + salt) + salt)).
+constexpr const char* kImportedSsha = "{SSHA}StK93Qx3raTY4cGjw4A0ZBRIPihzYWx0c2FsdA==";
+
+class SignInTest : public UserServiceTest {
+ protected:
+  std::string Add(const std::string& username, std::optional<std::string> password,
+                  std::optional<std::string> imported = std::nullopt, bool active = true) {
+    CreateUserRequest r;
+    r.environment_id = env_;
+    r.user.username = username;
+    r.user.active = active;
+    r.password = std::move(password);
+    r.imported_password_hash = std::move(imported);
+    auto created = users_.Create(r);
+    EXPECT_TRUE(created.has_value()) << username;
+    return created ? created->user.id : std::string();
+  }
+  // nullopt: signed in.
+  std::optional<core::Error> Attempt(UserService& users, const std::string& username, const std::string& password,
+                                     const std::string& address) {
+    auto s = users.SignIn(env_, username, password, address);
+    if (s) return std::nullopt;
+    return s.error();
+  }
+};
+
+TEST_F(SignInTest, WrongPasswordsFromOneAddressDoNotLockTheUserOutFromAnother) {
+  Add("grace", "right-password");
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(Attempt(users_, "grace", "wrong", "203.0.113.7")->code, ErrorCode::kUnauthenticated) << i;
+  // The attacker's address is locked out of this user, right password or not...
+  auto locked = Attempt(users_, "grace", "right-password", "203.0.113.7");
+  ASSERT_TRUE(locked.has_value());
+  EXPECT_EQ(locked->code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(locked->retry_after_s, 15 * 60);  // the window
+  // ...the user, elsewhere, is not.
+  EXPECT_EQ(Attempt(users_, "grace", "right-password", "198.51.100.2"), std::nullopt);
+  // Nor is another user from the attacker's address.
+  Add("ada", "ada-password");
+  EXPECT_EQ(Attempt(users_, "ada", "ada-password", "203.0.113.7"), std::nullopt);
+}
+
+TEST_F(SignInTest, ThePerUserCeilingLocksAcrossAddressesUntilTheWindowEnds) {
+  UserService users(*store_, directory_, keyring_, hasher_, clock_, {}, {5, 60'000, 50});
+  Add("grace", "right-password");
+  // 50 attempts from 25 addresses, two each: under every address's budget.
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(Attempt(users, "grace", "wrong", "10.0.0." + std::to_string(i / 2))->code,
+              ErrorCode::kUnauthenticated)
+        << i;
+  auto locked = Attempt(users, "grace", "right-password", "192.0.2.200");
+  ASSERT_TRUE(locked.has_value());
+  EXPECT_EQ(locked->code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(locked->retry_after_s, 60);
+  clock_.now += 60'000;
+  EXPECT_EQ(Attempt(users, "grace", "right-password", "192.0.2.200"), std::nullopt);
+}
+
+TEST_F(SignInTest, ASuccessClearsTheCeilingToo) {
+  UserService users(*store_, directory_, keyring_, hasher_, clock_, {}, {5, 60'000, 6});
+  Add("grace", "right-password");
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(Attempt(users, "grace", "wrong", "10.0.0." + std::to_string(i)));
+  EXPECT_EQ(Attempt(users, "grace", "right-password", "10.0.1.1"), std::nullopt);  // 5 of 6, and clears
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(Attempt(users, "grace", "wrong", "10.0.2." + std::to_string(i))->code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(Attempt(users, "grace", "right-password", "10.0.1.1"), std::nullopt);  // 6 of 6
+}
+
+TEST_F(SignInTest, EveryFailedSignInCostsOneArgon2idVerification) {
+  Add("argon", "right-password");
+  Add("imported", std::nullopt, kImportedSsha);
+  Add("inactive", "right-password", std::nullopt, false);
+  Add("inactive-imported", std::nullopt, kImportedSsha, false);
+  Add("no-password", std::nullopt);
+  const auto verifications = [&](const std::string& username, const std::string& password) {
+    const auto before = hasher_.verify_count();
+    auto e = Attempt(users_, username, password, "192.0.2.1");
+    EXPECT_TRUE(e.has_value() && e->code == ErrorCode::kUnauthenticated) << username;
+    return hasher_.verify_count() - before;
+  };
+  EXPECT_EQ(verifications("nobody", "wrong"), 1u);
+  EXPECT_EQ(verifications("argon", "wrong"), 1u);
+  EXPECT_EQ(verifications("imported", "wrong"), 1u);  // the {SSHA} check, then one argon2id
+  EXPECT_EQ(verifications("inactive", "wrong"), 1u);
+  EXPECT_EQ(verifications("inactive", "right-password"), 1u);
+  EXPECT_EQ(verifications("inactive-imported", "wrong"), 1u);
+  EXPECT_EQ(verifications("no-password", "wrong"), 1u);
+  // An inactive imported user with the right password: the upgrade's argon2id hash.
+  const auto hashes = hasher_.hash_count();
+  EXPECT_EQ(verifications("inactive-imported", "imported-pass"), 0u);
+  EXPECT_EQ(hasher_.hash_count() - hashes, 1u);
+  // The imported user still signs in (and is upgraded to argon2id).
+  EXPECT_EQ(Attempt(users_, "imported", "imported-pass", "192.0.2.1"), std::nullopt);
+}
+
+TEST_F(UserServiceTest, ADuplicateIsRefusedBeforeThePasswordIsHashed) {
+  ASSERT_TRUE(Create("Ada", "ada@example.com").has_value());
+  const auto hashes = hasher_.hash_count();
+  auto again = Create("ADA", "other@example.com");
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(again.error().field, "username");
+  EXPECT_EQ(hasher_.hash_count(), hashes);  // no argon2id spent
+  // Another unique claim (externalId) is found first too.
+  CreateUserRequest r;
+  r.environment_id = env_;
+  r.user.username = "first";
+  r.user.external_id = "ext-1";
+  r.password = "hunter22";
+  ASSERT_TRUE(users_.Create(r).has_value());
+  r.user.username = "second";
+  const auto before = hasher_.hash_count();
+  auto taken = users_.Create(r);
+  ASSERT_FALSE(taken.has_value());
+  EXPECT_EQ(taken.error().field, "externalId");
+  EXPECT_EQ(hasher_.hash_count(), before);
+  // A new user is hashed once.
+  r.user.external_id = "ext-2";
+  ASSERT_TRUE(users_.Create(r).has_value());
+  EXPECT_EQ(hasher_.hash_count(), before + 1);
+}
+
 }  // namespace roster::service

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <regex>
 #include <thread>
 
@@ -459,6 +460,122 @@ TEST_F(CatalyzeAuthTest, TemplatesArePerEnvironmentAndAdminOnly) {
                          CatalyzeHeaders(admin_))
                 .status,
             200);
+}
+
+// ---- throttling (issue 12) -------------------------------------------------------------
+
+// A server whose buckets are small; `extra` adds flags (e.g. --trust-forwarded-for).
+class CatalyzeThrottleTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> extra) {
+    admin_ = InitDataDir(dir_.path());
+    app_ = CreateKey(dir_.path(), "default", "app");
+    other_app_ = CreateKey(dir_.path(), "default", "app");
+    std::vector<std::string> args = kFastHashing;
+    args.insert(args.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<Server>(dir_.path(), args);
+    client_ = std::make_unique<Client>(server_->base_url());
+  }
+  void CreateActiveUser(const std::string& username) {
+    auto r = client_->Send("POST", "/v2/users",
+                           Body({{"username", username}, {"password", kPassword},
+                                 {"email", {{"primary", username + "@example.com"}}}}),
+                           CatalyzeHeaders(admin_));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string id(r.Json().at("usersId").as_string());
+    auto a = client_->Send("PUT", "/v2/users/" + id, Body({{"active", true}}), CatalyzeHeaders(admin_));
+    ASSERT_EQ(a.status, 200) << a.body;
+  }
+  HttpResponse SignIn(const std::string& key, const std::string& username, const std::string& password,
+                      const std::string& forwarded_for = "") {
+    Headers h = CatalyzeHeaders(key);
+    if (!forwarded_for.empty()) h.emplace_back("X-Forwarded-For", forwarded_for);
+    return client_->Send("POST", "/v2/auth/signin", Body({{"username", username}, {"password", password}}), h);
+  }
+  // 429 in Catalyze's shape with a whole number of seconds in Retry-After.
+  static void ExpectTooMany(const HttpResponse& r, const std::string& mentions) {
+    ExpectCatalyzeError(r, 429, mentions);
+    const std::string retry = r.Header("retry-after");
+    ASSERT_FALSE(retry.empty()) << r.body;
+    EXPECT_GE(std::stoll(retry), 1) << retry;
+  }
+
+  TempDir dir_;
+  std::string admin_, app_, other_app_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(CatalyzeThrottleTest, SignInsPerKeyGet429WithRetryAfterAndAnotherKeyStillSignsIn) {
+  Start({"--throttle-per-credential", "3"});
+  CreateActiveUser("grace");
+  EXPECT_EQ(SignIn(app_, "grace", "wrong").status, 401);
+  EXPECT_EQ(SignIn(app_, "nobody", "wrong").status, 401);
+  EXPECT_EQ(SignIn(app_, "grace", kPassword).status, 200);
+  auto r = SignIn(app_, "grace", kPassword);
+  ExpectTooMany(r, "too many sign-in requests");
+  EXPECT_EQ(std::stoll(r.Header("retry-after")), 20);  // 3 a minute: one token every 20 s
+  EXPECT_EQ(SignIn(other_app_, "grace", kPassword).status, 200);
+}
+
+TEST_F(CatalyzeThrottleTest, SignUpsWithAnAppKeyAreThrottledAndAdminCreatesAreNot) {
+  Start({"--throttle-per-credential", "2"});
+  auto sign_up = [&](const std::string& key, const std::string& name) {
+    return client_->Send("POST", "/v2/users",
+                         Body({{"username", name}, {"password", kPassword}, {"email", {{"primary", name + "@x.org"}}}}),
+                         CatalyzeHeaders(key));
+  };
+  EXPECT_EQ(sign_up(app_, "one").status, 200);
+  EXPECT_EQ(sign_up(app_, "two").status, 200);
+  ExpectTooMany(sign_up(app_, "three"), "too many sign-up requests");
+  EXPECT_EQ(sign_up(admin_, "four").status, 200);
+  EXPECT_EQ(sign_up(other_app_, "five").status, 200);
+}
+
+TEST_F(CatalyzeThrottleTest, AddressesComeFromXForwardedForOnlyWhenTrusted) {
+  Start({"--throttle-per-address", "2", "--trust-forwarded-for"});
+  CreateActiveUser("grace");
+  EXPECT_EQ(SignIn(app_, "grace", kPassword, "203.0.113.7").status, 200);
+  EXPECT_EQ(SignIn(app_, "grace", kPassword, "198.51.100.1, 203.0.113.7").status, 200);  // the proxy's entry counts
+  ExpectTooMany(SignIn(app_, "grace", kPassword, "203.0.113.7"), "too many sign-in requests");
+  EXPECT_EQ(SignIn(app_, "grace", kPassword, "203.0.113.8").status, 200);
+  // Username reminders and resets have buckets of their own, per address too.
+  auto forgot = [&](const std::string& address) {
+    Headers h = CatalyzeHeaders(app_);
+    h.emplace_back("X-Forwarded-For", address);
+    return client_->Send("POST", "/v2/users/forgotUsername", Body({{"email", "grace@example.com"}}), h);
+  };
+  EXPECT_EQ(forgot("203.0.113.7").status, 200);
+  EXPECT_EQ(forgot("203.0.113.7").status, 200);
+  ExpectTooMany(forgot("203.0.113.7"), "too many forgot-username requests");
+  EXPECT_EQ(forgot("203.0.113.9").status, 200);
+  auto reset = [&](const std::string& address) {
+    Headers h = CatalyzeHeaders(app_);
+    h.emplace_back("X-Forwarded-For", address);
+    return client_->Send("GET", "/v2/default/reset/user/grace", "", h);
+  };
+  EXPECT_EQ(reset("203.0.113.7").status, 200);
+  EXPECT_EQ(reset("203.0.113.7").status, 200);
+  ExpectTooMany(reset("203.0.113.7"), "too many password-reset requests");
+  EXPECT_EQ(reset("203.0.113.9").status, 200);
+}
+
+TEST_F(CatalyzeThrottleTest, XForwardedForIsIgnoredByDefault) {
+  Start({"--throttle-per-address", "2"});
+  CreateActiveUser("grace");
+  EXPECT_EQ(SignIn(app_, "grace", kPassword, "203.0.113.1").status, 200);
+  EXPECT_EQ(SignIn(app_, "grace", kPassword, "203.0.113.2").status, 200);
+  ExpectTooMany(SignIn(app_, "grace", kPassword, "203.0.113.3"), "too many sign-in requests");  // all loopback
+}
+
+TEST_F(CatalyzeThrottleTest, WrongPasswordsFromOneAddressDoNotLockTheUserOutFromAnother) {
+  Start({"--trust-forwarded-for", "--signin-max-attempts", "5"});
+  CreateActiveUser("grace");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(SignIn(app_, "grace", "guess", "203.0.113.66").status, 401) << i;
+  auto locked = SignIn(app_, "grace", kPassword, "203.0.113.66");
+  ExpectTooMany(locked, "too many sign-in attempts");
+  EXPECT_EQ(std::stoll(locked.Header("retry-after")), 900);  // the window
+  EXPECT_EQ(SignIn(app_, "grace", kPassword, "198.51.100.20").status, 200);
 }
 
 // A message requested while the SMTP server is down is delivered when it is back.

@@ -62,8 +62,11 @@ std::string InitDataDir(const std::string& data_dir);
 std::string CreateKey(const std::string& data_dir, const std::string& env, const std::string& role,
                       const std::string& identifier = "");
 
-// Fast argon2id for tests that are not about hashing cost.
-inline const std::vector<std::string> kFastHashing = {"--argon2-ops", "1", "--argon2-memory-kib", "8192"};
+// Fast argon2id, and the request throttles off (suites send bursts from one address),
+// for tests that are not about hashing cost or throttling. A test may append
+// --throttle-per-address/--throttle-per-credential N: the last value given counts.
+inline const std::vector<std::string> kFastHashing = {"--argon2-ops", "1", "--argon2-memory-kib", "8192",
+                                                      "--throttle-per-address", "0", "--throttle-per-credential", "0"};
 
 class Server {
  public:

@@ -1748,5 +1748,49 @@ TEST_F(PingOneTest, PopulationsCarryAnETagAndHonourIfMatch) {
   ExpectError(Api(*pops_, "GET", path), 404, "NOT_FOUND");
 }
 
+// ---- throttling (issue 12) ------------------------------------------------------
+
+TEST(PingOneThrottleTest, TokensPerWorkerAppAndPerAddressGet429WithRetryAfterInTheOAuthShape) {
+  TempDir dir;
+  InitDataDir(dir.path());
+  auto create = [&] {
+    auto r = RunRoster({"pingone", "app", "create", "--env", "default", "--data-dir", dir.path(), "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const json::value j = json::parse(r.out);
+    return App{Str(j, "environmentId"), Str(j, "clientId"), Str(j, "clientSecret")};
+  };
+  const App a = create(), b = create();
+  std::vector<std::string> args = kFastHashing;
+  args.insert(args.end(), {"--throttle-per-credential", "2", "--throttle-per-address", "5", "--trust-forwarded-for"});
+  Server server(dir.path(), args);
+  Client client(server.base_url());
+  auto token = [&](const App& app, const std::string& address) {
+    return client.Send("POST", "/" + app.env + "/as/token",
+                       "grant_type=client_credentials&client_id=" + app.client + "&client_secret=" + app.secret,
+                       {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Forwarded-For", address}});
+  };
+  auto expect_limited = [](const HttpResponse& r) {
+    EXPECT_EQ(r.status, 429) << r.body;
+    EXPECT_EQ(Str(r.Json(), "error"), "temporarily_unavailable") << r.body;
+    EXPECT_FALSE(Str(r.Json(), "error_description").empty());
+    ASSERT_FALSE(r.Header("retry-after").empty());
+    EXPECT_GE(std::stoll(r.Header("retry-after")), 1);
+  };
+  EXPECT_EQ(token(a, "203.0.113.1").status, 200);
+  EXPECT_EQ(token(a, "203.0.113.2").status, 200);
+  auto limited = token(a, "203.0.113.3");  // the app's third: per credential
+  expect_limited(limited);
+  EXPECT_EQ(std::stoll(limited.Header("retry-after")), 30);  // 2 a minute
+  EXPECT_EQ(token(b, "203.0.113.3").status, 200);  // another app (the refusal took nothing)
+  // Per address: five from one address, whichever apps.
+  EXPECT_EQ(token(b, "203.0.113.3").status, 200);
+  const App c = create(), d = create(), e = create();
+  EXPECT_EQ(token(c, "203.0.113.3").status, 200);
+  EXPECT_EQ(token(c, "203.0.113.3").status, 200);
+  EXPECT_EQ(token(d, "203.0.113.3").status, 200);  // the address's fifth (a's refusal took none)
+  expect_limited(token(e, "203.0.113.3"));
+  EXPECT_EQ(token(e, "203.0.113.4").status, 200);
+}
+
 }  // namespace
 }  // namespace roster::testing

@@ -1437,5 +1437,60 @@ TEST_F(QuickBloxTest, UsersCarryAnETagAndHonourIfMatch) {
   EXPECT_EQ(client_.Send("GET", path, "", Key(app_.api_key)).status, 404);
 }
 
+// ---- throttling (issue 12) ---------------------------------------------------------------------
+
+// 429 in QuickBlox's shape ({"errors":{"base":[...]}}) with Retry-After in whole seconds.
+void ExpectTooMany(const HttpResponse& r) {
+  EXPECT_EQ(r.status, 429) << r.body;
+  const json::value j = r.Json();
+  ASSERT_TRUE(j.is_object()) << r.body;
+  EXPECT_TRUE(j.at("errors").at("base").is_array()) << r.body;
+  const std::string retry = r.Header("retry-after");
+  ASSERT_FALSE(retry.empty()) << r.body;
+  EXPECT_GE(std::stoll(retry), 1);
+}
+
+TEST(QuickBloxThrottleTest, SessionsSignInsSignUpsAndResetsArePerApplicationWith429AndRetryAfter) {
+  TempDir dir;
+  InitDataDir(dir.path());
+  const App app = CreateApp(dir.path());
+  const App other = CreateApp(dir.path());
+  std::vector<std::string> args = kFastHashing;
+  args.insert(args.end(), {"--throttle-per-credential", "2"});
+  Server server(dir.path(), args);
+  Client client(server.base_url());
+  // Application sessions: two, then 429; another application still gets one.
+  auto first = PostSession(client, app, {});
+  ASSERT_EQ(first.status, 201) << first.body;
+  const std::string token(first.Json().at("session").at("token").as_string());
+  EXPECT_EQ(PostSession(client, app, {}).status, 201);
+  ExpectTooMany(PostSession(client, app, {}));
+  EXPECT_EQ(PostSession(client, other, {}).status, 201);
+  // Sign-ups through a session: two, then 429; the application's API key is not throttled.
+  auto sign_up = [&](const std::string& login, const Headers& h) {
+    return client.Send("POST", "/users.json", Form({{"user[login]", login}, {"user[password]", "Passw0rd!"}}), h);
+  };
+  EXPECT_EQ(sign_up("one", Qb(token)).status, 201);
+  EXPECT_EQ(sign_up("two", Qb(token)).status, 201);
+  ExpectTooMany(sign_up("three", Qb(token)));
+  EXPECT_EQ(sign_up("four", Key(app.api_key)).status, 201);
+  // Sign-ins (a session with a user, or /login.json): two, then 429.
+  SessionRequest with_user;
+  with_user.user = {{"user[login]", "one"}, {"user[password]", "Passw0rd!"}};
+  EXPECT_EQ(PostSession(client, other, with_user).status, 201);
+  auto login = [&] {
+    return client.Send("POST", "/login.json", Form({{"login", "one"}, {"password", "Passw0rd!"}}), Qb(token));
+  };
+  EXPECT_EQ(login().status, 202);
+  EXPECT_EQ(login().status, 202);
+  ExpectTooMany(login());
+  EXPECT_EQ(PostSession(client, other, with_user).status, 201);  // other's second
+  // Reset requests: two, then 429.
+  auto reset = [&] { return client.Send("GET", "/users/password/reset.json?email=a%40example.com", "", Qb(token)); };
+  EXPECT_EQ(reset().status, 200);
+  EXPECT_EQ(reset().status, 200);
+  ExpectTooMany(reset());
+}
+
 }  // namespace
 }  // namespace roster::testing

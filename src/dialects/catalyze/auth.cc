@@ -38,13 +38,14 @@ void MountAuth(http::Router& router, const Services& s) {
   router.Add("POST", "/v2/auth/signin", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
     auto caller = Authenticate(s, req);
     if (!caller) return Fail(caller.error());
+    if (auto st = Admit(s, *caller, req, service::ThrottledAction::kSignIn); !st) return Fail(st.error());
     auto body = ParseBody(req);
     if (!body) return Fail(body.error());
     auto username = RequiredString(*body, "username", 1024);
     if (!username) return Fail(username.error());
     auto password = RequiredString(*body, "password", 1024);
     if (!password) return Fail(password.error());
-    auto signed_in = s.users.SignIn(caller->key.environment_id, *username, *password);
+    auto signed_in = s.users.SignIn(caller->key.environment_id, *username, *password, req.peer);
     if (!signed_in) return Fail(signed_in.error());
     json::object out = ToWire(signed_in->user, s.clock.NowMillis());
     out["sessionToken"] = signed_in->session_token;
@@ -63,6 +64,8 @@ void MountAuth(http::Router& router, const Services& s) {
              [s](const http::Request& req, const http::PathParams&) {
                auto caller = Authenticate(s, req);
                if (!caller) return Fail(caller.error());
+               if (auto st = Admit(s, *caller, req, service::ThrottledAction::kForgotUsername); !st)
+                 return Fail(st.error());
                auto body = ParseBody(req);
                if (!body) return Fail(body.error());
                auto email = RequiredString(*body, "email", 254);
@@ -96,6 +99,8 @@ void MountAuth(http::Router& router, const Services& s) {
                auto caller = Authenticate(s, req);
                if (!caller) return Fail(caller.error());
                if (auto st = CheckAppId(s, *caller, params.Get("appId")); !st) return Fail(st.error());
+               if (auto st = Admit(s, *caller, req, service::ThrottledAction::kPasswordReset); !st)
+                 return Fail(st.error());
                const std::string env = caller->key.environment_id;
                const std::string username(params.Get("username"));
                auto folded = core::FoldUsername(username);
@@ -114,6 +119,8 @@ void MountAuth(http::Router& router, const Services& s) {
                auto caller = Authenticate(s, req);
                if (!caller) return Fail(caller.error());
                if (auto st = CheckAppId(s, *caller, params.Get("appId")); !st) return Fail(st.error());
+               if (auto st = Admit(s, *caller, req, service::ThrottledAction::kPasswordReset); !st)
+                 return Fail(st.error());
                auto body = ParseBody(req);
                if (!body) return Fail(body.error());
                auto token = RequiredString(*body, "token", 256);

@@ -34,6 +34,9 @@ void MountUsers(http::Router& router, const Services& s) {
   router.Add("POST", "/v2/users", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
     auto caller = Authenticate(s, req);
     if (!caller) return Fail(caller.error());
+    // An app key's create is a sign-up: throttled per address and per key.
+    if (caller->key.role != service::KeyRole::kAdmin)
+      if (auto st = Admit(s, *caller, req, service::ThrottledAction::kSignUp); !st) return Fail(st.error());
     auto body = ParseBody(req);
     if (!body) return Fail(body.error());
     auto password = ReadPassword(*body);

@@ -43,7 +43,11 @@ http::Response Fail(const core::Error& e) {
     return ErrorResponse(status, "username is already taken");
   // Internal details stay in the process; the client sees a generic message.
   if (status >= 500) return ErrorResponse(status, status == 503 ? "service unavailable, retry" : "internal error");
-  return ErrorResponse(status, e.message);
+  return http::WithRetryAfter(ErrorResponse(status, e.message), e);
+}
+
+core::Status Admit(const Services& s, const Caller& caller, const http::Request& req, service::ThrottledAction action) {
+  return s.users.Admit(action, req.peer, "key:" + caller.key.id);
 }
 
 http::Response Ok(const json::value& body) { return http::Response::Json(200, json::serialize(body)); }

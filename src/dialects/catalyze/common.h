@@ -39,6 +39,10 @@ core::Status MustHave(const Caller& caller, core::Scope scope);
 // `{appId}` in a path names the caller's environment, by id or by name.
 core::Status CheckAppId(const Services& s, const Caller& caller, std::string_view app_id);
 
+// One token of `action`'s throttle for the client's address and the caller's API key
+// (service::Throttle); kResourceExhausted with a retry-after when spent.
+core::Status Admit(const Services& s, const Caller& caller, const http::Request& req, service::ThrottledAction action);
+
 core::Result<boost::json::object> ParseBody(const http::Request& req);
 // A required, non-empty string member of `body`; kInvalidArgument naming it.
 core::Result<std::string> RequiredString(const boost::json::object& body, const char* key, std::size_t max_bytes);

@@ -91,7 +91,7 @@ http::Response Fail(const core::Error& e, Shape shape) {
   const int status = StatusOf(e.code);
   // Internal details stay in the process.
   if (status >= 500) return ErrorResponse(status, status == 503 ? "service unavailable, retry" : "internal error", shape);
-  return ErrorResponse(status, e.message, shape);
+  return http::WithRetryAfter(ErrorResponse(status, e.message, shape), e);
 }
 
 http::Response Json(int status, const json::value& body) { return http::Response::Json(status, json::serialize(body)); }

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dialects/commcare/common.h"
+
 namespace roster::dialects::commcare {
 namespace {
 
@@ -271,6 +273,17 @@ TEST(CommCareGroups, RejectsBadFieldsNamingThem) {
   EXPECT_EQ(field(R"({"name":"a","metadata":[]})", true), "metadata");
   EXPECT_EQ(field(R"({"name":"a","users":["x"]})", true), "users[0]");
   EXPECT_TRUE(ReadGroupFields(json::parse(R"({"reporting":false})").as_object(), false));
+}
+
+// Throttling refusals (issue 12) come out as CommCare's 429 with Retry-After.
+TEST(CommCareErrors, TooManyRequestsCarriesRetryAfter) {
+  const http::Response r = Fail(core::TooManyRequests("too many sign-in requests; retry later", 7).error());
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(json::parse(r.body).at("error"), "too many sign-in requests; retry later");
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"Retry-After", "7"}));
+  // Other errors carry none.
+  EXPECT_TRUE(Fail(core::NotFound("no such user").error()).headers.empty());
 }
 
 }  // namespace

@@ -229,5 +229,16 @@ TEST_F(PingOneApiTest, AUniqueValueIsHeldByItsUserAndFreedAtOnceWhateverDeletesI
   auto fourth = Send("POST", base + "/users", R"({"username":"fourth","badge":"B-2"})", auth());
   EXPECT_EQ(fourth.status, 400) << fourth.body;
 }
+// Throttling refusals (issue 12) come out as PingOne's REQUEST_LIMITED with Retry-After.
+TEST(PingOneErrors, TooManyRequestsCarriesRetryAfter) {
+  const http::Response r = Render(FromCore(core::TooManyRequests("too many", 12).error()));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(boost::json::parse(r.body).at("code"), "REQUEST_LIMITED");
+  bool found = false;
+  for (const auto& [name, value] : r.headers)
+    if (name == "Retry-After") found = value == "12";
+  EXPECT_TRUE(found);
+}
+
 }  // namespace
 }  // namespace roster::dialects::pingone

@@ -90,6 +90,11 @@ http::Response Token(State& st, const http::Request& req, const std::string& env
   auto generation = CheckClient(st, env, client_id, secret);
   if (!generation) return OAuthError(503, "temporarily_unavailable", "Retry later.");
   if (!*generation) return InvalidClient();
+  // Per address and per worker application (service::Throttle); the OAuth shape.
+  if (auto admitted = st.s.users.Admit(service::ThrottledAction::kSession, req.peer, "p1-app:" + client_id);
+      !admitted)
+    return http::WithRetryAfter(OAuthError(429, "temporarily_unavailable", "Too many token requests; retry later."),
+                                admitted.error());
 
   // First use of the environment by PingOne: its default population and signing key.
   if (auto pop = EnsureDefaultPopulation(st, env); !pop)

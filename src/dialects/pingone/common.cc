@@ -107,8 +107,12 @@ ApiError FromCore(const core::Error& e) {
       return Top(412, "PRECONDITION_FAILED",
                  "The request could not be completed. The resource has changed since the If-Match version; "
                  "read it again.");
-    case ErrorCode::kResourceExhausted:
-      return Top(429, "REQUEST_LIMITED", "The request could not be completed. Too many requests; retry later.");
+    case ErrorCode::kResourceExhausted: {
+      ApiError limited =
+          Top(429, "REQUEST_LIMITED", "The request could not be completed. Too many requests; retry later.");
+      limited.retry_after_s = e.retry_after_s;
+      return limited;
+    }
     case ErrorCode::kUnavailable:
       return Top(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; retry.");
     case ErrorCode::kInternal: break;
@@ -132,6 +136,7 @@ http::Response Render(const ApiError& e) {
   }
   http::Response r = http::Response::Json(e.status, json::serialize(body));
   if (e.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"roster\", error=\"invalid_token\"");
+  if (e.retry_after_s > 0) r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_s));
   return r;
 }
 

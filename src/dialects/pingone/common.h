@@ -57,6 +57,7 @@ struct ApiError {
   std::string code;
   std::string message;
   std::vector<Detail> details;
+  std::int64_t retry_after_s = 0;  // 429: sent as Retry-After
 };
 
 template <class T>

@@ -268,7 +268,7 @@ http::Response Fail(const core::Error& e) {
     case ErrorCode::kAborted: return BaseError(409, "The user is being changed by others; retry");
     case ErrorCode::kVersionMismatch:
       return BaseError(412, "The user has changed since the If-Match version; read it again");
-    case ErrorCode::kResourceExhausted: return BaseError(429, "Too many requests; try again later");
+    case ErrorCode::kResourceExhausted: return http::WithRetryAfter(BaseError(429, "Too many requests; try again later"), e);
     case ErrorCode::kUnavailable: return BaseError(503, "Service unavailable, retry");
     case ErrorCode::kInternal: return BaseError(500, "Internal server error");
   }

@@ -87,6 +87,8 @@ http::Response NotFound();
 // "has already been taken", kResourceExhausted 429, kAborted 409, kVersionMismatch 412
 // (If-Match), a malformed If-Match 400, 5xx generic.
 http::Response Fail(const core::Error& e);
+// The throttle's credential id of an application (service::Throttle).
+inline std::string AppCredential(std::int64_t application_id) { return "qb-app:" + std::to_string(application_id); }
 // Transport errors (404, 405, 413, 503...) under the dialect's paths.
 http::Response RenderTransportError(int status, std::string_view message);
 

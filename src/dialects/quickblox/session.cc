@@ -68,7 +68,8 @@ std::optional<Credentials> ReadCredentials(const json::object& o) {
 
 // Password sign-in by login, or by email (the user holding it, else nobody: the
 // service then spends the same time on a dummy hash).
-core::Result<service::SignedIn> SignIn(const Services& s, const std::string& environment_id, const Credentials& c) {
+core::Result<service::SignedIn> SignIn(const Services& s, const std::string& environment_id, const Credentials& c,
+                                       const std::string& peer) {
   std::string username = c.login;
   if (username.empty()) {
     username = c.email;
@@ -76,7 +77,7 @@ core::Result<service::SignedIn> SignIn(const Services& s, const std::string& env
     if (!users) return std::unexpected(users.error());
     if (!users->empty()) username = users->front().username;
   }
-  auto signed_in = s.users.SignIn(environment_id, username, c.password);
+  auto signed_in = s.users.SignIn(environment_id, username, c.password, peer);
   if (!signed_in) {
     if (signed_in.error().code == ErrorCode::kUnauthenticated)
       return core::Fail(ErrorCode::kUnauthenticated, "Unauthorized");
@@ -170,6 +171,11 @@ http::Response CreateSession(const Services& s, const http::Request& req) {
   } else if (p.contains("provider")) {
     return BaseError(422, "Social sign-in is not supported");
   }
+  // Per address and per application; with a user's password it is a sign-in.
+  if (auto st = s.users.Admit(credentials ? service::ThrottledAction::kSignIn : service::ThrottledAction::kSession,
+                              req.peer, AppCredential(app->number));
+      !st)
+    return Fail(st.error());
 
   // The session record carries the request's nonce claim: the same timestamp and nonce
   // are accepted once, and a replay is refused before any password is checked.
@@ -193,7 +199,7 @@ http::Response CreateSession(const Services& s, const http::Request& req) {
     return Fail(created.error());
   }
   if (credentials) {
-    auto signed_in = SignIn(s, app->environment_id, *credentials);
+    auto signed_in = SignIn(s, app->environment_id, *credentials, req.peer);
     if (!signed_in) {
       (void)EndSession(s, *created);
       return Fail(signed_in.error());
@@ -239,7 +245,10 @@ void MountSessions(http::Router& router, const Services& s) {
     if (!params) return WithExpiry(*caller, BadRequest(params.error().message));
     auto credentials = ReadCredentials(params->object);
     if (!credentials) return WithExpiry(*caller, ListError(401, "Unauthorized"));
-    auto signed_in = SignIn(s, caller->environment_id, *credentials);
+    if (auto st = s.users.Admit(service::ThrottledAction::kSignIn, req.peer, AppCredential(caller->application_id));
+        !st)
+      return WithExpiry(*caller, Fail(st.error()));
+    auto signed_in = SignIn(s, caller->environment_id, *credentials, req.peer);
     if (!signed_in) return WithExpiry(*caller, Fail(signed_in.error()));
     auto bound = BindUser(s, *caller->session, signed_in->user, signed_in->session_token);
     if (!bound) {

@@ -195,6 +195,12 @@ http::Response CreateUser(const Services& s, const Caller& caller, const Params&
   auto password = ReadPassword(*in, true, errors);
   if (!errors.empty()) return errors.Response();
 
+  // Through a session (not the application's API key) a create is a sign-up.
+  if (!caller.api_key)
+    if (auto st = s.users.Admit(service::ThrottledAction::kSignUp, p.request->peer,
+                                AppCredential(caller.application_id));
+        !st)
+      return Fail(st.error());
   auto users = Users(s, caller);
   if (auto st = AddConflicts(users, user, errors); !st) return Fail(st.error());
   if (!errors.empty()) return errors.Response();
@@ -288,6 +294,10 @@ core::Result<core::User> ByNumber(const Services& s, const Caller& caller, const
 // holding the email. Answers the same, after the same writes, whether or not it exists.
 http::Response RequestReset(const Services& s, const Caller& caller, const Params& p) {
   const std::string env = caller.environment_id;
+  if (auto st = s.users.Admit(service::ThrottledAction::kPasswordReset, p.request->peer,
+                              AppCredential(caller.application_id));
+      !st)
+    return Fail(st.error());
   const std::string email = Text(p.object, "email").value_or("");
   if (email.empty()) {
     FieldErrors errors;
@@ -309,6 +319,10 @@ http::Response RequestReset(const Services& s, const Caller& caller, const Param
 // completes resets on its own web page). Single use; ends the user's sessions.
 http::Response CompleteReset(const Services& s, const Caller& caller, const Params& p) {
   const std::string env = caller.environment_id;
+  if (auto st = s.users.Admit(service::ThrottledAction::kPasswordReset, p.request->peer,
+                              AppCredential(caller.application_id));
+      !st)
+    return Fail(st.error());
   const std::string token = Text(p.object, "token").value_or("");
   FieldErrors errors;
   if (token.empty()) errors.Add("token", "can't be blank");
