@@ -1,5 +1,6 @@
 #include "core/access.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -12,6 +13,28 @@ constexpr std::array<std::string_view, 11> kScopeNames = {
     "schema:write", "credentials:admin", "users:list", "contact:read", "signup"};
 
 constexpr std::array<std::string_view, 5> kApiNames = {"catalyze", "pingone", "quickblox", "commcare", "scim"};
+
+// Names -> bits of `table` (bit i is table[i]); "all" or "*" is `all`, "none" nothing.
+template <std::size_t N>
+std::optional<std::uint32_t> ParseBits(const std::vector<std::string>& names,
+                                       const std::array<std::string_view, N>& table, std::uint32_t all,
+                                       std::string* unknown) {
+  std::uint32_t out = 0;
+  for (const auto& name : names) {
+    if (name == "none") continue;
+    if (name == "*" || name == "all") {
+      out |= all;
+      continue;
+    }
+    const auto it = std::find(table.begin(), table.end(), name);
+    if (it == table.end()) {
+      if (unknown) *unknown = name;
+      return std::nullopt;
+    }
+    out |= 1u << (it - table.begin());
+  }
+  return out;
+}
 
 std::unexpected<Error> Denied(std::string message, std::string field = {}) {
   return Fail(ErrorCode::kPermissionDenied, std::move(message), std::move(field));
@@ -83,25 +106,7 @@ std::vector<std::string> ScopeNames(Scopes scopes) {
 }
 
 std::optional<Scopes> ParseScopes(const std::vector<std::string>& names, std::string* unknown) {
-  Scopes out = 0;
-  for (const auto& name : names) {
-    if (name == "none") continue;
-    if (name == "*" || name == "all") {
-      out |= kAllScopes;
-      continue;
-    }
-    bool found = false;
-    for (std::size_t i = 0; i < kScopeNames.size() && !found; ++i)
-      if (name == kScopeNames[i]) {
-        out |= 1u << i;
-        found = true;
-      }
-    if (!found) {
-      if (unknown) *unknown = name;
-      return std::nullopt;
-    }
-  }
-  return out;
+  return ParseBits(names, kScopeNames, kAllScopes, unknown);
 }
 
 Result<std::optional<Scopes>> ScopesFromNames(const std::vector<std::string>& names) {
@@ -123,24 +128,7 @@ std::string_view ApiName(Api api) {
 }
 
 std::optional<Apis> ParseApis(const std::vector<std::string>& names, std::string* unknown) {
-  Apis out = 0;
-  for (const auto& name : names) {
-    if (name == "*" || name == "all") {
-      out |= kAllApis;
-      continue;
-    }
-    bool found = false;
-    for (std::size_t i = 0; i < kApiNames.size() && !found; ++i)
-      if (name == kApiNames[i]) {
-        out |= 1u << i;
-        found = true;
-      }
-    if (!found) {
-      if (unknown) *unknown = name;
-      return std::nullopt;
-    }
-  }
-  return out;
+  return ParseBits(names, kApiNames, kAllApis, unknown);
 }
 
 std::vector<std::string> ApiNames(Apis apis) {

@@ -153,7 +153,7 @@ class PingOneTest : public ::testing::Test {
 
   // Authorization (and Content-Type) for API calls with a token of `app`.
   Headers Auth(const App& app, const std::string& type = "application/json") {
-    auto& cached = tokens_[app.env];
+    auto& cached = tokens_[app.env + "/" + app.client];  // per application: each has its own scopes
     if (cached.empty()) cached = Token(app);
     return {{"Authorization", "Bearer " + cached}, {"Content-Type", type}};
   }
@@ -1329,6 +1329,46 @@ TEST_F(PingOneSchemaTest, RequiredAndDisabledAttributes) {
   EXPECT_FALSE(Api(*schema_, "GET", "/users/" + Str(v, "id")).Json().as_object().contains("office"));
   ASSERT_EQ(Api(*schema_, "DELETE", base).status, 204);
   EXPECT_FALSE(Api(*schema_, "GET", "/users/" + Str(u, "id")).Json().as_object().contains("office"));
+}
+
+TEST_F(PingOneSchemaTest, APhiAttributeAndAddressesAreHiddenAndGuardedWithoutPhiScopes) {
+  auto declared =
+      Declare(json::object{{"name", "diagnosis"}, {"type", "STRING"}, {"enabled", true}, {"phi", true}});
+  ASSERT_EQ(declared.status, 201) << declared.body;
+  EXPECT_TRUE(declared.Json().at("phi").as_bool());
+  const json::object u = CreateUser(*schema_, json::object{{"username", "phi-holder"},
+                                                            {"diagnosis", "influenza-b"},
+                                                            {"address", {{"postalCode", "62701"}}}});
+  ASSERT_TRUE(u.contains("id"));
+  const std::string path = "/users/" + Str(u, "id");
+  // An application made with the defaults (no phi:*) in the same environment.
+  auto made = RunRoster({"pingone", "app", "create", "--env", "schema", "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const json::value j = json::parse(made.out);
+  const App plain{Str(j, "environmentId"), Str(j, "clientId"), Str(j, "clientSecret")};
+
+  auto seen = Api(plain, "GET", path);
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  EXPECT_EQ(seen.body.find("influenza-b"), std::string::npos) << seen.body;
+  EXPECT_EQ(seen.body.find("62701"), std::string::npos) << seen.body;
+  EXPECT_FALSE(seen.Json().as_object().contains("diagnosis"));
+  // Its filters test what it sees: nothing.
+  auto filtered = Api(plain, "GET", "/users?filter=" + UrlEncode(R"(diagnosis eq "influenza-b")"));
+  ASSERT_EQ(filtered.status, 200) << filtered.body;
+  EXPECT_EQ(filtered.Json().at("_embedded").at("users").as_array().size(), 0u) << filtered.body;
+
+  // Writing PHI is refused naming the field; other changes keep the PHI it never saw.
+  ExpectError(Api(plain, "PATCH", path, json::object{{"diagnosis", "measles"}}), 403, "ACCESS_FAILED",
+              "INSUFFICIENT_PERMISSIONS", "diagnosis");
+  ExpectError(Api(plain, "PATCH", path, json::object{{"address", {{"postalCode", "10001"}}}}), 403, "ACCESS_FAILED",
+              "INSUFFICIENT_PERMISSIONS", "address");
+  auto replaced = Api(plain, "PUT", path, json::object{{"username", "phi-holder"}, {"nickname", "Phi"}});
+  ASSERT_EQ(replaced.status, 200) << replaced.body;
+  auto full = Api(*schema_, "GET", path);
+  ASSERT_EQ(full.status, 200) << full.body;
+  EXPECT_EQ(Str(full.Json(), "diagnosis"), "influenza-b");
+  EXPECT_EQ(Str(full.Json().at("address"), "postalCode"), "62701");
+  EXPECT_EQ(Str(full.Json(), "nickname"), "Phi");
 }
 
 TEST_F(PingOneSchemaTest, UniqueAttributesAreUniqueAcrossUsers) {

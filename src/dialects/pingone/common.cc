@@ -41,7 +41,7 @@ bool IEquals(std::string_view a, std::string_view b) {
 // Canonical field names in service errors -> PingOne attribute names.
 std::string TargetOf(const std::string& field) {
   if (field == "emails") return "email";
-  if (field == "addresses") return "address";  // PingOne's one address (core::CheckChange names the list)
+  if (field == "addresses") return "address";
   if (field == "population.name") return "name";
   return field;
 }

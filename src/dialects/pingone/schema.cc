@@ -154,6 +154,9 @@ Outcome<json::object> NormalizeAttribute(const json::object& in, const json::obj
   const bool required = flag("required", false);
   const bool unique = flag("unique", false);
   const bool multi_valued = flag("multiValued", false);
+  // A Roster extension: the attribute holds PHI (omitted without phi:read, refused
+  // without phi:write; docs/security.md).
+  const bool phi = flag("phi", false);
   if (unique && (type != "STRING" || multi_valued))
     errors.push_back({"INVALID_VALUE", "unique", "only single-valued STRING attributes can be unique", {}});
 
@@ -269,6 +272,7 @@ Outcome<json::object> NormalizeAttribute(const json::object& in, const json::obj
   out["required"] = required;
   out["unique"] = unique;
   out["multiValued"] = multi_valued;
+  out["phi"] = phi;
   if (!display_name.empty()) out["displayName"] = display_name;
   if (!description.empty()) out["description"] = description;
   if (!enumerated.empty()) out["enumeratedValues"] = std::move(enumerated);
@@ -301,6 +305,7 @@ json::object CustomWire(const Call& call, const std::string& schema_id, const Cu
   o["required"] = a.required;
   o["unique"] = a.unique;
   o["multiValued"] = a.multi_valued;
+  if (a.phi) o["phi"] = true;
   o["schemaType"] = "CUSTOM";
   if (!a.enumerated.empty()) {
     json::array values;
