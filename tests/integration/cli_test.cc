@@ -22,7 +22,15 @@ TEST(CliTest, EverySubcommandHasHelp) {
                                                                 {"key", "--help"},
                                                                 {"key", "create", "--help"},
                                                                 {"key", "list", "--help"},
-                                                                {"key", "revoke", "--help"}}) {
+                                                                {"key", "revoke", "--help"},
+                                                                {"pingone", "app", "rotate-secret", "--help"},
+                                                                {"pingone", "app", "delete", "--help"},
+                                                                {"pingone", "app", "list", "--help"},
+                                                                {"quickblox", "app", "rotate-secret", "--help"},
+                                                                {"quickblox", "app", "rotate-key", "--help"},
+                                                                {"quickblox", "app", "delete", "--help"},
+                                                                {"commcare", "web-user", "revoke-key", "--help"},
+                                                                {"commcare", "web-user", "rotate-key", "--help"}}) {
     auto r = RunRoster(args);
     EXPECT_EQ(r.exit_code, 0) << args.back();
     EXPECT_NE(r.out.find("--"), std::string::npos) << r.out;

@@ -3,6 +3,8 @@
 // success and error paths, and the round trip with Catalyze over one directory.
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include <cstdlib>
 #include <thread>
 
@@ -289,6 +291,91 @@ TEST_F(CommCareTest, RevokedKeyIsRefusedAndShownInactive) {
   auto list = Get(WebUsers("revoking", "?username=leaver@example.org"), keeper);
   ASSERT_EQ(list["objects"].as_array().size(), 1u);
   EXPECT_EQ(list["objects"].at(0).at("is_active"), false);
+}
+
+// `roster commcare web-user COMMAND --domain D --email E --json`, parsed; fails the test
+// on a non-zero exit.
+json::object WebUserCommand(const std::string& data_dir, const std::string& command, const std::string& domain,
+                            const std::string& email) {
+  auto r = RunRoster({"commcare", "web-user", command, "--domain", domain, "--email", email, "--data-dir", data_dir,
+                      "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code == 0 ? json::parse(r.out).as_object() : json::object{};
+}
+
+TEST_F(CommCareTest, RevokeKeyCommandRefusesTheKeyAtOnceAndRotateKeyIssuesANewOne) {
+  const WebUser keeper = CreateWebUser(dir_->path(), "rotating", "keeper@example.org");
+  WebUser user = CreateWebUser(dir_->path(), "rotating", "Rotor@Example.org");
+  ASSERT_EQ(client_.Send("GET", Users("rotating"), "", ApiKey(user)).status, 200);
+  const auto active = [&] {
+    auto list = Get(WebUsers("rotating", "?username=rotor@example.org"), keeper);
+    return list["objects"].as_array().size() == 1u && list["objects"].at(0).at("is_active") == true;
+  };
+  EXPECT_TRUE(active());
+
+  // Revoked: refused at once (no wait for a revocation to travel), shown inactive.
+  const json::object revoked = WebUserCommand(dir_->path(), "revoke-key", "rotating", "ROTOR@example.org");
+  EXPECT_EQ(revoked.at("username"), "rotor@example.org");
+  EXPECT_FALSE(revoked.at("revokedKeyId").as_string().empty());
+  ExpectError(client_.Send("GET", Users("rotating"), "", ApiKey(user)), 401, "Invalid credentials");
+  ExpectError(client_.Send("GET", WebUsers("rotating"), "", ApiKey(user)), 401, "Invalid credentials");
+  EXPECT_FALSE(active());
+  // Nothing left to revoke.
+  auto again = RunRoster({"commcare", "web-user", "revoke-key", "--domain", "rotating", "--email",
+                          "rotor@example.org", "--data-dir", dir_->path()});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("no API key"), std::string::npos) << again.err;
+
+  // Rotated: a new key works, active again; the revoked one stays refused.
+  const json::object rotated = WebUserCommand(dir_->path(), "rotate-key", "rotating", "rotor@example.org");
+  EXPECT_FALSE(rotated.contains("revokedKeyId"));  // it had none
+  const WebUser renewed{user.email, std::string(rotated.at("apiKey").as_string())};
+  EXPECT_EQ(client_.Send("GET", Users("rotating"), "", ApiKey(renewed)).status, 200);
+  ExpectError(client_.Send("GET", Users("rotating"), "", ApiKey(user)), 401, "Invalid credentials");
+  EXPECT_TRUE(active());
+
+  // Rotated while it has a key: the old one is refused at once, the new one works.
+  const json::object second = WebUserCommand(dir_->path(), "rotate-key", "rotating", "rotor@example.org");
+  EXPECT_FALSE(second.at("revokedKeyId").as_string().empty());
+  ExpectError(client_.Send("GET", Users("rotating"), "", ApiKey(renewed)), 401, "Invalid credentials");
+  user.key = std::string(second.at("apiKey").as_string());
+  EXPECT_EQ(client_.Send("GET", Users("rotating"), "", ApiKey(user)).status, 200);
+  // The other web user of the domain was never disturbed.
+  EXPECT_EQ(client_.Send("GET", Users("rotating"), "", ApiKey(keeper)).status, 200);
+  // The revoked keys are revoked for every API (`roster key list`).
+  auto keys = RunRoster({"key", "list", "--env", "rotating", "--data-dir", dir_->path(), "--json"});
+  int revoked_keys = 0;
+  const json::value listed = json::parse(keys.out);
+  for (const auto& k : listed.at("keys").as_array())
+    if (k.at("identifier") == "rotor@example.org" && k.at("revoked") == true) ++revoked_keys;
+  EXPECT_EQ(revoked_keys, 2) << keys.out;
+}
+
+TEST_F(CommCareTest, RotateKeyKeepsTheKeysScopesEvenAfterARevocation) {
+  auto made = RunRoster({"commcare", "web-user", "create", "--domain", "rotating", "--email", "reader@example.org",
+                         "--scope", "profile:read", "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const json::object rotated = WebUserCommand(dir_->path(), "rotate-key", "rotating", "reader@example.org");
+  EXPECT_EQ(rotated.at("scopes"), json::parse(made.out).at("scopes"));
+  WebUserCommand(dir_->path(), "revoke-key", "rotating", "reader@example.org");
+  const json::object again = WebUserCommand(dir_->path(), "rotate-key", "rotating", "reader@example.org");
+  EXPECT_EQ(again.at("scopes"), (json::array{"profile:read"}));
+}
+
+TEST_F(CommCareTest, KeyCommandsNameAnUnknownDomainOrWebUser) {
+  for (const auto& [command, domain, email, mentions] :
+       std::vector<std::array<std::string, 4>>{{"revoke-key", "no-such-domain", "a@example.org", "no-such-domain"},
+                                               {"rotate-key", "demo", "nobody@example.org", "nobody@example.org"},
+                                               {"revoke-key", "demo", "admin@other.org", "admin@other.org"}}) {
+    auto r = RunRoster({"commcare", "web-user", command, "--domain", domain, "--email", email, "--data-dir",
+                        dir_->path()});
+    EXPECT_NE(r.exit_code, 0) << command << " " << domain << " " << email;
+    EXPECT_NE(r.err.find(mentions), std::string::npos) << r.err;
+  }
+  // The environment was not created, and the keys named still work.
+  auto envs = RunRoster({"env", "list", "--data-dir", dir_->path(), "--json"});
+  EXPECT_EQ(envs.out.find("no-such-domain"), std::string::npos) << envs.out;
+  EXPECT_EQ(client_.Send("GET", Users("other"), "", ApiKey(other_)).status, 200);
 }
 
 TEST_F(CommCareTest, KeyOfOneDomainIsRefusedOnAnother) {

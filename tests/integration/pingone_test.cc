@@ -381,6 +381,132 @@ TEST_F(PingOneTest, TransportErrorsUsePingOneShape) {
   ExpectError(Api(*main_, "PATCH", ""), 405, "METHOD_NOT_ALLOWED");
 }
 
+// ---- rotation and deletion of worker applications ----------------------------------
+
+// `roster pingone app ARGS... --env default --data-dir D --json`, parsed; fails the test
+// on a non-zero exit.
+json::object AppCommand(const std::string& data_dir, std::vector<std::string> args) {
+  args.insert(args.begin(), {"pingone", "app"});
+  args.insert(args.end(), {"--data-dir", data_dir, "--json"});
+  auto r = RunRoster(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code == 0 ? json::parse(r.out).as_object() : json::object{};
+}
+
+TEST_F(PingOneTest, RotateSecretRefusesTheOldSecretAndEveryEarlierTokenAtOnce) {
+  App app = CreateApp("default");
+  const std::string before = Token(app);
+  const Headers old_token = {{"Authorization", "Bearer " + before}};
+  ASSERT_EQ(client_.Send("GET", Env(app) + "/users", "", old_token).status, 200);
+
+  const json::object rotated = AppCommand(dir_->path(), {"rotate-secret", "--env", "default", "--id", app.client});
+  EXPECT_EQ(rotated.size(), 3u);
+  EXPECT_EQ(Str(rotated, "environmentId"), app.env);
+  EXPECT_EQ(Str(rotated, "clientId"), app.client);
+  const std::string fresh = Str(rotated, "clientSecret");
+  EXPECT_GE(fresh.size(), 32u);
+  EXPECT_NE(fresh, app.secret);
+  EXPECT_EQ(DumpStore(dir_->path()).find(fresh), std::string::npos);
+
+  // The token issued before: PingOne's own 401, on every route.
+  ExpectError(client_.Send("GET", Env(app) + "/users", "", old_token), 401, "ACCESS_FAILED");
+  ExpectError(client_.Send("GET", Env(app), "", old_token), 401, "ACCESS_FAILED");
+  // The old secret: the token endpoint's OAuth 401.
+  auto r = client_.Send("POST", "/" + app.env + "/as/token", "grant_type=client_credentials",
+                        BasicAuth(app.client, app.secret));
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(Str(r.Json(), "error"), "invalid_client");
+  // The new secret works, and so do its tokens.
+  app.secret = fresh;
+  const std::string after = Token(app);
+  EXPECT_EQ(client_.Send("GET", Env(app) + "/users", "", {{"Authorization", "Bearer " + after}}).status, 200);
+  // Rotating again refuses the second token too; other applications are untouched.
+  AppCommand(dir_->path(), {"rotate-secret", "--env", "default", "--id", app.client});
+  ExpectError(client_.Send("GET", Env(app) + "/users", "", {{"Authorization", "Bearer " + after}}), 401,
+              "ACCESS_FAILED");
+  EXPECT_EQ(Api(*main_, "GET", "/users").status, 200);
+}
+
+TEST_F(PingOneTest, DeleteRefusesTheApplicationsTokensAtOnce) {
+  const App app = CreateApp("default");
+  const Headers token = {{"Authorization", "Bearer " + Token(app)}};
+  ASSERT_EQ(client_.Send("GET", Env(app) + "/users", "", token).status, 200);
+  const json::object deleted = AppCommand(dir_->path(), {"delete", "--env", "default", "--id", app.client});
+  EXPECT_EQ(Str(deleted, "clientId"), app.client);
+  EXPECT_EQ(deleted.at("deleted"), true);
+  ExpectError(client_.Send("GET", Env(app) + "/users", "", token), 401, "ACCESS_FAILED");
+  auto r = client_.Send("POST", "/" + app.env + "/as/token", "grant_type=client_credentials",
+                        BasicAuth(app.client, app.secret));
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(Str(r.Json(), "error"), "invalid_client");
+  EXPECT_EQ(Api(*main_, "GET", "/users").status, 200);
+  // Gone: a second delete and a rotation name it as unknown.
+  for (const char* command : {"delete", "rotate-secret"}) {
+    auto again = RunRoster({"pingone", "app", command, "--env", "default", "--id", app.client, "--data-dir",
+                            dir_->path()});
+    EXPECT_NE(again.exit_code, 0) << command;
+    EXPECT_NE(again.err.find("no worker application"), std::string::npos) << again.err;
+  }
+}
+
+TEST_F(PingOneTest, AppListShowsEveryApplicationButNoSecret) {
+  const App app = CreateApp("late");
+  const App second = CreateApp("late");
+  AppCommand(dir_->path(), {"rotate-secret", "--env", "late", "--id", second.client});
+  auto r = RunRoster({"pingone", "app", "list", "--env", "late", "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find(app.secret), std::string::npos);
+  EXPECT_EQ(r.out.find("ecret\""), std::string::npos) << r.out;  // no clientSecret member
+  const json::object list = json::parse(r.out).as_object();
+  EXPECT_EQ(Str(list, "environmentId"), app.env);
+  std::map<std::string, json::object> by_id;
+  for (const auto& a : list.at("apps").as_array()) by_id[Str(a, "clientId")] = a.as_object();
+  ASSERT_EQ(by_id.size(), 2u) << r.out;
+  EXPECT_EQ(Str(by_id[app.client], "type"), "WORKER");
+  EXPECT_FALSE(Str(by_id[app.client], "createdAt").empty());
+  EXPECT_FALSE(by_id[app.client].contains("secretRotatedAt"));
+  EXPECT_FALSE(Str(by_id[second.client], "secretRotatedAt").empty());
+  AppCommand(dir_->path(), {"delete", "--env", "late", "--id", app.client});
+  const json::object after = AppCommand(dir_->path(), {"list", "--env", "late"});
+  ASSERT_EQ(after.at("apps").as_array().size(), 1u);
+  EXPECT_EQ(Str(after.at("apps").as_array()[0], "clientId"), second.client);
+  // A rotation keeps the application's scopes.
+  const json::object scoped = AppCommand(dir_->path(), {"create", "--env", "late", "--scope", "profile:read"});
+  AppCommand(dir_->path(), {"rotate-secret", "--env", "late", "--id", Str(scoped, "clientId")});
+  const json::object listed = AppCommand(dir_->path(), {"list", "--env", "late"});
+  int seen = 0;
+  for (const auto& a : listed.at("apps").as_array())
+    if (Str(a, "clientId") == Str(scoped, "clientId")) {
+      ++seen;
+      EXPECT_EQ(a.at("scopes"), (json::array{"profile:read"}));
+    }
+  EXPECT_EQ(seen, 1);
+}
+
+TEST_F(PingOneTest, AppCommandsNameWhatIsWrong) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string mentions;
+  };
+  for (const Case& c : {Case{{"rotate-secret", "--env", "default", "--id", "not-a-uuid"}, "--id"},
+                        Case{{"delete", "--env", "default", "--id", "not-a-uuid"}, "--id"},
+                        Case{{"rotate-secret", "--env", "nope", "--id", main_->client}, "nope"},
+                        Case{{"list", "--env", "nope"}, "nope"},
+                        // An application of another environment is not found in this one.
+                        Case{{"delete", "--env", "default", "--id", other_->client}, "no worker application"},
+                        Case{{"rotate-secret", "--env", "default"}, "--id"}}) {
+    std::vector<std::string> args = {"pingone", "app"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    args.insert(args.end(), {"--data-dir", dir_->path()});
+    auto r = RunRoster(args);
+    EXPECT_NE(r.exit_code, 0) << c.args[0];
+    EXPECT_NE(r.err.find(c.mentions), std::string::npos) << r.err;
+  }
+  // Nothing changed: the applications named still work.
+  EXPECT_EQ(Api(*main_, "GET", "/users").status, 200);
+  EXPECT_EQ(Api(*other_, "GET", "/users").status, 200);
+}
+
 // ---- users ---------------------------------------------------------------------------
 
 TEST_F(PingOneTest, CreateUserAnswersLikeTheSeedAndDropsUndeclaredAttributes) {

@@ -466,6 +466,195 @@ TEST_F(QuickBloxTest, AUserSessionEndsWhenTheUsersPasswordChangesElsewhere) {
   EXPECT_EQ(r.Json().at("errors").as_array()[0].as_string(), "Required session does not exist");
 }
 
+// ---- rotation and deletion of applications ---------------------------------------------
+
+// `roster quickblox app COMMAND --env default --id APP [extra...] --json`, parsed; fails
+// the test on a non-zero exit.
+json::object AppCommand(const std::string& data_dir, const std::string& command, const App& app,
+                        std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"quickblox", "app", command, "--env", "default", "--id", std::to_string(app.id)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.insert(args.end(), {"--data-dir", data_dir, "--json"});
+  auto r = RunRoster(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code == 0 ? json::parse(r.out).as_object() : json::object{};
+}
+
+// QuickBlox's 401 for a session that no longer stands.
+void ExpectSessionGone(const HttpResponse& r) {
+  EXPECT_EQ(r.status, 401) << r.body;
+  ASSERT_TRUE(r.Json().is_object() && r.Json().at("errors").is_array()) << r.body;
+  EXPECT_EQ(r.Json().at("errors").as_array()[0].as_string(), "Required session does not exist");
+}
+
+TEST_F(QuickBloxTest, RotateSecretRefusesOldSignaturesAtOnceAndKeepsSessions) {
+  App app = CreateApp(dir_->path());
+  const std::string login = Unique("rot");
+  const std::int64_t id = NewUser(login)["id"].as_int64();
+  auto r = PostSession(client_, app, {});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string app_token(r.Json().at("session").at("token").as_string());
+  SessionRequest signed_in;
+  signed_in.user = {{"user[login]", login}, {"user[password]", "Passw0rd!"}};
+  r = PostSession(client_, app, signed_in);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string user_token(r.Json().at("session").at("token").as_string());
+
+  const json::object rotated = AppCommand(dir_->path(), "rotate-secret", app);
+  EXPECT_EQ(rotated.at("applicationId").as_int64(), app.id);
+  EXPECT_EQ(rotated.at("authKey").as_string(), app.auth_key);  // the auth key stays
+  EXPECT_EQ(rotated.at("sessionsEnded"), false);
+  const std::string fresh(rotated.at("authSecret").as_string());
+  EXPECT_NE(fresh, app.auth_secret);
+
+  // A signature made with the old secret: QuickBlox's 422.
+  r = PostSession(client_, app, {});
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(FirstError(r, "base"), "Unexpected signature");
+  r = PostSession(client_, app, signed_in);
+  EXPECT_EQ(r.status, 422) << r.body;
+  // Sessions made before go on until they expire (the default).
+  EXPECT_EQ(client_.Send("GET", "/session.json", "", Qb(app_token)).status, 200);
+  EXPECT_EQ(client_.Send("PUT", Path(id), Form({{"user[full_name]", "Still in"}}), Qb(user_token)).status, 200);
+  // The new secret signs.
+  app.auth_secret = fresh;
+  r = PostSession(client_, app, signed_in);
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
+TEST_F(QuickBloxTest, RotateSecretWithEndSessionsEndsEverySessionOfThatApplicationOnly) {
+  App app = CreateApp(dir_->path());
+  const App other = CreateApp(dir_->path());
+  const std::string login = Unique("end");
+  const std::int64_t id = NewUser(login)["id"].as_int64();
+  SessionRequest signed_in;
+  signed_in.user = {{"user[login]", login}, {"user[password]", "Passw0rd!"}};
+  std::vector<std::string> ended, kept;
+  for (const SessionRequest& req : {SessionRequest{}, signed_in}) {
+    auto r = PostSession(client_, app, req);
+    ASSERT_EQ(r.status, 201) << r.body;
+    ended.emplace_back(r.Json().at("session").at("token").as_string());
+    r = PostSession(client_, other, req);
+    ASSERT_EQ(r.status, 201) << r.body;
+    kept.emplace_back(r.Json().at("session").at("token").as_string());
+  }
+  const json::object rotated = AppCommand(dir_->path(), "rotate-secret", app, {"--end-sessions"});
+  EXPECT_EQ(rotated.at("sessionsEnded"), true);
+  for (const auto& token : ended) {
+    ExpectSessionGone(client_.Send("GET", "/session.json", "", Qb(token)));
+    ExpectSessionGone(client_.Send("GET", Path(id), "", Qb(token)));
+  }
+  for (const auto& token : kept) EXPECT_EQ(client_.Send("GET", Path(id), "", Qb(token)).status, 200);
+  // A session made with the new secret lives under the new generation.
+  app.auth_secret = std::string(rotated.at("authSecret").as_string());
+  auto r = PostSession(client_, app, signed_in);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string token(r.Json().at("session").at("token").as_string());
+  EXPECT_EQ(client_.Send("PUT", Path(id), Form({{"user[full_name]", "Back"}}), Qb(token)).status, 200);
+  // The API key is not a session: untouched.
+  EXPECT_EQ(client_.Send("GET", Path(id), "", Key(app.api_key)).status, 200);
+}
+
+TEST_F(QuickBloxTest, RotateKeyRefusesTheOldKeyAtOnce) {
+  const App app = CreateApp(dir_->path());
+  const std::int64_t id = NewUser(Unique("rk"))["id"].as_int64();
+  ASSERT_EQ(client_.Send("GET", Path(id), "", Key(app.api_key)).status, 200);
+  const json::object rotated = AppCommand(dir_->path(), "rotate-key", app);
+  const std::string fresh(rotated.at("apiKey").as_string());
+  EXPECT_NE(fresh, app.api_key);
+  auto r = client_.Send("GET", Path(id), "", Key(app.api_key));
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(r.Json().at("errors").as_array()[0].as_string(), "Unauthorized");
+  EXPECT_EQ(client_.Send("PUT", Path(id), Form({{"user[full_name]", "X"}}), Key(app.api_key)).status, 401);
+  EXPECT_EQ(client_.Send("PUT", Path(id), Form({{"user[full_name]", "New key"}}), Key(fresh)).status, 200);
+  // The old key is revoked for every API too.
+  auto keys = RunRoster({"key", "list", "--env", "default", "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(keys.exit_code, 0) << keys.err;
+  bool found = false;
+  const json::value listed = json::parse(keys.out);
+  for (const auto& k : listed.at("keys").as_array())
+    if (k.at("id").as_string() == rotated.at("revokedKeyId").as_string()) found = k.at("revoked").as_bool();
+  EXPECT_TRUE(found) << keys.out;
+}
+
+TEST_F(QuickBloxTest, RotateKeyKeepsTheKeysScopes) {
+  auto made = RunRoster({"quickblox", "app", "create", "--env", "default", "--scope", "profile:read", "--scope",
+                         "users:list", "--json", "--data-dir", dir_->path()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const json::object created = json::parse(made.out).as_object();
+  App app;
+  app.id = created.at("applicationId").as_int64();
+  const json::object rotated = AppCommand(dir_->path(), "rotate-key", app);
+  EXPECT_EQ(rotated.at("apiKeyScopes"), created.at("apiKeyScopes"));
+  EXPECT_EQ(rotated.at("apiKeyScopes").as_array().size(), 2u) << made.out;
+  // What the old key could not do, the new one cannot either.
+  const std::string fresh(rotated.at("apiKey").as_string());
+  EXPECT_EQ(client_.Send("GET", "/users.json", "", Key(fresh)).status, 200);
+  const std::int64_t id = NewUser(Unique("scoped"))["id"].as_int64();
+  EXPECT_EQ(client_.Send("PUT", Path(id), Form({{"user[full_name]", "X"}}), Key(fresh)).status, 403);
+}
+
+TEST_F(QuickBloxTest, DeleteEndsTheApplicationsSessionsAndKeyAtOnce) {
+  const App app = CreateApp(dir_->path());
+  const std::string login = Unique("del");
+  const std::int64_t id = NewUser(login)["id"].as_int64();
+  SessionRequest signed_in;
+  signed_in.user = {{"user[login]", login}, {"user[password]", "Passw0rd!"}};
+  std::vector<std::string> tokens;
+  for (const SessionRequest& req : {SessionRequest{}, signed_in}) {
+    auto r = PostSession(client_, app, req);
+    ASSERT_EQ(r.status, 201) << r.body;
+    tokens.emplace_back(r.Json().at("session").at("token").as_string());
+  }
+  const json::object deleted = AppCommand(dir_->path(), "delete", app);
+  EXPECT_EQ(deleted.at("deleted"), true);
+  for (const auto& token : tokens) {
+    ExpectSessionGone(client_.Send("GET", "/session.json", "", Qb(token)));
+    ExpectSessionGone(client_.Send("PUT", Path(id), Form({{"user[full_name]", "X"}}), Qb(token)));
+  }
+  auto r = client_.Send("GET", Path(id), "", Key(app.api_key));
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(r.Json().at("errors").as_array()[0].as_string(), "Unauthorized");
+  r = PostSession(client_, app, {});
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(FirstError(r, "base"), "Unknown application");
+  // The shared application is untouched; the deleted one is gone for every command.
+  EXPECT_EQ(client_.Send("GET", Path(id), "", Key(app_.api_key)).status, 200);
+  for (const char* command : {"delete", "rotate-secret", "rotate-key"}) {
+    auto again = RunRoster({"quickblox", "app", command, "--env", "default", "--id", std::to_string(app.id),
+                            "--data-dir", dir_->path()});
+    EXPECT_NE(again.exit_code, 0) << command;
+    EXPECT_NE(again.err.find("no application"), std::string::npos) << again.err;
+  }
+}
+
+TEST_F(QuickBloxTest, AppCommandsNameWhatIsWrongAndChangeNothing) {
+  ASSERT_EQ(RunRoster({"env", "create", "qb-elsewhere", "--data-dir", dir_->path()}).exit_code, 0);
+  auto made = RunRoster({"quickblox", "app", "create", "--env", "qb-elsewhere", "--json", "--data-dir", dir_->path()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string elsewhere = std::to_string(json::parse(made.out).at("applicationId").as_int64());
+  const std::string mine = std::to_string(app_.id);
+  struct Case {
+    std::vector<std::string> args;
+    std::string mentions;
+  };
+  for (const Case& c : {Case{{"rotate-secret", "--env", "default", "--id", "abc"}, "--id"},
+                        Case{{"rotate-key", "--env", "default", "--id", "-3"}, "--id"},
+                        Case{{"delete", "--env", "default", "--id", "0"}, "--id"},
+                        Case{{"rotate-secret", "--env", "nope", "--id", mine}, "nope"},
+                        Case{{"delete", "--env", "default", "--id", elsewhere}, "no application"},
+                        Case{{"rotate-key", "--env", "default"}, "--id"}}) {
+    std::vector<std::string> args = {"quickblox", "app"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    args.insert(args.end(), {"--data-dir", dir_->path()});
+    auto r = RunRoster(args);
+    EXPECT_NE(r.exit_code, 0) << c.args[0];
+    EXPECT_NE(r.err.find(c.mentions), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(PostSession(client_, app_, {}).status, 201);
+  EXPECT_EQ(client_.Send("GET", "/users.json", "", Key(app_.api_key)).status, 200);
+}
+
 // Deactivated or deleted through another API (Catalyze), a user's QuickBlox session ends at once.
 TEST_F(QuickBloxTest, AUserDeactivatedOrDeletedElsewhereLosesItsSessionAtOnce) {
   const auto uuid_of = [&](const std::string& login) {

@@ -27,10 +27,13 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
   auto args = std::make_shared<Arguments>();
   auto* web_users = CommandGroup(*CommandGroup(app, "commcare", "CommCare HQ dialect administration"), "web-user",
                                  "Web users");
-  auto* create =
-      web_users->add_subcommand("create", "Create a web user with an API key (and the domain's environment if missing)");
-  create->add_option("--domain", args->domain, "Project space (domain) name")->required();
-  create->add_option("--email", args->email, "Web user's email (its username)")->required();
+  const auto command = [&](const char* name, const char* description) {
+    auto* c = web_users->add_subcommand(name, description);
+    c->add_option("--domain", args->domain, "Project space (domain) name")->required();
+    c->add_option("--email", args->email, "Web user's email (its username)")->required();
+    return c;
+  };
+  auto* create = command("create", "Create a web user with an API key (and the domain's environment if missing)");
   create->add_option("--scope", args->scopes,
                      "A scope of its key (repeatable; default: profile:read profile:write users:list contact:read "
                      "groups:write; see docs/security.md)");
@@ -39,6 +42,11 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
     if (!scopes) return std::unexpected(scopes.error());
     return CreateWebUser(s, args->domain, args->email, *scopes);
   });
+  add(command("revoke-key", "Revoke a web user's API key; it is refused at once"),
+      [args](const Services& s) { return RevokeWebUserKey(s, args->domain, args->email); });
+  add(command("rotate-key",
+              "Give a web user a new API key with the old one's scopes (printed once); the old one is refused at once"),
+      [args](const Services& s) { return RotateWebUserKey(s, args->domain, args->email); });
 }
 
 }  // namespace roster::dialects::commcare

@@ -36,7 +36,16 @@ core::Result<boost::json::object> CreateWebUser(Services services, const std::st
                                                 const std::string& email,
                                                 std::optional<core::Scopes> scopes = std::nullopt);
 
-// Adds `roster commcare web-user create` (CreateWebUser) for the CLI.
+// `roster commcare web-user revoke-key --domain D --email E`: the web user's API key is
+// refused at once (the web user stays, inactive); returns {"username", "revokedKeyId"}.
+core::Result<boost::json::object> RevokeWebUserKey(Services services, const std::string& domain,
+                                                   const std::string& email);
+// `roster commcare web-user rotate-key --domain D --email E`: a new API key, returned
+// once ({"username", "apiKey", "revokedKeyId"?}); the old key, if any, is refused at once.
+core::Result<boost::json::object> RotateWebUserKey(Services services, const std::string& domain,
+                                                   const std::string& email);
+
+// Adds `roster commcare web-user create|revoke-key|rotate-key` for the CLI.
 void AddCommands(CLI::App& app, const AddCommand& add);
 
 }  // namespace roster::dialects::commcare

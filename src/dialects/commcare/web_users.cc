@@ -151,4 +151,96 @@ core::Result<json::object> CreateWebUser(Services s, const std::string& domain, 
   return json::object{{"username", normalized}, {"apiKey", key->secret}, {"scopes", std::move(names)}};
 }
 
+namespace {
+
+// The web user `email` of `domain`, for the key commands. kNotFound for either.
+core::Result<service::Record> NamedWebUser(const Services& s, const std::string& domain, const std::string& email) {
+  auto env = s.directory.FindEnvironment(domain);
+  if (!env) {
+    if (env.error().code == ErrorCode::kNotFound) return core::NotFound("no domain named '" + domain + "'");
+    return std::unexpected(env.error());
+  }
+  const std::string normalized = core::NormalizeEmail(email);
+  auto found = s.records.Find(env->id, kWebUserEmailClaim, normalized);
+  if (!found) return std::unexpected(found.error());
+  for (auto& r : *found)
+    if (r.kind == kWebUserKind) return std::move(r);
+  return core::NotFound("no web user '" + normalized + "' in domain " + domain);
+}
+
+// Points the web user's record at `new_key_id` ("" for none) in one write, and returns
+// the key id it held. Authorize accepts only the key the record names, so the old key is
+// refused by every process from this commit on, whatever key lookups a server caches.
+core::Result<std::string> ReplaceKey(const Services& s, const service::Record& web_user,
+                                     const std::string& new_key_id) {
+  std::string old_key;
+  auto updated = s.records.Update(
+      web_user.environment_id, kWebUserKind, web_user.id,
+      [&](service::Record& r) -> core::Status {
+        old_key = Text(r, "key_id");
+        r.body["key_id"] = new_key_id;
+        // The last key it had, whose scopes a later rotate-key gives the new key.
+        if (!old_key.empty()) r.body["previous_key_id"] = old_key;
+        return {};
+      },
+      [](const service::Record& r) { return std::vector<service::Claim>{{kWebUserEmailClaim, Text(r, "email"), true}}; });
+  if (!updated) return std::unexpected(updated.error());
+  return old_key;
+}
+
+// Revokes the key too (for `roster key list` and every other API); one already revoked
+// or gone is fine.
+core::Status RevokeKey(const Services& s, const std::string& key_id) {
+  if (key_id.empty()) return {};
+  auto revoked = s.directory.RevokeApiKey(key_id);
+  if (!revoked && revoked.error().code != ErrorCode::kNotFound &&
+      revoked.error().code != ErrorCode::kFailedPrecondition)
+    return revoked;
+  return {};
+}
+
+}  // namespace
+
+core::Result<json::object> RevokeWebUserKey(Services s, const std::string& domain, const std::string& email) {
+  auto web_user = NamedWebUser(s, domain, email);
+  if (!web_user) return std::unexpected(web_user.error());
+  if (Text(*web_user, "key_id").empty())
+    return core::Fail(ErrorCode::kFailedPrecondition,
+                      "web user '" + Text(*web_user, "email") + "' has no API key; rotate-key issues one");
+  auto old_key = ReplaceKey(s, *web_user, "");
+  if (!old_key) return std::unexpected(old_key.error());
+  if (auto st = RevokeKey(s, *old_key); !st) return std::unexpected(st.error());
+  return json::object{{"username", Text(*web_user, "email")}, {"revokedKeyId", *old_key}};
+}
+
+core::Result<json::object> RotateWebUserKey(Services s, const std::string& domain, const std::string& email) {
+  auto web_user = NamedWebUser(s, domain, email);
+  if (!web_user) return std::unexpected(web_user.error());
+  const std::string username = Text(*web_user, "email");
+  // The same kind of key as CreateWebUser's, with the scopes of the key it replaces (or
+  // of the last one it had, if that was revoked): a rotation changes no permission.
+  service::KeyGrant grant;
+  grant.apis = core::kCommCareApi;
+  grant.kind = core::CredentialKind::kWebUserKey;
+  std::string last_key = Text(*web_user, "key_id");
+  if (last_key.empty()) last_key = Text(*web_user, "previous_key_id");
+  auto keys = s.directory.ListApiKeys(domain);
+  if (!keys) return std::unexpected(keys.error());
+  for (const auto& k : *keys)
+    if (!last_key.empty() && k.id == last_key) grant.scopes = k.scopes;
+  auto key = s.directory.CreateApiKey(domain, service::KeyRole::kApp, username, grant);
+  if (!key) return std::unexpected(key.error());
+  auto old_key = ReplaceKey(s, *web_user, key->info.id);
+  if (!old_key) {
+    (void)s.directory.RevokeApiKey(key->info.id);  // no usable key without its web user
+    return std::unexpected(old_key.error());
+  }
+  if (auto st = RevokeKey(s, *old_key); !st) return std::unexpected(st.error());
+  json::array scopes;
+  for (const auto& n : core::ScopeNames(key->info.scopes)) scopes.emplace_back(n);
+  json::object out{{"username", username}, {"apiKey", key->secret}, {"scopes", std::move(scopes)}};
+  if (!old_key->empty()) out["revokedKeyId"] = *old_key;
+  return out;
+}
+
 }  // namespace roster::dialects::commcare

@@ -31,21 +31,25 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// The app exists in the environment and `secret` is its secret. Lookups go by keyed
-// digests only: the secret is never stored nor compared in plaintext.
-core::Result<bool> CheckClient(State& st, const std::string& env, const std::string& client_id,
-                               const std::string& secret) {
-  if (!core::IsUuid(env) || !core::IsUuid(client_id) || secret.empty() || secret.size() > kMaxSecret) return false;
+// The app's secret generation if the app exists in the environment and `secret` is its
+// secret, else nullopt. Lookups go by keyed digests only: the secret is never stored nor
+// compared in plaintext. The record is read before the secret's claim, so a rotation
+// between the two reads refuses the old secret, and one after them leaves the token with
+// the old generation, which CheckAppLive refuses.
+core::Result<std::optional<std::int64_t>> CheckClient(State& st, const std::string& env, const std::string& client_id,
+                                                      const std::string& secret) {
+  const std::optional<std::int64_t> refused;
+  if (!core::IsUuid(env) || !core::IsUuid(client_id) || secret.empty() || secret.size() > kMaxSecret) return refused;
   auto app = st.s.records.Get(env, kAppKind, client_id);
   if (!app) {
-    if (app.error().code == ErrorCode::kNotFound) return false;
+    if (app.error().code == ErrorCode::kNotFound) return refused;
     return std::unexpected(app.error());
   }
   auto holders = st.s.records.Find(env, kAppSecretClaim, secret);
   if (!holders) return std::unexpected(holders.error());
   for (const auto& r : *holders)
-    if (r.kind == kAppKind && r.id == client_id) return true;
-  return false;
+    if (r.kind == kAppKind && r.id == client_id) return SecretGeneration(*app);
+  return refused;
 }
 
 http::Response Token(State& st, const http::Request& req, const std::string& env) {
@@ -83,9 +87,9 @@ http::Response Token(State& st, const http::Request& req, const std::string& env
     secret = field("client_secret").value_or("");
   }
   if (client_id.empty() || secret.empty()) return InvalidClient();
-  auto ok = CheckClient(st, env, client_id, secret);
-  if (!ok) return OAuthError(503, "temporarily_unavailable", "Retry later.");
-  if (!*ok) return InvalidClient();
+  auto generation = CheckClient(st, env, client_id, secret);
+  if (!generation) return OAuthError(503, "temporarily_unavailable", "Retry later.");
+  if (!*generation) return InvalidClient();
 
   // First use of the environment by PingOne: its default population and signing key.
   if (auto pop = EnsureDefaultPopulation(st, env); !pop)
@@ -102,6 +106,7 @@ http::Response Token(State& st, const http::Request& req, const std::string& env
   claims.iat = now;
   claims.exp = now + kTokenLifetimeSeconds;
   claims.jti = crypto::NewUuid();
+  claims.gen = **generation;
   http::Response r = JsonResponse(200, json::object{{"access_token", SignJwt(claims, *key)},
                                                     {"token_type", "Bearer"},
                                                     {"expires_in", kTokenLifetimeSeconds}});
@@ -110,6 +115,17 @@ http::Response Token(State& st, const http::Request& req, const std::string& env
 }
 
 }  // namespace
+
+std::int64_t SecretGeneration(const service::Record& app) {
+  const auto* v = app.body.if_contains(kAppGenerationMember);
+  return v != nullptr && v->is_int64() ? v->get_int64() : 0;
+}
+
+core::Status CheckAppLive(const service::Record& app, const AccessClaims& claims) {
+  if (SecretGeneration(app) != claims.gen)
+    return core::Fail(ErrorCode::kUnauthenticated, "the token predates the application's secret");
+  return {};
+}
 
 void MountToken(http::Router& router, std::shared_ptr<State> state) {
   router.Add("POST", "/{envID}/as/token", http::Exec::kWorker,
@@ -138,6 +154,7 @@ core::Result<core::Principal> WorkerPrincipal(State& st, const std::string& env,
     if (app.error().code == ErrorCode::kNotFound) return core::Fail(ErrorCode::kUnauthenticated, "no such application");
     return std::unexpected(app.error());
   }
+  if (auto live = CheckAppLive(*app, claims); !live) return std::unexpected(live.error());
   core::Principal p;
   p.environment_id = env;
   p.api = core::kPingOneApi;
@@ -153,14 +170,32 @@ core::Result<core::Principal> WorkerPrincipal(State& st, const std::string& env,
   return p;
 }
 
+namespace {
+
+core::Result<service::Environment> NamedEnvironment(const Services& services, const std::string& name) {
+  auto env = services.directory.FindEnvironment(name);
+  if (!env && env.error().code == ErrorCode::kNotFound) return core::NotFound("no environment named '" + name + "'");
+  return env;
+}
+
+// The worker application `client_id` of the environment: kInvalidArgument naming "id"
+// for a malformed id, kNotFound for no such application.
+core::Result<service::Record> NamedApp(const Services& services, const service::Environment& env,
+                                       const std::string& client_id) {
+  if (!core::IsUuid(client_id))
+    return core::InvalidArgument("id", "--id must be a worker application's client id (a UUID)");
+  auto app = services.records.Get(env.id, kAppKind, client_id);
+  if (!app && app.error().code == ErrorCode::kNotFound)
+    return core::NotFound("no worker application '" + client_id + "' in environment '" + env.name + "'");
+  return app;
+}
+
+}  // namespace
+
 core::Result<json::object> CreateWorkerApp(Services services, const std::string& environment_name,
                                            std::optional<core::Scopes> scopes) {
-  auto env = services.directory.FindEnvironment(environment_name);
-  if (!env) {
-    if (env.error().code == ErrorCode::kNotFound)
-      return core::NotFound("no environment named '" + environment_name + "'");
-    return std::unexpected(env.error());
-  }
+  auto env = NamedEnvironment(services, environment_name);
+  if (!env) return std::unexpected(env.error());
   State st(services);
   bool created_default = false;
   auto pop = EnsureDefaultPopulation(st, env->id, &created_default);
@@ -188,6 +223,60 @@ core::Result<json::object> CreateWorkerApp(Services services, const std::string&
                       {"clientId", created->id},
                       {"clientSecret", secret},
                       {"scopes", std::move(scope_names)}};
+}
+
+core::Result<json::object> RotateWorkerAppSecret(Services services, const std::string& environment_name,
+                                                 const std::string& client_id) {
+  auto env = NamedEnvironment(services, environment_name);
+  if (!env) return std::unexpected(env.error());
+  if (auto app = NamedApp(services, *env, client_id); !app) return std::unexpected(app.error());
+  const std::string secret = crypto::RandomToken();
+  const std::int64_t now = services.clock.NowMillis();
+  // One write: the new secret's claim replaces the old one and the generation moves on,
+  // so the old secret and every token issued under it are refused from this commit on.
+  auto rotated = services.records.Update(
+      env->id, kAppKind, client_id,
+      [now](service::Record& app) -> core::Status {
+        app.body[kAppGenerationMember] = SecretGeneration(app) + 1;
+        app.body["secretRotatedAt"] = core::FormatTimestamp(now, true);
+        return {};
+      },
+      [&secret](const service::Record&) { return std::vector<service::Claim>{{kAppSecretClaim, secret, true}}; });
+  if (!rotated) return std::unexpected(rotated.error());
+  return json::object{{"environmentId", env->id}, {"clientId", rotated->id}, {"clientSecret", secret}};
+}
+
+core::Result<json::object> DeleteWorkerApp(Services services, const std::string& environment_name,
+                                           const std::string& client_id) {
+  auto env = NamedEnvironment(services, environment_name);
+  if (!env) return std::unexpected(env.error());
+  if (auto app = NamedApp(services, *env, client_id); !app) return std::unexpected(app.error());
+  if (auto deleted = services.records.Delete(env->id, kAppKind, client_id); !deleted) {
+    if (deleted.error().code == ErrorCode::kNotFound)  // deleted meanwhile by someone else
+      return core::NotFound("no worker application '" + client_id + "' in environment '" + env->name + "'");
+    return std::unexpected(deleted.error());
+  }
+  return json::object{{"environmentId", env->id}, {"clientId", client_id}, {"deleted", true}};
+}
+
+core::Result<json::object> ListWorkerApps(Services services, const std::string& environment_name) {
+  auto env = NamedEnvironment(services, environment_name);
+  if (!env) return std::unexpected(env.error());
+  json::array apps;
+  for (std::int64_t after = 0;;) {
+    constexpr int kPage = 500;
+    auto page = services.records.List(env->id, kAppKind, after, kPage);
+    if (!page) return std::unexpected(page.error());
+    for (const auto& r : *page) {
+      json::object app{{"clientId", r.id}, {"createdAt", core::FormatTimestamp(r.created_at_ms, true)}};
+      for (const char* member : {"name", "type", "scopes", "secretRotatedAt"})
+        if (const auto* v = r.body.if_contains(member)) app[member] = *v;
+      apps.push_back(std::move(app));
+    }
+    if (static_cast<int>(page->size()) < kPage) break;
+    after = page->back().number;
+  }
+  return json::object{{"environmentId", env->id}, {"apps", std::move(apps)}};
 }
 
 }  // namespace roster::dialects::pingone

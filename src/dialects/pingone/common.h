@@ -26,6 +26,8 @@ namespace roster::dialects::pingone {
 // default records of every kind, and other dialects may list populations).
 inline constexpr const char* kAppKind = "pingone.app";
 inline constexpr const char* kAppSecretClaim = "pingone.app.secret";
+// The app body's secret generation: 0 at creation, +1 at each rotation (absent: 0).
+inline constexpr const char* kAppGenerationMember = "secretGeneration";
 inline constexpr const char* kSigningKeyKind = "pingone.signing_key";
 inline constexpr const char* kSigningKeyClaim = "pingone.signing_key";
 inline constexpr const char* kPopulationKind = "population";
@@ -122,13 +124,21 @@ inline service::UserAccess Users(State& st, const Call& call) { return st.s.user
 
 // The worker application a token was issued to, as a principal: its scopes are those
 // it was created with (`roster pingone app create --scope`), else a worker app's
-// defaults (core::DefaultScopes). kUnauthenticated when the application is gone.
+// defaults (core::DefaultScopes). kUnauthenticated when the application is gone or the
+// token predates its last secret rotation (CheckAppLive).
 core::Result<core::Principal> WorkerPrincipal(State& st, const std::string& env, const AccessClaims& claims);
 
 // Wraps a handler: verifies the Bearer token for the path's {envID} (every failure is
 // the same 401, whether the environment exists or not) and renders errors.
 // `required`: scopes the application must hold for this route (403 otherwise).
 http::Handler Api(std::shared_ptr<State> state, ApiHandler handler, core::Scopes required = 0);
+
+// A verified token was issued under the application's current secret (its `gen` is the
+// app record's generation; WorkerPrincipal checks it on the record it reads anyway, so a
+// rotation by any process is seen by the next request). kUnauthenticated otherwise.
+core::Status CheckAppLive(const service::Record& app, const AccessClaims& claims);
+// A worker application record's secret generation.
+std::int64_t SecretGeneration(const service::Record& app);
 
 // "http(s)://host[:port]" from the request (Host header, X-Forwarded-Proto), or the
 // configured public URL when set.

@@ -102,6 +102,7 @@ core::Result<AccessClaims> ReadClaims(const json::object& payload) {
     return Unauthenticated("missing or malformed time claim");
   if (payload.contains("scope") && !ReadString(payload, "scope", c.scope))
     return Unauthenticated("malformed scope claim");
+  if (payload.contains("gen") && !ReadInteger(payload, "gen", c.gen)) return Unauthenticated("malformed gen claim");
   return c;
 }
 
@@ -139,6 +140,7 @@ std::string SignJwt(const AccessClaims& claims, std::string_view key) {
   payload["exp"] = claims.exp;
   payload["jti"] = claims.jti;
   payload["scope"] = claims.scope;
+  if (claims.gen != 0) payload["gen"] = claims.gen;  // absent reads as 0
   std::string token = crypto::Base64UrlEncode(kHeader) + '.' +
                       crypto::Base64UrlEncode(json::serialize(payload));
   const std::string signature = crypto::Base64UrlEncode(Sign(token, key));

@@ -28,6 +28,7 @@ struct AccessClaims {
   std::int64_t exp = 0;   // expires at, seconds since the Unix epoch
   std::string jti;        // unique token id
   std::string scope;      // space-separated scopes; may be empty
+  std::int64_t gen = 0;   // the application's secret generation when issued (0 if absent)
 };
 
 // What the verifier requires of a token besides a good signature.
@@ -50,7 +51,7 @@ std::string SignJwt(const AccessClaims& claims, std::string_view key);
 // whose alg is exactly "HS256" and that has no "crit" member (other header members,
 // jku, x5u, jwk, kid included, are ignored and never used to find a key), a valid
 // signature, a JSON object payload with string iss, aud, sub, env, client_id, jti and
-// integer iat, exp (scope: a string if present), exp > now - leeway, iat <= now +
+// integer iat, exp (scope: a string, gen: an integer, if present), exp > now - leeway, iat <= now +
 // leeway, nbf (if present, an integer) <= now + leeway, and iss/aud equal to the
 // expectations. An empty `key` verifies nothing.
 core::Result<AccessClaims> VerifyJwt(std::string_view token, std::string_view key,

@@ -131,6 +131,22 @@ TEST_F(JwtTest, ScopeIsOptional) {
   EXPECT_EQ(claims->scope, "");
 }
 
+TEST_F(JwtTest, GenerationRoundTripsAndIsZeroWhenAbsent) {
+  AccessClaims c = SampleClaims();
+  c.gen = 7;
+  auto claims = VerifyJwt(SignJwt(c, kKey), kKey, Expect());
+  ASSERT_TRUE(claims.has_value()) << claims.error().message;
+  EXPECT_EQ(claims->gen, 7);
+  auto plain = VerifyJwt(SignJwt(SampleClaims(), kKey), kKey, Expect());
+  ASSERT_TRUE(plain.has_value()) << plain.error().message;
+  EXPECT_EQ(plain->gen, 0);
+  for (json::value bad : {json::value("7"), json::value(7.5), json::value(true), json::value(nullptr)}) {
+    json::object payload = SamplePayload();
+    payload["gen"] = bad;
+    ExpectRejected(Forge(kGoodHeader, payload), "gen claim");
+  }
+}
+
 // ---- header -------------------------------------------------------------------------
 
 TEST_F(JwtTest, RejectsAlgNoneWithEmptySignature) {

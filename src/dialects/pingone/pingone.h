@@ -30,7 +30,19 @@ void Mount(http::Router& router, const Services& services, const Config& config)
 core::Result<boost::json::object> CreateWorkerApp(Services services, const std::string& environment_name,
                                                   std::optional<core::Scopes> scopes = std::nullopt);
 
-// Adds `roster pingone app create` (CreateWorkerApp) for the CLI.
+// `roster pingone app rotate-secret --env NAME --id CLIENT_ID`: a new secret, returned
+// once as {"environmentId", "clientId", "clientSecret"}; the old secret and every token
+// issued before are refused from then on.
+core::Result<boost::json::object> RotateWorkerAppSecret(Services services, const std::string& environment_name,
+                                                        const std::string& client_id);
+// `roster pingone app delete --env NAME --id CLIENT_ID`: its tokens are refused at once.
+core::Result<boost::json::object> DeleteWorkerApp(Services services, const std::string& environment_name,
+                                                  const std::string& client_id);
+// `roster pingone app list --env NAME`: {"environmentId", "apps": [{"clientId", "name",
+// "type", "createdAt", "secretRotatedAt"?}]}; never a secret.
+core::Result<boost::json::object> ListWorkerApps(Services services, const std::string& environment_name);
+
+// Adds `roster pingone app create|rotate-secret|delete|list` for the CLI.
 void AddCommands(CLI::App& app, const AddCommand& add);
 
 }  // namespace roster::dialects::pingone

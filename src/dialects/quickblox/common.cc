@@ -76,19 +76,6 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
   return v;
 }
 
-std::int64_t IntMember(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr) return 0;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-  return 0;
-}
-
-std::string StringMember(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 core::Result<Caller> AuthenticateToken(const Services& s, std::string_view token) {
   const auto missing = core::Fail(ErrorCode::kUnauthenticated, "Required session does not exist");
   if (token.size() > 256) return missing;
@@ -102,6 +89,11 @@ core::Result<Caller> AuthenticateToken(const Services& s, std::string_view token
   if (!crypto::SecretsEqual(SecretDigest(secret), StringMember(record->body, "secret"))) return missing;
   if (const auto* ended = record->body.if_contains("ended"); ended != nullptr && ended->is_bool() && ended->get_bool())
     return missing;
+  // The application's current settings (a change applies to its sessions at once) and
+  // session generation (`rotate-secret --end-sessions`); gone: so are its sessions.
+  auto app = s.records.GetByNumber(kAppKind, IntMember(record->body, "app"));
+  if (!app) return app.error().code == ErrorCode::kNotFound ? missing : std::unexpected(app.error());
+  if (auto live = CheckSessionApp(*app, *record); !live) return std::unexpected(live.error());
 
   Caller caller;
   caller.environment_id = record->environment_id;
@@ -131,9 +123,6 @@ core::Result<Caller> AuthenticateToken(const Services& s, std::string_view token
     record = std::move(*refreshed);
   }
   caller.expires_at_ms = record->expires_at_ms;
-  // The application's current settings: a change applies to its sessions at once.
-  auto app = s.records.GetByNumber(kAppKind, caller.application_id);
-  if (!app) return app.error().code == ErrorCode::kNotFound ? missing : std::unexpected(app.error());
   caller.principal.environment_id = caller.environment_id;
   caller.principal.api = core::kQuickBloxApi;
   caller.principal.kind = caller.user_id.empty() ? core::CredentialKind::kQuickBloxApp : core::CredentialKind::kUserSession;
@@ -170,6 +159,19 @@ core::Result<Caller> AuthenticateKey(const Services& s, std::string_view secret)
 }  // namespace
 
 // ---- parameters ---------------------------------------------------------------------
+
+std::int64_t IntMember(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return 0;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+  return 0;
+}
+
+std::string StringMember(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
 
 core::Result<Params> ParseParams(const http::Request& req) {
   Params p;

@@ -25,6 +25,10 @@ inline constexpr const char* kSessionKind = "quickblox.session";
 inline constexpr const char* kNonceClaim = "quickblox.nonce";
 inline constexpr const char* kResetKind = "quickblox.reset";
 inline constexpr const char* kResetClaim = "quickblox.reset";
+// An application's session generation (body member of the application and of each
+// session, absent: 0): `rotate-secret --end-sessions` moves the application's on, and a
+// session made under another generation is refused.
+inline constexpr const char* kSessionGenerationMember = "session_generation";
 // The identifier the application's API key is bound to.
 inline constexpr const char* kKeyIdentifier = "quickblox";
 
@@ -47,6 +51,10 @@ struct Params {
 
 // kInvalidArgument for a malformed body or query (rendered as 400).
 core::Result<Params> ParseParams(const http::Request& req);
+
+// Members of a record body: an integer (0 if absent or another type), a string ("").
+std::int64_t IntMember(const boost::json::object& o, std::string_view key);
+std::string StringMember(const boost::json::object& o, std::string_view key);
 
 // A parameter as text: a string as is, a number or boolean as written in JSON; nullopt
 // when absent; an empty string for JSON null.
@@ -112,6 +120,13 @@ core::Scopes ApplicationScopes(const boost::json::object& app_body);
 // kUnauthenticated "Token is required" without either, "Required session does not exist"
 // for an unknown, expired or ended session (or one whose user's session was revoked).
 core::Result<Caller> Authenticate(const Services& s, const http::Request& req);
+
+// The session was made under its application's current session generation and for its
+// environment (apps.cc); AuthenticateToken checks it on the application record it reads
+// anyway. kUnauthenticated "Required session does not exist" otherwise.
+core::Status CheckSessionApp(const service::Record& app, const service::Record& session);
+// An application record's session generation.
+std::int64_t SessionGeneration(const service::Record& app);
 
 // An application session (no user) that may not change users is told it needs a user,
 // in QuickBlox's words; what else may change whom is the core's rule (service::UserAccess).

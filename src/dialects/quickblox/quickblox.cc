@@ -23,11 +23,17 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
     bool allow_user_list = false, allow_contact_fields = false;  // create
     std::vector<std::string> key_scopes;                          // create
     AppSettings settings;                                         // update
+    bool end_sessions = false;                                    // rotate-secret
   };
   auto args = std::make_shared<Arguments>();
   auto* apps = CommandGroup(*CommandGroup(app, "quickblox", "QuickBlox dialect administration"), "app", "Applications");
-  auto* create = apps->add_subcommand("create", "Create a QuickBlox application in an environment");
-  create->add_option("--env", args->env, "Environment name")->required();
+  const auto command = [&](const char* name, const char* description, bool with_id) {
+    auto* c = apps->add_subcommand(name, description);
+    c->add_option("--env", args->env, "Environment name")->required();
+    if (with_id) c->add_option("--id", args->id, "Application id")->required();
+    return c;
+  };
+  auto* create = command("create", "Create a QuickBlox application in an environment", false);
   create->add_flag("--allow-user-list", args->allow_user_list,
                    "Let application and user sessions list and search users (off by default, as QuickBlox)");
   create->add_flag("--allow-contact-fields", args->allow_contact_fields,
@@ -44,13 +50,24 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
     settings.key_scopes = *scopes;
     return CreateApplication(s, args->env, settings);
   });
-  auto* update =
-      apps->add_subcommand("update", "Change a QuickBlox application's settings (its sessions see the change at once)");
-  update->add_option("--env", args->env, "Environment name")->required();
-  update->add_option("--id", args->id, "Application id")->required();
+  auto* update = command("update", "Change a QuickBlox application's settings (its sessions see the change at once)",
+                         true);
   update->add_option("--allow-user-list", args->settings.allow_user_list, "true or false");
   update->add_option("--allow-contact-fields", args->settings.allow_contact_fields, "true or false");
   add(update, [args](const Services& s) { return UpdateApplication(s, args->env, args->id, args->settings); });
+  auto* rotate_secret = command(
+      "rotate-secret", "Give an application a new auth secret (printed once); the old one is refused at once", true);
+  rotate_secret->add_flag("--end-sessions", args->end_sessions,
+                          "Also end every session of the application now (default: they run until they expire)");
+  add(rotate_secret,
+      [args](const Services& s) { return RotateApplicationSecret(s, args->env, args->id, args->end_sessions); });
+  add(command("rotate-key",
+              "Give an application a new API key with the old one's scopes (printed once); the old one is refused "
+              "at once",
+              true),
+      [args](const Services& s) { return RotateApplicationKey(s, args->env, args->id); });
+  add(command("delete", "Delete an application; its sessions and API key stop at once", true),
+      [args](const Services& s) { return DeleteApplication(s, args->env, args->id); });
 }
 
 }  // namespace roster::dialects::quickblox

@@ -32,7 +32,22 @@ core::Result<boost::json::object> CreateApplication(Services services, const std
 core::Result<boost::json::object> UpdateApplication(Services services, const std::string& environment_name,
                                                     std::int64_t id, const AppSettings& settings);
 
-// Adds `roster quickblox app create` (CreateApplication) for the CLI.
+// `roster quickblox app rotate-secret --env NAME --id APP [--end-sessions]`: a new auth
+// secret, returned once ({"applicationId", "authKey", "authSecret", "sessionsEnded"});
+// a session signature made with the old one is refused at once. Existing sessions go on
+// until they expire, unless `end_sessions`: then every session of the application ends.
+core::Result<boost::json::object> RotateApplicationSecret(Services services, const std::string& environment_name,
+                                                          std::int64_t application_id, bool end_sessions);
+// `roster quickblox app rotate-key --env NAME --id APP`: a new API key, returned once
+// ({"applicationId", "apiKey", "revokedKeyId"}) with the old key's APIs and scopes; the
+// old key is refused at once.
+core::Result<boost::json::object> RotateApplicationKey(Services services, const std::string& environment_name,
+                                                       std::int64_t application_id);
+// `roster quickblox app delete --env NAME --id APP`: its sessions and API key stop at once.
+core::Result<boost::json::object> DeleteApplication(Services services, const std::string& environment_name,
+                                                    std::int64_t application_id);
+
+// Adds `roster quickblox app create|rotate-secret|rotate-key|delete` for the CLI.
 void AddCommands(CLI::App& app, const AddCommand& add);
 
 }  // namespace roster::dialects::quickblox

@@ -31,11 +31,6 @@ std::string Member(const json::object& o, std::string_view key) {
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
-std::int64_t IntMember(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_int64() ? v->get_int64() : 0;
-}
-
 json::value NumberOrText(const std::string& text) {
   if (auto v = ParseInt(text)) return *v;
   return json::value(text);
@@ -186,6 +181,8 @@ http::Response CreateSession(const Services& s, const http::Request& req) {
                               {"nonce", nonce},     {"ts", *timestamp},
                               {"refreshed_at", now}, {"user", ""},
                               {"user_number", 0},   {"user_token", ""}};
+  // Ended with the application's sessions (CheckSessionApp), if it ends them.
+  session.body[kSessionGenerationMember] = SessionGeneration(*app);
   session.expires_at_ms = now + kSessionIdleMs;
   service::Record probe;
   probe.body = session.body;
