@@ -88,10 +88,18 @@ core::Result<core::User> UserAccess::Update(const std::string& id, const UserCha
   auto schema = SchemaFor(!principal_.IsSelf(id) && !principal_.Has(core::kPhiWrite));
   if (!schema) return std::unexpected(schema.error());
   const core::AttributeSchema* rules = *schema;
+  // A principal that may neither read nor write PHI changes the user as it sees it: the
+  // change starts without the PHI it never received, so a replace that leaves PHI out
+  // (or keeps only part of a list it cannot see, as PingOne's one `address` of several)
+  // leaves it as it was (CheckChange restores it) instead of counting as a write of PHI.
+  core::Principal phi_view = principal_;
+  phi_view.scopes |= core::kContactRead;  // contact fields: CheckChange's own rule
+  const bool blind = !principal_.Has(core::kPhiWrite) && !core::SeesEverything(phi_view, id);
   auto updated = users_.Update(
       principal_.environment_id, id,
       [&](core::User& u) -> core::Status {
         const core::User before = u;
+        if (blind) core::Redact(phi_view, u, nullptr);
         if (auto st = change(u); !st) return st;
         return core::CheckChange(principal_, &before, u, rules);
       },

@@ -151,6 +151,10 @@ class SmtpSink {
   pid_t pid_ = -1;
 };
 
+// HMAC-SHA1 of `message` under `key`, in lower-case hex: QuickBlox session signatures, as
+// a client computes them (the suites link no crypto library).
+std::string HmacSha1Hex(std::string key, const std::string& message);
+
 // Asserts a Catalyze error: `status`, and {"errors":[{"code": status, "message": ...}]}
 // whose message contains `mentions`.
 void ExpectCatalyzeError(const HttpResponse& r, long status, const std::string& mentions);

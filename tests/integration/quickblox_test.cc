@@ -30,60 +30,6 @@ namespace {
 namespace json = boost::json;
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-// ---- HMAC-SHA1, to sign sessions as a client does (the suite links no crypto library) ----
-
-std::uint32_t Rotl(std::uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
-
-std::string Sha1(const std::string& message) {
-  std::uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-  std::string m = message;
-  const std::uint64_t bits = static_cast<std::uint64_t>(message.size()) * 8;
-  m += '\x80';
-  while (m.size() % 64 != 56) m += '\0';
-  for (int i = 7; i >= 0; --i) m += static_cast<char>((bits >> (i * 8)) & 0xff);
-  for (std::size_t off = 0; off < m.size(); off += 64) {
-    std::uint32_t w[80];
-    for (int i = 0; i < 16; ++i) {
-      w[i] = 0;
-      for (int k = 0; k < 4; ++k) w[i] = (w[i] << 8) | static_cast<std::uint8_t>(m[off + 4 * i + k]);
-    }
-    for (int i = 16; i < 80; ++i) w[i] = Rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    for (int i = 0; i < 80; ++i) {
-      std::uint32_t f, k;
-      if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-      else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-      else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-      else f = b ^ c ^ d, k = 0xCA62C1D6;
-      const std::uint32_t t = Rotl(a, 5) + f + e + k + w[i];
-      e = d, d = c, c = Rotl(b, 30), b = a, a = t;
-    }
-    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
-  }
-  std::string out;
-  for (std::uint32_t v : h)
-    for (int i = 3; i >= 0; --i) out += static_cast<char>((v >> (i * 8)) & 0xff);
-  return out;
-}
-
-std::string Hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) out += {digits[c >> 4], digits[c & 15]};
-  return out;
-}
-
-std::string HmacSha1Hex(std::string key, const std::string& message) {
-  if (key.size() > 64) key = Sha1(key);
-  key.resize(64, '\0');
-  std::string inner(64, '\0'), outer(64, '\0');
-  for (int i = 0; i < 64; ++i) {
-    inner[i] = static_cast<char>(key[i] ^ 0x36);
-    outer[i] = static_cast<char>(key[i] ^ 0x5c);
-  }
-  return Hex(Sha1(outer + Sha1(inner + message)));
-}
-
 // ---- wire helpers ------------------------------------------------------------------
 
 // encodeURIComponent, as the SDK encodes values.
