@@ -502,7 +502,8 @@ core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, co
   core::User user = std::move(found->front());
   auto ok = CheckStoredPassword(environment_id, user.id, password);
   if (!ok) return std::unexpected(ok.error());
-  if (!*ok || !user.active) return refused;
+  // A retired (archived) user stays retired whatever API archived it and left `active`.
+  if (!*ok || !user.active || user.archived) return refused;
   if (!counted) {
     auto token = IssueSession(environment_id, user.id);
     if (!token) return std::unexpected(token.error());

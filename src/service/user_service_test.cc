@@ -720,6 +720,22 @@ TEST_F(SignInTest, ASuccessClearsTheCeilingToo) {
   EXPECT_EQ(Attempt(users, "grace", "right-password", "10.0.1.1"), std::nullopt);  // 6 of 6
 }
 
+TEST_F(SignInTest, AnArchivedUserCannotSignInEvenIfLeftActive) {
+  const std::string id = Add("retired", "right-password");
+  ASSERT_EQ(Attempt(users_, "retired", "right-password", "192.0.2.1"), std::nullopt);
+  ASSERT_TRUE(users_
+                  .Update(env_, id,
+                          [](core::User& u) -> core::Status {
+                            u.archived = true;  // archived, `active` left as it was
+                            return {};
+                          },
+                          std::nullopt)
+                  .has_value());
+  auto refused = Attempt(users_, "retired", "right-password", "192.0.2.1");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->code, ErrorCode::kUnauthenticated);
+}
+
 TEST_F(SignInTest, EveryFailedSignInCostsOneArgon2idVerification) {
   Add("argon", "right-password");
   Add("imported", std::nullopt, kImportedSsha);
