@@ -44,9 +44,11 @@ constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
 // After an error response the client may still be sending; reading (and dropping)
 // its input briefly before closing avoids a TCP reset that would destroy the
-// response in flight.
-constexpr std::chrono::milliseconds kLingerTimeout{500};
-constexpr std::size_t kLingerMaxBytes = 1 << 20;
+// response in flight. Up to 4 MiB (a client a few times over the 1 MiB default body
+// limit is still read to its end: at 1 MiB a 2 MiB upload raced the close and the
+// client could see a reset instead of its 413) and at most 1 s (busy machines).
+constexpr std::chrono::milliseconds kLingerTimeout{1000};
+constexpr std::size_t kLingerMaxBytes = 4 << 20;
 constexpr std::chrono::milliseconds kTlsShutdownTimeout{2000};
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
