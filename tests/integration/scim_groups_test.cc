@@ -27,21 +27,6 @@ std::string Str(const json::value& v, std::string_view key) {
   return m && m->is_string() ? std::string(m->as_string()) : std::string();
 }
 
-std::string Encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string ScimToken(const std::string& dir, const std::string& env, const std::vector<std::string>& scopes) {
   std::vector<std::string> args = {"scim", "token", "create", "--env", env, "--data-dir", dir, "--json"};
   for (const auto& s : scopes) {
@@ -252,13 +237,13 @@ TEST_F(ScimGroupsTest, CreateRefusesBadBodiesAndTakenNamesChangingNothing) {
                                       {"members", json::array{bad}}}),
                     400, "invalidValue", "members");
   }
-  auto found = Scim("GET", "/Groups?filter=" + Encode("displayName eq \"Never Made\""));
+  auto found = Scim("GET", "/Groups?filter=" + UrlEncode("displayName eq \"Never Made\""));
   EXPECT_EQ(found.Json().at("totalResults"), 0);
   // Without groups:write: 403, nothing made.
   ExpectScimError(Scim("POST", "/Groups",
                        json::object{{"schemas", json::array{kGroupUrn}}, {"displayName", "Reader's"}}, *reader_),
                   403);
-  EXPECT_EQ(Scim("GET", "/Groups?filter=" + Encode("displayName eq \"Reader's\"")).Json().at("totalResults"), 0);
+  EXPECT_EQ(Scim("GET", "/Groups?filter=" + UrlEncode("displayName eq \"Reader's\"")).Json().at("totalResults"), 0);
 }
 
 TEST_F(ScimGroupsTest, PutReplacesEverythingAndHonoursIfMatch) {
@@ -354,13 +339,13 @@ TEST_F(ScimGroupsTest, EntraIdGroupRequestsReplay) {
   const std::string id = Str(created.Json(), "id");
   EXPECT_TRUE(created.Json().at("members").as_array().empty());
 
-  auto probe = Scim("GET", "/Groups?excludedAttributes=members&filter=" + Encode("displayName eq \"displayName\""));
+  auto probe = Scim("GET", "/Groups?excludedAttributes=members&filter=" + UrlEncode("displayName eq \"displayName\""));
   ASSERT_EQ(probe.status, 200) << probe.body;
   EXPECT_EQ(probe.Json().at("totalResults"), 1);
   EXPECT_FALSE(probe.Json().at("Resources").at(0).as_object().contains("members"));
   EXPECT_EQ(Str(probe.Json().at("Resources").at(0), "id"), id);
 
-  auto byext = Scim("GET", "/Groups?filter=" + Encode("externalId eq \"8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159\""));
+  auto byext = Scim("GET", "/Groups?filter=" + UrlEncode("externalId eq \"8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159\""));
   EXPECT_EQ(Ids(byext), (std::vector<std::string>{id}));
 
   // A no-path Replace carrying the id back.
@@ -383,10 +368,10 @@ TEST_F(ScimGroupsTest, EntraIdGroupRequestsReplay) {
   EXPECT_EQ(MemberSet(id), (std::set<std::string>{users[1], users[2], users[4]}));
   // Entra's membership probe: is this user a member?
   auto member = Scim("GET", "/Groups?excludedAttributes=members&filter=" +
-                                Encode("id eq \"" + id + "\" and members[value eq \"" + users[1] + "\"]"));
+                                UrlEncode("id eq \"" + id + "\" and members[value eq \"" + users[1] + "\"]"));
   EXPECT_EQ(member.Json().at("totalResults"), 1) << member.body;
   auto not_member = Scim("GET", "/Groups?excludedAttributes=members&filter=" +
-                                    Encode("id eq \"" + id + "\" and members[value eq \"" + users[0] + "\"]"));
+                                    UrlEncode("id eq \"" + id + "\" and members[value eq \"" + users[0] + "\"]"));
   EXPECT_EQ(not_member.Json().at("totalResults"), 0) << not_member.body;
   EXPECT_EQ(Scim("DELETE", "/Groups/" + id).status, 204);
 }
@@ -523,7 +508,7 @@ TEST_F(ScimGroupsTest, ListsFilterPageAndProject) {
   EXPECT_EQ(Ids(page), (std::vector<std::string>{ids[1], ids[2]}));
   EXPECT_TRUE(Ids(get("?startIndex=9")).empty());
 
-  const auto filtered = [&](const std::string& filter) { return Ids(get("?filter=" + Encode(filter))); };
+  const auto filtered = [&](const std::string& filter) { return Ids(get("?filter=" + UrlEncode(filter))); };
   EXPECT_EQ(filtered("displayName eq \"gamma\""), (std::vector<std::string>{ids[2]}));  // caseExact false
   EXPECT_EQ(filtered("displayName sw \"D\""), (std::vector<std::string>{ids[3]}));
   EXPECT_EQ(filtered("id eq \"" + ids[1] + "\""), (std::vector<std::string>{ids[1]}));
@@ -535,17 +520,17 @@ TEST_F(ScimGroupsTest, ListsFilterPageAndProject) {
   EXPECT_EQ(filtered("meta.resourceType eq \"Group\" and displayName ew \"TA\""),
             (std::vector<std::string>{ids[1], ids[3]}));
   EXPECT_TRUE(filtered("displayName eq \"Nobody\"").empty());
-  ExpectScimError(get("?filter=" + Encode("displayName eq")), 400, "invalidFilter");
+  ExpectScimError(get("?filter=" + UrlEncode("displayName eq")), 400, "invalidFilter");
 
   auto sorted = get("?sortBy=displayName&sortOrder=descending");
   EXPECT_EQ(Ids(sorted), (std::vector<std::string>{ids[2], ids[4], ids[3], ids[1], ids[0]}));
 
   // Projection: excludedAttributes=members (Entra, Okta), attributes=displayName.
-  auto excluded = get("?excludedAttributes=members&filter=" + Encode("displayName eq \"Epsilon\""));
+  auto excluded = get("?excludedAttributes=members&filter=" + UrlEncode("displayName eq \"Epsilon\""));
   const json::object e = excluded.Json().at("Resources").at(0).as_object();
   EXPECT_FALSE(e.contains("members"));
   EXPECT_EQ(Str(e, "displayName"), "Epsilon");
-  auto only = get("?attributes=displayName&filter=" + Encode("displayName eq \"Epsilon\""));
+  auto only = get("?attributes=displayName&filter=" + UrlEncode("displayName eq \"Epsilon\""));
   const json::object o = only.Json().at("Resources").at(0).as_object();
   EXPECT_EQ(Str(o, "displayName"), "Epsilon");
   EXPECT_EQ(Str(o, "id"), ids[4]);
@@ -595,7 +580,7 @@ TEST_F(ScimGroupsTest, TheSameGroupsAsCatalyzeAndCommCare) {
   auto made = client_.Send("POST", "/v2/groups", R"({"name":"Shared From Catalyze"})", CatalyzeHeaders(*catalyze_));
   ASSERT_EQ(made.status, 200) << made.body;
   const std::string cat_group = Str(made.Json(), "groupsId");
-  auto found = Scim("GET", "/Groups?filter=" + Encode("displayName eq \"shared from catalyze\""));
+  auto found = Scim("GET", "/Groups?filter=" + UrlEncode("displayName eq \"shared from catalyze\""));
   EXPECT_EQ(Ids(found), (std::vector<std::string>{cat_group}));
   ExpectScimError(Scim("POST", "/Groups",
                        json::object{{"schemas", json::array{kGroupUrn}}, {"displayName", "SHARED FROM CATALYZE"}}),
