@@ -132,6 +132,31 @@ TEST(ReadinessTest, NotReadyWhenTheMasterKeyDoesNotOpenTheData) {
   EXPECT_NE(ready.Json().at("reason").as_string().find("master key"), json::string::npos) << ready.body;
 }
 
+// A database whose schema is behind the binary's (as when a newer binary's migrations
+// have not run) is not ready; 200 again once it is current.
+TEST(ReadinessTest, NotReadyWhileMigrationsAreBehind) {
+  if (UsingPostgres()) GTEST_SKIP() << "the check is the store's; SQLite is enough to see it";
+  TempDir dir;
+  InitDataDir(dir.path());
+  Server server(dir.path());
+  Client client(server.base_url());
+  ASSERT_EQ(client.Send("GET", "/readyz").status, 200);
+  const std::string db = dir / "roster.db";
+  std::string out;
+  ASSERT_EQ(Shell("sqlite3 " + db + " \"CREATE TABLE kept AS SELECT * FROM schema_migrations WHERE version = "
+                  "(SELECT MAX(version) FROM schema_migrations); DELETE FROM schema_migrations WHERE version = "
+                  "(SELECT version FROM kept)\"", &out),
+            0)
+      << out;
+  auto behind = client.Send("GET", "/readyz");
+  EXPECT_EQ(behind.status, 503) << behind.body;
+  EXPECT_EQ(behind.Json().at("check"), "migrations") << behind.body;
+  EXPECT_NE(behind.Json().at("reason").as_string().find("roster migrate"), json::string::npos) << behind.body;
+  ASSERT_EQ(Shell("sqlite3 " + db + " 'INSERT INTO schema_migrations SELECT * FROM kept; DROP TABLE kept'", &out), 0)
+      << out;
+  EXPECT_EQ(client.Send("GET", "/readyz").status, 200);
+}
+
 // Stops and starts a PostgreSQL server of its own (scripts/pg-test-cluster.sh pause and
 // resume): /readyz answers 503 naming the store while it is down, 200 once it is back,
 // and /healthz stays 200 throughout.
@@ -667,6 +692,46 @@ TEST(BackupTest, PostgresPointsToPgDump) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("pg_dump"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "x.backup"));
+}
+
+// docs/operations.md's PostgreSQL procedure: pg_dump while serving, pg_restore into a new
+// database, a new data directory with the key file and the URL, roster migrate, serve.
+TEST(BackupTest, PostgresPgDumpAndTheKeyFileRestoreEveryUser) {
+  if (!UsingPostgres()) GTEST_SKIP() << "the PostgreSQL pass";
+  TempDir dir, restored;
+  const std::string admin = InitDataDir(dir.path());
+  std::vector<std::string> ids;
+  {
+    Server server(dir.path());
+    Client client(server.base_url());
+    for (int i = 0; i < 5; ++i) {
+      auto r = client.Send("POST", "/v2/users",
+                           Body({{"username", "pg-" + std::to_string(i)},
+                                 {"password", "correct horse 1"},
+                                 {"email", {{"primary", "pg" + std::to_string(i) + "@example.org"}}}}),
+                           CatalyzeHeaders(admin));
+      ASSERT_EQ(r.status, 200) << r.body;
+      ids.push_back(std::string(r.Json().at("usersId").as_string()));
+    }
+    const std::string url = DatabaseUrl(dir.path());
+    std::string out;
+    ASSERT_EQ(Shell("pg_dump --format=custom --file=" + (dir / "roster.dump") + " '" + url + "'", &out), 0) << out;
+    const std::string target = url + "_restored";
+    const std::string name = target.substr(target.rfind('/') + 1);
+    ASSERT_EQ(Shell("psql -q '" + url + "' -c 'DROP DATABASE IF EXISTS " + name + "' -c 'CREATE DATABASE " + name + "'",
+                    &out),
+              0)
+        << out;
+    ASSERT_EQ(Shell("pg_restore --no-owner --dbname='" + target + "' " + (dir / "roster.dump"), &out), 0) << out;
+    fs::copy_file(dir / "master.key", restored / "master.key");
+    WriteFile(restored / "roster.toml", "database = \"" + target + "\"\n");
+  }
+  auto migrate = RunRoster({"migrate", "--data-dir", restored.path()});
+  ASSERT_EQ(migrate.exit_code, 0) << migrate.err;
+  Server again(restored.path());
+  Client client(again.base_url());
+  EXPECT_EQ(client.Send("GET", "/readyz").status, 200);
+  for (const auto& id : ids) EXPECT_EQ(client.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin)).status, 200);
 }
 
 // ---------------------------------------------------------------- TLS reload
