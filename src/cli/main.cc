@@ -495,7 +495,8 @@ int main(int argc, char** argv) {
   auto* config_show = config->add_subcommand("show", "Print serve's effective settings (secrets redacted) and their source");
   config_show->add_flag("--json", as_json, "Print one JSON object");
   // Every option added here is a setting: a flag, a config key and a ROSTER_* variable
-  // (cli/settings.h). serve and config show take the same ones.
+  // (cli/settings.h). serve and config show take the same ones (the loop's body is not
+  // re-indented, so that flags added by other changes merge cleanly).
   for (CLI::App* serve : {serve, config_show}) {
   serve->add_option("--config", config_file,
                     "TOML file of settings: keys are the flags without dashes (default: ROSTER_CONFIG)");

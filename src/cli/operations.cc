@@ -121,6 +121,26 @@ void AddProbes(http::Router& router, store::Store& store, service::DirectoryServ
 
 // --- metrics
 
+namespace {
+// A resource of bounded size (argon2id slots, database connections): its size, the part
+// in use, and the waits for it (PREFIX_waits_total, PREFIX_wait_seconds_total).
+struct BoundedNames {
+  const char *size, *size_help, *in_use, *in_use_help, *prefix, *who, *what;
+};
+void SampleBounded(metrics::Sample& s, const BoundedNames& n, double size, double in_use, std::uint64_t waits,
+                   double wait_seconds) {
+  const std::string who(n.who), what(n.what);
+  std::string capitalised = who;
+  capitalised[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(capitalised[0])));
+  s.Gauge(n.size, n.size_help, size);
+  s.Gauge(n.in_use, n.in_use_help, in_use);
+  s.Counter(std::string(n.prefix) + "_waits_total", capitalised + " that had to wait for " + what + ".",
+            static_cast<double>(waits));
+  s.Counter(std::string(n.prefix) + "_wait_seconds_total",
+            "Time " + who + " waited for " + what + ", in total.", wait_seconds);
+}
+}  // namespace
+
 ServeMetrics::ServeMetrics(store::Store& store, const crypto::PasswordHasher& hasher, const core::Clock& clock)
     : requests_(metrics::Registry::Global().AddCounter(
           "roster_http_requests_total", "HTTP requests answered, by API, method, route template and status class.",
@@ -133,24 +153,19 @@ ServeMetrics::ServeMetrics(store::Store& store, const crypto::PasswordHasher& ha
   collectors_.push_back(registry.AddCollector(metrics::CollectProcess));
   collectors_.push_back(registry.AddCollector([&hasher](metrics::Sample& s) {
     const auto slots = hasher.slot_stats();
-    s.Gauge("roster_argon2_slots", "argon2id hashes allowed at once (--hash-threads).", slots.slots);
-    s.Gauge("roster_argon2_slots_in_use", "argon2id hashes running now.", slots.in_use);
+    SampleBounded(s, {"roster_argon2_slots", "argon2id hashes allowed at once (--hash-threads).",
+                      "roster_argon2_slots_in_use", "argon2id hashes running now.", "roster_argon2",
+                      "password checks", "an argon2id slot"},
+                  slots.slots, slots.in_use, slots.waits, slots.wait_seconds);
     s.Gauge("roster_argon2_waiting", "Password checks waiting for an argon2id slot now.", slots.waiting);
-    s.Counter("roster_argon2_waits_total", "Password checks that had to wait for an argon2id slot.",
-              static_cast<double>(slots.waits));
-    s.Counter("roster_argon2_wait_seconds_total", "Time password checks waited for an argon2id slot, in total.",
-              slots.wait_seconds);
   }));
   collectors_.push_back(registry.AddCollector([&store, &clock](metrics::Sample& s) {
     const auto pool = store.Pool();
-    if (pool.size > 0) {
-      s.Gauge("roster_db_pool_connections", "Database connections in the pool (--db-pool-size).", pool.size);
-      s.Gauge("roster_db_pool_in_use", "Database connections lent out now.", pool.in_use);
-      s.Counter("roster_db_pool_waits_total", "Database calls that waited for a free connection.",
-                static_cast<double>(pool.waits));
-      s.Counter("roster_db_pool_wait_seconds_total", "Time database calls waited for a free connection, in total.",
-                pool.wait_seconds);
-    }
+    if (pool.size > 0)
+      SampleBounded(s, {"roster_db_pool_connections", "Database connections in the pool (--db-pool-size).",
+                        "roster_db_pool_in_use", "Database connections lent out now.", "roster_db_pool",
+                        "database calls", "a free connection"},
+                    pool.size, pool.in_use, pool.waits, pool.wait_seconds);
     const auto outbox = store.Outbox();
     s.Gauge("roster_store_up", "1 when the database answered this scrape's outbox query, else 0.", outbox ? 1 : 0);
     if (outbox) {

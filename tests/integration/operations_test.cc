@@ -305,7 +305,8 @@ std::string SampleValue(const json::object& s, int layer) {
   // Settings whose checks want a particular shape.
   if (key == "log-level") return std::vector<std::string>{"warn", "error", "debug"}[layer];
   if (key == "commcare-account-root") return std::string(kLayer[layer]) + ".example";
-  if (key.ends_with("-url")) return "https://" + std::string(kLayer[layer]) + ".example";
+  if (key.ends_with("-url") || key.find("origin") != std::string::npos)
+    return "https://" + std::string(kLayer[layer]) + ".example";
   return std::string(kLayer[layer]) + "-" + key;
 }
 
