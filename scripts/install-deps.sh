@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(wrk python3 python3-aiosmtpd postgresql sqlite3)
+  packages+=(wrk python3 python3-aiosmtpd postgresql sqlite3 prometheus systemd)
 fi
 
 missing=()

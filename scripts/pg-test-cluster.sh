@@ -3,6 +3,8 @@
 #   scripts/pg-test-cluster.sh start DIR   creates and starts a cluster in DIR (which must
 #                                          be absent or empty) and prints its DSN on stdout
 #   scripts/pg-test-cluster.sh stop DIR    stops it and removes DIR
+#   scripts/pg-test-cluster.sh pause DIR   stops the server, keeping DIR (tests of an outage)
+#   scripts/pg-test-cluster.sh resume DIR  starts it again on the same port
 # The server listens on 127.0.0.1 only, on a port the kernel reports free, with trust
 # authentication: never use it for anything but tests. Works as root (the server then
 # runs as the postgres user, which PostgreSQL requires) and as an ordinary user.
@@ -10,7 +12,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop|pause|resume DIR" >&2
   exit 2
 }
 [[ $# -eq 2 ]] || usage
@@ -73,6 +75,7 @@ EOF
     port=$(free_port)
     if as_server_user "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c port=$port" start >/dev/null 2>&1; then
+      echo "$port" >"$dir/port"
       echo "postgresql://postgres@127.0.0.1:$port/postgres"
       return 0
     fi
@@ -95,8 +98,21 @@ stop() {
   rm -rf -- "$dir"
 }
 
+pause() {
+  [[ -e "$marker" ]] || { echo "$dir was not created by $0 start" >&2; exit 1; }
+  as_server_user "$pg_bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+}
+
+resume() {
+  [[ -e "$marker" && -e "$dir/port" ]] || { echo "$dir was not created by $0 start" >&2; exit 1; }
+  as_server_user "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c port=$(cat "$dir/port")" start >/dev/null
+}
+
 case "$action" in
   start) start ;;
   stop) stop ;;
+  pause) pause ;;
+  resume) resume ;;
   *) usage ;;
 esac

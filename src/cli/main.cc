@@ -1,10 +1,13 @@
 // roster: the composition root. Parses the command line, builds the store, crypto and
 // services once, and runs one subcommand; the APIs it serves and whose subcommands it
 // offers are listed in registry.cc. The only code that names concrete adapters.
+#include <fcntl.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <toml++/toml.h>
@@ -18,14 +21,19 @@
 
 #include "core/clock.h"
 #include "core/rules.h"
+#include "crypto/base64.h"
 #include "crypto/crypto.h"
+#include "cli/operations.h"
 #include "cli/registry.h"
+#include "cli/settings.h"
+#include "metrics/metrics.h"
 #include "mail/smtp_transport.h"
 #include "service/housekeeper.h"
 #include "service/mail_sender.h"
 #include "service/record_service.h"
 #include "http/server.h"
 #include "service/directory_service.h"
+#include "service/readiness.h"
 #include "service/user_service.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -201,6 +209,8 @@ struct ServeOptions {
   bool trust_forwarded_for = false;
   std::string smtp_url, smtp_from = "roster@localhost";
   bool smtp_starttls = false;
+  std::string metrics_listen;  // empty: no metrics listener
+  std::string log_level = "info";
   cli::ApiSettings apis;  // settings that belong to one API (--public-url, ...)
 };
 
@@ -225,13 +235,16 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
                {o.signin_max_attempts, o.signin_window_s * 1000,
                 o.signin_max_attempts_per_user >= 0 ? o.signin_max_attempts_per_user : 10 * o.signin_max_attempts},
                throttle});
-  auto logger = spdlog::stderr_logger_mt("roster");
+  auto logger = cli::JsonLogger("roster", o.log_level);
+  // Held while serving: `roster restore` refuses a directory a server is using.
+  const cli::DataDirLock lock = cli::DataDirLock::Shared(data_dir);
   // PostgreSQL tells every process of a key revocation, so lookups can be kept in memory.
   if (ctx.directory->EnableKeyCache()) logger->info("API key lookups cached; revocations heard via LISTEN/NOTIFY");
   std::shared_ptr<spdlog::logger> access =
       o.access_log.empty() ? spdlog::stderr_logger_mt("access") : spdlog::basic_logger_mt("access", o.access_log);
   access->set_pattern("%v");
   access->flush_on(spdlog::level::info);
+  cli::ServeMetrics serve_metrics(*ctx.store, *ctx.hasher, ctx.clock);
 
   std::unique_ptr<mail::SmtpTransport> smtp;
   if (!o.smtp_url.empty()) smtp = std::make_unique<mail::SmtpTransport>(mail::SmtpOptions{o.smtp_url, o.smtp_from, o.smtp_starttls});
@@ -248,9 +261,7 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
   housekeeper.Start();
 
   http::Router router;
-  router.Add("GET", "/healthz", http::Exec::kInline, [](const http::Request&, const http::PathParams&) {
-    return http::Response::Json(200, R"({"status":"ok"})");
-  });
+  cli::AddProbes(router, *ctx.store, *ctx.directory);
   cli::MountApis(router, ctx.Services(), o.apis);
 
   http::ServerOptions so;
@@ -270,8 +281,17 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
   }
   // Only the request's shape goes to the access log: never a path value, query, header
   // or body, so no profile value, password, token or key can reach it.
-  so.access_log = [access](const http::AccessRecord& r) {
+  so.tls_reloaded = [logger, tls = so.tls.has_value()](bool ok, const std::string& message) {
+    if (!tls) logger->info("SIGHUP: no TLS certificate to reload");
+    else if (ok) logger->info(message);
+    else logger->error("TLS reload failed, the previous certificate stays in use: " + message);
+  };
+  so.access_log = [access, logger, &serve_metrics](const http::AccessRecord& r) {
+    serve_metrics.Record(r);
+    // A server error also goes to the main log, with the request id to find its access line.
+    if (r.status >= 500) logger->error("request failed", {{"rid", r.request_id}, {"route", r.route}, {"status", r.status}});
     json::object line{{"ts", core::FormatTimestamp(core::SystemClock().NowMillis(), true)},
+                      {"level", "info"},
                       {"rid", r.request_id},
                       {"method", r.method},
                       {"route", r.route},
@@ -283,12 +303,168 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
     access->info(json::serialize(line));
   };
   http::Server server(router, so);
+  serve_metrics.Watch(server);
   const auto port = server.Start();
-  std::cout << "roster listening on " << (so.tls ? "https" : "http") << "://"
-            << (so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host) << ":" << port
-            << std::endl;
+  // Metrics on their own listener (none unless --metrics-listen), with the probes.
+  std::unique_ptr<cli::MetricsListener> metrics_listener;
+  if (!o.metrics_listen.empty()) {
+    const auto [metrics_host, metrics_port] = SplitListen(o.metrics_listen);
+    metrics_listener = std::make_unique<cli::MetricsListener>(metrics_host, metrics_port, *ctx.store, *ctx.directory);
+  }
+  const auto url = [](const std::string& host, std::uint16_t p, bool tls) {
+    return std::string(tls ? "https" : "http") + "://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+           ":" + std::to_string(p);
+  };
+  std::cout << "roster listening on " << url(so.host, port, so.tls.has_value()) << std::endl;
+  if (metrics_listener)
+    std::cout << "roster metrics on " << url(metrics_listener->host(), metrics_listener->port(), false) << "/metrics"
+              << std::endl;
+  logger->info("roster serving", {{"listen", url(so.host, port, so.tls.has_value())}});
   server.Run();
+  metrics_listener.reset();
   logger->info("roster stopped");
+  return 0;
+}
+
+// A consistent online copy of the data directory's database into one file (the store's
+// backup method: SQLite's online backup API), with the master key sealed under a
+// passphrase when asked. Servers keep serving writes meanwhile.
+int Backup(const std::string& data_dir, const std::string& database, const std::string& out, bool include_key,
+           const std::string& passphrase_file, bool as_json) {
+  if (fs::exists(out)) throw std::runtime_error(out + " exists; give a new file");
+  // Read the passphrase first: a mistake costs nothing.
+  const std::string passphrase = include_key ? cli::ReadPassphrase(passphrase_file) : std::string();
+  Context ctx(data_dir, false, {database});
+  const std::string copy = out + ".db-partial";
+  fs::remove(copy);
+  if (auto st = ctx.store->BackupTo(copy); !st) {
+    fs::remove(copy);
+    if (st.error().code == core::ErrorCode::kFailedPrecondition)
+      throw std::runtime_error("this data directory uses PostgreSQL: back it up with pg_dump and copy the key "
+                               "files (docs/operations.md, Backup and restore)");
+    throw std::runtime_error(st.error().message);
+  }
+  const auto integrity = store::sqlite::IntegrityCheck(copy);
+  if (!integrity || *integrity != "ok") {
+    fs::remove(copy);
+    throw std::runtime_error("the copy failed its integrity check: " +
+                             (integrity ? *integrity : integrity.error().message));
+  }
+  cli::BackupHeader header;
+  header.store = "sqlite";
+  header.database_bytes = fs::file_size(copy);
+  header.created_at = core::FormatTimestamp(ctx.clock.NowMillis(), true);
+  if (include_key)
+    header.sealed_master_key = crypto::Base64Encode(crypto::SealWithPassphrase(
+        std::string_view(reinterpret_cast<const char*>(ctx.master.data()), ctx.master.size()), passphrase));
+  try {
+    cli::WriteBackupFile(out, header, copy);
+  } catch (...) {
+    fs::remove(copy);
+    throw;
+  }
+  fs::remove(copy);
+  if (as_json) {
+    PrintJson(json::object{{"out", out}, {"databaseBytes", header.database_bytes}, {"includesKey", include_key},
+                           {"integrity", "ok"}});
+  } else {
+    std::cout << "roster: backed up " << data_dir << " to " << out << " (" << header.database_bytes
+              << " bytes of database" << (include_key ? ", master key sealed under the passphrase" : ", no key")
+              << ")" << std::endl;
+  }
+  return 0;
+}
+
+// Restores a backup file into a new data directory: refused onto a directory a server
+// holds, or any non-empty one.
+int Restore(const std::string& data_dir, const std::string& from, const std::string& passphrase_file, bool as_json) {
+  if (fs::exists(data_dir) && cli::DataDirLock::Held(data_dir))
+    throw std::runtime_error(data_dir + " is in use by a running server; restore into a new directory");
+  if (fs::exists(data_dir) && !fs::is_empty(data_dir))
+    throw std::runtime_error(data_dir + " is not empty; restore into a new directory");
+  std::uint64_t offset = 0;
+  const cli::BackupHeader header = cli::ReadBackupHeader(from, &offset);
+  if (header.store != "sqlite") throw std::runtime_error(from + ": unknown store '" + header.store + "'");
+  std::optional<crypto::SecretKey> key;
+  if (!header.sealed_master_key.empty()) {
+    crypto::Init();
+    auto sealed = crypto::Base64Decode(header.sealed_master_key);
+    if (!sealed) throw std::runtime_error(from + ": the sealed master key is damaged");
+    auto opened = crypto::OpenWithPassphrase(*sealed, cli::ReadPassphrase(passphrase_file));
+    if (!opened) throw std::runtime_error("the passphrase does not open the backup's master key");
+    key = OrThrow(crypto::SecretKey::FromBytes(*opened));
+  }
+  fs::create_directories(data_dir);
+  ::chmod(data_dir.c_str(), 0700);
+  const cli::DataDirLock lock = cli::DataDirLock::Exclusive(data_dir);
+  if (!lock.locked()) throw std::runtime_error(data_dir + " is in use by a running server");
+  const fs::path db = fs::path(data_dir) / "roster.db";
+  const fs::path partial = fs::path(data_dir) / "roster.db.restoring";
+  {
+    std::ifstream in(from, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(offset));
+    const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot create " + partial.string());
+    std::vector<char> buf(1 << 20);
+    bool ok = true;
+    while (ok && in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      const auto n = static_cast<std::size_t>(in.gcount());
+      if (n == 0) break;
+      ok = ::write(fd, buf.data(), n) == static_cast<ssize_t>(n);
+    }
+    ok = ok && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) throw std::runtime_error("cannot write " + partial.string());
+  }
+  const auto integrity = store::sqlite::IntegrityCheck(partial.string());
+  if (!integrity || *integrity != "ok") {
+    fs::remove(partial);
+    throw std::runtime_error("the restored database failed its integrity check: " +
+                             (integrity ? *integrity : integrity.error().message));
+  }
+  fs::rename(partial, db);
+  if (key) crypto::WriteKeyFile((fs::path(data_dir) / "master.key").string(), *key);
+  // With a key at hand (restored, or ROSTER_MASTER_KEY), prove it opens the data.
+  std::string keys = "not checked: copy the master key into " + data_dir + " (or set ROSTER_MASTER_KEY)";
+  if (key || std::getenv("ROSTER_MASTER_KEY")) {
+    Context ctx(data_dir, false);
+    const auto ready = service::CheckReadiness(*ctx.store, *ctx.directory);
+    if (!ready.ready) throw std::runtime_error("restored, but not usable: " + ready.reason);
+    keys = "ok";
+  }
+  if (as_json) {
+    PrintJson(json::object{{"dataDir", data_dir}, {"integrity", "ok"}, {"keyRestored", key.has_value()}, {"keys", keys}});
+  } else {
+    std::cout << "roster: restored " << from << " into " << data_dir << " (integrity ok; keys " << keys << ")"
+              << std::endl;
+  }
+  return 0;
+}
+
+// `roster config show`: every serve setting, its effective value (passwords redacted) and
+// where it came from.
+int ShowConfig(const std::vector<cli::Setting>& settings, bool as_json) {
+  if (as_json) {
+    json::array a;
+    for (const auto& s : settings) {
+      json::array values;
+      for (const auto& v : s.values) values.emplace_back(cli::RedactSecrets(v));
+      a.push_back(json::object{{"key", s.key},
+                               {"flag", s.flag},
+                               {"variable", s.variable},
+                               {"type", s.type},
+                               {"value", cli::DisplayValue(s)},
+                               {"values", std::move(values)},
+                               {"default", cli::RedactSecrets(s.default_value)},
+                               {"source", cli::SourceName(s.source)}});
+    }
+    PrintJson(json::object{{"settings", std::move(a)}});
+  } else {
+    for (const auto& s : settings)
+      std::cout << s.key << " = " << cli::DisplayValue(s) << "    (" << cli::SourceName(s.source) << ")\n";
+    std::cout << std::flush;
+  }
   return 0;
 }
 
@@ -311,8 +487,19 @@ int main(int argc, char** argv) {
   init->add_flag("--json", as_json, "Print one JSON object");
 
   ServeOptions serve_options;
+  std::string config_file;
   constexpr std::int64_t kMaxSessionSeconds = 10LL * 366 * 86400;  // ten years; milliseconds stay in range
-  auto* serve = app.add_subcommand("serve", "Serve the HTTP APIs until SIGINT/SIGTERM");
+  auto* serve = app.add_subcommand("serve", "Serve the HTTP APIs until SIGINT/SIGTERM (SIGHUP reloads TLS files)");
+  auto* config = app.add_subcommand("config", "Show the settings serve would use");
+  config->require_subcommand(1);
+  auto* config_show = config->add_subcommand("show", "Print serve's effective settings (secrets redacted) and their source");
+  config_show->add_flag("--json", as_json, "Print one JSON object");
+  // Every option added here is a setting: a flag, a config key and a ROSTER_* variable
+  // (cli/settings.h). serve and config show take the same ones (the loop's body is not
+  // re-indented, so that flags added by other changes merge cleanly).
+  for (CLI::App* serve : {serve, config_show}) {
+  serve->add_option("--config", config_file,
+                    "TOML file of settings: keys are the flags without dashes (default: ROSTER_CONFIG)");
   data_options(serve);
   serve->add_option("--db-pool-size", serve_options.db_pool_size, "PostgreSQL connections")->capture_default_str()->check(CLI::Range(1, 256));
   serve->add_option("--listen", serve_options.listen, "HOST:PORT to listen on (port 0 picks one)")->capture_default_str();
@@ -360,7 +547,30 @@ int main(int argc, char** argv) {
                     "SMTP server for the mail outbox, smtp://host:port or smtps://user:pass@host:port (unset: mail waits)");
   serve->add_option("--smtp-from", serve_options.smtp_from, "Sender address of outgoing mail")->capture_default_str();
   serve->add_flag("--smtp-starttls", serve_options.smtp_starttls, "Require STARTTLS on smtp:// URLs");
+  serve->add_option("--metrics-listen", serve_options.metrics_listen,
+                    "HOST:PORT for GET /metrics (Prometheus), /healthz and /readyz on a listener of their own "
+                    "(default: none, no metrics served)");
+  serve->add_option("--log-level", serve_options.log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   cli::AddApiOptions(*serve, serve_options.apis);
+  }
+
+  std::string out_file, from_file, passphrase_file;
+  bool include_key = false;
+  auto* backup = app.add_subcommand("backup", "Copy the data directory's database into one file, online");
+  data_options(backup);
+  backup->add_option("--out", out_file, "The backup file to create")->required();
+  backup->add_flag("--include-key", include_key,
+                   "Put the master key in the backup, sealed under a passphrase (--passphrase-file or "
+                   "ROSTER_BACKUP_PASSPHRASE)");
+  backup->add_option("--passphrase-file", passphrase_file, "File whose first line is the passphrase");
+  backup->add_flag("--json", as_json, "Print one JSON object");
+  auto* restore = app.add_subcommand("restore", "Restore a backup file into a new, empty data directory");
+  restore->add_option("--data-dir", data_dir, "The new data directory")->required();
+  restore->add_option("--from", from_file, "The backup file")->required();
+  restore->add_option("--passphrase-file", passphrase_file, "File whose first line is the passphrase");
+  restore->add_flag("--json", as_json, "Print one JSON object");
 
   auto* env = app.add_subcommand("env", "Manage environments (tenants)");
   env->require_subcommand(1);
@@ -407,7 +617,16 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (init->parsed()) return Init(data_dir, database, as_json);
-    if (serve->parsed()) return Serve(data_dir, database, serve_options);
+    if (serve->parsed() || config_show->parsed()) {
+      CLI::App& command = serve->parsed() ? *serve : *config_show;
+      if (config_file.empty())
+        if (const char* v = std::getenv("ROSTER_CONFIG"); v && *v) config_file = v;
+      const auto settings = cli::ApplySettings(command, config_file, [](const char* name) { return std::getenv(name); });
+      if (config_show->parsed()) return ShowConfig(settings, as_json);
+      return Serve(data_dir, database, serve_options);
+    }
+    if (backup->parsed()) return Backup(data_dir, database, out_file, include_key, passphrase_file, as_json);
+    if (restore->parsed()) return Restore(data_dir, from_file, passphrase_file, as_json);
     Context ctx(data_dir, false, {database});
     for (const auto& [command, action] : api_commands)
       if (command->parsed()) return cli::RunCommand(action, ctx.Services(), as_json);

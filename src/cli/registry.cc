@@ -4,7 +4,6 @@
 
 #include <boost/json.hpp>
 
-#include <cstdlib>
 #include <iostream>
 #include <stdexcept>
 
@@ -52,29 +51,25 @@ void AddApiOptions(CLI::App& serve, ApiSettings& settings) {
                                                                       : std::string("must start with https:// or http://");
       });
   serve.add_option("--commcare-account-root", settings.commcare_account_root,
-                   "CommCare mobile worker usernames end in @DOMAIN.ROOT (default commcarehq.org)");
+                   "CommCare mobile worker usernames end in @DOMAIN.ROOT (default commcarehq.org)")
+      ->check([](const std::string& v) {
+        return dialects::commcare::IsValidAccountRoot(v) ? std::string()
+                                                         : std::string("must be a lower-case DNS name such as commcarehq.org");
+      });
 }
 
+// The flags' checks ran on every source (flag, ROSTER_* variable, config file: see
+// cli/settings.h); what is left is the defaults.
 void ResolveApiSettings(ApiSettings& settings) {
-  const auto from_environment = [](std::string& value, const char* variable) {
-    if (!value.empty()) return false;
-    if (const char* v = std::getenv(variable); v && *v) value = v;
-    return !value.empty();
-  };
-  from_environment(settings.public_url, "ROSTER_PUBLIC_URL");
-  const bool root_from_environment =
-      from_environment(settings.commcare_account_root, "ROSTER_COMMCARE_ACCOUNT_ROOT");
-  if (settings.commcare_account_root.empty()) {
-    settings.commcare_account_root = dialects::commcare::kDefaultAccountRoot;
-  } else if (!dialects::commcare::IsValidAccountRoot(settings.commcare_account_root)) {
-    throw std::runtime_error(std::string(root_from_environment ? "ROSTER_COMMCARE_ACCOUNT_ROOT"
-                                                               : "--commcare-account-root") +
-                             " must be a lower-case DNS name such as commcarehq.org");
-  }
+  if (settings.commcare_account_root.empty()) settings.commcare_account_root = dialects::commcare::kDefaultAccountRoot;
 }
 
 void MountApis(http::Router& router, const Services& services, const ApiSettings& settings) {
-  for (const Api& api : Apis()) api.mount(router, services, settings);
+  for (const Api& api : Apis()) {
+    router.SetGroup(api.name);  // its routes carry its name in the access log and metrics
+    api.mount(router, services, settings);
+  }
+  router.SetGroup("");
 }
 
 void AddApiCommands(CLI::App& app, CommandTable& table, bool& as_json,

@@ -18,8 +18,8 @@
 
 namespace roster::cli {
 
-// Settings of `serve` that belong to one API, from its flags or, when a flag is not
-// given, an environment variable.
+// Settings of `serve` that belong to one API: flags like every serve setting, so each is
+// also a config key and a ROSTER_* variable (cli/settings.h).
 struct ApiSettings {
   std::string public_url;             // --public-url, ROSTER_PUBLIC_URL (PingOne links)
   std::string commcare_account_root;  // --commcare-account-root, ROSTER_COMMCARE_ACCOUNT_ROOT
@@ -39,8 +39,7 @@ std::span<const Api> Apis();
 
 // Adds the flags of ApiSettings to `serve`.
 void AddApiOptions(CLI::App& serve, ApiSettings& settings);
-// Fills settings whose flag was not given from the environment variables, and checks
-// them. Throws std::runtime_error naming the flag or variable of an invalid value.
+// Fills the defaults of settings no source gave (their checks ran as they were read).
 void ResolveApiSettings(ApiSettings& settings);
 // Mounts every API.
 void MountApis(http::Router& router, const service::Services& services, const ApiSettings& settings);

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 
@@ -54,19 +55,23 @@ core::Result<SecretKey> SecretKey::FromBytes(std::string_view bytes) {
   return k;
 }
 
+void WriteKeyFile(const std::string& path, const SecretKey& key) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create key file " + path + ": " + std::strerror(errno));
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, key.data(), key.size());
+  hex[64] = '\n';
+  const bool ok = ::write(fd, hex, 65) == 65 && ::fsync(fd) == 0;
+  sodium_memzero(hex, sizeof hex);
+  ::close(fd);
+  if (!ok) throw std::runtime_error("cannot write key file " + path);
+}
+
 SecretKey LoadOrCreateKeyFile(const std::string& path, bool create) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT && create) {
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error("cannot create key file " + path + ": " + std::strerror(errno));
     SecretKey key = SecretKey::Random();
-    char hex[65];
-    sodium_bin2hex(hex, sizeof hex, key.data(), key.size());
-    hex[64] = '\n';
-    const bool ok = ::write(fd, hex, 65) == 65 && ::fsync(fd) == 0;
-    sodium_memzero(hex, sizeof hex);
-    ::close(fd);
-    if (!ok) throw std::runtime_error("cannot write key file " + path);
+    WriteKeyFile(path, key);
     return key;
   }
   if (fd < 0) throw std::runtime_error("cannot open key file " + path + ": " + std::strerror(errno));
@@ -204,7 +209,15 @@ void PasswordHasher::FairSlots::Acquire() {
   // herd of waiters competing for the cores the hashes need).
   Waiter self;
   queue_.push_back(&self);
+  const auto started = std::chrono::steady_clock::now();
   self.cv.wait(lock, [&] { return self.granted; });
+  ++waits_;
+  wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+PasswordHasher::SlotStats PasswordHasher::FairSlots::Stats() {
+  std::lock_guard lock(mu_);
+  return SlotStats{count_, count_ - free_, static_cast<unsigned>(queue_.size()), waits_, wait_seconds_};
 }
 
 void PasswordHasher::FairSlots::Release() {
@@ -260,6 +273,58 @@ bool PasswordHasher::NeedsRehash(std::string_view phc) const {
   const std::string terminated(phc);
   return crypto_pwhash_str_needs_rehash(terminated.c_str(), params_.ops_limit,
                                         params_.mem_limit_bytes) != 0;
+}
+
+namespace {
+constexpr std::string_view kPassphraseMagic = "RPW1";
+constexpr std::string_view kPassphraseAd = "roster passphrase-sealed secret v1";
+// argon2id t=3, m=64 MiB: a second or so, once per backup or restore.
+constexpr std::uint32_t kPassphraseOps = 3;
+constexpr std::uint32_t kPassphraseMemKib = 64 * 1024;
+
+void PutU32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+std::uint32_t GetU32(std::string_view in) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  return v;
+}
+bool DeriveFromPassphrase(SecretKey& key, std::string_view passphrase, std::string_view salt, std::uint32_t ops,
+                          std::uint32_t mem_kib) {
+  return crypto_pwhash(key.data(), key.size(), passphrase.data(), passphrase.size(),
+                       reinterpret_cast<const unsigned char*>(salt.data()), ops,
+                       static_cast<std::size_t>(mem_kib) * 1024, crypto_pwhash_ALG_ARGON2ID13) == 0;
+}
+}  // namespace
+
+std::string SealWithPassphrase(std::string_view secret, std::string_view passphrase) {
+  std::string salt(crypto_pwhash_SALTBYTES, '\0');
+  randombytes_buf(salt.data(), salt.size());
+  SecretKey key;
+  if (!DeriveFromPassphrase(key, passphrase, salt, kPassphraseOps, kPassphraseMemKib))
+    throw std::runtime_error("cannot derive a key from the passphrase (out of memory)");
+  std::string out(kPassphraseMagic);
+  PutU32(out, kPassphraseOps);
+  PutU32(out, kPassphraseMemKib);
+  out += salt;
+  out += Seal(key, secret, kPassphraseAd);
+  return out;
+}
+
+core::Result<std::string> OpenWithPassphrase(std::string_view sealed, std::string_view passphrase) {
+  const auto refused = core::Fail(core::ErrorCode::kPermissionDenied, "wrong passphrase or damaged key");
+  const std::size_t head = kPassphraseMagic.size() + 8 + crypto_pwhash_SALTBYTES;
+  if (sealed.size() <= head || sealed.substr(0, kPassphraseMagic.size()) != kPassphraseMagic) return refused;
+  const std::uint32_t ops = GetU32(sealed.substr(4));
+  const std::uint32_t mem_kib = GetU32(sealed.substr(8));
+  if (ops < 1 || ops > 20 || mem_kib < 8 || mem_kib > 4 * 1024 * 1024) return refused;
+  SecretKey key;
+  if (!DeriveFromPassphrase(key, passphrase, sealed.substr(12, crypto_pwhash_SALTBYTES), ops, mem_kib))
+    return refused;
+  auto opened = Open(key, sealed.substr(head), kPassphraseAd);
+  if (!opened) return refused;
+  return opened;
 }
 
 }  // namespace roster::crypto

@@ -45,6 +45,8 @@ class SecretKey {
 // Reads the master key file, or creates it (mode 0600, exclusive create) when absent.
 // Throws std::runtime_error on I/O failure or a malformed file.
 SecretKey LoadOrCreateKeyFile(const std::string& path, bool create);
+// Writes `key` as a new key file (64 hex characters, mode 0600, exclusive create).
+void WriteKeyFile(const std::string& path, const SecretKey& key);
 
 struct EnvironmentKeys {
   SecretKey data;   // seals profiles
@@ -78,6 +80,12 @@ std::string BlindIndex(const SecretKey& index_key, std::string_view kind, std::s
 
 // 256 random bits as 64 lower-case hex characters.
 std::string RandomToken();
+// A secret (the master key in a backup) sealed under a passphrase: an argon2id-derived
+// key (a random salt, the cost stored with it) and XChaCha20-Poly1305. OpenWithPassphrase
+// fails with kPermissionDenied for a wrong passphrase or a changed blob.
+std::string SealWithPassphrase(std::string_view secret, std::string_view passphrase);
+core::Result<std::string> OpenWithPassphrase(std::string_view sealed, std::string_view passphrase);
+
 // Random (version 4) UUID, canonical lower-case.
 std::string NewUuid();
 std::string ToHex(std::string_view bytes);
@@ -108,15 +116,23 @@ class PasswordHasher {
   // argon2id work done so far: Hash and Verify calls (tests and benches read them).
   std::uint64_t hash_count() const { return hashes_.load(std::memory_order_relaxed); }
   std::uint64_t verify_count() const { return verifications_.load(std::memory_order_relaxed); }
+  // The concurrency cap's state, for metrics.
+  struct SlotStats {
+    unsigned slots = 0, in_use = 0, waiting = 0;
+    std::uint64_t waits = 0;   // calls that waited for a slot
+    double wait_seconds = 0;   // their waiting, in total
+  };
+  SlotStats slot_stats() const { return slots_->Stats(); }
 
  private:
   // At most max_concurrency hashes at once, granted first come, first served, so a
   // burst's latency is spread evenly instead of leaving some callers waiting for ever.
   class FairSlots {
    public:
-    explicit FairSlots(unsigned count) : free_(count) {}
+    explicit FairSlots(unsigned count) : count_(count), free_(count) {}
     void Acquire();
     void Release();
+    SlotStats Stats();
 
    private:
     struct Waiter {
@@ -124,7 +140,10 @@ class PasswordHasher {
       bool granted = false;
     };
     std::mutex mu_;
+    const unsigned count_;
     unsigned free_;
+    std::uint64_t waits_ = 0;
+    double wait_seconds_ = 0;
     std::deque<Waiter*> queue_;  // a released slot goes straight to the oldest waiter
   };
 

@@ -93,5 +93,23 @@ TEST_F(CryptoTest, KeyFileIsCreatedPrivateAndReadBack) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(CryptoTest, PassphraseSealOpensOnlyWithThePassphrase) {
+  const std::string secret(32, '\x5a');
+  const std::string sealed = SealWithPassphrase(secret, "correct horse battery staple");
+  EXPECT_EQ(sealed.find(secret), std::string::npos);
+  auto opened = OpenWithPassphrase(sealed, "correct horse battery staple");
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(*opened, secret);
+  auto wrong = OpenWithPassphrase(sealed, "correct horse battery stapler");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, core::ErrorCode::kPermissionDenied);
+  std::string damaged = sealed;
+  damaged.back() ^= 1;
+  EXPECT_FALSE(OpenWithPassphrase(damaged, "correct horse battery staple"));
+  EXPECT_FALSE(OpenWithPassphrase("RPW1", "x"));
+  // A fresh salt each time.
+  EXPECT_NE(SealWithPassphrase(secret, "p"), SealWithPassphrase(secret, "p"));
+}
+
 }  // namespace
 }  // namespace roster::crypto

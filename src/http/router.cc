@@ -140,6 +140,7 @@ void Router::Add(std::string_view method, std::string_view pattern, Exec exec, H
   }
   route->method = std::string(method);
   route->pattern = std::string(pattern);
+  route->group = group_;
   route->exec = exec;
   route->handler = std::move(handler);
   routes_.push_back(std::move(route));

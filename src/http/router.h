@@ -36,6 +36,7 @@ using ErrorRenderer = std::function<Response(int status, std::string_view messag
 struct Route {
   std::string method;
   std::string pattern;  // the template, logged instead of the concrete path
+  std::string group;    // who added it (the API's name, for metrics); see Router::SetGroup
   Exec exec = Exec::kInline;
   Handler handler;
   std::vector<std::string> segments;
@@ -50,6 +51,9 @@ struct Match {
 class Router {
  public:
   void Add(std::string_view method, std::string_view pattern, Exec exec, Handler handler);
+  // Routes added from now on belong to `group` (an API's name, or "" for the server's
+  // own routes); the access record and request metrics carry it.
+  void SetGroup(std::string group) { group_ = std::move(group); }
   // Error renderer for paths under `prefix` (longest prefix wins). The default renders
   // {"error": message}.
   void SetErrorRenderer(std::string prefix, ErrorRenderer renderer);
@@ -64,6 +68,7 @@ class Router {
  private:
   std::vector<std::unique_ptr<Route>> routes_;
   std::vector<std::pair<std::string, ErrorRenderer>> renderers_;
+  std::string group_;
 };
 
 }  // namespace roster::http

@@ -97,11 +97,23 @@ class WorkerPool {
   bool TryPost(std::function<void()> job) {
     {
       std::lock_guard lock(mu_);
-      if (stopping_ || threads_.empty() || queue_.size() >= capacity_) return false;
+      if (stopping_ || threads_.empty() || queue_.size() >= capacity_) {
+        ++rejected_;
+        return false;
+      }
       queue_.push_back(std::move(job));
     }
     cv_.notify_one();
     return true;
+  }
+
+  void Read(ServerStats& stats) {
+    std::lock_guard lock(mu_);
+    stats.worker_queue_depth = queue_.size();
+    stats.worker_queue_capacity = capacity_;
+    stats.workers = static_cast<int>(threads_.size());
+    stats.workers_busy = busy_;
+    stats.worker_rejections = rejected_;
   }
 
   // Lets running jobs finish, drops queued ones, joins the threads.
@@ -132,12 +144,16 @@ class WorkerPool {
         if (stopping_) return;
         job = std::move(queue_.front());
         queue_.pop_front();
+        ++busy_;
       }
       try {
         job();
       } catch (...) {
         // Jobs handle their own errors; nothing useful to do with a stray one.
       }
+      job = nullptr;
+      std::lock_guard lock(mu_);
+      --busy_;
     }
   }
 
@@ -146,6 +162,8 @@ class WorkerPool {
   std::deque<std::function<void()>> queue_;
   std::vector<std::thread> threads_;
   std::size_t capacity_ = 0;
+  int busy_ = 0;
+  std::uint64_t rejected_ = 0;
   bool stopping_ = false;
 };
 
@@ -182,7 +200,15 @@ class Engine {
 
   const Router& router() const { return router_; }
   const ServerOptions& options() const { return options_; }
-  asio::ssl::context* ssl_context() { return ssl_ctx_ ? &*ssl_ctx_ : nullptr; }
+  bool ReloadTls(std::string* error);
+  ServerStats Stats() {
+    ServerStats stats;
+    pool_.Read(stats);
+    std::lock_guard lock(mu_);
+    stats.connections = sessions_.size();
+    stats.tls_reloads = tls_reloads_;
+    return stats;
+  }
 
   // Returns true when the server is already stopping (the session should drain).
   bool Register(const std::shared_ptr<SessionBase>& session) {
@@ -214,7 +240,9 @@ class Engine {
     return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
 
-  void LoadTls();
+  // A new server context from the TLS files; throws std::runtime_error naming them.
+  std::shared_ptr<asio::ssl::context> LoadTls() const;
+  void WatchReloadSignal(asio::signal_set& signals);
   void DoAccept();
   void OnAccept(error_code ec, tcp::socket socket);
   void RunLoop();
@@ -229,7 +257,12 @@ class Engine {
   bool destroying_ = false;  // guarded by mu_
   std::atomic<bool> started_{false};
   std::atomic<bool> ran_{false};
-  std::optional<asio::ssl::context> ssl_ctx_;
+  // The context new connections get. A reload swaps in a new one; the ones before stay
+  // alive (connections made with them keep using them), a few KiB per reload.
+  std::mutex tls_mu_;
+  std::shared_ptr<asio::ssl::context> ssl_ctx_;                  // guarded by tls_mu_
+  std::vector<std::shared_ptr<asio::ssl::context>> retired_tls_;  // guarded by tls_mu_
+  std::uint64_t tls_reloads_ = 0;                                 // guarded by mu_
 
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
@@ -290,6 +323,7 @@ class Session final : public SessionBase {
     std::size_t bytes_in = 0;
     Clock::time_point started;
     std::string peer;  // the client's address as the request saw it
+    std::string group = "-";
   };
 
   std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
@@ -476,6 +510,7 @@ class Session final : public SessionBase {
       return Write(router.Handle(request));
     }
     pending_.route = match.route->pattern;
+    pending_.group = match.route->group.empty() ? "-" : match.route->group;
     if (match.route->exec == Exec::kInline) {
       return Write(router.Run(match, request));
     }
@@ -535,6 +570,7 @@ class Session final : public SessionBase {
     record.request_id = pending_.request_id;
     record.method = pending_.method;
     record.route = pending_.route;
+    record.group = pending_.group;
     record.status = static_cast<int>(response_.result_int());
     record.millis =
         std::chrono::duration<double, std::milli>(Clock::now() - pending_.started).count();
@@ -601,26 +637,66 @@ class Session final : public SessionBase {
   std::size_t discarded_ = 0;
 };
 
-void Engine::LoadTls() {
+std::shared_ptr<asio::ssl::context> Engine::LoadTls() const {
   const TlsFiles& files = *options_.tls;
   try {
-    ssl_ctx_.emplace(asio::ssl::context::tls_server);
-    ssl_ctx_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                          asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                          asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-    SSL_CTX_set_min_proto_version(ssl_ctx_->native_handle(), TLS1_2_VERSION);
-    ssl_ctx_->use_certificate_chain_file(files.cert_pem_path);
-    ssl_ctx_->use_private_key_file(files.key_pem_path, asio::ssl::context::pem);
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+    ctx->use_certificate_chain_file(files.cert_pem_path);
+    ctx->use_private_key_file(files.key_pem_path, asio::ssl::context::pem);
+    // A key that does not belong to the certificate would fail every handshake.
+    if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+      throw std::runtime_error("the key does not match the certificate");
+    return ctx;
   } catch (const std::exception& e) {
-    ssl_ctx_.reset();
     throw std::runtime_error("http: cannot load TLS certificate/key (" + files.cert_pem_path +
                              ", " + files.key_pem_path + "): " + e.what());
   }
 }
 
+bool Engine::ReloadTls(std::string* error) {
+  if (!options_.tls) {
+    if (error) *error = "no TLS files configured";
+    return false;
+  }
+  std::shared_ptr<asio::ssl::context> fresh;
+  try {
+    fresh = LoadTls();
+  } catch (const std::exception& e) {
+    if (error) *error = e.what();
+    return false;
+  }
+  {
+    std::lock_guard lock(tls_mu_);
+    if (ssl_ctx_) retired_tls_.push_back(std::move(ssl_ctx_));
+    ssl_ctx_ = std::move(fresh);
+  }
+  std::lock_guard lock(mu_);
+  ++tls_reloads_;
+  return true;
+}
+
+void Engine::WatchReloadSignal(asio::signal_set& signals) {
+  signals.async_wait([this, &signals](error_code ec, int) {
+    if (ec) return;
+    std::string error;
+    const bool ok = ReloadTls(&error);
+    if (options_.tls_reloaded) {
+      try {
+        options_.tls_reloaded(ok, ok ? std::string("TLS certificate reloaded") : error);
+      } catch (...) {
+      }
+    }
+    WatchReloadSignal(signals);
+  });
+}
+
 std::uint16_t Engine::Start() {
   if (started_.exchange(true)) throw std::runtime_error("http: server already started");
-  if (options_.tls) LoadTls();
+  if (options_.tls) ssl_ctx_ = LoadTls();
 
   const std::string where = options_.host + ":" + std::to_string(options_.port);
   tcp::resolver resolver(ioc_);
@@ -676,9 +752,14 @@ void Engine::OnAccept(error_code ec, tcp::socket socket) {
     socket.set_option(tcp::no_delay(true), ignored);
     const tcp::endpoint remote = socket.remote_endpoint(ignored);
     std::string peer = ignored ? std::string("-") : remote.address().to_string();
-    if (ssl_ctx_) {
+    std::shared_ptr<asio::ssl::context> tls;
+    {
+      std::lock_guard lock(tls_mu_);
+      tls = ssl_ctx_;
+    }
+    if (tls) {
       std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(peer),
-                                                                      std::move(socket), *ssl_ctx_)
+                                                                      std::move(socket), *tls)
           ->Start();
     } else {
       std::make_shared<Session<beast::tcp_stream>>(*this, std::move(peer), std::move(socket))
@@ -706,12 +787,14 @@ void Engine::Run() {
   if (ran_.exchange(true)) throw std::runtime_error("http: Run() called twice");
   pool_.Start(ThreadCount(options_.worker_threads), options_.worker_queue);
 
-  std::optional<asio::signal_set> signals;
+  std::optional<asio::signal_set> signals, reload;
   if (options_.handle_signals) {
     signals.emplace(ioc_, SIGINT, SIGTERM);
     signals->async_wait([this](error_code ec, int) {
       if (!ec) Stop();
     });
+    reload.emplace(ioc_, SIGHUP);
+    WatchReloadSignal(*reload);
   }
 
   // Sessions waiting on a worker job have no pending I/O, so the io_context must not
@@ -774,5 +857,9 @@ std::uint16_t Server::Start() { return impl_->engine.Start(); }
 void Server::Run() { impl_->engine.Run(); }
 
 void Server::Stop() { impl_->engine.Stop(); }
+
+bool Server::ReloadTls(std::string* error) { return impl_->engine.ReloadTls(error); }
+
+ServerStats Server::Stats() const { return impl_->engine.Stats(); }
 
 }  // namespace roster::http

@@ -3,7 +3,7 @@
 // (argon2id) never blocks an I/O thread. Body limit (413), header and idle timeouts,
 // keep-alive, X-Request-Id on every response, one access-log record per request.
 // Stop() (or SIGINT/SIGTERM when handle_signals) stops accepting, lets in-flight
-// requests finish and returns from Run().
+// requests finish and returns from Run(); SIGHUP reloads the TLS files (ReloadTls).
 #pragma once
 
 #include <chrono>
@@ -22,6 +22,7 @@ struct AccessRecord {
   std::string request_id;
   std::string method;
   std::string route;  // route template, or "-" when none matched
+  std::string group;  // the route's group (its API), or "-" when none matched
   int status = 0;
   double millis = 0;
   std::size_t bytes_in = 0;
@@ -50,6 +51,20 @@ struct ServerOptions {
   // connection: only behind a reverse proxy that every request passes through.
   bool trust_forwarded_for = false;
   std::function<void(const AccessRecord&)> access_log;  // may be empty
+  // Called after each SIGHUP (with handle_signals) or ReloadTls(): whether the TLS files
+  // were loaded again, and why not. May be empty.
+  std::function<void(bool ok, const std::string& message)> tls_reloaded;
+};
+
+// Figures for metrics, read without stopping the server.
+struct ServerStats {
+  std::size_t worker_queue_depth = 0;   // worker jobs waiting
+  std::size_t worker_queue_capacity = 0;
+  int workers = 0;                      // worker threads
+  int workers_busy = 0;                 // running a job now
+  std::uint64_t worker_rejections = 0;  // jobs refused with 503 (queue full)
+  std::size_t connections = 0;          // open now
+  std::uint64_t tls_reloads = 0;        // successful certificate reloads
 };
 
 class Server {
@@ -65,6 +80,11 @@ class Server {
   void Run();
   // Thread-safe; may be called from any thread.
   void Stop();
+  // Loads the TLS certificate and key files again for new connections; open
+  // connections keep theirs. Thread-safe. False (and the old files stay in use) when
+  // they cannot be loaded; `error` says why.
+  bool ReloadTls(std::string* error = nullptr);
+  ServerStats Stats() const;
 
  private:
   class Impl;

@@ -3,9 +3,22 @@
 #include <algorithm>
 #include <chrono>
 
+#include "metrics/metrics.h"
 #include "service/record_service.h"
 
 namespace roster::service {
+namespace {
+metrics::Counter& MailCount(std::string_view outcome) {
+  static auto& f = metrics::Registry::Global().AddCounter(
+      "roster_mail_deliveries_total",
+      "Outbox delivery attempts by outcome: sent, failed (retried later), dropped (attempts spent).", {"outcome"});
+  return f.With({outcome});
+}
+[[maybe_unused]] const bool kMetricsRegistered = [] {
+  for (const char* outcome : {"sent", "failed", "dropped"}) MailCount(outcome);
+  return true;
+}();
+}  // namespace
 
 MailSender::MailSender(store::MailStore& store, DirectoryService& directory, core::MailTransport* transport,
                        const core::Clock& clock, MailSenderOptions options)
@@ -72,9 +85,11 @@ int MailSender::RunOnce() {
       if (auto st = store_.CompleteMail(row.id); !st && st.error().code != core::ErrorCode::kNotFound)
         Log("mail: message " + std::to_string(row.id) + " sent but not removed: " + st.error().message);
       ++delivered;
+      MailCount("sent").Inc();
       continue;
     }
     const std::int64_t attempts = row.attempts + 1;
+    MailCount(attempts >= options_.max_attempts ? "dropped" : "failed").Inc();
     if (attempts >= options_.max_attempts) {
       Log("mail: message " + std::to_string(row.id) + " dropped after " + std::to_string(attempts) +
           " attempts: " + sent.error().message);

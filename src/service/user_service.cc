@@ -1,5 +1,7 @@
 #include "service/user_service.h"
 
+#include "metrics/metrics.h"
+
 #include <map>
 #include <mutex>
 #include <set>
@@ -466,6 +468,44 @@ void UserService::VerifyDummy(const std::string& password) {
   (void)hasher_.Verify(dummy_hash_, password);
 }
 
+namespace {
+// Counted into the process's metrics registry (served at /metrics); no label carries a
+// user's value.
+metrics::Counter& SignInFailures() {
+  static metrics::Counter& c =
+      metrics::Registry::Global()
+          .AddCounter("roster_signin_failures_total", "Password sign-ins refused (wrong or unknown credentials).")
+          .With({});
+  return c;
+}
+metrics::Counter& SignInLockouts() {
+  static metrics::Counter& c = metrics::Registry::Global()
+                                   .AddCounter("roster_signin_lockouts_total",
+                                               "Sign-in attempts refused because the username's attempts are spent.")
+                                   .With({});
+  return c;
+}
+metrics::Family<metrics::Counter>& Throttled() {
+  static auto& f = metrics::Registry::Global().AddCounter(
+      "roster_throttled_total", "Requests refused with 429 by a request bucket, by action.", {"action"});
+  return f;
+}
+// Present (at 0) from the start, so alerts see them before the first event.
+[[maybe_unused]] const bool kMetricsRegistered = [] {
+  SignInFailures();
+  SignInLockouts();
+  for (std::size_t i = 0; i < kThrottledActionCount; ++i)
+    Throttled().With({ThrottledActionName(static_cast<ThrottledAction>(i))});
+  return true;
+}();
+}  // namespace
+
+core::Status UserService::Admit(ThrottledAction action, std::string_view address, std::string_view credential) {
+  auto admitted = throttle_.Take(action, address, credential);
+  if (!admitted) Throttled().With({ThrottledActionName(action)}).Inc();
+  return admitted;
+}
+
 core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, const std::string& username,
                                            const std::string& password, std::string_view address) {
   const auto refused = core::Fail(ErrorCode::kUnauthenticated, "invalid username or password");
@@ -485,25 +525,35 @@ core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, co
                                               std::max<std::int64_t>(1, sign_in_.window_ms / 1000));
     auto hits = store_.HitCounter(pair_key, now, sign_in_.window_ms);
     if (!hits) return std::unexpected(hits.error());
-    if (*hits > sign_in_.max_attempts) return locked;
+    if (*hits > sign_in_.max_attempts) {
+      SignInLockouts().Inc();
+      return locked;
+    }
     if (sign_in_.max_attempts_per_user > 0) {
       auto all = store_.HitCounter(user_key, now, sign_in_.window_ms);
       if (!all) return std::unexpected(all.error());
       user_hits = *all;
-      if (user_hits > sign_in_.max_attempts_per_user) return locked;
+      if (user_hits > sign_in_.max_attempts_per_user) {
+        SignInLockouts().Inc();
+        return locked;
+      }
     }
   }
   auto found = FindBy(environment_id, "username", username);
   if (!found) return std::unexpected(found.error());
   if (found->empty()) {
     VerifyDummy(password);
+    SignInFailures().Inc();
     return refused;
   }
   core::User user = std::move(found->front());
   auto ok = CheckStoredPassword(environment_id, user.id, password);
   if (!ok) return std::unexpected(ok.error());
   // A retired (archived) user stays retired whatever API archived it and left `active`.
-  if (!*ok || !user.active || user.archived) return refused;
+  if (!*ok || !user.active || user.archived) {
+    SignInFailures().Inc();
+    return refused;
+  }
   if (!counted) {
     auto token = IssueSession(environment_id, user.id);
     if (!token) return std::unexpected(token.error());

@@ -134,9 +134,7 @@ class UserService {
   // from the action's bucket for the client `address` and for the authenticated
   // `credential` (an API key, application or client id; empty: none).
   // kResourceExhausted with Error::retry_after_s when either is spent.
-  core::Status Admit(ThrottledAction action, std::string_view address, std::string_view credential) {
-    return throttle_.Take(action, address, credential);
-  }
+  core::Status Admit(ThrottledAction action, std::string_view address, std::string_view credential);
 
   // The use cases below as `principal` may perform them (service/user_access.h): what
   // every API calls on behalf of a credential.

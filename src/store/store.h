@@ -378,6 +378,38 @@ class SessionStore {
                                              std::int64_t created_since_ms) = 0;
 };
 
+// What operating the store needs: readiness, figures for metrics, an online backup.
+struct SchemaStatus {
+  std::int64_t applied = 0;  // the newest migration the database has
+  std::int64_t known = 0;    // the newest this binary knows
+};
+struct PoolStats {
+  int size = 0;                  // connections in the pool (0: the adapter has none)
+  int in_use = 0;                // lent out now
+  std::uint64_t waits = 0;       // borrowers that found none idle
+  double wait_seconds = 0;       // time they waited, in total
+};
+struct OutboxStats {
+  std::int64_t depth = 0;              // messages waiting
+  std::int64_t oldest_created_ms = 0;  // creation time of the oldest (0: none)
+};
+class OperationsStore {
+ public:
+  virtual ~OperationsStore() = default;
+  // One round trip: the schema version the database holds (kUnavailable when it does
+  // not answer).
+  virtual Result<SchemaStatus> CheckSchema() = 0;
+  virtual Result<OutboxStats> Outbox() = 0;
+  virtual PoolStats Pool() const { return {}; }
+  // A consistent copy of the whole database into a new file at `path`, taken while
+  // others keep reading and writing (SQLite: the online backup API). kFailedPrecondition
+  // where the database has its own tools (PostgreSQL: pg_dump).
+  virtual Status BackupTo(const std::string& path) {
+    (void)path;
+    return core::Fail(core::ErrorCode::kFailedPrecondition, "this store has no built-in backup");
+  }
+};
+
 // One object serving every port over one database.
 class Store : public DirectoryStore,
               public UserStore,
@@ -386,6 +418,7 @@ class Store : public DirectoryStore,
               public RecordStore,
               public MembershipStore,
               public MailStore,
-              public CounterStore {};
+              public CounterStore,
+              public OperationsStore {};
 
 }  // namespace roster::store

@@ -1539,3 +1539,28 @@ TEST_P(StoreConformanceTest, ASessionAndAClearedCounterAreOneWrite) {
 }
 
 }  // namespace roster::store
+
+namespace roster::store {
+
+TEST_P(StoreConformanceTest, OperationsReportTheSchemaAndTheOutbox) {
+  auto schema = store_->CheckSchema();
+  ASSERT_TRUE(schema.has_value());
+  EXPECT_GT(schema->known, 0);
+  EXPECT_EQ(schema->applied, schema->known);
+  auto empty = store_->Outbox();
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(empty->depth, 0);
+  EXPECT_EQ(empty->oldest_created_ms, 0);
+  MailRow first{0, env_, 5000, 5000, 0, "m1"}, second{0, env_, 3000, 9000, 0, "m2"};
+  ASSERT_TRUE(store_->EnqueueMail(first).has_value());
+  ASSERT_TRUE(store_->EnqueueMail(second).has_value());
+  auto two = store_->Outbox();
+  ASSERT_TRUE(two.has_value());
+  EXPECT_EQ(two->depth, 2);
+  EXPECT_EQ(two->oldest_created_ms, 3000);
+  const PoolStats pool = store_->Pool();
+  EXPECT_GE(pool.size, pool.in_use);
+  EXPECT_EQ(pool.in_use, 0);
+}
+
+}  // namespace roster::store

@@ -241,7 +241,12 @@ Server::Server(const std::string& data_dir, std::vector<std::string> extra_args)
   stdout_fd_ = pipe_fds[0];
   if (rc != 0) throw std::runtime_error("cannot spawn roster serve");
   // Read the "roster listening on http(s)://127.0.0.1:PORT" line, 20 s at most.
-  const std::string line = ReadLine(stdout_fd_, std::chrono::seconds(20));
+  std::string line = ReadLine(stdout_fd_, std::chrono::seconds(20));
+  // More lines may have come with it (the metrics listener's): keep them for NextLine.
+  if (const auto end = line.find('\n'); end != std::string::npos) {
+    stdout_rest_ = line.substr(end + 1);
+    line.resize(end);
+  }
   const auto at = line.find("listening on ");
   const auto colon = line.rfind(':');
   if (at == std::string::npos || colon == std::string::npos) {
@@ -257,6 +262,20 @@ Server::Server(const std::string& data_dir, std::vector<std::string> extra_args)
 Server::~Server() {
   if (pid_ > 0) Terminate();
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
+}
+
+std::string Server::NextLine(int seconds) {
+  if (stdout_rest_.find('\n') == std::string::npos)
+    stdout_rest_ += ReadLine(stdout_fd_, std::chrono::seconds(seconds));
+  const auto end = stdout_rest_.find('\n');
+  if (end == std::string::npos) return {};
+  std::string line = stdout_rest_.substr(0, end);
+  stdout_rest_.erase(0, end + 1);
+  return line;
+}
+
+void Server::Signal(int signal) {
+  if (pid_ > 0) ::kill(pid_, signal);
 }
 
 int Server::Terminate() {

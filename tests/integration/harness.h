@@ -83,6 +83,10 @@ class Server {
   int Terminate();
   // SIGKILL and wait.
   void Kill9();
+  // The next line the server printed on stdout after its "listening" line (e.g. "roster
+  // metrics on URL"), waiting up to `seconds`; empty if none came.
+  std::string NextLine(int seconds = 20);
+  void Signal(int signal);
   const std::string& base_url() const { return base_url_; }
   int port() const { return port_; }
   std::string access_log_path() const { return data_dir_ + "/access.log"; }
@@ -94,6 +98,7 @@ class Server {
   int port_ = 0;
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
+  std::string stdout_rest_;
 };
 
 struct HttpResponse {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <initializer_list>
@@ -609,6 +610,7 @@ constexpr Query kClaimMail{
 constexpr Query kCompleteMail{"complete_mail", "DELETE FROM outbox WHERE id = $1"};
 constexpr Query kRetryMail{"retry_mail", "UPDATE outbox SET attempts = $1, next_attempt_at = $2 WHERE id = $3"};
 constexpr Query kCountMail{"count_mail", "SELECT count(*) FROM outbox"};
+constexpr Query kOutboxStats{"outbox_stats", "SELECT count(*), COALESCE(min(created_at), 0) FROM outbox"};
 
 // --- Counters. One statement, so concurrent hits on a key serialise on its row (or on
 // the conflicting insert) and each sees the count the previous one left. Both CASEs read
@@ -1235,6 +1237,27 @@ class PostgresStore final : public Store {
     });
   }
 
+  // --- OperationsStore
+  Result<SchemaStatus> CheckSchema() override {
+    return Read([&](Connection& c) -> Result<SchemaStatus> {
+      Rows r = c.Exec(kSchemaVersion, {});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "read schema version"));
+      return SchemaStatus{r.Int(0, 0), static_cast<std::int64_t>(std::size(kMigrations))};
+    });
+  }
+  Result<OutboxStats> Outbox() override {
+    return Read([&](Connection& c) -> Result<OutboxStats> {
+      Rows r = c.Exec(kOutboxStats, {});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "read outbox"));
+      return OutboxStats{r.Int(0, 0), r.Int(0, 1)};
+    });
+  }
+  PoolStats Pool() const override {
+    std::lock_guard lock(mu_);
+    const int size = static_cast<int>(connections_.size());
+    return PoolStats{size, size - static_cast<int>(idle_.size()), waits_, wait_seconds_};
+  }
+
   // --- CounterStore
   Result<std::int64_t> HitCounter(const std::string& key, std::int64_t now_ms, std::int64_t window_ms) override {
     return Write([&](Connection& c) -> Result<std::int64_t> {
@@ -1299,7 +1322,12 @@ class PostgresStore final : public Store {
     Connection* c;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return !idle_.empty(); });
+      if (idle_.empty()) {
+        const auto started = std::chrono::steady_clock::now();
+        cv_.wait(lock, [&] { return !idle_.empty(); });
+        ++waits_;
+        wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      }
       c = idle_.back();  // LIFO: the warmest connection, and failures stay on one
       idle_.pop_back();
     }
@@ -1516,7 +1544,9 @@ class PostgresStore final : public Store {
 
   const std::string dsn_;
   std::vector<std::unique_ptr<Connection>> connections_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  std::uint64_t waits_ = 0;     // guarded by mu_: borrowers that found no idle connection
+  double wait_seconds_ = 0;     // guarded by mu_
   std::condition_variable cv_;
   std::vector<Connection*> idle_;
 };

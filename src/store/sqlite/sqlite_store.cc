@@ -862,6 +862,44 @@ class SqliteStore final : public Store {
     });
   }
 
+  // --- OperationsStore
+  Result<SchemaStatus> CheckSchema() override {
+    return Read([&](Connection& c) -> Result<SchemaStatus> {
+      auto s = c.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      const int rc = s.Step();
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "read schema version"));
+      return SchemaStatus{s.ColInt(0), static_cast<std::int64_t>(std::size(kMigrations))};
+    });
+  }
+  Result<OutboxStats> Outbox() override {
+    return Read([&](Connection& c) -> Result<OutboxStats> {
+      auto s = c.Prepare("SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM outbox");
+      const int rc = s.Step();
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "read outbox"));
+      return OutboxStats{s.ColInt(0), s.ColInt(1)};
+    });
+  }
+  // sqlite3_backup from a read connection: one read transaction over a WAL snapshot, so
+  // the copy is consistent and writers go on meanwhile.
+  Status BackupTo(const std::string& path) override {
+    return Read([&](Connection& c) -> Status {
+      sqlite3* out = nullptr;
+      if (sqlite3_open_v2(path.c_str(), &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                          nullptr) != SQLITE_OK) {
+        sqlite3_close(out);
+        return core::Fail(ErrorCode::kFailedPrecondition, "cannot create " + path);
+      }
+      sqlite3_backup* backup = sqlite3_backup_init(out, "main", c.raw(), "main");
+      int rc = backup ? sqlite3_backup_step(backup, -1) : sqlite3_errcode(out);
+      if (backup) sqlite3_backup_finish(backup);
+      if (rc == SQLITE_DONE) rc = sqlite3_errcode(out);
+      sqlite3_close(out);
+      if (rc != SQLITE_OK && rc != SQLITE_DONE)
+        return core::Fail(ErrorCode::kUnavailable, std::string("backup failed: ") + sqlite3_errstr(rc));
+      return {};
+    });
+  }
+
   // --- CounterStore
   Result<std::int64_t> HitCounter(const std::string& key, std::int64_t now_ms, std::int64_t window_ms) override {
     return Write([&]() -> Result<std::int64_t> {
@@ -1265,6 +1303,20 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
+
+Result<std::string> IntegrityCheck(const std::string& path) {
+  try {
+    Connection c(path, 5000, true);
+    auto s = c.Prepare("PRAGMA integrity_check");
+    std::string out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out += (out.empty() ? "" : "\n") + s.ColText(0);
+    if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "integrity check"));
+    return out;
+  } catch (const std::exception& e) {
+    return core::Fail(ErrorCode::kFailedPrecondition, e.what());
+  }
+}
 
 std::unique_ptr<Store> Open(const Options& options) { return std::make_unique<SqliteStore>(options); }
 

@@ -22,4 +22,8 @@ struct Options {
 // the file cannot be opened or migrated.
 std::unique_ptr<Store> Open(const Options& options);
 
+// PRAGMA integrity_check on the database file at `path`, read-only: "ok" when sound,
+// else SQLite's list of problems.
+Result<std::string> IntegrityCheck(const std::string& path);
+
 }  // namespace roster::store::sqlite

@@ -33,6 +33,25 @@ TEST(SqliteStoreTest, ReopensExistingDatabaseWithoutRemigrating) {
   EXPECT_EQ(store->FindEnvironmentByName("default")->id, "e");
 }
 
+TEST(SqliteStoreTest, BackupCopiesAConsistentDatabaseThatPassesItsIntegrityCheck) {
+  const std::string path = TempDbPath();
+  auto store = Open({path});
+  ASSERT_TRUE(store->CreateEnvironment({"env-1", "default", "wrapped", 1}).has_value());
+  const std::string copy = path + ".backup";
+  ASSERT_TRUE(store->BackupTo(copy).has_value());
+  // Writes after the copy are not in it; the copy opens as a store of its own.
+  ASSERT_TRUE(store->CreateEnvironment({"env-2", "later", "wrapped", 2}).has_value());
+  auto integrity = IntegrityCheck(copy);
+  ASSERT_TRUE(integrity.has_value());
+  EXPECT_EQ(*integrity, "ok");
+  auto restored = Open({copy});
+  auto environments = restored->ListEnvironments();
+  ASSERT_TRUE(environments.has_value());
+  ASSERT_EQ(environments->size(), 1u);
+  EXPECT_EQ((*environments)[0].name, "default");
+  EXPECT_FALSE(IntegrityCheck(path + ".missing").has_value());
+}
+
 TEST(SqliteStoreTest, RefusesAnUnopenablePath) {
   EXPECT_THROW(Open({"/nonexistent-dir/x/roster.db"}), std::runtime_error);
 }
