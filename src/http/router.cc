@@ -199,7 +199,45 @@ Response Router::RenderError(std::string_view path, int status, std::string_view
   return DefaultError(status, message);
 }
 
+void Router::SetCors(std::string prefix, CorsPolicy policy) {
+  for (auto& [existing, current] : cors_) {
+    if (existing == prefix) {
+      current = std::move(policy);
+      return;
+    }
+  }
+  cors_.emplace_back(std::move(prefix), std::move(policy));
+}
+
+const CorsPolicy* Router::CorsFor(std::string_view path) const {
+  const CorsPolicy* best = nullptr;
+  std::size_t best_length = 0;
+  for (const auto& [prefix, policy] : cors_) {
+    if (!PrefixCovers(prefix, path)) continue;
+    if (best == nullptr || prefix.size() > best_length) {
+      best = &policy;
+      best_length = prefix.size();
+    }
+  }
+  return best;
+}
+
+std::optional<Response> Router::Preflight(const Request& request) const {
+  if (!IsPreflight(request)) return std::nullopt;
+  const CorsPolicy* policy = CorsFor(request.path);
+  if (policy == nullptr) return std::nullopt;
+  const std::string allowed = AllowedMethods(routes_, request.path);
+  if (allowed.empty()) return RenderError(request.path, 404, "not found");
+  return PreflightResponse(*policy, request, allowed);
+}
+
+HeaderList Router::CorsHeaders(const Request& request) const {
+  const CorsPolicy* policy = cors_.empty() ? nullptr : CorsFor(request.path);
+  return policy == nullptr ? HeaderList{} : CorsResponseHeaders(*policy, request);
+}
+
 Response Router::Handle(const Request& request) const {
+  if (auto preflight = Preflight(request)) return *preflight;
   Match match = Find(request.method, request.path);
   if (match.route == nullptr) {
     const bool wrong_method = match.status == 405;
