@@ -90,20 +90,9 @@ class CatalyzeAuthTest : public ::testing::Test {
   }
 
   // Messages to `address` received so far.
-  static std::vector<std::string> MailTo(const std::string& address) {
-    std::vector<std::string> out;
-    for (auto& m : sink_->Messages())
-      if (m.find("X-Envelope-To: " + address + "\r\n") == 0) out.push_back(m);
-    return out;
-  }
+  static std::vector<std::string> MailTo(const std::string& address) { return sink_->MessagesTo(address); }
   static std::vector<std::string> WaitForMailTo(const std::string& address, std::size_t count) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    auto got = MailTo(address);
-    while (got.size() < count && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      got = MailTo(address);
-    }
-    return got;
+    return sink_->WaitForMessagesTo(address, count);
   }
 
   static TempDir* dir_;
@@ -235,16 +224,18 @@ TEST_F(CatalyzeAuthTest, OnlyAnAdminKeyChangesActive) {
   ASSERT_EQ(r.status, 200);
   const std::string self(r.Json().at("usersId").as_string());
   const std::string token(r.Json().at("sessionToken").as_string());
-  ExpectError(client_.Send("PUT", "/v2/users/" + self, Body({{"active", true}}), CatalyzeHeaders(app_, token)), 403,
+  // This suite signs users up active (activation `none`, issue 15): switching itself off
+  // is the change a session may not make.
+  ExpectError(client_.Send("PUT", "/v2/users/" + self, Body({{"active", false}}), CatalyzeHeaders(app_, token)), 403,
               "profile:write");
   // The SDK's profile save sends the user back whole, `active` included: unchanged, it passes.
-  EXPECT_EQ(client_.Send("PUT", "/v2/users/" + self, Body({{"active", false}, {"firstName", "Self"}}),
+  EXPECT_EQ(client_.Send("PUT", "/v2/users/" + self, Body({{"active", true}, {"firstName", "Self"}}),
                          CatalyzeHeaders(app_, token))
                 .status,
             200);
   ExpectError(client_.Send("PUT", "/v2/users/" + id, Body({{"active", "yes"}}), CatalyzeHeaders(admin_)), 400,
               "active");
-  EXPECT_EQ(client_.Send("GET", "/v2/users/" + self, "", CatalyzeHeaders(admin_)).Json().at("active"), false);
+  EXPECT_EQ(client_.Send("GET", "/v2/users/" + self, "", CatalyzeHeaders(admin_)).Json().at("active"), true);
 }
 
 TEST_F(CatalyzeAuthTest, ParallelFailuresAreThrottledExactlyAndOthersAreUnaffected) {
@@ -321,7 +312,8 @@ TEST_F(CatalyzeAuthTest, MembersAreAddedListedAndRemoved) {
   EXPECT_EQ(members.Json(), (json::array{json::value(a), json::value(b)}));
   auto groups = client_.Send("GET", "/v2/users/" + a + "/groups", "", CatalyzeHeaders(admin_));
   ASSERT_EQ(groups.status, 200) << groups.body;
-  EXPECT_EQ(groups.Json(), (json::array{json::object{{"groupsId", gid}, {"name", "Ward 7"}}}));
+  // Issue 15: the user's group items carry `default`, as every group item does.
+  EXPECT_EQ(groups.Json(), (json::array{json::object{{"groupsId", gid}, {"name", "Ward 7"}, {"default", false}}}));
   // A user reads its own groups, not another's.
   const std::string token = SignedInToken("membera");
   EXPECT_EQ(client_.Send("GET", "/v2/users/" + a + "/groups", "", CatalyzeHeaders(app_, token)).status, 200);
@@ -350,7 +342,7 @@ TEST_F(CatalyzeAuthTest, NewUsersJoinTheDefaultGroups) {
   EXPECT_EQ(defaults.Json(), (json::array{json::object{{"groupsId", gid}, {"name", "Everyone"}, {"default", true}}}));
   const std::string id = CreateActiveUser("Newcomer", "newcomer@example.com", false);
   auto groups = client_.Send("GET", "/v2/users/" + id + "/groups", "", CatalyzeHeaders(admin_));
-  EXPECT_EQ(groups.Json(), (json::array{json::object{{"groupsId", gid}, {"name", "Everyone"}}}));
+  EXPECT_EQ(groups.Json(), (json::array{json::object{{"groupsId", gid}, {"name", "Everyone"}, {"default", true}}}));
   // No longer default: later users do not join.
   ASSERT_EQ(client_.Send("PUT", "/v2/groups/" + gid, Body({{"default", false}}), CatalyzeHeaders(admin_)).status, 200);
   const std::string later = CreateActiveUser("Latecomer", "latecomer@example.com", false);

@@ -105,14 +105,7 @@ class CatalyzeSdkTest : public ::testing::Test {
 
   // Messages to `address`, waiting for `count` of them.
   static std::vector<std::string> WaitForMailTo(const std::string& address, std::size_t count) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      std::vector<std::string> got;
-      for (auto& m : sink_->Messages())
-        if (m.find("X-Envelope-To: " + address + "\r\n") == 0) got.push_back(m);
-      if (got.size() >= count || std::chrono::steady_clock::now() >= deadline) return got;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    return sink_->WaitForMessagesTo(address, count, 20);
   }
 
   // The link of `page` a message carries, as a path on this server (the mail names the
@@ -206,7 +199,7 @@ TEST_F(CatalyzeSdkTest, IosSdkSignUpActivateSignInSaveSignOut) {
   EXPECT_EQ(saved.Json().at("type"), "Physician");
   auto again = client_.Send("GET", "/v2/users/" + id, "", session);
   EXPECT_EQ(again.Json().at("type"), "Physician");
-  EXPECT_EQ(again.Json().at("dob"), Today());
+  EXPECT_EQ(again.Json().at("dob").as_string(), Today());
   // The same save switching itself off is still the administrator's.
   whole["active"] = false;
   EXPECT_EQ(client_.Send("PUT", "/v2/users/" + id, Body(whole), session).status, 403);
@@ -304,7 +297,7 @@ TEST_F(CatalyzeSdkTest, JsSdkFromABrowserPreflightsSignsUpVerifiesAndSignsOut) {
   // verifyToken: GET "auth/verify/" (the SDK's trailing slash).
   auto verified = client_.Send("GET", "/v2/auth/verify/", "", session);
   ASSERT_EQ(verified.status, 200) << verified.body;
-  EXPECT_EQ(verified.Json().at("usersId"), id);
+  EXPECT_EQ(verified.Json().at("usersId").as_string(), id);
   // Session.updateUser: PUT users/{id} with the object.
   auto saved = client_.Send("PUT", "/v2/users/" + id, Body({{"extras", {{"theme", "dark"}}}}), session);
   ASSERT_EQ(saved.status, 200) << saved.body;
@@ -430,7 +423,8 @@ TEST_F(CatalyzeSdkTest, SupervisorsSearchReadAndUpdateTheirApplicationsUsers) {
   ASSERT_EQ(found.status, 200) << found.body;
   ASSERT_EQ(found.Json().as_array().size(), 2u);
   std::string boss, patient;
-  for (const auto& u : found.Json().as_array())
+  const json::value listed = found.Json();
+  for (const auto& u : listed.as_array())
     (u.at("username") == "sup-boss" ? boss : patient) = std::string(u.at("usersId").as_string());
   for (const auto& id : {boss, patient})
     ASSERT_EQ(client_.Send("PUT", "/v2/users/" + id, Body({{"active", true}}), server_key).status, 200);
