@@ -24,20 +24,6 @@ std::string Str(const json::value& v, std::string_view key) {
   return m && m->is_string() ? std::string(m->as_string()) : std::string();
 }
 
-std::string Encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
 
 // `roster scim token create`; returns the token.
 std::string CreateToken(const std::string& dir, const std::string& env, const std::vector<std::string>& scopes = {}) {
@@ -265,7 +251,7 @@ TEST_F(ScimTest, CreateRefusesBadBodiesNamingTheAttribute) {
                   400, "invalidValue", "active");
   ExpectScimError(Scim("POST", "/Users", "{}", "", {{"Content-Type", "text/plain"}}), 415);
   // Nothing was created.
-  auto list = Scim("GET", "/Users?filter=" + Encode("userName sw \"x\""));
+  auto list = Scim("GET", "/Users?filter=" + UrlEncode("userName sw \"x\""));
   EXPECT_EQ(list.Json().at("totalResults"), 0) << list.body;
 }
 
@@ -372,18 +358,18 @@ class ScimListTest : public ScimTest {
 
 TEST_F(ScimListTest, FiltersEveryOperatorAndCombination) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(Names("filter=" + Encode("userName eq \"ALICE\"")), V{"alice"});
-  EXPECT_EQ(Names("filter=" + Encode("externalId eq \"ext-bob\"")), V{"bob"});
-  EXPECT_EQ(Names("filter=" + Encode("userName ne \"alice\" and title eq \"Nurse\"")), (V{"carol", "erin"}));
-  EXPECT_EQ(Names("filter=" + Encode("name.givenName sw \"c\" or name.familyName ew \"ng\"")), (V{"bob", "carol", "dave"}));
-  EXPECT_EQ(Names("filter=" + Encode("emails co \"erin@\"")), V{"erin"});
-  EXPECT_EQ(Names("filter=" + Encode("emails[type eq \"work\" and value sw \"d\"]")), V{"dave"});
-  EXPECT_EQ(Names("filter=" + Encode("not (title eq \"Nurse\")")), (V{"bob", "dave"}));
-  EXPECT_EQ(Names("filter=" + Encode("userName gt \"carol\" and userName le \"erin\"")), (V{"dave", "erin"}));
-  EXPECT_EQ(Names("filter=" + Encode("nickName pr")), V{});
-  EXPECT_EQ(Names("filter=" + Encode("meta.created gt \"2000-01-01T00:00:00Z\"")).size(), 5u);
-  ExpectScimError(Scim("GET", "/Users?filter=" + Encode("userName eqq \"x\""), "", *lists_), 400, "invalidFilter");
-  ExpectScimError(Scim("GET", "/Users?filter=" + Encode("(userName eq \"x\""), "", *lists_), 400, "invalidFilter");
+  EXPECT_EQ(Names("filter=" + UrlEncode("userName eq \"ALICE\"")), V{"alice"});
+  EXPECT_EQ(Names("filter=" + UrlEncode("externalId eq \"ext-bob\"")), V{"bob"});
+  EXPECT_EQ(Names("filter=" + UrlEncode("userName ne \"alice\" and title eq \"Nurse\"")), (V{"carol", "erin"}));
+  EXPECT_EQ(Names("filter=" + UrlEncode("name.givenName sw \"c\" or name.familyName ew \"ng\"")), (V{"bob", "carol", "dave"}));
+  EXPECT_EQ(Names("filter=" + UrlEncode("emails co \"erin@\"")), V{"erin"});
+  EXPECT_EQ(Names("filter=" + UrlEncode("emails[type eq \"work\" and value sw \"d\"]")), V{"dave"});
+  EXPECT_EQ(Names("filter=" + UrlEncode("not (title eq \"Nurse\")")), (V{"bob", "dave"}));
+  EXPECT_EQ(Names("filter=" + UrlEncode("userName gt \"carol\" and userName le \"erin\"")), (V{"dave", "erin"}));
+  EXPECT_EQ(Names("filter=" + UrlEncode("nickName pr")), V{});
+  EXPECT_EQ(Names("filter=" + UrlEncode("meta.created gt \"2000-01-01T00:00:00Z\"")).size(), 5u);
+  ExpectScimError(Scim("GET", "/Users?filter=" + UrlEncode("userName eqq \"x\""), "", *lists_), 400, "invalidFilter");
+  ExpectScimError(Scim("GET", "/Users?filter=" + UrlEncode("(userName eq \"x\""), "", *lists_), 400, "invalidFilter");
 }
 
 TEST_F(ScimListTest, PagesWithStartIndexAndCountAndTellsTheTotal) {
@@ -407,7 +393,7 @@ TEST_F(ScimListTest, SortsByAnAttributeEitherWay) {
   using V = std::vector<std::string>;
   EXPECT_EQ(Names("sortBy=name.familyName"), (V{"erin", "dave", "carol", "bob", "alice"}));
   EXPECT_EQ(Names("sortBy=userName&sortOrder=descending&count=2"), (V{"erin", "dave"}));
-  EXPECT_EQ(Names("sortBy=title&filter=" + Encode("title pr") + "&startIndex=4"), (V{"carol", "erin"}));
+  EXPECT_EQ(Names("sortBy=title&filter=" + UrlEncode("title pr") + "&startIndex=4"), (V{"carol", "erin"}));
   ExpectScimError(Scim("GET", "/Users?sortBy=userName&sortOrder=sideways", "", *lists_), 400, "invalidValue");
 }
 
@@ -454,7 +440,7 @@ TEST_F(ScimTest, HealthFieldsAreSeenAndWrittenOnlyWithPhiScopes) {
   EXPECT_EQ(plain.body.find("123-45-6789"), std::string::npos);
   EXPECT_EQ(plain.Json().at(kHealthUrn).at("maidenName"), "Smith");
   // A filter cannot probe what the token cannot see.
-  auto probe = Scim("GET", "/Users?filter=" + Encode(std::string(kHealthUrn) + ":ssn pr"), "", *plain_);
+  auto probe = Scim("GET", "/Users?filter=" + UrlEncode(std::string(kHealthUrn) + ":ssn pr"), "", *plain_);
   EXPECT_EQ(probe.Json().at("totalResults"), 0) << probe.body;
   // Writing PHI needs phi:write: refused, nothing changed.
   auto write = Scim("PATCH", "/Users/" + id,
