@@ -28,6 +28,7 @@
 #include "cli/settings.h"
 #include "metrics/metrics.h"
 #include "mail/smtp_transport.h"
+#include "service/activations.h"
 #include "service/housekeeper.h"
 #include "service/mail_sender.h"
 #include "service/record_service.h"
@@ -582,6 +583,16 @@ int main(int argc, char** argv) {
   auto* env_list = env->add_subcommand("list", "List environments");
   data_options(env_list);
   env_list->add_flag("--json", as_json, "Print one JSON object");
+  auto* env_set = env->add_subcommand("set", "Change an environment's settings");
+  env_set->add_option("NAME", env_name, "Environment name or id")->required();
+  std::string catalyze_activation;
+  env_set->add_option("--catalyze-activation", catalyze_activation,
+                      "How Catalyze sign-ups become active: email (an activation link is mailed; the default) "
+                      "or none (active at creation)")
+      ->check(CLI::IsMember({"email", "none"}))
+      ->required();
+  data_options(env_set);
+  env_set->add_flag("--json", as_json, "Print one JSON object");
 
   auto* key = app.add_subcommand("key", "Manage API keys");
   key->require_subcommand(1);
@@ -635,6 +646,13 @@ int main(int argc, char** argv) {
       auto e = OrThrow(ctx.directory->CreateEnvironment(env_name));
       if (as_json) PrintJson(json::object{{"id", e.id}, {"name", e.name}});
       else std::cout << "created environment " << e.name << " (" << e.id << ")" << std::endl;
+    } else if (env_set->parsed()) {
+      auto e = OrThrow(ctx.directory->ResolveEnvironment(env_name));
+      if (auto st = service::Activations(ctx.Services()).SetMode(e.id, *service::ParseActivationMode(catalyze_activation));
+          !st)
+        throw std::runtime_error(st.error().message);
+      if (as_json) PrintJson(json::object{{"id", e.id}, {"name", e.name}, {"catalyzeActivation", catalyze_activation}});
+      else std::cout << "environment " << e.name << ": catalyze activation " << catalyze_activation << std::endl;
     } else if (env_list->parsed()) {
       json::array a;
       for (const auto& e : OrThrow(ctx.directory->ListEnvironments())) {

@@ -9,6 +9,7 @@
 
 #include "dialects/catalyze/catalyze.h"
 #include "dialects/commcare/commcare.h"
+#include "dialects/pages/pages.h"
 #include "dialects/pingone/pingone.h"
 #include "dialects/quickblox/quickblox.h"
 #include "dialects/scim/scim.h"
@@ -19,15 +20,35 @@ namespace {
 namespace json = boost::json;
 using service::Services;
 
+// CORS for an API's path prefixes: the --cors-origin origins (default any), the request
+// headers its SDKs send and the response headers they read (http/cors.h).
+void Cors(http::Router& r, const ApiSettings& o, std::initializer_list<const char*> prefixes,
+          std::vector<std::string> allow, std::vector<std::string> expose) {
+  http::CorsPolicy policy{o.cors_origins.empty() ? std::vector<std::string>{"*"} : o.cors_origins, std::move(allow),
+                          std::move(expose)};
+  for (const char* prefix : prefixes) r.SetCors(prefix, policy);
+}
+
 // One line per API: its name, how serve mounts it (its configuration from the
 // settings), and its subcommands.
 constexpr Api kApis[] = {
-    {"catalyze", [](http::Router& r, const Services& s, const ApiSettings&) { dialects::catalyze::Mount(r, s); },
+    {"catalyze",
+     [](http::Router& r, const Services& s, const ApiSettings& o) {
+       dialects::catalyze::Mount(r, s, {o.public_url});
+       Cors(r, o, {"/v2"}, {"X-Api-Key", "Authorization", "Content-Type", "Accept", "If-Match"},
+            {"ETag", "Retry-After", "X-Request-Id"});
+     },
      nullptr},
     {"pingone",
      [](http::Router& r, const Services& s, const ApiSettings& o) { dialects::pingone::Mount(r, s, {o.public_url}); },
      dialects::pingone::AddCommands},
-    {"quickblox", [](http::Router& r, const Services& s, const ApiSettings&) { dialects::quickblox::Mount(r, s); },
+    {"quickblox",
+     [](http::Router& r, const Services& s, const ApiSettings& o) {
+       dialects::quickblox::Mount(r, s, {o.public_url});
+       Cors(r, o, {"/session.json", "/login.json", "/users.json", "/users", "/session", "/login"},
+            {"QB-Token", "QB-SDK", "Authorization", "Content-Type", "Accept", "If-Match"},
+            {"QB-Token-ExpirationDate", "ETag", "Retry-After", "X-Request-Id"});
+     },
      dialects::quickblox::AddCommands},
     {"commcare",
      [](http::Router& r, const Services& s, const ApiSettings& o) {
@@ -36,6 +57,14 @@ constexpr Api kApis[] = {
      dialects::commcare::AddCommands},
     {"scim", [](http::Router& r, const Services& s, const ApiSettings& o) { dialects::scim::Mount(r, s, {o.public_url}); },
      dialects::scim::AddCommands},
+    // The activation and password-reset pages the mails link to (Catalyze's and QuickBlox's resets).
+    {"pages",
+     [](http::Router& r, const Services& s, const ApiSettings&) {
+       dialects::pages::Mount(r, s, {{{"catalyze", dialects::catalyze::ResetTokenKinds()},
+                                      {"quickblox", dialects::quickblox::ResetTokenKinds(),
+                                       dialects::quickblox::kMinPasswordLength}}});
+     },
+     nullptr},
 };
 
 }  // namespace
@@ -44,11 +73,20 @@ std::span<const Api> Apis() { return kApis; }
 
 void AddApiOptions(CLI::App& serve, ApiSettings& settings) {
   serve.add_option("--public-url", settings.public_url,
-                   "Base URL clients reach this server at, for links in responses (PingOne _links, SCIM meta.location), "
+                   "Base URL clients reach this server at, for links in responses (PingOne _links, SCIM meta.location) "
+                   "and in activation and reset mails, "
                    "e.g. https://id.example.org")
       ->check([](const std::string& v) {
         return v.starts_with("https://") || v.starts_with("http://") ? std::string()
                                                                       : std::string("must start with https:// or http://");
+      });
+  serve.add_option("--cors-origin", settings.cors_origins,
+                   "An origin browsers may call the Catalyze and QuickBlox APIs from, e.g. https://app.example.org "
+                   "(repeatable; default *: any origin; no credentials mode)")
+      ->check([](const std::string& v) {
+        return v == "*" || v.starts_with("https://") || v.starts_with("http://")
+                   ? std::string()
+                   : std::string("must be * or start with https:// or http://");
       });
   serve.add_option("--commcare-account-root", settings.commcare_account_root,
                    "CommCare mobile worker usernames end in @DOMAIN.ROOT (default commcarehq.org)")

@@ -23,6 +23,9 @@ namespace roster::cli {
 struct ApiSettings {
   std::string public_url;             // --public-url, ROSTER_PUBLIC_URL (PingOne links)
   std::string commcare_account_root;  // --commcare-account-root, ROSTER_COMMCARE_ACCOUNT_ROOT
+  // --cors-origin (repeatable): origins browsers may call the APIs that opt in to CORS
+  // from (Catalyze, QuickBlox); "*" (the default) any.
+  std::vector<std::string> cors_origins;
 };
 
 struct Api {

@@ -90,6 +90,21 @@ bool PrefixCovers(std::string_view prefix, std::string_view path) {
   return path.size() == prefix.size() || path[prefix.size()] == '/';
 }
 
+// The value registered for the longest prefix covering `path`, or null.
+template <class T>
+const T* LongestPrefix(const std::vector<std::pair<std::string, T>>& items, std::string_view path) {
+  const T* best = nullptr;
+  std::size_t best_length = 0;
+  for (const auto& [prefix, value] : items) {
+    if (!PrefixCovers(prefix, path)) continue;
+    if (best == nullptr || prefix.size() > best_length) {
+      best = &value;
+      best_length = prefix.size();
+    }
+  }
+  return best;
+}
+
 Response DefaultError(int status, std::string_view message) {
   boost::json::object body;
   body["error"] = message;
@@ -181,15 +196,7 @@ Match Router::Find(std::string_view method, std::string_view path) const {
 }
 
 Response Router::RenderError(std::string_view path, int status, std::string_view message) const {
-  const ErrorRenderer* best = nullptr;
-  std::size_t best_length = 0;
-  for (const auto& [prefix, renderer] : renderers_) {
-    if (!PrefixCovers(prefix, path)) continue;
-    if (best == nullptr || prefix.size() > best_length) {
-      best = &renderer;
-      best_length = prefix.size();
-    }
-  }
+  const ErrorRenderer* best = LongestPrefix(renderers_, path);
   if (best != nullptr && *best) {
     // A throwing renderer must not turn an error response into no response.
     try {
@@ -200,7 +207,34 @@ Response Router::RenderError(std::string_view path, int status, std::string_view
   return DefaultError(status, message);
 }
 
+void Router::SetCors(std::string prefix, CorsPolicy policy) {
+  for (auto& [existing, current] : cors_) {
+    if (existing == prefix) {
+      current = std::move(policy);
+      return;
+    }
+  }
+  cors_.emplace_back(std::move(prefix), std::move(policy));
+}
+
+const CorsPolicy* Router::CorsFor(std::string_view path) const { return LongestPrefix(cors_, path); }
+
+std::optional<Response> Router::Preflight(const Request& request) const {
+  if (!IsPreflight(request)) return std::nullopt;
+  const CorsPolicy* policy = CorsFor(request.path);
+  if (policy == nullptr) return std::nullopt;
+  const std::string allowed = AllowedMethods(routes_, request.path);
+  if (allowed.empty()) return RenderError(request.path, 404, "not found");
+  return PreflightResponse(*policy, request, allowed);
+}
+
+HeaderList Router::CorsHeaders(const Request& request) const {
+  const CorsPolicy* policy = cors_.empty() ? nullptr : CorsFor(request.path);
+  return policy == nullptr ? HeaderList{} : CorsResponseHeaders(*policy, request);
+}
+
 Response Router::Handle(const Request& request) const {
+  if (auto preflight = Preflight(request)) return *preflight;
   Match match = Find(request.method, request.path);
   if (match.route == nullptr) {
     const bool wrong_method = match.status == 405;

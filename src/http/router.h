@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/cors.h"
 #include "http/message.h"
 
 namespace roster::http {
@@ -58,6 +59,14 @@ class Router {
   // {"error": message}.
   void SetErrorRenderer(std::string prefix, ErrorRenderer renderer);
 
+  // CORS for paths under `prefix` (longest prefix wins): Handle answers their preflights,
+  // and CorsHeaders gives what each of their responses carries (http/cors.h).
+  void SetCors(std::string prefix, CorsPolicy policy);
+  // The answer to a CORS preflight under a prefix with a policy (404 for an unknown path);
+  // nullopt for any other request.
+  std::optional<Response> Preflight(const Request& request) const;
+  HeaderList CorsHeaders(const Request& request) const;
+
   Match Find(std::string_view method, std::string_view path) const;
   Response RenderError(std::string_view path, int status, std::string_view message) const;
   // Finds and runs the handler inline, rendering 404/405 and handler exceptions (500).
@@ -69,6 +78,8 @@ class Router {
   std::vector<std::unique_ptr<Route>> routes_;
   std::vector<std::pair<std::string, ErrorRenderer>> renderers_;
   std::string group_;
+  std::vector<std::pair<std::string, CorsPolicy>> cors_;
+  const CorsPolicy* CorsFor(std::string_view path) const;
 };
 
 }  // namespace roster::http

@@ -207,3 +207,87 @@ TEST(ParseJsonObjectTest, AcceptsOnlyOneObjectOfBoundedDepth) {
 
 }  // namespace
 }  // namespace roster::http
+
+namespace roster::http {
+namespace {
+
+Request Preflight(std::string path, std::string origin, std::string method) {
+  Request r;
+  r.method = "OPTIONS";
+  r.path = std::move(path);
+  r.headers = {{"origin", std::move(origin)},
+               {"access-control-request-method", std::move(method)},
+               {"access-control-request-headers", "x-api-key,authorization"}};
+  return r;
+}
+
+std::string Header(const HeaderList& headers, std::string_view name) {
+  for (const auto& [key, value] : headers)
+    if (key == name) return value;
+  return {};
+}
+
+class CorsTest : public ::testing::Test {
+ protected:
+  CorsTest() {
+    router_.Add("GET", "/v2/users/{id}", Exec::kInline,
+                [](const Request&, const PathParams&) { return Response::Json(200, "{}"); });
+    router_.Add("PUT", "/v2/users/{id}", Exec::kInline,
+                [](const Request&, const PathParams&) { return Response::Json(200, "{}"); });
+    router_.Add("GET", "/other", Exec::kInline,
+                [](const Request&, const PathParams&) { return Response::Json(200, "{}"); });
+    router_.SetCors("/v2", {{"https://app.example.org"}, {"X-Api-Key", "Authorization"}, {"ETag"}, 300});
+  }
+  Router router_;
+};
+
+TEST_F(CorsTest, PreflightForAnAllowedOriginListsTheRoutesMethods) {
+  const Response r = router_.Handle(Preflight("/v2/users/1", "https://app.example.org", "PUT"));
+  EXPECT_EQ(r.status, 204);
+  const HeaderList& h = r.headers;
+  EXPECT_EQ(Header(h, "Access-Control-Allow-Origin"), "https://app.example.org");
+  EXPECT_EQ(Header(h, "Access-Control-Allow-Methods"), "GET, PUT");
+  EXPECT_EQ(Header(h, "Access-Control-Allow-Headers"), "X-Api-Key, Authorization");
+  EXPECT_EQ(Header(h, "Access-Control-Max-Age"), "300");
+  EXPECT_EQ(Header(h, "Access-Control-Allow-Credentials"), "");  // no credentials mode
+}
+
+TEST_F(CorsTest, PreflightRefusesOtherOriginsMethodsAndUnknownPaths) {
+  auto other = router_.Handle(Preflight("/v2/users/1", "https://evil.example", "GET"));
+  EXPECT_EQ(other.status, 403);
+  EXPECT_EQ(Header(other.headers, "Access-Control-Allow-Origin"), "");
+  EXPECT_EQ(router_.Handle(Preflight("/v2/users/1", "https://app.example.org", "DELETE")).status, 403);
+  EXPECT_EQ(router_.Handle(Preflight("/v2/nothing", "https://app.example.org", "GET")).status, 404);
+  // No policy outside the prefix: OPTIONS is just another method there.
+  EXPECT_EQ(router_.Handle(Preflight("/other", "https://app.example.org", "GET")).status, 405);
+}
+
+TEST_F(CorsTest, ResponsesToAnAllowedOriginCarryTheHeaders) {
+  Request get;
+  get.method = "GET";
+  get.path = "/v2/users/1";
+  EXPECT_TRUE(router_.CorsHeaders(get).empty());  // no Origin: not a cross-origin call
+  get.headers = {{"origin", "https://app.example.org"}};
+  const auto h = router_.CorsHeaders(get);
+  EXPECT_EQ(Header(h, "Access-Control-Allow-Origin"), "https://app.example.org");
+  EXPECT_EQ(Header(h, "Access-Control-Expose-Headers"), "ETag");
+  EXPECT_EQ(Header(h, "Vary"), "Origin");
+  get.headers = {{"origin", "https://evil.example"}};
+  EXPECT_TRUE(router_.CorsHeaders(get).empty());
+  get.path = "/other";
+  get.headers = {{"origin", "https://app.example.org"}};
+  EXPECT_TRUE(router_.CorsHeaders(get).empty());
+}
+
+TEST(CorsPolicyTest, StarAllowsAnyOriginButNull) {
+  CorsPolicy any{{"*"}, {}, {}, 600};
+  EXPECT_TRUE(OriginAllowed(any, "https://anything.example"));
+  EXPECT_FALSE(OriginAllowed(any, "null"));
+  EXPECT_FALSE(OriginAllowed(any, ""));
+  CorsPolicy one{{"https://App.Example.org"}, {}, {}, 600};
+  EXPECT_TRUE(OriginAllowed(one, "https://app.example.org"));
+  EXPECT_FALSE(OriginAllowed(one, "https://app.example.org.evil"));
+}
+
+}  // namespace
+}  // namespace roster::http

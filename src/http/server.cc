@@ -324,6 +324,7 @@ class Session final : public SessionBase {
     Clock::time_point started;
     std::string peer;  // the client's address as the request saw it
     std::string group = "-";
+    HeaderList cors;   // CORS headers the response carries (Router::CorsHeaders)
   };
 
   std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
@@ -504,6 +505,7 @@ class Session final : public SessionBase {
     parser_.reset();
 
     const Router& router = engine_.router();
+    pending_.cors = router.CorsHeaders(request);
     Match match = router.Find(request.method, request.path);
     if (match.route == nullptr) {
       // Handle renders the same 404/405 and adds Allow for 405.
@@ -555,6 +557,9 @@ class Session final : public SessionBase {
         response_.insert(name, value);
       }
     }
+    // CORS headers (set: a preflight's answer already has the same ones).
+    for (const auto& [name, value] : pending_.cors) response_.set(name, value);
+    pending_.cors.clear();
     response_.body() = std::move(response.body);
     response_.keep_alive(pending_.keep_alive && !draining_);
     response_.prepare_payload();

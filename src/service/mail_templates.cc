@@ -11,7 +11,7 @@ constexpr const char* kNameClaim = "mail_template.name";
 
 bool IsKnownTemplate(std::string_view name) {
   return name == "forgot_username" || name == "password_reset" || name == "password_changed" ||
-         name == "email_changed";
+         name == "email_changed" || name == "activation";
 }
 
 MailTemplate DefaultTemplate(std::string_view name) {
@@ -21,8 +21,13 @@ MailTemplate DefaultTemplate(std::string_view name) {
             "If you did not ask for it, you can ignore this message.\n"};
   if (name == "password_reset")
     return {"Reset your password",
-            "Hello {{username}},\n\nUse this code to choose a new password within {{expiresInMinutes}} minutes:\n\n"
-            "    {{token}}\n\nIf you did not ask to reset your password, you can ignore this message.\n"};
+            "Hello {{username}},\n\nOpen this link to choose a new password within {{expiresInMinutes}} minutes:\n\n"
+            "    {{link}}\n\nThe link works once. If your application asks for a code, it is:\n\n    {{token}}\n\n"
+            "If you did not ask to reset your password, you can ignore this message.\n"};
+  if (name == "activation")
+    return {"Activate your account",
+            "Hello {{username}},\n\nOpen this link within {{expiresInHours}} hours to activate your account:\n\n"
+            "    {{link}}\n\nThe link works once. If you did not sign up, you can ignore this message.\n"};
   // Notices go to the address the account had before the change, and never name the new
   // address: whoever changed it may not be the account's owner.
   if (name == "password_changed")
@@ -72,7 +77,7 @@ core::Status SaveTemplate(RecordService& records, const std::string& environment
                           const MailTemplate& t) {
   if (!IsKnownTemplate(name))
     return core::InvalidArgument(
-        "name", "unknown template name: use forgot_username, password_reset, password_changed or email_changed");
+        "name", "unknown template name: use forgot_username, password_reset, password_changed, email_changed or activation");
   if (t.subject.empty() || t.subject.size() > 200 || t.subject.find_first_of("\r\n") != std::string::npos ||
       !core::IsValidUtf8(t.subject))
     return core::InvalidArgument("subject", "subject must be 1..200 bytes of UTF-8 on one line");

@@ -20,7 +20,8 @@ struct MailTemplate {
 
 // The template names Roster sends, with the placeholders each offers:
 //   forgot_username: {{username}} {{environment}}
-//   password_reset:  {{username}} {{token}} {{environment}} {{expiresInMinutes}}
+//   password_reset:  {{username}} {{token}} {{link}} {{environment}} {{expiresInMinutes}}
+//   activation:      {{username}} {{token}} {{link}} {{environment}} {{expiresInHours}}
 //   password_changed, email_changed (notices to the previous primary address):
 //                    {{username}} {{environment}}
 bool IsKnownTemplate(std::string_view name);

@@ -37,6 +37,7 @@ core::Result<bool> PasswordResets::Request(const std::string& environment_id, co
   const std::string token = crypto::RandomToken();
   const std::map<std::string, std::string> vars{{"username", user->username},
                                                 {"token", token},
+                                                {"link", tokens_.link_base + token},
                                                 {"environment", environment ? environment->name : environment_id},
                                                 {"expiresInMinutes", std::to_string(kTokenLifetimeMs / 60000)}};
   NewRecordRequest r;

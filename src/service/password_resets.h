@@ -20,6 +20,9 @@ namespace roster::service {
 struct ResetTokens {
   std::string record_kind;
   std::string claim_kind;
+  // What the mail's {{link}} starts with (the reset page, src/dialects/pages/); the token
+  // is appended. Empty: the link is the token alone.
+  std::string link_base = {};
 };
 
 class PasswordResets {

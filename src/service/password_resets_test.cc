@@ -46,18 +46,7 @@ class PasswordResetsTest : public ::testing::Test {
   }
 
   // The messages waiting in the outbox, opened.
-  std::vector<Mail> Outbox() {
-    std::vector<Mail> out;
-    auto rows = store_->ClaimMail(clock_.NowMillis(), clock_.NowMillis() + 60'000, 100);
-    EXPECT_TRUE(rows.has_value());
-    for (const auto& row : *rows) {
-      auto mail = OpenMail(*directory_.KeysFor(env_), env_, row.sealed);
-      EXPECT_TRUE(mail.has_value());
-      out.push_back(*mail);
-      EXPECT_TRUE(store_->CompleteMail(row.id).has_value());
-    }
-    return out;
-  }
+  std::vector<Mail> Outbox() { return test_support::TakeOutbox(*store_, directory_, env_, clock_.NowMillis()); }
 
   // Requests a reset for `user` and returns the mailed token.
   std::string RequestToken(const core::User& user) {

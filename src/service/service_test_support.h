@@ -11,6 +11,8 @@
 #include <string>
 
 #include "core/clock.h"
+#include "service/directory_service.h"
+#include "service/record_service.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace roster::service::test_support {
@@ -45,5 +47,21 @@ class TempSqliteStore {
   std::filesystem::path dir_;
   std::unique_ptr<store::Store> store_;
 };
+
+// Every message waiting in the outbox of `environment_id`, opened (and taken out).
+inline std::vector<Mail> TakeOutbox(store::Store& store, DirectoryService& directory, const std::string& environment_id,
+                                    std::int64_t now_ms) {
+  std::vector<Mail> out;
+  auto rows = store.ClaimMail(now_ms, now_ms + 60'000, 100);
+  EXPECT_TRUE(rows.has_value());
+  if (!rows) return out;
+  for (const auto& row : *rows) {
+    auto mail = OpenMail(*directory.KeysFor(environment_id), environment_id, row.sealed);
+    EXPECT_TRUE(mail.has_value());
+    if (mail) out.push_back(*mail);
+    EXPECT_TRUE(store.CompleteMail(row.id).has_value());
+  }
+  return out;
+}
 
 }  // namespace roster::service::test_support

@@ -300,7 +300,7 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
       if (!h) return std::unexpected(h.error());
       hash = std::move(*h);
     }
-    user->updated_at_ms = std::max(clock_.NowMillis(), row->updated_at_ms);
+    if (!options.keep_updated_at) user->updated_at_ms = std::max(clock_.NowMillis(), row->updated_at_ms);
     user->version = row->version + 1;
     store::UserUpdate update;
     update.row = store::UserRow{user->id, row->number, environment_id, user->active, user->created_at_ms,

@@ -106,6 +106,25 @@ TEST_F(UserServiceTest, UpdateMergesAndPasswordChangeRevokesSessions) {
   EXPECT_EQ(users_.AuthenticateSession(*created->session_token).error().code, ErrorCode::kUnauthenticated);
 }
 
+// QuickBlox's last_request_at: a bookkeeping write moves the version, not updated_at.
+TEST_F(UserServiceTest, KeepUpdatedAtMovesOnlyTheVersion) {
+  auto created = Create("Kit", "kit@example.com");
+  ASSERT_TRUE(created.has_value());
+  clock_.now += 5000;
+  WriteOptions options;
+  options.keep_updated_at = true;
+  auto touched = users_.Update(env_, created->user.id,
+                               [](core::User& u) -> core::Status {
+                                 u.dialect_json["quickblox"] = R"({"last_request_at":1})";
+                                 return {};
+                               },
+                               std::nullopt, options);
+  ASSERT_TRUE(touched.has_value());
+  EXPECT_EQ(touched->updated_at_ms, created->user.updated_at_ms);
+  EXPECT_EQ(touched->version, created->user.version + 1);
+  EXPECT_EQ(users_.Get(env_, created->user.id)->updated_at_ms, created->user.updated_at_ms);
+}
+
 TEST_F(UserServiceTest, DeactivatingOrArchivingAUserEndsItsSessions) {
   auto a = Create("Ada", "ada@example.com");
   auto b = Create("Bob", "bob@example.com");

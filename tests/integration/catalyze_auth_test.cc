@@ -25,6 +25,14 @@ std::vector<std::string> ServeArgs(const std::string& smtp_url, int max_attempts
 
 std::string Body(const json::object& o) { return json::serialize(o); }
 
+// These suites test sessions and mail flows, not activation (catalyze_sdk_test.cc does):
+// with activation `none` (issue 15) a sign-up mails nothing, so each address receives
+// only the messages a test asks for.
+void NoActivation(const std::string& data_dir) {
+  auto r = RunRoster({"env", "set", "default", "--catalyze-activation", "none", "--data-dir", data_dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
 // The 64-hex reset code in a message.
 std::string TokenIn(const std::string& message) {
   std::smatch m;
@@ -39,6 +47,7 @@ class CatalyzeAuthTest : public ::testing::Test {
     mail_dir_ = new TempDir();
     admin_ = InitDataDir(dir_->path());
     app_ = CreateKey(dir_->path(), "default", "app");
+    NoActivation(dir_->path());
     sink_ = new SmtpSink(mail_dir_->path());
     server_ = new Server(dir_->path(), ServeArgs(sink_->url()));
     env_id_ = std::string(json::parse(RunRoster({"env", "list", "--data-dir", dir_->path(), "--json"}).out)
@@ -51,18 +60,17 @@ class CatalyzeAuthTest : public ::testing::Test {
     delete dir_;
   }
 
-  // Creates an active user (Catalyze creates users inactive; the admin activates).
+  // Creates an active user (activation `none` here); `active` false switches it off with
+  // the admin key.
   std::string CreateActiveUser(const std::string& username, const std::string& email, bool active = true) {
     auto r = client_.Send("POST", "/v2/users",
                           Body({{"username", username}, {"password", kPassword}, {"email", {{"primary", email}}}}),
                           CatalyzeHeaders(app_));
     EXPECT_EQ(r.status, 200) << r.body;
     const std::string id(r.Json().at("usersId").as_string());
-    if (active) {
-      auto a = client_.Send("PUT", "/v2/users/" + id, Body({{"active", true}}), CatalyzeHeaders(admin_));
-      EXPECT_EQ(a.status, 200) << a.body;
-      EXPECT_EQ(a.Json().at("active"), true);
-    }
+    auto a = client_.Send("PUT", "/v2/users/" + id, Body({{"active", active}}), CatalyzeHeaders(admin_));
+    EXPECT_EQ(a.status, 200) << a.body;
+    EXPECT_EQ(a.Json().at("active"), active);
     return id;
   }
 
@@ -82,20 +90,9 @@ class CatalyzeAuthTest : public ::testing::Test {
   }
 
   // Messages to `address` received so far.
-  static std::vector<std::string> MailTo(const std::string& address) {
-    std::vector<std::string> out;
-    for (auto& m : sink_->Messages())
-      if (m.find("X-Envelope-To: " + address + "\r\n") == 0) out.push_back(m);
-    return out;
-  }
+  static std::vector<std::string> MailTo(const std::string& address) { return sink_->MessagesTo(address); }
   static std::vector<std::string> WaitForMailTo(const std::string& address, std::size_t count) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    auto got = MailTo(address);
-    while (got.size() < count && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      got = MailTo(address);
-    }
-    return got;
+    return sink_->WaitForMessagesTo(address, count);
   }
 
   static TempDir* dir_;
@@ -227,16 +224,18 @@ TEST_F(CatalyzeAuthTest, OnlyAnAdminKeyChangesActive) {
   ASSERT_EQ(r.status, 200);
   const std::string self(r.Json().at("usersId").as_string());
   const std::string token(r.Json().at("sessionToken").as_string());
-  ExpectError(client_.Send("PUT", "/v2/users/" + self, Body({{"active", true}}), CatalyzeHeaders(app_, token)), 403,
+  // This suite signs users up active (activation `none`, issue 15): switching itself off
+  // is the change a session may not make.
+  ExpectError(client_.Send("PUT", "/v2/users/" + self, Body({{"active", false}}), CatalyzeHeaders(app_, token)), 403,
               "profile:write");
   // The SDK's profile save sends the user back whole, `active` included: unchanged, it passes.
-  EXPECT_EQ(client_.Send("PUT", "/v2/users/" + self, Body({{"active", false}, {"firstName", "Self"}}),
+  EXPECT_EQ(client_.Send("PUT", "/v2/users/" + self, Body({{"active", true}, {"firstName", "Self"}}),
                          CatalyzeHeaders(app_, token))
                 .status,
             200);
   ExpectError(client_.Send("PUT", "/v2/users/" + id, Body({{"active", "yes"}}), CatalyzeHeaders(admin_)), 400,
               "active");
-  EXPECT_EQ(client_.Send("GET", "/v2/users/" + self, "", CatalyzeHeaders(admin_)).Json().at("active"), false);
+  EXPECT_EQ(client_.Send("GET", "/v2/users/" + self, "", CatalyzeHeaders(admin_)).Json().at("active"), true);
 }
 
 TEST_F(CatalyzeAuthTest, ParallelFailuresAreThrottledExactlyAndOthersAreUnaffected) {
@@ -313,7 +312,8 @@ TEST_F(CatalyzeAuthTest, MembersAreAddedListedAndRemoved) {
   EXPECT_EQ(members.Json(), (json::array{json::value(a), json::value(b)}));
   auto groups = client_.Send("GET", "/v2/users/" + a + "/groups", "", CatalyzeHeaders(admin_));
   ASSERT_EQ(groups.status, 200) << groups.body;
-  EXPECT_EQ(groups.Json(), (json::array{json::object{{"groupsId", gid}, {"name", "Ward 7"}}}));
+  // Issue 15: the user's group items carry `default`, as every group item does.
+  EXPECT_EQ(groups.Json(), (json::array{json::object{{"groupsId", gid}, {"name", "Ward 7"}, {"default", false}}}));
   // A user reads its own groups, not another's.
   const std::string token = SignedInToken("membera");
   EXPECT_EQ(client_.Send("GET", "/v2/users/" + a + "/groups", "", CatalyzeHeaders(app_, token)).status, 200);
@@ -342,7 +342,7 @@ TEST_F(CatalyzeAuthTest, NewUsersJoinTheDefaultGroups) {
   EXPECT_EQ(defaults.Json(), (json::array{json::object{{"groupsId", gid}, {"name", "Everyone"}, {"default", true}}}));
   const std::string id = CreateActiveUser("Newcomer", "newcomer@example.com", false);
   auto groups = client_.Send("GET", "/v2/users/" + id + "/groups", "", CatalyzeHeaders(admin_));
-  EXPECT_EQ(groups.Json(), (json::array{json::object{{"groupsId", gid}, {"name", "Everyone"}}}));
+  EXPECT_EQ(groups.Json(), (json::array{json::object{{"groupsId", gid}, {"name", "Everyone"}, {"default", true}}}));
   // No longer default: later users do not join.
   ASSERT_EQ(client_.Send("PUT", "/v2/groups/" + gid, Body({{"default", false}}), CatalyzeHeaders(admin_)).status, 200);
   const std::string later = CreateActiveUser("Latecomer", "latecomer@example.com", false);
@@ -582,6 +582,7 @@ TEST_F(CatalyzeThrottleTest, WrongPasswordsFromOneAddressDoNotLockTheUserOutFrom
 TEST(CatalyzeMailTest, AnSmtpOutageLosesNoMessage) {
   TempDir dir, mail_dir;
   const std::string admin = InitDataDir(dir.path());
+  NoActivation(dir.path());
   auto sink = std::make_unique<SmtpSink>(mail_dir.path());
   const int port = sink->port();
   Server server(dir.path(), ServeArgs(sink->url()));
@@ -609,6 +610,7 @@ TEST(CatalyzeMailTest, AnSmtpOutageLosesNoMessage) {
 TEST(CatalyzeMailTest, MailQueuedBeforeACrashIsDeliveredAfterIt) {
   TempDir dir, mail_dir;
   const std::string admin = InitDataDir(dir.path());
+  NoActivation(dir.path());
   {
     Server server(dir.path(), ServeArgs(""));  // no SMTP configured: mail waits
     Client client(server.base_url());

@@ -75,7 +75,9 @@ TEST_F(CatalyzeTest, CreateReturnsTheSeedProfileWithoutSecrets) {
                           "race", "ethnicity", "guardians", "confCode", "languages", "socialIds", "mrns",
                           "healthPlans", "avatar", "ssn", "profilePhoto", "extras"})
     EXPECT_EQ(got[key], sent[key]) << key;
-  EXPECT_FALSE(got.contains("username"));
+  // Changed for issue 15: the username comes back, as the seed's own create response
+  // shows and the SDKs read it (it used to be left out).
+  EXPECT_EQ(got["username"], "SeedUser");
   EXPECT_FALSE(got.contains("password"));
   EXPECT_EQ(got["active"], false);  // server-owned: the sent "active":true is ignored
   EXPECT_NE(got["usersId"], sent["usersId"]);
@@ -197,7 +199,7 @@ TEST_F(CatalyzeTest, PutMergesAndNullClears) {
   EXPECT_FALSE(j.contains("gender"));
   EXPECT_EQ(j["extras"], json::parse("[1]"));
   EXPECT_EQ(j["ssn"], "123456789");
-  EXPECT_FALSE(j.contains("username"));
+  EXPECT_TRUE(j.contains("username"));  // issue 15: returned on every user response
   // The stored user is what PUT returned.
   auto read = client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_));
   EXPECT_EQ(read.Json().as_object(), j);

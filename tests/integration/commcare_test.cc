@@ -1103,7 +1103,8 @@ TEST_F(CommCareTest, GroupsAreSharedWithCatalyze) {
   // Catalyze sees the CommCare group and the membership.
   auto groups = client_.Send("GET", "/v2/users/" + Uuid(hex) + "/groups", "", CatalyzeHeaders(catalyze_admin_));
   ASSERT_EQ(groups.status, 200) << groups.body;
-  EXPECT_EQ(groups.Json(), json::parse(R"([{"groupsId":")" + Uuid(group) + R"(","name":"Shared"}])"));
+  // Catalyze's group items carry `default` (issue 15).
+  EXPECT_EQ(groups.Json(), json::parse(R"([{"groupsId":")" + Uuid(group) + R"(","name":"Shared","default":false}])"));
   // A Catalyze rename keeps CommCare's own fields.
   ASSERT_EQ(client_.Send("PUT", Groups("demo", group + "/"), R"({"case_sharing":true})", ApiKey(admin_)).status, 200);
   auto renamed = client_.Send("PUT", "/v2/groups/" + Uuid(group), R"({"name":"Shared Renamed"})",

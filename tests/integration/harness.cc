@@ -439,11 +439,22 @@ std::vector<std::string> SmtpSink::Messages() const {
 }
 
 std::vector<std::string> SmtpSink::WaitForMessages(std::size_t count, int seconds) const {
+  return WaitForMessagesTo("", count, seconds);
+}
+
+std::vector<std::string> SmtpSink::MessagesTo(const std::string& address) const {
+  std::vector<std::string> out;
+  for (auto& m : Messages())
+    if (address.empty() || m.find("X-Envelope-To: " + address + "\r\n") == 0) out.push_back(std::move(m));
+  return out;
+}
+
+std::vector<std::string> SmtpSink::WaitForMessagesTo(const std::string& address, std::size_t count, int seconds) const {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  auto messages = Messages();
+  auto messages = MessagesTo(address);
   while (messages.size() < count && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    messages = Messages();
+    messages = MessagesTo(address);
   }
   return messages;
 }

@@ -152,6 +152,9 @@ class SmtpSink {
   std::vector<std::string> Messages() const;
   // Waits until at least `count` messages arrived or `seconds` passed; returns them.
   std::vector<std::string> WaitForMessages(std::size_t count, int seconds = 15) const;
+  // The same, only the messages to `address` (all of them for an empty address).
+  std::vector<std::string> MessagesTo(const std::string& address) const;
+  std::vector<std::string> WaitForMessagesTo(const std::string& address, std::size_t count, int seconds = 15) const;
 
  private:
   std::string dir_;

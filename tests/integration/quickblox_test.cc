@@ -1101,6 +1101,41 @@ TEST_F(QuickBloxTest, GetAndDeleteByExternalId) {
 
 // ---- transport errors in QuickBlox's shape ----------------------------------------------
 
+// Issue 15: every path is served without `.json` too, and last_request_at is kept (set at
+// sign-in), filterable and orderable, without moving updated_at.
+TEST_F(QuickBloxTest, PathsWithoutJsonAndLastRequestAt) {
+  const auto user = NewUser(Unique("nojson"), {{"user[facebook_id]", "10"}});
+  const std::int64_t id = user.at("id").as_int64();
+  EXPECT_TRUE(user.at("last_request_at").is_null());  // never signed in
+  auto r = client_.Send("GET", "/users/" + std::to_string(id), "", Key(app_.api_key));
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = client_.Send("GET", "/users/by_login?login=" + std::string(user.at("login").as_string()), "", Key(app_.api_key));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(UserOf(r).at("id"), id);
+  r = client_.Send("GET", "/users?per_page=1", "", Key(app_.api_key));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.Json().at("items").is_array());
+  const std::string token = UserToken(std::string(user.at("login").as_string()), "Passw0rd!");
+  r = client_.Send("GET", "/session", "", Qb(token));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("session").at("user_id"), id);
+  r = client_.Send("GET", Path(id), "", Key(app_.api_key));
+  const json::object signed_in = UserOf(r);
+  ASSERT_TRUE(signed_in.at("last_request_at").is_string()) << r.body;
+  EXPECT_EQ(signed_in.at("updated_at"), user.at("updated_at"));  // bookkeeping, not a change
+  // Filter and order on it; number comparisons on facebook_id compare numbers.
+  const std::string login(user.at("login").as_string());
+  r = client_.Send("GET", "/users.json?" + Form({{"filter[]", "string login eq " + login},
+                                                {"filter[]", "date last_request_at ge 2020-01-01"},
+                                                {"filter[]", "number facebook_id gt 9"},
+                                                {"order", "desc date last_request_at"}}),
+                   "", Key(app_.api_key));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("total_entries"), 1);
+  ASSERT_EQ(client_.Send("DELETE", "/session", "", Qb(token)).status, 200);
+  EXPECT_EQ(client_.Send("GET", "/session", "", Qb(token)).status, 401);
+}
+
 TEST_F(QuickBloxTest, UnknownPathsAndMethodsAnswerJson) {
   auto r = client_.Send("GET", "/users/a/b/c.json", "", Key(app_.api_key));
   EXPECT_EQ(r.status, 404);
@@ -1234,6 +1269,49 @@ TEST(QuickBloxResetTest, ResetMailsATokenThatSetsANewPasswordOnce) {
   req.user = {{"user[login]", login}, {"user[password]", "Fresh-passw0rd"}};
   EXPECT_EQ(PostSession(client, app, req).status, 201);
   (void)admin;
+}
+
+// Issue 15: the reset mail links to the reset page (src/dialects/pages/), QuickBlox's own
+// web page's stand-in; it applies QuickBlox's password rule before spending the token.
+TEST(QuickBloxResetTest, TheMailedLinkOpensTheResetPage) {
+  TempDir dir, mail_dir;
+  InitDataDir(dir.path());
+  const App app = CreateApp(dir.path());
+  SmtpSink sink(mail_dir.path());
+  std::vector<std::string> args = kFastHashing;
+  args.insert(args.end(), {"--smtp-url", sink.url(), "--smtp-from", "roster@example.test", "--public-url",
+                           "https://id.example.test/"});
+  Server server(dir.path(), args);
+  Client client(server.base_url());
+  auto r = client.Send("POST", "/users.json",
+                       Form({{"user[login]", "paged"}, {"user[password]", "Passw0rd!"}, {"user[email]", "paged@example.com"}}),
+                       Key(app.api_key));
+  ASSERT_EQ(r.status, 201) << r.body;
+  // Without .json, as QuickBlox serves it too.
+  ASSERT_EQ(client.Send("GET", "/users/password/reset?email=paged%40example.com", "", Key(app.api_key)).status, 200);
+  const auto messages = sink.WaitForMessages(1);
+  ASSERT_EQ(messages.size(), 1u);
+  std::smatch m;
+  static const std::regex link("https://id\\.example\\.test(/pages/reset/quickblox\\?env=[0-9a-f-]+&token=[0-9a-f]{64})");
+  ASSERT_TRUE(std::regex_search(messages[0], m, link)) << messages[0];
+  auto page = client.Send("GET", m[1].str());
+  ASSERT_EQ(page.status, 200) << page.body;
+  std::smatch env, token;
+  ASSERT_TRUE(std::regex_search(page.body, env, std::regex("name=\"env\" value=\"([^\"]+)\"")));
+  ASSERT_TRUE(std::regex_search(page.body, token, std::regex("name=\"token\" value=\"([0-9a-f]{64})\"")));
+  const Headers form = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  const auto post = [&](const std::string& password) {
+    return client.Send("POST", "/pages/reset/quickblox",
+                       "env=" + env[1].str() + "&token=" + token[1].str() + "&password=" + password + "&confirm=" + password,
+                       form);
+  };
+  EXPECT_EQ(post("short").status, 400);  // QuickBlox's 8 characters, before the token is spent
+  auto done = post("Fresh-passw0rd");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(post("Other-passw0rd").status, 400);  // once
+  SessionRequest req;
+  req.user = {{"user[login]", "paged"}, {"user[password]", "Fresh-passw0rd"}};
+  EXPECT_EQ(PostSession(client, app, req).status, 201);
 }
 
 // ---- session expiry --------------------------------------------------------------------------

@@ -13,8 +13,13 @@ using core::ErrorCode;
 
 namespace {
 
-// Catalyze's reset tokens (records of their own: see service::PasswordResets).
-const service::ResetTokens kResetTokens{"catalyze.reset", "reset.token"};
+// Catalyze's reset tokens (records of their own: see service::PasswordResets), mailed
+// with a link to the reset page of the environment.
+service::ResetTokens ResetTokensFor(const Config& config, const std::string& environment_id) {
+  auto tokens = ResetTokenKinds();
+  tokens.link_base = PageLink(config, "reset/catalyze", environment_id);
+  return tokens;
+}
 // Mail a requester can trigger for one address or username per hour.
 constexpr std::int64_t kMailBudget = service::PasswordResets::kMailBudget;
 constexpr std::int64_t kMailWindowMs = service::PasswordResets::kMailWindowMs;
@@ -34,9 +39,11 @@ core::Result<core::Mail> Render(const Services& s, const std::string& environmen
 
 }  // namespace
 
-void MountAuth(http::Router& router, const Services& s) {
+service::ResetTokens ResetTokenKinds() { return {"catalyze.reset", "reset.token"}; }
+
+void MountAuth(http::Router& router, const Services& s, const Config& config) {
   router.Add("POST", "/v2/auth/signin", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
-    auto caller = Authenticate(s, req);
+    auto caller = Authenticate(s, req, SessionUse::kIgnore);
     if (!caller) return Fail(caller.error());
     if (auto st = Admit(s, *caller, req, service::ThrottledAction::kSignIn); !st) return Fail(st.error());
     auto body = ParseBody(req);
@@ -52,17 +59,30 @@ void MountAuth(http::Router& router, const Services& s) {
     return Ok(out);
   });
 
-  router.Add("GET", "/v2/auth/signout", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
+  // GET as the iOS and JS SDKs send it, POST as Android's does.
+  for (const char* method : {"GET", "POST"})
+    router.Add(method, "/v2/auth/signout", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
+      auto caller = Authenticate(s, req);
+      if (!caller) return Fail(caller.error());
+      if (!caller->session) return ErrorResponse(401, "a session token is required");
+      if (auto st = s.users.SignOut(caller->token); !st) return Fail(st.error());
+      return Ok(json::object{});
+    });
+
+  // The JS SDK's verifyToken: a live session answers its user (as GET /v2/users/{id}
+  // would), anything else 401.
+  router.Add("GET", "/v2/auth/verify", http::Exec::kInline, [s](const http::Request& req, const http::PathParams&) {
     auto caller = Authenticate(s, req);
     if (!caller) return Fail(caller.error());
     if (!caller->session) return ErrorResponse(401, "a session token is required");
-    if (auto st = s.users.SignOut(caller->token); !st) return Fail(st.error());
-    return Ok(json::object{});
+    auto user = Users(s, *caller).Get(caller->session->user_id);
+    if (!user) return Fail(user.error());
+    return Ok(ToWire(*user, s.clock.NowMillis()));
   });
 
   router.Add("POST", "/v2/users/forgotUsername", http::Exec::kWorker,
              [s](const http::Request& req, const http::PathParams&) {
-               auto caller = Authenticate(s, req);
+               auto caller = Authenticate(s, req, SessionUse::kIgnore);
                if (!caller) return Fail(caller.error());
                if (auto st = Admit(s, *caller, req, service::ThrottledAction::kForgotUsername); !st)
                  return Fail(st.error());
@@ -95,8 +115,8 @@ void MountAuth(http::Router& router, const Services& s) {
              });
 
   router.Add("GET", "/v2/{appId}/reset/user/{username}", http::Exec::kWorker,
-             [s](const http::Request& req, const http::PathParams& params) {
-               auto caller = Authenticate(s, req);
+             [s, config](const http::Request& req, const http::PathParams& params) {
+               auto caller = Authenticate(s, req, SessionUse::kIgnore);
                if (!caller) return Fail(caller.error());
                if (auto st = CheckAppId(s, *caller, params.Get("appId")); !st) return Fail(st.error());
                if (auto st = Admit(s, *caller, req, service::ThrottledAction::kPasswordReset); !st)
@@ -108,7 +128,7 @@ void MountAuth(http::Router& router, const Services& s) {
                auto users = s.users.FindBy(env, "username", username);
                if (!users) return Fail(users.error());
                const core::User* user = users->empty() ? nullptr : &users->front();
-               auto sent = service::PasswordResets(s, kResetTokens).Request(env, "reset:" + *folded, user);
+               auto sent = service::PasswordResets(s, ResetTokensFor(config, env)).Request(env, "reset:" + *folded, user);
                if (!sent) return Fail(sent.error());
                return Ok(json::object{});
              });
@@ -116,7 +136,7 @@ void MountAuth(http::Router& router, const Services& s) {
   // Consumes a reset token: {"token", "password"}. Single use; ends every session.
   router.Add("POST", "/v2/{appId}/reset/user/{username}", http::Exec::kWorker,
              [s](const http::Request& req, const http::PathParams& params) {
-               auto caller = Authenticate(s, req);
+               auto caller = Authenticate(s, req, SessionUse::kIgnore);
                if (!caller) return Fail(caller.error());
                if (auto st = CheckAppId(s, *caller, params.Get("appId")); !st) return Fail(st.error());
                if (auto st = Admit(s, *caller, req, service::ThrottledAction::kPasswordReset); !st)
@@ -133,7 +153,7 @@ void MountAuth(http::Router& router, const Services& s) {
                auto users = s.users.FindBy(env, "username", std::string(params.Get("username")));
                if (!users) return Fail(users.error());
                if (users->empty()) return invalid;
-               auto reset = service::PasswordResets(s, kResetTokens).Complete(env, *token, *password, users->front().id);
+               auto reset = service::PasswordResets(s, ResetTokenKinds()).Complete(env, *token, *password, users->front().id);
                if (!reset) return reset.error().code == ErrorCode::kNotFound ? invalid : Fail(reset.error());
                return Ok(json::object{});
              });

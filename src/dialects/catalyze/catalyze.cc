@@ -5,12 +5,17 @@
 #include "dialects/catalyze/common.h"
 #include "dialects/catalyze/mapping.h"
 #include "http/etag.h"
+#include "service/activations.h"
+#include "query/filter.h"
 
 namespace roster::dialects::catalyze {
 namespace json = boost::json;
 using core::ErrorCode;
 
 namespace {
+
+// Users a search answers at most (within the query engine's budget of users read).
+constexpr int kSearchLimit = 100;
 
 // If-Match on /v2/users/{usersId} into options.expected_version.
 core::Status IfMatch(service::UserAccess& users, const http::Request& req, const std::string& id,
@@ -23,16 +28,16 @@ core::Status IfMatch(service::UserAccess& users, const http::Request& req, const
 
 }  // namespace
 
-void Mount(http::Router& router, const Services& s) {
+void Mount(http::Router& router, const Services& s, const Config& config) {
   router.SetErrorRenderer("/v2", ErrorResponse);
-  MountUsers(router, s);
-  MountAuth(router, s);
+  MountUsers(router, s, config);
+  MountAuth(router, s, config);
   MountGroups(router, s);
 }
 
-void MountUsers(http::Router& router, const Services& s) {
-  router.Add("POST", "/v2/users", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
-    auto caller = Authenticate(s, req);
+void MountUsers(http::Router& router, const Services& s, const Config& config) {
+  router.Add("POST", "/v2/users", http::Exec::kWorker, [s, config](const http::Request& req, const http::PathParams&) {
+    auto caller = Authenticate(s, req, SessionUse::kIgnore);
     if (!caller) return Fail(caller.error());
     // An app key's create is a sign-up: throttled per address and per key.
     if (caller->key.role != service::KeyRole::kAdmin)
@@ -46,11 +51,20 @@ void MountUsers(http::Router& router, const Services& s) {
     request.environment_id = caller->key.environment_id;  // joins the default groups too
     request.password = std::move(*password);
     request.issue_session = true;
-    request.user.active = false;  // Catalyze creates users inactive
+    // The environment's activation mode: `email` creates the user inactive and mails it
+    // an activation link; `none` creates it active.
+    service::Activations activations(s, PageLink(config, "activate", caller->key.environment_id));
+    auto mode = activations.Mode(caller->key.environment_id);
+    if (!mode) return Fail(mode.error());
+    request.user.active = *mode == service::ActivationMode::kNone;
     if (auto st = ApplyFields(*body, request.user, s.clock.NowMillis()); !st) return Fail(st.error());
     if (auto st = CheckRequired(request.user); !st) return Fail(st.error());
     auto created = Users(s, *caller).Create(request);
     if (!created) return Fail(created.error());
+    // The mail is a second write: the user exists even if it fails (503), and an admin
+    // key (or a supervisor) can still activate it.
+    if (*mode == service::ActivationMode::kEmail)
+      if (auto sent = activations.Request(caller->key.environment_id, created->user); !sent) return Fail(sent.error());
     json::object out = ToWire(created->user, s.clock.NowMillis());
     out["sessionToken"] = *created->session_token;
     return http::WithETag(Ok(std::move(out)), created->user.version);
@@ -62,6 +76,7 @@ void MountUsers(http::Router& router, const Services& s) {
                if (!caller) return Fail(caller.error());
                const std::string id(params.Get("usersId"));
                if (auto st = NeedsSession(*caller); !st) return Fail(st.error());
+               if (auto st = SuperviseUsers(s, *caller, id, false); !st) return Fail(st.error());
                auto user = Users(s, *caller).Get(id);
                if (!user) return Fail(user.error());
                return http::WithETag(Ok(ToWire(*user, s.clock.NowMillis())), user->version);
@@ -73,6 +88,8 @@ void MountUsers(http::Router& router, const Services& s) {
                if (!caller) return Fail(caller.error());
                const std::string id(params.Get("usersId"));
                if (auto st = NeedsSession(*caller); !st) return Fail(st.error());
+               // A supervisor updates the users of its application (and may activate them).
+               if (auto st = SuperviseUsers(s, *caller, id, true); !st) return Fail(st.error());
                auto users = Users(s, *caller);
                service::WriteOptions options;
                if (auto st = IfMatch(users, req, id, options); !st) return Fail(st.error());
@@ -80,8 +97,9 @@ void MountUsers(http::Router& router, const Services& s) {
                if (!body) return Fail(body.error());
                auto password = ReadPassword(*body);
                if (!password) return Fail(password.error());
-               // `active` is the administrator's switch (an inactive user cannot sign in):
-               // the core refuses a change of it by a credential without profile:write.
+               // `active` is the administrator's (or a supervisor's) switch: the core refuses a
+               // change of it without profile:write, and lets the SDK's whole-user save send
+               // it back unchanged (core::CheckChange).
                std::optional<bool> active;
                if (const auto* v = body->if_contains("active")) {
                  if (!v->is_bool()) return ErrorResponse(400, "active must be true or false");
@@ -100,6 +118,33 @@ void MountUsers(http::Router& router, const Services& s) {
                    *password, options);
                if (!user) return Fail(user.error());
                return http::WithETag(Ok(ToWire(*user, now)), user->version);
+             });
+
+  // Android's searchUsers: users whose username contains `partial` (case-insensitively),
+  // through the service's query engine; users:list (an admin or server key with it, or a
+  // supervisor's session).
+  router.Add("GET", "/v2/users/{appId}/search/{partial}", http::Exec::kWorker,
+             [s](const http::Request& req, const http::PathParams& params) {
+               auto caller = Authenticate(s, req);
+               if (!caller) return Fail(caller.error());
+               if (auto st = NeedsSession(*caller); !st) return Fail(st.error());
+               if (!caller->principal.Has(core::kUsersList))
+                 if (auto supervisor = IsSupervisor(s, *caller); supervisor && *supervisor)
+                   caller->principal.scopes |= core::kSupervisorScopes;
+               if (auto st = CheckAppId(s, *caller, params.Get("appId")); !st) return Fail(st.error());
+               const std::string partial(params.Get("partial"));
+               if (partial.size() > 256) return ErrorResponse(400, "partial must be at most 256 bytes");
+               const query::Node filter =
+                   query::Compare(query::Path("userName"), query::Op::kCo, query::String(partial));
+               service::UserQuery q;
+               q.filter = &filter;
+               q.page_size = kSearchLimit;
+               auto found = Users(s, *caller).Query(std::move(q));
+               if (!found) return Fail(found.error());
+               json::array out;
+               const auto now = s.clock.NowMillis();
+               for (const auto& u : found->users) out.push_back(ToWire(u, now));
+               return Ok(out);
              });
 
   router.Add("DELETE", "/v2/users/{usersId}", http::Exec::kWorker,

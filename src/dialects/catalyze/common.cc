@@ -52,8 +52,15 @@ core::Status Admit(const Services& s, const Caller& caller, const http::Request&
 
 http::Response Ok(const json::value& body) { return http::Response::Json(200, json::serialize(body)); }
 
-core::Result<Caller> Authenticate(const Services& s, const http::Request& req) {
-  // X-Api-Key: <browser|ios|android> <identifier> <key>
+namespace {
+// What the SDKs send as a token when they have none.
+bool IsNoToken(std::string_view token) {
+  return token.empty() || token == "(null)" || token == "null" || token == "undefined" || token == "nil";
+}
+}  // namespace
+
+core::Result<Caller> Authenticate(const Services& s, const http::Request& req, SessionUse use) {
+  // X-Api-Key: <browser|ios|android|server> <identifier> <key>
   const std::string_view header = Trim(req.Header("x-api-key"));
   if (header.empty()) return core::Fail(ErrorCode::kUnauthenticated, "X-Api-Key header is required");
   std::string_view parts[3];
@@ -66,9 +73,9 @@ core::Result<Caller> Authenticate(const Services& s, const http::Request& req) {
     if (parts[i].empty() || (i < 2 && space == std::string_view::npos)) break;
   }
   if (parts[2].empty() || parts[2].find(' ') != std::string_view::npos ||
-      (parts[0] != "browser" && parts[0] != "ios" && parts[0] != "android"))
+      (parts[0] != "browser" && parts[0] != "ios" && parts[0] != "android" && parts[0] != "server"))
     return core::Fail(ErrorCode::kUnauthenticated,
-                      "X-Api-Key must be '<browser|ios|android> <identifier> <key>'");
+                      "X-Api-Key must be '<browser|ios|android|server> <identifier> <key>'");
   auto key = s.directory.AuthenticateApiKey(parts[2], parts[1], core::kCatalyzeApi);
   if (!key) return std::unexpected(key.error());
   Caller caller{*key, std::nullopt, {}, {}};
@@ -79,10 +86,14 @@ core::Result<Caller> Authenticate(const Services& s, const http::Request& req) {
   caller.principal.credential_id = key->id;
   caller.principal.scopes = key->scopes;
   const std::string_view auth = Trim(req.Header("authorization"));
+  if (use == SessionUse::kIgnore) return caller;
   if (!auth.empty()) {
-    if (auth.size() < 7 || (auth.substr(0, 7) != "Bearer " && auth.substr(0, 7) != "bearer "))
+    const std::string_view scheme = auth.substr(0, auth.find(' '));
+    if (scheme != "Bearer" && scheme != "bearer")
       return core::Fail(ErrorCode::kUnauthenticated, "Authorization must be 'Bearer <sessionToken>'");
-    caller.token = std::string(Trim(auth.substr(7)));
+    const std::string_view token = Trim(auth.substr(scheme.size()));
+    if (IsNoToken(token)) return caller;
+    caller.token = std::string(token);
     auto session = s.users.AuthenticateSession(caller.token);
     if (!session) return std::unexpected(session.error());
     if (session->environment_id != key->environment_id)
@@ -108,14 +119,29 @@ core::Status MayActOn(const Caller& caller, std::string_view users_id) {
 
 core::Status MustHave(const Caller& caller, core::Scope scope) { return core::Require(caller.principal, scope); }
 
+core::Result<bool> IsSupervisor(const Services& s, const Caller& caller) {
+  if (!caller.session) return false;
+  auto roles = s.records.MembershipsOf(caller.key.environment_id, caller.session->user_id, kSupervisorKind);
+  if (!roles) return std::unexpected(roles.error());
+  return !roles->empty();
+}
+
 core::Status MaySupervise(const Services& s, Caller& caller) {
   if (caller.principal.Has(core::kGroupsWrite)) return {};
   if (!caller.session) return core::Fail(ErrorCode::kUnauthenticated, "a session token is required");
-  auto roles = s.records.MembershipsOf(caller.key.environment_id, caller.session->user_id, kSupervisorKind);
-  if (!roles) return std::unexpected(roles.error());
-  if (roles->empty())
+  auto supervisor = IsSupervisor(s, caller);
+  if (!supervisor) return std::unexpected(supervisor.error());
+  if (!*supervisor)
     return core::Fail(ErrorCode::kPermissionDenied, "this requires a supervisor or the groups:write scope");
   caller.principal.scopes |= core::kSupervisorScopes;
+  return {};
+}
+
+core::Status SuperviseUsers(const Services& s, Caller& caller, std::string_view users_id, bool write) {
+  if (!caller.session || caller.session->user_id == users_id) return {};
+  auto supervisor = IsSupervisor(s, caller);
+  if (!supervisor) return std::unexpected(supervisor.error());
+  if (*supervisor) caller.principal.scopes |= core::kSupervisorScopes | (write ? core::Scopes{core::kProfileWrite} : 0u);
   return {};
 }
 
@@ -124,6 +150,12 @@ core::Status CheckAppId(const Services& s, const Caller& caller, std::string_vie
   auto env = s.directory.ResolveEnvironment(app_id);
   if (env && env->id == caller.key.environment_id) return {};
   return core::NotFound("no such application");
+}
+
+std::string PageLink(const Config& config, std::string_view page, const std::string& environment_id) {
+  std::string base = config.public_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/pages/" + std::string(page) + "?env=" + environment_id + "&token=";
 }
 
 core::Result<json::object> ParseBody(const http::Request& req) { return http::ParseJsonObject(req.body); }

@@ -27,7 +27,15 @@ inline service::UserAccess Users(const Services& s, const Caller& caller) { retu
 http::Response Fail(const core::Error& e);
 http::Response Ok(const boost::json::value& body);
 
-core::Result<Caller> Authenticate(const Services& s, const http::Request& req);
+// Whether a route looks at the caller's session. The SDKs send `Authorization: Bearer`
+// on every call, before any session exists (iOS `Bearer (null)`, Android `Bearer null`,
+// the JS SDK `Bearer undefined`, or an old token): routes that need no session (sign-up,
+// sign-in, username reminders, resets) ignore whatever token came.
+enum class SessionUse { kUse, kIgnore };
+
+// An absent, empty, `(null)`, `null` or `undefined` Bearer is no session on any route;
+// on a kUse route any other token must be a live session of the key's environment (401).
+core::Result<Caller> Authenticate(const Services& s, const http::Request& req, SessionUse use = SessionUse::kUse);
 // A credential that reads no other user must come with a session (Catalyze's 401).
 core::Status NeedsSession(const Caller& caller);
 // May the caller read `users_id` (its own user, or profile:read)?
@@ -36,6 +44,11 @@ core::Status MayActOn(const Caller& caller, std::string_view users_id);
 // grow by core::kSupervisorScopes.
 core::Status MaySupervise(const Services& s, Caller& caller);
 core::Status MustHave(const Caller& caller, core::Scope scope);
+// Whether the caller's session user is one of the environment's supervisors.
+core::Result<bool> IsSupervisor(const Services& s, const Caller& caller);
+// A supervisor's session acting on another user of its application: reads them, and with
+// `write` changes them (activation included). Adds those scopes; nothing otherwise.
+core::Status SuperviseUsers(const Services& s, Caller& caller, std::string_view users_id, bool write);
 // `{appId}` in a path names the caller's environment, by id or by name.
 core::Status CheckAppId(const Services& s, const Caller& caller, std::string_view app_id);
 
@@ -50,8 +63,12 @@ core::Result<std::string> RequiredString(const boost::json::object& body, const 
 inline constexpr const char* kSupervisorKind = "catalyze.role";
 inline constexpr const char* kSupervisorClaim = "catalyze.role";
 
-void MountUsers(http::Router& router, const Services& s);
-void MountAuth(http::Router& router, const Services& s);
+// The link a mail carries to one of the pages (src/dialects/pages/): the public URL, the
+// page's path and the environment; the token is appended.
+std::string PageLink(const Config& config, std::string_view page, const std::string& environment_id);
+
+void MountUsers(http::Router& router, const Services& s, const Config& config);
+void MountAuth(http::Router& router, const Services& s, const Config& config);
 void MountGroups(http::Router& router, const Services& s);
 
 }  // namespace roster::dialects::catalyze

@@ -212,7 +212,7 @@ void MountGroups(http::Router& router, const Services& s) {
                auto groups = s.records.MembershipsOf(caller->key.environment_id, id, service::kGroupKind);
                if (!groups) return GroupFail(groups.error());
                json::array out;
-               for (const auto& g : *groups) out.push_back(json::object{{"groupsId", g.id}, {"name", service::GroupName(g)}});
+               for (const auto& g : *groups) out.push_back(GroupWire(g));
                return Ok(out);
              });
 

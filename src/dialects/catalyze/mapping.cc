@@ -269,6 +269,8 @@ Status ApplyFields(const json::object& body, core::User& user, std::int64_t now_
   if (auto st = ApplyEmail(body, p); !st) return st;
   if (auto st = ApplyName(body, p); !st) return st;
   if (auto st = ApplyPhones(body, p); !st) return st;
+  // The SDKs' own `type` (the iOS tests save "Physician"): the canonical user type.
+  if (auto st = Text(body, "type", "type", p.user_type); !st) return st;
   if (auto st = Text(body, "dob", "dob", p.birth_date, 10); !st) return st;
   if (!p.birth_date.empty()) {
     const auto date = core::ParseDate(p.birth_date);
@@ -425,7 +427,9 @@ json::object ToWire(const core::User& user, std::int64_t now_ms) {
     json::value extras = json::parse(p.extras_json, ec);
     if (!ec) o["extras"] = std::move(extras);
   }
+  PutText(o, "type", p.user_type);
   o["usersId"] = user.id;
+  o["username"] = user.username;
   o["active"] = user.active;
   o["createdAt"] = core::FormatTimestamp(user.created_at_ms, false);
   o["updatedAt"] = core::FormatTimestamp(user.updated_at_ms, false);

@@ -25,7 +25,8 @@ core::Status CheckRequired(const core::User& user);
 // The password member, if present: kInvalidArgument unless a string.
 core::Result<std::optional<std::string>> ReadPassword(const boost::json::object& body);
 
-// The user as Catalyze returns it: never username or password; `age` derived from dob.
+// The user as Catalyze returns it (username included, as the seed's create response
+// shows and the SDKs read it back); never the password; `age` derived from dob.
 boost::json::object ToWire(const core::User& user, std::int64_t now_ms);
 
 }  // namespace roster::dialects::catalyze

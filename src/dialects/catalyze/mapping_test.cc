@@ -32,13 +32,30 @@ TEST(CatalyzeMappingTest, SeedUserRoundTripsThroughTheCanonicalUser) {
   EXPECT_EQ(user.profile.PrimaryEmail()->value, "primary@email.com");
   user.id = "a564ef59-085b-4803-b514-37288e32709e";
   json::object out = ToWire(user, kNow);
-  EXPECT_FALSE(out.contains("username"));
+  // Issue 15: the username comes back (the seed's own create response carries it, and the
+  // iOS SDK's tests read it after sign-in); it used to be left out.
+  EXPECT_EQ(out["username"], "username");
   EXPECT_FALSE(out.contains("password"));
   EXPECT_EQ(out["age"], 21);  // derived from dob, not the 99 sent
   for (const char* key : {"email", "name", "phoneNumber", "dob", "addresses", "gender", "maritalStatus", "religion",
                           "race", "ethnicity", "guardians", "confCode", "languages", "socialIds", "mrns",
                           "healthPlans", "avatar", "ssn", "profilePhoto", "extras"})
     EXPECT_EQ(out[key], in.at(key)) << key;
+}
+
+// The iOS SDK's testSave sets `type` ("Physician") and reads it back: kept as the
+// canonical user type, cleared by null, refused when not a string.
+TEST(CatalyzeMappingTest, TypeIsTheCanonicalUserType) {
+  core::User user;
+  ASSERT_TRUE(ApplyFields(Parse(R"({"type":"Physician"})"), user, kNow).has_value());
+  EXPECT_EQ(user.profile.user_type, "Physician");
+  EXPECT_EQ(ToWire(user, kNow)["type"], "Physician");
+  ASSERT_TRUE(ApplyFields(Parse(R"({"type":null})"), user, kNow).has_value());
+  EXPECT_TRUE(user.profile.user_type.empty());
+  EXPECT_FALSE(ToWire(user, kNow).contains("type"));
+  auto bad = ApplyFields(Parse(R"({"type":3})"), user, kNow);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().field, "type");
 }
 
 TEST(CatalyzeMappingTest, MergeReplacesPresentKeysAndNullClears) {

@@ -5,6 +5,7 @@
 #include "core/rules.h"
 #include "crypto/crypto.h"
 #include "crypto/mac.h"
+#include "dialects/quickblox/mapping.h"
 
 namespace roster::dialects::quickblox {
 namespace json = boost::json;
@@ -121,6 +122,11 @@ core::Result<Caller> AuthenticateToken(const Services& s, std::string_view token
         SessionClaims);
     if (!refreshed) return refreshed.error().code == ErrorCode::kNotFound ? missing : std::unexpected(refreshed.error());
     record = std::move(*refreshed);
+    // last_request_at, at the same bounded rate (exact to the refresh interval).
+    if (!caller.user_id.empty())
+      if (auto touched = TouchUser(s, caller.environment_id, caller.user_id);
+          !touched && touched.error().code == ErrorCode::kNotFound)
+        return missing;
   }
   caller.expires_at_ms = record->expires_at_ms;
   caller.principal.environment_id = caller.environment_id;
@@ -343,6 +349,25 @@ std::vector<service::Claim> SessionClaims(const service::Record& session) {
            std::to_string(IntMember(session.body, "app")) + ":" + std::to_string(IntMember(session.body, "ts")) + ":" +
                StringMember(session.body, "nonce"),
            true}};
+}
+
+core::Result<core::User> TouchUser(const Services& s, const std::string& environment_id, const std::string& user_id) {
+  const auto now = s.clock.NowMillis();
+  service::WriteOptions options;
+  options.keep_updated_at = true;
+  return s.users.Update(
+      environment_id, user_id,
+      [now](core::User& u) -> core::Status {
+        SetLastRequestAt(u, now);
+        return {};
+      },
+      std::nullopt, options);
+}
+
+void AddRoute(http::Router& router, std::string_view method, std::string_view pattern, http::Exec exec,
+              const http::Handler& handler) {
+  router.Add(method, pattern, exec, handler);
+  if (pattern.ends_with(".json")) router.Add(method, pattern.substr(0, pattern.size() - 5), exec, handler);
 }
 
 std::optional<std::int64_t> PathId(std::string_view segment) {

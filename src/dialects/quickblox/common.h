@@ -152,7 +152,17 @@ core::Result<core::User> UserByNumber(service::UserAccess users, std::int64_t nu
 // Parses a path id "123.json" (or "123"): a positive integer, else nullopt.
 std::optional<std::int64_t> PathId(std::string_view segment);
 
+// Sets the user's last_request_at to now: a bookkeeping write (updated_at stays), made at
+// sign-in and then at most once per session refresh interval.
+core::Result<core::User> TouchUser(const Services& s, const std::string& environment_id, const std::string& user_id);
+
+// Adds a route at `pattern` and, when it ends in ".json", at the same path without it:
+// QuickBlox serves `/users` as `/users.json`, `/session` as `/session.json`, ...
+void AddRoute(http::Router& router, std::string_view method, std::string_view pattern, http::Exec exec,
+              const http::Handler& handler);
+
 void MountSessions(http::Router& router, const Services& s);
-void MountUsers(http::Router& router, const Services& s);
+// `public_url`: what the reset mail's link (the reset page) starts with.
+void MountUsers(http::Router& router, const Services& s, const std::string& public_url);
 
 }  // namespace roster::dialects::quickblox

@@ -11,7 +11,9 @@ namespace json = boost::json;
 
 namespace {
 
-enum class Kind { kNumber, kDate, kString, kCaseless };
+// kDigits: a string of digits that compares as the number it writes (facebook_id);
+// a value with other characters compares as text.
+enum class Kind { kNumber, kDate, kString, kCaseless, kDigits };
 
 struct FieldInfo {
   std::string_view name;
@@ -22,7 +24,7 @@ constexpr FieldInfo kFields[] = {
     {"id", Kind::kNumber},         {"external_user_id", Kind::kNumber}, {"blob_id", Kind::kNumber},
     {"created_at", Kind::kDate},   {"updated_at", Kind::kDate},         {"last_request_at", Kind::kDate},
     {"login", Kind::kCaseless},    {"email", Kind::kCaseless},          {"full_name", Kind::kString},
-    {"phone", Kind::kString},      {"website", Kind::kString},          {"facebook_id", Kind::kString},
+    {"phone", Kind::kString},      {"website", Kind::kString},          {"facebook_id", Kind::kDigits},
 };
 
 constexpr std::string_view kOps[] = {"eq", "ne", "gt", "lt", "ge", "le", "in", "between"};
@@ -85,6 +87,14 @@ std::optional<std::int64_t> ParseTime(std::string_view s) {
   }
   if (s.ends_with(" UTC")) s.remove_suffix(4);
   return query::ParseDateTime(s);
+}
+
+// A decimal number's digits, left-padded to a fixed width so text order is numeric
+// order; any other text as it is.
+std::string Digits(std::string_view s) {
+  if (s.empty() || s.size() > 40 || s.find_first_not_of("0123456789") != std::string_view::npos) return std::string(s);
+  while (s.size() > 1 && s.front() == '0') s.remove_prefix(1);
+  return std::string(40 - s.size(), '0') + std::string(s);
 }
 
 std::string Lower(std::string_view s) {
@@ -156,10 +166,14 @@ std::optional<int> Compare(Kind kind, const json::value& value, const std::strin
       return *have < *want ? -1 : *have > *want ? 1 : 0;
     }
     case Kind::kString:
-    case Kind::kCaseless: {
+    case Kind::kCaseless:
+    case Kind::kDigits: {
       if (!value.is_string()) return std::nullopt;
-      const std::string have = kind == Kind::kCaseless ? Lower(value.get_string()) : std::string(value.get_string());
-      const std::string want = kind == Kind::kCaseless ? Lower(text) : text;
+      const auto normal = [kind](std::string_view v) {
+        return kind == Kind::kCaseless ? Lower(v) : kind == Kind::kDigits ? Digits(v) : std::string(v);
+      };
+      const std::string have = normal(value.get_string());
+      const std::string want = normal(text);
       const int c = have.compare(want);
       return c < 0 ? -1 : c > 0 ? 1 : 0;
     }
@@ -180,8 +194,11 @@ int CompareValues(Kind kind, const json::value* a, const json::value* b) {
   }
   if (!a->is_string() || !b->is_string()) return 0;
   // Dates are written in one fixed format, so they sort as text.
-  const std::string x = kind == Kind::kCaseless ? Lower(a->get_string()) : std::string(a->get_string());
-  const std::string y = kind == Kind::kCaseless ? Lower(b->get_string()) : std::string(b->get_string());
+  const auto normal = [kind](std::string_view v) {
+    return kind == Kind::kCaseless ? Lower(v) : kind == Kind::kDigits ? Digits(v) : std::string(v);
+  };
+  const std::string x = normal(a->get_string());
+  const std::string y = normal(b->get_string());
   const int c = x.compare(y);
   return c < 0 ? -1 : c > 0 ? 1 : 0;
 }
@@ -245,6 +262,7 @@ namespace {
 query::Literal LiteralOf(Kind kind, const std::string& text) {
   if (kind == Kind::kNumber) return query::Number(static_cast<double>(ParseInt(text).value_or(0)));
   if (kind == Kind::kDate) return query::String(core::FormatTimestamp(ParseTime(text).value_or(0), true));
+  if (kind == Kind::kDigits) return query::String(Digits(text));
   return query::String(text);
 }
 
@@ -322,6 +340,9 @@ std::optional<query::Values> Attribute(const core::User& user, const query::Attr
     case Kind::kString:
     case Kind::kCaseless:
       if (v->is_string()) out.push_back(query::Text(std::string(v->get_string()), field->kind == Kind::kString));
+      break;
+    case Kind::kDigits:
+      if (v->is_string()) out.push_back(query::Text(Digits(v->get_string()), true));
       break;
   }
   return out;

@@ -6,7 +6,8 @@
 //
 // Fields: id, external_user_id, blob_id (compared as numbers); created_at, updated_at,
 // last_request_at (dates: ISO 8601 "YYYY-MM-DD[THH:MM:SS[.fff]Z]" or Unix seconds);
-// login, email (case-insensitive), full_name, phone, website, facebook_id (strings).
+// login, email (case-insensitive), full_name, phone, website (strings); facebook_id (a
+// string; digits compare as the number they write, so "number facebook_id gt 9" finds 10).
 // The declared type is checked for spelling only: the SDK sends "string" for dates and
 // numbers. A user whose field is null matches no filter on it (as SQL NULL would).
 //

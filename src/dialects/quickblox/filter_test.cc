@@ -111,6 +111,37 @@ TEST(QuickBloxFilter, CompilesToTheCoreTree) {
   EXPECT_TRUE(query::Matches(name, u, Attribute));
 }
 
+// Issue 15: number comparisons on facebook_id and external_user_id compare numbers
+// ("10" > "9"), in the wire matcher and in the compiled tree alike; last_request_at is a
+// date kept in the dialect's data.
+TEST(QuickBloxFilter, NumbersCompareAsNumbersAndLastRequestAtIsADate) {
+  core::User u;
+  u.number = 4;
+  u.username = "numbers";
+  u.external_id = "10";
+  u.external_ids["facebook"] = "10";
+  SetLastRequestAt(u, 1'714'557'600'000);  // 2024-05-01T10:00:00Z
+  const json::object wire = ToWire(u);
+  EXPECT_EQ(wire.at("last_request_at"), "2024-05-01T10:00:00Z");
+  for (const auto& [text, want] : std::vector<std::pair<const char*, bool>>{
+           {"number facebook_id gt 9", true},        {"number facebook_id lt 9", false},
+           {"number facebook_id between 9,11", true}, {"string facebook_id eq 010", true},
+           {"number external_user_id gt 9", true},   {"number external_user_id le 9", false},
+           {"date last_request_at gt 2024-05-01", true}, {"date last_request_at lt 2024-05-01", false}}) {
+    auto filters = ParseFilters(text);
+    ASSERT_TRUE(filters) << text;
+    EXPECT_EQ(MatchesAll(wire, *filters), want) << text;
+    EXPECT_EQ(query::Matches(ToQuery(*filters), u, Attribute), want) << text;
+  }
+  core::User nine = u;
+  nine.number = 5;
+  nine.external_ids["facebook"] = "9";
+  auto o = ParseOrder("asc number facebook_id");
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(Before(ToWire(nine), wire, *o));
+  EXPECT_TRUE(ParseOrder("desc date last_request_at"));
+}
+
 TEST(QuickBloxFilter, OrdersWithIdAsTieBreak) {
   std::vector<json::object> users{User(1, "carol", "2024-01-02T00:00:00Z"), User(2, "alice", "2024-01-03T00:00:00Z"),
                                   User(3, "bob", "2024-01-02T00:00:00Z")};

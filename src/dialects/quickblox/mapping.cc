@@ -161,6 +161,12 @@ json::object DialectData(const core::User& user) {
   return std::move(v.get_object());
 }
 
+void SetLastRequestAt(core::User& user, std::int64_t now_ms) {
+  json::object data = DialectData(user);
+  data["last_request_at"] = now_ms;
+  SetData(user, data);
+}
+
 bool HasNoLogin(const core::User& user) { return BoolOf(DialectData(user), "no_login"); }
 
 std::vector<std::string> Tags(const core::User& user) {
@@ -348,7 +354,9 @@ json::object ToWire(const core::User& user) {
   u["website"] = TextOrNull(data, "website");
   u["created_at"] = core::FormatTimestamp(user.created_at_ms, false);
   u["updated_at"] = core::FormatTimestamp(user.updated_at_ms, false);
-  u["last_request_at"] = nullptr;
+  const auto* last = data.if_contains("last_request_at");
+  u["last_request_at"] =
+      last != nullptr && last->is_int64() ? json::value(core::FormatTimestamp(last->get_int64(), false)) : json::value(nullptr);
   const auto external = ExternalNumber(user.external_id);
   u["external_user_id"] = external ? json::value(*external) : json::value(nullptr);
   const auto facebook = user.external_ids.find(kFacebookSource);

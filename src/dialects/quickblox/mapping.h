@@ -14,7 +14,6 @@
 namespace roster::dialects::quickblox {
 
 inline constexpr const char* kDialect = "quickblox";
-inline constexpr std::size_t kMinPasswordLength = 8;
 inline constexpr std::size_t kMaxPasswordBytes = 1024;
 inline constexpr std::size_t kMaxFullName = 200;
 inline constexpr std::size_t kMaxTags = 5;
@@ -32,6 +31,9 @@ std::optional<std::string> ReadPassword(const boost::json::object& in, bool requ
 
 // The wire user: {"id", "full_name", "email", "login", ..., "user_tags"}, nulls for absent values.
 boost::json::object ToWire(const core::User& user);
+
+// Records the user's last request (QuickBlox last_request_at), in milliseconds.
+void SetLastRequestAt(core::User& user, std::int64_t now_ms);
 
 // The source of User::external_ids that holds the facebook_id.
 inline constexpr const char* kFacebookSource = "facebook";

@@ -8,12 +8,14 @@
 
 namespace roster::dialects::quickblox {
 
-void Mount(http::Router& router, const Services& s) {
+void Mount(http::Router& router, const Services& s, const Config& config) {
   // QuickBlox paths sit at the root; these prefixes render 404/405/413/503 in its shape.
-  for (const char* prefix : {"/session.json", "/login.json", "/users.json", "/users"})
+  for (const char* prefix : {"/session.json", "/login.json", "/users.json", "/users", "/session", "/login"})
     router.SetErrorRenderer(prefix, RenderTransportError);
   MountSessions(router, s);
-  MountUsers(router, s);
+  std::string public_url = config.public_url;
+  while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+  MountUsers(router, s, public_url);
 }
 
 void AddCommands(CLI::App& app, const AddCommand& add) {

@@ -10,13 +10,25 @@
 #include "core/error.h"
 #include "dialects/api.h"
 #include "http/router.h"
+#include "service/password_resets.h"
 #include "service/services.h"
 
 namespace roster::dialects::quickblox {
 
 using Services = service::Services;
 
-void Mount(http::Router& router, const Services& services);
+// Start-up settings: the server's public base URL, which the reset mail links to.
+struct Config {
+  std::string public_url;
+};
+
+void Mount(http::Router& router, const Services& services, const Config& config = {});
+
+// QuickBlox's shortest password, in characters (the reset page applies it too).
+inline constexpr std::size_t kMinPasswordLength = 8;
+
+// Where QuickBlox keeps its password-reset tokens (the reset page completes them too).
+service::ResetTokens ResetTokenKinds();
 
 // `roster quickblox app create --env NAME`: returns
 // {"applicationId", "authKey", "authSecret", "apiKey"}.

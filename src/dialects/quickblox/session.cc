@@ -83,6 +83,8 @@ core::Result<service::SignedIn> SignIn(const Services& s, const std::string& env
       return core::Fail(ErrorCode::kUnauthenticated, "Unauthorized");
     return std::unexpected(signed_in.error());
   }
+  // A sign-in is a request: last_request_at (best effort; the session refresh repeats it).
+  if (auto touched = TouchUser(s, environment_id, signed_in->user.id)) signed_in->user = std::move(*touched);
   return signed_in;
 }
 
@@ -221,16 +223,16 @@ http::Response CreateSession(const Services& s, const http::Request& req) {
 
 void MountSessions(http::Router& router, const Services& s) {
   // Creating a session authenticates by signature; a QB-Token sent along is ignored.
-  router.Add("POST", "/session.json", http::Exec::kWorker,
+  AddRoute(router, "POST", "/session.json", http::Exec::kWorker,
              [s](const http::Request& req, const http::PathParams&) { return CreateSession(s, req); });
 
-  router.Add("GET", "/session.json", http::Exec::kInline, [s](const http::Request& req, const http::PathParams&) {
+  AddRoute(router, "GET", "/session.json", http::Exec::kInline, [s](const http::Request& req, const http::PathParams&) {
     auto caller = SessionCaller(s, req);
     if (!caller) return Fail(caller.error());
     return WithExpiry(*caller, Json(200, json::object{{"session", SessionJson(*caller->session, caller->token)}}));
   });
 
-  router.Add("DELETE", "/session.json", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
+  AddRoute(router, "DELETE", "/session.json", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
     auto caller = SessionCaller(s, req);
     if (!caller) return Fail(caller.error());
     if (auto st = EndSession(s, *caller->session); !st) return Fail(st.error());
@@ -238,7 +240,7 @@ void MountSessions(http::Router& router, const Services& s) {
   });
 
   // Signs a user in on the caller's session: the token stays the same.
-  router.Add("POST", "/login.json", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
+  AddRoute(router, "POST", "/login.json", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
     auto caller = SessionCaller(s, req);
     if (!caller) return Fail(caller.error());
     auto params = ParseParams(req);
@@ -263,7 +265,7 @@ void MountSessions(http::Router& router, const Services& s) {
   });
 
   // Signs the user out; the session goes on as an application session.
-  router.Add("DELETE", "/login.json", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
+  AddRoute(router, "DELETE", "/login.json", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
     auto caller = SessionCaller(s, req);
     if (!caller) return Fail(caller.error());
     if (caller->user_id.empty()) return WithExpiry(*caller, Empty());

@@ -20,14 +20,13 @@ namespace {
 
 constexpr int kDefaultPerPage = 10;
 constexpr int kMaxPerPage = 100;
-const service::ResetTokens kResetTokens{kResetKind, kResetClaim};
 
 using Body = std::function<http::Response(const Services&, const Caller&, const Params&, const http::PathParams&)>;
 
 // Authenticates, parses the parameters, runs `body`, and adds QB-Token-ExpirationDate.
 void Route(http::Router& router, const Services& s, std::string_view method, std::string_view pattern,
            http::Exec exec, Body body) {
-  router.Add(method, pattern, exec, [s, body](const http::Request& req, const http::PathParams& path) {
+  AddRoute(router, method, pattern, exec, [s, body](const http::Request& req, const http::PathParams& path) {
     auto caller = Authenticate(s, req);
     if (!caller) return Fail(caller.error());
     auto params = ParseParams(req);
@@ -292,7 +291,7 @@ core::Result<core::User> ByNumber(const Services& s, const Caller& caller, const
 
 // GET /users/password/reset.json?email=: mails a single-use reset token to the user
 // holding the email. Answers the same, after the same writes, whether or not it exists.
-http::Response RequestReset(const Services& s, const Caller& caller, const Params& p) {
+http::Response RequestReset(const Services& s, const Caller& caller, const Params& p, const std::string& public_url) {
   const std::string env = caller.environment_id;
   if (auto st = s.users.Admit(service::ThrottledAction::kPasswordReset, p.request->peer,
                               AppCredential(caller.application_id));
@@ -310,7 +309,10 @@ http::Response RequestReset(const Services& s, const Caller& caller, const Param
   const core::User* user = nullptr;
   for (const auto& u : *users)
     if (!u.archived && user == nullptr) user = &u;
-  auto sent = service::PasswordResets(s, kResetTokens).Request(env, "quickblox.reset:" + address, user);
+  // The mail links to the reset page (src/dialects/pages/), QuickBlox's own web page's stand-in.
+  auto tokens = ResetTokenKinds();
+  tokens.link_base = public_url + "/pages/reset/quickblox?env=" + env + "&token=";
+  auto sent = service::PasswordResets(s, tokens).Request(env, "quickblox.reset:" + address, user);
   if (!sent) return Fail(sent.error());
   return Empty();
 }
@@ -328,7 +330,7 @@ http::Response CompleteReset(const Services& s, const Caller& caller, const Para
   if (token.empty()) errors.Add("token", "can't be blank");
   auto password = ReadPassword(p.object, true, errors);
   if (!errors.empty()) return errors.Response();
-  auto reset = service::PasswordResets(s, kResetTokens).Complete(env, token, *password);
+  auto reset = service::PasswordResets(s, ResetTokenKinds()).Complete(env, token, *password);
   if (!reset) {
     if (reset.error().code == ErrorCode::kNotFound) return BaseError(422, "Reset token is invalid or expired");
     return Fail(reset.error());
@@ -344,7 +346,9 @@ core::Result<core::User> UserByNumber(service::UserAccess users, std::int64_t nu
   return user;
 }
 
-void MountUsers(http::Router& router, const Services& s) {
+service::ResetTokens ResetTokenKinds() { return {kResetKind, kResetClaim}; }
+
+void MountUsers(http::Router& router, const Services& s, const std::string& public_url) {
   Route(router, s, "POST", "/users.json", http::Exec::kWorker,
         [](const Services& s, const Caller& caller, const Params& p, const http::PathParams&) {
           return CreateUser(s, caller, p);
@@ -471,8 +475,8 @@ void MountUsers(http::Router& router, const Services& s) {
         });
 
   Route(router, s, "GET", "/users/password/reset.json", http::Exec::kWorker,
-        [](const Services& s, const Caller& caller, const Params& p, const http::PathParams&) {
-          return RequestReset(s, caller, p);
+        [public_url](const Services& s, const Caller& caller, const Params& p, const http::PathParams&) {
+          return RequestReset(s, caller, p, public_url);
         });
 
   Route(router, s, "POST", "/users/password/reset.json", http::Exec::kWorker,

@@ -242,6 +242,8 @@ async function main() {
   const password = `Passw0rd!${suffix}`;
   const newPassword = `N3wPassw0rd!${suffix}`;
   const externalId = 100000000 + Math.floor(Math.random() * 2000000000);  // fits in 4 bytes
+  // A facebook uid in the range where text order and number order differ (10... > 9...).
+  const facebookId = 10000000000 + Math.floor(Math.random() * 1e9);
   const profile = {
     login,
     password,
@@ -252,6 +254,7 @@ async function main() {
     external_user_id: externalId,
     custom_data: JSON.stringify({plan: 'free', n: 1}),
     tag_list: 'alpha,beta',
+    facebook_id: String(facebookId),
   };
   const state = {};
 
@@ -334,6 +337,52 @@ async function main() {
     return res;
   });
 
+  // QB.users.get({email}), ({facebook_id}), ({external}): by_email, by_facebook_id,
+  // external/{id} (issue 15).
+  for (const [what, params] of [['email', {email: profile.email}], ['facebook_id', {facebook_id: profile.facebook_id}],
+    ['external', {external: externalId}]]) {
+    await step(`users.get.${what}`, {id: state.id}, async () => {
+      const {err, res} = await call((cb) => QB.users.get(params, cb));
+      if (err) throw err;
+      expectUser(res, {id: state.id, login, facebook_id: profile.facebook_id, external_user_id: externalId},
+        `users.get(${what})`);
+      return res;
+    });
+  }
+
+  // Two filters as the SDK sends a list; the second a number comparison on facebook_id
+  // (the SDK types a numeric value "number"): 9999999999 < facebookId as numbers, though
+  // not as text.
+  await step('users.listUsers.two_filters', {id: state.id}, async () => {
+    const {err, res} = await call((cb) => QB.users.listUsers({
+      filter: [{field: 'login', param: 'eq', value: login}, {field: 'facebook_id', param: 'gt', value: 9999999999}],
+      per_page: 10,
+    }, cb));
+    if (err) throw err;
+    expect(res && res.total_entries === 1 && Array.isArray(res.items) && res.items.length === 1,
+      'login eq and facebook_id gt (number) must find our user', res);
+    expectUser(res.items[0].user, {id: state.id, login}, 'listUsers two filters');
+    return {total_entries: res.total_entries};
+  });
+
+  // last_request_at is kept (set at sign-in) and filterable.
+  await step('users.listUsers.last_request_at', {id: state.id}, async () => {
+    const {err, res} = await call((cb) => QB.users.listUsers({
+      filter: [{field: 'login', param: 'eq', value: login}, {field: 'last_request_at', param: 'gt', value: '2020-01-01'}],
+    }, cb));
+    if (err) throw err;
+    expect(res && res.total_entries === 1, 'a user that signed in has a last_request_at', res);
+    expect(typeof res.items[0].user.last_request_at === 'string', 'last_request_at must be a date', res.items[0].user);
+    return {last_request_at: res.items[0].user.last_request_at};
+  });
+
+  // QB.users.resetPassword(email): GET users/password/reset.json, an empty 200.
+  await step('users.resetPassword', {id: state.id}, async () => {
+    const {err, res} = await call((cb) => QB.users.resetPassword(profile.email, cb));
+    if (err) throw err;
+    return {body: typeof res === 'string' ? res.trim() : res};
+  });
+
   const newName = `Updated ${suffix}`;
   await step('users.update', {id: state.id}, async () => {
     const {err, res} = await call((cb) => QB.users.update(state.id, {full_name: newName}, cb));
@@ -360,6 +409,27 @@ async function main() {
     if (err) throw err;
     expectSession(res, state.id);
     return sessionSummary(res);
+  });
+
+  // QB.logout: DELETE /login.json; the session goes on as an application session, which
+  // may not change the user; logging in again restores it.
+  await step('logout', {passwordChanged: state.passwordChanged}, async () => {
+    const {err, res} = await call((cb) => QB.logout(cb));
+    if (err) throw err;
+    state.loggedOut = true;
+    return {body: typeof res === 'string' ? res.trim() : res};
+  });
+
+  await step('users.update.after_logout', {loggedOut: state.loggedOut}, async () => {
+    const {err, res} = await call((cb) => QB.users.update(state.id, {full_name: 'nobody'}, cb));
+    return expectError(err, res, 403, 'changing a user after logout');
+  });
+
+  await step('login.again', {loggedOut: state.loggedOut}, async () => {
+    const {err, res} = await call((cb) => QB.login({login, password: newPassword}, cb));
+    if (err) throw err;
+    expectUser(res, {id: state.id, login}, 'login');
+    return res;
   });
 
   await step('users.delete', {id: state.id}, async () => {

@@ -1,0 +1,228 @@
+#include "dialects/pages/pages.h"
+
+#include <optional>
+#include <variant>
+
+#include "service/activations.h"
+
+namespace roster::dialects::pages {
+namespace {
+
+constexpr std::size_t kMaxFields = 16;
+constexpr std::size_t kMaxPassword = 1024;
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> Decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out.push_back(' ');
+    } else if (in[i] == '%') {
+      if (i + 2 >= in.size() || Hex(in[i + 1]) < 0 || Hex(in[i + 2]) < 0) return std::nullopt;
+      out.push_back(static_cast<char>(Hex(in[i + 1]) * 16 + Hex(in[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+// The one value of `name`, or empty.
+std::string Field(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view name) {
+  for (const auto& [k, v] : fields)
+    if (k == name) return v;
+  return {};
+}
+
+// Every page: one small document, no script, no external resource, not framable.
+http::Response Page(int status, std::string_view title, const std::string& body_html) {
+  http::Response r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+           "<title>" + EscapeHtml(title) + "</title>"
+           "<style>body{font-family:sans-serif;max-width:28em;margin:3em auto;padding:0 1em}"
+           "label,input,button{display:block;margin:.5em 0}input{width:100%}</style></head>"
+           "<body><h1>" + EscapeHtml(title) + "</h1>\n" + body_html + "\n</body></html>\n";
+  r.headers = {{"Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
+                "base-uri 'none'"},
+               {"X-Frame-Options", "DENY"},
+               {"Referrer-Policy", "no-referrer"},
+               {"X-Content-Type-Options", "nosniff"}};
+  return r;
+}
+
+http::Response Message(int status, std::string_view title, std::string_view text) {
+  return Page(status, title, "<p>" + EscapeHtml(text) + "</p>");
+}
+
+std::string Hidden(std::string_view name, std::string_view value) {
+  return "<input type=\"hidden\" name=\"" + EscapeHtml(name) + "\" value=\"" + EscapeHtml(value) + "\">";
+}
+
+// A token and its environment from the link's query or the form's body.
+struct Carried {
+  std::string env, token;
+  bool ok() const { return !env.empty() && env.size() <= 64 && !token.empty() && token.size() <= 256; }
+};
+
+http::Response BadLink() {
+  return Message(400, "Link not valid", "This link is incomplete. Open the link from the message again.");
+}
+http::Response Expired() {
+  return Message(400, "Link not valid", "This link is invalid, was already used or has expired. Ask for a new one.");
+}
+
+// A POST's fields, after the CSRF and throttle checks; or the page to answer instead.
+std::variant<std::vector<std::pair<std::string, std::string>>, http::Response> PostedFields(
+    const Services& s, const http::Request& req) {
+  if (!SameOrigin(req)) return Message(403, "Not allowed", "This form must be sent from its own page.");
+  auto fields = ParseForm(req.body);
+  if (!fields) return Message(400, "Form not valid", "The form could not be read. Open the link again.");
+  // The reset throttle, per address and per environment the form names.
+  const std::string env = Field(*fields, "env").substr(0, 64);
+  if (auto st = s.users.Admit(service::ThrottledAction::kPasswordReset, req.peer, "pages:" + env); !st)
+    return http::WithRetryAfter(Message(429, "Too many requests", "Too many requests. Try again in a minute."),
+                                st.error());
+  return std::move(*fields);
+}
+
+Carried CarriedIn(const std::vector<std::pair<std::string, std::string>>& fields) {
+  return {Field(fields, "env"), Field(fields, "token")};
+}
+
+}  // namespace
+
+std::string EscapeHtml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+bool SameOrigin(const http::Request& req) {
+  const std::string_view site = req.Header("sec-fetch-site");
+  if (!site.empty() && site != "same-origin" && site != "none") return false;
+  const std::string_view origin = req.Header("origin");
+  if (origin.empty()) return true;  // a browser sends Sec-Fetch-Site or Origin on a cross-site POST
+  const auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return false;  // includes "null"
+  const std::string_view host = req.Header("host");
+  return !host.empty() && origin.substr(scheme_end + 3) == host;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> ParseForm(std::string_view body) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!body.empty()) {
+    const auto amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    if (pair.empty()) continue;
+    if (out.size() == kMaxFields) return std::nullopt;
+    const auto eq = pair.find('=');
+    auto key = Decode(pair.substr(0, eq));
+    auto value = Decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!key || !value) return std::nullopt;
+    for (const auto& [k, v] : out)
+      if (k == *key) return std::nullopt;  // a field given twice is not ours
+    out.emplace_back(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
+void Mount(http::Router& router, const Services& s, const Config& config) {
+  router.SetErrorRenderer("/pages", [](int status, std::string_view message) {
+    return Message(status, status == 404 ? "Not found" : "Error", message);
+  });
+
+  router.Add("GET", "/pages/activate", http::Exec::kInline, [](const http::Request& req, const http::PathParams&) {
+    auto fields = ParseForm(req.query);
+    if (!fields) return BadLink();
+    const Carried c = CarriedIn(*fields);
+    if (!c.ok()) return BadLink();
+    // Activation happens on the POST, not here: a mail scanner following the link
+    // activates nobody.
+    return Page(200, "Activate your account",
+                "<form method=\"post\" action=\"/pages/activate\">" + Hidden("env", c.env) + Hidden("token", c.token) +
+                    "<button type=\"submit\">Activate my account</button></form>");
+  });
+
+  router.Add("POST", "/pages/activate", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
+    auto posted = PostedFields(s, req);
+    if (auto* page = std::get_if<http::Response>(&posted)) return *page;
+    const Carried c = CarriedIn(std::get<0>(posted));
+    if (!c.ok()) return BadLink();
+    auto done = service::Activations(s).Complete(c.env, c.token);
+    if (!done) {
+      if (done.error().code == core::ErrorCode::kNotFound) return Expired();
+      return Message(503, "Try again", "The account could not be activated just now. Try again in a moment.");
+    }
+    return Message(200, "Account activated", "Your account is active. You can sign in now.");
+  });
+
+  for (const auto& flow : config.resets) {
+    const std::string path = "/pages/reset/" + flow.api;
+    router.Add("GET", path, http::Exec::kInline, [path](const http::Request& req, const http::PathParams&) {
+      auto fields = ParseForm(req.query);
+      if (!fields) return BadLink();
+      const Carried c = CarriedIn(*fields);
+      if (!c.ok()) return BadLink();
+      return Page(200, "Choose a new password",
+                  "<form method=\"post\" action=\"" + EscapeHtml(path) + "\">" + Hidden("env", c.env) +
+                      Hidden("token", c.token) +
+                      "<label for=\"password\">New password</label>"
+                      "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" "
+                      "required maxlength=\"1024\">"
+                      "<label for=\"confirm\">New password again</label>"
+                      "<input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" "
+                      "required maxlength=\"1024\">"
+                      "<button type=\"submit\">Set the new password</button></form>");
+    });
+    router.Add("POST", path, http::Exec::kWorker, [s, flow](const http::Request& req, const http::PathParams&) {
+      auto posted = PostedFields(s, req);
+      if (auto* page = std::get_if<http::Response>(&posted)) return *page;
+      const auto& fields = std::get<0>(posted);
+      const Carried c = CarriedIn(fields);
+      if (!c.ok()) return BadLink();
+      const std::string password = Field(fields, "password");
+      // Checked before the token is taken, so a typo does not spend the link.
+      std::size_t chars = 0;
+      for (unsigned char c : password) chars += (c & 0xC0) != 0x80;
+      if (chars < flow.min_password_chars || password.size() > kMaxPassword)
+        return Message(400, "Password not valid",
+                       "Choose a password of at least " + std::to_string(flow.min_password_chars) +
+                           " characters (and at most 1024 bytes). Go back and try again.");
+      if (password != Field(fields, "confirm"))
+        return Message(400, "Passwords differ", "The two passwords differ. Go back and type them again.");
+      auto reset = service::PasswordResets(s, flow.tokens).Complete(c.env, c.token, password);
+      if (!reset) {
+        if (reset.error().code == core::ErrorCode::kNotFound) return Expired();
+        if (reset.error().code == core::ErrorCode::kInvalidArgument)
+          return Message(400, "Password not valid", reset.error().message);
+        return Message(503, "Try again", "The password could not be set just now. Try again in a moment.");
+      }
+      return Message(200, "Password changed", "Your password was changed. You can sign in with it now.");
+    });
+  }
+}
+
+}  // namespace roster::dialects::pages
