@@ -41,10 +41,8 @@ struct Endpoint {
   Result (*remove)(const Context&, const std::string&, const Precondition&);
 };
 
-Result RemoveUser(const Context& ctx, const std::string& id, const Precondition& p) { return DeleteUser(ctx, id, p); }
-
 constexpr Endpoint kEndpoints[] = {
-    {"Users", CreateUser, ReplaceUser, PatchUser, RemoveUser},
+    {"Users", CreateUser, ReplaceUser, PatchUser, DeleteUser},
 };
 
 constexpr std::string_view kReference = "bulkId:";
@@ -288,7 +286,7 @@ Result Bulk(const Context& ctx, const http::Request& req) {
         if (created.contains(ref)) continue;
         if (failed.contains(ref)) {
           broken = Error{409, "invalidValue", "bulkId:" + ref + " names an operation that failed"};
-        } else if (auto d = declared.find(ref); d == declared.end()) {
+        } else if (!declared.contains(ref)) {
           broken = Error{409, "invalidValue", "bulkId:" + ref + " is not the bulkId of any POST operation"};
         } else {
           waiting = true;
