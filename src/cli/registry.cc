@@ -12,6 +12,7 @@
 #include "dialects/commcare/commcare.h"
 #include "dialects/pingone/pingone.h"
 #include "dialects/quickblox/quickblox.h"
+#include "dialects/scim/scim.h"
 
 namespace roster::cli {
 namespace {
@@ -34,6 +35,8 @@ constexpr Api kApis[] = {
        dialects::commcare::Mount(r, s, {o.commcare_account_root});
      },
      dialects::commcare::AddCommands},
+    {"scim", [](http::Router& r, const Services& s, const ApiSettings& o) { dialects::scim::Mount(r, s, {o.public_url}); },
+     dialects::scim::AddCommands},
 };
 
 }  // namespace
@@ -42,7 +45,7 @@ std::span<const Api> Apis() { return kApis; }
 
 void AddApiOptions(CLI::App& serve, ApiSettings& settings) {
   serve.add_option("--public-url", settings.public_url,
-                   "Base URL clients reach this server at, for links in responses (PingOne _links), "
+                   "Base URL clients reach this server at, for links in responses (PingOne _links, SCIM meta.location), "
                    "e.g. https://id.example.org")
       ->check([](const std::string& v) {
         return v.starts_with("https://") || v.starts_with("http://") ? std::string()

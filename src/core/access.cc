@@ -147,6 +147,7 @@ std::string_view CredentialKindName(CredentialKind kind) {
     case CredentialKind::kQuickBloxApp: return "quickblox_app";
     case CredentialKind::kWebUserKey: return "web_user_key";
     case CredentialKind::kUserSession: return "user_session";
+    case CredentialKind::kScimToken: return "scim_token";
   }
   return "unknown";
 }
@@ -173,6 +174,9 @@ Scopes DefaultScopes(CredentialKind kind, Api api) {
       // Catalyze lets a signed-in user set a new password without the current one;
       // QuickBlox asks for old_password.
       return api == kCatalyzeApi ? Scopes{kPasswordSet} : Scopes{0};
+    case CredentialKind::kScimToken:
+      // An identity provider provisions users and groups; PHI and passwords when granted.
+      return kManage | kGroupsWrite;
   }
   return 0;
 }
@@ -187,6 +191,12 @@ std::string FirstPhiField(const User& user, const AttributeSchema* schema) {
         return def->name;
       }
   return {};
+}
+
+bool IsPhiField(std::string_view name) {
+  for (const auto& f : PhiFields())
+    if (f.name == name) return true;
+  return false;
 }
 
 bool SeesEverything(const Principal& principal, std::string_view user_id) {

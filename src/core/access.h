@@ -72,6 +72,7 @@ enum class CredentialKind {
   kQuickBloxApp,    // a QuickBlox application session, or its API key
   kWebUserKey,      // a CommCare web user's API key
   kUserSession,     // a user's own session (signed in through some API)
+  kScimToken,       // a SCIM bearer token (`roster scim token create`), an identity provider's
 };
 std::string_view CredentialKindName(CredentialKind kind);
 
@@ -105,6 +106,9 @@ enum FieldGroup : std::uint32_t {
 // ethnicity, religion, maritalStatus, gender, addresses, and the attributes the schema
 // marks as PHI. The wire name of the first PHI field `user` holds, or empty.
 std::string FirstPhiField(const User& user, const AttributeSchema* schema);
+// Whether `name` (a canonical profile field's wire-neutral name: "ssn", "birthDate",
+// "addresses", ...) is PHI.
+bool IsPhiField(std::string_view name);
 
 // What `principal` may see of `user`: PHI removed without phi:read, emails and phone
 // numbers without contact:read; nothing removed from a user's own view of itself.

@@ -110,6 +110,14 @@ std::string EncodeSealed(const User& user) {
   PutList(o, "photos", p.photos, [](const Photo& ph) {
     return json::object{{"type", ph.type}, {"value", ph.value}};
   });
+  json::object enterprise;
+  Put(enterprise, "employeeNumber", p.enterprise.employee_number);
+  Put(enterprise, "costCenter", p.enterprise.cost_center);
+  Put(enterprise, "organization", p.enterprise.organization);
+  Put(enterprise, "division", p.enterprise.division);
+  Put(enterprise, "department", p.enterprise.department);
+  Put(enterprise, "managerId", p.enterprise.manager_id);
+  if (!enterprise.empty()) o["enterprise"] = std::move(enterprise);
   json::object health;
   Put(health, "maidenName", p.maiden_name);
   Put(health, "birthDate", p.birth_date);
@@ -211,6 +219,12 @@ Status DecodeSealed(std::string_view text, User& user) {
   p.photos = GetList<Photo>(o, "photos", [](const json::object& j) {
     return Photo{Str(j, "type"), Str(j, "value")};
   });
+  if (const auto* e = o.if_contains("enterprise"); e && e->is_object()) {
+    const auto& enterprise = e->get_object();
+    p.enterprise = Enterprise{Str(enterprise, "employeeNumber"), Str(enterprise, "costCenter"),
+                              Str(enterprise, "organization"),   Str(enterprise, "division"),
+                              Str(enterprise, "department"),     Str(enterprise, "managerId")};
+  }
   if (const auto* h = o.if_contains("health"); h && h->is_object()) {
     const auto& health = h->get_object();
     p.maiden_name = Str(health, "maidenName");

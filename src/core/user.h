@@ -64,6 +64,14 @@ struct HealthPlan {
   bool operator==(const HealthPlan&) const = default;
 };
 
+// The SCIM enterprise extension (RFC 7643 §4.3): urn:ietf:params:scim:schemas:extension:
+// enterprise:2.0:User. `manager_id` is the id of another user of the environment.
+struct Enterprise {
+  std::string employee_number, cost_center, organization, division, department, manager_id;
+  bool operator==(const Enterprise&) const = default;
+  bool empty() const { return *this == Enterprise{}; }
+};
+
 // Everything sealed at rest. Serialized by profile_codec.h.
 struct Profile {
   Name name;
@@ -73,6 +81,7 @@ struct Profile {
   std::vector<Contact> phone_numbers;
   std::vector<Address> addresses;
   std::vector<Photo> photos;
+  Enterprise enterprise;
   // health extension
   std::string maiden_name, birth_date /* YYYY-MM-DD */, gender, marital_status, religion, race,
       ethnicity, ssn, conf_code;

@@ -82,6 +82,23 @@ Values Canonical(const core::User& u, const std::string& name) {
   return out;
 }
 
+// The values of an enterprise extension attribute (lower-cased name).
+Values Enterprise(const core::User& u, const std::string& name) {
+  const core::Enterprise& e = u.profile.enterprise;
+  Values out;
+  if (name == "employeenumber") AddText(out, e.employee_number);
+  else if (name == "costcenter") AddText(out, e.cost_center);
+  else if (name == "organization") AddText(out, e.organization);
+  else if (name == "division") AddText(out, e.division);
+  else if (name == "department") AddText(out, e.department);
+  else if (name == "manager" && !e.manager_id.empty()) {
+    Value v = Complex();
+    v.members.push_back({"value", Text(e.manager_id, true)});
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 const Value* FindMember(const Value& complex, std::string_view name) {
   for (const auto& m : complex.members)
     if (m.name == name) return &m.value;
@@ -231,8 +248,11 @@ Values Resolve(const core::User& user, const AttrPath& path, const Extension& ex
   if (extension) {
     if (auto values = extension(user, path)) return std::move(*values);
   }
-  if (!path.schema.empty() || path.names.empty()) return {};
-  Values top = Canonical(user, path.names.front());
+  if (path.names.empty()) return {};
+  Values top;
+  if (path.schema == kEnterpriseUserSchema) top = Enterprise(user, path.names.front());
+  else if (path.schema.empty()) top = Canonical(user, path.names.front());
+  else return {};
   if (path.names.size() == 1) return top;
   Values out;
   for (const Value& v : top) {
@@ -240,6 +260,10 @@ Values Resolve(const core::User& user, const AttrPath& path, const Extension& ex
     if (const Value* m = FindMember(v, path.names[1])) out.push_back(*m);
   }
   return out;
+}
+
+bool MatchesResolved(const Node& filter, const std::function<Values(const AttrPath&)>& resolve) {
+  return Eval(filter, resolve);
 }
 
 bool Matches(const Node& filter, const core::User& user, const Extension& extension) {

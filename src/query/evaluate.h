@@ -9,6 +9,9 @@
 //   addresses[] .{type, streetAddress, locality, region, postalCode, country [string]};
 //   meta.{created, lastModified [dateTime, from created_at_ms / updated_at_ms],
 //   resourceType}.
+// The enterprise extension (schema urn:ietf:params:scim:schemas:extension:enterprise:2.0:
+// User): employeeNumber, costCenter, organization, division, department [string],
+// manager.value [string, caseExact: the manager's id].
 // A multi-valued or complex attribute named without a sub-attribute stands for its
 // `value` sub-attribute (RFC 7644 3.4.2.2).
 //
@@ -33,6 +36,9 @@
 #include "query/filter.h"
 
 namespace roster::query {
+
+inline constexpr std::string_view kEnterpriseUserSchema =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user";  // lower-cased, as AttrPath::schema
 
 struct Member;
 
@@ -64,6 +70,11 @@ using Extension = std::function<std::optional<Values>(const core::User& user, co
 
 // Whether `user` satisfies `filter`.
 bool Matches(const Node& filter, const core::User& user, const Extension& extension = {});
+
+// Whether the values `resolve` gives for each attribute path satisfy `filter`: the same
+// semantics over another kind of object (e.g. one element of a SCIM multi-valued
+// attribute in a PATCH path's value filter). Names reach `resolve` lower-cased.
+bool MatchesResolved(const Node& filter, const std::function<Values(const AttrPath&)>& resolve);
 
 // The values of one attribute path of a user (canonical, or the extension's).
 Values Resolve(const core::User& user, const AttrPath& path, const Extension& extension = {});

@@ -38,6 +38,9 @@ struct RawReply {
 };
 RawReply RawExchange(int port, const std::string& data, int wait_s);
 
+// Percent-encodes everything but RFC 3986 unreserved characters (a query value).
+std::string UrlEncode(std::string_view text);
+
 // Runs `roster ARGS...` to completion.
 CommandResult RunRoster(const std::vector<std::string>& args);
 std::string ReadFile(const std::string& path);

@@ -38,18 +38,6 @@ std::string Unique(const std::string& prefix) {
   return prefix + std::to_string(::getpid() % 100000) + "x" + std::to_string(counter++);
 }
 
-std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += {'%', kHex[c >> 4], kHex[c & 15]};
-    }
-  }
-  return out;
-}
 
 std::string Str(const json::value& v, const char* key) {
   if (!v.is_object()) return {};

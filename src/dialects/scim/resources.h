@@ -1,0 +1,45 @@
+// The SCIM resource operations, as the routes (scim.cc) and /Bulk (bulk.cc) both run
+// them: each takes a Context and parsed input and gives a Reply or an Error, never an
+// HTTP response, so a Bulk operation is exactly the request it stands for.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <string>
+
+#include "dialects/scim/common.h"
+
+namespace roster::dialects::scim {
+
+// A list or search request (GET query parameters, or a SearchRequest body).
+struct Search {
+  std::string filter;   // empty: every resource
+  std::string sort_by;  // empty: creation order
+  bool descending = false;
+  Page page;
+  Projection projection;
+};
+// From GET query parameters / a POST .search body; 400 invalidValue / invalidSyntax.
+Outcome<Search> SearchFromQuery(const std::map<std::string, std::string>& query);
+Outcome<Search> SearchFromBody(const boost::json::object& body);
+
+// ---- Users (users.cc) -------------------------------------------------------------
+
+Result CreateUser(const Context& ctx, const boost::json::object& body);
+Result GetUser(const Context& ctx, const std::string& id, const Projection& projection = {});
+// PUT: the body replaces every attribute the caller may write (readOnly ones ignored).
+Result ReplaceUser(const Context& ctx, const std::string& id, const boost::json::object& body,
+                   const Precondition& precondition);
+// PATCH: a PatchOp (RFC 7644 §3.5.2).
+Result PatchUser(const Context& ctx, const std::string& id, const boost::json::object& body,
+                 const Precondition& precondition);
+Result DeleteUser(const Context& ctx, const std::string& id, const Precondition& precondition);
+Result SearchUsers(const Context& ctx, const Search& search);
+
+// ---- discovery (discovery.cc) --------------------------------------------------------
+
+Result ServiceProviderConfig(const Context& ctx);
+Result ResourceTypes(const Context& ctx, const std::string& name = {});
+Result Schemas(const Context& ctx, const std::string& id = {});
+
+}  // namespace roster::dialects::scim
