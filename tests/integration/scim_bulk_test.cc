@@ -17,7 +17,6 @@ namespace json = boost::json;
 using scim::ExpectError;
 using scim::ExpectList;
 using scim::Str;
-using scim::UrlEncode;
 
 json::object User(const std::string& user_name) {
   return {{"schemas", {scim::kUserSchema}}, {"userName", user_name}};

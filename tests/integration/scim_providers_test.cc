@@ -35,7 +35,6 @@ namespace json = boost::json;
 using scim::ExpectError;
 using scim::ExpectList;
 using scim::Str;
-using scim::UrlEncode;
 
 constexpr const char* kPassword = "Provisioned-Pass-7!";
 

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cctype>
 #include <stdexcept>
 
 namespace roster::testing::scim {
@@ -18,16 +17,6 @@ std::string CreateToken(const std::string& data_dir, const std::string& env, con
   auto r = RunRoster(args);
   if (r.exit_code != 0) throw std::runtime_error("roster scim token create failed: " + r.err);
   return std::string(json::parse(r.out).at("token").as_string());
-}
-
-std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out.push_back(static_cast<char>(c));
-    else out += {'%', kHex[c >> 4], kHex[c & 15]};
-  }
-  return out;
 }
 
 std::string Unique(const std::string& prefix) {

@@ -26,8 +26,6 @@ inline constexpr const char* kBulkResponse = "urn:ietf:params:scim:api:messages:
 std::string CreateToken(const std::string& data_dir, const std::string& env = "default",
                         const std::vector<std::string>& scopes = {});
 
-// Percent-encodes everything but RFC 3986 unreserved characters.
-std::string UrlEncode(std::string_view text);
 // A name unique in this process and among concurrent test processes.
 std::string Unique(const std::string& prefix);
 
