@@ -18,7 +18,7 @@ namespace roster::testing {
 namespace {
 
 // Runs `command` with stdout and stderr captured; returns the exit status.
-int Run(const std::string& command, std::string& output) {
+int RunCommand(const std::string& command, std::string& output) {
   output.clear();
   FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return -1;
@@ -31,7 +31,7 @@ int Run(const std::string& command, std::string& output) {
 
 TEST(ScimConformanceTest, ScimmyAcceptsEveryResponseAndAgreesOnPatchAndFilters) {
   std::string out;
-  if (Run("command -v node", out) != 0)
+  if (RunCommand("command -v node", out) != 0)
     GTEST_SKIP() << "node is not installed: run scripts/sdk-setup.sh (scripts/test.sh does)";
   const char* env = std::getenv("ROSTER_SCIM_SDK_DIR");
   const std::string dir = env && *env ? env : std::string(ROSTER_TEST_SOURCE) + "/sdk/scim";
@@ -39,11 +39,12 @@ TEST(ScimConformanceTest, ScimmyAcceptsEveryResponseAndAgreesOnPatchAndFilters) 
       << "SCIMMY is not installed in " << dir << ": run scripts/sdk-setup.sh";
   TempDir data;
   InitDataDir(data.path());
-  const std::string token = scim::CreateToken(data.path());
+  // Every scope: the reference collection writes addresses, which are PHI here.
+  const std::string token = scim::CreateToken(data.path(), "default", {"all"});
   Server server(data.path());
   // The token goes through the environment, never the command line.
   ::setenv("ROSTER_SCIM_TOKEN", token.c_str(), 1);
-  const int status = Run("cd '" + dir + "' && ROSTER_SCIM_URL='" + server.base_url() +
+  const int status = RunCommand("cd '" + dir + "' && ROSTER_SCIM_URL='" + server.base_url() +
                              "/scim/v2' node conformance.mjs",
                          out);
   ::unsetenv("ROSTER_SCIM_TOKEN");
