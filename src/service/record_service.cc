@@ -97,6 +97,7 @@ core::Result<Record> RecordService::Create(const NewRecordRequest& request) {
                               SealMail(*keys, r.environment_id, *request.mail)};
   }
   row.members = request.members;
+  row.member_records = request.member_records;
   auto number = store_.InsertRecord(row);
   if (!number) return std::unexpected(number.error());
   r.number = *number;
@@ -153,6 +154,13 @@ core::Result<Record> RecordService::Update(const std::string& environment_id, co
                                            const std::string& id, const RecordChange& change,
                                            const ClaimsOf& claims, std::optional<std::int64_t> expected_version,
                                            const std::optional<std::vector<std::string>>& members) {
+  return Update(environment_id, kind, id, change, claims, expected_version, MemberWrite{members, std::nullopt, {}});
+}
+
+core::Result<Record> RecordService::Update(const std::string& environment_id, const std::string& kind,
+                                           const std::string& id, const RecordChange& change,
+                                           const ClaimsOf& claims, std::optional<std::int64_t> expected_version,
+                                           const MemberWrite& members) {
   auto keys = directory_.KeysFor(environment_id);
   if (!keys) return std::unexpected(keys.error());
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
@@ -172,7 +180,9 @@ core::Result<Record> RecordService::Update(const std::string& environment_id, co
                                      RecordAssociatedData(environment_id, kind, next.id));
     update.expected_version = current->version;
     update.index = IndexFor(*keys, claims(next));
-    update.members = members;
+    update.members = members.users;
+    update.member_records = members.records;
+    update.changes = members.changes;
     auto st = store_.UpdateRecord(update);
     if (st) return next;
     if (st.error().code != ErrorCode::kAborted) return std::unexpected(st.error());
@@ -221,6 +231,30 @@ core::Result<std::vector<Record>> RecordService::MembershipsOf(const std::string
 core::Result<std::int64_t> RecordService::CountMembers(const std::string& environment_id,
                                                        const std::string& record_id) {
   return store_.CountMembers(environment_id, record_id);
+}
+
+core::Result<std::vector<Record>> RecordService::ListMemberRecords(const std::string& environment_id,
+                                                                   const std::string& record_id,
+                                                                   std::int64_t after_number, int limit) {
+  return UnsealAll(environment_id, store_.ListMemberRecords(environment_id, record_id, after_number, limit));
+}
+
+core::Result<std::vector<Container>> RecordService::ListContainers(const std::string& environment_id,
+                                                                   const std::string& member_id,
+                                                                   bool member_is_record, const std::string& kind,
+                                                                   int max_depth, int limit) {
+  auto rows = store_.ListContainingRecords(environment_id, member_id, member_is_record, kind, max_depth, limit);
+  if (!rows) return std::unexpected(rows.error());
+  auto keys = directory_.KeysFor(environment_id);
+  if (!keys) return std::unexpected(keys.error());
+  std::vector<Container> out;
+  out.reserve(rows->size());
+  for (const auto& row : *rows) {
+    auto r = Unseal(*keys, row.row);
+    if (!r) return std::unexpected(r.error());
+    out.push_back({std::move(*r), row.depth});
+  }
+  return out;
 }
 
 core::Status RecordService::SendMail(const std::string& environment_id, const Mail& mail) {

@@ -56,6 +56,25 @@ struct NewRecordRequest {
   std::int64_t expires_at_ms = 0;  // 0: never
   std::optional<Mail> mail;        // enqueued atomically with the record
   std::vector<std::string> members;  // user ids joined in the record's own transaction
+  std::vector<std::string> member_records;  // record ids (of the same kind) joined as well
+};
+
+// The members a record update writes in the record's own transaction: `users` and
+// `records`, if given, replace the members of each sort; `changes` then remove and add
+// (see store::MemberChanges). A record may not come to contain itself (kInvalidArgument
+// naming "members"); a member record must be of the record's kind (kNotFound "member").
+struct MemberWrite {
+  std::optional<std::vector<std::string>> users;
+  std::optional<std::vector<std::string>> records;
+  store::MemberChanges changes;
+};
+
+// A record containing a user or a record: directly (depth 1) or through depth - 1
+// member records.
+struct Container {
+  Record record;
+  int depth = 1;
+  bool direct() const { return depth == 1; }
 };
 
 using RecordChange = std::function<core::Status(Record&)>;
@@ -91,6 +110,10 @@ class RecordService {
                               const RecordChange& change, const ClaimsOf& claims,
                               std::optional<std::int64_t> expected_version = std::nullopt,
                               const std::optional<std::vector<std::string>>& members = std::nullopt);
+  // The same, writing `members` (users and member records) with the record.
+  core::Result<Record> Update(const std::string& environment_id, const std::string& kind, const std::string& id,
+                              const RecordChange& change, const ClaimsOf& claims,
+                              std::optional<std::int64_t> expected_version, const MemberWrite& members);
   // kNotFound; kVersionMismatch when `expected_version` is given and the record is at
   // another (checked in the deleting transaction).
   core::Status Delete(const std::string& environment_id, const std::string& kind, const std::string& id,
@@ -111,6 +134,13 @@ class RecordService {
   core::Result<std::vector<Record>> MembershipsOf(const std::string& environment_id, const std::string& user_id,
                                                   const std::string& kind);
   core::Result<std::int64_t> CountMembers(const std::string& environment_id, const std::string& record_id);
+  // Records in records (see store::MembershipStore): a keyset page of the member records
+  // of `record_id`; the records of `kind` containing the user (or record) `member_id`.
+  core::Result<std::vector<Record>> ListMemberRecords(const std::string& environment_id, const std::string& record_id,
+                                                      std::int64_t after_number, int limit);
+  core::Result<std::vector<Container>> ListContainers(const std::string& environment_id, const std::string& member_id,
+                                                      bool member_is_record, const std::string& kind, int max_depth,
+                                                      int limit);
 
   // Queues a message for the background sender.
   core::Status SendMail(const std::string& environment_id, const Mail& mail);

@@ -112,11 +112,30 @@ struct MailRow {
 // the set's kind) of the entity's environment, else the whole write fails with
 // kNotFound naming "user" (or "record") in Error::field, as MembershipStore does, and
 // nothing of it is written.
+//
+// Records in records (a group in a group): a record's member records are records of its
+// own kind and environment (kNotFound naming "member" otherwise). A write that would
+// make a record contain itself, directly or through its member records, fails with
+// kInvalidArgument naming "members" and writes nothing; the check runs in the write's
+// transaction, serialised with every other such write of the environment, so two
+// concurrent writes cannot close a cycle between them.
 struct NewRecord {
   RecordRow row;
   std::vector<IndexEntry> index;  // claims on records of the same environment
   std::optional<MailRow> mail;    // enqueued in the same transaction
   std::vector<std::string> members;  // user ids joined in the same transaction
+  std::vector<std::string> member_records;  // record ids (of the same kind) joined as well
+};
+
+// Members removed and then added by a record update, after any replacement; adding a
+// member already there, or removing one that is not (or no such id), changes nothing and
+// is no error. An added id must name a member as a replacement's must.
+struct MemberChanges {
+  std::vector<std::string> add_users;
+  std::vector<std::string> remove_users;
+  std::vector<std::string> add_records;
+  std::vector<std::string> remove_records;
+  bool empty() const { return add_users.empty() && remove_users.empty() && add_records.empty() && remove_records.empty(); }
 };
 
 struct RecordUpdate {
@@ -124,6 +143,15 @@ struct RecordUpdate {
   std::int64_t expected_version = 0;
   std::vector<IndexEntry> index;  // replaces every claim of the record
   std::optional<std::vector<std::string>> members;  // if set, replaces the members (user ids)
+  std::optional<std::vector<std::string>> member_records;  // if set, replaces the member records
+  MemberChanges changes;
+};
+
+// A record that contains a user or a record, directly (depth 1) or through member
+// records (depth n: n - 1 records in between).
+struct ContainingRecord {
+  RecordRow row;
+  int depth = 1;
 };
 
 // The records of `kind` a user belongs to, replacing its memberships among that kind.
@@ -234,7 +262,8 @@ class RecordStore {
                                                      int limit, std::int64_t now_ms) = 0;
   // kNotFound, kAborted (version moved on), kAlreadyExists (unique claim taken).
   virtual Status UpdateRecord(const RecordUpdate& update) = 0;
-  // Removes the record, its claims and memberships. kNotFound. With `expected_version`,
+  // Removes the record, its claims and memberships (its members, and its membership of
+  // other records). kNotFound. With `expected_version`,
   // only while the record is still at that version: kAborted otherwise, nothing removed.
   virtual Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id,
                               std::optional<std::int64_t> expected_version = std::nullopt) = 0;
@@ -271,6 +300,21 @@ class MembershipStore {
   // The records of `kind` the user belongs to, in number order.
   virtual Result<std::vector<RecordRow>> ListMemberships(const std::string& environment_id,
                                                          const std::string& user_id, const std::string& kind) = 0;
+
+  // Records in records (written with the record: NewRecord, RecordUpdate). The member
+  // records of `record_id`, in number order after `after_number`. kNotFound "record".
+  virtual Result<std::vector<RecordRow>> ListMemberRecords(const std::string& environment_id,
+                                                           const std::string& record_id, std::int64_t after_number,
+                                                           int limit) = 0;
+  // The records of `kind` containing the user `member_id` (or, with `member_is_record`,
+  // the record `member_id`), directly or through member records, each once at its least
+  // depth, at most `max_depth` deep: ordered by depth, then number, at most `limit`.
+  // The work is bounded by max_depth times the containing records. kNotFound naming
+  // "user" (or "record") when the environment has no such member.
+  virtual Result<std::vector<ContainingRecord>> ListContainingRecords(const std::string& environment_id,
+                                                                      const std::string& member_id,
+                                                                      bool member_is_record, const std::string& kind,
+                                                                      int max_depth, int limit) = 0;
 };
 
 // The mail outbox. Delivery is at least once: a claimed message is leased, and comes

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 namespace roster::store {
 namespace {
@@ -47,6 +48,26 @@ std::vector<std::string> Bodies(const std::vector<MailRow>& rows) {
 }
 
 using Strings = std::vector<std::string>;
+
+// An update of record `id` that leaves its row as it is (a new version) and changes only
+// what the caller sets on it.
+RecordUpdate Touch(Store& store, const std::string& env, const std::string& kind, const std::string& id) {
+  RecordUpdate up;
+  auto row = store.GetRecord(env, kind, id, 0);
+  if (!row) return up;  // the caller's write then fails with kNotFound
+  up.row = *row;
+  up.expected_version = row->version;
+  up.row.version = row->version + 1;
+  return up;
+}
+
+std::vector<std::pair<std::string, int>> Depths(const std::vector<ContainingRecord>& rows) {
+  std::vector<std::pair<std::string, int>> out;
+  for (const auto& r : rows) out.emplace_back(r.row.id, r.depth);
+  return out;
+}
+
+using Depthed = std::vector<std::pair<std::string, int>>;
 
 }  // namespace
 
@@ -1083,6 +1104,257 @@ TEST_P(StoreConformanceTest, UpdateUserReplacesMembershipsInTheSameTransaction) 
   ASSERT_TRUE(store_->UpdateUser(up).has_value());
   EXPECT_TRUE(store_->ListMemberships(env_, "u1", "group")->empty());
   EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "population")), (Strings{"p2"}));
+}
+
+// --- Records in records (groups in groups)
+
+TEST_P(StoreConformanceTest, RecordsContainRecordsOfTheirKindAndEnvironment) {
+  for (const char* id : {"g2", "g3", "g4"}) ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, id, "group")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "p1", "population")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(other_env_, "g9", "group")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+
+  NewRecord g1 = MakeRecord(env_, "g1", "group");
+  g1.index = {{"group.name", "admins", true}};
+  g1.members = {"u1"};
+  g1.member_records = {"g4", "g2", "g4", "g3"};  // repeats are harmless
+  ASSERT_TRUE(store_->InsertRecord(g1).has_value());
+  EXPECT_EQ(Ids(*store_->ListMemberRecords(env_, "g1", 0, 10)), (Strings{"g2", "g3", "g4"}));
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u1"}));  // users and records apart
+  EXPECT_TRUE(store_->ListMemberRecords(env_, "g2", 0, 10)->empty());
+
+  // Keyset pages in record-number order.
+  Strings seen;
+  std::int64_t after = 0;
+  for (int guard = 0; guard < 5; ++guard) {
+    auto page = store_->ListMemberRecords(env_, "g1", after, 2);
+    ASSERT_TRUE(page.has_value());
+    if (page->empty()) break;
+    EXPECT_LE(page->size(), 2u);
+    for (const auto& r : *page) {
+      EXPECT_GT(r.number, after);
+      after = r.number;
+      seen.push_back(r.id);
+    }
+  }
+  EXPECT_EQ(seen, (Strings{"g2", "g3", "g4"}));
+  EXPECT_EQ(store_->ListMemberRecords(env_, "g1", 0, 1)->front().sealed, "sealed:g2");  // whole rows
+
+  // A member that is missing, another environment's or of another kind: no record, no
+  // claim, no members.
+  for (const Strings& bad : {Strings{"g2", "nothing"}, Strings{"g9"}, Strings{"p1"}}) {
+    NewRecord g5 = MakeRecord(env_, "g5", "group");
+    g5.index = {{"group.name", "staff", true}};
+    g5.members = {"u1"};
+    g5.member_records = bad;
+    auto r = store_->InsertRecord(g5);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(r.error().field, "member");
+    EXPECT_EQ(store_->GetRecord(env_, "group", "g5", 0).error().code, ErrorCode::kNotFound);
+    EXPECT_TRUE(store_->FindRecords(env_, "group.name", "staff", 0)->empty());
+    EXPECT_EQ(Ids(*store_->ListMemberships(env_, "u1", "group")), (Strings{"g1"}));
+  }
+  for (const std::string& env : {env_, other_env_}) {
+    auto missing = store_->ListMemberRecords(env, env == env_ ? "nothing" : "g1", 0, 10);
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(missing.error().field, "record");
+  }
+}
+
+TEST_P(StoreConformanceTest, RecordUpdatesChangeMemberRecordsAndRefuseCycles) {
+  for (const char* id : {"g1", "g2", "g3", "g4"})
+    ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, id, "group")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "p1", "population")).has_value());
+  for (const char* id : {"u1", "u2"}) ASSERT_TRUE(store_->InsertUser(MakeUser(env_, id, id)).has_value());
+
+  // g1 > g2 > g3, by replacement and by change.
+  auto up = Touch(*store_, env_, "group", "g1");
+  up.member_records = Strings{"g2"};
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  up = Touch(*store_, env_, "group", "g2");
+  up.changes.add_records = {"g3"};
+  up.changes.add_users = {"u1"};
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  EXPECT_EQ(Ids(*store_->ListMemberRecords(env_, "g2", 0, 10)), (Strings{"g3"}));
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g2", 0, 10)), (Strings{"u1"}));
+  EXPECT_EQ(store_->GetRecord(env_, "group", "g2", 0)->version, 2);
+
+  // Itself, its container, its container's container: refused, nothing of the write
+  // stays (body, claims, users, records).
+  const std::vector<std::pair<std::string, Strings>> cycles = {
+      {"g1", {"g1"}}, {"g2", {"g1"}}, {"g3", {"g4", "g1"}}, {"g3", {"g2"}}};
+  for (const auto& [id, members] : cycles) {
+    for (bool replace : {false, true}) {
+      up = Touch(*store_, env_, "group", id);
+      const std::int64_t version = up.expected_version;
+      up.row.sealed = "sealed:changed";
+      up.index = {{"group.name", "changed", true}};
+      up.changes.add_users = {"u2"};
+      if (replace) up.member_records = members;
+      else up.changes.add_records = members;
+      auto st = store_->UpdateRecord(up);
+      ASSERT_FALSE(st.has_value()) << id;
+      EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument) << id;
+      EXPECT_EQ(st.error().field, "members") << id;
+      auto row = store_->GetRecord(env_, "group", id, 0);
+      EXPECT_EQ(row->version, version);
+      EXPECT_NE(row->sealed, "sealed:changed");
+      EXPECT_TRUE(store_->FindRecords(env_, "group.name", "changed", 0)->empty());
+      EXPECT_TRUE(store_->ListMemberships(env_, "u2", "group")->empty());
+    }
+  }
+  EXPECT_EQ(Ids(*store_->ListMemberRecords(env_, "g1", 0, 10)), (Strings{"g2"}));
+  EXPECT_EQ(Ids(*store_->ListMemberRecords(env_, "g2", 0, 10)), (Strings{"g3"}));
+  EXPECT_TRUE(store_->ListMemberRecords(env_, "g3", 0, 10)->empty());
+
+  // A missing member or one of another kind names "member"; a sibling is fine.
+  for (const Strings& bad : {Strings{"nothing"}, Strings{"p1"}}) {
+    up = Touch(*store_, env_, "group", "g3");
+    up.changes.add_records = bad;
+    auto st = store_->UpdateRecord(up);
+    ASSERT_FALSE(st.has_value());
+    EXPECT_EQ(st.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(st.error().field, "member");
+  }
+  up = Touch(*store_, env_, "group", "g3");
+  up.changes.add_records = {"g4"};
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  up = Touch(*store_, env_, "group", "g1");
+  up.changes.add_records = {"g4", "g3"};  // a diamond is no cycle
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  EXPECT_EQ(Ids(*store_->ListMemberRecords(env_, "g1", 0, 10)), (Strings{"g2", "g3", "g4"}));
+
+  // Removals, then additions; removing what is not there is no error.
+  up = Touch(*store_, env_, "group", "g1");
+  up.changes.remove_records = {"g2", "g4", "nothing", "p1"};
+  up.changes.remove_users = {"u1", "nobody"};
+  up.changes.add_users = {"u2"};
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  EXPECT_EQ(Ids(*store_->ListMemberRecords(env_, "g1", 0, 10)), (Strings{"g3"}));
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u2"}));
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g2", 0, 10)), (Strings{"u1"}));  // other records untouched
+
+  // Without member_records or changes, the members stay; an empty replacement clears.
+  up = Touch(*store_, env_, "group", "g1");
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  EXPECT_EQ(Ids(*store_->ListMemberRecords(env_, "g1", 0, 10)), (Strings{"g3"}));
+  up = Touch(*store_, env_, "group", "g1");
+  up.member_records = Strings{};
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  EXPECT_TRUE(store_->ListMemberRecords(env_, "g1", 0, 10)->empty());
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u2"}));
+}
+
+TEST_P(StoreConformanceTest, DeletingARecordRemovesItsMembershipsBothWays) {
+  for (const char* id : {"g1", "g2", "g3"}) ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, id, "group")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  auto up = Touch(*store_, env_, "group", "g1");
+  up.member_records = Strings{"g2"};
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  up = Touch(*store_, env_, "group", "g2");
+  up.member_records = Strings{"g3"};
+  up.members = Strings{"u1"};
+  ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+
+  ASSERT_TRUE(store_->DeleteRecord(env_, "group", "g2").has_value());
+  EXPECT_TRUE(store_->ListMemberRecords(env_, "g1", 0, 10)->empty());
+  EXPECT_EQ(store_->ListContainingRecords(env_, "g3", true, "group", 8, 10)->size(), 0u);
+  EXPECT_TRUE(store_->ListMemberships(env_, "u1", "group")->empty());
+  // A new record with the deleted one's id starts with no members and in no record.
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g2", "group")).has_value());
+  EXPECT_TRUE(store_->ListMemberRecords(env_, "g2", 0, 10)->empty());
+  EXPECT_TRUE(store_->ListContainingRecords(env_, "g2", true, "group", 8, 10)->empty());
+  // Expiry purges cascade the same way.
+  NewRecord t = MakeRecord(env_, "g4", "group", 500);
+  t.member_records = {"g3"};
+  ASSERT_TRUE(store_->InsertRecord(t).has_value());
+  EXPECT_EQ(Ids(*store_->ListMemberRecords(env_, "g4", 0, 10)), (Strings{"g3"}));
+  EXPECT_EQ(*store_->PurgeExpiredRecords(1000), 1);
+  EXPECT_TRUE(store_->ListContainingRecords(env_, "g3", true, "group", 8, 10)->empty());
+}
+
+TEST_P(StoreConformanceTest, ListsContainingRecordsByDepthWithinBounds) {
+  // u1 in g4 and g5; g3 > g4; g2 > g3; g1 > g2 and g1 > g4 (a diamond); g6 > g1. p1 holds u1.
+  for (const char* id : {"g1", "g2", "g3", "g4", "g5", "g6", "g7"})
+    ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, id, "group")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "p1", "population")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u2", "bob")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(other_env_, "u9", "ada")).has_value());
+  for (const char* g : {"g4", "g5", "p1"}) ASSERT_TRUE(store_->AddMember(env_, g, "u1").has_value());
+  const std::vector<std::pair<std::string, Strings>> edges = {
+      {"g3", {"g4"}}, {"g2", {"g3"}}, {"g1", {"g2", "g4"}}, {"g6", {"g1"}}};
+  for (const auto& [parent, children] : edges) {
+    auto up = Touch(*store_, env_, "group", parent);
+    up.member_records = children;
+    ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+  }
+
+  EXPECT_EQ(Depths(*store_->ListContainingRecords(env_, "u1", false, "group", 10, 100)),
+            (Depthed{{"g4", 1}, {"g5", 1}, {"g1", 2}, {"g3", 2}, {"g2", 3}, {"g6", 3}}));
+  EXPECT_EQ(Depths(*store_->ListContainingRecords(env_, "u1", false, "population", 10, 100)), (Depthed{{"p1", 1}}));
+  // Bounded by depth and by count.
+  EXPECT_EQ(Depths(*store_->ListContainingRecords(env_, "u1", false, "group", 1, 100)),
+            (Depthed{{"g4", 1}, {"g5", 1}}));
+  EXPECT_EQ(Depths(*store_->ListContainingRecords(env_, "u1", false, "group", 2, 3)),
+            (Depthed{{"g4", 1}, {"g5", 1}, {"g1", 2}}));
+  EXPECT_TRUE(store_->ListContainingRecords(env_, "u1", false, "group", 0, 100)->empty());
+  // From a record.
+  EXPECT_EQ(Depths(*store_->ListContainingRecords(env_, "g4", true, "group", 10, 100)),
+            (Depthed{{"g1", 1}, {"g3", 1}, {"g2", 2}, {"g6", 2}}));
+  EXPECT_TRUE(store_->ListContainingRecords(env_, "g6", true, "group", 10, 100)->empty());
+  EXPECT_TRUE(store_->ListContainingRecords(env_, "u2", false, "group", 10, 100)->empty());
+  auto rows = store_->ListContainingRecords(env_, "u1", false, "group", 1, 1);
+  EXPECT_EQ(rows->front().row.sealed, "sealed:g4");  // whole rows
+
+  // A member the environment does not have.
+  for (const auto& [id, is_record, field] :
+       std::vector<std::tuple<std::string, bool, std::string>>{{"u9", false, "user"}, {"nobody", false, "user"},
+                                                               {"nothing", true, "record"}, {"u1", true, "record"}}) {
+    auto r = store_->ListContainingRecords(env_, id, is_record, "group", 10, 100);
+    ASSERT_FALSE(r.has_value()) << id;
+    EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(r.error().field, field);
+  }
+}
+
+TEST_P(StoreConformanceTest, ConcurrentNestingWritesCannotCloseACycle) {
+  // b > c and d > a exist; "a gets b" and "c gets d" race. Either alone is fine, both
+  // close a > b > c > d > a: exactly one may win, however the writes interleave. The
+  // two writes lock disjoint rows, so only the store's own serialisation can stop them.
+  for (int round = 0; round < 20; ++round) {
+    const std::string n = std::to_string(round);
+    const std::string a = "a" + n, b = "b" + n, c = "c" + n, d = "d" + n;
+    for (const auto& id : {a, b, c, d}) ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, id, "group")).has_value());
+    for (const auto& [parent, child] : {std::pair{b, c}, std::pair{d, a}}) {
+      auto up = Touch(*store_, env_, "group", parent);
+      up.member_records = Strings{child};
+      ASSERT_TRUE(store_->UpdateRecord(up).has_value());
+    }
+    std::latch start(2);
+    Status first, second;
+    auto one = Touch(*store_, env_, "group", a);
+    one.changes.add_records = {b};
+    auto two = Touch(*store_, env_, "group", c);
+    two.changes.add_records = {d};
+    std::thread x([&] {
+      start.arrive_and_wait();
+      first = store_->UpdateRecord(one);
+    });
+    std::thread y([&] {
+      start.arrive_and_wait();
+      second = store_->UpdateRecord(two);
+    });
+    x.join();
+    y.join();
+    ASSERT_TRUE(first.has_value() || second.has_value()) << round;
+    ASSERT_FALSE(first.has_value() && second.has_value()) << round;
+    const Status& lost = first ? second : first;
+    EXPECT_EQ(lost.error().code, ErrorCode::kInvalidArgument) << round;
+    EXPECT_EQ(lost.error().field, "members") << round;
+  }
 }
 
 // --- Mail outbox

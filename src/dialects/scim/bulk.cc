@@ -43,6 +43,7 @@ struct Endpoint {
 
 constexpr Endpoint kEndpoints[] = {
     {"Users", CreateUser, ReplaceUser, PatchUser, DeleteUser},
+    {"Groups", CreateGroup, ReplaceGroup, PatchGroup, DeleteGroup},
 };
 
 constexpr std::string_view kReference = "bulkId:";

@@ -36,6 +36,19 @@ Result PatchUser(const Context& ctx, const std::string& id, const boost::json::o
 Result DeleteUser(const Context& ctx, const std::string& id, const Precondition& precondition);
 Result SearchUsers(const Context& ctx, const Search& search);
 
+// ---- Groups (groups.cc) -------------------------------------------------------------
+
+Result CreateGroup(const Context& ctx, const boost::json::object& body);
+Result GetGroup(const Context& ctx, const std::string& id, const Projection& projection = {});
+// PUT: displayName, externalId and the members, replaced (absent ones cleared).
+Result ReplaceGroup(const Context& ctx, const std::string& id, const boost::json::object& body,
+                    const Precondition& precondition);
+// PATCH: a PatchOp on displayName, externalId and members (Entra ID's member batches too).
+Result PatchGroup(const Context& ctx, const std::string& id, const boost::json::object& body,
+                  const Precondition& precondition);
+Result DeleteGroup(const Context& ctx, const std::string& id, const Precondition& precondition);
+Result SearchGroups(const Context& ctx, const Search& search);
+
 // ---- Bulk (bulk.cc) ---------------------------------------------------------------
 
 // POST /Bulk (RFC 7644 §3.7): a BulkRequest body (at most kMaxPayloadSize bytes, 413

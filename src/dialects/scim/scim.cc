@@ -127,6 +127,60 @@ void Mount(http::Router& router, const Services& services, const Config& config)
                if (!precondition) return Fail(precondition.error());
                return DeleteUser(ctx, Param(params, "id"), *precondition);
              }));
+
+  // Groups. Every route may read a group's members (users opened one by one), so all
+  // run on workers, reads included.
+  router.Add("GET", p + "/Groups", Exec::kWorker,
+             Route(state, [](const Context& ctx, const http::Request& req, const http::PathParams&) -> Result {
+               auto query = ParseQuery(req.query);
+               if (!query) return Fail(query.error());
+               auto search = SearchFromQuery(*query);
+               if (!search) return Fail(search.error());
+               return SearchGroups(ctx, *search);
+             }));
+  router.Add("POST", p + "/Groups/.search", Exec::kWorker,
+             Route(state, [](const Context& ctx, const http::Request& req, const http::PathParams&) -> Result {
+               auto body = ParseBody(req);
+               if (!body) return Fail(body.error());
+               auto search = SearchFromBody(*body);
+               if (!search) return Fail(search.error());
+               return SearchGroups(ctx, *search);
+             }));
+  router.Add("POST", p + "/Groups", Exec::kWorker,
+             Route(state, [](const Context& ctx, const http::Request& req, const http::PathParams&) -> Result {
+               auto body = ParseBody(req);
+               if (!body) return Fail(body.error());
+               return CreateGroup(ctx, *body);
+             }));
+  router.Add("GET", p + "/Groups/{id}", Exec::kWorker,
+             Route(state, [](const Context& ctx, const http::Request& req, const http::PathParams& params) -> Result {
+               auto projection = ProjectionOf(req);
+               if (!projection) return Fail(projection.error());
+               return GetGroup(ctx, Param(params, "id"), *projection);
+             }));
+  router.Add("PUT", p + "/Groups/{id}", Exec::kWorker,
+             Route(state, [](const Context& ctx, const http::Request& req, const http::PathParams& params) -> Result {
+               auto precondition = PreconditionOf(req);
+               if (!precondition) return Fail(precondition.error());
+               auto body = ParseBody(req);
+               if (!body) return Fail(body.error());
+               return ReplaceGroup(ctx, Param(params, "id"), *body, *precondition);
+             }));
+  router.Add("PATCH", p + "/Groups/{id}", Exec::kWorker,
+             Route(state, [](const Context& ctx, const http::Request& req, const http::PathParams& params) -> Result {
+               auto precondition = PreconditionOf(req);
+               if (!precondition) return Fail(precondition.error());
+               auto body = ParseBody(req);
+               if (!body) return Fail(body.error());
+               return PatchGroup(ctx, Param(params, "id"), *body, *precondition);
+             }));
+  router.Add("DELETE", p + "/Groups/{id}", Exec::kWorker,
+             Route(state, [](const Context& ctx, const http::Request& req, const http::PathParams& params) -> Result {
+               auto precondition = PreconditionOf(req);
+               if (!precondition) return Fail(precondition.error());
+               return DeleteGroup(ctx, Param(params, "id"), *precondition);
+             }));
+
   // Bulk: every operation a durable write, on a worker.
   router.Add("POST", p + "/Bulk", Exec::kWorker,
              Route(state, [](const Context& ctx, const http::Request& req, const http::PathParams&) {

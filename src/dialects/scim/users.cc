@@ -26,11 +26,13 @@ Outcome<core::AttributeSchema> SchemaOf(const Context& ctx) {
   return std::move(*schema);
 }
 
+// Direct and indirect (through nested groups), bounded as GroupAccess::GroupsOfUser is.
 Outcome<std::vector<GroupRef>> GroupsOf(const Context& ctx, const std::string& user_id) {
-  auto groups = ctx.s.records.MembershipsOf(ctx.principal.environment_id, user_id, service::kGroupKind);
+  auto groups = ctx.s.records.ListContainers(ctx.principal.environment_id, user_id, false, service::kGroupKind,
+                                             service::kMaxGroupDepth, service::kMaxContainingGroups);
   if (!groups) return Fail(FromCore(groups.error()));
   std::vector<GroupRef> out;
-  for (const auto& g : *groups) out.push_back({g.id, service::GroupName(g), true});
+  for (const auto& g : *groups) out.push_back({g.record.id, service::GroupName(g.record), g.direct()});
   return out;
 }
 

@@ -135,6 +135,16 @@ CREATE TABLE counters (
 ALTER TABLE api_keys ADD COLUMN apis TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 )sql",
+    // 4: records in records (a group in a group); gone with either record.
+    R"sql(
+CREATE TABLE record_members (
+  record_number BIGINT NOT NULL REFERENCES records(number) ON DELETE CASCADE,
+  member_number BIGINT NOT NULL REFERENCES records(number) ON DELETE CASCADE,
+  PRIMARY KEY (record_number, member_number),
+  CHECK (record_number <> member_number)
+);
+CREATE INDEX record_members_by_member ON record_members(member_number);
+)sql",
 };
 
 // Serialises migrations across processes. Advisory locks are per database, so the key
@@ -529,6 +539,61 @@ constexpr Query kListMemberships{
     "WHERE m.user_number = u.number AND x.kind = $3) r ON true "
     "WHERE u.id = $1 AND u.environment_id = $2 ORDER BY r.number"};
 
+// --- Records in records.
+constexpr Query kAddMemberRecord{
+    "add_member_record",
+    "INSERT INTO record_members(record_number, member_number) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
+constexpr Query kClearMemberRecords{"clear_member_records", "DELETE FROM record_members WHERE record_number = $1"};
+constexpr Query kRemoveMemberById{
+    "remove_member_by_id",
+    "DELETE FROM memberships m USING users u "
+    "WHERE m.record_number = $1 AND u.number = m.user_number AND u.id = $2 AND u.environment_id = $3"};
+constexpr Query kRemoveMemberRecordById{
+    "remove_member_record_by_id",
+    "DELETE FROM record_members m USING records r "
+    "WHERE m.record_number = $1 AND r.number = m.member_number AND r.id = $2 AND r.environment_id = $3"};
+// Serialises the writes that add member records in one environment, so the cycle check
+// of each sees the edges of the others. NO KEY UPDATE does not conflict with the KEY
+// SHARE locks foreign keys take: user and record writes of the environment go on.
+constexpr Query kLockNesting{"lock_nesting", "SELECT 1 FROM environments WHERE id = $1 FOR NO KEY UPDATE"};
+// A row if record $1 contains itself through its member records. UNION ends the walk.
+constexpr Query kContainsItself{
+    "contains_itself",
+    "WITH RECURSIVE down(n) AS (SELECT member_number FROM record_members WHERE record_number = $1 "
+    "UNION SELECT rm.member_number FROM record_members rm JOIN down ON rm.record_number = down.n) "
+    "SELECT 1 FROM down WHERE n = $1 LIMIT 1"};
+// As kListMembers: an all-NULL row for a record without (more) member records, none
+// for no such record.
+constexpr Query kListMemberRecords{
+    "list_member_records",
+    "SELECT x.number, x.id, x.environment_id, x.kind, x.created_at, x.updated_at, x.version, x.expires_at, x.sealed "
+    "FROM records p LEFT JOIN LATERAL ("
+    "SELECT y.* FROM record_members m JOIN records y ON y.number = m.member_number "
+    "WHERE m.record_number = p.number AND y.number > $3 ORDER BY y.number LIMIT $4) x ON true "
+    "WHERE p.id = $1 AND p.environment_id = $2 ORDER BY x.number"};
+constexpr Query kUserInEnvironment{"user_in_environment",
+                                   "SELECT 1 FROM users WHERE id = $1 AND environment_id = $2"};
+constexpr Query kRecordInEnvironment{"record_in_environment",
+                                     "SELECT 1 FROM records WHERE id = $1 AND environment_id = $2"};
+// The records containing a user (or a record), each at its least depth. UNION keeps each
+// (record, depth) once; the depth bound ends the walk.
+#define ROSTER_CONTAINING(BASE)                                                                                     \
+  "WITH RECURSIVE up(number, depth) AS (" BASE                                                                      \
+  " UNION SELECT rm.record_number, up.depth + 1 FROM record_members rm JOIN up ON rm.member_number = up.number "   \
+  "WHERE up.depth < $4) "                                                                                           \
+  "SELECT r.number, r.id, r.environment_id, r.kind, r.created_at, r.updated_at, r.version, r.expires_at, r.sealed, " \
+  "MIN(up.depth) AS d FROM up JOIN records r ON r.number = up.number "                                              \
+  "WHERE r.kind = $3 GROUP BY r.number ORDER BY d, r.number LIMIT $5"
+constexpr Query kContainingUser{
+    "containing_user", ROSTER_CONTAINING("SELECT m.record_number, 1 FROM memberships m "
+                                         "JOIN users x ON x.number = m.user_number "
+                                         "WHERE x.id = $1 AND x.environment_id = $2")};
+constexpr Query kContainingRecord{
+    "containing_record", ROSTER_CONTAINING("SELECT rm.record_number, 1 FROM record_members rm "
+                                           "JOIN records x ON x.number = rm.member_number "
+                                           "WHERE x.id = $1 AND x.environment_id = $2")};
+#undef ROSTER_CONTAINING
+
 // --- Mail outbox.
 constexpr Query kEnqueueMail{
     "enqueue_mail",
@@ -903,6 +968,9 @@ class PostgresStore final : public Store {
         if (auto st = ReplaceMembers(c, x.environment_id, number, record.members); !st)
           return std::unexpected(st.error());
       }
+      // A new record contains nothing yet, so no member record can lead back to it.
+      if (auto st = JoinRecords(c, x.environment_id, x.kind, number, record.member_records); !st)
+        return std::unexpected(st.error());
       return number;
     });
   }
@@ -963,8 +1031,10 @@ class PostgresStore final : public Store {
       Rows d = c.Exec(kDeleteRecordIndex, {Int(number)});
       if (!d.ok()) return std::unexpected(c.Failure(d, "update record index"));
       if (auto st = InsertRecordIndex(c, x.environment_id, number, update.index); !st) return st;
-      if (update.members) return ReplaceMembers(c, x.environment_id, number, *update.members);
-      return {};
+      if (update.members) {
+        if (auto st = ReplaceMembers(c, x.environment_id, number, *update.members); !st) return st;
+      }
+      return ChangeMemberRecords(c, x.environment_id, x.kind, number, update);
     });
   }
 
@@ -1080,6 +1150,43 @@ class PostgresStore final : public Store {
       for (int i = 0; i < r.size(); ++i) {
         if (!r.IsNull(i, 0)) out.push_back(ReadRecord(r, i));
       }
+      return out;
+    });
+  }
+
+  Result<std::vector<RecordRow>> ListMemberRecords(const std::string& environment_id, const std::string& record_id,
+                                                   std::int64_t after_number, int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<RecordRow>> {
+      Rows r = c.Exec(kListMemberRecords, {Text(record_id), Text(environment_id), Int(after_number),
+                                           Int(std::max(limit, 0))});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list member records"));
+      if (r.size() == 0) return Fail(ErrorCode::kNotFound, "record not found", "record");
+      std::vector<RecordRow> out;
+      for (int i = 0; i < r.size(); ++i) {
+        if (!r.IsNull(i, 0)) out.push_back(ReadRecord(r, i));
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<ContainingRecord>> ListContainingRecords(const std::string& environment_id,
+                                                              const std::string& member_id, bool member_is_record,
+                                                              const std::string& kind, int max_depth,
+                                                              int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<ContainingRecord>> {
+      Rows e = c.Exec(member_is_record ? kRecordInEnvironment : kUserInEnvironment,
+                      {Text(member_id), Text(environment_id)});
+      if (!e.ok()) return std::unexpected(c.Failure(e, "list containing records"));
+      if (e.size() == 0) {
+        const char* field = member_is_record ? "record" : "user";
+        return Fail(ErrorCode::kNotFound, std::string(field) + " not found", field);
+      }
+      if (limit <= 0 || max_depth <= 0) return std::vector<ContainingRecord>{};
+      Rows r = c.Exec(member_is_record ? kContainingRecord : kContainingUser,
+                      {Text(member_id), Text(environment_id), Text(kind), Int(max_depth), Int(limit)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list containing records"));
+      std::vector<ContainingRecord> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back({ReadRecord(r, i), static_cast<int>(r.Int(i, 9))});
       return out;
     });
   }
@@ -1316,6 +1423,60 @@ class PostgresStore final : public Store {
       if (!r.ok()) return std::unexpected(c.Failure(r, "set memberships"));
     }
     return {};
+  }
+
+  // Member records (by id: records of `kind` in the environment, each locked against
+  // deletion, kNotFound "member" otherwise) joined to record `number`.
+  static Status JoinRecords(Connection& c, const std::string& environment_id, const std::string& kind,
+                            std::int64_t number, const std::vector<std::string>& ids) {
+    for (const auto& id : ids) {
+      auto member = Resolve(c, kLockRecordKeyOfKind, {Text(id), Text(environment_id), Text(kind)}, "member");
+      if (!member) return std::unexpected(member.error());
+      if (*member == number) return ContainsItself();
+      Rows r = c.Exec(kAddMemberRecord, {Int(number), Int(*member)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "add member record"));
+    }
+    return {};
+  }
+  // A record update's member records and member changes, then the cycle check, under
+  // the environment's nesting lock when a member record is added.
+  static Status ChangeMemberRecords(Connection& c, const std::string& environment_id, const std::string& kind,
+                                    std::int64_t number, const RecordUpdate& update) {
+    const MemberChanges& changes = update.changes;
+    const bool adds = !changes.add_records.empty() || (update.member_records && !update.member_records->empty());
+    if (adds) {
+      Rows l = c.Exec(kLockNesting, {Text(environment_id)});
+      if (!l.ok()) return std::unexpected(c.Failure(l, "lock member records"));
+    }
+    if (update.member_records) {
+      Rows d = c.Exec(kClearMemberRecords, {Int(number)});
+      if (!d.ok()) return std::unexpected(c.Failure(d, "set member records"));
+      if (auto st = JoinRecords(c, environment_id, kind, number, *update.member_records); !st) return st;
+    }
+    for (const auto& id : changes.remove_users) {
+      Rows d = c.Exec(kRemoveMemberById, {Int(number), Text(id), Text(environment_id)});
+      if (!d.ok()) return std::unexpected(c.Failure(d, "remove member"));
+    }
+    for (const auto& id : changes.remove_records) {
+      Rows d = c.Exec(kRemoveMemberRecordById, {Int(number), Text(id), Text(environment_id)});
+      if (!d.ok()) return std::unexpected(c.Failure(d, "remove member record"));
+    }
+    for (const auto& id : changes.add_users) {
+      auto user = Resolve(c, kLockUserKey, {Text(id), Text(environment_id)}, "user");
+      if (!user) return std::unexpected(user.error());
+      Rows r = c.Exec(kAddMember, {Int(number), Int(*user)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "add member"));
+    }
+    if (auto st = JoinRecords(c, environment_id, kind, number, changes.add_records); !st) return st;
+    if (!adds) return {};
+    // Only this record's members changed, so a new cycle would pass through it.
+    Rows q = c.Exec(kContainsItself, {Int(number)});
+    if (!q.ok()) return std::unexpected(c.Failure(q, "check member records"));
+    if (q.size() > 0) return ContainsItself();
+    return {};
+  }
+  static std::unexpected<core::Error> ContainsItself() {
+    return core::InvalidArgument("members", "a record may not contain itself, directly or through its members");
   }
 
   // The number of the row `q` selects (and locks), or kNotFound naming `field`.

@@ -120,6 +120,16 @@ CREATE TABLE counters (
 ALTER TABLE api_keys ADD COLUMN apis TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 )sql",
+    // 4: records in records (a group in a group); gone with either record.
+    R"sql(
+CREATE TABLE record_members (
+  record_number INTEGER NOT NULL REFERENCES records(number) ON DELETE CASCADE,
+  member_number INTEGER NOT NULL REFERENCES records(number) ON DELETE CASCADE,
+  PRIMARY KEY (record_number, member_number),
+  CHECK (record_number <> member_number)
+) WITHOUT ROWID;
+CREATE INDEX record_members_by_member ON record_members(member_number);
+)sql",
 };
 
 // A prepared statement borrowed from a connection's cache; reset on destruction.
@@ -556,6 +566,9 @@ class SqliteStore final : public Store {
         if (auto id = InsertMail(*record.mail); !id) return std::unexpected(id.error());
       }
       if (auto st = JoinUsers(r.environment_id, number, record.members); !st) return std::unexpected(st.error());
+      // A new record contains nothing yet, so no member record can lead back to it.
+      if (auto st = JoinRecords(r.environment_id, r.kind, number, record.member_records); !st)
+        return std::unexpected(st.error());
       return number;
     });
   }
@@ -617,8 +630,10 @@ class SqliteStore final : public Store {
       d.Int(1, number);
       if ((rc = d.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "update record index"));
       if (auto st = InsertRecordIndex(r.environment_id, number, update.index); !st) return st;
-      if (update.members) return ReplaceMembers(r.environment_id, number, *update.members);
-      return {};
+      if (update.members) {
+        if (auto st = ReplaceMembers(r.environment_id, number, *update.members); !st) return st;
+      }
+      return ChangeMemberRecords(r.environment_id, r.kind, number, update);
     });
   }
   Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id,
@@ -747,6 +762,56 @@ class SqliteStore final : public Store {
                          "WHERE u.id = ? AND u.environment_id = ? AND r.kind = ? ORDER BY r.number");
       s.Text(1, user_id).Text(2, environment_id).Text(3, kind);
       return Collect<RecordRow>(s, ReadRecord, "list memberships");
+    });
+  }
+
+  Result<std::vector<RecordRow>> ListMemberRecords(const std::string& environment_id, const std::string& record_id,
+                                                   std::int64_t after_number, int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<RecordRow>> {
+      if (auto st = Exists(c, "SELECT 1 FROM records WHERE id = ? AND environment_id = ?", record_id, environment_id,
+                           "record");
+          !st)
+        return std::unexpected(st.error());
+      if (limit <= 0) return std::vector<RecordRow>{};
+      auto s = c.Prepare("SELECT " ROSTER_RECORD_COLUMNS " FROM record_members m "
+                         "JOIN records p ON p.number = m.record_number JOIN records r ON r.number = m.member_number "
+                         "WHERE p.id = ? AND p.environment_id = ? AND r.number > ? ORDER BY r.number LIMIT ?");
+      s.Text(1, record_id).Text(2, environment_id).Int(3, after_number).Int(4, limit);
+      return Collect<RecordRow>(s, ReadRecord, "list member records");
+    });
+  }
+  Result<std::vector<ContainingRecord>> ListContainingRecords(const std::string& environment_id,
+                                                              const std::string& member_id, bool member_is_record,
+                                                              const std::string& kind, int max_depth,
+                                                              int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<ContainingRecord>> {
+      if (auto st = member_is_record
+                        ? Exists(c, "SELECT 1 FROM records WHERE id = ? AND environment_id = ?", member_id,
+                                 environment_id, "record")
+                        : Exists(c, "SELECT 1 FROM users WHERE id = ? AND environment_id = ?", member_id,
+                                 environment_id, "user");
+          !st)
+        return std::unexpected(st.error());
+      if (limit <= 0 || max_depth <= 0) return std::vector<ContainingRecord>{};
+      // UNION keeps each (record, depth) once; the depth bound ends the walk.
+#define ROSTER_CONTAINING(BASE)                                                                           \
+  "WITH RECURSIVE up(number, depth) AS (" BASE                                                            \
+  " UNION SELECT rm.record_number, up.depth + 1 FROM record_members rm JOIN up ON rm.member_number = up.number " \
+  "WHERE up.depth < ?4) "                                                                                 \
+  "SELECT " ROSTER_RECORD_COLUMNS ", MIN(up.depth) AS d FROM up JOIN records r ON r.number = up.number "  \
+  "WHERE r.kind = ?3 GROUP BY r.number ORDER BY d, r.number LIMIT ?5"
+      auto s = c.Prepare(member_is_record
+                             ? ROSTER_CONTAINING("SELECT rm.record_number, 1 FROM record_members rm "
+                                                 "JOIN records x ON x.number = rm.member_number "
+                                                 "WHERE x.id = ?1 AND x.environment_id = ?2")
+                             : ROSTER_CONTAINING("SELECT m.record_number, 1 FROM memberships m "
+                                                 "JOIN users x ON x.number = m.user_number "
+                                                 "WHERE x.id = ?1 AND x.environment_id = ?2"));
+#undef ROSTER_CONTAINING
+      s.Text(1, member_id).Text(2, environment_id).Text(3, kind).Int(4, max_depth).Int(5, limit);
+      return Collect<ContainingRecord>(
+          s, [](const Stmt& st) { return ContainingRecord{ReadRecord(st), static_cast<int>(st.ColInt(9))}; },
+          "list containing records");
     });
   }
 
@@ -1114,6 +1179,66 @@ class SqliteStore final : public Store {
       if (auto st = Join(*record, user); !st) return st;
     }
     return {};
+  }
+  // Member records (by id: records of `kind` in the environment, kNotFound "member"
+  // otherwise) joined to record `number`; the caller checks for a cycle after.
+  Status JoinRecords(const std::string& environment_id, const std::string& kind, std::int64_t number,
+                     const std::vector<std::string>& ids) {
+    for (const auto& id : ids) {
+      auto member = RecordNumber(environment_id, id, &kind);
+      if (!member && member.error().code == ErrorCode::kNotFound)
+        return Fail(ErrorCode::kNotFound, "no such member record: " + id, "member");
+      if (!member) return std::unexpected(member.error());
+      if (*member == number) return ContainsItself();
+      auto s = writer_.Prepare("INSERT OR IGNORE INTO record_members(record_number, member_number) VALUES (?, ?)");
+      s.Int(1, number).Int(2, *member);
+      if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "add member record"));
+    }
+    return {};
+  }
+  // A record update's member records and member changes, then the cycle check. The
+  // write lock serialises every such write, so the check sees every committed edge.
+  Status ChangeMemberRecords(const std::string& environment_id, const std::string& kind, std::int64_t number,
+                             const RecordUpdate& update) {
+    const MemberChanges& changes = update.changes;
+    bool added = !changes.add_records.empty();
+    if (update.member_records) {
+      auto d = writer_.Prepare("DELETE FROM record_members WHERE record_number = ?");
+      d.Int(1, number);
+      if (const int rc = d.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "set member records"));
+      if (auto st = JoinRecords(environment_id, kind, number, *update.member_records); !st) return st;
+      added = added || !update.member_records->empty();
+    }
+    for (const auto& id : changes.remove_users) {
+      auto d = writer_.Prepare(
+          "DELETE FROM memberships WHERE record_number = ? AND user_number IN "
+          "(SELECT number FROM users WHERE id = ? AND environment_id = ?)");
+      d.Int(1, number).Text(2, id).Text(3, environment_id);
+      if (const int rc = d.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "remove member"));
+    }
+    for (const auto& id : changes.remove_records) {
+      auto d = writer_.Prepare(
+          "DELETE FROM record_members WHERE record_number = ? AND member_number IN "
+          "(SELECT number FROM records WHERE id = ? AND environment_id = ?)");
+      d.Int(1, number).Text(2, id).Text(3, environment_id);
+      if (const int rc = d.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "remove member record"));
+    }
+    if (auto st = JoinUsers(environment_id, number, changes.add_users); !st) return st;
+    if (auto st = JoinRecords(environment_id, kind, number, changes.add_records); !st) return st;
+    if (!added) return {};
+    // Only this record's members changed, so a new cycle would pass through it.
+    auto q = writer_.Prepare(
+        "WITH RECURSIVE down(n) AS (SELECT member_number FROM record_members WHERE record_number = ?1 "
+        "UNION SELECT rm.member_number FROM record_members rm JOIN down ON rm.record_number = down.n) "
+        "SELECT 1 FROM down WHERE n = ?1 LIMIT 1");
+    q.Int(1, number);
+    const int rc = q.Step();
+    if (rc == SQLITE_ROW) return ContainsItself();
+    if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "check member records"));
+    return {};
+  }
+  static std::unexpected<core::Error> ContainsItself() {
+    return core::InvalidArgument("members", "a record may not contain itself, directly or through its members");
   }
   Status InsertRecordIndex(const std::string& environment_id, std::int64_t number,
                            const std::vector<IndexEntry>& index) {
