@@ -49,6 +49,12 @@ Result PatchGroup(const Context& ctx, const std::string& id, const boost::json::
 Result DeleteGroup(const Context& ctx, const std::string& id, const Precondition& precondition);
 Result SearchGroups(const Context& ctx, const Search& search);
 
+// ---- Bulk (bulk.cc) ---------------------------------------------------------------
+
+// POST /Bulk (RFC 7644 §3.7): a BulkRequest body (at most kMaxPayloadSize bytes, 413
+// above) whose operations run through the functions above, each its own write.
+Result Bulk(const Context& ctx, const http::Request& req);
+
 // ---- discovery (discovery.cc) --------------------------------------------------------
 
 Result ServiceProviderConfig(const Context& ctx);

@@ -180,6 +180,13 @@ void Mount(http::Router& router, const Services& services, const Config& config)
                if (!precondition) return Fail(precondition.error());
                return DeleteGroup(ctx, Param(params, "id"), *precondition);
              }));
+
+  // Bulk: every operation a durable write, on a worker.
+  router.Add("POST", p + "/Bulk", Exec::kWorker,
+             Route(state, [](const Context& ctx, const http::Request& req, const http::PathParams&) {
+               return Bulk(ctx, req);
+             }));
+
 }
 
 // ---- tokens -----------------------------------------------------------------------
