@@ -226,6 +226,7 @@ std::pair<std::string, std::uint16_t> SplitListen(const std::string& listen) {
 }
 
 int Serve(const std::string& data_dir, const std::string& database, ServeOptions o) {
+  o.apis.body_limit = o.body_limit;
   cli::ResolveApiSettings(o.apis);
   service::ThrottlePolicy throttle;
   if (o.throttle_per_address >= 0) throttle.SetPerAddress(o.throttle_per_address);

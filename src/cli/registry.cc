@@ -55,7 +55,10 @@ constexpr Api kApis[] = {
        dialects::commcare::Mount(r, s, {o.commcare_account_root});
      },
      dialects::commcare::AddCommands},
-    {"scim", [](http::Router& r, const Services& s, const ApiSettings& o) { dialects::scim::Mount(r, s, {o.public_url}); },
+    {"scim",
+     [](http::Router& r, const Services& s, const ApiSettings& o) {
+       dialects::scim::Mount(r, s, {o.public_url, o.body_limit});
+     },
      dialects::scim::AddCommands},
     // The activation and password-reset pages the mails link to (Catalyze's and QuickBlox's resets).
     {"pages",

@@ -26,6 +26,9 @@ struct ApiSettings {
   // --cors-origin (repeatable): origins browsers may call the APIs that opt in to CORS
   // from (Catalyze, QuickBlox); "*" (the default) any.
   std::vector<std::string> cors_origins;
+  // serve's --body-limit (not an API's own flag): what an API advertises as the largest
+  // request it takes (SCIM's bulk.maxPayloadSize) may not exceed it.
+  std::size_t body_limit = 0;
 };
 
 struct Api {

@@ -338,6 +338,22 @@ TEST(ScimBulkLimitTest, AboveTheServersBodyLimitTheTransport413IsInTheScimShape)
   ExpectError(r, 413);
 }
 
+TEST(ScimBulkLimitTest, ASmallerBodyLimitIsTheAdvertisedAndEnforcedMaxPayloadSize) {
+  TempDir dir;
+  InitDataDir(dir.path());
+  const std::string token = scim::CreateToken(dir.path());
+  std::vector<std::string> args = kFastHashing;
+  args.insert(args.end(), {"--body-limit", "65536"});
+  Server server(dir.path(), args);
+  scim::ScimClient client(server.base_url(), token);
+  auto config = client.Send("GET", "/ServiceProviderConfig");
+  ASSERT_EQ(config.status, 200) << config.body;
+  EXPECT_EQ(config.Json().at("bulk").at("maxPayloadSize"), 65536);
+  json::object padded = User("too.big.small");
+  padded["displayName"] = std::string(70000, 'x');
+  ExpectError(client.Send("POST", "/Bulk", Request({Op("POST", "/Users", padded, "p")})), 413);
+}
+
 TEST_F(ScimBulkTest, EveryOperationIsCheckedAgainstTheTokensScopes) {
   scim::ScimClient reader(server_->base_url(), *reader_);
   const std::string name = scim::Unique("bulk.denied");

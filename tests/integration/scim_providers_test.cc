@@ -443,10 +443,9 @@ TEST_F(ScimProvidersTest, EntraProvisionsAUserWithTheEnterpriseExtensionAndItsMa
 }
 
 // [Entra-Tutorial] "Handling provisioning ...", Example 5, literally: "path": "manager"
-// (no extension URN) and a list of one reference as the value. The skeleton's PATCH
-// engine answers 200 and leaves the manager unset (a silent no-op); disabled until the
-// engine maps a bare "manager" to the enterprise extension or refuses it with 400.
-TEST_F(ScimProvidersTest, DISABLED_EntraExample5AddsAManagerByABarePathAndAListValue) {
+// (no extension URN) and a list of one reference as the value: the PATCH engine takes a
+// bare enterprise attribute name for the extension's (PatchTarget::aliases).
+TEST_F(ScimProvidersTest, EntraExample5AddsAManagerByABarePathAndAListValue) {
   auto manager = Scim("POST", "/Users", R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"boss@testuser.com"})");
   ASSERT_EQ(manager.status, 201) << manager.body;
   const std::string manager_id = Str(manager.Json(), "id");

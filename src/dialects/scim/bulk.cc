@@ -217,9 +217,9 @@ json::object Failed(const Operation& op, const Error& e) {
 
 Result Bulk(const Context& ctx, const http::Request& req) {
   // Checked before parsing: a body above the advertised maxPayloadSize is refused whole.
-  if (req.body.size() > kMaxPayloadSize)
+  if (req.body.size() > ctx.max_payload)
     return Fail(Error{413, "", "The size of the bulk operation (" + std::to_string(req.body.size()) +
-                                   " bytes) exceeds the maxPayloadSize (" + std::to_string(kMaxPayloadSize) + ")."});
+                                   " bytes) exceeds the maxPayloadSize (" + std::to_string(ctx.max_payload) + ")."});
   auto parsed = ParseBody(req);
   if (!parsed) return Fail(parsed.error());
   const json::object& body = *parsed;

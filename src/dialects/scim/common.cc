@@ -136,6 +136,7 @@ Outcome<Context> Authenticate(const Services& s, const Config& config, const htt
     return Fail(FromCore(key.error()));
   }
   Context ctx{s, {}, BaseUrl(config, req)};
+  if (config.body_limit > 0) ctx.max_payload = std::min(kMaxPayloadSize, config.body_limit);
   ctx.principal.environment_id = key->environment_id;
   ctx.principal.api = core::kScimApi;
   ctx.principal.kind =

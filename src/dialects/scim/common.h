@@ -101,6 +101,8 @@ struct Context {
   Services s;
   core::Principal principal;
   std::string base;  // "https://host/scim/v2": the prefix of every location
+  // Bulk's maxPayloadSize: kMaxPayloadSize, or the server's body limit if smaller.
+  std::size_t max_payload = kMaxPayloadSize;
   service::UserAccess Users() const { return s.users.As(principal); }
   std::string UserLocation(std::string_view id) const { return base + "/Users/" + std::string(id); }
   std::string GroupLocation(std::string_view id) const { return base + "/Groups/" + std::string(id); }

@@ -226,7 +226,7 @@ Result ServiceProviderConfig(const Context& ctx) {
       {"patch", json::object{{"supported", true}}},
       {"bulk", json::object{{"supported", true},
                             {"maxOperations", kMaxOperations},
-                            {"maxPayloadSize", static_cast<std::int64_t>(kMaxPayloadSize)}}},
+                            {"maxPayloadSize", static_cast<std::int64_t>(ctx.max_payload)}}},
       {"filter", json::object{{"supported", true}, {"maxResults", kMaxResults}}},
       {"changePassword", json::object{{"supported", ctx.principal.Has(core::kPasswordSet)}}},
       {"sort", json::object{{"supported", true}}},

@@ -391,7 +391,9 @@ Outcome<UserInput> ApplyUserResource(const json::object& body, core::User& user,
     SCIM_STRING(p.enterprise.division, eo, "division", u + "division");
     SCIM_STRING(p.enterprise.department, eo, "department", u + "department");
     if (const auto* m = Member(eo, "manager"); m != nullptr && !m->is_null()) {
-      // {"value": id}, or (as some providers send) the id as a string.
+      // {"value": id}; or, as providers send, the id as a string, or a list of one
+      // reference (Microsoft Entra ID's PATCH of "manager").
+      if (m->is_array() && m->get_array().size() == 1) m = &m->get_array().front();
       if (m->is_string()) {
         p.enterprise.manager_id = std::string(m->get_string());
       } else if (m->is_object()) {

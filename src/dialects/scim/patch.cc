@@ -367,6 +367,9 @@ Outcome<PatchPath> ParsePatchPath(std::string_view text, const PatchTarget* targ
     if (!IsName(p.sub)) return Fail(InvalidPath(text, "is malformed"));
   }
   if (!IsName(p.attr)) return Fail(InvalidPath(text, "is malformed"));
+  if (p.urn.empty() && target != nullptr)
+    for (const auto& [name, urn] : target->aliases)
+      if (IEquals(name, p.attr)) p.urn = std::string(urn);
   return p;
 }
 

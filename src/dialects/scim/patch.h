@@ -43,6 +43,9 @@ struct PatchTarget {
   std::string_view core_urn;
   std::vector<std::string_view> extensions;
   std::vector<std::string_view> read_only;
+  // Names a path may give without their extension's URN, and that URN: Microsoft Entra ID
+  // sends "path": "manager" for the enterprise extension's manager.
+  std::vector<std::pair<std::string_view, std::string_view>> aliases = {};
 };
 
 // The Operations of a PatchOp body: 400 invalidSyntax (no schema, no Operations, an

@@ -22,6 +22,9 @@ struct Config {
   // Base of `meta.location` and `Location` (`serve --public-url`); empty: the request's
   // Host and X-Forwarded-Proto.
   std::string public_url;
+  // The server's request body limit (`serve --body-limit`; 0: none known): Bulk's
+  // advertised and enforced maxPayloadSize is the smaller of it and kMaxPayloadSize.
+  std::size_t body_limit = 0;
 };
 
 void Mount(http::Router& router, const Services& services, const Config& config);

@@ -189,7 +189,13 @@ Result PatchUser(const Context& ctx, const std::string& id, const json::object& 
   auto ops = ParsePatch(body);
   if (!ops) return Fail(ops.error());
   const PatchTarget target{kUserSchema, {kEnterpriseSchema, kHealthSchema, kAttributesSchema},
-                           std::vector<std::string_view>(std::begin(kUserReadOnly), std::end(kUserReadOnly))};
+                           std::vector<std::string_view>(std::begin(kUserReadOnly), std::end(kUserReadOnly)),
+                           {{"employeeNumber", kEnterpriseSchema},
+                            {"costCenter", kEnterpriseSchema},
+                            {"organization", kEnterpriseSchema},
+                            {"division", kEnterpriseSchema},
+                            {"department", kEnterpriseSchema},
+                            {"manager", kEnterpriseSchema}}};
   return WriteUser(ctx, id, precondition,
                    [&](core::User& u, const core::AttributeSchema& schema) -> Outcome<UserInput> {
                      json::object resource = UserResource(u, RenderContext{ctx.base, &schema, {}});
@@ -269,7 +275,28 @@ Result SearchUsers(const Context& ctx, const Search& search) {
   std::vector<core::User> page;
   std::int64_t total = 0;
   const std::int64_t skip = search.page.start_index - 1;
-  if (!sort_path) {
+  if (!sort_path && !filter) {
+    // Every user, in creation (keyset) order: the total is the index's count and the
+    // page starts at the number found at startIndex - 1, so a page costs the same at any
+    // depth and any size (an identity provider's import walks every page). Archived
+    // (CommCare-retired) users are counted in both but never returned.
+    auto count = users.Count();
+    if (!count) return Fail(FromCore(count.error()));
+    total = *count;
+    if (search.page.count > 0 && skip < total) {
+      auto start = users.NumberAt(skip);
+      if (!start) return Fail(FromCore(start.error()));
+      if (*start > 0) {
+        service::UserQuery q;
+        q.after = *start - 1;
+        q.page_size = search.page.count;
+        q.budget = kListBudget;
+        auto result = users.Query(q);
+        if (!result) return Fail(FromCore(result.error()));
+        page = std::move(result->users);
+      }
+    }
+  } else if (!sort_path) {
     // Creation (keyset) order: the engine skips to startIndex and counts the rest.
     service::UserQuery q;
     q.filter = filter ? &*filter : nullptr;
