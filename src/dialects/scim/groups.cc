@@ -495,15 +495,6 @@ Outcome<std::optional<std::vector<service::Record>>> Candidates(const Context& c
   return std::optional<std::vector<service::Record>>();
 }
 
-int CompareValues(const query::Value& a, const query::Value& b) {
-  if (a.type == query::Value::Type::kString && b.type == query::Value::Type::kString) {
-    const std::string fa = a.case_exact ? a.text : query::Fold(a.text);
-    const std::string fb = b.case_exact ? b.text : query::Fold(b.text);
-    return fa < fb ? -1 : fa == fb ? 0 : 1;
-  }
-  return a.number < b.number ? -1 : a.number > b.number ? 1 : 0;
-}
-
 }  // namespace
 
 // ---- operations ----------------------------------------------------------------------------
@@ -607,19 +598,10 @@ Result DeleteGroup(const Context& ctx, const std::string& id, const Precondition
 }
 
 Result SearchGroups(const Context& ctx, const Search& search) {
-  std::optional<query::Node> filter;
-  if (!search.filter.empty()) {
-    auto parsed = query::ParseScimFilter(search.filter);
-    if (!parsed) return Fail(BadRequest("invalidFilter", parsed.error().message));
-    filter = std::move(*parsed);
-  }
-  std::optional<query::AttrPath> sort_path;
-  if (!search.sort_by.empty()) {
-    auto parsed = query::ParseScimFilter(search.sort_by + " pr");
-    if (!parsed || parsed->kind != query::Node::Kind::kPresent)
-      return Fail(BadRequest("invalidValue", "sortBy must name one attribute"));
-    sort_path = parsed->path;
-  }
+  auto compiled = Compile(search);
+  if (!compiled) return Fail(compiled.error());
+  const std::optional<query::Node>& filter = compiled->filter;
+  const std::optional<query::AttrPath>& sort_path = compiled->sort_path;
   const bool filter_members = filter && MentionsMembers(*filter);
   auto groups = Groups(ctx);
 
@@ -680,7 +662,7 @@ Result SearchGroups(const Context& ctx, const Search& search) {
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
       if (!keys[a] || !keys[b]) return keys[a].has_value() && !keys[b].has_value();
-      const int c = CompareValues(*keys[a], *keys[b]);
+      const int c = CompareSortValues(*keys[a], *keys[b]);
       return search.descending ? c > 0 : c < 0;
     });
     decltype(matches) sorted;

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "dialects/scim/common.h"
+#include "query/evaluate.h"
+#include "query/filter.h"
 
 namespace roster::dialects::scim {
 
@@ -22,6 +24,17 @@ struct Search {
 // From GET query parameters / a POST .search body; 400 invalidValue / invalidSyntax.
 Outcome<Search> SearchFromQuery(const std::map<std::string, std::string>& query);
 Outcome<Search> SearchFromBody(const boost::json::object& body);
+
+// A Search's filter and sortBy, parsed once for every resource type: 400 invalidFilter,
+// or invalidValue when sortBy is not one attribute path.
+struct CompiledSearch {
+  std::optional<query::Node> filter;
+  std::optional<query::AttrPath> sort_path;
+};
+Outcome<CompiledSearch> Compile(const Search& search);
+// How sortBy orders two values of an attribute (RFC 7644 §3.4.2.3): strings by their
+// folded text unless caseExact, booleans false first, numbers and dateTimes numerically.
+int CompareSortValues(const query::Value& a, const query::Value& b);
 
 // ---- Users (users.cc) -------------------------------------------------------------
 

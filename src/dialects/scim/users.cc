@@ -103,6 +103,35 @@ Outcome<Search> SearchFromBody(const json::object& body) {
   return SearchFromQuery(query);
 }
 
+Outcome<CompiledSearch> Compile(const Search& search) {
+  CompiledSearch out;
+  if (!search.filter.empty()) {
+    auto parsed = query::ParseScimFilter(search.filter);
+    if (!parsed) return Fail(BadRequest("invalidFilter", parsed.error().message));
+    out.filter = std::move(*parsed);
+  }
+  if (!search.sort_by.empty()) {
+    // sortBy is an attribute path: parse it as the left side of a presence test.
+    auto parsed = query::ParseScimFilter(search.sort_by + " pr");
+    if (!parsed || parsed->kind != query::Node::Kind::kPresent)
+      return Fail(BadRequest("invalidValue", "sortBy must name one attribute"));
+    out.sort_path = parsed->path;
+  }
+  return out;
+}
+
+int CompareSortValues(const query::Value& a, const query::Value& b) {
+  using T = query::Value::Type;
+  if (a.type == T::kString && b.type == T::kString) {
+    const std::string fa = a.case_exact ? a.text : query::Fold(a.text);
+    const std::string fb = b.case_exact ? b.text : query::Fold(b.text);
+    return fa.compare(fb) < 0 ? -1 : fa == fb ? 0 : 1;
+  }
+  if (a.type == T::kBool && b.type == T::kBool) return static_cast<int>(a.boolean) - static_cast<int>(b.boolean);
+  if (a.number < b.number) return -1;
+  return a.number > b.number ? 1 : 0;
+}
+
 // ---- operations -------------------------------------------------------------------
 
 Result CreateUser(const Context& ctx, const json::object& body) {
@@ -239,35 +268,14 @@ std::optional<query::Value> SortKey(const core::User& user, const query::AttrPat
   return first;
 }
 
-int CompareValues(const query::Value& a, const query::Value& b) {
-  using T = query::Value::Type;
-  if (a.type == T::kString && b.type == T::kString) {
-    const std::string fa = a.case_exact ? a.text : query::Fold(a.text);
-    const std::string fb = b.case_exact ? b.text : query::Fold(b.text);
-    return fa.compare(fb) < 0 ? -1 : fa == fb ? 0 : 1;
-  }
-  if (a.type == T::kBool && b.type == T::kBool) return static_cast<int>(a.boolean) - static_cast<int>(b.boolean);
-  if (a.number < b.number) return -1;
-  return a.number > b.number ? 1 : 0;
-}
 
 }  // namespace
 
 Result SearchUsers(const Context& ctx, const Search& search) {
-  std::optional<query::Node> filter;
-  if (!search.filter.empty()) {
-    auto parsed = query::ParseScimFilter(search.filter);
-    if (!parsed) return Fail(BadRequest("invalidFilter", parsed.error().message));
-    filter = std::move(*parsed);
-  }
-  std::optional<query::AttrPath> sort_path;
-  if (!search.sort_by.empty()) {
-    // sortBy is an attribute path: parse it as the left side of a presence test.
-    auto parsed = query::ParseScimFilter(search.sort_by + " pr");
-    if (!parsed || parsed->kind != query::Node::Kind::kPresent)
-      return Fail(BadRequest("invalidValue", "sortBy must name one attribute"));
-    sort_path = parsed->path;
-  }
+  auto compiled = Compile(search);
+  if (!compiled) return Fail(compiled.error());
+  const std::optional<query::Node>& filter = compiled->filter;
+  const std::optional<query::AttrPath>& sort_path = compiled->sort_path;
   auto schema = SchemaOf(ctx);
   if (!schema) return Fail(schema.error());
   auto users = ctx.Users();
@@ -339,7 +347,7 @@ Result SearchUsers(const Context& ctx, const Search& search) {
     for (std::size_t i = 0; i < all.size(); ++i) keys.emplace_back(SortKey(all[i], *sort_path), i);
     std::stable_sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
       if (!a.first || !b.first) return a.first.has_value() && !b.first.has_value();
-      const int c = CompareValues(*a.first, *b.first);
+      const int c = CompareSortValues(*a.first, *b.first);
       return search.descending ? c > 0 : c < 0;
     });
     total = static_cast<std::int64_t>(all.size());
