@@ -8,51 +8,22 @@
 #include <set>
 
 #include "integration/harness.h"
+#include "integration/scim_support.h"
 
 namespace roster::testing {
 namespace {
 
 namespace json = boost::json;
+using scim::Str;
 
 constexpr const char* kUserUrn = "urn:ietf:params:scim:schemas:core:2.0:User";
 constexpr const char* kGroupUrn = "urn:ietf:params:scim:schemas:core:2.0:Group";
 constexpr const char* kPatchUrn = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-constexpr const char* kErrorUrn = "urn:ietf:params:scim:api:messages:2.0:Error";
 constexpr const char* kSearchUrn = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 constexpr const char* kNoSuchId = "9a0c6f7e-0000-4000-8000-000000000000";
 
-std::string Str(const json::value& v, std::string_view key) {
-  if (!v.is_object()) return {};
-  const auto* m = v.as_object().if_contains(key);
-  return m && m->is_string() ? std::string(m->as_string()) : std::string();
-}
 
-std::string ScimToken(const std::string& dir, const std::string& env, const std::vector<std::string>& scopes) {
-  std::vector<std::string> args = {"scim", "token", "create", "--env", env, "--data-dir", dir, "--json"};
-  for (const auto& s : scopes) {
-    args.push_back("--scope");
-    args.push_back(s);
-  }
-  auto r = RunRoster(args);
-  if (r.exit_code != 0) throw std::runtime_error("scim token create failed: " + r.err);
-  return Str(json::parse(r.out), "token");
-}
 
-void ExpectScimError(const HttpResponse& r, long status, const std::string& scim_type = "",
-                     const std::string& mentions = "") {
-  EXPECT_EQ(r.status, status) << r.body;
-  EXPECT_EQ(r.Header("content-type"), "application/scim+json");
-  const json::value j = r.Json();
-  ASSERT_TRUE(j.is_object()) << r.body;
-  EXPECT_EQ(j.at("schemas").as_array().at(0), kErrorUrn);
-  EXPECT_EQ(Str(j, "status"), std::to_string(status));
-  if (!scim_type.empty()) {
-    EXPECT_EQ(Str(j, "scimType"), scim_type) << r.body;
-  }
-  if (!mentions.empty()) {
-    EXPECT_NE(Str(j, "detail").find(mentions), std::string::npos) << r.body;
-  }
-}
 
 json::array Ops(std::initializer_list<json::value> ops) { return json::array(ops.begin(), ops.end()); }
 
@@ -65,10 +36,10 @@ class ScimGroupsTest : public ::testing::Test {
       auto r = RunRoster({"env", "create", env, "--data-dir", dir_->path(), "--json"});
       if (r.exit_code != 0) throw std::runtime_error("env create failed: " + r.err);
     }
-    token_ = new std::string(ScimToken(dir_->path(), "default", {"all"}));
-    reader_ = new std::string(ScimToken(dir_->path(), "default", {"profile:read", "users:list"}));
-    lists_ = new std::string(ScimToken(dir_->path(), "lists", {"all"}));
-    other_ = new std::string(ScimToken(dir_->path(), "other", {"all"}));
+    token_ = new std::string(scim::CreateToken(dir_->path(), "default", {"all"}));
+    reader_ = new std::string(scim::CreateToken(dir_->path(), "default", {"profile:read", "users:list"}));
+    lists_ = new std::string(scim::CreateToken(dir_->path(), "lists", {"all"}));
+    other_ = new std::string(scim::CreateToken(dir_->path(), "other", {"all"}));
     catalyze_ = new std::string(CreateKey(dir_->path(), "default", "admin"));
     auto web = RunRoster({"commcare", "web-user", "create", "--domain", "default", "--email", "admin@example.org",
                           "--data-dir", dir_->path(), "--json"});
@@ -209,8 +180,8 @@ TEST_F(ScimGroupsTest, CreateReadAndDeleteAGroupWithUserAndGroupMembers) {
   EXPECT_EQ(read.Header("etag"), "W/\"1\"");
 
   ASSERT_EQ(Scim("DELETE", "/Groups/" + id).status, 204);
-  ExpectScimError(Scim("GET", "/Groups/" + id), 404);
-  ExpectScimError(Scim("DELETE", "/Groups/" + id), 404);
+  scim::ExpectError(Scim("GET", "/Groups/" + id), 404);
+  scim::ExpectError(Scim("DELETE", "/Groups/" + id), 404);
   // The inner group and the user stay, no longer anyone's members.
   EXPECT_EQ(Scim("GET", "/Groups/" + inner).status, 200);
   EXPECT_EQ(Scim("GET", "/Users/" + ada).status, 200);
@@ -218,20 +189,20 @@ TEST_F(ScimGroupsTest, CreateReadAndDeleteAGroupWithUserAndGroupMembers) {
 
 TEST_F(ScimGroupsTest, CreateRefusesBadBodiesAndTakenNamesChangingNothing) {
   NewGroup("Taken Name");
-  ExpectScimError(Scim("POST", "/Groups", json::object{{"displayName", "No Schema"}}), 400, "invalidSyntax");
-  ExpectScimError(Scim("POST", "/Groups", json::object{{"schemas", json::array{kGroupUrn}}}), 400, "invalidValue",
+  scim::ExpectError(Scim("POST", "/Groups", json::object{{"displayName", "No Schema"}}), 400, "invalidSyntax");
+  scim::ExpectError(Scim("POST", "/Groups", json::object{{"schemas", json::array{kGroupUrn}}}), 400, "invalidValue",
                   "displayName");
-  ExpectScimError(Scim("POST", "/Groups", json::object{{"schemas", json::array{kGroupUrn}}, {"displayName", 7}}), 400,
+  scim::ExpectError(Scim("POST", "/Groups", json::object{{"schemas", json::array{kGroupUrn}}, {"displayName", 7}}), 400,
                   "invalidValue", "displayName");
-  ExpectScimError(ScimText("POST", "/Groups", "{not json"), 400, "invalidSyntax");
+  scim::ExpectError(ScimText("POST", "/Groups", "{not json"), 400, "invalidSyntax");
   // Names are unique case-insensitively, as in every API.
-  ExpectScimError(Scim("POST", "/Groups",
+  scim::ExpectError(Scim("POST", "/Groups",
                        json::object{{"schemas", json::array{kGroupUrn}}, {"displayName", "taken NAME"}}),
                   409, "uniqueness", "displayName");
   // A member that is nobody, or of the wrong type: 400 naming members, no group.
   for (const json::value& bad : {Ref(kNoSuchId), Ref(NewUser("bad.member"), "Group"), json::value(json::object{}),
                                  json::value(json::object{{"value", kNoSuchId}, {"type", "Robot"}})}) {
-    ExpectScimError(Scim("POST", "/Groups",
+    scim::ExpectError(Scim("POST", "/Groups",
                          json::object{{"schemas", json::array{kGroupUrn}},
                                       {"displayName", "Never Made"},
                                       {"members", json::array{bad}}}),
@@ -240,7 +211,7 @@ TEST_F(ScimGroupsTest, CreateRefusesBadBodiesAndTakenNamesChangingNothing) {
   auto found = Scim("GET", "/Groups?filter=" + UrlEncode("displayName eq \"Never Made\""));
   EXPECT_EQ(found.Json().at("totalResults"), 0);
   // Without groups:write: 403, nothing made.
-  ExpectScimError(Scim("POST", "/Groups",
+  scim::ExpectError(Scim("POST", "/Groups",
                        json::object{{"schemas", json::array{kGroupUrn}}, {"displayName", "Reader's"}}, *reader_),
                   403);
   EXPECT_EQ(Scim("GET", "/Groups?filter=" + UrlEncode("displayName eq \"Reader's\"")).Json().at("totalResults"), 0);
@@ -255,7 +226,7 @@ TEST_F(ScimGroupsTest, PutReplacesEverythingAndHonoursIfMatch) {
                     {"displayName", "PUT Renamed"},
                     {"externalId", "ext-put"},
                     {"members", json::array{Ref(bob, "User"), Ref(sub)}}};
-  ExpectScimError(Scim("PUT", "/Groups/" + id, body, "", {{"If-Match", "W/\"9\""}}), 412);
+  scim::ExpectError(Scim("PUT", "/Groups/" + id, body, "", {{"If-Match", "W/\"9\""}}), 412);
   EXPECT_EQ(Str(Read(id), "displayName"), "PUT Group");
   auto r = Scim("PUT", "/Groups/" + id, body, "", {{"If-Match", "W/\"1\""}});
   ASSERT_EQ(r.status, 200) << r.body;
@@ -269,8 +240,8 @@ TEST_F(ScimGroupsTest, PutReplacesEverythingAndHonoursIfMatch) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_FALSE(r.Json().as_object().contains("externalId"));
   EXPECT_TRUE(MemberIds(id).empty());
-  ExpectScimError(Scim("PUT", "/Groups/" + std::string(kNoSuchId), body), 404);
-  ExpectScimError(Scim("DELETE", "/Groups/" + id, nullptr, "", {{"If-Match", "W/\"1\""}}), 412);
+  scim::ExpectError(Scim("PUT", "/Groups/" + std::string(kNoSuchId), body), 404);
+  scim::ExpectError(Scim("DELETE", "/Groups/" + id, nullptr, "", {{"If-Match", "W/\"1\""}}), 412);
   EXPECT_EQ(Scim("DELETE", "/Groups/" + id, nullptr, "", {{"If-Match", "W/\"3\""}}).status, 204);
 }
 
@@ -394,25 +365,25 @@ TEST_F(ScimGroupsTest, PatchChangesDisplayNameAndExternalIdWithAndWithoutPath) {
   // Refused, changing nothing: no displayName, a read-only or unknown attribute, a member's
   // sub-attribute, a taken name, a malformed PatchOp.
   NewGroup("Patch Other");
-  ExpectScimError(Patch(id, Ops({json::object{{"op", "remove"}, {"path", "displayName"}}})), 400, "invalidValue",
+  scim::ExpectError(Patch(id, Ops({json::object{{"op", "remove"}, {"path", "displayName"}}})), 400, "invalidValue",
                   "displayName");
-  ExpectScimError(Patch(id, Ops({json::object{{"op", "replace"}, {"path", "id"}, {"value", "x"}}})), 400,
+  scim::ExpectError(Patch(id, Ops({json::object{{"op", "replace"}, {"path", "id"}, {"value", "x"}}})), 400,
                   "mutability");
-  ExpectScimError(Patch(id, Ops({json::object{{"op", "replace"}, {"path", "nickName"}, {"value", "x"}}})), 400,
+  scim::ExpectError(Patch(id, Ops({json::object{{"op", "replace"}, {"path", "nickName"}, {"value", "x"}}})), 400,
                   "invalidPath");
-  ExpectScimError(Patch(id, Ops({json::object{{"op", "replace"}, {"path", "members.display"}, {"value", "x"}}})), 400,
+  scim::ExpectError(Patch(id, Ops({json::object{{"op", "replace"}, {"path", "members.display"}, {"value", "x"}}})), 400,
                   "mutability");
-  ExpectScimError(Patch(id, Ops({json::object{{"op", "replace"}, {"path", "displayName"}, {"value", "PATCH OTHER"}}})),
+  scim::ExpectError(Patch(id, Ops({json::object{{"op", "replace"}, {"path", "displayName"}, {"value", "PATCH OTHER"}}})),
                   409, "uniqueness");
-  ExpectScimError(Patch(id, Ops({json::object{{"op", "jump"}, {"path", "displayName"}, {"value", "x"}}})), 400);
-  ExpectScimError(Scim("PATCH", "/Groups/" + id, json::object{{"Operations", json::array{}}}), 400, "invalidSyntax");
-  ExpectScimError(Patch(kNoSuchId, Ops({json::object{{"op", "replace"}, {"path", "displayName"}, {"value", "x"}}})),
+  scim::ExpectError(Patch(id, Ops({json::object{{"op", "jump"}, {"path", "displayName"}, {"value", "x"}}})), 400);
+  scim::ExpectError(Scim("PATCH", "/Groups/" + id, json::object{{"Operations", json::array{}}}), 400, "invalidSyntax");
+  scim::ExpectError(Patch(kNoSuchId, Ops({json::object{{"op", "replace"}, {"path", "displayName"}, {"value", "x"}}})),
                   404);
   const json::object g = Read(id);
   EXPECT_EQ(Str(g, "displayName"), "Patched Name");
   EXPECT_EQ(Str(g.at("meta"), "version"), "W/\"4\"");
   // If-Match.
-  ExpectScimError(Patch(id, Ops({json::object{{"op", "replace"}, {"path", "displayName"}, {"value", "x"}}}),
+  scim::ExpectError(Patch(id, Ops({json::object{{"op", "replace"}, {"path", "displayName"}, {"value", "x"}}}),
                         {{"If-Match", "W/\"3\""}}),
                   412);
   EXPECT_EQ(Patch(id, Ops({json::object{{"op", "replace"}, {"path", "displayName"}, {"value", "Matched"}}}),
@@ -425,8 +396,8 @@ TEST_F(ScimGroupsTest, PatchChangesDisplayNameAndExternalIdWithAndWithoutPath) {
                                   {"Operations", Ops({json::object{{"op", "replace"}, {"path", "displayName"},
                                                                    {"value", "Nope"}}})}},
                      *reader_);
-  ExpectScimError(denied, 403);
-  ExpectScimError(Scim("DELETE", "/Groups/" + id, nullptr, *reader_), 403);
+  scim::ExpectError(denied, 403);
+  scim::ExpectError(Scim("DELETE", "/Groups/" + id, nullptr, *reader_), 403);
   EXPECT_EQ(Str(Read(id), "displayName"), "Matched");
 }
 
@@ -441,12 +412,12 @@ TEST_F(ScimGroupsTest, GroupsNestButACycleIsRefused) {
             200);
   // Itself, directly or through its members: 400 naming members, nothing changes.
   for (const auto& [group, member] : std::vector<std::pair<std::string, std::string>>{{a, a}, {c, a}, {b, a}}) {
-    ExpectScimError(
+    scim::ExpectError(
         Patch(group, Ops({json::object{{"op", "add"}, {"path", "members"}, {"value", json::array{Ref(member)}}}})),
         400, "invalidValue", "members");
   }
   json::object put{{"schemas", json::array{kGroupUrn}}, {"displayName", "Nest C"}, {"members", json::array{Ref(a)}}};
-  ExpectScimError(Scim("PUT", "/Groups/" + c, put), 400, "invalidValue", "members");
+  scim::ExpectError(Scim("PUT", "/Groups/" + c, put), 400, "invalidValue", "members");
   EXPECT_EQ(MemberIds(c), (std::vector<std::string>{ada}));
   EXPECT_EQ(MemberIds(a), (std::vector<std::string>{b}));
   // Deleting the middle group unlinks both sides.
@@ -456,10 +427,10 @@ TEST_F(ScimGroupsTest, GroupsNestButACycleIsRefused) {
             200);  // no longer a cycle
   // Groups of another environment are not members here.
   const std::string theirs = Str(NewGroup("Nest Theirs", {}, *other_), "id");
-  ExpectScimError(
+  scim::ExpectError(
       Patch(a, Ops({json::object{{"op", "add"}, {"path", "members"}, {"value", json::array{Ref(theirs)}}}})), 400,
       "invalidValue", "members");
-  ExpectScimError(Scim("GET", "/Groups/" + theirs), 404);
+  scim::ExpectError(Scim("GET", "/Groups/" + theirs), 404);
 }
 
 TEST_F(ScimGroupsTest, AUsersGroupsAreDirectAndIndirect) {
@@ -520,7 +491,7 @@ TEST_F(ScimGroupsTest, ListsFilterPageAndProject) {
   EXPECT_EQ(filtered("meta.resourceType eq \"Group\" and displayName ew \"TA\""),
             (std::vector<std::string>{ids[1], ids[3]}));
   EXPECT_TRUE(filtered("displayName eq \"Nobody\"").empty());
-  ExpectScimError(get("?filter=" + UrlEncode("displayName eq")), 400, "invalidFilter");
+  scim::ExpectError(get("?filter=" + UrlEncode("displayName eq")), 400, "invalidFilter");
 
   auto sorted = get("?sortBy=displayName&sortOrder=descending");
   EXPECT_EQ(Ids(sorted), (std::vector<std::string>{ids[2], ids[4], ids[3], ids[1], ids[0]}));
@@ -552,7 +523,7 @@ TEST_F(ScimGroupsTest, ListsFilterPageAndProject) {
   ASSERT_EQ(search.status, 200) << search.body;
   EXPECT_EQ(search.Json().at("totalResults"), 2);
   EXPECT_EQ(Ids(search), (std::vector<std::string>{ids[1]}));
-  ExpectScimError(Scim("POST", "/Groups/.search", json::object{{"filter", "displayName pr"}}, t), 400,
+  scim::ExpectError(Scim("POST", "/Groups/.search", json::object{{"filter", "displayName pr"}}, t), 400,
                   "invalidSyntax");
 }
 
@@ -582,7 +553,7 @@ TEST_F(ScimGroupsTest, TheSameGroupsAsCatalyzeAndCommCare) {
   const std::string cat_group = Str(made.Json(), "groupsId");
   auto found = Scim("GET", "/Groups?filter=" + UrlEncode("displayName eq \"shared from catalyze\""));
   EXPECT_EQ(Ids(found), (std::vector<std::string>{cat_group}));
-  ExpectScimError(Scim("POST", "/Groups",
+  scim::ExpectError(Scim("POST", "/Groups",
                        json::object{{"schemas", json::array{kGroupUrn}}, {"displayName", "SHARED FROM CATALYZE"}}),
                   409, "uniqueness");
   // A SCIM rename and member change show through CommCare; CommCare's fields survive SCIM writes.
@@ -596,7 +567,7 @@ TEST_F(ScimGroupsTest, TheSameGroupsAsCatalyzeAndCommCare) {
   EXPECT_EQ(cc2.Json().at("users"), json::array{json::value(hex(ada))});
   // Deleted through Catalyze: gone from SCIM.
   ASSERT_EQ(client_.Send("DELETE", "/v2/groups/" + cat_group, "", CatalyzeHeaders(*catalyze_)).status / 100, 2);
-  ExpectScimError(Scim("GET", "/Groups/" + cat_group), 404);
+  scim::ExpectError(Scim("GET", "/Groups/" + cat_group), 404);
 }
 
 }  // namespace

@@ -38,8 +38,9 @@ std::string Str(const json::value& v, std::string_view key) {
   return m != nullptr && m->is_string() ? std::string(m->as_string()) : std::string();
 }
 
-void ExpectError(const HttpResponse& r, long status, const std::string& scim_type) {
+void ExpectError(const HttpResponse& r, long status, const std::string& scim_type, const std::string& mentions) {
   EXPECT_EQ(r.status, status) << r.body;
+  EXPECT_EQ(r.Header("content-type"), "application/scim+json") << r.body;
   const json::value j = r.Json();
   ASSERT_TRUE(j.is_object()) << r.body;
   ASSERT_TRUE(j.as_object().contains("schemas")) << r.body;
@@ -47,6 +48,7 @@ void ExpectError(const HttpResponse& r, long status, const std::string& scim_typ
   EXPECT_EQ(Str(j, "status"), std::to_string(status)) << r.body;
   EXPECT_FALSE(Str(j, "detail").empty()) << r.body;
   if (!scim_type.empty()) EXPECT_EQ(Str(j, "scimType"), scim_type) << r.body;
+  if (!mentions.empty()) EXPECT_NE(Str(j, "detail").find(mentions), std::string::npos) << r.body;
 }
 
 json::array ExpectList(const HttpResponse& r, std::int64_t total) {

@@ -46,9 +46,11 @@ class ScimClient {
   std::string token_;
 };
 
-// {"schemas":[Error], "status": "<status>" (a string, §3.12), "detail": ...} with the
-// HTTP status `status`, and `scim_type` when not empty.
-void ExpectError(const HttpResponse& r, long status, const std::string& scim_type = "");
+// {"schemas":[Error], "status": "<status>" (a string, §3.12), "detail": ...} as
+// application/scim+json with the HTTP status `status`, `scim_type` when not empty, and a
+// detail containing `mentions` when not empty.
+void ExpectError(const HttpResponse& r, long status, const std::string& scim_type = "",
+                 const std::string& mentions = "");
 // A 200 ListResponse whose totalResults is `total`; returns its Resources.
 boost::json::array ExpectList(const HttpResponse& r, std::int64_t total);
 // The string member `key` of an object, or "".

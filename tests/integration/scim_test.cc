@@ -6,48 +6,23 @@
 #include <set>
 
 #include "integration/harness.h"
+#include "integration/scim_support.h"
 
 namespace roster::testing {
 namespace {
 
 namespace json = boost::json;
+using scim::CreateToken;
+using scim::Str;
 
 constexpr const char* kUserUrn = "urn:ietf:params:scim:schemas:core:2.0:User";
 constexpr const char* kEnterpriseUrn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 constexpr const char* kHealthUrn = "urn:roster:params:scim:schemas:extension:health:2.0:User";
 constexpr const char* kPatchUrn = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-constexpr const char* kErrorUrn = "urn:ietf:params:scim:api:messages:2.0:Error";
-
-std::string Str(const json::value& v, std::string_view key) {
-  if (!v.is_object()) return {};
-  const auto* m = v.as_object().if_contains(key);
-  return m && m->is_string() ? std::string(m->as_string()) : std::string();
-}
 
 
-// `roster scim token create`; returns the token.
-std::string CreateToken(const std::string& dir, const std::string& env, const std::vector<std::string>& scopes = {}) {
-  std::vector<std::string> args = {"scim", "token", "create", "--env", env, "--data-dir", dir, "--json"};
-  for (const auto& s : scopes) {
-    args.push_back("--scope");
-    args.push_back(s);
-  }
-  auto r = RunRoster(args);
-  if (r.exit_code != 0) throw std::runtime_error("scim token create failed: " + r.err);
-  return Str(json::parse(r.out), "token");
-}
 
-void ExpectScimError(const HttpResponse& r, long status, const std::string& scim_type = "",
-                     const std::string& mentions = "") {
-  EXPECT_EQ(r.status, status) << r.body;
-  EXPECT_EQ(r.Header("content-type"), "application/scim+json");
-  const json::value j = r.Json();
-  ASSERT_TRUE(j.is_object()) << r.body;
-  EXPECT_EQ(j.at("schemas").as_array().at(0), kErrorUrn);
-  EXPECT_EQ(Str(j, "status"), std::to_string(status));
-  if (!scim_type.empty()) EXPECT_EQ(Str(j, "scimType"), scim_type) << r.body;
-  if (!mentions.empty()) EXPECT_NE(Str(j, "detail").find(mentions), std::string::npos) << r.body;
-}
+
 
 class ScimTest : public ::testing::Test {
  protected:
@@ -124,12 +99,12 @@ TEST_F(ScimTest, RequestsWithoutAValidBearerTokenAre401WithAChallenge) {
                                                {{"Authorization", "Bearer not-a-token"}},
                                                {{"Authorization", "Basic " + *token_}}}) {
     auto r = client_.Send("GET", "/scim/v2/Users", "", h);
-    ExpectScimError(r, 401);
+    scim::ExpectError(r, 401);
     EXPECT_NE(r.Header("www-authenticate").find("Bearer"), std::string::npos);
   }
   // A key made for another API is refused here.
   const std::string catalyze_key = CreateKey(dir_->path(), "default", "app");
-  ExpectScimError(Scim("GET", "/Users", "", catalyze_key), 401);
+  scim::ExpectError(Scim("GET", "/Users", "", catalyze_key), 401);
 }
 
 TEST_F(ScimTest, TokensAreListedWithoutSecretsAndRevokedAtOnce) {
@@ -180,7 +155,7 @@ TEST_F(ScimTest, ResourceTypesAndSchemasDescribeUsersAndGroups) {
   auto user_type = Scim("GET", "/ResourceTypes/User");
   ASSERT_EQ(user_type.status, 200);
   EXPECT_EQ(user_type.Json().at("endpoint"), "/Users");
-  ExpectScimError(Scim("GET", "/ResourceTypes/Nope"), 404);
+  scim::ExpectError(Scim("GET", "/ResourceTypes/Nope"), 404);
 
   auto schema = Scim("GET", std::string("/Schemas/") + kUserUrn);
   ASSERT_EQ(schema.status, 200) << schema.body;
@@ -188,7 +163,7 @@ TEST_F(ScimTest, ResourceTypesAndSchemasDescribeUsersAndGroups) {
   const json::value schema_json = schema.Json();  // kept: the loop below refers into it
   for (const auto& a : schema_json.at("attributes").as_array()) names.insert(std::string(a.at("name").as_string()));
   for (const char* n : {"userName", "name", "emails", "active", "password", "groups"}) EXPECT_TRUE(names.count(n)) << n;
-  ExpectScimError(Scim("GET", "/Schemas/urn:nope"), 404);
+  scim::ExpectError(Scim("GET", "/Schemas/urn:nope"), 404);
 }
 
 TEST_F(ScimTest, TheHealthSchemaListsPhiOnlyForATokenThatMayReadIt) {
@@ -235,21 +210,21 @@ TEST_F(ScimTest, CreateReturns201WithLocationEtagAndMeta) {
   EXPECT_EQ(read.Json().at("name").at("familyName"), "Jensen");
   EXPECT_EQ(read.Header("etag"), r.Header("etag"));
   // Another environment's token does not see it.
-  ExpectScimError(Scim("GET", "/Users/" + id, "", *other_), 404);
+  scim::ExpectError(Scim("GET", "/Users/" + id, "", *other_), 404);
 }
 
 TEST_F(ScimTest, CreateRefusesBadBodiesNamingTheAttribute) {
-  ExpectScimError(Scim("POST", "/Users", "{not json"), 400, "invalidSyntax");
-  ExpectScimError(Scim("POST", "/Users", json::object{{"userName", "noschemas"}}), 400, "invalidSyntax", "schemas");
-  ExpectScimError(Scim("POST", "/Users", json::object{{"schemas", json::array{kUserUrn}}}), 400, "invalidValue",
+  scim::ExpectError(Scim("POST", "/Users", "{not json"), 400, "invalidSyntax");
+  scim::ExpectError(Scim("POST", "/Users", json::object{{"userName", "noschemas"}}), 400, "invalidSyntax", "schemas");
+  scim::ExpectError(Scim("POST", "/Users", json::object{{"schemas", json::array{kUserUrn}}}), 400, "invalidValue",
                   "userName");
-  ExpectScimError(Scim("POST", "/Users",
+  scim::ExpectError(Scim("POST", "/Users",
                        json::object{{"schemas", json::array{kUserUrn}}, {"userName", "x1"}, {"emails", "a@b.c"}}),
                   400, "invalidValue", "emails");
-  ExpectScimError(Scim("POST", "/Users",
+  scim::ExpectError(Scim("POST", "/Users",
                        json::object{{"schemas", json::array{kUserUrn}}, {"userName", "x2"}, {"active", "maybe"}}),
                   400, "invalidValue", "active");
-  ExpectScimError(Scim("POST", "/Users", "{}", "", {{"Content-Type", "text/plain"}}), 415);
+  scim::ExpectError(Scim("POST", "/Users", "{}", "", {{"Content-Type", "text/plain"}}), 415);
   // Nothing was created.
   auto list = Scim("GET", "/Users?filter=" + UrlEncode("userName sw \"x\""));
   EXPECT_EQ(list.Json().at("totalResults"), 0) << list.body;
@@ -257,9 +232,9 @@ TEST_F(ScimTest, CreateRefusesBadBodiesNamingTheAttribute) {
 
 TEST_F(ScimTest, UserNameIsUniqueCaseInsensitivelyAndExternalIdUniqueToo) {
   NewUser("Unique.Person", {{"externalId", "ext-unique"}});
-  ExpectScimError(Scim("POST", "/Users", json::object{{"schemas", json::array{kUserUrn}}, {"userName", "unique.person"}}),
+  scim::ExpectError(Scim("POST", "/Users", json::object{{"schemas", json::array{kUserUrn}}, {"userName", "unique.person"}}),
                   409, "uniqueness", "userName");
-  ExpectScimError(Scim("POST", "/Users",
+  scim::ExpectError(Scim("POST", "/Users",
                        json::object{{"schemas", json::array{kUserUrn}}, {"userName", "u2"}, {"externalId", "ext-unique"}}),
                   409, "uniqueness", "externalId");
 }
@@ -270,14 +245,14 @@ TEST_F(ScimTest, PutReplacesTheUserAndHonoursIfMatch) {
   const std::string etag = Str(u.at("meta"), "version");
   json::object body{{"schemas", json::array{kUserUrn}}, {"userName", "replace.me"}, {"displayName", "New"}};
   auto stale = Scim("PUT", "/Users/" + id, body, "", {{"If-Match", "W/\"999\""}});
-  ExpectScimError(stale, 412);
+  scim::ExpectError(stale, 412);
   auto r = Scim("PUT", "/Users/" + id, body, "", {{"If-Match", etag}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Json().at("displayName"), "New");
   EXPECT_FALSE(r.Json().as_object().contains("title"));  // replaced: absent attributes are cleared
   EXPECT_NE(r.Header("etag"), etag);
-  ExpectScimError(Scim("PUT", "/Users/" + id, body, "", {{"If-Match", "3"}}), 400, "invalidValue", "If-Match");
-  ExpectScimError(Scim("PUT", "/Users/00000000-0000-4000-8000-000000000000", body), 404);
+  scim::ExpectError(Scim("PUT", "/Users/" + id, body, "", {{"If-Match", "3"}}), 400, "invalidValue", "If-Match");
+  scim::ExpectError(Scim("PUT", "/Users/00000000-0000-4000-8000-000000000000", body), 404);
 }
 
 TEST_F(ScimTest, PatchAppliesEntraStyleOperations) {
@@ -302,11 +277,11 @@ TEST_F(ScimTest, PatchAppliesEntraStyleOperations) {
   EXPECT_EQ(j.at(kEnterpriseUrn).at("department"), "Radiology");
 
   // Errors change nothing.
-  ExpectScimError(Scim("PATCH", "/Users/" + id, PatchOp(json::array{{{"op", "replace"}, {"path", "id"}, {"value", "x"}}})),
+  scim::ExpectError(Scim("PATCH", "/Users/" + id, PatchOp(json::array{{{"op", "replace"}, {"path", "id"}, {"value", "x"}}})),
                   400, "mutability");
-  ExpectScimError(Scim("PATCH", "/Users/" + id, PatchOp(json::array{{{"op", "remove"}, {"path", "userName"}}})), 400,
+  scim::ExpectError(Scim("PATCH", "/Users/" + id, PatchOp(json::array{{{"op", "remove"}, {"path", "userName"}}})), 400,
                   "invalidValue", "userName");
-  ExpectScimError(Scim("PATCH", "/Users/" + id, json::object{{"Operations", json::array{}}}), 400, "invalidSyntax");
+  scim::ExpectError(Scim("PATCH", "/Users/" + id, json::object{{"Operations", json::array{}}}), 400, "invalidSyntax");
   auto after = Scim("GET", "/Users/" + id);
   EXPECT_EQ(after.Json().at("userName"), "patch.me");
   EXPECT_EQ(after.Header("etag"), r.Header("etag"));
@@ -315,12 +290,12 @@ TEST_F(ScimTest, PatchAppliesEntraStyleOperations) {
 TEST_F(ScimTest, DeleteIs204ThenTheUserIsGone) {
   auto u = NewUser("delete.me");
   const std::string id = Str(u, "id");
-  ExpectScimError(Scim("DELETE", "/Users/" + id, "", "", {{"If-Match", "W/\"77\""}}), 412);
+  scim::ExpectError(Scim("DELETE", "/Users/" + id, "", "", {{"If-Match", "W/\"77\""}}), 412);
   auto r = Scim("DELETE", "/Users/" + id);
   EXPECT_EQ(r.status, 204) << r.body;
   EXPECT_TRUE(r.body.empty());
-  ExpectScimError(Scim("GET", "/Users/" + id), 404);
-  ExpectScimError(Scim("DELETE", "/Users/" + id), 404);
+  scim::ExpectError(Scim("GET", "/Users/" + id), 404);
+  scim::ExpectError(Scim("DELETE", "/Users/" + id), 404);
 }
 
 // ---- lists -------------------------------------------------------------------------
@@ -368,8 +343,8 @@ TEST_F(ScimListTest, FiltersEveryOperatorAndCombination) {
   EXPECT_EQ(Names("filter=" + UrlEncode("userName gt \"carol\" and userName le \"erin\"")), (V{"dave", "erin"}));
   EXPECT_EQ(Names("filter=" + UrlEncode("nickName pr")), V{});
   EXPECT_EQ(Names("filter=" + UrlEncode("meta.created gt \"2000-01-01T00:00:00Z\"")).size(), 5u);
-  ExpectScimError(Scim("GET", "/Users?filter=" + UrlEncode("userName eqq \"x\""), "", *lists_), 400, "invalidFilter");
-  ExpectScimError(Scim("GET", "/Users?filter=" + UrlEncode("(userName eq \"x\""), "", *lists_), 400, "invalidFilter");
+  scim::ExpectError(Scim("GET", "/Users?filter=" + UrlEncode("userName eqq \"x\""), "", *lists_), 400, "invalidFilter");
+  scim::ExpectError(Scim("GET", "/Users?filter=" + UrlEncode("(userName eq \"x\""), "", *lists_), 400, "invalidFilter");
 }
 
 TEST_F(ScimListTest, PagesWithStartIndexAndCountAndTellsTheTotal) {
@@ -386,7 +361,7 @@ TEST_F(ScimListTest, PagesWithStartIndexAndCountAndTellsTheTotal) {
   auto zero = Scim("GET", "/Users?count=0", "", *lists_);
   EXPECT_EQ(zero.Json().at("totalResults"), 5);
   EXPECT_TRUE(zero.Json().at("Resources").as_array().empty());
-  ExpectScimError(Scim("GET", "/Users?count=abc", "", *lists_), 400, "invalidValue", "count");
+  scim::ExpectError(Scim("GET", "/Users?count=abc", "", *lists_), 400, "invalidValue", "count");
 }
 
 TEST_F(ScimListTest, SortsByAnAttributeEitherWay) {
@@ -394,7 +369,7 @@ TEST_F(ScimListTest, SortsByAnAttributeEitherWay) {
   EXPECT_EQ(Names("sortBy=name.familyName"), (V{"erin", "dave", "carol", "bob", "alice"}));
   EXPECT_EQ(Names("sortBy=userName&sortOrder=descending&count=2"), (V{"erin", "dave"}));
   EXPECT_EQ(Names("sortBy=title&filter=" + UrlEncode("title pr") + "&startIndex=4"), (V{"carol", "erin"}));
-  ExpectScimError(Scim("GET", "/Users?sortBy=userName&sortOrder=sideways", "", *lists_), 400, "invalidValue");
+  scim::ExpectError(Scim("GET", "/Users?sortBy=userName&sortOrder=sideways", "", *lists_), 400, "invalidValue");
 }
 
 TEST_F(ScimListTest, AttributesAndExcludedAttributesShapeEachResource) {
@@ -425,7 +400,7 @@ TEST_F(ScimListTest, SearchByPostTakesTheSameParameters) {
   EXPECT_EQ(r.Json().at("totalResults"), 2);
   EXPECT_EQ(Str(r.Json().at("Resources").at(0), "userName"), "dave");
   body.erase("schemas");
-  ExpectScimError(Scim("POST", "/Users/.search", body, *lists_), 400, "invalidSyntax");
+  scim::ExpectError(Scim("POST", "/Users/.search", body, *lists_), 400, "invalidSyntax");
 }
 
 // ---- PHI ---------------------------------------------------------------------------
@@ -446,7 +421,7 @@ TEST_F(ScimTest, HealthFieldsAreSeenAndWrittenOnlyWithPhiScopes) {
   auto write = Scim("PATCH", "/Users/" + id,
                     PatchOp(json::array{{{"op", "replace"}, {"path", std::string(kHealthUrn) + ":ssn"}, {"value", "999-99-9999"}}}),
                     *plain_);
-  ExpectScimError(write, 403);
+  scim::ExpectError(write, 403);
   // A replace that leaves out the PHI it cannot see keeps it.
   auto put = Scim("PUT", "/Users/" + id,
                   json::object{{"schemas", json::array{kUserUrn}}, {"userName", "phi.person"}, {"title", "Patient"}},
@@ -458,8 +433,8 @@ TEST_F(ScimTest, HealthFieldsAreSeenAndWrittenOnlyWithPhiScopes) {
 }
 
 TEST_F(ScimTest, TransportErrorsComeInTheScimShape) {
-  ExpectScimError(Scim("GET", "/Nope"), 404);
-  ExpectScimError(Scim("DELETE", "/Users"), 405);
+  scim::ExpectError(Scim("GET", "/Nope"), 404);
+  scim::ExpectError(Scim("DELETE", "/Users"), 405);
 }
 
 }  // namespace
