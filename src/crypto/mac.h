@@ -1,5 +1,6 @@
 // Message authentication and digests the platform dialects need to speak their
-// protocols (QuickBlox request signatures, JWT HS256, legacy password formats).
+// protocols (QuickBlox request signatures, JWT HS256, legacy password formats, HTTP
+// Digest responses).
 // OpenSSL's libcrypto behind plain strings; all functions are thread-safe.
 #pragma once
 
@@ -8,7 +9,8 @@
 
 namespace roster::crypto {
 
-enum class MacAlgorithm { kSha1, kSha256, kSha512 };
+// kMd5 only for protocols that mandate it (HTTP Digest's default algorithm, RFC 7616).
+enum class MacAlgorithm { kSha1, kSha256, kSha512, kMd5 };
 
 // Raw (binary) HMAC of `message` under `key`.
 std::string Hmac(MacAlgorithm algorithm, std::string_view key, std::string_view message);
