@@ -13,7 +13,6 @@ const EVP_MD* Md(MacAlgorithm algorithm) {
     case MacAlgorithm::kSha1: return EVP_sha1();
     case MacAlgorithm::kSha256: return EVP_sha256();
     case MacAlgorithm::kSha512: return EVP_sha512();
-    case MacAlgorithm::kMd5: return EVP_md5();
   }
   return EVP_sha256();
 }

@@ -1,6 +1,5 @@
 // Message authentication and digests the platform dialects need to speak their
-// protocols (QuickBlox request signatures, JWT HS256, legacy password formats, HTTP
-// Digest responses).
+// protocols (QuickBlox request signatures, JWT HS256, legacy password formats).
 // OpenSSL's libcrypto behind plain strings; all functions are thread-safe.
 #pragma once
 
@@ -9,8 +8,7 @@
 
 namespace roster::crypto {
 
-// kMd5 only for protocols that mandate it (HTTP Digest's default algorithm, RFC 7616).
-enum class MacAlgorithm { kSha1, kSha256, kSha512, kMd5 };
+enum class MacAlgorithm { kSha1, kSha256, kSha512 };
 
 // Raw (binary) HMAC of `message` under `key`.
 std::string Hmac(MacAlgorithm algorithm, std::string_view key, std::string_view message);

@@ -4,6 +4,7 @@
 
 #include "crypto/crypto.h"
 #include "crypto/mac.h"
+#include "crypto/md5.h"
 #include "service/throttle.h"
 
 namespace roster::service {
@@ -70,8 +71,8 @@ std::optional<DigestAlgorithm> ParseDigestAlgorithm(std::string_view name) {
 }
 
 std::string DigestHash(DigestAlgorithm algorithm, std::string_view text) {
-  return crypto::ToHex(crypto::Digest(
-      algorithm == DigestAlgorithm::kSha256 ? crypto::MacAlgorithm::kSha256 : crypto::MacAlgorithm::kMd5, text));
+  return crypto::ToHex(algorithm == DigestAlgorithm::kSha256 ? crypto::Digest(crypto::MacAlgorithm::kSha256, text)
+                                                              : crypto::Md5(text));
 }
 
 core::Result<json::object> HttpCredentials::PasswordSecrets(std::string_view username,

@@ -377,7 +377,7 @@ TEST_F(CommCareClientTest, TooManyRequestsIsRetriedAfterRetryAfter) {
     ASSERT_EQ(r.status, 201) << r.body;
   }
   HqClient hq(server.base_url(), "export", DigestAuth(user.email, kPassword), "");
-  for (int i = 0; i < 70 && hq.throttled == 0; ++i) {
+  for (int i = 0; i < 300 && hq.throttled == 0; ++i) {
     auto users = hq.Iterate("user", 1);
     ASSERT_EQ(users.size(), 1u);
   }
