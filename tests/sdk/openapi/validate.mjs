@@ -140,8 +140,9 @@ for (const line of lines) {
 const judged = Object.entries(apis).map(([n, a]) => `${n} ${a.counts.judged}`).join(', ');
 console.log(`openapi: ${lines.length} responses; judged: ${judged}; not judged: ${skipped.other} of other APIs, ` +
             `${skipped.preflight} CORS preflights; ${failures.length} failures`);
+// A narrow run (ctest -R QuickBloxSdkTest) may record nothing of an API: said, not failed.
 const unseen = Object.entries(apis).filter(([, a]) => a.counts.judged === 0).map(([n]) => n);
-if (unseen.length) failures.push(`no response recorded for ${unseen.join(', ')}: is the recorder on?`);
+if (unseen.length) console.log(`note: no response of ${unseen.join(', ')} was recorded by the tests that ran`);
 const shown = [...new Set(failures)];
 for (const f of shown.slice(0, 200)) console.log('FAIL ' + f);
 if (shown.length > 200) console.log(`... and ${shown.length - 200} more`);
