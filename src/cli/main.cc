@@ -34,6 +34,7 @@
 #include "service/housekeeper.h"
 #include "service/mail_sender.h"
 #include "service/record_service.h"
+#include "service/unreadable.h"
 #include "http/server.h"
 #include "service/directory_service.h"
 #include "service/readiness.h"
@@ -272,6 +273,7 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
   service::HousekeeperOptions housekeeping;
   housekeeping.counter_retention_ms = std::max<std::int64_t>(o.signin_window_s * 1000, 24 * 3600'000);
   housekeeping.log = [logger](const std::string& line) { logger->warn(line); };
+  service::SetUnreadableRowLog([logger](const std::string& line) { logger->warn(line); });
   housekeeping.session_idle_ms = o.session_idle_s * 1000;
   housekeeping.session_lifetime_ms = o.session_lifetime_s * 1000;
   service::Housekeeper housekeeper(*ctx.store, ctx.clock, housekeeping);

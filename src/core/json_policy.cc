@@ -110,7 +110,7 @@ class Checker {
     const bool exact = DoubleKeepsText(d, number_);
     number_.clear();
     if (exact) return true;
-    problem = JsonProblem{Path(), "a number must be one a 64-bit float holds exactly; send it as a string"};
+    problem = JsonProblem{Path(), "holds a number a 64-bit float cannot keep exactly (send it as a string)"};
     ec = json::error::exception;  // any error: stops the parse
     return false;
   }
