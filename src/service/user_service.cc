@@ -8,12 +8,14 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_policy.h"
 #include "core/profile_codec.h"
 #include "core/rules.h"
 #include "crypto/legacy_password.h"
 #include "service/attribute_schema.h"
 #include "service/mail_templates.h"
 #include "service/record_service.h"
+#include "service/unreadable.h"
 
 namespace roster::service {
 namespace {
@@ -59,9 +61,9 @@ core::Status CheckAttributes(const core::AttributeSchema& schema, const core::Us
     if (auto it = before.find(id); it != before.end() && it->second == text) continue;
     const core::AttributeDefinition* a = schema.ById(id);
     if (a == nullptr) return core::InvalidArgument("attributes", "no such attribute is declared: " + id);
-    boost::system::error_code ec;
-    const boost::json::value value = boost::json::parse(text, ec);
-    if (ec || value.is_null()) return core::InvalidArgument(a->name, a->name + " must be a JSON value");
+    const auto parsed = core::ParseStored(text);
+    if (!parsed || parsed->is_null()) return core::InvalidArgument(a->name, a->name + " must be a JSON value");
+    const boost::json::value& value = *parsed;
     if (auto violation = core::CheckAttributeValue(*a, value)) return core::InvalidArgument(a->name, violation->message);
   }
   return {};
@@ -185,6 +187,7 @@ core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) 
   auto schema = LoadAttributeSchema(records_, request.environment_id);
   if (!schema) return std::unexpected(schema.error());
   if (auto st = CheckAttributes(*schema, user, {}); !st) return std::unexpected(st.error());
+  if (auto st = core::CheckSealable(user); !st) return std::unexpected(st.error());
   auto index = IndexFor(*keys, *schema, user, request.options);
   if (!index) return std::unexpected(index.error());
 
@@ -289,6 +292,7 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     const auto attributes_before = user->attributes;
     if (auto st = change(*user); !st) return std::unexpected(st.error());
     if (auto st = CheckAttributes(*schema, *user, attributes_before); !st) return std::unexpected(st.error());
+    if (auto st = core::CheckSealable(*user); !st) return std::unexpected(st.error());
     // An exclusive email is claimed when a write sets it; a kept one stays as it is.
     WriteOptions rules = options;
     rules.exclusive_email = options.exclusive_email && PrimaryEmailKey(*user) != email_before;
@@ -377,7 +381,10 @@ core::Result<std::vector<core::User>> UserService::FindBy(const std::string& env
   std::vector<core::User> out;
   for (const auto& row : *rows) {
     auto user = Unseal(*keys, row);
-    if (!user) return std::unexpected(user.error());
+    if (!user) {
+      SkipUnreadableRow("user", row.id, user.error());
+      continue;
+    }
     out.push_back(std::move(*user));
   }
   return out;
@@ -392,7 +399,10 @@ core::Result<UserPage> UserService::Page(const std::string& environment_id,
   page.users.reserve(rows->size());
   for (const auto& row : *rows) {
     auto user = Unseal(*keys, row);
-    if (!user) return std::unexpected(user.error());
+    if (!user) {
+      SkipUnreadableRow("user", row.id, user.error());
+      continue;
+    }
     page.users.push_back(std::move(*user));
   }
   if (static_cast<int>(rows->size()) == limit && !rows->empty()) page.next_after = rows->back().number;

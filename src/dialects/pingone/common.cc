@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "core/json_policy.h"
 #include "core/rules.h"
 #include "crypto/base64.h"
 #include "crypto/crypto.h"
@@ -282,11 +283,10 @@ std::string MediaType(const http::Request& req) {
 
 Outcome<json::object> ParseBody(const http::Request& req) {
   if (Trim(req.body).empty()) return Fail(InvalidRequest("The request body must be a JSON object."));
-  boost::system::error_code ec;
-  json::parse_options options;
-  options.max_depth = 32;
-  json::value v = json::parse(req.body, ec, {}, options);
-  if (ec) return Fail(InvalidRequest("The request body is not valid JSON."));
+  auto parsed = core::ParseReceived(req.body);
+  if (!parsed && parsed.error().field == "body") return Fail(InvalidRequest("The request body is not valid JSON."));
+  if (!parsed) return Fail(InvalidValue(parsed.error().field, parsed.error().field + " " + parsed.error().message));
+  json::value& v = *parsed;
   if (!v.is_object()) return Fail(InvalidRequest("The request body must be a JSON object."));
   return std::move(v.get_object());
 }

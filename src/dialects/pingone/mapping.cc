@@ -1,5 +1,7 @@
 #include "dialects/pingone/mapping.h"
 
+#include "core/json_policy.h"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -177,7 +179,7 @@ json::object PingOneState(const core::User& user) {
   auto it = user.dialect_json.find("pingone");
   if (it == user.dialect_json.end() || it->second.empty()) return {};
   boost::system::error_code ec;
-  json::value v = json::parse(it->second, ec);
+  json::value v = core::ParseStored(it->second, ec);
   if (ec || !v.is_object()) return {};
   return std::move(v.as_object());
 }
@@ -498,7 +500,7 @@ json::object UserWire(const core::User& user, const WireContext& ctx) {
       const CustomAttribute* attribute = ctx.schema->ById(id);
       if (attribute == nullptr || !attribute->enabled) continue;
       boost::system::error_code ec;
-      json::value value = json::parse(text, ec);
+      json::value value = core::ParseStored(text, ec);
       if (!ec) o[attribute->name] = std::move(value);
     }
   }

@@ -1,4 +1,6 @@
 // Users: create (plain and import), read, list (filter, cursor paging), replace (PUT),
+
+#include "core/json_policy.h"
 // merge (PATCH), delete, and the enabled / mfaEnabled / population sub-resources.
 #include <boost/json.hpp>
 
@@ -247,7 +249,7 @@ query::Extension PingOneAttributes(State& st, const Call& call, const Renderer& 
         const auto it = u.attributes.find(a.id);
         if (it == u.attributes.end()) continue;
         boost::system::error_code ec;
-        const json::value v = json::parse(it->second, ec);
+        const json::value v = core::ParseStored(it->second, ec);
         if (ec) continue;
         if (v.is_string()) add(v.as_string());
         if (v.is_array())
