@@ -266,7 +266,7 @@ std::string BaseUrl(const Config& config, const http::Request& req) {
   });
   if (!valid) host = "localhost";
   const std::string_view proto = Trim(req.Header("x-forwarded-proto"));
-  return std::string(IEquals(proto, "https") ? "https://" : "http://") + std::string(host);
+  return std::string(req.secure || IEquals(proto, "https") ? "https://" : "http://") + std::string(host);
 }
 
 // ---- bodies and queries ----------------------------------------------------------
