@@ -1224,6 +1224,23 @@ std::string CurrentPasswordHashes(const std::string& data_dir) {
   return out;
 }
 
+TEST_F(PingOneTest, PasswordStateSaysNoPasswordOkOrMustChange) {
+  const std::string id = Str(CreateUser(*main_, {{"username", "pw-state"}}), "id");
+  auto none = Api(*main_, "GET", "/users/" + id + "/password");
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(Str(none.Json(), "status"), "NO_PASSWORD");
+  EXPECT_EQ(Str(none.Json().at("user"), "id"), id);
+  ASSERT_EQ(Api(*main_, "PUT", "/users/" + id + "/password", json::object{{"value", "Fresh-Pass1!"}}, kSetType).status,
+            200);
+  EXPECT_EQ(Str(Api(*main_, "GET", "/users/" + id + "/password").Json(), "status"), "OK");
+  ASSERT_EQ(Api(*main_, "PUT", "/users/" + id + "/password",
+                json::object{{"value", "Other-Pass2!"}, {"forceChange", true}}, kSetType)
+                .status,
+            200);
+  EXPECT_EQ(Str(Api(*main_, "GET", "/users/" + id + "/password").Json(), "status"), "MUST_CHANGE_PASSWORD");
+  ExpectError(Api(*main_, "GET", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/password"), 404, "NOT_FOUND");
+}
+
 TEST_F(PingOneTest, ImportPreEncodedPasswordIsVerifiedThenUpgraded) {
   if (!UsingPostgres() && std::system("command -v sqlite3 >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "the sqlite3 command is needed to read the stored hash";
