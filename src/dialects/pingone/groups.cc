@@ -56,8 +56,6 @@ const json::object* Own(const service::Record& g, const char* key) {
 
 std::string GroupUrl(const Call& call, const std::string& id) { return call.EnvUrl() + "/groups/" + id; }
 
-}  // namespace
-
 json::object GroupWire(const Call& call, const service::Record& g) {
   json::object o;
   o["_links"] = json::object{{"self", {{"href", GroupUrl(call, g.id)}}},
@@ -80,15 +78,13 @@ json::object GroupWire(const Call& call, const service::Record& g) {
   return o;
 }
 
-namespace {
-
 // name, description, externalId, customData of a POST or PUT body, applied to `g`
 // (PUT replaces: an absent member is cleared). Every bad member is reported at once.
 Done ApplyGroup(const json::object& body, service::Record& g) {
   std::vector<Detail> errors;
   const auto take = [&](auto outcome) {
     if (!outcome) errors.insert(errors.end(), outcome.error().details.begin(), outcome.error().details.end());
-    return outcome ? *outcome : std::nullopt;
+    return outcome ? *outcome : std::optional<std::string>();
   };
   auto name = take(OptionalString(body, "name", "name", service::kMaxGroupNameLength));
   auto description = take(OptionalString(body, "description", "description", kMaxDescription));
