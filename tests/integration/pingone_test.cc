@@ -1839,6 +1839,8 @@ TEST_F(PingOneTest, NestedGroupsAndUserMemberships) {
               "INVALID_DATA", "INVALID_VALUE", "id");
   ExpectError(Api(app, "POST", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/memberOfGroups", json::object{{"id", top}}),
               404, "NOT_FOUND");
+  ExpectError(Api(app, "GET", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/memberOfGroups"), 404, "NOT_FOUND");
+  ExpectError(Api(app, "GET", "/groups/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/memberOfGroups"), 404, "NOT_FOUND");
 
   auto alices = Api(app, "GET", "/users/" + alice + "/memberOfGroups");
   ASSERT_EQ(alices.status, 200) << alices.body;

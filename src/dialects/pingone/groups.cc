@@ -264,6 +264,8 @@ Outcome<http::Response> ListMemberships(State& st, const Call& call, bool of_gro
   }
   const std::string id = call.Param(of_group ? "groupID" : "userID");
   auto groups = Groups(st, call);
+  if (!of_group)
+    if (auto v = st.s.users.VersionOf(call.env, id); !v) return Fail(GroupError(v.error()));
   auto containing = of_group ? groups.GroupsOfGroup(id) : groups.GroupsOfUser(id);
   if (!containing) return Fail(GroupError(containing.error()));
   const std::string self = call.EnvUrl() + (of_group ? "/groups/" : "/users/") + id + "/memberOfGroups";
@@ -328,6 +330,8 @@ Outcome<http::Response> RemoveMembership(State& st, const Call& call, bool of_gr
   const std::string member = call.Param(of_group ? "groupID" : "userID");
   const std::string target = Lower(call.Param("parentID"));
   auto groups = Groups(st, call);
+  if (!of_group)
+    if (auto v = st.s.users.VersionOf(call.env, member); !v) return Fail(GroupError(v.error()));
   auto containing = of_group ? groups.GroupsOfGroup(member) : groups.GroupsOfUser(member);
   if (!containing) return Fail(GroupError(containing.error()));
   const bool is_member = std::any_of(containing->groups.begin(), containing->groups.end(),
