@@ -1901,6 +1901,38 @@ TEST_F(PingOneTest, NestedGroupsAndUserMemberships) {
   EXPECT_EQ(Api(app, "GET", "/groups/" + middle + "/memberOfGroups").Json().at("count").as_int64(), 0);
 }
 
+TEST_F(PingOneTest, APingOneGroupIsTheDirectorysGroupThatScimSees) {
+  const App& app = *main_;
+  auto parent = Api(app, "POST", "/groups", json::object{{"name", "Shared Parent"}, {"externalId", "shared-ext"}});
+  auto child = Api(app, "POST", "/groups", json::object{{"name", "Shared Child"}});
+  ASSERT_EQ(parent.status, 201) << parent.body;
+  ASSERT_EQ(child.status, 201) << child.body;
+  const std::string parent_id = Str(parent.Json(), "id"), child_id = Str(child.Json(), "id");
+  const std::string user = Str(CreateUser(app, {{"username", "shared-member"}}), "id");
+  ASSERT_EQ(Api(app, "POST", "/groups/" + child_id + "/memberOfGroups", json::object{{"id", parent_id}}).status, 201);
+  ASSERT_EQ(Api(app, "POST", "/users/" + user + "/memberOfGroups", json::object{{"id", parent_id}}).status, 201);
+
+  auto token = RunRoster({"scim", "token", "create", "--env", "default", "--json", "--data-dir", dir_->path()});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  const std::string bearer = "Bearer " + Str(json::parse(token.out), "token");
+  auto scim = client_.Send("GET", "/scim/v2/Groups/" + parent_id, "", {{"Authorization", bearer}});
+  ASSERT_EQ(scim.status, 200) << scim.body;
+  const json::value g = scim.Json();
+  EXPECT_EQ(Str(g, "displayName"), "Shared Parent");
+  EXPECT_EQ(Str(g, "externalId"), "shared-ext");
+  std::set<std::string> members;
+  for (const auto& m : g.at("members").as_array()) members.insert(Str(m, "value"));
+  EXPECT_EQ(members, (std::set<std::string>{child_id, user}));
+  // And back: a member SCIM removes is gone here too.
+  auto patch = client_.Send(
+      "PATCH", "/scim/v2/Groups/" + parent_id,
+      R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \")" +
+          user + R"(\"]"}]})",
+      {{"Authorization", bearer}, {"Content-Type", "application/scim+json"}});
+  ASSERT_TRUE(patch.status == 200 || patch.status == 204) << patch.body;
+  EXPECT_EQ(Api(app, "GET", "/users/" + user + "/memberOfGroups").Json().at("count").as_int64(), 0);
+}
+
 // ---- shapes ------------------------------------------------------------------------------
 
 TEST_F(PingOneTest, UserShapeCarriesAccountVerifyStatusLifecycleAndIdentityProvider) {
