@@ -720,7 +720,9 @@ TEST_F(PingOneTest, ClientInputNeverCausesA5xx) {
                                                           {"PATCH", "/users/" + id},
                                                           {"PUT", "/users/" + id + "/enabled"},
                                                           {"PUT", "/users/" + id + "/population"},
-                                                          {"POST", "/populations"}}) {
+                                                          {"POST", "/populations"},
+                                                          {"POST", "/groups"},
+                                                          {"POST", "/users/" + id + "/memberOfGroups"}}) {
       auto r = Api(*main_, method, path, body);
       EXPECT_LT(r.status, 500) << method << " " << path << " " << body << " -> " << r.body;
       auto imported = Api(*main_, method, path, body, kImportType);
