@@ -261,6 +261,14 @@ std::optional<std::string> RecordHint(const Filter& f, std::string_view path) {
   return Lower(*value);
 }
 
+// How many comparisons of the filter name `path` (lower-case).
+std::size_t Mentions(const Filter& f, std::string_view path) {
+  if (f.kind == Filter::Kind::kComparison) return Lower(f.comparison.path) == path ? 1 : 0;
+  std::size_t n = 0;
+  for (const Filter& child : f.children) n += Mentions(child, path);
+  return n;
+}
+
 // Resolves the kPingOneSchema attributes of ToQuery: id, externalId, population.id and
 // the environment's custom attributes, each compared as PingOne does (ignoring case).
 // `only_population` / `only_group`: every candidate is a member of it (the engine walks its
@@ -403,7 +411,10 @@ Outcome<http::Response> List(State& st, const Call& call) {
     service::UserQuery q;
     q.environment_id = call.env;
     q.filter = tree ? &*tree : nullptr;
-    q.extension = PingOneAttributes(st, call, *renderer, only, only_group);
+    // Every candidate is in the walked group; when the filter names no other group, the
+    // extension need not look each one's groups up.
+    const bool one_group = only_group && Mentions(*filter, "memberofgroups.id") == 1;
+    q.extension = PingOneAttributes(st, call, *renderer, only, one_group ? only_group : std::optional<std::string>());
     q.within_record = only ? *only : only_group.value_or("");
     q.after = paging->after;
     q.page_size = paging->limit;
