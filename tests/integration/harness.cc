@@ -368,7 +368,6 @@ HttpResponse Client::Send(const std::string& method, const std::string& path, co
   if (rc != CURLE_OK) throw std::runtime_error(std::string("curl: ") + curl_easy_strerror(rc));
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &r.connects);
-  if (observer_) observer_(method, path, r);
   return r;
 }
 

@@ -5,7 +5,6 @@
 #include <sys/types.h>
 
 #include <boost/json.hpp>
-
 #include <functional>
 #include <string>
 #include <utility>
@@ -121,12 +120,8 @@ class Client {
   Client& operator=(const Client&) = delete;
   HttpResponse Send(const std::string& method, const std::string& path, const std::string& body = "",
                     const Headers& headers = {});
-  // Called with every response Send returns (e.g. to record them for a conformance check).
-  using Observer = std::function<void(const std::string& method, const std::string& path, const HttpResponse&)>;
-  void Observe(Observer observer) { observer_ = std::move(observer); }
 
  private:
-  Observer observer_;
   std::string base_url_, ca_file_;
   void* curl_;
 };

@@ -138,6 +138,22 @@ class ResponseRecorder {
   int count_ = 0;
 };
 
+// The harness's client, recording every response it returns.
+class RecordingClient {
+ public:
+  RecordingClient(std::string base_url, ResponseRecorder& recorder) : client_(std::move(base_url)), recorder_(recorder) {}
+  HttpResponse Send(const std::string& method, const std::string& path, const std::string& body = "",
+                    const Headers& headers = {}) {
+    HttpResponse r = client_.Send(method, path, body, headers);
+    recorder_.Record(method, path, r);
+    return r;
+  }
+
+ private:
+  Client client_;
+  ResponseRecorder& recorder_;
+};
+
 // A {SSHA256} hash of "Imported-Pass1!" with the salt "roster-salt-0001".
 constexpr const char* kSsha256 = "{SSHA256}2KIiy1DZeJ9891MilN1rGDWHEhPEiTkQof8noyijNfdyb3N0ZXItc2FsdC0wMDAx";
 constexpr const char* kImportType = "application/vnd.pingidentity.user.import+json";
@@ -199,11 +215,6 @@ class PingOneTest : public ::testing::Test {
 
   static std::string Env(const App& app) { return "/v1/environments/" + app.env; }
 
-  PingOneTest() {
-    client_.Observe([this](const std::string& method, const std::string& path, const HttpResponse& r) {
-      recorder_.Record(method, path, r);
-    });
-  }
   void TearDown() override { recorder_.Validate(); }
 
   HttpResponse Api(const App& app, const std::string& method, const std::string& path, const std::string& body = "",
@@ -255,7 +266,7 @@ class PingOneTest : public ::testing::Test {
   static Server* server_;
   std::map<std::string, std::string> tokens_;
   ResponseRecorder recorder_{dir_->path() + "/responses-" + std::to_string(::getpid()) + ".jsonl"};
-  Client client_{server_->base_url()};
+  RecordingClient client_{server_->base_url(), recorder_};
 };
 
 TempDir* PingOneTest::dir_;
