@@ -159,7 +159,8 @@ TEST(FilterParseTest, RefusesBadStructure) {
   ExpectInvalid(R"((username eq "a")", "missing ')' for the '(' at position 0");
   ExpectInvalid(R"(username eq "a"))", "unbalanced ')' at position 15");
   ExpectInvalid("()", "expected an attribute name at position 1");
-  ExpectInvalid(R"(username eq "a" [)", "unexpected character '[' at position 16");
+  ExpectInvalid(R"(username eq "a" [)", "expected 'and' or 'or' at position 16");  // "[" is a token now
+  ExpectInvalid(R"(username eq "a" {)", "unexpected character '{' at position 16");
   ExpectInvalid("\x01", "unexpected character at position 0");
   ExpectInvalid(R"("username" eq "a")", "expected an attribute name at position 0");
 }
