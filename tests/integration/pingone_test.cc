@@ -2101,10 +2101,10 @@ TEST_F(PingOneTest, FiltersOnEveryDocumentedAttribute) {
 }
 
 TEST_F(PingOneTest, FilteredListsCountEveryMatchAcrossPages) {
-  const App& app = *listing_;
-  for (int i = 0; i < 5; ++i) CreateUser(app, {{"username", "counted" + std::to_string(i)}, {"title", "Counted"}});
+  const App& app = *main_;
+  for (int i = 0; i < 5; ++i) CreateUser(app, {{"username", "counted" + std::to_string(i)}, {"title", "CountedAcrossPages"}});
   CreateUser(app, {{"username", "uncounted"}, {"title", "Other"}});
-  std::string path = Env(app) + "/users?limit=2&filter=" + UrlEncode(R"(title eq "counted")");
+  std::string path = Env(app) + "/users?limit=2&filter=" + UrlEncode(R"(title eq "countedacrosspages")");
   int pages = 0;
   std::int64_t seen = 0;
   while (!path.empty() && pages < 10) {
