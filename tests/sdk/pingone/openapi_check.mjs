@@ -139,6 +139,11 @@ for (const line of readFileSync(records, 'utf8').split('\n')) {
     const response = operation.responses?.[String(r.status)] ?? operation.responses?.default;
     schema = schemaOf(response?.content);
     where = `${r.method} ${match.template} ${r.status}`;
+    if (response?.content && !schema) {
+      // Documented, with JSON content but no schema (the password operations): any JSON body.
+      ++checked;
+      continue;
+    }
   }
   if (!schema && r.status >= 400) {
     schema = { $ref: '#/components/schemas/P1Error' };
