@@ -25,6 +25,7 @@ struct Request {
   // address the trusted proxy appended to X-Forwarded-For. The access log records it and
   // the service's throttles count per address.
   std::string peer;
+  bool secure = false;  // arrived over TLS (the server's own; a proxy's is X-Forwarded-Proto)
 
   // First value of header `lower_name`, or empty.
   std::string_view Header(std::string_view lower_name) const;

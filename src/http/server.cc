@@ -492,6 +492,7 @@ class Session final : public SessionBase {
     request.body = std::move(message.body());
     request.request_id = NewRequestId();
     request.peer = peer_;
+    request.secure = kTls;
     if (engine_.options().trust_forwarded_for)
       if (std::string forwarded = ForwardedClient(request); !forwarded.empty()) request.peer = std::move(forwarded);
     pending_.peer = request.peer;

@@ -590,6 +590,14 @@ core::Status UserService::VerifyPassword(const std::string& environment_id, cons
   return {};
 }
 
+core::Result<bool> UserService::HasPassword(const std::string& environment_id, const std::string& user_id) {
+  if (!core::IsUuid(user_id)) return core::NotFound("user not found");
+  auto stored = store_.GetPasswordHash(environment_id, user_id);
+  if (stored) return true;
+  if (stored.error().code == ErrorCode::kNotFound) return false;
+  return std::unexpected(stored.error());
+}
+
 core::Result<std::string> UserService::IssueSession(const std::string& environment_id, const std::string& user_id) {
   std::string token = crypto::RandomToken();
   if (auto st = sessions_.CreateSession(NewSessionRow(token, environment_id, user_id, clock_.NowMillis())); !st)

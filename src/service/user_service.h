@@ -205,6 +205,9 @@ class UserService {
   // or outdated hash is upgraded to the current argon2id parameters on success.
   core::Status VerifyPassword(const std::string& environment_id, const std::string& user_id,
                               const std::string& password);
+  // Whether the user has a password (of any scheme, imported ones included). Reads the
+  // credential's presence only, never verifies anything. kNotFound for a malformed id.
+  core::Result<bool> HasPassword(const std::string& environment_id, const std::string& user_id);
   // A new session for an existing user. Returns the token (shown once).
   core::Result<std::string> IssueSession(const std::string& environment_id, const std::string& user_id);
   // kUnauthenticated for an unknown, expired or idle-timed-out token, or one older than

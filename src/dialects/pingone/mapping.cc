@@ -444,6 +444,7 @@ json::object UserWire(const core::User& user, const WireContext& ctx) {
   links["password.set"] = {{"href", self + "/password"}};
   links["password.check"] = {{"href", self + "/password"}};
   links["enabled"] = {{"href", self + "/enabled"}};
+  links["memberOfGroups"] = {{"href", self + "/memberOfGroups"}};
 
   json::object o;
   o["_links"] = std::move(links);
@@ -457,6 +458,14 @@ json::object UserWire(const core::User& user, const WireContext& ctx) {
       break;
     }
   o["enabled"] = user.active;
+  // account: no administrative lock here (sign-in lockout is per client address), so a
+  // user can authenticate exactly when enabled.
+  o["account"] = {{"canAuthenticate", user.active}, {"status", "OK"}};
+  {
+    const auto* v = state.if_contains("emailVerified");
+    o["emailVerified"] = v && v->is_bool() && v->as_bool();
+  }
+  o["verifyStatus"] = "NOT_INITIATED";
   o["identityProvider"] = {{"type", "PING_ONE"}};
   std::string lifecycle = "ACCOUNT_OK";
   if (const auto* v = state.if_contains("lifecycle"); v && v->is_string()) lifecycle = v->as_string();
