@@ -20,3 +20,16 @@ export ROSTER_TEST_POSTGRES_DSN
 
 cd build
 ctest --output-on-failure --timeout 300 -j"$(nproc)"
+
+# The same suites under AddressSanitizer and UndefinedBehaviorSanitizer (clang-16,
+# build-asan; docs/testing.md), then a short run of every fuzz target.
+cd "$root"
+CC=clang-16 CXX=clang++-16 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DROSTER_BUILD_TESTS=ON \
+  -DROSTER_FUZZ=ON >/dev/null
+ninja -C build-asan -j"$(nproc)"
+(
+  cd build-asan
+  export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  ctest --output-on-failure --timeout 600 -j"$(nproc)"
+)
+scripts/fuzz.sh 20
