@@ -6,6 +6,7 @@
 #include "dialects/quickblox/filter.h"
 #include "dialects/quickblox/form.h"
 #include "dialects/quickblox/mapping.h"
+#include "dialects/quickblox/signature.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
