@@ -292,7 +292,7 @@ Outcome<http::Response> List(State& st, const Call& call) {
   // kDefaultQueryBudget users per request, so a page may hold fewer than `limit` users:
   // follow _links.next.
   std::optional<std::string> only;
-  if (filter && !service::IndexHint(*tree)) only = PopulationHint(*filter);
+  if (filter && !st.s.users.AnswersFromIndex(*tree)) only = PopulationHint(*filter);
   if (only && renderer->default_population && *only == renderer->default_population->id) only.reset();
   bool none = false;  // the filter names no population of this environment: nobody matches
   if (only) {
