@@ -213,7 +213,7 @@ TEST_F(LargeListTest, EveryApiAnswersAPrefixSearchInOneRequest) {
   ASSERT_EQ(r.status, 200) << r.body;
   auto body = r.Json();
   EXPECT_EQ(body.at("totalResults").as_int64(), 6) << r.body;
-  r = scim.Send("GET", "/Users?filter=userName%20sw%20%22big-1004%22%20and%20name.givenName%20eq%20%22big%22");
+  r = scim.Send("GET", "/Users?filter=userName%20sw%20%22big-1004%22%20and%20name.familyName%20eq%20%22user%201004%22");
   ASSERT_EQ(r.status, 200) << r.body;
   body = r.Json();
   EXPECT_EQ(body.at("totalResults").as_int64(), 1) << r.body;
