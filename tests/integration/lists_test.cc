@@ -51,7 +51,7 @@ class LargeListTest : public ::testing::Test {
     qb_key_ = Str(run({"quickblox", "app", "create", "--env", "lists", "--data-dir", dir_->path(), "--json"}), "apiKey");
     const auto p1 = run({"pingone", "app", "create", "--env", "lists", "--data-dir", dir_->path(), "--json"});
     env_ = Str(p1, "environmentId");
-    scim_token_ = CreateToken(dir_->path(), "lists");
+    scim_token_ = scim::CreateToken(dir_->path(), "lists");
     server_ = new Server(dir_->path());
 
     Client client(server_->base_url());
@@ -208,7 +208,7 @@ TEST_F(LargeListTest, EveryApiAnswersAPrefixSearchInOneRequest) {
   EXPECT_EQ(pingone("username%20sw%20%22BIG-1003%22%20or%20username%20sw%20%22big-1004%22"),
             (std::vector<std::string>{"big-1003", "big-1004"}));
 
-  ScimClient scim(server_->base_url(), scim_token_);
+  scim::ScimClient scim(server_->base_url(), scim_token_);
   auto r = scim.Send("GET", "/Users?filter=name.familyName%20sw%20%22User%20100%22&count=50");
   ASSERT_EQ(r.status, 200) << r.body;
   auto body = r.Json();
