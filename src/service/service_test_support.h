@@ -42,6 +42,7 @@ class TempSqliteStore {
 
   store::Store& operator*() const { return *store_; }
   store::Store* operator->() const { return store_.get(); }
+  const std::filesystem::path& dir() const { return dir_; }
 
  private:
   std::filesystem::path dir_;

@@ -124,7 +124,33 @@ core::Result<std::vector<store::IndexEntry>> UserService::IndexFor(const crypto:
     const core::AttributeDefinition* a = schema.ById(id);
     if (a != nullptr && a->unique) claim(core::AttributeClaimKind(id), core::UniqueValueKey(text), true);
   }
+  for (auto& entry : SearchEntries(keys.index, search_, user)) index.push_back(std::move(entry));
   return index;
+}
+
+core::Result<std::int64_t> UserService::Reindex(const std::string& environment_id, std::int64_t after_number,
+                                                int limit) {
+  auto keys = directory_.KeysFor(environment_id);
+  if (!keys) return std::unexpected(keys.error());
+  auto schema = LoadAttributeSchema(records_, environment_id);
+  if (!schema) return std::unexpected(schema.error());
+  limit = std::clamp(limit, 1, 1000);
+  auto rows = users_.ListUsers(environment_id, after_number, limit);
+  if (!rows) return std::unexpected(rows.error());
+  for (const auto& row : *rows) {
+    auto user = Unseal(*keys, row);
+    if (!user) return std::unexpected(user.error());
+    auto index = IndexFor(*keys, *schema, *user, {});
+    if (!index) return std::unexpected(index.error());
+    store::UserUpdate update;
+    update.row = row;
+    update.expected_version = row.version;
+    update.index = std::move(*index);
+    auto st = users_.UpdateUser(update);
+    if (!st && st.error().code != ErrorCode::kAborted && st.error().code != ErrorCode::kNotFound)
+      return std::unexpected(st.error());
+  }
+  return static_cast<int>(rows->size()) == limit ? rows->back().number : 0;
 }
 
 core::Result<std::vector<std::string>> UserService::Conflicts(const std::string& environment_id,

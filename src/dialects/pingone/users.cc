@@ -396,7 +396,7 @@ Outcome<http::Response> List(State& st, const Call& call) {
   // follow _links.next.
   // A group named by memberOfGroups[id eq ...] is walked the same way (its direct members).
   std::optional<std::string> only, only_group;
-  if (filter && !service::IndexHint(*tree)) {
+  if (filter && !st.s.users.AnswersFromIndex(*tree)) {
     only_group = RecordHint(*filter, "memberofgroups.id");
     if (!only_group) only = RecordHint(*filter, "population.id");
   }

@@ -465,6 +465,24 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::vector<UserRow>> FindUsersAfter(const std::string& environment_id, const std::string& kind,
+                                              const std::string& digest, std::int64_t after_number,
+                                              int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<UserRow>> {
+      auto s = c.Prepare(
+          "SELECT u.number, u.id, u.environment_id, u.active, u.created_at, u.updated_at, u.version, u.sealed "
+          "FROM user_index i JOIN users u ON u.number = i.user_number "
+          "WHERE i.environment_id = ? AND i.kind = ? AND i.digest = ? AND i.user_number > ? "
+          "ORDER BY i.user_number LIMIT ?");
+      s.Text(1, environment_id).Text(2, kind).Blob(3, digest).Int(4, after_number).Int(5, std::max(limit, 0));
+      std::vector<UserRow> out;
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadUser(s));
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "find users"));
+      return out;
+    });
+  }
+
   Status UpdateUser(const UserUpdate& update) override {
     return Write([&]() -> Status {
       const UserRow& r = update.row;
