@@ -32,6 +32,7 @@
 #include "metrics/metrics.h"
 #include "mail/smtp_transport.h"
 #include "service/activations.h"
+#include "service/search_upgrade.h"
 #include "service/housekeeper.h"
 #include "service/mail_sender.h"
 #include "service/record_service.h"
@@ -279,6 +280,21 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
   housekeeping.session_lifetime_ms = o.session_lifetime_s * 1000;
   service::Housekeeper housekeeper(*ctx.store, ctx.clock, housekeeping);
   housekeeper.Start();
+
+  // Search entries written before this build's derivation (service/search_upgrade.h):
+  // re-derived once, before the index answers any search.
+  if (auto envs = ctx.directory->ListEnvironments(); !envs) {
+    logger->error("search index check skipped", {{"error", envs.error().message}});
+  } else {
+    for (const auto& env : *envs) {
+      auto s = ctx.Services();
+      if (auto done = service::EnsureSearchIndexed(s.users, s.records, env.id); !done)
+        logger->error("search index check failed; searches may miss older users",
+                      {{"environment", env.id}, {"error", done.error().message}});
+      else if (*done)
+        logger->info("search index re-derived for this release", {{"environment", env.id}});
+    }
+  }
 
   http::Router router;
   cli::AddProbes(router, *ctx.store, *ctx.directory);
