@@ -9,6 +9,7 @@
 #include "query/scim.h"
 #include "service/search_index.h"
 #include "service/service_test_support.h"
+#include "service/unreadable.h"
 #include "service/user_service.h"
 
 namespace roster::service {
@@ -166,6 +167,36 @@ TEST_F(SearchIndexTest, ReindexDerivesTheEntriesOfUsersWrittenUnderAnotherPolicy
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(Search(R"(name.givenName sw "mia")", "s^name.givenname").size(), 5u);
   EXPECT_EQ(Search(R"(userName eq "u3")", "username"), Names{"u3"});  // claims kept
+}
+
+// One damaged row does not stop a re-index (serve's upgrade, search_upgrade.h): it is
+// skipped, counted and logged by id as lists skip it, and every other user is indexed.
+TEST_F(SearchIndexTest, ReindexSkipsAnUnreadableRowAndIndexesTheRest) {
+  users_.SetSearchPolicy(*SearchPolicy::Parse("name.givenname=off"));
+  Create("ok1", "Mia", "X");
+  const core::User damaged = Create("bad", "Mila", "X");
+  Create("ok2", "Mina", "X");
+  users_.SetSearchPolicy(SearchPolicy::Default());
+  auto row = store_->GetUser(env_, damaged.id);
+  ASSERT_TRUE(row.has_value());
+  store::UserUpdate damage;
+  damage.row = *row;
+  damage.row.version = row->version + 1;
+  damage.row.sealed = std::string(row->sealed.size(), 'x');
+  damage.expected_version = row->version;
+  ASSERT_TRUE(store_->UpdateUser(damage).has_value());
+
+  std::vector<std::string> lines;
+  SetUnreadableRowLog([&](const std::string& line) { lines.push_back(line); });
+  const auto before = UnreadableRows("user");
+  auto next = users_.Reindex(env_, 0, 10);
+  SetUnreadableRowLog(nullptr);
+  ASSERT_TRUE(next.has_value()) << next.error().message;
+  EXPECT_EQ(*next, 0);
+  EXPECT_EQ(UnreadableRows("user"), before + 1);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find(damaged.id), std::string::npos) << lines[0];
+  EXPECT_EQ(Search(R"(name.givenName sw "mi")", "s^name.givenname"), (Names{"ok1", "ok2"}));
 }
 
 std::string ReadAll(const std::filesystem::path& path) {

@@ -139,7 +139,10 @@ core::Result<std::int64_t> UserService::Reindex(const std::string& environment_i
   if (!rows) return std::unexpected(rows.error());
   for (const auto& row : *rows) {
     auto user = Unseal(*keys, row);
-    if (!user) return std::unexpected(user.error());
+    if (!user) {  // as lists do: one damaged row never stops the rest (unreadable.h)
+      SkipUnreadableRow("user", row.id, user.error());
+      continue;
+    }
     auto index = IndexFor(*keys, *schema, *user, {});
     if (!index) return std::unexpected(index.error());
     store::UserUpdate update;
