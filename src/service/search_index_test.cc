@@ -177,14 +177,7 @@ TEST_F(SearchIndexTest, ReindexSkipsAnUnreadableRowAndIndexesTheRest) {
   const core::User damaged = Create("bad", "Mila", "X");
   Create("ok2", "Mina", "X");
   users_.SetSearchPolicy(SearchPolicy::Default());
-  auto row = store_->GetUser(env_, damaged.id);
-  ASSERT_TRUE(row.has_value());
-  store::UserUpdate damage;
-  damage.row = *row;
-  damage.row.version = row->version + 1;
-  damage.row.sealed = std::string(row->sealed.size(), 'x');
-  damage.expected_version = row->version;
-  ASSERT_TRUE(store_->UpdateUser(damage).has_value());
+  ASSERT_NO_FATAL_FAILURE(test_support::DamageSealedProfile(*store_, env_, damaged.id));
 
   std::vector<std::string> lines;
   SetUnreadableRowLog([&](const std::string& line) { lines.push_back(line); });

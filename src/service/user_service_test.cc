@@ -823,15 +823,8 @@ TEST_F(UserServiceTest, AnUnreadableRowIsSkippedCountedAndLoggedByIdNotFailingTh
   auto b = Create("Bob", "bob@example.com");
   auto c = Create("Cy", "cy@example.com");
   ASSERT_TRUE(a && b && c);
-  // Bob's sealed profile is damaged in place (same version, claims kept).
-  auto row = store_->GetUser(env_, b->user.id);
-  ASSERT_TRUE(row.has_value());
-  store::UserUpdate damage;
-  damage.row = *row;
-  damage.row.version = row->version + 1;
-  damage.row.sealed = std::string(row->sealed.size(), 'x');
-  damage.expected_version = row->version;
-  ASSERT_TRUE(store_->UpdateUser(damage).has_value());
+  // Bob's sealed profile is damaged in place (claims kept).
+  ASSERT_NO_FATAL_FAILURE(test_support::DamageSealedProfile(*store_, env_, b->user.id));
 
   std::vector<std::string> lines;
   SetUnreadableRowLog([&](const std::string& line) { lines.push_back(line); });
