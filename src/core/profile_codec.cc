@@ -55,6 +55,8 @@ std::string EncodeSealed(const User& user) {
   json::object o;
   o["username"] = user.username;
   if (user.archived) o["archived"] = true;
+  if (user.locked_at_ms != 0) o["lockedAt"] = user.locked_at_ms;
+  if (user.unlock_at_ms != 0) o["unlockAt"] = user.unlock_at_ms;
   Put(o, "externalId", user.external_id);
   if (!user.external_ids.empty()) {
     json::object ids;
@@ -165,6 +167,10 @@ Status DecodeSealed(std::string_view text, User& user) {
   user.username = Str(o, "username");
   const auto* archived = o.if_contains("archived");
   user.archived = archived && archived->is_bool() && archived->get_bool();
+  const auto* locked_at = o.if_contains("lockedAt");
+  user.locked_at_ms = locked_at && locked_at->is_int64() ? locked_at->get_int64() : 0;
+  const auto* unlock_at = o.if_contains("unlockAt");
+  user.unlock_at_ms = unlock_at && unlock_at->is_int64() ? unlock_at->get_int64() : 0;
   user.external_id = Str(o, "externalId");
   user.external_ids.clear();
   if (const auto* ids = o.if_contains("externalIds"); ids && ids->is_object())

@@ -60,17 +60,24 @@ TEST(ProfileCodecTest, RoundTripsArchiveExternalIdAndDialectData) {
   User u;
   u.username = "w1";
   u.archived = true;
+  u.locked_at_ms = 1700000000000;
+  u.unlock_at_ms = 1700000060000;
   u.external_id = "ext-42";
   u.dialect_json["quickblox"] = R"({"tag_list":"a,b","blob_id":7})";
   User back;
   ASSERT_TRUE(DecodeSealed(EncodeSealed(u), back).has_value());
   EXPECT_TRUE(back.archived);
+  EXPECT_EQ(back.locked_at_ms, 1700000000000);
+  EXPECT_EQ(back.unlock_at_ms, 1700000060000);
+  EXPECT_TRUE(back.LockedAt(1700000059999));
+  EXPECT_FALSE(back.LockedAt(1700000060000));
   EXPECT_EQ(back.external_id, "ext-42");
   ASSERT_EQ(back.dialect_json.size(), 1u);
   EXPECT_EQ(back.dialect_json["quickblox"], R"({"tag_list":"a,b","blob_id":7})");
   User plain;
   ASSERT_TRUE(DecodeSealed(EncodeSealed(User{}), plain).has_value());
   EXPECT_FALSE(plain.archived);
+  EXPECT_FALSE(plain.LockedAt(1700000000000));
   EXPECT_TRUE(plain.dialect_json.empty());
 }
 

@@ -111,6 +111,14 @@ struct User {
   // Retired (CommCare's archive): kept, and its username stays reserved, but dialects
   // that list users leave it out unless asked for archived users.
   bool archived = false;
+  // Administratively locked (PingOne's account lock) since locked_at_ms (0: not locked),
+  // until unlock_at_ms (0: until an API unlocks it). Kept and listed as it is, but no API
+  // signs a locked user in, and locking it ends its sessions (UserService).
+  std::int64_t locked_at_ms = 0;
+  std::int64_t unlock_at_ms = 0;
+  bool LockedAt(std::int64_t now_ms) const {
+    return locked_at_ms != 0 && (unlock_at_ms == 0 || now_ms < unlock_at_ms);
+  }
   // An identifier the user has in a client's own system (SCIM and PingOne externalId,
   // QuickBlox external_user_id): unique per environment.
   std::string external_id;

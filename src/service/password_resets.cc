@@ -1,5 +1,6 @@
 #include "service/password_resets.h"
 
+#include <cctype>
 #include <map>
 
 #include "crypto/crypto.h"
@@ -20,6 +21,25 @@ std::optional<std::string> UserOf(const Record& record) {
   return std::nullopt;
 }
 
+// A token as ResetTokens asks: 64 hex characters, or a code of `length` characters of
+// an alphabet of 32 (no 0/O, 1/I), 5 random bits each.
+std::string NewToken(int length) {
+  const std::string token = crypto::RandomToken();
+  if (length <= 0) return token;
+  static constexpr char kAlphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  std::string code;
+  for (int i = 0; i < length && static_cast<std::size_t>(2 * i + 1) < token.size(); ++i)
+    code += kAlphabet[std::stoi(token.substr(2 * static_cast<std::size_t>(i), 2), nullptr, 16) % 32];
+  return code;
+}
+
+// How a presented token is looked up: codes case-insensitively.
+std::string Normalized(std::string token, int code_length) {
+  if (code_length > 0)
+    for (char& c : token) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return token;
+}
+
 }  // namespace
 
 core::Result<bool> PasswordResets::Request(const std::string& environment_id, const std::string& budget_key,
@@ -34,18 +54,18 @@ core::Result<bool> PasswordResets::Request(const std::string& environment_id, co
   auto mail_template = LoadTemplate(s_.records, environment_id, "password_reset");
   if (!mail_template) return std::unexpected(mail_template.error());
   auto environment = s_.directory.GetEnvironment(environment_id);
-  const std::string token = crypto::RandomToken();
+  const std::string token = NewToken(tokens_.code_length);
   const std::map<std::string, std::string> vars{{"username", user->username},
                                                 {"token", token},
                                                 {"link", tokens_.link_base + token},
                                                 {"environment", environment ? environment->name : environment_id},
-                                                {"expiresInMinutes", std::to_string(kTokenLifetimeMs / 60000)}};
+                                                {"expiresInMinutes", std::to_string(tokens_.lifetime_ms / 60000)}};
   NewRecordRequest r;
   r.environment_id = environment_id;
   r.kind = tokens_.record_kind;
   r.body = json::object{{"user", user->id}};
   r.claims = {{tokens_.claim_kind, token, true}};
-  r.expires_at_ms = s_.clock.NowMillis() + kTokenLifetimeMs;
+  r.expires_at_ms = s_.clock.NowMillis() + tokens_.lifetime_ms;
   r.mail = Mail{primary->value, RenderTemplate(mail_template->subject, vars),
                 RenderTemplate(mail_template->body, vars)};  // stored with the token, in one transaction
   if (auto created = s_.records.Create(r); !created) return std::unexpected(created.error());
@@ -54,8 +74,10 @@ core::Result<bool> PasswordResets::Request(const std::string& environment_id, co
 
 core::Result<core::User> PasswordResets::Complete(const std::string& environment_id, const std::string& token,
                                                   const std::string& new_password,
-                                                  const std::optional<std::string>& for_user) {
-  auto found = s_.records.Find(environment_id, tokens_.claim_kind, token);
+                                                  const std::optional<std::string>& for_user,
+                                                  const UserChange& change) {
+  if (token.empty() || token.size() > 256) return InvalidToken();
+  auto found = s_.records.Find(environment_id, tokens_.claim_kind, Normalized(token, tokens_.code_length));
   if (!found) return std::unexpected(found.error());
   const Record* reset = nullptr;
   for (const auto& r : *found)
@@ -70,7 +92,8 @@ core::Result<core::User> PasswordResets::Complete(const std::string& environment
     return std::unexpected(taken.error());
   }
   auto updated = s_.users.Update(
-      environment_id, *user_id, [](core::User&) -> core::Status { return {}; }, new_password);
+      environment_id, *user_id,
+      [&change](core::User& u) -> core::Status { return change ? change(u) : core::Status{}; }, new_password);
   if (!updated && updated.error().code == core::ErrorCode::kNotFound) return InvalidToken();
   return updated;
 }

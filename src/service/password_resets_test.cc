@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "service/mail_templates.h"
 #include "service/record_service.h"
 #include "service/service_test_support.h"
@@ -102,6 +104,39 @@ TEST_F(PasswordResetsTest, CompleteSetsThePasswordEndsSessionsAndUsesTheTokenOnc
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(users_.SignIn(env_, "ada", "new-password-2", "192.0.2.1").has_value());
+}
+
+TEST_F(PasswordResetsTest, ShortCodesLiveTheirOwnLifetimeAreCaseInsensitiveAndApplyAChange) {
+  const auto ada = Create("ada", "ada@example.org");
+  ResetTokens codes{"test.code", "test.code.value"};
+  codes.lifetime_ms = 5 * 60 * 1000;
+  codes.code_length = 8;
+  PasswordResets resets(Services{directory_, users_, records_, clock_}, codes);
+  ASSERT_TRUE(resets.Request(env_, "code:ada", &ada.user).value_or(false));
+  auto mail = Outbox();
+  ASSERT_EQ(mail.size(), 1u);
+  const std::string code = mail[0].body;
+  ASSERT_EQ(code.size(), 8u);
+  for (char c : code) EXPECT_TRUE(std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c))) << code;
+  auto found = records_.Find(env_, codes.claim_kind, code);
+  ASSERT_TRUE(found.has_value() && found->size() == 1u);
+  EXPECT_EQ(found->front().expires_at_ms, clock_.NowMillis() + 5 * 60 * 1000);
+  std::string lower = code;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto done = resets.Complete(env_, lower, "new-password-2", ada.user.id, [](core::User& u) -> core::Status {
+    u.profile.title = "recovered";
+    return {};
+  });
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(done->profile.title, "recovered");
+  EXPECT_TRUE(users_.SignIn(env_, "ada", "new-password-2", "192.0.2.1").has_value());
+  // A code past its five minutes is refused.
+  (void)Outbox();
+  ASSERT_TRUE(resets.Request(env_, "code:ada", &ada.user).value_or(false));
+  mail = Outbox();
+  ASSERT_EQ(mail.size(), 1u);
+  clock_.now += 5 * 60 * 1000 + 1;
+  EXPECT_EQ(resets.Complete(env_, mail[0].body, "new-password-3", ada.user.id).error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(PasswordResetsTest, AnExpiredTokenIsRefused) {

@@ -315,6 +315,7 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     auto user = Unseal(*keys, *row);
     if (!user) return std::unexpected(user.error());
     const bool was_archived = user->archived;
+    const bool was_locked = user->LockedAt(clock_.NowMillis());
     const std::string email_before = PrimaryEmailKey(*user);
     const core::Contact* primary_before = user->profile.PrimaryEmail();
     const std::string address_before = primary_before != nullptr ? primary_before->value : std::string();
@@ -342,9 +343,10 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     update.expected_version = row->version;
     update.index = std::move(*index);
     update.password_hash = hash;
-    // A new password, or a user switched off (deactivated, retired), ends its sessions;
-    // a password changed through a session keeps that one.
-    const bool switched_off = (row->active && !user->active) || (!was_archived && user->archived);
+    // A new password, or a user switched off (deactivated, retired, locked), ends its
+    // sessions; a password changed through a session keeps that one.
+    const bool switched_off =
+        (row->active && !user->active) || (!was_archived && user->archived) || (!was_locked && user->LockedAt(clock_.NowMillis()));
     update.revoke_sessions = hash.has_value() || switched_off;
     if (hash && options.keep_session && !switched_off) update.keep_session = keyring_.Digest(*options.keep_session);
     update.memberships = options.memberships;
@@ -537,6 +539,11 @@ metrics::Family<metrics::Counter>& Throttled() {
     Throttled().With({ThrottledActionName(static_cast<ThrottledAction>(i))});
   return true;
 }();
+
+// The sign-in attempt count of a (folded) username from every address together.
+std::string SignInUserKey(const crypto::Keyring& keyring, const std::string& environment_id, const std::string& name) {
+  return keyring.Digest("signin/" + environment_id + "/" + name);
+}
 }  // namespace
 
 core::Status UserService::Admit(ThrottledAction action, std::string_view address, std::string_view credential) {
@@ -555,7 +562,7 @@ core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, co
   // Two counts per attempt: the username from this address (the lockout one client
   // can reach), and the username from every address (the ceiling on a distributed guess).
   const bool counted = sign_in_.max_attempts > 0;
-  const std::string user_key = counted ? keyring_.Digest("signin/" + environment_id + "/" + name) : std::string();
+  const std::string user_key = counted ? SignInUserKey(keyring_, environment_id, name) : std::string();
   const std::string pair_key =
       counted ? keyring_.Digest("signin/" + environment_id + "/" + name + "/" + std::string(address)) : std::string();
   std::int64_t user_hits = 0;
@@ -588,8 +595,9 @@ core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, co
   core::User user = std::move(found->front());
   auto ok = CheckStoredPassword(environment_id, user.id, password);
   if (!ok) return std::unexpected(ok.error());
-  // A retired (archived) user stays retired whatever API archived it and left `active`.
-  if (!*ok || !user.active || user.archived) {
+  // A retired (archived) user stays retired whatever API archived it and left `active`;
+  // a locked one stays out until an API unlocks it.
+  if (!*ok || !user.active || user.archived || user.LockedAt(now)) {
     SignInFailures().Inc();
     return refused;
   }
@@ -607,6 +615,14 @@ core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, co
     return std::unexpected(st.error());
   if (user_hits > 1) (void)store_.ResetCounter(user_key);
   return SignedIn{std::move(user), std::move(token)};
+}
+
+core::Status UserService::ClearSignInLockout(const std::string& environment_id, const std::string& user_id) {
+  auto user = Get(environment_id, user_id);
+  if (!user) return std::unexpected(user.error());
+  auto folded = core::FoldUsername(user->username);
+  const std::string name = folded ? *folded : user->username;
+  return store_.ResetCounter(SignInUserKey(keyring_, environment_id, name));
 }
 
 core::Status UserService::VerifyPassword(const std::string& environment_id, const std::string& user_id,

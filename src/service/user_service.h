@@ -205,7 +205,7 @@ class UserService {
                                      std::int64_t after_number, int limit);
 
   // Password sign-in by username (case-insensitive) from the client `address`. Unknown
-  // user, wrong password, no password and inactive user all give the same
+  // user, wrong password, no password, inactive, archived and locked user all give the same
   // kUnauthenticated after at least one argon2id verification whatever the stored
   // hash's scheme (a dummy hash is verified when there is no user, no password, or an
   // imported hash refused the password). kResourceExhausted (retry_after_s: the window)
@@ -213,6 +213,10 @@ class UserService {
   // addresses, is spent, whatever the password (SignInPolicy).
   core::Result<SignedIn> SignIn(const std::string& environment_id, const std::string& username,
                                 const std::string& password, std::string_view address);
+  // Clears the sign-in attempts counted against the user's username from every address
+  // together (the SignInPolicy ceiling that stops it signing in from anywhere), as an
+  // administrator's unlock; the per-address counts lapse with their window. kNotFound.
+  core::Status ClearSignInLockout(const std::string& environment_id, const std::string& user_id);
   // Checks a user's current password (kUnauthenticated if wrong or none); an imported
   // or outdated hash is upgraded to the current argon2id parameters on success.
   core::Status VerifyPassword(const std::string& environment_id, const std::string& user_id,

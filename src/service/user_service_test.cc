@@ -731,6 +731,18 @@ TEST_F(SignInTest, ThePerUserCeilingLocksAcrossAddressesUntilTheWindowEnds) {
   EXPECT_EQ(Attempt(users, "grace", "right-password", "192.0.2.200"), std::nullopt);
 }
 
+TEST_F(SignInTest, AnAdministratorsUnlockClearsTheCeilingAtOnce) {
+  UserService users(*store_, directory_, keyring_, hasher_, clock_, {}, {5, 60'000, 6});
+  const std::string id = Add("grace", "right-password");
+  for (int i = 0; i < 6; ++i) EXPECT_TRUE(Attempt(users, "grace", "wrong", "10.0.0." + std::to_string(i)));
+  auto locked = Attempt(users, "grace", "right-password", "192.0.2.200");
+  ASSERT_TRUE(locked.has_value());
+  EXPECT_EQ(locked->code, ErrorCode::kResourceExhausted);
+  ASSERT_TRUE(users.ClearSignInLockout(env_, id).has_value());
+  EXPECT_EQ(Attempt(users, "grace", "right-password", "192.0.2.200"), std::nullopt);
+  EXPECT_EQ(users.ClearSignInLockout(env_, "7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f").error().code, ErrorCode::kNotFound);
+}
+
 TEST_F(SignInTest, ASuccessClearsTheCeilingToo) {
   UserService users(*store_, directory_, keyring_, hasher_, clock_, {}, {5, 60'000, 6});
   Add("grace", "right-password");
@@ -755,6 +767,36 @@ TEST_F(SignInTest, AnArchivedUserCannotSignInEvenIfLeftActive) {
   auto refused = Attempt(users_, "retired", "right-password", "192.0.2.1");
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->code, ErrorCode::kUnauthenticated);
+}
+
+TEST_F(SignInTest, ALockedUserCannotSignInAndLosesItsSessionsUntilUnlocked) {
+  const std::string id = Add("held", "right-password");
+  auto session = users_.IssueSession(env_, id);
+  ASSERT_TRUE(session.has_value());
+  const auto set_locked = [&](std::int64_t since, std::int64_t until) {
+    return users_
+        .Update(env_, id,
+                [since, until](core::User& u) -> core::Status {
+                  u.locked_at_ms = since;
+                  u.unlock_at_ms = until;
+                  return {};
+                },
+                std::nullopt)
+        .has_value();
+  };
+  ASSERT_TRUE(set_locked(clock_.NowMillis(), 0));
+  EXPECT_TRUE(users_.Get(env_, id)->LockedAt(clock_.NowMillis()));
+  EXPECT_FALSE(users_.AuthenticateSession(*session).has_value());  // locking ended it
+  auto refused = Attempt(users_, "held", "right-password", "192.0.2.1");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->code, ErrorCode::kUnauthenticated);
+  ASSERT_TRUE(set_locked(0, 0));
+  EXPECT_EQ(Attempt(users_, "held", "right-password", "192.0.2.1"), std::nullopt);
+  // A lock with an end lapses by itself.
+  ASSERT_TRUE(set_locked(clock_.NowMillis(), clock_.NowMillis() + 60'000));
+  EXPECT_TRUE(Attempt(users_, "held", "right-password", "192.0.2.1").has_value());
+  clock_.now += 60'000;
+  EXPECT_EQ(Attempt(users_, "held", "right-password", "192.0.2.1"), std::nullopt);
 }
 
 TEST_F(SignInTest, EveryFailedSignInCostsOneArgon2idVerification) {

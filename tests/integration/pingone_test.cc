@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -160,6 +161,13 @@ constexpr const char* kImportType = "application/vnd.pingidentity.user.import+js
 constexpr const char* kSetType = "application/vnd.pingidentity.password.set+json";
 constexpr const char* kResetType = "application/vnd.pingidentity.password.reset+json";
 constexpr const char* kCheckType = "application/vnd.pingidentity.password.check+json";
+constexpr const char* kLockType = "application/vnd.pingidentity.account.lock+json";
+constexpr const char* kUnlockType = "application/vnd.pingidentity.account.unlock+json";
+constexpr const char* kSetValueType = "application/vnd.pingidentity.password.setValue+json";
+constexpr const char* kForceChangeType = "application/vnd.pingidentity.password.forceChange";
+constexpr const char* kSendCodeType = "application/vnd.pingidentity.password.sendRecoveryCode+json";
+constexpr const char* kRecoverType = "application/vnd.pingidentity.password.recover+json";
+constexpr const char* kPasswordUnlockType = "application/vnd.pingidentity.password.unlock+json";
 
 class PingOneTest : public ::testing::Test {
  protected:
@@ -1255,6 +1263,132 @@ TEST_F(PingOneTest, PasswordStateSaysNoPasswordOkOrMustChange) {
   ExpectError(Api(*main_, "GET", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/password"), 404, "NOT_FOUND");
 }
 
+// ---- account lock ------------------------------------------------------------------------
+
+TEST_F(PingOneTest, ALockedAccountShowsLockedAndSignsInThroughNoApiUntilUnlocked) {
+  auto r = Api(*main_, "POST", "/users",
+               json::object{{"username", "lock.me"}, {"password", {{"value", "Lock-Pass1!"}}}}, kImportType);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = Str(r.Json(), "id");
+  EXPECT_EQ(r.Json().at("account"), (json::object{{"canAuthenticate", true}, {"status", "OK"}}));
+  const auto sign_in = [&] {
+    return client_.Send("POST", "/v2/auth/signin",
+                        json::serialize(json::object{{"username", "lock.me"}, {"password", "Lock-Pass1!"}}),
+                        CatalyzeHeaders(admin_));
+  };
+  auto before = sign_in();
+  ASSERT_EQ(before.status, 200) << before.body;
+  const std::string session = Str(before.Json(), "sessionToken");
+
+  auto locked = Api(*main_, "POST", "/users/" + id, std::string(""), kLockType);
+  ASSERT_EQ(locked.status, 200) << locked.body;
+  EXPECT_EQ(Str(locked.Json(), "id"), id);
+  EXPECT_EQ(Str(locked.Json().at("account"), "status"), "LOCKED");
+  EXPECT_FALSE(locked.Json().at("account").at("canAuthenticate").as_bool());
+  EXPECT_TRUE(locked.Json().at("account").as_object().contains("lockedAt"));
+  EXPECT_FALSE(locked.Json().at("account").as_object().contains("unlockAt"));
+  EXPECT_TRUE(locked.Json().at("enabled").as_bool());  // locked is not disabled
+  EXPECT_FALSE(locked.Header("etag").empty());
+  const json::value read = Api(*main_, "GET", "/users/" + id).Json();
+  EXPECT_EQ(Str(read.at("account"), "status"), "LOCKED");
+  // Through Catalyze: the password is right, the account is locked: refused as any
+  // failed sign-in, and the session it had ended with the lock.
+  EXPECT_EQ(sign_in().status, 401);
+  EXPECT_EQ(client_.Send("GET", "/v2/users/" + id, "", CatalyzeHeaders(admin_, session)).status, 401);
+  // Still readable and listed (a lock is not a deletion); locking again keeps lockedAt.
+  auto again = Api(*main_, "POST", "/users/" + id, json::object{}, kLockType);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.Json().at("account").at("lockedAt"), locked.Json().at("account").at("lockedAt"));
+
+  auto unlocked = Api(*main_, "POST", "/users/" + id, std::string(""), kUnlockType);
+  ASSERT_EQ(unlocked.status, 200) << unlocked.body;
+  EXPECT_EQ(unlocked.Json().at("account"), (json::object{{"canAuthenticate", true}, {"status", "OK"}}));
+  EXPECT_EQ(sign_in().status, 200);
+}
+
+TEST_F(PingOneTest, ALockWithUnlockAtSaysWhenAndOneInThePastLocksNothing) {
+  const std::string id = Str(CreateUser(*main_, {{"username", "lock.until"}}), "id");
+  auto until = Api(*main_, "POST", "/users/" + id, json::object{{"unlockAt", "2099-06-07T23:59:59Z"}}, kLockType);
+  ASSERT_EQ(until.status, 200) << until.body;
+  const json::value account = until.Json().at("account");
+  EXPECT_EQ(Str(account, "status"), "LOCKED");
+  EXPECT_EQ(Str(account, "unlockAt"), "2099-06-07T23:59:59.000Z");
+  EXPECT_GT(account.at("secondsUntilUnlock").as_int64(), 0);
+  // With an offset, to the same instant.
+  auto offset = Api(*main_, "POST", "/users/" + id, json::object{{"unlockAt", "2099-06-08T01:59:59+02:00"}}, kLockType);
+  ASSERT_EQ(offset.status, 200) << offset.body;
+  EXPECT_EQ(Str(offset.Json().at("account"), "unlockAt"), "2099-06-07T23:59:59.000Z");
+  auto past = Api(*main_, "POST", "/users/" + id, json::object{{"unlockAt", "2001-01-01T00:00:00Z"}}, kLockType);
+  ASSERT_EQ(past.status, 200) << past.body;
+  EXPECT_EQ(Str(past.Json().at("account"), "status"), "OK");
+  EXPECT_TRUE(past.Json().at("account").at("canAuthenticate").as_bool());
+}
+
+TEST_F(PingOneTest, AccountLockErrorsChangeNothing) {
+  const std::string id = Str(CreateUser(*main_, {{"username", "lock.errors"}}), "id");
+  const std::string path = "/users/" + id;
+  ExpectError(Api(*main_, "POST", path, json::object{{"unlockAt", "tomorrow"}}, kLockType), 400, "INVALID_DATA",
+              "INVALID_VALUE", "unlockAt");
+  ExpectError(Api(*main_, "POST", path, json::object{{"unlockAt", 7}}, kLockType), 400, "INVALID_DATA",
+              "INVALID_VALUE", "unlockAt");
+  ExpectError(Api(*main_, "POST", path, std::string("[1]"), kLockType), 400, "INVALID_REQUEST");
+  ExpectError(Api(*main_, "POST", path, std::string("{not json"), kLockType), 400, "INVALID_REQUEST");
+  ExpectError(Api(*main_, "POST", path, json::object{}), 415, "UNSUPPORTED_MEDIA_TYPE");
+  ExpectError(Api(*main_, "POST", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f", std::string(""), kLockType), 404, "NOT_FOUND");
+  ExpectError(client_.Send("POST", Env(*main_) + path, "", {{"Content-Type", kLockType}}), 401, "ACCESS_FAILED");
+  EXPECT_EQ(Str(Api(*main_, "GET", path).Json().at("account"), "status"), "OK");
+  // If-Match holds here too.
+  auto stale = client_.Send("POST", Env(*main_) + path, "", [&] {
+    Headers h = Auth(*main_, kLockType);
+    h.push_back({"If-Match", "W/\"1000\""});
+    return h;
+  }());
+  ExpectError(stale, 412, "PRECONDITION_FAILED");
+  EXPECT_EQ(Str(Api(*main_, "GET", path).Json().at("account"), "status"), "OK");
+}
+
+TEST_F(PingOneTest, SetValueSetsLikeSetAndRequiresAValue) {
+  const std::string id = Str(CreateUser(*main_, {{"username", "set.value"}}), "id");
+  const std::string path = "/users/" + id + "/password";
+  auto set = Api(*main_, "PUT", path, json::object{{"value", "Set-Value1!"}, {"forceChange", true}}, kSetValueType);
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(Str(set.Json(), "status"), "MUST_CHANGE_PASSWORD");
+  EXPECT_EQ(Api(*main_, "POST", path, json::object{{"password", "Set-Value1!"}}, kCheckType).status, 200);
+  ExpectError(Api(*main_, "PUT", path, json::object{{"value", "weak"}}, kSetValueType), 400, "INVALID_DATA",
+              "INVALID_VALUE", "value");
+  EXPECT_EQ(Api(*main_, "PUT", path, json::object{{"value", "weak"}, {"bypassPolicy", true}}, kSetValueType).status, 200);
+  // PingOne's unset (no value): Roster never unsets a password, and says so.
+  ExpectError(Api(*main_, "PUT", path, json::object{}, kSetValueType), 400, "INVALID_DATA", "REQUIRED_VALUE", "value");
+  ExpectError(Api(*main_, "PUT", path, json::object{{"value", 7}}, kSetValueType), 400, "INVALID_DATA",
+              "INVALID_VALUE", "value");
+  EXPECT_EQ(Api(*main_, "POST", path, json::object{{"password", "weak"}}, kCheckType).status, 200);
+  ExpectError(Api(*main_, "PUT", path, json::object{{"value", "Set-Value1!"}}, "application/json"), 415,
+              "UNSUPPORTED_MEDIA_TYPE");
+}
+
+TEST_F(PingOneTest, ForceChangeKeepsThePasswordAndAsksForANewOne) {
+  auto r = Api(*main_, "POST", "/users",
+               json::object{{"username", "force.change"}, {"password", {{"value", "Force-Pass1!"}}}}, kImportType);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string path = "/users/" + Str(r.Json(), "id") + "/password";
+  for (const std::string type : {std::string(kForceChangeType), std::string(kForceChangeType) + "+json"}) {
+    auto forced = Api(*main_, "POST", path, std::string(""), type);
+    ASSERT_EQ(forced.status, 200) << forced.body;
+    EXPECT_EQ(Str(forced.Json(), "status"), "MUST_CHANGE_PASSWORD");
+    EXPECT_FALSE(forced.Header("etag").empty());
+  }
+  EXPECT_EQ(Str(Api(*main_, "GET", path).Json(), "status"), "MUST_CHANGE_PASSWORD");
+  EXPECT_EQ(Api(*main_, "POST", path, json::object{{"password", "Force-Pass1!"}}, kCheckType).status, 200);
+  // A user without a password has nothing to change.
+  const std::string none = "/users/" + Str(CreateUser(*main_, {{"username", "force.none"}}), "id") + "/password";
+  ExpectError(Api(*main_, "POST", none, std::string(""), kForceChangeType), 400, "REQUEST_FAILED");
+  EXPECT_EQ(Str(Api(*main_, "GET", none).Json(), "status"), "NO_PASSWORD");
+  ExpectError(Api(*main_, "POST", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/password", std::string(""), kForceChangeType), 404,
+              "NOT_FOUND");
+  ExpectError(Api(*main_, "POST", path, std::string(""), "application/vnd.pingidentity.password.bogus+json"), 415,
+              "UNSUPPORTED_MEDIA_TYPE");
+}
+
 TEST_F(PingOneTest, ImportPreEncodedPasswordIsVerifiedThenUpgraded) {
   if (!UsingPostgres() && std::system("command -v sqlite3 >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "the sqlite3 command is needed to read the stored hash";
@@ -1797,6 +1931,39 @@ TEST_F(PingOneTest, GroupsCreateReadReplaceListAndDelete) {
   ExpectError(Api(*other_, "GET", "/groups/" + *ids.rbegin()), 404, "NOT_FOUND");
 }
 
+TEST_F(PingOneTest, GroupsCountTheirDirectUsersAndOnRequestEveryNestedUser) {
+  const App& app = *main_;
+  const auto group = [&](const std::string& name) {
+    auto r = Api(app, "POST", "/groups", json::object{{"name", name}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.Json().at("directMemberCounts"), (json::object{{"users", 0}})) << r.body;
+    return Str(r.Json(), "id");
+  };
+  const std::string outer = group("Counted Outer"), inner = group("Counted Inner");
+  ASSERT_EQ(Api(app, "POST", "/groups/" + inner + "/memberOfGroups", json::object{{"id", outer}}).status, 201);
+  const std::string a = Str(CreateUser(app, {{"username", "count.a"}}), "id");
+  const std::string b = Str(CreateUser(app, {{"username", "count.b"}}), "id");
+  const std::string c = Str(CreateUser(app, {{"username", "count.c"}}), "id");
+  for (const auto& [user, target] : std::vector<std::pair<std::string, std::string>>{
+           {a, outer}, {b, inner}, {c, inner}, {a, inner}})
+    ASSERT_EQ(Api(app, "POST", "/users/" + user + "/memberOfGroups", json::object{{"id", target}}).status, 201);
+  auto plain = Api(app, "GET", "/groups/" + outer);
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.Json().at("directMemberCounts"), (json::object{{"users", 1}}));
+  EXPECT_FALSE(plain.Json().as_object().contains("totalMemberCounts"));
+  auto total = Api(app, "GET", "/groups/" + outer + "?include=totalMemberCounts");
+  ASSERT_EQ(total.status, 200) << total.body;
+  EXPECT_EQ(total.Json().at("totalMemberCounts"), (json::object{{"users", 3}}));  // a once, b, c
+  auto inner_total = Api(app, "GET", "/groups/" + inner + "?include=totalMemberCounts");
+  EXPECT_EQ(inner_total.Json().at("directMemberCounts"), (json::object{{"users", 3}}));
+  EXPECT_EQ(inner_total.Json().at("totalMemberCounts"), (json::object{{"users", 3}}));
+  ExpectError(Api(app, "GET", "/groups/" + outer + "?include=everything"), 400, "INVALID_DATA", "INVALID_VALUE",
+              "include");
+  auto replaced = Api(app, "PUT", "/groups/" + inner, json::object{{"name", "Counted Inner"}});
+  ASSERT_EQ(replaced.status, 200) << replaced.body;
+  EXPECT_EQ(replaced.Json().at("directMemberCounts"), (json::object{{"users", 3}}));
+}
+
 TEST_F(PingOneTest, NestedGroupsAndUserMemberships) {
   const App& app = *main_;
   const auto group = [&](const std::string& name) {
@@ -2279,6 +2446,182 @@ TEST(PingOneThrottleTest, TokensPerWorkerAppAndPerAddressGet429WithRetryAfterInT
   EXPECT_EQ(token(d, "203.0.113.3").status, 200);  // the address's fifth (a's refusal took none)
   expect_limited(token(e, "203.0.113.3"));
   EXPECT_EQ(token(e, "203.0.113.4").status, 200);
+}
+
+
+// ---- password recovery (mail) and unlock -------------------------------------------------
+// A server with a mail sink: sendRecoveryCode mails an 8-character code through the
+// outbox (the environment's password_reset template), recover takes it once.
+
+class PingOneRecoveryTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    mail_dir_ = new TempDir();
+    InitDataDir(dir_->path());
+    auto r = RunRoster(
+        {"pingone", "app", "create", "--env", "default", "--scope", "all", "--data-dir", dir_->path(), "--json"});
+    if (r.exit_code != 0) throw std::runtime_error("pingone app create failed: " + r.err);
+    const json::value j = json::parse(r.out);
+    app_ = new App{Str(j, "environmentId"), Str(j, "clientId"), Str(j, "clientSecret")};
+    sink_ = new SmtpSink(mail_dir_->path());
+    std::vector<std::string> args = kFastHashing;
+    // A ceiling of 2 sign-in attempts per username from every address together, 5 per address.
+    args.insert(args.end(), {"--smtp-url", sink_->url(), "--smtp-from", "roster@example.test", "--signin-max-attempts",
+                             "5", "--signin-max-attempts-per-user", "2"});
+    server_ = new Server(dir_->path(), args);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete sink_;
+    delete app_;
+    delete mail_dir_;
+    delete dir_;
+  }
+
+  HttpResponse Api(const std::string& method, const std::string& path, const std::string& body,
+                   const std::string& type) {
+    if (token_.empty()) {
+      auto t = client_.Send("POST", "/" + app_->env + "/as/token",
+                            "grant_type=client_credentials&client_id=" + app_->client + "&client_secret=" + app_->secret,
+                            {{"Content-Type", "application/x-www-form-urlencoded"}});
+      EXPECT_EQ(t.status, 200) << t.body;
+      token_ = Str(t.Json(), "access_token");
+    }
+    return client_.Send(method, "/v1/environments/" + app_->env + path, body,
+                        {{"Authorization", "Bearer " + token_}, {"Content-Type", type}});
+  }
+  std::string CreateUser(const std::string& username, const std::string& email) {
+    json::object body{{"username", username}, {"password", {{"value", "Recover-Old1!"}}}};
+    if (!email.empty()) body["email"] = email;
+    auto r = Api("POST", "/users", json::serialize(body), kImportType);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Str(r.Json(), "id");
+  }
+  HttpResponse SignIn(const std::string& username, const std::string& password) {
+    return client_.Send("POST", "/v2/auth/signin",
+                        json::serialize(json::object{{"username", username}, {"password", password}}),
+                        CatalyzeHeaders(admin_key()));
+  }
+  static std::string admin_key() {
+    static const std::string key = CreateKey(dir_->path(), "default", "admin");
+    return key;
+  }
+  // The 8-character code in the last message to `address`.
+  static std::string CodeIn(const std::string& message) {
+    std::smatch m;
+    static const std::regex code("\\b[A-Z0-9]{8}\\b");
+    std::string body = message.substr(message.find("\r\n\r\n") == std::string::npos ? 0 : message.find("\r\n\r\n"));
+    return std::regex_search(body, m, code) ? m.str() : std::string();
+  }
+
+  static TempDir* dir_;
+  static TempDir* mail_dir_;
+  static App* app_;
+  static SmtpSink* sink_;
+  static Server* server_;
+  std::string token_;
+  Client client_{server_->base_url()};
+};
+
+TempDir* PingOneRecoveryTest::dir_;
+TempDir* PingOneRecoveryTest::mail_dir_;
+App* PingOneRecoveryTest::app_;
+SmtpSink* PingOneRecoveryTest::sink_;
+Server* PingOneRecoveryTest::server_;
+
+TEST_F(PingOneRecoveryTest, SendRecoveryCodeMailsACodeThatRecoverTakesOnce) {
+  const std::string id = CreateUser("recover.me", "recover.me@example.com");
+  const std::string path = "/users/" + id + "/password";
+  ASSERT_EQ(Api("PUT", path, json::serialize(json::object{{"value", "Recover-Old1!"}, {"forceChange", true}}),
+                kSetType).status, 200);
+  auto sent = Api("POST", path, "", kSendCodeType);
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  EXPECT_EQ(Str(sent.Json(), "status"), "MUST_CHANGE_PASSWORD");
+  // The set above sent its notice first ("Your password was changed"); then the code.
+  const auto mail = sink_->WaitForMessagesTo("recover.me@example.com", 2);
+  ASSERT_EQ(mail.size(), 2u);
+  ASSERT_NE(mail.back().find("Subject: Reset your password"), std::string::npos) << mail.back();
+  const std::string code = CodeIn(mail.back());
+  ASSERT_EQ(code.size(), 8u) << mail.back();
+  EXPECT_EQ(sent.body.find(code), std::string::npos);  // never in the answer
+
+  // The policy is checked first: a weak password leaves the code usable.
+  auto weak = Api("POST", path, json::serialize(json::object{{"recoveryCode", code}, {"newPassword", "weak"}}),
+                  kRecoverType);
+  EXPECT_EQ(weak.status, 400) << weak.body;
+  EXPECT_NE(weak.body.find("newPassword"), std::string::npos) << weak.body;
+  auto wrong = Api("POST", path, json::serialize(json::object{{"recoveryCode", "ZZZZZZZZ"}, {"newPassword", "Recover-New2!"}}),
+                   kRecoverType);
+  EXPECT_EQ(wrong.status, 400) << wrong.body;
+  EXPECT_NE(wrong.body.find("\"target\":\"recoveryCode\""), std::string::npos) << wrong.body;
+  std::string lower = code;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto done = Api("POST", path, json::serialize(json::object{{"recoveryCode", lower}, {"newPassword", "Recover-New2!"}}),
+                  kRecoverType);
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(Str(done.Json(), "status"), "OK");
+  EXPECT_EQ(SignIn("recover.me", "Recover-New2!").status, 200);
+  // Once only.
+  auto again = Api("POST", path, json::serialize(json::object{{"recoveryCode", code}, {"newPassword", "Recover-New3!"}}),
+                   kRecoverType);
+  EXPECT_EQ(again.status, 400) << again.body;
+  EXPECT_EQ(SignIn("recover.me", "Recover-New2!").status, 200);
+  // Missing members name themselves.
+  auto missing = Api("POST", path, json::serialize(json::object{{"newPassword", "Recover-New3!"}}), kRecoverType);
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find("\"target\":\"recoveryCode\""), std::string::npos) << missing.body;
+}
+
+TEST_F(PingOneRecoveryTest, ACodeIsForItsOwnUserOnly) {
+  const std::string a = CreateUser("code.a", "code.a@example.com");
+  const std::string b = CreateUser("code.b", "code.b@example.com");
+  ASSERT_EQ(Api("POST", "/users/" + a + "/password", "", kSendCodeType).status, 200);
+  const auto mail = sink_->WaitForMessagesTo("code.a@example.com", 1);
+  ASSERT_EQ(mail.size(), 1u);
+  const std::string code = CodeIn(mail.back());
+  auto other = Api("POST", "/users/" + b + "/password",
+                   json::serialize(json::object{{"recoveryCode", code}, {"newPassword", "Recover-New2!"}}), kRecoverType);
+  EXPECT_EQ(other.status, 400) << other.body;
+  auto own = Api("POST", "/users/" + a + "/password",
+                 json::serialize(json::object{{"recoveryCode", code}, {"newPassword", "Recover-New2!"}}), kRecoverType);
+  EXPECT_EQ(own.status, 200) << own.body;
+}
+
+TEST_F(PingOneRecoveryTest, SendRecoveryCodeRefusesWhomItCannotMail) {
+  const std::string no_email = CreateUser("code.noemail", "");
+  auto r = Api("POST", "/users/" + no_email + "/password", "", kSendCodeType);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("REQUEST_FAILED"), std::string::npos);
+  // Without a password.
+  auto plain = Api("POST", "/users", json::serialize(json::object{{"username", "code.nopass"}, {"email", "np@example.com"}}),
+                   "application/json");
+  ASSERT_EQ(plain.status, 201) << plain.body;
+  auto nopass = Api("POST", "/users/" + Str(plain.Json(), "id") + "/password", "", kSendCodeType);
+  EXPECT_EQ(nopass.status, 400) << nopass.body;
+  // Disabled.
+  const std::string off = CreateUser("code.off", "off@example.com");
+  ASSERT_EQ(Api("PUT", "/users/" + off + "/enabled", R"({"enabled":false})", "application/json").status, 200);
+  auto disabled = Api("POST", "/users/" + off + "/password", "", kSendCodeType);
+  EXPECT_EQ(disabled.status, 400) << disabled.body;
+  EXPECT_NE(disabled.body.find("disabled"), std::string::npos) << disabled.body;
+  EXPECT_EQ(Api("POST", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/password", "", kSendCodeType).status, 404);
+  EXPECT_TRUE(sink_->MessagesTo("off@example.com").empty());
+  EXPECT_TRUE(sink_->MessagesTo("np@example.com").empty());
+}
+
+TEST_F(PingOneRecoveryTest, PasswordUnlockEndsTheSignInLockoutAcrossAddresses) {
+  const std::string id = CreateUser("unlock.me", "");
+  // The ceiling of 2: the third attempt is refused (429), right password or not.
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(SignIn("unlock.me", "wrong").status, 401);
+  EXPECT_EQ(SignIn("unlock.me", "Recover-Old1!").status, 429);
+  auto unlocked = Api("POST", "/users/" + id + "/password", "", kPasswordUnlockType);
+  ASSERT_EQ(unlocked.status, 200) << unlocked.body;
+  EXPECT_EQ(Str(unlocked.Json(), "status"), "OK");
+  EXPECT_EQ(SignIn("unlock.me", "Recover-Old1!").status, 200);
+  // Without +json too; an unknown user is 404.
+  EXPECT_EQ(Api("POST", "/users/" + id + "/password", "", "application/vnd.pingidentity.password.unlock").status, 200);
+  EXPECT_EQ(Api("POST", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/password", "", kPasswordUnlockType).status, 404);
 }
 
 }  // namespace

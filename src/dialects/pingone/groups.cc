@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "core/rules.h"
 #include "dialects/pingone/common.h"
@@ -130,6 +131,42 @@ Outcome<std::optional<std::int64_t>> GroupIfMatch(State& st, const Call& call) {
   return *expected;
 }
 
+// A single group's answer (read, create, replace): the wire with directMemberCounts
+// (the users added to the group itself: one count) and, with include=totalMemberCounts
+// (reads only), totalMemberCounts (the distinct users in it or in any group nested in it).
+Outcome<json::object> GroupWithCounts(State& st, const Call& call, const service::Record& g, bool total) {
+  json::object o = GroupWire(call, g);
+  auto direct = st.s.records.CountMembers(call.env, g.id);
+  if (!direct) return Fail(GroupError(direct.error()));
+  o["directMemberCounts"] = json::object{{"users", *direct}};
+  if (!total) return o;
+  // Breadth-first through the nested groups (each once, whatever the nesting), gathering
+  // each one's direct users; bounded by the environment's groups and users.
+  std::set<std::string> seen_groups{g.id}, users;
+  std::vector<std::string> queue{g.id};
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    std::int64_t after = 0;
+    for (;;) {
+      auto children = st.s.records.ListMemberRecords(call.env, queue[i], after, 500);
+      if (!children) return Fail(GroupError(children.error()));
+      for (const auto& c : *children)
+        if (c.kind == service::kGroupKind && seen_groups.insert(c.id).second) queue.push_back(c.id);
+      if (children->size() < 500) break;
+      after = children->back().number;
+    }
+    after = 0;
+    for (;;) {
+      auto page = st.s.users.ListMembers(call.env, queue[i], after, 500);
+      if (!page) return Fail(GroupError(page.error()));
+      for (const auto& u : page->users) users.insert(u.id);
+      if (page->next_after == 0) break;
+      after = page->next_after;
+    }
+  }
+  o["totalMemberCounts"] = json::object{{"users", static_cast<std::int64_t>(users.size())}};
+  return o;
+}
+
 Outcome<http::Response> CreateGroup(State& st, const Call& call) {
   auto body = ParseBody(*call.req);
   if (!body) return Fail(body.error());
@@ -137,13 +174,24 @@ Outcome<http::Response> CreateGroup(State& st, const Call& call) {
   if (auto ok = ApplyGroup(*body, g); !ok) return Fail(ok.error());
   auto created = Groups(st, call).Create(std::move(g.body), {});
   if (!created) return Fail(GroupError(created.error()));
-  return http::WithETag(JsonResponse(201, GroupWire(call, *created)), created->version);
+  auto wire = GroupWithCounts(st, call, *created, false);
+  if (!wire) return Fail(wire.error());
+  return http::WithETag(JsonResponse(201, *wire), created->version);
 }
 
 Outcome<http::Response> ReadGroup(State& st, const Call& call) {
+  auto query = ParseQuery(call.req->query);
+  if (!query) return Fail(query.error());
+  bool total = false;
+  if (auto it = query->find("include"); it != query->end()) {
+    if (it->second != "totalMemberCounts") return Fail(InvalidValue("include", "include takes totalMemberCounts"));
+    total = true;
+  }
   auto g = Groups(st, call).Get(call.Param("groupID"));
   if (!g) return Fail(GroupError(g.error()));
-  return http::WithETag(JsonResponse(200, GroupWire(call, *g)), g->version);
+  auto wire = GroupWithCounts(st, call, *g, total);
+  if (!wire) return Fail(wire.error());
+  return http::WithETag(JsonResponse(200, *wire), g->version);
 }
 
 Outcome<http::Response> ReplaceGroup(State& st, const Call& call) {
@@ -164,7 +212,9 @@ Outcome<http::Response> ReplaceGroup(State& st, const Call& call) {
       *expected, std::nullopt);
   if (failure) return Fail(*failure);
   if (!updated) return Fail(GroupError(updated.error()));
-  return http::WithETag(JsonResponse(200, GroupWire(call, *updated)), updated->version);
+  auto wire = GroupWithCounts(st, call, *updated, false);
+  if (!wire) return Fail(wire.error());
+  return http::WithETag(JsonResponse(200, *wire), updated->version);
 }
 
 Outcome<http::Response> DeleteGroup(State& st, const Call& call) {

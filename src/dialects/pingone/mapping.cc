@@ -458,9 +458,20 @@ json::object UserWire(const core::User& user, const WireContext& ctx) {
       break;
     }
   o["enabled"] = user.active;
-  // account: no administrative lock here (sign-in lockout is per client address), so a
-  // user can authenticate exactly when enabled.
-  o["account"] = {{"canAuthenticate", user.active}, {"status", "OK"}};
+  // account: the administrative lock (core::User::LockedAt; sign-in lockout is per
+  // client address, not the account's). A user can authenticate when enabled and unlocked.
+  {
+    const bool locked = user.LockedAt(ctx.now_ms);
+    json::object account{{"canAuthenticate", user.active && !locked}, {"status", locked ? "LOCKED" : "OK"}};
+    if (locked) {
+      account["lockedAt"] = core::FormatTimestamp(user.locked_at_ms, true);
+      if (user.unlock_at_ms != 0) {
+        account["unlockAt"] = core::FormatTimestamp(user.unlock_at_ms, true);
+        account["secondsUntilUnlock"] = (user.unlock_at_ms - ctx.now_ms + 999) / 1000;
+      }
+    }
+    o["account"] = std::move(account);
+  }
   {
     const auto* v = state.if_contains("emailVerified");
     o["emailVerified"] = v && v->is_bool() && v->as_bool();

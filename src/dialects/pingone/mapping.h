@@ -47,6 +47,7 @@ struct WireContext {
   std::string env_url;        // ".../v1/environments/{envID}"
   std::string population_id;  // empty: unknown
   const Schema* schema = nullptr;
+  std::int64_t now_ms = 0;  // judges account locks that end by themselves
 };
 
 // The user as PingOne returns it, with HAL links.

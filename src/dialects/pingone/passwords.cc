@@ -1,9 +1,15 @@
 // Passwords on /users/{userID}/password, the operation chosen by Content-Type:
-//   PUT  application/vnd.pingidentity.password.set+json    {"value","forceChange","bypassPolicy"}
-//   PUT  application/vnd.pingidentity.password.reset+json  {"currentPassword","newPassword"}
-//   POST application/vnd.pingidentity.password.check+json  {"password"}
+//   PUT  application/vnd.pingidentity.password.set+json       {"value","forceChange","bypassPolicy"}
+//   PUT  application/vnd.pingidentity.password.setValue+json  the same; `value` is required
+//   PUT  application/vnd.pingidentity.password.reset+json     {"currentPassword","newPassword"}
+//   POST application/vnd.pingidentity.password.check+json     {"password"}
+//   POST application/vnd.pingidentity.password.forceChange(+json)       no body: MUST_CHANGE_PASSWORD
+//   POST application/vnd.pingidentity.password.sendRecoveryCode(+json)  no body: mails a code
+//   POST application/vnd.pingidentity.password.recover+json   {"recoveryCode","newPassword"}
+//   POST application/vnd.pingidentity.password.unlock(+json)  no body: clears the sign-in lockout
 // Any other Content-Type is 415. Passwords go to UserService (argon2id); an imported
-// hash is verified by UserService::VerifyPassword and upgraded to argon2id there.
+// hash is verified by UserService::VerifyPassword and upgraded to argon2id there; the
+// recovery code is service::PasswordResets' (the outbox's `password_reset` mail).
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -13,6 +19,7 @@
 #include "dialects/pingone/common.h"
 #include "dialects/pingone/mapping.h"
 #include "http/etag.h"
+#include "service/password_resets.h"
 
 namespace roster::dialects::pingone {
 namespace json = boost::json;
@@ -23,6 +30,33 @@ namespace {
 constexpr const char* kSetType = "application/vnd.pingidentity.password.set+json";
 constexpr const char* kResetType = "application/vnd.pingidentity.password.reset+json";
 constexpr const char* kCheckType = "application/vnd.pingidentity.password.check+json";
+constexpr const char* kSetValueType = "application/vnd.pingidentity.password.setValue+json";
+constexpr const char* kRecoverType = "application/vnd.pingidentity.password.recover+json";
+// PingOne documents these without +json and clients send both.
+constexpr const char* kForceChangeType = "application/vnd.pingidentity.password.forceChange";
+constexpr const char* kSendCodeType = "application/vnd.pingidentity.password.sendRecoveryCode";
+constexpr const char* kUnlockType = "application/vnd.pingidentity.password.unlock";
+// The recovery code: 8 letters and digits, valid for five minutes (as PingOne's).
+constexpr std::int64_t kRecoveryCodeLifetimeMs = 5 * 60 * 1000;
+constexpr int kRecoveryCodeLength = 8;
+
+// `media` (MediaType: lower-cased) is `type`, with or without "+json", in any case.
+bool IsType(const std::string& media, std::string_view type) {
+  std::string lower(type);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower.ends_with("+json")) lower.resize(lower.size() - 5);
+  return media == lower || media == lower + "+json";
+}
+
+// PingOne's recovery codes: records of their own (service::PasswordResets), completed
+// only through this API and only for the user they were sent to.
+service::ResetTokens RecoveryCodes() {
+  service::ResetTokens tokens{"pingone.recovery_code", "pingone.recovery_code"};
+  tokens.lifetime_ms = kRecoveryCodeLifetimeMs;
+  tokens.code_length = kRecoveryCodeLength;
+  return tokens;
+}
+
 constexpr std::size_t kMinLength = 8;
 constexpr std::size_t kMaxLength = 255;
 
@@ -90,10 +124,14 @@ Outcome<std::string> RequiredSecret(const json::object& body, const char* key) {
   return std::string(v->as_string());
 }
 
-Outcome<http::Response> SetPassword(State& st, const Call& call) {
+// set+json and setValue+json. PingOne's setValue without a value unsets the password;
+// Roster never unsets one, so `value` is required by both.
+Outcome<http::Response> SetPassword(State& st, const Call& call, bool set_value) {
   auto body = ParseBody(*call.req);
   if (!body) return Fail(body.error());
   auto value = RequiredSecret(*body, "value");
+  if (!value && set_value && !body->contains("value"))
+    return Fail(RequiredValue("value", "value is required: Roster does not unset a password"));
   if (!value) return Fail(value.error());
   auto force = OptionalBool(*body, "forceChange", "forceChange");
   if (!force) return Fail(force.error());
@@ -140,6 +178,115 @@ Outcome<http::Response> CheckPassword(State& st, const Call& call) {
   auto user = Users(st, call).Get(id);
   if (!user) return Fail(FromCore(user.error()));
   return JsonResponse(200, PasswordState(call, *user));
+}
+
+// The user's password state after `change` (the PingOne state only; no new password).
+Outcome<http::Response> ChangeState(State& st, const Call& call, const std::string& status) {
+  auto options = UserIfMatch(st, call);
+  if (!options) return Fail(options.error());
+  auto updated = Users(st, call).Update(
+      call.Param("userID"),
+      [&](core::User& u) -> core::Status {
+        json::object state = PingOneState(u);
+        state["passwordStatus"] = status;
+        SetPingOneState(u, state);
+        return {};
+      },
+      std::nullopt, *options);
+  if (!updated) return Fail(FromCore(updated.error()));
+  return http::WithETag(JsonResponse(200, PasswordState(call, *updated)), updated->version);
+}
+
+// The user of the path, who must have a password (400 REQUEST_FAILED otherwise).
+Outcome<core::User> UserWithPassword(State& st, const Call& call) {
+  auto user = Users(st, call).Get(call.Param("userID"));
+  if (!user) return Fail(FromCore(user.error()));
+  auto has = st.s.users.HasPassword(call.env, user->id);
+  if (!has) return Fail(FromCore(has.error()));
+  if (!*has)
+    return Fail(ApiError{400, "REQUEST_FAILED", "The request could not be completed. The user has no password.", {}});
+  return std::move(*user);
+}
+
+// forceChange: the password stays; the user must change it at the next sign-on. As
+// PingOne's administrative reset, it also lifts the password's sign-in lockout.
+Outcome<http::Response> ForceChange(State& st, const Call& call) {
+  auto user = UserWithPassword(st, call);
+  if (!user) return Fail(user.error());
+  if (auto cleared = st.s.users.ClearSignInLockout(call.env, user->id); !cleared) return Fail(FromCore(cleared.error()));
+  return ChangeState(st, call, "MUST_CHANGE_PASSWORD");
+}
+
+// unlock: the sign-in lockout of the user's username across every address ends now.
+Outcome<http::Response> UnlockPassword(State& st, const Call& call) {
+  auto user = Users(st, call).Get(call.Param("userID"));
+  if (!user) return Fail(FromCore(user.error()));
+  if (auto cleared = st.s.users.ClearSignInLockout(call.env, user->id); !cleared) return Fail(FromCore(cleared.error()));
+  auto has = st.s.users.HasPassword(call.env, user->id);
+  if (!has) return Fail(FromCore(has.error()));
+  return http::WithETag(JsonResponse(200, PasswordState(call, *user, *has)), user->version);
+}
+
+core::Status AdmitRecovery(State& st, const Call& call) {
+  return st.s.users.Admit(service::ThrottledAction::kPasswordReset, call.req->peer, "p1-app:" + call.claims.client_id);
+}
+
+// sendRecoveryCode: mails an 8-character code, valid five minutes, to the user's primary
+// email (the outbox's `password_reset` template: {{token}} is the code). Not for a
+// disabled user, one without a password, or one without an email (400 REQUEST_FAILED).
+Outcome<http::Response> SendRecoveryCode(State& st, const Call& call) {
+  if (auto admitted = AdmitRecovery(st, call); !admitted) return Fail(FromCore(admitted.error()));
+  auto user = UserWithPassword(st, call);
+  if (!user) return Fail(user.error());
+  const auto refused = [](const std::string& why) {
+    return Fail(ApiError{400, "REQUEST_FAILED", "The request could not be completed. " + why, {}});
+  };
+  if (!user->active) return refused("The user is disabled.");
+  // The address is read whatever the application may see of it: it is mailed, never shown.
+  auto full = st.s.users.Get(call.env, user->id);
+  if (!full) return Fail(FromCore(full.error()));
+  if (full->profile.PrimaryEmail() == nullptr) return refused("The user has no email address.");
+  auto sent = service::PasswordResets(st.s, RecoveryCodes()).Request(call.env, "pingone.recovery:" + user->id, &*full);
+  if (!sent) return Fail(FromCore(sent.error()));
+  if (!*sent) {
+    ApiError limited{429, "REQUEST_LIMITED",
+                     "The request could not be completed. Too many recovery codes were sent; retry later.", {}};
+    limited.retry_after_s = service::PasswordResets::kMailWindowMs / 1000;
+    return Fail(limited);
+  }
+  auto has = st.s.users.HasPassword(call.env, user->id);
+  if (!has) return Fail(FromCore(has.error()));
+  return JsonResponse(200, PasswordState(call, *user, *has));
+}
+
+// recover: {"recoveryCode","newPassword"}: the code mailed to this user (once, within its
+// five minutes) sets a new password meeting the policy; the status becomes OK.
+Outcome<http::Response> Recover(State& st, const Call& call) {
+  if (auto admitted = AdmitRecovery(st, call); !admitted) return Fail(FromCore(admitted.error()));
+  auto body = ParseBody(*call.req);
+  if (!body) return Fail(body.error());
+  auto code = RequiredSecret(*body, "recoveryCode");
+  if (!code) return Fail(code.error());
+  auto fresh = RequiredSecret(*body, "newPassword");
+  if (!fresh) return Fail(fresh.error());
+  auto user = Users(st, call).Get(call.Param("userID"));
+  if (!user) return Fail(FromCore(user.error()));
+  // Checked before the code is taken, so a refused password leaves the code usable.
+  if (auto ok = CheckPasswordPolicy(*fresh, user->username, "newPassword"); !ok) return Fail(ok.error());
+  auto recovered = service::PasswordResets(st.s, RecoveryCodes())
+                       .Complete(call.env, *code, *fresh, user->id, [](core::User& u) -> core::Status {
+                         json::object state = PingOneState(u);
+                         state["passwordStatus"] = "OK";
+                         SetPingOneState(u, state);
+                         return {};
+                       });
+  if (!recovered) {
+    if (recovered.error().code == ErrorCode::kNotFound)
+      return Fail(InvalidValue("recoveryCode", "the recovery code is invalid or expired"));
+    if (recovered.error().field == "password") return Fail(InvalidValue("newPassword", recovered.error().message));
+    return Fail(FromCore(recovered.error()));
+  }
+  return http::WithETag(JsonResponse(200, PasswordState(call, *recovered)), recovered->version);
 }
 
 }  // namespace
@@ -214,15 +361,22 @@ void MountPasswords(http::Router& router, std::shared_ptr<State> state) {
              }));
   router.Add("PUT", path, http::Exec::kWorker, Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
                const std::string media = MediaType(*call.req);
-               if (media == kSetType) return SetPassword(st, call);
+               if (media == kSetType) return SetPassword(st, call, false);
+               if (IsType(media, kSetValueType)) return SetPassword(st, call, true);
                if (media == kResetType) return ResetPassword(st, call);
-               return Fail(UnsupportedMediaType(std::string("PUT a password with Content-Type ") + kSetType + " or " +
-                                                kResetType + "."));
+               return Fail(UnsupportedMediaType(std::string("PUT a password with Content-Type ") + kSetType + ", " +
+                                                kSetValueType + " or " + kResetType + "."));
              }));
   router.Add("POST", path, http::Exec::kWorker, Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
-               if (MediaType(*call.req) == kCheckType) return CheckPassword(st, call);
-               return Fail(
-                   UnsupportedMediaType(std::string("POST to check a password with Content-Type ") + kCheckType + "."));
+               const std::string media = MediaType(*call.req);
+               if (media == kCheckType) return CheckPassword(st, call);
+               if (IsType(media, kForceChangeType)) return ForceChange(st, call);
+               if (IsType(media, kSendCodeType)) return SendRecoveryCode(st, call);
+               if (IsType(media, kRecoverType)) return Recover(st, call);
+               if (IsType(media, kUnlockType)) return UnlockPassword(st, call);
+               return Fail(UnsupportedMediaType(std::string("POST to a password with Content-Type ") + kCheckType +
+                                                ", " + kForceChangeType + "+json, " + kSendCodeType + "+json, " +
+                                                kRecoverType + " or " + kUnlockType + "+json."));
              }));
 }
 

@@ -4,9 +4,13 @@
 
 #include <memory>
 
+#include "dialects/openapi.h"
 #include "dialects/pingone/common.h"
 
 namespace roster::dialects::pingone {
+
+// src/dialects/pingone/openapi.json, embedded by CMake (roster_embed_text).
+extern const std::string_view kOpenApiDocument;
 
 void Mount(http::Router& router, const Services& services, const Config& config) {
   auto state = std::make_shared<State>(services, config);
@@ -18,6 +22,7 @@ void Mount(http::Router& router, const Services& services, const Config& config)
   MountUsers(router, state);
   MountPasswords(router, state);
   MountGroups(router, state);
+  MountOpenApi(router, "pingone", kOpenApiDocument);
 }
 
 void AddCommands(CLI::App& app, const AddCommand& add) {

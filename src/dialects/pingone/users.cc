@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <set>
 
 #include "core/rules.h"
@@ -24,6 +25,8 @@ using core::ErrorCode;
 namespace {
 
 constexpr const char* kImportType = "application/vnd.pingidentity.user.import+json";
+constexpr const char* kLockType = "application/vnd.pingidentity.account.lock+json";
+constexpr const char* kUnlockType = "application/vnd.pingidentity.account.unlock+json";
 constexpr int kDefaultUserPage = 100;
 constexpr int kMaxUserPage = 1000;
 
@@ -36,6 +39,12 @@ const std::set<std::string, std::less<>> kFilterable = {
     "photo.href", "address.streetaddress", "address.locality", "address.region", "address.postalcode",
     "address.countrycode", "enabled", "mfaenabled", "lifecycle.status"};
 const std::set<std::string, std::less<>> kEndsWith = {"email", "name.given", "name.family"};
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -76,7 +85,7 @@ struct Renderer {
       if (!p) return Fail(FromCore(p.error()));
       population = *p;
     }
-    WireContext ctx{call.env, call.EnvUrl(), population, &schema};
+    WireContext ctx{call.env, call.EnvUrl(), population, &schema, st.s.clock.NowMillis()};
     json::object wire = UserWire(user, ctx);
     if (group_ids || group_names) {
       // Every group the user is in, directly or through groups.
@@ -511,6 +520,90 @@ Outcome<http::Response> GetFlag(State& st, const Call& call, const char* member)
       user->version);
 }
 
+// "2023-06-07T23:59:59Z", "2023-06-07T23:59:59.123+02:00" (RFC 3339) as Unix ms.
+std::optional<std::int64_t> ParseDateTime(std::string_view t) {
+  if (t.size() < 20 || t[10] != 'T' || t[13] != ':' || t[16] != ':') return std::nullopt;
+  const auto date = core::ParseDate(t.substr(0, 10));
+  if (!date) return std::nullopt;
+  const auto two = [&](std::size_t at) -> int {
+    if (!std::isdigit(static_cast<unsigned char>(t[at])) || !std::isdigit(static_cast<unsigned char>(t[at + 1])))
+      return -1;
+    return (t[at] - '0') * 10 + (t[at + 1] - '0');
+  };
+  const int hh = two(11), mm = two(14), ss = two(17);
+  if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60) return std::nullopt;
+  std::size_t i = 19;
+  std::int64_t millis = 0;
+  if (t[i] == '.') {
+    int digits = 0;
+    for (++i; i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])); ++i, ++digits)
+      if (digits < 3) millis = millis * 10 + (t[i] - '0');
+    if (digits == 0) return std::nullopt;
+    for (; digits < 3; ++digits) millis *= 10;
+  }
+  std::int64_t offset_min = 0;
+  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) {
+    ++i;
+  } else if (i + 6 == t.size() && (t[i] == '+' || t[i] == '-') && t[i + 3] == ':') {
+    const int oh = two(i + 1), om = two(i + 4);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return std::nullopt;
+    offset_min = (t[i] == '-' ? -1 : 1) * (oh * 60 + om);
+    i += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (i != t.size()) return std::nullopt;
+  using namespace std::chrono;
+  const sys_days days = year_month_day(year(date->year), month(static_cast<unsigned>(date->month)),
+                                       day(static_cast<unsigned>(date->day)));
+  const std::int64_t seconds = days.time_since_epoch().count() * 86400LL + hh * 3600 + mm * 60 + ss - offset_min * 60;
+  return seconds * 1000 + millis;
+}
+
+// POST /users/{id}, application/vnd.pingidentity.account.lock+json ({"unlockAt"?}) or
+// .unlock+json (no body): the account lock of core::User (no API signs a locked user in;
+// locking ends its sessions). An unlockAt in the past leaves the account unlocked, as
+// PingOne does. Answers the user.
+Outcome<http::Response> SetAccountLock(State& st, const Call& call, bool lock) {
+  std::optional<std::int64_t> unlock_at;
+  if (!Trim(call.req->body).empty()) {
+    auto body = ParseBody(*call.req);
+    if (!body) return Fail(body.error());
+    if (lock) {
+      auto text = OptionalString(*body, "unlockAt", "unlockAt", 64);
+      if (!text) return Fail(text.error());
+      if (*text && !(*text)->empty()) {
+        unlock_at = ParseDateTime(**text);
+        if (!unlock_at)
+          return Fail(InvalidValue("unlockAt", "unlockAt must be a date-time such as 2030-06-07T23:59:59Z"));
+      }
+    }
+  }
+  const std::string id = call.Param("userID");
+  auto options = UserIfMatch(st, call);
+  if (!options) return Fail(options.error());
+  const std::int64_t now = st.s.clock.NowMillis();
+  auto updated = Users(st, call).Update(
+      id,
+      [&](core::User& u) -> core::Status {
+        if (!lock || (unlock_at && *unlock_at <= now)) {
+          u.locked_at_ms = 0;
+          u.unlock_at_ms = 0;
+        } else {
+          if (!u.LockedAt(now)) u.locked_at_ms = now;
+          u.unlock_at_ms = unlock_at.value_or(0);
+        }
+        return {};
+      },
+      std::nullopt, *options);
+  if (!updated) return Fail(UserWriteError(updated.error()));
+  auto renderer = MakeRenderer(st, call);
+  if (!renderer) return Fail(renderer.error());
+  auto wire = renderer->Render(*updated);
+  if (!wire) return Fail(wire.error());
+  return http::WithETag(JsonResponse(200, *wire), updated->version);
+}
+
 }  // namespace
 
 void MountUsers(http::Router& router, std::shared_ptr<State> state) {
@@ -525,6 +618,14 @@ void MountUsers(http::Router& router, std::shared_ptr<State> state) {
   router.Add("PATCH", user, http::Exec::kWorker,
              Api(state, [](State& st, const Call& call) { return Write(st, call, WriteMode::kMerge); }));
   router.Add("DELETE", user, http::Exec::kWorker, Api(state, Remove));
+  // Account operations, chosen by Content-Type (PingOne's User Account Lock / Unlock).
+  router.Add("POST", user, http::Exec::kWorker, Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
+               const std::string media = MediaType(*call.req);
+               if (media == kLockType) return SetAccountLock(st, call, true);
+               if (media == kUnlockType) return SetAccountLock(st, call, false);
+               return Fail(UnsupportedMediaType(std::string("POST to a user with Content-Type ") + kLockType + " or " +
+                                                kUnlockType + "."));
+             }));
 
   for (const char* member : {"enabled", "mfaEnabled"}) {
     router.Add("GET", user + "/" + member, http::Exec::kInline,

@@ -23,13 +23,16 @@ if (!file || docArgs.length === 0) {
   process.exit(2);
 }
 
-// Where each API's paths live (the error renderers' prefixes in each dialect's Mount).
+// Where each API's paths live (the error renderers' prefixes in each dialect's Mount); a
+// RegExp matches a whole path (PingOne's token route, /{envID}/as/token, has no prefix).
 const prefixes = {
   catalyze: ['/v2'],
   quickblox: ['/session', '/session.json', '/login', '/login.json', '/users', '/users.json'],
   scim: ['/scim/v2'],
+  pingone: ['/v1/environments', /^\/[^/]+\/as\/token$/],
 };
-const covers = (prefix, path) => path === prefix || path.startsWith(prefix + '/');
+const covers = (prefix, path) =>
+  prefix instanceof RegExp ? prefix.test(path) : path === prefix || path.startsWith(prefix + '/');
 
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
 addFormats(ajv);
