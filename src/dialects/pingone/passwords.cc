@@ -88,6 +88,16 @@ json::object PasswordState(const Call& call, const core::User& user, bool has_pa
                       {"lastChangedAt", core::FormatTimestamp(user.updated_at_ms, true)}};
 }
 
+// The change that records the password's status (dialect_json["pingone"].passwordStatus).
+service::UserChange WithPasswordStatus(std::string status) {
+  return [status = std::move(status)](core::User& u) -> core::Status {
+    json::object state = PingOneState(u);
+    state["passwordStatus"] = status;
+    SetPingOneState(u, state);
+    return {};
+  };
+}
+
 // Sets a new cleartext password (re-hashed by UserService; the user's sessions end).
 // `current`: the current password, proven by the caller (checked by the service);
 // without it the application needs password:set.
@@ -95,15 +105,9 @@ Outcome<http::Response> Store(State& st, const Call& call, const std::string& pa
                               const std::optional<std::string>& current = std::nullopt) {
   auto options = UserIfMatch(st, call);
   if (!options) return Fail(options.error());
-  auto updated = Users(st, call).Update(
-      call.Param("userID"),
-      [&](core::User& u) -> core::Status {
-        json::object state = PingOneState(u);
-        state["passwordStatus"] = force_change ? "MUST_CHANGE_PASSWORD" : "OK";
-        SetPingOneState(u, state);
-        return {};
-      },
-      password, *options, current);
+  auto updated = Users(st, call).Update(call.Param("userID"),
+                                        WithPasswordStatus(force_change ? "MUST_CHANGE_PASSWORD" : "OK"), password,
+                                        *options, current);
   if (!updated) {
     if (updated.error().code == ErrorCode::kInvalidArgument && updated.error().field == "password")
       return Fail(InvalidValue("password", updated.error().message));
@@ -184,15 +188,7 @@ Outcome<http::Response> CheckPassword(State& st, const Call& call) {
 Outcome<http::Response> ChangeState(State& st, const Call& call, const std::string& status) {
   auto options = UserIfMatch(st, call);
   if (!options) return Fail(options.error());
-  auto updated = Users(st, call).Update(
-      call.Param("userID"),
-      [&](core::User& u) -> core::Status {
-        json::object state = PingOneState(u);
-        state["passwordStatus"] = status;
-        SetPingOneState(u, state);
-        return {};
-      },
-      std::nullopt, *options);
+  auto updated = Users(st, call).Update(call.Param("userID"), WithPasswordStatus(status), std::nullopt, *options);
   if (!updated) return Fail(FromCore(updated.error()));
   return http::WithETag(JsonResponse(200, PasswordState(call, *updated)), updated->version);
 }
@@ -274,12 +270,7 @@ Outcome<http::Response> Recover(State& st, const Call& call) {
   // Checked before the code is taken, so a refused password leaves the code usable.
   if (auto ok = CheckPasswordPolicy(*fresh, user->username, "newPassword"); !ok) return Fail(ok.error());
   auto recovered = service::PasswordResets(st.s, RecoveryCodes())
-                       .Complete(call.env, *code, *fresh, user->id, [](core::User& u) -> core::Status {
-                         json::object state = PingOneState(u);
-                         state["passwordStatus"] = "OK";
-                         SetPingOneState(u, state);
-                         return {};
-                       });
+                       .Complete(call.env, *code, *fresh, user->id, WithPasswordStatus("OK"));
   if (!recovered) {
     if (recovered.error().code == ErrorCode::kNotFound)
       return Fail(InvalidValue("recoveryCode", "the recovery code is invalid or expired"));
