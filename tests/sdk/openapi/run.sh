@@ -8,9 +8,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
-# The APIs with a document; PingOne and CommCare join with theirs.
+# The APIs with a document; PingOne joins with its own.
 docs=()
-for api in catalyze quickblox scim; do docs+=("$api=$root/src/dialects/$api/openapi.json"); done
+for api in catalyze quickblox scim commcare; do docs+=("$api=$root/src/dialects/$api/openapi.json"); done
 
 case "${1:-}" in
   start)
