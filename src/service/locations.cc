@@ -308,7 +308,7 @@ core::Status CheckCoordinate(const char* field, const std::optional<std::string>
   if (bad || !digits || s.size() > 32 || std::abs(std::stod(s)) > limit)
     return core::InvalidArgument(field, std::string(field) + " must be a decimal number between -" +
                                             std::to_string(static_cast<int>(limit)) + " and " +
-                                            std::to_string(static_cast<int>(limit)));
+                                            std::to_string(static_cast<int>(limit)) + ".");
   return {};
 }
 
@@ -433,22 +433,24 @@ core::Status LocationAccess::Delete(const std::string& id, std::optional<std::in
 
 // ---- users ----
 
-core::Status LocationAccess::CheckAssignment(const LocationAssignment& a) {
+core::Result<LocationAssignment> LocationAccess::CheckAssignment(LocationAssignment a) {
   for (std::size_t i = 0; i < a.locations.size(); ++i) {
+    const std::string at = "locations[" + std::to_string(i) + "]";
+    if (std::find(a.locations.begin(), a.locations.begin() + static_cast<std::ptrdiff_t>(i), a.locations[i]) !=
+        a.locations.begin() + static_cast<std::ptrdiff_t>(i))
+      return core::InvalidArgument(at, at + " is listed twice");
     auto l = Get(a.locations[i]);
     if (l) continue;
     if (l.error().code != ErrorCode::kNotFound) return std::unexpected(l.error());
-    const std::string at = "locations[" + std::to_string(i) + "]";
     return core::InvalidArgument(at, at + " is not a location of this project space");
   }
   if (a.primary.empty()) {
-    if (!a.locations.empty())
-      return core::InvalidArgument("primary_location", "primary_location is required when locations are given");
-    return {};
+    if (!a.locations.empty()) a.primary = a.locations.front();
+    return a;
   }
   if (std::find(a.locations.begin(), a.locations.end(), a.primary) == a.locations.end())
     return core::InvalidArgument("primary_location", "Primary location must be included in the list of locations.");
-  return {};
+  return a;
 }
 
 core::Result<LocationAssignment> LocationAccess::AssignmentOf(const core::User& user) {

@@ -105,10 +105,10 @@ class LocationAccess {
   core::Status Delete(const std::string& id, std::optional<std::int64_t> expected_version = std::nullopt);
 
   // ---- users ----
-  // kInvalidArgument naming "locations[i]" for an id that is no location of the
-  // environment, "primary_location" for a primary not among the locations (or missing
-  // while there are locations).
-  core::Status CheckAssignment(const LocationAssignment& assignment);
+  // The assignment to write: kInvalidArgument naming "locations[i]" for an id that is no
+  // location of the environment (or a duplicate), "primary_location" for a primary not
+  // among the locations. Without a primary, the first location is the primary.
+  core::Result<LocationAssignment> CheckAssignment(LocationAssignment assignment);
   // The user's assignment as stored (a primary no longer among its locations is none).
   core::Result<LocationAssignment> AssignmentOf(const core::User& user);
 

@@ -24,6 +24,7 @@ void Mount(http::Router& router, const Services& services, const Config& config)
   MountWebUsers(router, c);
   MountIdentity(router, c);
   MountBulkUsers(router, c);
+  MountLocations(router, c);
   MountOpenApi(router, "commcare", kOpenApiDocument);
 }
 

@@ -104,5 +104,6 @@ void MountGroups(http::Router& router, const Context& c);
 void MountWebUsers(http::Router& router, const Context& c);
 void MountIdentity(http::Router& router, const Context& c);
 void MountBulkUsers(http::Router& router, const Context& c);
+void MountLocations(http::Router& router, const Context& c);
 
 }  // namespace roster::dialects::commcare

@@ -220,8 +220,10 @@ TEST(CommCareUsers, RejectsBadFieldsNamingThem) {
   EXPECT_EQ(field(R"({"default_phone_number":"x"})"), "default_phone_number");
   EXPECT_EQ(field(R"({"groups":["nothex"]})"), "groups[0]");
   EXPECT_EQ(field(R"({"user_data":[1]})"), "user_data");
-  EXPECT_EQ(field(R"({"locations":["26fc44e2792b4f2fa8ef86178f0a958e"]})"), "locations");
-  EXPECT_EQ(field(R"({"primary_location":"26fc44e2792b4f2fa8ef86178f0a958e"})"), "primary_location");
+  EXPECT_EQ(field(R"({"locations":["nothex"]})"), "locations[0]");
+  EXPECT_EQ(field(R"({"locations":"26fc44e2792b4f2fa8ef86178f0a958e"})"), "locations");
+  EXPECT_EQ(field(R"({"primary_location":"nothex"})"), "primary_location");
+  EXPECT_EQ(field(R"({"primary_location":5})"), "primary_location");
   EXPECT_EQ(field(R"({"password":""})"), "password");
   EXPECT_EQ(field(R"({"password":1})"), "password");
   EXPECT_EQ(field(R"({"language":")" + std::string(65, 'x') + "\"}"), "language");
