@@ -247,7 +247,7 @@ TEST_F(LocationAccessTest, WritesNeedGroupsWrite) {
   EXPECT_EQ(As(core::kProfileRead).CreateType(t).error().code, ErrorCode::kPermissionDenied);
 }
 
-TEST_F(LocationAccessTest, AssignmentNeedsKnownLocationsAndAPrimaryAmongThem) {
+TEST_F(LocationAccessTest, AssignmentNeedsKnownLocationsAndAPrimaryAmongThemFirstByDefault) {
   const std::string state = Type("State");
   const std::string ma = Location("Massachusetts", state);
   const std::string ny = Location("New York", state);
@@ -260,9 +260,12 @@ TEST_F(LocationAccessTest, AssignmentNeedsKnownLocationsAndAPrimaryAmongThem) {
   ASSERT_FALSE(outside.has_value());
   EXPECT_EQ(outside.error().field, "primary_location");
   EXPECT_EQ(outside.error().message, "Primary location must be included in the list of locations.");
-  auto missing = Admin().CheckAssignment({{ma}, ""});
-  ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.error().field, "primary_location");
+  auto first = Admin().CheckAssignment({{ny, ma}, ""});
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->primary, ny);
+  auto twice = Admin().CheckAssignment({{ma, ma}, ma});
+  ASSERT_FALSE(twice.has_value());
+  EXPECT_EQ(twice.error().field, "locations[1]");
 
   // Stored: memberships plus the primary in the user; a primary no longer among the
   // memberships reads as none.
