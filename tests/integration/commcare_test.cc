@@ -433,8 +433,9 @@ TEST_F(CommCareTest, CreateReturns201WithTheWorker) {
   EXPECT_EQ(got["first_name"], "John");
   EXPECT_EQ(got["last_name"], "Doe");
   EXPECT_EQ(got["email"], "jdoe@example.org");
-  EXPECT_EQ(got["default_phone_number"], "+50253311399");
-  EXPECT_EQ(got["phone_numbers"], json::parse(R"(["+50253311399","50253314588"])"));
+  // CommCare strips the leading '+' (strip_plus).
+  EXPECT_EQ(got["default_phone_number"], "50253311399");
+  EXPECT_EQ(got["phone_numbers"], json::parse(R"(["50253311399","50253314588"])"));
   EXPECT_EQ(got["groups"], json::array{group});
   // CommCare's injected keys (corehq/apps/api/tests/test_user_resources.py) and eulas.
   EXPECT_EQ(got["user_data"],
@@ -598,8 +599,8 @@ TEST_F(CommCareTest, PutChangesOnlyWhatIsSentAndReplacesLists) {
                    ApiKey(admin_));
   ASSERT_EQ(r.status, 200) << r.body;
   j = r.Json().as_object();
-  EXPECT_EQ(j["phone_numbers"], json::array{"+111222333"});
-  EXPECT_EQ(j["default_phone_number"], "+111222333");
+  EXPECT_EQ(j["phone_numbers"], json::array{"111222333"});
+  EXPECT_EQ(j["default_phone_number"], "111222333");
   EXPECT_EQ(j["groups"], json::array{g2});
   EXPECT_EQ(j["user_data"], json::parse(R"({"commcare_project":"demo","commcare_profile":"","village":"Patna"})"));
   EXPECT_EQ(j["email"], "new@example.org");
@@ -611,7 +612,7 @@ TEST_F(CommCareTest, PutChangesOnlyWhatIsSentAndReplacesLists) {
   // default_phone_number joins the list at the front; null and [] clear.
   r = client_.Send("PUT", path, R"({"default_phone_number":"+444555666"})", ApiKey(admin_));
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.Json().at("phone_numbers"), json::parse(R"(["+444555666","+111222333"])"));
+  EXPECT_EQ(r.Json().at("phone_numbers"), json::parse(R"(["444555666","111222333"])"));
   r = client_.Send("PUT", path, R"({"phone_numbers":[],"groups":null,"user_data":null,"email":""})", ApiKey(admin_));
   ASSERT_EQ(r.status, 200) << r.body;
   j = r.Json().as_object();
@@ -1111,7 +1112,7 @@ TEST_F(CommCareTest, WorkerIsACatalyzeUserAndBack) {
   EXPECT_EQ(c["name"].at("firstName"), "John");
   EXPECT_EQ(c["name"].at("lastName"), "Doe");
   EXPECT_EQ(c["email"].at("primary"), "jdoe@example.org");
-  EXPECT_EQ(c["phoneNumber"].at("mobile"), "+50253311399");
+  EXPECT_EQ(c["phoneNumber"].at("mobile"), "50253311399");
   EXPECT_EQ(c["phoneNumber"].at("preferred"), "mobile");
   EXPECT_EQ(c["extras"], json::parse(R"({"chw_id":"13/43/DFA"})"));
   EXPECT_EQ(c["active"], true);
@@ -1122,15 +1123,16 @@ TEST_F(CommCareTest, WorkerIsACatalyzeUserAndBack) {
   auto w = Get(Users("demo", hex + "/"));
   EXPECT_EQ(w["first_name"], "Johnny");
   EXPECT_EQ(w["username"], "both-ways@demo.commcarehq.org");
-  EXPECT_EQ(w["default_phone_number"], "+50253311399");
-  EXPECT_EQ(w["phone_numbers"], json::parse(R"(["+50253311399","+999888777","50253314588"])"));
+  EXPECT_EQ(w["default_phone_number"], "50253311399");
+  // Catalyze's own number keeps its '+': CommCare strips only what it writes.
+  EXPECT_EQ(w["phone_numbers"], json::parse(R"(["50253311399","+999888777","50253314588"])"));
   EXPECT_EQ(w["language"], "en");
   // A CommCare phone change keeps Catalyze's type for numbers it already had.
   ASSERT_EQ(client_.Send("PUT", Users("demo", hex + "/"), R"({"default_phone_number":"+999888777"})", ApiKey(admin_))
                 .status,
             200);
   c = client_.Send("GET", "/v2/users/" + uuid, "", CatalyzeHeaders(catalyze_admin_)).Json().as_object();
-  EXPECT_EQ(c["phoneNumber"].at("work"), "+999888777");
+  EXPECT_EQ(c["phoneNumber"].at("work"), "999888777");  // CommCare wrote it, without '+'
   EXPECT_EQ(c["phoneNumber"].at("preferred"), "work");
 
   // Catalyze -> CommCare.

@@ -122,6 +122,12 @@ bool IsPhone(std::string_view v) {
   return digits >= 3;
 }
 
+// CommCare's strip_plus (corehq/apps/sms/util.py): numbers are stored without a leading
+// '+'.
+std::string StripPlus(std::string_view n) {
+  return std::string(!n.empty() && n.front() == '+' ? n.substr(1) : n);
+}
+
 const core::Contact* PrimaryPhone(const core::Profile& p) {
   for (const auto& c : p.phone_numbers)
     if (c.primary) return &c;
@@ -405,7 +411,8 @@ core::Result<UserFields> ReadUserFields(const json::object& body) {
       const std::string& n = (*f.phone_numbers)[i];
       const std::string at = "phone_numbers[" + std::to_string(i) + "]";
       if (!IsPhone(n)) return InvalidArgument(at, at + " must be a phone number (digits, spaces, + - ( ) .)");
-      if (std::find(unique.begin(), unique.end(), n) == unique.end()) unique.push_back(n);
+      const std::string stripped = StripPlus(n);
+      if (std::find(unique.begin(), unique.end(), stripped) == unique.end()) unique.push_back(stripped);
     }
     f.phone_numbers = std::move(unique);
   }
@@ -413,6 +420,7 @@ core::Result<UserFields> ReadUserFields(const json::object& body) {
     return std::unexpected(st.error());
   if (f.default_phone_number && !f.default_phone_number->empty() && !IsPhone(*f.default_phone_number))
     return InvalidArgument("default_phone_number", "default_phone_number must be a phone number (digits, spaces, + - ( ) .)");
+  if (f.default_phone_number) *f.default_phone_number = StripPlus(*f.default_phone_number);
   if (auto st = OptObject(body, "user_data", f.user_data); !st) return std::unexpected(st.error());
   // The keys CommCare injects on read are the system's, not data: a GET-modify-PUT sends
   // them back, and they are dropped rather than stored.
@@ -478,7 +486,8 @@ void ApplyUserFields(const UserFields& f, core::User& user) {
     p.phone_numbers.clear();
     for (std::size_t i = 0; i < list.size(); ++i) {
       std::string type = "mobile";
-      auto it = std::find_if(old.begin(), old.end(), [&](const core::Contact& c) { return c.value == list[i]; });
+      // A number another dialect stored with its '+' is the same number.
+      auto it = std::find_if(old.begin(), old.end(), [&](const core::Contact& c) { return StripPlus(c.value) == list[i]; });
       if (it != old.end()) {
         type = it->type.empty() ? "mobile" : it->type;
         old.erase(it);
