@@ -55,10 +55,14 @@ struct WebUser {
 // `roster commcare web-user create`; the command's JSON output. The suite's keys hold a
 // web user's defaults plus password:set (it tests setting mobile workers' passwords);
 // scopes_test.cc tests the defaults.
-WebUser CreateWebUser(const std::string& data_dir, const std::string& domain, const std::string& email) {
-  auto r = RunRoster({"commcare", "web-user", "create", "--domain", domain, "--email", email, "--scope", "profile:read",
-                      "--scope", "profile:write", "--scope", "users:list", "--scope", "contact:read", "--scope",
-                      "groups:write", "--scope", "password:set", "--data-dir", data_dir, "--json"});
+WebUser CreateWebUser(const std::string& data_dir, const std::string& domain, const std::string& email,
+                      const std::vector<std::string>& more_scopes = {}) {
+  std::vector<std::string> args = {"commcare", "web-user", "create", "--domain", domain, "--email", email,
+                                   "--scope", "profile:read", "--scope", "profile:write", "--scope", "users:list",
+                                   "--scope", "contact:read", "--scope", "groups:write", "--scope", "password:set",
+                                   "--data-dir", data_dir, "--json"};
+  for (const auto& scope : more_scopes) args.insert(args.end(), {"--scope", scope});
+  auto r = RunRoster(args);
   if (r.exit_code != 0) throw std::runtime_error("web-user create failed: " + r.err);
   auto j = json::parse(r.out).as_object();
   return {std::string(j.at("username").as_string()), std::string(j.at("apiKey").as_string())};
@@ -102,6 +106,8 @@ class CommCareTest : public ::testing::Test {
     other_ = CreateWebUser(dir_->path(), "other", "admin@other.org");
     paging_ = CreateWebUser(dir_->path(), "paging", "pager@example.org");
     places_ = CreateWebUser(dir_->path(), "places", "planner@example.org");
+    staff_admin_ = CreateWebUser(dir_->path(), "staff", "boss@example.org", {"credentials:admin"});
+    staff_member_ = CreateWebUser(dir_->path(), "staff", "member@example.org");
     // Catalyze keys for the same domains (one directory).
     catalyze_admin_ = CreateKey(dir_->path(), "demo", "admin");
     server_ = new Server(dir_->path());
@@ -152,7 +158,7 @@ class CommCareTest : public ::testing::Test {
   }
 
   static TempDir* dir_;
-  static WebUser admin_, second_, other_, paging_, places_;
+  static WebUser admin_, second_, other_, paging_, places_, staff_admin_, staff_member_;
   static std::string catalyze_admin_;
   static Server* server_;
   Client client_{server_->base_url()};
@@ -160,7 +166,7 @@ class CommCareTest : public ::testing::Test {
 
 TempDir* CommCareTest::dir_;
 WebUser CommCareTest::admin_, CommCareTest::second_, CommCareTest::other_, CommCareTest::paging_,
-    CommCareTest::places_;
+    CommCareTest::places_, CommCareTest::staff_admin_, CommCareTest::staff_member_;
 std::string CommCareTest::catalyze_admin_;
 Server* CommCareTest::server_;
 
@@ -1612,6 +1618,40 @@ TEST_F(CommCareLocationsTest, MobileWorkersAreAssignedLocationsWithAPrimaryOne) 
   EXPECT_TRUE(none.Json().at("primary_location").is_null());
   EXPECT_FALSE(none.Json().at("user_data").as_object().contains("commcare_location_id"));
   EXPECT_EQ(client_.Send("DELETE", LocationsV2(b + "/"), "", ApiKey(places_)).status, 204);
+}
+
+// webuser.rst, "User Enable/Disable API": POST .../web-user/{id}/activate/ and
+// deactivate/, 202 {}; a deactivated web user's credentials are refused in the project
+// space until it is activated again.
+TEST_F(CommCareTest, WebUsersAreDeactivatedAndActivated) {
+  const std::string list = "/a/staff/api/web-user/v1/";
+  std::string member, boss;
+  const auto listed = Get(list, staff_admin_);
+  for (const auto& w : listed.at("objects").as_array()) {
+    (w.at("username") == json::value("member@example.org") ? member : boss) = std::string(w.at("id").as_string());
+  }
+  ASSERT_FALSE(member.empty());
+  ASSERT_FALSE(boss.empty());
+  const std::string workers = "/a/staff/api/user/v1/";
+  EXPECT_EQ(client_.Send("GET", workers, "", ApiKey(staff_member_)).status, 200);
+  // Changing web users needs credentials:admin (a default web user's key lacks it).
+  ExpectError(client_.Send("POST", list + boss + "/deactivate/", "", ApiKey(staff_member_)), 403, "credentials:admin");
+  ExpectError(client_.Send("POST", list + boss + "/deactivate/", "", ApiKey(staff_admin_)), 400,
+              "A web user cannot deactivate itself.");
+  ExpectError(client_.Send("POST", list + std::string(32, 'e') + "/deactivate/", "", ApiKey(staff_admin_)), 404,
+              "No web user with this id");
+  ExpectError(client_.Send("POST", list + "nothex/activate/", "", ApiKey(staff_admin_)), 404, "No web user");
+  auto off = client_.Send("POST", "/a/staff/api/v0.5/web-user/" + member + "/deactivate/", "", ApiKey(staff_admin_));
+  ASSERT_EQ(off.status, 202) << off.body;
+  EXPECT_EQ(off.Json(), json::object());
+  EXPECT_EQ(client_.Send("GET", workers, "", ApiKey(staff_member_)).status, 401);
+  EXPECT_EQ(Get(list + member + "/", staff_admin_).at("is_active"), false);
+  auto on = client_.Send("POST", list + member + "/activate/", "{}", ApiKey(staff_admin_));
+  ASSERT_EQ(on.status, 202) << on.body;
+  EXPECT_EQ(client_.Send("GET", workers, "", ApiKey(staff_member_)).status, 200);
+  EXPECT_EQ(Get(list + member + "/", staff_admin_).at("is_active"), true);
+  // Another project space's key: 403.
+  EXPECT_EQ(client_.Send("POST", list + member + "/deactivate/", "", ApiKey(admin_)).status, 403);
 }
 
 }  // namespace
