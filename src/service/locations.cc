@@ -62,6 +62,19 @@ core::Result<std::optional<Record>> FirstHolding(RecordService& records, const s
   return std::optional<Record>(std::move(found->front()));
 }
 
+// A new record of `kind` with `body` and the claims derived from it.
+core::Result<Record> CreateRecord(RecordService& records, const std::string& env, const char* kind, json::object body,
+                                  const ClaimsOf& claims) {
+  NewRecordRequest r;
+  r.environment_id = env;
+  r.kind = kind;
+  Record probe;
+  probe.body = std::move(body);
+  r.claims = claims(probe);
+  r.body = std::move(probe.body);
+  return records.Create(r);
+}
+
 core::Result<std::vector<Record>> ListAll(RecordService& records, const std::string& env, const char* kind,
                                           std::int64_t after, int limit) {
   return records.List(env, kind, after, std::clamp(limit, 1, kScanPage));
@@ -183,14 +196,7 @@ core::Result<Record> LocationAccess::CreateType(const LocationTypeFields& fields
     }
     body["parent_id"] = parent->id;
   }
-  NewRecordRequest r;
-  r.environment_id = env();
-  r.kind = kLocationTypeKind;
-  r.body = body;
-  Record probe;
-  probe.body = body;
-  r.claims = LocationTypeClaims(probe);
-  return records_.Create(r);
+  return CreateRecord(records_, env(), kLocationTypeKind, std::move(body), LocationTypeClaims);
 }
 
 core::Result<Record> LocationAccess::UpdateType(const std::string& id, const LocationTypeFields& fields,
@@ -353,14 +359,7 @@ core::Result<Record> LocationAccess::Create(const LocationFields& fields) {
                     {"latitude", text_or_null(fields.latitude)},
                     {"longitude", text_or_null(fields.longitude)},
                     {"external_id", text_or_null(fields.external_id)}};
-  NewRecordRequest r;
-  r.environment_id = env();
-  r.kind = kLocationKind;
-  r.body = body;
-  Record probe;
-  probe.body = body;
-  r.claims = LocationClaims(probe);
-  return records_.Create(r);
+  return CreateRecord(records_, env(), kLocationKind, std::move(body), LocationClaims);
 }
 
 core::Result<Record> LocationAccess::Update(const std::string& id, const LocationFields& fields,

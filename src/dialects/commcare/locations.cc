@@ -268,14 +268,23 @@ http::Response UpdateType(const Caller& caller, service::LocationAccess& access,
   return TypeResponse(200, access, caller, *updated);
 }
 
-http::Response DeleteType(service::LocationAccess& access, const http::Request& req, const http::PathParams& params) {
-  auto type = TypeAt(access, params);
-  if (!type) return type.error().code == ErrorCode::kNotFound ? TypeNotFound() : Fail(type.error());
-  auto expected = http::ExpectedVersion(req, [&]() -> core::Result<std::int64_t> { return type->version; });
+// DELETE of a record read first (`found`): If-Match against its version, then
+// `remove(id, expected)`; 204, or `not_found()`.
+template <class Remove>
+http::Response DeleteFound(const core::Result<Record>& found, const http::Request& req, http::Response (*not_found)(),
+                           const Remove& remove) {
+  if (!found) return found.error().code == ErrorCode::kNotFound ? not_found() : Fail(found.error());
+  auto expected = http::ExpectedVersion(req, [&]() -> core::Result<std::int64_t> { return found->version; });
   if (!expected) return Fail(expected.error());
-  if (auto st = access.DeleteType(type->id, *expected); !st)
-    return st.error().code == ErrorCode::kNotFound ? TypeNotFound() : Fail(st.error());
+  if (core::Status st = remove(found->id, *expected); !st)
+    return st.error().code == ErrorCode::kNotFound ? not_found() : Fail(st.error());
   return Empty(204);
+}
+
+http::Response DeleteType(service::LocationAccess& access, const http::Request& req, const http::PathParams& params) {
+  return DeleteFound(TypeAt(access, params), req, TypeNotFound, [&](const std::string& id, auto expected) {
+    return access.DeleteType(id, expected);
+  });
 }
 
 // ---- locations ----
@@ -504,13 +513,9 @@ http::Response BulkLocations(service::LocationAccess& access, const http::Reques
 
 http::Response DeleteLocation(service::LocationAccess& access, const http::Request& req,
                               const http::PathParams& params) {
-  auto l = LocationAt(access, params);
-  if (!l) return l.error().code == ErrorCode::kNotFound ? LocationNotFound() : Fail(l.error());
-  auto expected = http::ExpectedVersion(req, [&]() -> core::Result<std::int64_t> { return l->version; });
-  if (!expected) return Fail(expected.error());
-  if (auto st = access.Delete(l->id, *expected); !st)
-    return st.error().code == ErrorCode::kNotFound ? LocationNotFound() : Fail(st.error());
-  return Empty(204);
+  return DeleteFound(LocationAt(access, params), req, LocationNotFound, [&](const std::string& id, auto expected) {
+    return access.Delete(id, expected);
+  });
 }
 
 // Runs `f(caller, access, req, params)` for an authorized caller.
