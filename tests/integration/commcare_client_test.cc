@@ -9,7 +9,10 @@
 //       meta.next, stop on an empty batch or no next;
 //   commcare_export/commcare_minilinq.py   SimplePaginator: params {'limit': page_size}
 //       first, then parse_qs(urlparse(meta['next']).query);
-//   commcare_export/cli.py                 --users (resource 'user');
+//   commcare_export/cli.py                 --users (resource 'user'), --locations and
+//       --with-organization (resources 'location_type' and 'location');
+//   commcare_export/location_info_provider.py  LocationInfoProvider: location types by
+//       resource_uri, each location's ancestors by walking `parent` resource URIs;
 // and python-requests' HTTPDigestAuth (requests/auth.py: handle_401, build_digest_header)
 // with the header handling it relies on (urllib3 joins repeated header lines with ", ",
 // requests.utils.parse_dict_header keeps the last value of each parameter).
@@ -228,10 +231,10 @@ class HqClient {
       const json::array objects = batch.at("objects").as_array();
       if (objects.empty()) break;
       for (const auto& o : objects)
-        if (!last_batch_ids.count(std::string(o.at("id").as_string()))) out.push_back(o.as_object());
+        if (!last_batch_ids.count(json::serialize(o.at("id")))) out.push_back(o.as_object());
       if (!meta.contains("next") || meta.at("next").is_null()) break;
       last_batch_ids.clear();
-      for (const auto& o : objects) last_batch_ids.insert(std::string(o.at("id").as_string()));
+      for (const auto& o : objects) last_batch_ids.insert(json::serialize(o.at("id")));  // ids: text or numbers
       // parse_qs(urlparse(next).query): the next request's params, in order.
       const std::string next(meta.at("next").as_string());
       next_links.push_back(next);
@@ -575,6 +578,81 @@ TEST_F(CommCareClientTest, SetPasswordCommandChangesWhatBasicAndDigestAccept) {
   const std::string dump = DumpStore(dir_->path());
   EXPECT_EQ(dump.find("Changed pass 2"), std::string::npos);
   EXPECT_EQ(dump.find(kPassword), std::string::npos);
+}
+
+// `commcare-export --locations --with-organization`: LocationInfoProvider pages through
+// location_type and location (v0.5) by meta.next, keys types by resource_uri and walks
+// each location's `parent` URI to its ancestors by type code; the users export carries
+// user_data.commcare_location_id(s), which the organization columns resolve through it.
+TEST_F(CommCareClientTest, LocationsExportWithOrganizationResolvesAncestors) {
+  Client client(server_->base_url());
+  const Headers key = {{"Authorization", ApiKeyHeader()}};
+  const auto post = [&](const std::string& path, const json::object& body) {
+    auto r = client.Send("POST", path, json::serialize(body), key);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.Json().is_object() ? r.Json().as_object() : json::object();
+  };
+  const auto state = post("/a/export/api/v0.5/location_type/", {{"name", "State"}, {"code", "state"}});
+  const auto district = post("/a/export/api/v0.5/location_type/", {{"name", "District"}, {"parent", state.at("id")}});
+  post("/a/export/api/v0.5/location_type/", {{"name", "Clinic"}, {"parent", district.at("id")}});
+  const auto loc = [&](const std::string& name, const std::string& type, const std::string& parent) {
+    json::object body{{"name", name}, {"location_type_code", type}};
+    if (!parent.empty()) body["parent_location_id"] = parent;
+    return std::string(post("/a/export/api/location/v2/", body).at("location_id").as_string());
+  };
+  const std::string kano = loc("Kano", "state", "");
+  const std::string nassarawa = loc("Nassarawa", "district", kano);
+  const std::string clinic_a = loc("Clinic A", "clinic", nassarawa);
+  const std::string clinic_b = loc("Clinic B", "clinic", nassarawa);
+  const std::string worker = *ids_.begin();
+  auto assigned = client.Send("PUT", "/a/export/api/v0.5/user/" + worker + "/",
+                              json::serialize(json::object{{"locations", json::array{clinic_a, clinic_b}},
+                                                           {"primary_location", clinic_b}}),
+                              key);
+  ASSERT_EQ(assigned.status, 200) << assigned.body;
+
+  HqClient hq(server_->base_url(), "export", DigestAuth(exporter_.email, kPassword), "");
+  // get_location_types: every type, keyed by resource_uri.
+  std::map<std::string, json::object> types;
+  for (auto& t : hq.Iterate("location_type", 2)) types[std::string(t.at("resource_uri").as_string())] = t;
+  ASSERT_EQ(types.size(), 3u);
+  EXPECT_FALSE(hq.next_links.empty());  // 3 types at 2 a page
+  // get_location_hierarchy: resource_uri -> {type code -> location_id}, self included.
+  std::map<std::string, json::object> rows;
+  const auto locations = hq.Iterate("location", 3);
+  ASSERT_EQ(locations.size(), 4u);
+  for (const auto& l : locations) rows[std::string(l.at("resource_uri").as_string())] = l;
+  std::map<std::string, std::map<std::string, std::string>> ancestors;
+  for (const auto& [uri, row] : rows) {
+    std::string at = uri;
+    for (int guard = 0; guard < 10 && !at.empty(); ++guard) {
+      ASSERT_TRUE(rows.count(at)) << "Unknown location referenced: " << at;
+      const auto& r = rows.at(at);
+      const std::string type_uri(r.at("location_type").as_string());
+      ASSERT_TRUE(types.count(type_uri)) << "Unknown location type referenced: " << type_uri;
+      ancestors[uri][std::string(types.at(type_uri).at("code").as_string())] = std::string(r.at("location_id").as_string());
+      at = r.at("parent").is_null() ? "" : std::string(r.at("parent").as_string());
+    }
+  }
+  // The users table's location columns, and the organization behind the primary one.
+  std::optional<json::object> exported;
+  for (const auto& u : hq.Iterate("user", 5))
+    if (u.at("id") == json::value(worker)) exported = u;
+  ASSERT_TRUE(exported.has_value());
+  const auto& user_data = exported->at("user_data").as_object();
+  EXPECT_EQ(user_data.at("commcare_location_id"), json::value(clinic_b));
+  EXPECT_EQ(user_data.at("commcare_location_ids"), json::value(clinic_a + " " + clinic_b));
+  EXPECT_EQ(user_data.at("commcare_primary_case_sharing_id"), json::value(clinic_b));
+  std::string primary_uri;
+  for (const auto& [uri, row] : rows)
+    if (row.at("location_id") == user_data.at("commcare_location_id")) primary_uri = uri;
+  ASSERT_FALSE(primary_uri.empty());
+  EXPECT_EQ(ancestors.at(primary_uri), (std::map<std::string, std::string>{
+                                           {"state", kano}, {"district", nassarawa}, {"clinic", clinic_b}}));
+  // get_location_info(location_type, field) for the locations table's type columns.
+  const auto& clinic_type = types.at(std::string(rows.at(primary_uri).at("location_type").as_string()));
+  EXPECT_EQ(clinic_type.at("name"), json::value("Clinic"));
+  EXPECT_EQ(clinic_type.at("parent"), district.at("resource_uri"));
 }
 
 }  // namespace

@@ -55,10 +55,14 @@ struct WebUser {
 // `roster commcare web-user create`; the command's JSON output. The suite's keys hold a
 // web user's defaults plus password:set (it tests setting mobile workers' passwords);
 // scopes_test.cc tests the defaults.
-WebUser CreateWebUser(const std::string& data_dir, const std::string& domain, const std::string& email) {
-  auto r = RunRoster({"commcare", "web-user", "create", "--domain", domain, "--email", email, "--scope", "profile:read",
-                      "--scope", "profile:write", "--scope", "users:list", "--scope", "contact:read", "--scope",
-                      "groups:write", "--scope", "password:set", "--data-dir", data_dir, "--json"});
+WebUser CreateWebUser(const std::string& data_dir, const std::string& domain, const std::string& email,
+                      const std::vector<std::string>& more_scopes = {}) {
+  std::vector<std::string> args = {"commcare", "web-user", "create", "--domain", domain, "--email", email,
+                                   "--scope", "profile:read", "--scope", "profile:write", "--scope", "users:list",
+                                   "--scope", "contact:read", "--scope", "groups:write", "--scope", "password:set",
+                                   "--data-dir", data_dir, "--json"};
+  for (const auto& scope : more_scopes) args.insert(args.end(), {"--scope", scope});
+  auto r = RunRoster(args);
   if (r.exit_code != 0) throw std::runtime_error("web-user create failed: " + r.err);
   auto j = json::parse(r.out).as_object();
   return {std::string(j.at("username").as_string()), std::string(j.at("apiKey").as_string())};
@@ -101,6 +105,9 @@ class CommCareTest : public ::testing::Test {
     second_ = CreateWebUser(dir_->path(), "demo", "second@example.org");
     other_ = CreateWebUser(dir_->path(), "other", "admin@other.org");
     paging_ = CreateWebUser(dir_->path(), "paging", "pager@example.org");
+    places_ = CreateWebUser(dir_->path(), "places", "planner@example.org");
+    staff_admin_ = CreateWebUser(dir_->path(), "staff", "boss@example.org", {"credentials:admin"});
+    staff_member_ = CreateWebUser(dir_->path(), "staff", "member@example.org");
     // Catalyze keys for the same domains (one directory).
     catalyze_admin_ = CreateKey(dir_->path(), "demo", "admin");
     server_ = new Server(dir_->path());
@@ -151,14 +158,15 @@ class CommCareTest : public ::testing::Test {
   }
 
   static TempDir* dir_;
-  static WebUser admin_, second_, other_, paging_;
+  static WebUser admin_, second_, other_, paging_, places_, staff_admin_, staff_member_;
   static std::string catalyze_admin_;
   static Server* server_;
   Client client_{server_->base_url()};
 };
 
 TempDir* CommCareTest::dir_;
-WebUser CommCareTest::admin_, CommCareTest::second_, CommCareTest::other_, CommCareTest::paging_;
+WebUser CommCareTest::admin_, CommCareTest::second_, CommCareTest::other_, CommCareTest::paging_,
+    CommCareTest::places_, CommCareTest::staff_admin_, CommCareTest::staff_member_;
 std::string CommCareTest::catalyze_admin_;
 Server* CommCareTest::server_;
 
@@ -431,8 +439,9 @@ TEST_F(CommCareTest, CreateReturns201WithTheWorker) {
   EXPECT_EQ(got["first_name"], "John");
   EXPECT_EQ(got["last_name"], "Doe");
   EXPECT_EQ(got["email"], "jdoe@example.org");
-  EXPECT_EQ(got["default_phone_number"], "+50253311399");
-  EXPECT_EQ(got["phone_numbers"], json::parse(R"(["+50253311399","50253314588"])"));
+  // CommCare strips the leading '+' (strip_plus).
+  EXPECT_EQ(got["default_phone_number"], "50253311399");
+  EXPECT_EQ(got["phone_numbers"], json::parse(R"(["50253311399","50253314588"])"));
   EXPECT_EQ(got["groups"], json::array{group});
   // CommCare's injected keys (corehq/apps/api/tests/test_user_resources.py) and eulas.
   EXPECT_EQ(got["user_data"],
@@ -518,7 +527,7 @@ TEST_F(CommCareTest, CreateRejectsBadInputAndWritesNothing) {
       {R"({"username":"bad-1","password":"p","groups":[")" + missing_group + R"("]})", "groups[0]"},
       {R"({"username":"bad-1","password":"p","locations":["26fc44e2792b4f2fa8ef86178f0a958e"]})", "locations"},
       {R"({"username":"bad-1","password":"p","primary_location":"26fc44e2792b4f2fa8ef86178f0a958e"})",
-       "primary_location"},
+       "Primary location must be included in the list of locations."},
   };
   for (const auto& c : cases) ExpectError(client_.Send("POST", Users("demo"), c.body, ApiKey(admin_)), 400, c.mentions);
   // Nothing was written: the username is still free.
@@ -596,8 +605,8 @@ TEST_F(CommCareTest, PutChangesOnlyWhatIsSentAndReplacesLists) {
                    ApiKey(admin_));
   ASSERT_EQ(r.status, 200) << r.body;
   j = r.Json().as_object();
-  EXPECT_EQ(j["phone_numbers"], json::array{"+111222333"});
-  EXPECT_EQ(j["default_phone_number"], "+111222333");
+  EXPECT_EQ(j["phone_numbers"], json::array{"111222333"});
+  EXPECT_EQ(j["default_phone_number"], "111222333");
   EXPECT_EQ(j["groups"], json::array{g2});
   EXPECT_EQ(j["user_data"], json::parse(R"({"commcare_project":"demo","commcare_profile":"","village":"Patna"})"));
   EXPECT_EQ(j["email"], "new@example.org");
@@ -609,7 +618,7 @@ TEST_F(CommCareTest, PutChangesOnlyWhatIsSentAndReplacesLists) {
   // default_phone_number joins the list at the front; null and [] clear.
   r = client_.Send("PUT", path, R"({"default_phone_number":"+444555666"})", ApiKey(admin_));
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.Json().at("phone_numbers"), json::parse(R"(["+444555666","+111222333"])"));
+  EXPECT_EQ(r.Json().at("phone_numbers"), json::parse(R"(["444555666","111222333"])"));
   r = client_.Send("PUT", path, R"({"phone_numbers":[],"groups":null,"user_data":null,"email":""})", ApiKey(admin_));
   ASSERT_EQ(r.status, 200) << r.body;
   j = r.Json().as_object();
@@ -1109,7 +1118,7 @@ TEST_F(CommCareTest, WorkerIsACatalyzeUserAndBack) {
   EXPECT_EQ(c["name"].at("firstName"), "John");
   EXPECT_EQ(c["name"].at("lastName"), "Doe");
   EXPECT_EQ(c["email"].at("primary"), "jdoe@example.org");
-  EXPECT_EQ(c["phoneNumber"].at("mobile"), "+50253311399");
+  EXPECT_EQ(c["phoneNumber"].at("mobile"), "50253311399");
   EXPECT_EQ(c["phoneNumber"].at("preferred"), "mobile");
   EXPECT_EQ(c["extras"], json::parse(R"({"chw_id":"13/43/DFA"})"));
   EXPECT_EQ(c["active"], true);
@@ -1120,15 +1129,16 @@ TEST_F(CommCareTest, WorkerIsACatalyzeUserAndBack) {
   auto w = Get(Users("demo", hex + "/"));
   EXPECT_EQ(w["first_name"], "Johnny");
   EXPECT_EQ(w["username"], "both-ways@demo.commcarehq.org");
-  EXPECT_EQ(w["default_phone_number"], "+50253311399");
-  EXPECT_EQ(w["phone_numbers"], json::parse(R"(["+50253311399","+999888777","50253314588"])"));
+  EXPECT_EQ(w["default_phone_number"], "50253311399");
+  // Catalyze's own number keeps its '+': CommCare strips only what it writes.
+  EXPECT_EQ(w["phone_numbers"], json::parse(R"(["50253311399","+999888777","50253314588"])"));
   EXPECT_EQ(w["language"], "en");
   // A CommCare phone change keeps Catalyze's type for numbers it already had.
   ASSERT_EQ(client_.Send("PUT", Users("demo", hex + "/"), R"({"default_phone_number":"+999888777"})", ApiKey(admin_))
                 .status,
             200);
   c = client_.Send("GET", "/v2/users/" + uuid, "", CatalyzeHeaders(catalyze_admin_)).Json().as_object();
-  EXPECT_EQ(c["phoneNumber"].at("work"), "+999888777");
+  EXPECT_EQ(c["phoneNumber"].at("work"), "999888777");  // CommCare wrote it, without '+'
   EXPECT_EQ(c["phoneNumber"].at("preferred"), "work");
 
   // Catalyze -> CommCare.
@@ -1309,6 +1319,339 @@ TEST_F(CommCareTest, GroupsCarryAnETagAndHonourIfMatch) {
   EXPECT_EQ(after.Header("etag"), "W/\"2\"");
   EXPECT_EQ(client_.Send("DELETE", path, "", ApiKeyIfMatch(admin_, "W/\"2\"")).status, 204);
   EXPECT_EQ(client_.Send("GET", path, "", ApiKey(admin_)).status, 404);
+}
+
+// ---- locations and location types (domain "places") ----
+
+std::string Types(const std::string& rest = "") { return "/a/places/api/v0.5/location_type/" + rest; }
+std::string LocationsV1(const std::string& rest = "") { return "/a/places/api/v0.5/location/" + rest; }
+std::string LocationsV2(const std::string& rest = "") { return "/a/places/api/location/v2/" + rest; }
+
+class CommCareLocationsTest : public CommCareTest {
+ protected:
+  // POST a location type; returns its resource.
+  json::object CreateType(const json::object& body) {
+    auto r = client_.Send("POST", Types(), json::serialize(body), ApiKey(places_));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.Json().is_object() ? r.Json().as_object() : json::object();
+  }
+  // POST a v2 location; returns its 32-hex location_id.
+  std::string CreateLocation(const json::object& body) {
+    auto r = client_.Send("POST", LocationsV2(), json::serialize(body), ApiKey(places_));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.Json().is_object() ? std::string(r.Json().at("location_id").as_string()) : std::string();
+  }
+  // A state > county > city hierarchy of types with codes `prefix`_state, ...
+  void Hierarchy(const std::string& prefix) {
+    const auto state = CreateType({{"name", prefix + " State"}, {"code", prefix + "_state"}, {"administrative", true}});
+    const auto county = CreateType({{"name", prefix + " County"}, {"code", prefix + "_county"}, {"parent", state.at("id")}});
+    CreateType({{"name", prefix + " City"}, {"code", prefix + "_city"}, {"parent", county.at("resource_uri")}});
+  }
+};
+
+TEST_F(CommCareLocationsTest, LocationTypesAreListedReadWrittenAndGuarded) {
+  const auto state = CreateType({{"name", "Province"}, {"administrative", true}});
+  EXPECT_EQ(state.at("code"), "province");  // made from the name
+  EXPECT_EQ(state.at("domain"), "places");
+  EXPECT_TRUE(state.at("parent").is_null());
+  EXPECT_EQ(state.at("administrative"), true);
+  EXPECT_EQ(state.at("shares_cases"), false);
+  const std::string state_uri(state.at("resource_uri").as_string());
+  EXPECT_EQ(state_uri, "/a/places/api/v0.5/location_type/" + std::to_string(state.at("id").as_int64()) + "/");
+  const auto district = CreateType({{"name", "District"}, {"code", "District"}, {"parent", state_uri}});
+  EXPECT_EQ(district.at("code"), "district");
+  EXPECT_EQ(district.at("parent"), state.at("resource_uri"));
+  const std::string district_path = Types(std::to_string(district.at("id").as_int64()) + "/");
+  // Every URL version reads it.
+  EXPECT_EQ(Get(district_path, places_).at("name"), "District");
+  EXPECT_EQ(Get("/a/places/api/location_type/v1/" + std::to_string(district.at("id").as_int64()) + "/", places_)
+                .at("code"),
+            "district");
+  const auto list = Get(Types("?limit=1"), places_);
+  EXPECT_EQ(list.at("meta").at("limit"), 1);
+  EXPECT_GE(list.at("meta").at("total_count").as_int64(), 2);
+  EXPECT_FALSE(list.at("meta").at("next").is_null());
+  // Errors: unknown ids, a taken code, an unknown field, a parent that is not a type.
+  ExpectError(client_.Send("GET", Types("999999/"), "", ApiKey(places_)), 404, "No location type");
+  ExpectError(client_.Send("GET", Types("abc/"), "", ApiKey(places_)), 404, "No location type");
+  ExpectError(client_.Send("POST", Types(), R"({"name":"Again","code":"PROVINCE"})", ApiKey(places_)), 400,
+              "A location type with this code already exists.");
+  ExpectError(client_.Send("POST", Types(), R"({"name":"X","colour":"red"})", ApiKey(places_)), 400,
+              "Invalid fields were included in request: ['colour'].");
+  ExpectError(client_.Send("POST", Types(), R"({"name":"X","parent":999999})", ApiKey(places_)), 400,
+              "The parent location type does not exist.");
+  ExpectError(client_.Send("POST", Types(), R"({"code":"nameless"})", ApiKey(places_)), 400, "name is required");
+  ExpectError(client_.Send("PUT", Types(std::to_string(state.at("id").as_int64()) + "/"),
+                           json::serialize(json::object{{"parent", district.at("id")}}), ApiKey(places_)),
+              400, "A location type cannot be its own ancestor.");
+  // Rename; then delete: refused while it has a child type, fine after.
+  auto renamed = client_.Send("PUT", district_path, R"({"name":"Region","shares_cases":true})", ApiKey(places_));
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(renamed.Json().at("name"), "Region");
+  EXPECT_EQ(renamed.Json().at("shares_cases"), true);
+  EXPECT_EQ(renamed.Json().at("code"), "district");
+  const std::string state_path = Types(std::to_string(state.at("id").as_int64()) + "/");
+  ExpectError(client_.Send("DELETE", state_path, "", ApiKey(places_)), 400,
+              "This location type has child location types.");
+  EXPECT_EQ(client_.Send("DELETE", district_path, "", ApiKey(places_)).status, 204);
+  EXPECT_EQ(client_.Send("DELETE", state_path, "", ApiKey(places_)).status, 204);
+  EXPECT_EQ(client_.Send("GET", state_path, "", ApiKey(places_)).status, 404);
+  // Another domain's key sees nothing here.
+  EXPECT_EQ(client_.Send("GET", Types(), "", ApiKey(admin_)).status, 403);
+}
+
+TEST_F(CommCareLocationsTest, DocumentedSampleRequestsCreateUpdateAndRead) {
+  Hierarchy("doc");
+  const std::string state = CreateLocation({{"name", "Virginia"}, {"location_type_code", "doc_state"}});
+  const std::string county =
+      CreateLocation({{"name", "Fairfax County"}, {"location_type_code", "doc_county"}, {"parent_location_id", state}});
+  // docs/api/locations-v2.rst, "Create Location (Individual)", its example body (the
+  // parent is ours).
+  auto created = client_.Send("POST", LocationsV2(), R"({
+        "latitude": "31.41",
+        "location_data": {
+            "pop": "1000"
+        },
+        "location_type_code": "doc_city",
+        "longitude": null,
+        "name": "Greenville",
+        "parent_location_id": ")" + county + R"("
+    })",
+                              ApiKey(places_));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json::object city = created.Json().as_object();
+  EXPECT_EQ(city.at("name"), "Greenville");
+  EXPECT_EQ(city.at("site_code"), "greenville");
+  EXPECT_EQ(city.at("latitude"), "31.41");
+  EXPECT_TRUE(city.at("longitude").is_null());
+  EXPECT_EQ(city.at("location_data"), (json::object{{"pop", "1000"}}));
+  EXPECT_EQ(city.at("location_type_code"), "doc_city");
+  EXPECT_EQ(city.at("location_type_name"), "doc City");
+  EXPECT_EQ(city.at("parent_location_id"), json::value(county));
+  EXPECT_EQ(city.at("domain"), "places");
+  const std::string id(city.at("location_id").as_string());
+  EXPECT_EQ(created.Header("location"), "/a/places/api/v0.5/location/" + id + "/");
+  EXPECT_EQ(Get(LocationsV2(state + "/"), places_).at("parent_location_id"), "");
+  // v1 (v0.5): integer id, type and parent as resource URIs that match theirs.
+  const auto v1 = Get(LocationsV1(id + "/"), places_);
+  EXPECT_TRUE(v1.at("id").is_int64());
+  EXPECT_EQ(v1.at("location_id"), json::value(id));
+  EXPECT_EQ(v1.at("parent"), json::value("/a/places/api/v0.5/location/" + county + "/"));
+  EXPECT_EQ(Get(std::string(v1.at("parent").as_string()), places_).at("name"), "Fairfax County");
+  const auto type = Get(std::string(v1.at("location_type").as_string()), places_);
+  EXPECT_EQ(type.at("code"), "doc_city");
+  EXPECT_EQ(type.at("resource_uri"), v1.at("location_type"));
+  EXPECT_TRUE(Get(LocationsV1(state + "/"), places_).at("parent").is_null());
+  EXPECT_EQ(Get("/a/places/api/location/v1/" + id + "/", places_).at("site_code"), "greenville");
+  EXPECT_EQ(Get("/a/places/api/v0.6/location/" + id + "/", places_).at("location_type_code"), "doc_city");
+  // "Update Location (Individual)": the fields that change.
+  auto updated = client_.Send("PUT", LocationsV2(id + "/"),
+                              R"({"name": "New Greenville", "site_code": "new_greenville", "longitude": -97.41})",
+                              ApiKey(places_));
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(updated.Json().at("name"), "New Greenville");
+  EXPECT_EQ(updated.Json().at("site_code"), "new_greenville");
+  EXPECT_EQ(updated.Json().at("longitude"), "-97.41");
+  EXPECT_EQ(updated.Json().at("latitude"), "31.41");
+  // Filters: v2 by site code, type code, parent and name; v1 by site code.
+  const auto by_parent = Get(LocationsV2("?parent_location_id=" + county), places_);
+  ASSERT_EQ(by_parent.at("objects").as_array().size(), 1u);
+  EXPECT_EQ(by_parent.at("objects").as_array()[0].at("location_id"), json::value(id));
+  EXPECT_EQ(Get(LocationsV2("?location_type_code=doc_state"), places_).at("meta").at("total_count"), 1);
+  EXPECT_EQ(Get(LocationsV2("?name=Virginia"), places_).at("meta").at("total_count"), 1);
+  EXPECT_EQ(Get(LocationsV2("?name=virginia"), places_).at("meta").at("total_count"), 0);
+  EXPECT_EQ(Get(LocationsV1("?site_code=new_greenville"), places_).at("objects").as_array()[0].at("location_id"), json::value(id));
+  EXPECT_EQ(Get(LocationsV2("?location_type_code=nope"), places_).at("meta").at("total_count"), 0);
+}
+
+TEST_F(CommCareLocationsTest, WritesBreakingTheRulesAreRefusedInCommCaresWords) {
+  Hierarchy("rule");
+  const std::string state = CreateLocation({{"name", "Ohio"}, {"location_type_code", "rule_state"}, {"site_code", "oh"}});
+  const std::string county =
+      CreateLocation({{"name", "Franklin"}, {"location_type_code", "rule_county"}, {"parent_location_id", state}});
+  const std::string city =
+      CreateLocation({{"name", "Columbus"}, {"location_type_code", "rule_city"}, {"parent_location_id", county}});
+  const auto post = [&](const std::string& body) { return client_.Send("POST", LocationsV2(), body, ApiKey(places_)); };
+  ExpectError(post(R"({"name":"Nameless type"})"), 400,
+              "'name' and 'location_type_code' are required fields when creating a new location.");
+  ExpectError(post(R"({"name":"X","location_type_code":"rule_state","elevation":3})"), 400,
+              "Invalid fields were included in request: ['elevation'].");
+  ExpectError(post(R"({"name":"X","location_type_code":"nope"})"), 400, "Location type with code 'nope' does not exist.");
+  ExpectError(post(R"({"name":"Dup","location_type_code":"rule_state","site_code":"OH"})"), 400,
+              "Location with this site code already exists. Location site code: OH.");
+  ExpectError(post(R"({"name":"Ohio","location_type_code":"rule_state"})"), 400,
+              "Location with same name and parent already exists.");
+  ExpectError(post(R"({"name":"Skip","location_type_code":"rule_city","parent_location_id":")" + state + "\"}"), 400,
+              "Parent cannot have children of this location's type.");
+  ExpectError(post(R"({"name":"Under city","location_type_code":"rule_city","parent_location_id":")" + city + "\"}"),
+              400, "The selected parent location cannot have child locations!");
+  ExpectError(post(R"({"name":"Orphan","location_type_code":"rule_county","parent_location_id":")" +
+                   std::string(32, 'a') + "\"}"),
+              400, "Could not find parent location with the given ID.");
+  ExpectError(post(R"({"name":"Loose county","location_type_code":"rule_county"})"), 400,
+              "Location type 'rule_county' cannot be a root location's type.");
+  ExpectError(post(R"({"name":"Far north","location_type_code":"rule_state","latitude":"95"})"), 400, "latitude");
+  // PUT: an unknown id is CommCare's 400; location_id in the body is not a field there.
+  ExpectError(client_.Send("PUT", LocationsV2(std::string(32, 'b') + "/"), R"({"name":"X"})", ApiKey(places_)), 400,
+              "Could not update: could not find location with given ID " + std::string(32, 'b') + " on the domain.");
+  ExpectError(client_.Send("PUT", LocationsV2(county + "/"), R"({"location_id":")" + county + "\"}", ApiKey(places_)),
+              400, "Invalid fields were included in request: ['location_id'].");
+  ExpectError(client_.Send("PUT", LocationsV2(county + "/"), R"({"location_type_code":"rule_city"})", ApiKey(places_)),
+              400, "The type of a location with child locations cannot change.");
+  ExpectError(client_.Send("GET", LocationsV2(std::string(32, 'c') + "/"), "", ApiKey(places_)), 404, "No location");
+  // Deleting (Roster's): refused while it has children.
+  ExpectError(client_.Send("DELETE", LocationsV2(county + "/"), "", ApiKey(places_)), 400,
+              "This location has child locations.");
+  EXPECT_EQ(client_.Send("DELETE", LocationsV2(city + "/"), "", ApiKey(places_)).status, 204);
+  EXPECT_EQ(client_.Send("DELETE", LocationsV2(county + "/"), "", ApiKey(places_)).status, 204);
+  EXPECT_EQ(client_.Send("GET", LocationsV1(county + "/"), "", ApiKey(places_)).status, 404);
+  // v1 is read-only, as CommCare's.
+  EXPECT_EQ(client_.Send("POST", LocationsV1(), R"({"name":"X"})", ApiKey(places_)).status, 405);
+}
+
+TEST_F(CommCareLocationsTest, BulkPatchCreatesAndUpdatesInOrder) {
+  Hierarchy("bulk");
+  const std::string state = CreateLocation({{"name", "Maine"}, {"location_type_code", "bulk_state"}});
+  const std::string county =
+      CreateLocation({{"name", "York"}, {"location_type_code", "bulk_county"}, {"parent_location_id", state}});
+  const std::string old_city =
+      CreateLocation({{"name", "Old Town"}, {"location_type_code", "bulk_city"}, {"parent_location_id", county}});
+  // docs/api/locations-v2.rst, "Create and Update Locations (in Bulk)", its example body
+  // with our ids.
+  auto r = client_.Send("PATCH", LocationsV2(), R"({
+        "objects": [
+            {
+                "name": "Newtown",
+                "latitude": "31.41",
+                "location_data": {
+                    "pop": "1001"
+                },
+                "location_type_code": "bulk_city",
+                "longitude": null,
+                "parent_location_id": ")" + county + R"("
+            },
+            {
+                "location_id": ")" + old_city + R"(",
+                "name": "Springfield",
+                "latitude": "32.42",
+                "location_data": {
+                    "pop": "1004"
+                }
+            }
+        ]
+    })",
+                        ApiKey(places_));
+  ASSERT_EQ(r.status, 202) << r.body;
+  const json::value ids = r.Json();
+  ASSERT_TRUE(ids.is_array()) << r.body;
+  ASSERT_EQ(ids.as_array().size(), 2u);
+  EXPECT_EQ(ids.as_array()[1], json::value(old_city));
+  EXPECT_EQ(Get(LocationsV2(std::string(ids.as_array()[0].as_string()) + "/"), places_).at("name"), "Newtown");
+  const auto springfield = Get(LocationsV2(old_city + "/"), places_);
+  EXPECT_EQ(springfield.at("name"), "Springfield");
+  EXPECT_EQ(springfield.at("location_data"), (json::object{{"pop", "1004"}}));
+  // Over 100 objects; an entry that cannot be read: nothing is written.
+  json::array many;
+  for (int i = 0; i < 101; ++i) many.push_back(json::object{{"name", "n" + std::to_string(i)}});
+  ExpectError(client_.Send("PATCH", LocationsV2(), json::serialize(json::object{{"objects", many}}), ApiKey(places_)),
+              400, "Object count exceeds limit for PATCH method.");
+  const auto before = Get(LocationsV2(), places_).at("meta").at("total_count");
+  ExpectError(client_.Send("PATCH", LocationsV2(),
+                           R"({"objects":[{"name":"Fine","location_type_code":"bulk_state"},{"name":"Bad","x":1}]})",
+                           ApiKey(places_)),
+              400, "objects[1]: Invalid fields were included in request: ['x'].");
+  ExpectError(client_.Send("PATCH", LocationsV2(), R"({"objects":[{"location_id":"nope","name":"Z"}]})", ApiKey(places_)),
+              400, "objects[0]: Could not update: could not find location with given ID nope on the domain.");
+  EXPECT_EQ(Get(LocationsV2(), places_).at("meta").at("total_count"), before);
+  ExpectError(client_.Send("PATCH", LocationsV2(), R"({"objects":{}})", ApiKey(places_)), 400, "objects");
+}
+
+TEST_F(CommCareLocationsTest, MobileWorkersAreAssignedLocationsWithAPrimaryOne) {
+  Hierarchy("asg");
+  const std::string state = CreateLocation({{"name", "Vermont"}, {"location_type_code", "asg_state"}});
+  const std::string a =
+      CreateLocation({{"name", "Addison"}, {"location_type_code", "asg_county"}, {"parent_location_id", state}});
+  const std::string b =
+      CreateLocation({{"name", "Bennington"}, {"location_type_code", "asg_county"}, {"parent_location_id", state}});
+  // docs/api/mobile-worker.rst's create sample sends locations and primary_location.
+  json::object body = SeedWorker("located");
+  body["locations"] = json::array{a, b};
+  body["primary_location"] = b;
+  auto created = client_.Send("POST", "/a/places/api/v0.5/user/", json::serialize(body), ApiKey(places_));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id(created.Json().at("id").as_string());
+  const std::string path = "/a/places/api/v0.5/user/" + id + "/";
+  auto got = Get(path, places_);
+  EXPECT_EQ(got.at("locations"), (json::array{a, b}));
+  EXPECT_EQ(got.at("primary_location"), json::value(b));
+  const auto& user_data = got.at("user_data").as_object();
+  EXPECT_EQ(user_data.at("commcare_location_id"), json::value(b));
+  EXPECT_EQ(user_data.at("commcare_location_ids"), json::value(a + " " + b));
+  EXPECT_EQ(user_data.at("commcare_primary_case_sharing_id"), json::value(b));
+  EXPECT_EQ(user_data.at("chw_id"), "13/43/DFA");
+  // The primary alone changes; locations alone keep a primary still among them.
+  auto primary = client_.Send("PUT", path, json::serialize(json::object{{"primary_location", a}}), ApiKey(places_));
+  ASSERT_EQ(primary.status, 200) << primary.body;
+  EXPECT_EQ(primary.Json().at("primary_location"), json::value(a));
+  auto fewer = client_.Send("PUT", path, json::serialize(json::object{{"locations", json::array{b}}}), ApiKey(places_));
+  ASSERT_EQ(fewer.status, 200) << fewer.body;
+  EXPECT_EQ(fewer.Json().at("locations"), (json::array{b}));
+  EXPECT_EQ(fewer.Json().at("primary_location"), json::value(b));  // the old primary left: the first one
+  // A primary not among them, an unknown location: 400, nothing changes.
+  const std::string before = client_.Send("GET", path, "", ApiKey(places_)).body;
+  ExpectError(client_.Send("PUT", path, json::serialize(json::object{{"primary_location", a}}), ApiKey(places_)), 400,
+              "Primary location must be included in the list of locations.");
+  ExpectError(client_.Send("PUT", path, json::serialize(json::object{{"locations", json::array{b, std::string(32, 'd')}}}),
+                           ApiKey(places_)),
+              400, "locations[1] is not a location of this project space");
+  // Another domain's location is no location here.
+  ExpectError(client_.Send("PUT", "/a/demo/api/v0.5/user/" + CreateWorker("far-away") + "/",
+                           json::serialize(json::object{{"locations", json::array{a}}}), ApiKey(admin_)),
+              400, "locations[0] is not a location of this project space");
+  EXPECT_EQ(client_.Send("GET", path, "", ApiKey(places_)).body, before);
+  // An assigned location cannot be deleted; unassigned, it can.
+  ExpectError(client_.Send("DELETE", LocationsV2(b + "/"), "", ApiKey(places_)), 400,
+              "Users are assigned to this location.");
+  auto none = client_.Send("PUT", path, R"({"locations":[],"primary_location":null})", ApiKey(places_));
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(none.Json().at("locations"), json::array());
+  EXPECT_TRUE(none.Json().at("primary_location").is_null());
+  EXPECT_FALSE(none.Json().at("user_data").as_object().contains("commcare_location_id"));
+  EXPECT_EQ(client_.Send("DELETE", LocationsV2(b + "/"), "", ApiKey(places_)).status, 204);
+}
+
+// webuser.rst, "User Enable/Disable API": POST .../web-user/{id}/activate/ and
+// deactivate/, 202 {}; a deactivated web user's credentials are refused in the project
+// space until it is activated again.
+TEST_F(CommCareTest, WebUsersAreDeactivatedAndActivated) {
+  const std::string list = "/a/staff/api/web-user/v1/";
+  std::string member, boss;
+  const auto listed = Get(list, staff_admin_);
+  for (const auto& w : listed.at("objects").as_array()) {
+    (w.at("username") == json::value("member@example.org") ? member : boss) = std::string(w.at("id").as_string());
+  }
+  ASSERT_FALSE(member.empty());
+  ASSERT_FALSE(boss.empty());
+  const std::string workers = "/a/staff/api/user/v1/";
+  EXPECT_EQ(client_.Send("GET", workers, "", ApiKey(staff_member_)).status, 200);
+  // Changing web users needs credentials:admin (a default web user's key lacks it).
+  ExpectError(client_.Send("POST", list + boss + "/deactivate/", "", ApiKey(staff_member_)), 403, "credentials:admin");
+  ExpectError(client_.Send("POST", list + boss + "/deactivate/", "", ApiKey(staff_admin_)), 400,
+              "A web user cannot deactivate itself.");
+  ExpectError(client_.Send("POST", list + std::string(32, 'e') + "/deactivate/", "", ApiKey(staff_admin_)), 404,
+              "No web user with this id");
+  ExpectError(client_.Send("POST", list + "nothex/activate/", "", ApiKey(staff_admin_)), 404, "No web user");
+  auto off = client_.Send("POST", "/a/staff/api/v0.5/web-user/" + member + "/deactivate/", "", ApiKey(staff_admin_));
+  ASSERT_EQ(off.status, 202) << off.body;
+  EXPECT_EQ(off.Json(), json::object());
+  EXPECT_EQ(client_.Send("GET", workers, "", ApiKey(staff_member_)).status, 401);
+  EXPECT_EQ(Get(list + member + "/", staff_admin_).at("is_active"), false);
+  auto on = client_.Send("POST", list + member + "/activate/", "{}", ApiKey(staff_admin_));
+  ASSERT_EQ(on.status, 202) << on.body;
+  EXPECT_EQ(client_.Send("GET", workers, "", ApiKey(staff_member_)).status, 200);
+  EXPECT_EQ(Get(list + member + "/", staff_admin_).at("is_active"), true);
+  // Another project space's key: 403.
+  EXPECT_EQ(client_.Send("POST", list + member + "/deactivate/", "", ApiKey(admin_)).status, 403);
 }
 
 }  // namespace

@@ -6,8 +6,12 @@
 #include <stdexcept>
 
 #include "dialects/commcare/common.h"
+#include "dialects/openapi.h"
 
 namespace roster::dialects::commcare {
+
+// src/dialects/commcare/openapi.json, embedded by roster_embed_text.
+extern const std::string_view kOpenApiDocument;
 
 void Mount(http::Router& router, const Services& services, const Config& config) {
   if (!IsValidAccountRoot(config.account_root))
@@ -20,6 +24,8 @@ void Mount(http::Router& router, const Services& services, const Config& config)
   MountWebUsers(router, c);
   MountIdentity(router, c);
   MountBulkUsers(router, c);
+  MountLocations(router, c);
+  MountOpenApi(router, "commcare", kOpenApiDocument);
 }
 
 void AddCommands(CLI::App& app, const AddCommand& add) {

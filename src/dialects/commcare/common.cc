@@ -161,7 +161,8 @@ core::Result<std::optional<Member>> MemberOf(const Context& c, const service::En
 }
 
 core::Result<Caller> CallerFor(const service::Environment& env, const std::string& email, const Member& m) {
-  if (!m.key) return Unauthenticated("Invalid credentials.");  // a revoked web user is inactive
+  // A revoked or deactivated web user is inactive.
+  if (!m.key || !WebUserEnabled(m.record)) return Unauthenticated("Invalid credentials.");
   core::Principal principal;
   principal.environment_id = env.id;
   principal.api = core::kCommCareApi;
@@ -270,6 +271,7 @@ core::Result<Caller> Authorize(const Context& c, const http::Request& req, std::
   }
   const service::ApiKeyInfo* key = &(*found)->first;
   const service::Record* web_user = &(*found)->second;
+  if (!WebUserEnabled(*web_user)) return Unauthenticated("Invalid credentials.");
   auto env = DomainOf(c, domain);
   if (!env) return std::unexpected(env.error());
   if (!*env) return NoAccess(domain);
@@ -334,7 +336,7 @@ http::Response Empty(int status) {
 core::Result<bool> IsMember(const Context& c, const service::Environment& env, const std::string& email) {
   auto m = MemberOf(c, env, email);
   if (!m) return std::unexpected(m.error());
-  return *m && (*m)->key.has_value();
+  return *m && (*m)->key.has_value() && WebUserEnabled((*m)->record);
 }
 
 http::Response Challenge(const Context& c, std::string_view domain, const core::Error& e) {

@@ -37,6 +37,13 @@ inline constexpr const char* kDigestRealm = "DJANGO";
 inline constexpr const char* kWebUserKind = "commcare.web_user";
 inline constexpr const char* kWebUserEmailClaim = "commcare.web_user.email";
 
+// A web user deactivated in its project space (POST .../web-user/{id}/deactivate/) has
+// body "is_active": false: its credentials are refused there until it is activated.
+inline bool WebUserEnabled(const service::Record& web_user) {
+  const auto* v = web_user.body.if_contains("is_active");
+  return !(v && v->is_bool() && !v->get_bool());
+}
+
 // The user and web-user APIs answer {"error": "..."}; the group API {"error_message": "..."}.
 enum class Shape { kError, kErrorMessage };
 
@@ -104,5 +111,6 @@ void MountGroups(http::Router& router, const Context& c);
 void MountWebUsers(http::Router& router, const Context& c);
 void MountIdentity(http::Router& router, const Context& c);
 void MountBulkUsers(http::Router& router, const Context& c);
+void MountLocations(http::Router& router, const Context& c);
 
 }  // namespace roster::dialects::commcare

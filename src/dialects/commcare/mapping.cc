@@ -122,6 +122,12 @@ bool IsPhone(std::string_view v) {
   return digits >= 3;
 }
 
+// CommCare's strip_plus (corehq/apps/sms/util.py): numbers are stored without a leading
+// '+'.
+std::string StripPlus(std::string_view n) {
+  return std::string(!n.empty() && n.front() == '+' ? n.substr(1) : n);
+}
+
 const core::Contact* PrimaryPhone(const core::Profile& p) {
   for (const auto& c : p.phone_numbers)
     if (c.primary) return &c;
@@ -405,7 +411,8 @@ core::Result<UserFields> ReadUserFields(const json::object& body) {
       const std::string& n = (*f.phone_numbers)[i];
       const std::string at = "phone_numbers[" + std::to_string(i) + "]";
       if (!IsPhone(n)) return InvalidArgument(at, at + " must be a phone number (digits, spaces, + - ( ) .)");
-      if (std::find(unique.begin(), unique.end(), n) == unique.end()) unique.push_back(n);
+      const std::string stripped = StripPlus(n);
+      if (std::find(unique.begin(), unique.end(), stripped) == unique.end()) unique.push_back(stripped);
     }
     f.phone_numbers = std::move(unique);
   }
@@ -413,20 +420,24 @@ core::Result<UserFields> ReadUserFields(const json::object& body) {
     return std::unexpected(st.error());
   if (f.default_phone_number && !f.default_phone_number->empty() && !IsPhone(*f.default_phone_number))
     return InvalidArgument("default_phone_number", "default_phone_number must be a phone number (digits, spaces, + - ( ) .)");
+  if (f.default_phone_number) *f.default_phone_number = StripPlus(*f.default_phone_number);
   if (auto st = OptObject(body, "user_data", f.user_data); !st) return std::unexpected(st.error());
   // The keys CommCare injects on read are the system's, not data: a GET-modify-PUT sends
   // them back, and they are dropped rather than stored.
   if (f.user_data)
     for (const char* key : kSystemUserData) f.user_data->erase(key);
   if (auto st = OptIds(body, "groups", f.groups, kMaxGroups, "group"); !st) return std::unexpected(st.error());
-  // Locations are not implemented: only "none" is accepted, so nothing is silently lost.
-  if (const auto* v = body.if_contains("locations")) {
-    if (!v->is_null() && !(v->is_array() && v->get_array().empty()))
-      return InvalidArgument("locations", "locations are not supported by this server");
-  }
+  // Locations: ids (32 hex digits) of the domain's locations; primary_location one of
+  // them (null or "" for none). The rules are the service's (service/locations.h).
+  if (auto st = OptIds(body, "locations", f.locations, kMaxGroups, "location"); !st) return std::unexpected(st.error());
   if (const auto* v = body.if_contains("primary_location")) {
-    if (!v->is_null() && !(v->is_string() && v->get_string().empty()))
-      return InvalidArgument("primary_location", "primary_location is not supported by this server");
+    if (v->is_null() || (v->is_string() && v->get_string().empty())) {
+      f.primary_location = std::string();
+    } else {
+      auto uuid = v->is_string() ? UuidFromHex(v->get_string()) : std::nullopt;
+      if (!uuid) return InvalidArgument("primary_location", "primary_location is not a valid location id");
+      f.primary_location = *uuid;
+    }
   }
   if (const auto* v = body.if_contains("password"); v && !v->is_null()) {
     if (!v->is_string()) return InvalidArgument("password", "password must be a string");
@@ -475,7 +486,8 @@ void ApplyUserFields(const UserFields& f, core::User& user) {
     p.phone_numbers.clear();
     for (std::size_t i = 0; i < list.size(); ++i) {
       std::string type = "mobile";
-      auto it = std::find_if(old.begin(), old.end(), [&](const core::Contact& c) { return c.value == list[i]; });
+      // A number another dialect stored with its '+' is the same number.
+      auto it = std::find_if(old.begin(), old.end(), [&](const core::Contact& c) { return StripPlus(c.value) == list[i]; });
       if (it != old.end()) {
         type = it->type.empty() ? "mobile" : it->type;
         old.erase(it);
@@ -486,7 +498,8 @@ void ApplyUserFields(const UserFields& f, core::User& user) {
   if (f.user_data) p.extras_json = f.user_data->empty() ? std::string() : json::serialize(*f.user_data);
 }
 
-json::object UserWire(const core::User& user, const std::vector<std::string>& group_ids, std::string_view domain) {
+json::object UserWire(const core::User& user, const std::vector<std::string>& group_ids, std::string_view domain,
+                      const service::LocationAssignment& locations) {
   const core::Profile& p = user.profile;
   json::object o;
   o["type"] = "user";
@@ -504,8 +517,10 @@ json::object UserWire(const core::User& user, const std::vector<std::string>& gr
   json::array groups;
   for (const auto& g : group_ids) groups.emplace_back(HexId(g));
   o["groups"] = std::move(groups);
-  o["primary_location"] = nullptr;
-  o["locations"] = json::array();
+  o["primary_location"] = locations.primary.empty() ? json::value(nullptr) : json::value(HexId(locations.primary));
+  json::array location_ids;
+  for (const auto& id : locations.locations) location_ids.emplace_back(HexId(id));
+  o["locations"] = std::move(location_ids);
   json::object user_data;
   if (!p.extras_json.empty()) {
     boost::system::error_code ec;
@@ -514,6 +529,15 @@ json::object UserWire(const core::User& user, const std::vector<std::string>& gr
   }
   // CommCare's user data as read (SQLUserData.to_dict): the system keys first.
   json::object with_system{{"commcare_project", domain}, {"commcare_profile", ""}};
+  if (!locations.primary.empty()) {
+    // CommCare's location keys (SQLUserData): the primary, every location, and the
+    // primary as the case-sharing owner.
+    std::string ids;
+    for (const auto& id : locations.locations) ids += (ids.empty() ? "" : " ") + HexId(id);
+    with_system["commcare_location_id"] = HexId(locations.primary);
+    with_system["commcare_location_ids"] = ids;
+    with_system["commcare_primary_case_sharing_id"] = HexId(locations.primary);
+  }
   for (auto& [k, v] : user_data) with_system[k] = std::move(v);
   o["user_data"] = std::move(with_system);
   o["eulas"] = "[]";  // CommCare's JSON text of the accepted EULAs; none are recorded here

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/user.h"
 #include "dialects/commcare/commcare.h"
+#include "service/locations.h"
 #include "service/record_service.h"
 
 namespace roster::dialects::commcare {
@@ -100,6 +101,8 @@ struct UserFields {
   std::optional<std::string> default_phone_number;
   std::optional<boost::json::object> user_data;
   std::optional<std::vector<std::string>> groups;  // canonical UUIDs, duplicates removed
+  std::optional<std::vector<std::string>> locations;  // canonical UUIDs, duplicates removed
+  std::optional<std::string> primary_location;         // canonical UUID; "" clears
   std::optional<std::string> password;
 };
 // kInvalidArgument naming the field. `username` is not read here (see MobileUsername).
@@ -109,8 +112,10 @@ void ApplyUserFields(const UserFields& fields, core::User& user);
 // CommCare's phone list over canonical contacts: the primary first, then the rest.
 std::vector<std::string> PhoneList(const core::Profile& profile);
 // The user as CommCare returns it; `group_ids` are canonical UUIDs. Never a password.
+// With locations, user_data carries commcare_location_id(s) and
+// commcare_primary_case_sharing_id as CommCare injects them.
 boost::json::object UserWire(const core::User& user, const std::vector<std::string>& group_ids,
-                             std::string_view domain);
+                             std::string_view domain, const service::LocationAssignment& locations = {});
 
 // ---- groups ----
 

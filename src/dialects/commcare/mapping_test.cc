@@ -171,8 +171,9 @@ TEST(CommCareUsers, ReadApplyAndWire) {
   auto wire = UserWire(u, {"9a0accdb-a29e-01a6-1ea0-99394737c4fb"}, "demo");
   EXPECT_EQ(wire["id"], "3c5a623af0574e23a32ae4000cf29133");
   EXPECT_EQ(wire["username"], "jdoe@demo.commcarehq.org");
-  EXPECT_EQ(wire["default_phone_number"], "+50253311399");
-  EXPECT_EQ(wire["phone_numbers"], json::parse(R"(["+50253311399","50253314588"])"));
+  // strip_plus: the leading '+' goes (and the duplicate with it).
+  EXPECT_EQ(wire["default_phone_number"], "50253311399");
+  EXPECT_EQ(wire["phone_numbers"], json::parse(R"(["50253311399","50253314588"])"));
   EXPECT_EQ(wire["groups"], json::parse(R"(["9a0accdba29e01a61ea099394737c4fb"])"));
   EXPECT_EQ(wire["user_data"], json::parse(R"({"commcare_project":"demo","commcare_profile":"","chw_id":"13/43/DFA"})"));
   EXPECT_EQ(wire["eulas"], "[]");
@@ -220,8 +221,10 @@ TEST(CommCareUsers, RejectsBadFieldsNamingThem) {
   EXPECT_EQ(field(R"({"default_phone_number":"x"})"), "default_phone_number");
   EXPECT_EQ(field(R"({"groups":["nothex"]})"), "groups[0]");
   EXPECT_EQ(field(R"({"user_data":[1]})"), "user_data");
-  EXPECT_EQ(field(R"({"locations":["26fc44e2792b4f2fa8ef86178f0a958e"]})"), "locations");
-  EXPECT_EQ(field(R"({"primary_location":"26fc44e2792b4f2fa8ef86178f0a958e"})"), "primary_location");
+  EXPECT_EQ(field(R"({"locations":["nothex"]})"), "locations[0]");
+  EXPECT_EQ(field(R"({"locations":"26fc44e2792b4f2fa8ef86178f0a958e"})"), "locations");
+  EXPECT_EQ(field(R"({"primary_location":"nothex"})"), "primary_location");
+  EXPECT_EQ(field(R"({"primary_location":5})"), "primary_location");
   EXPECT_EQ(field(R"({"password":""})"), "password");
   EXPECT_EQ(field(R"({"password":1})"), "password");
   EXPECT_EQ(field(R"({"language":")" + std::string(65, 'x') + "\"}"), "language");

@@ -4,6 +4,7 @@
 #include "dialects/commcare/common.h"
 #include "http/etag.h"
 #include "service/groups.h"
+#include "service/locations.h"
 
 namespace roster::dialects::commcare {
 namespace json = boost::json;
@@ -25,7 +26,36 @@ core::Result<std::vector<std::string>> GroupsOf(const Context& c, const std::str
 core::Result<json::object> Wire(const Context& c, const Caller& caller, const core::User& user) {
   auto groups = GroupsOf(c, caller.domain.id, user.id);
   if (!groups) return std::unexpected(groups.error());
-  return UserWire(user, *groups, caller.domain.name);
+  auto locations = service::LocationAccess(c.s.records, caller.principal).AssignmentOf(user);
+  if (!locations) return std::unexpected(locations.error());
+  return UserWire(user, *groups, caller.domain.name, *locations);
+}
+
+// The locations a write gives the user (service::LocationAccess checks them): nullopt
+// when the body names neither `locations` nor `primary_location`. An update that names
+// only one keeps the other as it is (a primary no longer among the locations moves to
+// the first of them).
+core::Result<std::optional<service::LocationAssignment>> Assignment(const Context& c, const Caller& caller,
+                                                                    const UserFields& fields,
+                                                                    const core::User* current) {
+  if (!fields.locations && !fields.primary_location) return std::optional<service::LocationAssignment>();
+  service::LocationAccess access(c.s.records, caller.principal);
+  service::LocationAssignment wanted;
+  if (current) {
+    auto now = access.AssignmentOf(*current);
+    if (!now) return std::unexpected(now.error());
+    wanted = std::move(*now);
+  }
+  if (fields.locations) {
+    wanted.locations = *fields.locations;
+    if (!fields.primary_location &&
+        std::find(wanted.locations.begin(), wanted.locations.end(), wanted.primary) == wanted.locations.end())
+      wanted.primary.clear();
+  }
+  if (fields.primary_location) wanted.primary = *fields.primary_location;
+  auto checked = access.CheckAssignment(std::move(wanted));
+  if (!checked) return std::unexpected(checked.error());
+  return std::optional<service::LocationAssignment>(std::move(*checked));
 }
 
 // If-Match on a write to user `id` (see http/etag.h): the write's options.
@@ -150,7 +180,14 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
     if (auto st = CheckGroupsExist(c, env, *fields->groups); !st) return Fail(st.error());
     for (const auto& g : *fields->groups) request.member_of.push_back({service::kGroupKind, g});
   }
-  // One transaction: the user, its password and its groups (the default groups too).
+  auto locations = Assignment(c, caller, *fields, nullptr);
+  if (!locations) return Fail(locations.error());
+  if (*locations) {
+    for (const auto& l : (*locations)->locations) request.member_of.push_back({service::kLocationKind, l});
+    service::SetPrimaryLocation(request.user, (*locations)->primary);
+  }
+  // One transaction: the user, its password, its groups (the default groups too) and
+  // its locations.
   auto created = c.s.users.As(caller.principal).Create(request);
   if (!created) {
     // A taken username is named in full, as CommCare's generate_mobile_username does.
@@ -201,20 +238,25 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   if (!fields) return Fail(fields.error());
   // One transaction: the profile, the password and, if given, the groups (replaced
   // wholesale); a group that is not the domain's refuses all of it.
+  auto locations = Assignment(c, caller, *fields, &*current);
+  if (!locations) return Fail(locations.error());
   service::WriteOptions options = *matched;
-  if (fields->groups) options.memberships = {{service::kGroupKind, *fields->groups}};
+  if (fields->groups) options.memberships.push_back({service::kGroupKind, *fields->groups});
+  if (*locations) options.memberships.push_back({service::kLocationKind, (*locations)->locations});
   auto user = users.Update(
       *id,
       [&](core::User& u) -> core::Status {
         ApplyUserFields(*fields, u);
+        if (*locations) service::SetPrimaryLocation(u, (*locations)->primary);
         return {};
       },
       fields->password, options);
   if (!user) {
     if (user.error().code == ErrorCode::kNotFound && user.error().field == "record") {
       // Name the entry (looked up only on this error path).
-      if (auto st = CheckGroupsExist(c, env, *fields->groups); !st) return Fail(st.error());
-      return ErrorResponse(400, "groups: a group was deleted meanwhile; retry");
+      if (fields->groups)
+        if (auto st = CheckGroupsExist(c, env, *fields->groups); !st) return Fail(st.error());
+      return ErrorResponse(400, "groups or locations: one was deleted meanwhile; retry");
     }
     return user.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(user.error());
   }

@@ -52,7 +52,31 @@ core::Result<std::map<std::string, bool>> KeyStates(const Context& c, const Call
 
 bool Active(const std::map<std::string, bool>& states, const service::Record& r) {
   auto it = states.find(Text(r, "key_id"));
-  return it != states.end() && it->second;
+  return it != states.end() && it->second && WebUserEnabled(r);
+}
+
+std::vector<service::Claim> WebUserClaims(const service::Record& r) {
+  return {{kWebUserEmailClaim, Text(r, "email"), true}};
+}
+
+// POST .../web-user/{id}/activate/ and deactivate/ (webuser.rst, "User Enable/Disable"):
+// the web user's membership of this project space; 202 {}. Changing web users is
+// credentials administration (credentials:admin); no web user deactivates itself.
+http::Response SetActive(const Context& c, const Caller& caller, const http::PathParams& params, bool active) {
+  if (auto st = core::Require(caller.principal, core::kCredentialsAdmin); !st) return Fail(st.error());
+  const auto not_found = [] { return ErrorResponse(404, "No web user with this id in this project space."); };
+  auto id = UuidFromHex(params.Get("id"));
+  if (!id) return not_found();
+  if (!active && *id == caller.web_user_id) return ErrorResponse(400, "A web user cannot deactivate itself.");
+  auto updated = c.s.records.Update(
+      caller.domain.id, kWebUserKind, *id,
+      [&](service::Record& r) -> core::Status {
+        r.body["is_active"] = active;
+        return {};
+      },
+      WebUserClaims);
+  if (!updated) return updated.error().code == ErrorCode::kNotFound ? not_found() : Fail(updated.error());
+  return Json(202, json::object());
 }
 
 http::Response List(const Context& c, const Caller& caller, const http::Request& req) {
@@ -111,6 +135,13 @@ void MountWebUsers(http::Router& router, const Context& c) {
                         [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
                           return Get(c, caller, req, params);
                         }));
+  for (const bool active : {true, false}) {
+    AddRoutes(router, "POST", "web-user", active ? "/{id}/activate" : "/{id}/deactivate", http::Exec::kWorker,
+              Authorized(c, Shape::kError,
+                         [c, active](const Caller& caller, const http::Request&, const http::PathParams& params) {
+                           return SetActive(c, caller, params, active);
+                         }));
+  }
 }
 
 core::Result<json::object> CreateWebUser(Services s, const std::string& domain, const std::string& email,
@@ -184,7 +215,7 @@ core::Result<std::string> ReplaceKey(const Services& s, const service::Record& w
         if (!old_key.empty()) r.body["previous_key_id"] = old_key;
         return {};
       },
-      [](const service::Record& r) { return std::vector<service::Claim>{{kWebUserEmailClaim, Text(r, "email"), true}}; });
+      WebUserClaims);
   if (!updated) return std::unexpected(updated.error());
   return old_key;
 }
@@ -217,7 +248,7 @@ core::Result<json::object> SetWebUserPassword(Services s, const std::string& dom
         for (const auto& [k, v] : *secrets) r.body[k] = v;
         return {};
       },
-      [](const service::Record& r) { return std::vector<service::Claim>{{kWebUserEmailClaim, Text(r, "email"), true}}; });
+      WebUserClaims);
   if (!updated) return std::unexpected(updated.error());
   return json::object{{"username", username}, {"passwordSet", true}};
 }

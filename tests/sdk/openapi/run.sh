@@ -8,9 +8,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
-# The APIs with a document; CommCare joins with its.
+# Every API has a document.
 docs=()
-for api in catalyze quickblox scim pingone; do docs+=("$api=$root/src/dialects/$api/openapi.json"); done
+for api in catalyze quickblox scim pingone commcare; do docs+=("$api=$root/src/dialects/$api/openapi.json"); done
 
 case "${1:-}" in
   start)
