@@ -191,7 +191,8 @@ TEST_F(DataKeyRotationTest, ARowChangedDuringThePassIsKeptAndLookedAtAgain) {
                             [](core::User& u) -> core::Status {
                               u.profile.gender = "Female";
                               return {};
-                            })
+                            },
+                            std::nullopt)
                     .has_value());
   };
   auto done = RotateDataKey(directory_, records_, hooked, clock_, env_, options_);
