@@ -27,6 +27,7 @@
 #include "crypto/crypto.h"
 #include "cli/operations.h"
 #include "cli/registry.h"
+#include "cli/rotation.h"
 #include "cli/routes.h"
 #include "cli/settings.h"
 #include "metrics/metrics.h"
@@ -643,6 +644,18 @@ int main(int argc, char** argv) {
       ->required();
   data_options(env_set);
   env_set->add_flag("--json", as_json, "Print one JSON object");
+  auto* env_rotate = env->add_subcommand("rotate-data-key",
+                                         "Rotate an environment's data key online: re-seal every row under a new "
+                                         "key, resumably (run it again after an interruption)");
+  env_rotate->add_option("NAME", env_name, "Environment name or id")->required();
+  double rotate_rate = 500;
+  bool rotate_status = false;
+  env_rotate->add_option("--rate", rotate_rate, "Rows visited per second at most (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  env_rotate->add_flag("--status", rotate_status, "Show where the rotation is; change nothing");
+  data_options(env_rotate);
+  env_rotate->add_flag("--json", as_json, "Print one JSON object");
 
   auto* key = app.add_subcommand("key", "Manage API keys");
   key->require_subcommand(1);
@@ -707,6 +720,9 @@ int main(int argc, char** argv) {
         throw std::runtime_error(st.error().message);
       if (as_json) PrintJson(json::object{{"id", e.id}, {"name", e.name}, {"catalyzeActivation", catalyze_activation}});
       else std::cout << "environment " << e.name << ": catalyze activation " << catalyze_activation << std::endl;
+    } else if (env_rotate->parsed()) {
+      return cli::RotateDataKey(*ctx.directory, *ctx.records, *ctx.store, env_name, rotate_rate, rotate_status,
+                                as_json);
     } else if (env_list->parsed()) {
       json::array a;
       for (const auto& e : OrThrow(ctx.directory->ListEnvironments())) {

@@ -110,19 +110,48 @@ std::string Keyring::NewWrappedDataKey(std::string_view environment_id) const {
               WrapAd(environment_id));
 }
 
+namespace {
+constexpr std::size_t kWrappedKeySize =
+    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + SecretKey::size() + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+}  // namespace
+
+std::size_t Keyring::WrappedKeyCount(std::string_view wrapped) {
+  return wrapped.size() % kWrappedKeySize == 0 ? wrapped.size() / kWrappedKeySize : 0;
+}
+
+std::string Keyring::PrependNewDataKey(std::string_view environment_id, std::string_view wrapped) const {
+  return NewWrappedDataKey(environment_id) + std::string(wrapped);
+}
+
+std::string Keyring::NewestOnly(std::string_view wrapped) {
+  return std::string(wrapped.substr(0, std::min(wrapped.size(), kWrappedKeySize)));
+}
+
 core::Result<EnvironmentKeys> Keyring::Unwrap(std::string_view environment_id,
                                               std::string_view wrapped) const {
-  auto raw = Open(wrap_key_, wrapped, WrapAd(environment_id));
-  if (!raw) return core::Internal("data key does not unwrap under this master key");
-  auto data = SecretKey::FromBytes(*raw);
-  sodium_memzero(raw->data(), raw->size());
-  if (!data) return std::unexpected(data.error());
-  EnvironmentKeys keys{*data, {}};
+  const std::size_t count = WrappedKeyCount(wrapped);
+  if (count == 0) return core::Internal("data key list is malformed");
+  EnvironmentKeys keys;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto raw = Open(wrap_key_, wrapped.substr(i * kWrappedKeySize, kWrappedKeySize), WrapAd(environment_id));
+    if (!raw) return core::Internal("data key does not unwrap under this master key");
+    auto data = SecretKey::FromBytes(*raw);
+    sodium_memzero(raw->data(), raw->size());
+    if (!data) return std::unexpected(data.error());
+    if (i == 0) keys.data = *data;
+    else keys.older.push_back(*data);
+  }
   // The index key depends on the master key and the environment only, so re-keying
   // profiles (a new data key) leaves every blind index valid.
   crypto_generichash(keys.index.data(), keys.index.size(), U(environment_id),
                      environment_id.size(), index_root_.data(), index_root_.size());
   return keys;
+}
+
+core::Result<std::string> OpenAny(const EnvironmentKeys& keys, std::string_view sealed, std::string_view associated) {
+  auto plain = Open(keys.data, sealed, associated);
+  for (std::size_t i = 0; !plain && i < keys.older.size(); ++i) plain = Open(keys.older[i], sealed, associated);
+  return plain;
 }
 
 std::string Keyring::Digest(std::string_view secret) const {

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 
@@ -49,9 +50,13 @@ SecretKey LoadOrCreateKeyFile(const std::string& path, bool create);
 void WriteKeyFile(const std::string& path, const SecretKey& key);
 
 struct EnvironmentKeys {
-  SecretKey data;   // seals profiles
+  SecretKey data;   // the newest data key: seals profiles
   SecretKey index;  // keys blind indexes
+  std::vector<SecretKey> older;  // older data keys (a rotation under way), newest first: open only
 };
+
+// Opens a value sealed under any of the environment's data keys, the newest first.
+core::Result<std::string> OpenAny(const EnvironmentKeys& keys, std::string_view sealed, std::string_view associated);
 
 class Keyring {
  public:
@@ -59,8 +64,15 @@ class Keyring {
 
   // A fresh data key for `environment_id`, and its wrapped form for storage.
   std::string NewWrappedDataKey(std::string_view environment_id) const;
-  // Unwraps a stored data key; kInternal if it was not wrapped by this master key for
-  // this environment.
+  // An environment's stored keys are a list of wrapped data keys, newest first: each
+  // wrapped key has a fixed size, so the list is their concatenation and a list of one
+  // is what an environment made before rotation stored.
+  static std::size_t WrappedKeyCount(std::string_view wrapped);
+  // The list with a fresh key in front, and the list cut to its newest key.
+  std::string PrependNewDataKey(std::string_view environment_id, std::string_view wrapped) const;
+  static std::string NewestOnly(std::string_view wrapped);
+  // Unwraps a stored key list (data: the newest; older: the rest); kInternal if a key
+  // was not wrapped by this master key for this environment, or the list is malformed.
   core::Result<EnvironmentKeys> Unwrap(std::string_view environment_id,
                                        std::string_view wrapped) const;
   // Keyed digest of an API key or token (stored instead of the secret).

@@ -41,6 +41,38 @@ TEST_F(CryptoTest, DataKeysUnwrapOnlyForTheirEnvironment) {
   EXPECT_EQ(BlindIndex(keys->index, "username", "ada"), BlindIndex(again->index, "username", "ada"));
 }
 
+TEST_F(CryptoTest, AKeyListSealsUnderItsNewestAndOpensUnderAny) {
+  const Keyring ring(SecretKey::Random());
+  const std::string one = ring.NewWrappedDataKey("env-a");
+  const auto old_keys = ring.Unwrap("env-a", one);
+  ASSERT_TRUE(old_keys.has_value());
+  EXPECT_EQ(Keyring::WrappedKeyCount(one), 1u);
+  EXPECT_TRUE(old_keys->older.empty());
+  const std::string two = ring.PrependNewDataKey("env-a", one);
+  EXPECT_EQ(Keyring::WrappedKeyCount(two), 2u);
+  auto keys = ring.Unwrap("env-a", two);
+  ASSERT_TRUE(keys.has_value());
+  ASSERT_EQ(keys->older.size(), 1u);
+  const std::string under_old = Seal(old_keys->data, "profile", "ad");
+  const std::string under_new = Seal(keys->data, "profile", "ad");
+  EXPECT_EQ(*OpenAny(*keys, under_old, "ad"), "profile");  // the older key still opens
+  EXPECT_EQ(*OpenAny(*keys, under_new, "ad"), "profile");
+  EXPECT_FALSE(OpenAny(*old_keys, under_new, "ad").has_value());  // a list without the new key
+  EXPECT_FALSE(OpenAny(*keys, under_new, "other").has_value());
+  // The index key does not depend on the data keys: blind indexes survive a rotation.
+  EXPECT_EQ(BlindIndex(keys->index, "username", "ada"), BlindIndex(old_keys->index, "username", "ada"));
+  // Cut to the newest: the old key is gone.
+  auto newest = ring.Unwrap("env-a", Keyring::NewestOnly(two));
+  ASSERT_TRUE(newest.has_value());
+  EXPECT_TRUE(newest->older.empty());
+  EXPECT_FALSE(OpenAny(*newest, under_old, "ad").has_value());
+  EXPECT_EQ(*OpenAny(*newest, under_new, "ad"), "profile");
+  // A list whose length is no multiple of a wrapped key, or empty, is refused.
+  EXPECT_EQ(Keyring::WrappedKeyCount(two + "x"), 0u);
+  EXPECT_FALSE(ring.Unwrap("env-a", two + "x").has_value());
+  EXPECT_FALSE(ring.Unwrap("env-a", "").has_value());
+}
+
 TEST_F(CryptoTest, BlindIndexSeparatesKindsAndKeys) {
   const SecretKey k1 = SecretKey::Random(), k2 = SecretKey::Random();
   EXPECT_EQ(BlindIndex(k1, "email", "a@b.co").size(), 32u);

@@ -213,16 +213,77 @@ Result<ApiKeyInfo> DirectoryService::AuthenticateApiKey(std::string_view secret,
 
 Result<crypto::EnvironmentKeys> DirectoryService::KeysFor(const std::string& environment_id) {
   {
+    const std::int64_t now = clock_.NowMillis();
     std::lock_guard lock(mu_);
-    if (auto it = keys_.find(environment_id); it != keys_.end()) return it->second;
+    if (auto it = keys_.find(environment_id);
+        it != keys_.end() && now - it->second.fetched_at_ms < kDataKeyTtlMs && now >= it->second.fetched_at_ms)
+      return it->second.keys;
   }
+  return RefreshKeys(environment_id);
+}
+
+Result<crypto::EnvironmentKeys> DirectoryService::RefreshKeys(const std::string& environment_id) {
+  const std::int64_t now = clock_.NowMillis();
   auto env = store_.FindEnvironmentById(environment_id);
   if (!env) return std::unexpected(env.error());
   auto keys = keyring_.Unwrap(env->id, env->wrapped_key);
   if (!keys) return std::unexpected(keys.error());
   std::lock_guard lock(mu_);
-  keys_.emplace(environment_id, *keys);
+  keys_.insert_or_assign(environment_id, CachedDataKeys{*keys, now});
   return *keys;
+}
+
+Result<std::string> DirectoryService::OpenSealed(const std::string& environment_id,
+                                                 const crypto::EnvironmentKeys& keys, std::string_view sealed,
+                                                 std::string_view associated) {
+  auto plain = crypto::OpenAny(keys, sealed, associated);
+  if (plain) return plain;
+  auto fresh = RefreshKeys(environment_id);
+  if (!fresh) return plain;
+  return crypto::OpenAny(*fresh, sealed, associated);
+}
+
+Result<std::size_t> DirectoryService::DataKeyCount(const std::string& environment_id) {
+  auto env = store_.FindEnvironmentById(environment_id);
+  if (!env) return std::unexpected(env.error());
+  return crypto::Keyring::WrappedKeyCount(env->wrapped_key);
+}
+
+Result<std::size_t> DirectoryService::AddDataKey(const std::string& environment_id) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    auto env = store_.FindEnvironmentById(environment_id);
+    if (!env) return std::unexpected(env.error());
+    const std::size_t count = crypto::Keyring::WrappedKeyCount(env->wrapped_key);
+    if (count == 0) return core::Internal("data key list is malformed");
+    if (count > 1) {
+      if (auto keys = RefreshKeys(environment_id); !keys) return std::unexpected(keys.error());
+      return count;
+    }
+    auto st = store_.ReplaceEnvironmentKeys(environment_id, env->wrapped_key,
+                                            keyring_.PrependNewDataKey(environment_id, env->wrapped_key));
+    if (st) {
+      if (auto keys = RefreshKeys(environment_id); !keys) return std::unexpected(keys.error());
+      return count + 1;
+    }
+    if (st.error().code != core::ErrorCode::kAborted) return std::unexpected(st.error());
+  }
+  return core::Fail(core::ErrorCode::kAborted, "the environment's keys keep changing");
+}
+
+Status DirectoryService::DropOlderDataKeys(const std::string& environment_id) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    auto env = store_.FindEnvironmentById(environment_id);
+    if (!env) return std::unexpected(env.error());
+    if (crypto::Keyring::WrappedKeyCount(env->wrapped_key) <= 1) return {};
+    auto st = store_.ReplaceEnvironmentKeys(environment_id, env->wrapped_key,
+                                            crypto::Keyring::NewestOnly(env->wrapped_key));
+    if (st) {
+      if (auto keys = RefreshKeys(environment_id); !keys) return std::unexpected(keys.error());
+      return {};
+    }
+    if (st.error().code != core::ErrorCode::kAborted) return std::unexpected(st.error());
+  }
+  return core::Fail(core::ErrorCode::kAborted, "the environment's keys keep changing");
 }
 
 }  // namespace roster::service

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -84,8 +85,30 @@ class DirectoryService {
   // `info.scopes` are what it may do through `api`.
   Result<ApiKeyInfo> AuthenticateApiKey(std::string_view secret, std::string_view identifier, core::Api api);
 
-  // The environment's keys, unwrapped once and cached. kNotFound for an unknown id.
+  // The environment's keys, unwrapped and cached; the cache is re-read from the store
+  // when it is kDataKeyTtlMs old, so a data key another process added (a rotation) seals
+  // here within that time. kNotFound for an unknown id.
   Result<crypto::EnvironmentKeys> KeysFor(const std::string& environment_id);
+  // Opens a value sealed under any of the environment's data keys (`keys`, from
+  // KeysFor). A value sealed under a key not in `keys` (another process rotated since)
+  // re-reads the environment's keys once and tries those before failing. Every service
+  // opens sealed values through this.
+  Result<std::string> OpenSealed(const std::string& environment_id, const crypto::EnvironmentKeys& keys,
+                                 std::string_view sealed, std::string_view associated);
+  // The environment's keys read from the store now (the cache refilled).
+  Result<crypto::EnvironmentKeys> RefreshKeys(const std::string& environment_id);
+
+  // Data-key rotation (service/data_key_rotation.h). How many data keys the environment
+  // holds now (read from the store).
+  Result<std::size_t> DataKeyCount(const std::string& environment_id);
+  // Puts a new data key in front of the environment's keys, durably, if it holds only
+  // one (else keeps the newest it has: a rotation under way is resumed, not restarted);
+  // returns the key count.
+  Result<std::size_t> AddDataKey(const std::string& environment_id);
+  // Keeps only the newest data key: call once every sealed row opens under it.
+  Status DropOlderDataKeys(const std::string& environment_id);
+  // How long a process seals under a cached key list at most before re-reading it.
+  static constexpr std::int64_t kDataKeyTtlMs = 5'000;
 
   // Keeps API key lookups in memory, if the store reports revocations made by any process
   // (PostgreSQL does; SQLite, read in-process, gains little and does not). A revocation
@@ -106,7 +129,11 @@ class DirectoryService {
   const crypto::Keyring& keyring_;
   const core::Clock& clock_;
   std::mutex mu_;
-  std::map<std::string, crypto::EnvironmentKeys, std::less<>> keys_;
+  struct CachedDataKeys {
+    crypto::EnvironmentKeys keys;
+    std::int64_t fetched_at_ms = 0;
+  };
+  std::map<std::string, CachedDataKeys, std::less<>> keys_;
 
   struct CachedKey {
     store::ApiKeyRow row;

@@ -40,6 +40,10 @@ class WatchableStore final : public store::DirectoryStore {
     return inner_.ListApiKeys(environment_id);
   }
   Status RevokeApiKey(const std::string& id, std::int64_t now_ms) override { return inner_.RevokeApiKey(id, now_ms); }
+  Status ReplaceEnvironmentKeys(const std::string& id, const std::string& expected,
+                                const std::string& replacement) override {
+    return inner_.ReplaceEnvironmentKeys(id, expected, replacement);
+  }
   std::unique_ptr<store::Watch> WatchApiKeys(store::KeyChangeListener listener) override {
     listener_ = std::move(listener);
     return std::make_unique<store::Watch>();

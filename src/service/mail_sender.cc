@@ -77,7 +77,7 @@ int MailSender::RunOnce() {
   int delivered = 0;
   for (const auto& row : *claimed) {
     auto keys = directory_.KeysFor(row.environment_id);
-    auto mail = keys ? OpenMail(*keys, row.environment_id, row.sealed)
+    auto mail = keys ? OpenMail(directory_, *keys, row.environment_id, row.sealed)
                      : core::Result<core::Mail>(std::unexpected(keys.error()));
     core::Status sent = mail ? transport_->Send(*mail) : core::Status(std::unexpected(mail.error()));
     if (sent) {

@@ -1,6 +1,7 @@
 #include "service/record_service.h"
 
 #include "core/json_policy.h"
+#include "service/associated_data.h"
 #include "service/unreadable.h"
 
 namespace roster::service {
@@ -9,14 +10,6 @@ namespace {
 using core::ErrorCode;
 
 constexpr int kMaxUpdateAttempts = 8;
-
-std::string RecordAssociatedData(const std::string& environment_id, const std::string& kind,
-                                 const std::string& id) {
-  // Binds a sealed body to its row: a body copied onto another record fails to open.
-  return "roster/record/v1/" + environment_id + "/" + kind + "/" + id;
-}
-
-std::string MailAssociatedData(const std::string& environment_id) { return "roster/mail/v1/" + environment_id; }
 
 store::RecordRow RowOf(const Record& r) {
   return store::RecordRow{r.id, r.number, r.environment_id, r.kind, r.created_at_ms,
@@ -30,9 +23,9 @@ std::string SealMail(const crypto::EnvironmentKeys& keys, const std::string& env
   return crypto::Seal(keys.data, boost::json::serialize(body), MailAssociatedData(environment_id));
 }
 
-core::Result<Mail> OpenMail(const crypto::EnvironmentKeys& keys, const std::string& environment_id,
-                            const std::string& sealed) {
-  auto plain = crypto::Open(keys.data, sealed, MailAssociatedData(environment_id));
+core::Result<Mail> OpenMail(DirectoryService& directory, const crypto::EnvironmentKeys& keys,
+                            const std::string& environment_id, const std::string& sealed) {
+  auto plain = directory.OpenSealed(environment_id, keys, sealed, MailAssociatedData(environment_id));
   if (!plain) return std::unexpected(plain.error());
   auto value = core::ParseStored(*plain);
   if (!value || !value->is_object()) return core::Internal("sealed mail is not an object");
@@ -55,7 +48,8 @@ std::vector<store::IndexEntry> RecordService::IndexFor(const crypto::Environment
 core::Result<Record> RecordService::Unseal(const crypto::EnvironmentKeys& keys, const store::RecordRow& row) {
   Record r{row.id, row.number, row.environment_id, row.kind, row.created_at_ms, row.updated_at_ms,
            row.version, row.expires_at_ms, {}};
-  auto plain = crypto::Open(keys.data, row.sealed, RecordAssociatedData(row.environment_id, row.kind, row.id));
+  auto plain =
+      directory_.OpenSealed(row.environment_id, keys, row.sealed, RecordAssociatedData(row.environment_id, row.kind, row.id));
   if (!plain) return std::unexpected(plain.error());
   auto value = core::ParseStored(*plain);
   if (!value || !value->is_object()) return core::Internal("sealed record is not an object");

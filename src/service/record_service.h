@@ -162,7 +162,8 @@ class RecordService {
 
 // Mail sealing is shared by RecordService (enqueue) and the mail sender (dequeue).
 std::string SealMail(const crypto::EnvironmentKeys& keys, const std::string& environment_id, const Mail& mail);
-core::Result<Mail> OpenMail(const crypto::EnvironmentKeys& keys, const std::string& environment_id,
-                            const std::string& sealed);
+// Opens through DirectoryService::OpenSealed (any of the environment's data keys).
+core::Result<Mail> OpenMail(DirectoryService& directory, const crypto::EnvironmentKeys& keys,
+                            const std::string& environment_id, const std::string& sealed);
 
 }  // namespace roster::service

@@ -57,7 +57,7 @@ inline std::vector<Mail> TakeOutbox(store::Store& store, DirectoryService& direc
   EXPECT_TRUE(rows.has_value());
   if (!rows) return out;
   for (const auto& row : *rows) {
-    auto mail = OpenMail(*directory.KeysFor(environment_id), environment_id, row.sealed);
+    auto mail = OpenMail(directory, *directory.KeysFor(environment_id), environment_id, row.sealed);
     EXPECT_TRUE(mail.has_value());
     if (mail) out.push_back(*mail);
     EXPECT_TRUE(store.CompleteMail(row.id).has_value());

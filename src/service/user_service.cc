@@ -1,5 +1,7 @@
 #include "service/user_service.h"
 
+#include "service/associated_data.h"
+
 #include "metrics/metrics.h"
 
 #include <map>
@@ -79,7 +81,7 @@ std::string PrimaryEmailKey(const core::User& user) {
 std::string UserService::AssociatedData(const core::User& user) const {
   // Binds a sealed profile to its environment and user: a row copied over another
   // row's profile fails authentication instead of serving someone else's data.
-  return "roster/profile/v1/" + user.environment_id + "/" + user.id;
+  return ProfileAssociatedData(user.environment_id, user.id);
 }
 
 std::string ExternalIdClaimKind(std::string_view source) { return "external:" + std::string(source); }
@@ -199,7 +201,7 @@ core::Result<core::User> UserService::Unseal(const crypto::EnvironmentKeys& keys
   user.created_at_ms = row.created_at_ms;
   user.updated_at_ms = row.updated_at_ms;
   user.version = row.version;
-  auto plain = crypto::Open(keys.data, row.sealed, AssociatedData(user));
+  auto plain = directory_.OpenSealed(row.environment_id, keys, row.sealed, AssociatedData(user));
   if (!plain) return std::unexpected(plain.error());
   if (auto st = core::DecodeSealed(*plain, user); !st) return std::unexpected(st.error());
   return user;

@@ -423,7 +423,7 @@ TEST_F(UserServiceTest, ANewPasswordOrEmailIsNoticedAtTheOldAddress) {
     auto rows = store_->ClaimMail(clock_.now, clock_.now + 60'000, 100);
     EXPECT_TRUE(rows.has_value());
     for (const auto& row : *rows) {
-      out.push_back(*OpenMail(*directory_.KeysFor(env_), env_, row.sealed));
+      out.push_back(*OpenMail(directory_, *directory_.KeysFor(env_), env_, row.sealed));
       EXPECT_TRUE(store_->CompleteMail(row.id).has_value());
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.subject < b.subject; });

@@ -22,7 +22,9 @@ using core::Status;
 struct EnvironmentRow {
   std::string id;
   std::string name;
-  std::string wrapped_key;  // data key sealed by the master key
+  // The environment's data keys, each sealed by the master key, newest first
+  // (crypto::Keyring encodes the list; one key before any rotation).
+  std::string wrapped_key;
   std::int64_t created_at_ms = 0;
 };
 
@@ -198,6 +200,12 @@ class DirectoryStore {
   virtual Result<std::vector<EnvironmentRow>> ListEnvironments() = 0;
 
   virtual Status CreateApiKey(const ApiKeyRow& row) = 0;
+  // Replaces the environment's wrapped keys only while they are still `expected` (a
+  // compare-and-swap: two rotations cannot both win). kAborted if they changed,
+  // kNotFound if there is no such environment.
+  virtual Status ReplaceEnvironmentKeys(const std::string& id, const std::string& expected,
+                                        const std::string& replacement) = 0;
+
   // kNotFound if no key has this digest (revoked keys are returned; callers check).
   virtual Result<ApiKeyRow> FindApiKeyByDigest(const std::string& digest) = 0;
   virtual Result<std::vector<ApiKeyRow>> ListApiKeys(const std::string& environment_id) = 0;
@@ -383,6 +391,29 @@ class SessionStore {
                                              std::int64_t created_since_ms) = 0;
 };
 
+// Re-keying (a data-key rotation): every sealed value of an environment, table by
+// table, and its replacement by the same plaintext under another key.
+enum class SealedTable { kUsers, kRecords, kMail };
+struct SealedValue {
+  std::int64_t number = 0;  // the keyset position: users' and records' number, mail's id
+  std::string id;           // users and records (their associated data names it)
+  std::string kind;         // records
+  std::string sealed;
+};
+class ResealStore {
+ public:
+  virtual ~ResealStore() = default;
+  // The environment's rows of `table` with number > `after_number`, in number order, at
+  // most `limit`; expired records and leased mail included.
+  virtual Result<std::vector<SealedValue>> ListSealed(SealedTable table, const std::string& environment_id,
+                                                      std::int64_t after_number, int limit) = 0;
+  // Replaces the sealed bytes of the row `number` of the environment only while they are
+  // still `expected`, and nothing else of it (not its version, not its updated time).
+  // False when the row changed meanwhile or is gone.
+  virtual Result<bool> ReplaceSealed(SealedTable table, const std::string& environment_id, std::int64_t number,
+                                     const std::string& expected, const std::string& replacement) = 0;
+};
+
 // What operating the store needs: readiness, figures for metrics, an online backup.
 struct SchemaStatus {
   std::int64_t applied = 0;  // the newest migration the database has
@@ -424,6 +455,7 @@ class Store : public DirectoryStore,
               public MembershipStore,
               public MailStore,
               public CounterStore,
-              public OperationsStore {};
+              public OperationsStore,
+              public ResealStore {};
 
 }  // namespace roster::store

@@ -1582,3 +1582,73 @@ TEST_P(StoreConformanceTest, OperationsReportTheSchemaAndTheOutbox) {
 }
 
 }  // namespace roster::store
+
+namespace roster::store {
+
+TEST_P(StoreConformanceTest, EnvironmentKeysAreReplacedOnlyWhileAsExpected) {
+  EXPECT_EQ(store_->ReplaceEnvironmentKeys(env_, "wrapped-0", "wrapped-9").error().code, ErrorCode::kAborted);
+  EXPECT_EQ(store_->FindEnvironmentById(env_)->wrapped_key, "wrapped-1");
+  ASSERT_TRUE(store_->ReplaceEnvironmentKeys(env_, "wrapped-1", "new+wrapped-1").has_value());
+  EXPECT_EQ(store_->FindEnvironmentById(env_)->wrapped_key, "new+wrapped-1");
+  EXPECT_EQ(store_->FindEnvironmentById(other_env_)->wrapped_key, "wrapped-2");  // untouched
+  // The loser of two rotations that read the same keys changes nothing.
+  EXPECT_EQ(store_->ReplaceEnvironmentKeys(env_, "wrapped-1", "other+wrapped-1").error().code, ErrorCode::kAborted);
+  EXPECT_EQ(store_->FindEnvironmentById(env_)->wrapped_key, "new+wrapped-1");
+  EXPECT_EQ(store_->ReplaceEnvironmentKeys("nope", "wrapped-1", "x").error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, SealedValuesAreListedByTableAndReplacedOnlyWhileUnchanged) {
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(other_env_, "x1", "ada")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u2", "bob")).has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u3", "cy")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g1", "group")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "t1", "token", /*expires_at_ms=*/5)).has_value());  // expired
+  ASSERT_TRUE(store_->EnqueueMail(MakeMail(env_, 1, "mail-1")).has_value());
+  ASSERT_TRUE(store_->EnqueueMail(MakeMail(other_env_, 1, "mail-x")).has_value());
+
+  // Keyset pages of the environment's own rows, in number order.
+  auto first = store_->ListSealed(SealedTable::kUsers, env_, 0, 2);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].id, "u1");
+  EXPECT_EQ((*first)[0].sealed, "sealed:u1");
+  EXPECT_EQ((*first)[1].id, "u2");
+  auto rest = store_->ListSealed(SealedTable::kUsers, env_, first->back().number, 2);
+  ASSERT_TRUE(rest.has_value());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].id, "u3");
+  auto records = store_->ListSealed(SealedTable::kRecords, env_, 0, 10);
+  ASSERT_TRUE(records.has_value());
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].kind, "group");
+  EXPECT_EQ((*records)[1].id, "t1");  // expired records are sealed values too
+  auto mail = store_->ListSealed(SealedTable::kMail, env_, 0, 10);
+  ASSERT_TRUE(mail.has_value());
+  ASSERT_EQ(mail->size(), 1u);
+  EXPECT_EQ((*mail)[0].sealed, "mail-1");
+
+  // Replaced only while still as read, and nothing else of the row changes.
+  const auto before = *store_->GetUser(env_, "u1");
+  const std::int64_t u1 = (*first)[0].number;
+  EXPECT_FALSE(*store_->ReplaceSealed(SealedTable::kUsers, env_, u1, "sealed:other", "resealed:u1"));
+  EXPECT_FALSE(*store_->ReplaceSealed(SealedTable::kUsers, other_env_, u1, "sealed:u1", "resealed:u1"));
+  EXPECT_TRUE(*store_->ReplaceSealed(SealedTable::kUsers, env_, u1, "sealed:u1", "resealed:u1"));
+  const auto after = *store_->GetUser(env_, "u1");
+  EXPECT_EQ(after.sealed, "resealed:u1");
+  EXPECT_EQ(after.version, before.version);
+  EXPECT_EQ(after.updated_at_ms, before.updated_at_ms);
+  EXPECT_EQ(store_->FindUsers(env_, "username", "ada")->size(), 1u);  // claims kept
+  EXPECT_FALSE(*store_->ReplaceSealed(SealedTable::kUsers, env_, u1, "sealed:u1", "again"));  // changed meanwhile
+
+  EXPECT_TRUE(*store_->ReplaceSealed(SealedTable::kRecords, env_, (*records)[0].number, "sealed:g1", "resealed:g1"));
+  EXPECT_EQ(store_->GetRecord(env_, "group", "g1", 0)->sealed, "resealed:g1");
+  EXPECT_EQ(store_->GetRecord(env_, "group", "g1", 0)->version, 1);
+  EXPECT_TRUE(*store_->ReplaceSealed(SealedTable::kMail, env_, (*mail)[0].number, "mail-1", "mail-1b"));
+  EXPECT_EQ(store_->ListSealed(SealedTable::kMail, env_, 0, 10)->front().sealed, "mail-1b");
+  EXPECT_EQ(store_->ListSealed(SealedTable::kMail, other_env_, 0, 10)->front().sealed, "mail-x");
+  ASSERT_TRUE(store_->DeleteUser(env_, "u2").has_value());
+  EXPECT_FALSE(*store_->ReplaceSealed(SealedTable::kUsers, env_, (*first)[1].number, "sealed:u2", "x"));  // gone
+}
+
+}  // namespace roster::store

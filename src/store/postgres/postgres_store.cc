@@ -374,6 +374,31 @@ constexpr Query kListEnvironments{
     "list_environments",
     "SELECT id, name, wrapped_key, created_at FROM environments ORDER BY created_at, name COLLATE \"C\""};
 
+constexpr Query kReplaceEnvironmentKeys{
+    "replace_environment_keys", "UPDATE environments SET wrapped_key = $3 WHERE id = $1 AND wrapped_key = $2"};
+constexpr Query kEnvironmentExists{"environment_exists", "SELECT 1 FROM environments WHERE id = $1"};
+
+// --- Re-keying: one statement per table.
+constexpr Query kListSealedUsers{
+    "list_sealed_users",
+    "SELECT number::bigint, id, ''::text, sealed FROM users WHERE environment_id = $1 AND number > $2 "
+    "ORDER BY number LIMIT $3"};
+constexpr Query kListSealedRecords{
+    "list_sealed_records",
+    "SELECT number::bigint, id, kind, sealed FROM records WHERE environment_id = $1 AND number > $2 "
+    "ORDER BY number LIMIT $3"};
+constexpr Query kListSealedMail{
+    "list_sealed_mail",
+    "SELECT id::bigint, ''::text, ''::text, sealed FROM outbox WHERE environment_id = $1 AND id > $2 "
+    "ORDER BY id LIMIT $3"};
+constexpr Query kReplaceSealedUser{
+    "replace_sealed_user", "UPDATE users SET sealed = $4 WHERE number = $1 AND environment_id = $2 AND sealed = $3"};
+constexpr Query kReplaceSealedRecord{
+    "replace_sealed_record",
+    "UPDATE records SET sealed = $4 WHERE number = $1 AND environment_id = $2 AND sealed = $3"};
+constexpr Query kReplaceSealedMail{
+    "replace_sealed_mail", "UPDATE outbox SET sealed = $4 WHERE id = $1 AND environment_id = $2 AND sealed = $3"};
+
 constexpr Query kInsertApiKey{
     "insert_api_key",
     "INSERT INTO api_keys(id, environment_id, role, identifier, digest, created_at, apis, scopes) "
@@ -713,6 +738,45 @@ class PostgresStore final : public Store {
       std::vector<EnvironmentRow> out;
       for (int i = 0; i < r.size(); ++i) out.push_back(ReadEnvironment(r, i));
       return out;
+    });
+  }
+
+  Status ReplaceEnvironmentKeys(const std::string& id, const std::string& expected,
+                                const std::string& replacement) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kReplaceEnvironmentKeys, {Text(id), Bytes(expected), Bytes(replacement)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "replace environment keys"));
+      if (r.affected() == 1) return {};
+      Rows q = c.Exec(kEnvironmentExists, {Text(id)});
+      if (!q.ok()) return std::unexpected(c.Failure(q, "replace environment keys"));
+      if (q.size() > 0) return Fail(ErrorCode::kAborted, "environment keys changed meanwhile");
+      return core::NotFound("no such environment");
+    });
+  }
+
+  // --- ResealStore
+  Result<std::vector<SealedValue>> ListSealed(SealedTable table, const std::string& environment_id,
+                                              std::int64_t after_number, int limit) override {
+    const Query& q = table == SealedTable::kUsers     ? kListSealedUsers
+                     : table == SealedTable::kRecords ? kListSealedRecords
+                                                      : kListSealedMail;
+    return Read([&](Connection& c) -> Result<std::vector<SealedValue>> {
+      Rows r = c.Exec(q, {Text(environment_id), Int(after_number), Int(limit)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list sealed values"));
+      std::vector<SealedValue> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back({r.Int(i, 0), r.String(i, 1), r.String(i, 2), r.String(i, 3)});
+      return out;
+    });
+  }
+  Result<bool> ReplaceSealed(SealedTable table, const std::string& environment_id, std::int64_t number,
+                             const std::string& expected, const std::string& replacement) override {
+    const Query& q = table == SealedTable::kUsers     ? kReplaceSealedUser
+                     : table == SealedTable::kRecords ? kReplaceSealedRecord
+                                                      : kReplaceSealedMail;
+    return Write([&](Connection& c) -> Result<bool> {
+      Rows r = c.Exec(q, {Int(number), Text(environment_id), Bytes(expected), Bytes(replacement)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "replace sealed value"));
+      return r.affected() == 1;
     });
   }
 

@@ -356,6 +356,20 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status ReplaceEnvironmentKeys(const std::string& id, const std::string& expected,
+                                const std::string& replacement) override {
+    return Write([&]() -> Status {
+      auto s = writer_.Prepare("UPDATE environments SET wrapped_key = ?3 WHERE id = ?1 AND wrapped_key = ?2");
+      s.Text(1, id).Blob(2, expected).Blob(3, replacement);
+      if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "replace environment keys"));
+      if (writer_.Changes() == 1) return {};
+      auto q = writer_.Prepare("SELECT 1 FROM environments WHERE id = ?");
+      q.Text(1, id);
+      if (q.Step() == SQLITE_ROW) return Fail(ErrorCode::kAborted, "environment keys changed meanwhile");
+      return core::NotFound("no such environment");
+    });
+  }
+
   Status CreateApiKey(const ApiKeyRow& row) override {
     return Write([&]() -> Status {
       auto s = writer_.Prepare(
@@ -887,6 +901,46 @@ class SqliteStore final : public Store {
       const int rc = s.Step();
       if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "count mail"));
       return s.ColInt(0);
+    });
+  }
+
+  // --- ResealStore
+  static const char* SealedSelect(SealedTable table) {
+    switch (table) {
+      case SealedTable::kUsers:
+        return "SELECT number, id, '', sealed FROM users WHERE environment_id = ? AND number > ? "
+               "ORDER BY number LIMIT ?";
+      case SealedTable::kRecords:
+        return "SELECT number, id, kind, sealed FROM records WHERE environment_id = ? AND number > ? "
+               "ORDER BY number LIMIT ?";
+      case SealedTable::kMail:
+        return "SELECT id, '', '', sealed FROM outbox WHERE environment_id = ? AND id > ? ORDER BY id LIMIT ?";
+    }
+    return "";
+  }
+  Result<std::vector<SealedValue>> ListSealed(SealedTable table, const std::string& environment_id,
+                                              std::int64_t after_number, int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<SealedValue>> {
+      auto s = c.Prepare(SealedSelect(table));
+      s.Text(1, environment_id).Int(2, after_number).Int(3, limit);
+      std::vector<SealedValue> out;
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.ColInt(0), s.ColText(1), s.ColText(2), s.ColBlob(3)});
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "list sealed values"));
+      return out;
+    });
+  }
+  Result<bool> ReplaceSealed(SealedTable table, const std::string& environment_id, std::int64_t number,
+                             const std::string& expected, const std::string& replacement) override {
+    const char* sql =
+        table == SealedTable::kUsers     ? "UPDATE users SET sealed = ?4 WHERE number = ?1 AND environment_id = ?2 AND sealed = ?3"
+        : table == SealedTable::kRecords ? "UPDATE records SET sealed = ?4 WHERE number = ?1 AND environment_id = ?2 AND sealed = ?3"
+                                         : "UPDATE outbox SET sealed = ?4 WHERE id = ?1 AND environment_id = ?2 AND sealed = ?3";
+    return Write([&]() -> Result<bool> {
+      auto s = writer_.Prepare(sql);
+      s.Int(1, number).Text(2, environment_id).Blob(3, expected).Blob(4, replacement);
+      if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "replace sealed value"));
+      return writer_.Changes() == 1;
     });
   }
 

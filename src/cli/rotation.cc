@@ -1,0 +1,54 @@
+#include "cli/rotation.h"
+
+#include <boost/json.hpp>
+#include <iostream>
+#include <stdexcept>
+
+#include "core/clock.h"
+#include "service/data_key_rotation.h"
+
+namespace roster::cli {
+namespace {
+
+std::string Line(const std::string& environment, const service::DataKeyRotationProgress& p) {
+  std::string out = "rotate-data-key " + environment + ": " + p.phase;
+  if (p.wait_ms > 0) out += ", re-sealing starts in " + std::to_string((p.wait_ms + 999) / 1000) + " s";
+  if (!p.table.empty()) out += " " + p.table;
+  out += ", " + std::to_string(p.visited) + " rows visited (" + std::to_string(p.resealed) + " re-sealed, " +
+         std::to_string(p.current) + " current, " + std::to_string(p.changed) + " changed, " +
+         std::to_string(p.unreadable) + " unreadable)";
+  if (p.rows_per_second > 0) out += ", " + std::to_string(static_cast<long long>(p.rows_per_second + 0.5)) + " rows/s";
+  out += ", " + std::to_string(p.keys) + (p.keys == 1 ? " key" : " keys");
+  return out;
+}
+
+}  // namespace
+
+int RotateDataKey(service::DirectoryService& directory, service::RecordService& records, store::Store& store,
+                  const std::string& environment, double rows_per_second, bool status, bool as_json) {
+  auto env = directory.ResolveEnvironment(environment);
+  if (!env) throw std::runtime_error(env.error().message);
+  core::Result<service::DataKeyRotationProgress> result;
+  if (status) {
+    result = service::DataKeyRotationStatus(directory, records, env->id);
+  } else {
+    core::SystemClock clock;
+    service::DataKeyRotationOptions options;
+    options.rows_per_second = rows_per_second;
+    options.progress = [&](const service::DataKeyRotationProgress& p) {
+      std::cerr << Line(env->name, p) << std::endl;
+    };
+    result = service::RotateDataKey(directory, records, store, clock, env->id, options);
+  }
+  if (!result) throw std::runtime_error(result.error().message);
+  if (as_json) {
+    auto o = service::ToJson(*result);
+    o["environment"] = env->name;
+    std::cout << boost::json::serialize(o) << std::endl;
+  } else {
+    std::cout << Line(env->name, *result) << std::endl;
+  }
+  return 0;
+}
+
+}  // namespace roster::cli
