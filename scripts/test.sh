@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 scripts/sdk-setup.sh
 export ROSTER_QB_SDK_DIR="$PWD/tests/sdk/quickblox"
+# ccache: paths relative to the checkout and no working directory in the hash, so a
+# fresh clone reuses what any earlier build of the same sources compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR=1
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Debug -DROSTER_BUILD_TESTS=ON >/dev/null
 ninja -C build -j"$(nproc)"
 
