@@ -66,7 +66,7 @@ start off off
 
 USER_ID=$(curl -fsS -X POST "$URL_on/v2/users" -H "Content-Type: application/json" \
   -H "X-Api-Key: browser bench $ADMIN_KEY" \
-  -d '{"username":"bench-audit-user","email":{"primary":"bench-audit@example.com"},"ssn":"123456789"}' |
+  -d '{"username":"bench-audit-user","password":"pw-123456","email":{"primary":"bench-audit@example.com"},"ssn":"123456789"}' |
   json_get usersId)
 
 rate() {  # wrk output -> 2xx per second, and errors

@@ -250,7 +250,10 @@ core::Result<SignedIn> UserAccess::SignIn(const std::string& username, const std
                                           std::string_view address) {
   auto signed_in = users_.SignIn(principal_.environment_id, username, password, address);
   // A failure names no subject: the username is a value, and may name nobody.
-  ROSTER_AUDIT_FAILURE("session.sign-in", "", signed_in);
+  if (!signed_in) {
+    (void)Audit("session.sign-in", "", &signed_in.error(), kAuditPassword);
+    return signed_in;
+  }
   if (auto st = Audit("session.sign-in", signed_in->user.id, nullptr, kAuditPassword); !st)
     return std::unexpected(st.error());
   return signed_in;
