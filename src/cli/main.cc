@@ -26,6 +26,7 @@
 #include "cli/audit.h"
 #include "cli/operations.h"
 #include "cli/registry.h"
+#include "cli/routes.h"
 #include "cli/settings.h"
 #include "metrics/metrics.h"
 #include "mail/smtp_transport.h"
@@ -343,6 +344,21 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
 // A consistent online copy of the data directory's database into one file (the store's
 // backup method: SQLite's online backup API), with the master key sealed under a
 // passphrase when asked. Servers keep serving writes meanwhile.
+// `roster routes`: mounts the probes and every API as serve does, over a throwaway data
+// directory (no handler runs), and prints the routes (cli/routes.h).
+int Routes(bool as_json) {
+  const cli::ScratchDirectory scratch;
+  Context ctx(scratch.path().string(), true, {"sqlite"});
+  cli::ApiSettings settings;
+  settings.body_limit = ServeOptions{}.body_limit;
+  cli::ResolveApiSettings(settings);
+  http::Router router;
+  cli::AddProbes(router, *ctx.store, *ctx.directory);
+  cli::MountApis(router, ctx.Services(), settings);
+  cli::PrintRoutes(router, std::cout, as_json);
+  return 0;
+}
+
 int Backup(const std::string& data_dir, const std::string& database, const std::string& out, bool include_key,
            const std::string& passphrase_file, bool as_json) {
   if (fs::exists(out)) throw std::runtime_error(out + " exists; give a new file");
@@ -657,6 +673,9 @@ int main(int argc, char** argv) {
   data_options(audit_export);
   audit_export->add_flag("--json", as_json, "JSON Lines (the only format; accepted for symmetry)");
 
+  auto* routes = app.add_subcommand("routes", "List every route serve mounts: method, path template and API");
+  routes->add_flag("--json", as_json, "Print one JSON object");
+
   cli::CommandTable api_commands;
   cli::AddApiCommands(app, api_commands, as_json, data_options);
 
@@ -671,6 +690,7 @@ int main(int argc, char** argv) {
       if (config_show->parsed()) return ShowConfig(settings, as_json);
       return Serve(data_dir, database, serve_options);
     }
+    if (routes->parsed()) return Routes(as_json);
     if (backup->parsed()) return Backup(data_dir, database, out_file, include_key, passphrase_file, as_json);
     if (restore->parsed()) return Restore(data_dir, from_file, passphrase_file, as_json);
     Context ctx(data_dir, false, {database});

@@ -172,6 +172,13 @@ void Router::SetErrorRenderer(std::string prefix, ErrorRenderer renderer) {
   renderers_.emplace_back(std::move(prefix), std::move(renderer));
 }
 
+std::vector<const Route*> Router::Routes() const {
+  std::vector<const Route*> out;
+  out.reserve(routes_.size());
+  for (const auto& route : routes_) out.push_back(route.get());
+  return out;
+}
+
 Match Router::Find(std::string_view method, std::string_view path) const {
   Match result;
   result.status = 404;

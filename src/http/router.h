@@ -68,6 +68,8 @@ class Router {
   HeaderList CorsHeaders(const Request& request) const;
 
   Match Find(std::string_view method, std::string_view path) const;
+  // Every route added, in the order added (`roster routes`, the OpenAPI walk test).
+  std::vector<const Route*> Routes() const;
   Response RenderError(std::string_view path, int status, std::string_view message) const;
   // Finds and runs the handler inline, rendering 404/405 and handler exceptions (500).
   Response Handle(const Request& request) const;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <map>
 
 #include <cstdlib>
 #include <thread>
@@ -433,7 +434,10 @@ TEST_F(CommCareTest, CreateReturns201WithTheWorker) {
   EXPECT_EQ(got["default_phone_number"], "+50253311399");
   EXPECT_EQ(got["phone_numbers"], json::parse(R"(["+50253311399","50253314588"])"));
   EXPECT_EQ(got["groups"], json::array{group});
-  EXPECT_EQ(got["user_data"], json::parse(R"({"chw_id":"13/43/DFA"})"));
+  // CommCare's injected keys (corehq/apps/api/tests/test_user_resources.py) and eulas.
+  EXPECT_EQ(got["user_data"],
+            json::parse(R"({"commcare_project":"demo","commcare_profile":"","chw_id":"13/43/DFA"})"));
+  EXPECT_EQ(got["eulas"], "[]");
   EXPECT_EQ(got["language"], "en");
   EXPECT_EQ(got["is_active"], true);
   EXPECT_EQ(got["locations"], json::array());
@@ -466,7 +470,7 @@ TEST_F(CommCareTest, UsernamesAreFormattedAndChecked) {
   struct Case {
     std::string username, message;
   } cases[] = {
-      {"JOHN.SMITH", "Username 'JOHN.SMITH' is already taken or reserved."},
+      {"JOHN.SMITH", "Username 'john.smith@demo.commcarehq.org' is already taken or reserved."},
       {"john.smith@demo.commcarehq.org", "Username 'john.smith@demo.commcarehq.org' is already taken or reserved."},
       {"admin", "Username 'admin' is already taken or reserved."},
       {"demo_user", "Username 'demo_user' is already taken or reserved."},
@@ -497,7 +501,7 @@ TEST_F(CommCareTest, CreateRejectsBadInputAndWritesNothing) {
       {"", "JSON object"},
       {"{not json", "not valid JSON"},
       {"[1]", "JSON object"},
-      {R"({"username":"bad-1"})", "Password is required."},
+      {R"({"username":"bad-1"})", "Password or connect username required"},
       {R"({"username":"bad-1","password":""})", "password"},
       {R"({"username":"bad-1","password":5})", "password"},
       {R"({"username":"bad-1","password":")" + std::string(1100, 'p') + "\"}", "password"},
@@ -578,7 +582,7 @@ TEST_F(CommCareTest, PutChangesOnlyWhatIsSentAndReplacesLists) {
   EXPECT_EQ(j["email"], "jdoe@example.org");
   EXPECT_EQ(j["phone_numbers"].as_array().size(), 2u);
   EXPECT_EQ(j["groups"], json::array{g1});
-  EXPECT_EQ(j["user_data"], json::parse(R"({"chw_id":"13/43/DFA"})"));
+  EXPECT_EQ(j["user_data"], json::parse(R"({"commcare_project":"demo","commcare_profile":"","chw_id":"13/43/DFA"})"));
 
   // phone_numbers, groups and user_data are replaced wholesale; the username may be
   // sent back unchanged (a GET-modify-PUT script does).
@@ -595,7 +599,7 @@ TEST_F(CommCareTest, PutChangesOnlyWhatIsSentAndReplacesLists) {
   EXPECT_EQ(j["phone_numbers"], json::array{"+111222333"});
   EXPECT_EQ(j["default_phone_number"], "+111222333");
   EXPECT_EQ(j["groups"], json::array{g2});
-  EXPECT_EQ(j["user_data"], json::parse(R"({"village":"Patna"})"));
+  EXPECT_EQ(j["user_data"], json::parse(R"({"commcare_project":"demo","commcare_profile":"","village":"Patna"})"));
   EXPECT_EQ(j["email"], "new@example.org");
   EXPECT_EQ(j["language"], "fr");
   EXPECT_EQ(j["username"], "put-me@demo.commcarehq.org");
@@ -612,7 +616,11 @@ TEST_F(CommCareTest, PutChangesOnlyWhatIsSentAndReplacesLists) {
   EXPECT_EQ(j["phone_numbers"], json::array());
   EXPECT_TRUE(j["default_phone_number"].is_null());
   EXPECT_EQ(j["groups"], json::array());
-  EXPECT_EQ(j["user_data"], json::object());
+  EXPECT_EQ(j["user_data"], json::parse(R"({"commcare_project":"demo","commcare_profile":""})"));
+  // The injected keys sent back (GET-modify-PUT) are not stored.
+  r = client_.Send("PUT", path, json::serialize(json::object{{"user_data", j["user_data"]}}), ApiKey(admin_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("user_data"), json::parse(R"({"commcare_project":"demo","commcare_profile":""})"));
   EXPECT_EQ(j["email"], "");
 
   // The stored worker is what PUT returned.
@@ -636,8 +644,9 @@ TEST_F(CommCareTest, PutRejectsBadInputAndChangesNothing) {
   } cases[] = {
       {"nope", "JSON"},
       {"", "JSON object"},
-      {R"({"username":"someone-else","first_name":"X"})", "username cannot be changed"},
-      {R"({"username":5})", "username cannot be changed"},
+      {R"({"username":"someone-else","first_name":"X"})",
+       "The request resulted in the following errors: Attempted to update unknown or non-editable field 'username'"},
+      {R"({"username":5})", "non-editable field 'username'"},
       {R"({"first_name":"X","email":"bad"})", "email"},
       {R"({"first_name":"X","phone_numbers":[1]})", "phone_numbers[0]"},
       {R"({"first_name":"X","groups":[")" + std::string(32, 'c') + R"("]})", "groups[0]"},
@@ -670,7 +679,7 @@ TEST_F(CommCareTest, DeleteRetiresTheWorker) {
   EXPECT_EQ(garbled, active);  // not a boolean: false, as CommCare
   // The username stays reserved; the worker cannot sign in; retiring again is fine.
   ExpectError(client_.Send("POST", Users("demo"), R"({"username":"retire-me","password":"pw-123456"})", ApiKey(admin_)),
-              400, "Username 'retire-me' is already taken or reserved.");
+              400, "Username 'retire-me@demo.commcarehq.org' is already taken or reserved.");
   EXPECT_EQ(SignIn("retire-me@demo.commcarehq.org", "qwer1234"), 401);
   EXPECT_EQ(client_.Send("DELETE", Users("demo", id + "/"), "", ApiKey(admin_)).status, 202);
   // A retired worker cannot be (de)activated.
@@ -870,6 +879,57 @@ TEST_F(CommCareTest, GroupErrorsUseErrorMessage) {
 }
 
 // ---- memberships are written with their entity (one transaction) ----
+
+// docs/api/user-group.rst, "Bulk API": PATCH on the list creates several groups, 202.
+TEST_F(CommCareTest, GroupBulkPatchCreatesTheDocsSampleGroups) {
+  const std::string sample = R"({
+      "objects": [
+        {
+          "case_sharing": false,
+          "name": "Test 1",
+          "reporting": true
+        },
+        {
+          "case_sharing": true,
+          "name": "Test 2",
+          "reporting": true
+        }
+      ]
+    })";
+  auto r = client_.Send("PATCH", Groups("demo"), sample, ApiKey(admin_));
+  EXPECT_EQ(r.status, 202) << r.body;
+  EXPECT_TRUE(r.body.empty()) << r.body;
+  std::map<std::string, bool> sharing;
+  auto list = Get(Groups("demo", "?limit=1000"));
+  for (const auto& g : list.at("objects").as_array())
+    sharing[std::string(g.at("name").as_string())] = g.at("case_sharing").as_bool();
+  EXPECT_EQ(sharing.at("Test 1"), false);
+  EXPECT_EQ(sharing.at("Test 2"), true);
+  // A name taken (here or earlier in the batch) refuses the whole batch before any write.
+  const std::string worker = CreateWorker("bulk-group-member");
+  auto again = client_.Send(
+      "PATCH", "/a/demo/api/group/v1/",
+      R"({"objects":[{"name":"Test 3","users":[")" + worker + R"("]},{"name":"test 2"}]})", ApiKey(admin_));
+  ExpectError(again, 400, "objects[1]: A group with name test 2 already exists", "error_message");
+  auto twice = client_.Send("PATCH", Groups("demo"), R"({"objects":[{"name":"Test 4"},{"name":"TEST 4"}]})",
+                            ApiKey(admin_));
+  ExpectError(twice, 400, "objects[1]: A group with name TEST 4 already exists", "error_message");
+  ExpectError(client_.Send("PATCH", Groups("demo"), R"({"objects":[{"name":"Test 5","users":["nope"]}]})",
+                           ApiKey(admin_)),
+              400, "objects[0]: ", "error_message");
+  ExpectError(client_.Send("PATCH", Groups("demo"), R"({"objects":[{"case_sharing":true}]})", ApiKey(admin_)), 400,
+              "objects[0]: ", "error_message");
+  ExpectError(client_.Send("PATCH", Groups("demo"), R"({"name":"x"})", ApiKey(admin_)), 400,
+              "objects must be a list of groups", "error_message");
+  auto after = Get(Groups("demo", "?limit=1000"));
+  for (const auto& g : after.at("objects").as_array()) {
+    const std::string name(g.at("name").as_string());
+    EXPECT_TRUE(name != "Test 3" && name != "Test 4" && name != "Test 5") << name;
+  }
+  // The same through the 2024 URL.
+  EXPECT_EQ(client_.Send("PATCH", "/a/demo/api/group/v1/", R"({"objects":[{"name":"Test 6"}]})", ApiKey(admin_)).status,
+            202);
+}
 
 TEST_F(CommCareTest, GroupCreateNamingAnUnknownUserLeavesNoGroup) {
   const std::string w = CreateWorker("atomic-member");
@@ -1082,7 +1142,7 @@ TEST_F(CommCareTest, WorkerIsACatalyzeUserAndBack) {
   EXPECT_EQ(back["username"], "cat-made");
   EXPECT_EQ(back["first_name"], "Cat");
   EXPECT_EQ(back["email"], "Cat@Example.org");
-  EXPECT_EQ(back["user_data"], json::parse(R"({"k":1})"));
+  EXPECT_EQ(back["user_data"], json::parse(R"({"commcare_project":"demo","commcare_profile":"","k":1})"));
   EXPECT_EQ(back["is_active"], false);  // Catalyze creates users inactive
   // One username index: a name taken in one dialect is taken in the other.
   EXPECT_EQ(client_

@@ -308,6 +308,37 @@ std::string HttpResponse::Header(const std::string& lower_name) const {
 Client::Client(std::string base_url, std::string ca_file)
     : base_url_(std::move(base_url)), ca_file_(std::move(ca_file)), curl_(curl_easy_init()) {}
 
+namespace {
+
+// While the file ROSTER_TEST_RESPONSES names exists (ctest's openapi_responses fixture
+// creates it before the integration tests and removes it after validating it), every
+// Client records its responses into it: one JSON line {"method","path","status",
+// "content_type","body"} per response, appended in one write. The OpenAPI validation
+// (tests/sdk/openapi/validate.mjs) checks each against its API's document.
+// (When Client gets its observer hook, this becomes every Client's default observer.)
+void RecordResponse(const std::string& method, const std::string& path, const HttpResponse& response) {
+#ifdef ROSTER_TEST_RESPONSES
+  static const std::string file = ROSTER_TEST_RESPONSES;
+  static const bool recording = std::filesystem::exists(file);
+  if (!recording) return;
+  boost::json::object line{{"method", method},
+                           {"path", path},
+                           {"status", response.status},
+                           {"content_type", response.Header("content-type")},
+                           {"body", response.body}};
+  const std::string text = boost::json::serialize(line) + "\n";
+  // O_APPEND: one write per line, so the suites' parallel processes never interleave.
+  const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return;
+  [[maybe_unused]] const auto written = ::write(fd, text.data(), text.size());
+  ::close(fd);
+#else
+  (void)method, (void)path, (void)response;
+#endif
+}
+
+}  // namespace
+
 Client::~Client() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
 namespace {
@@ -368,6 +399,7 @@ HttpResponse Client::Send(const std::string& method, const std::string& path, co
   if (rc != CURLE_OK) throw std::runtime_error(std::string("curl: ") + curl_easy_strerror(rc));
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &r.connects);
+  RecordResponse(method, path, r);
   return r;
 }
 

@@ -4,6 +4,7 @@
 
 #include "dialects/catalyze/common.h"
 #include "dialects/catalyze/mapping.h"
+#include "dialects/openapi.h"
 #include "http/etag.h"
 #include "service/activations.h"
 #include "query/filter.h"
@@ -11,6 +12,9 @@
 namespace roster::dialects::catalyze {
 namespace json = boost::json;
 using core::ErrorCode;
+
+// This API's OpenAPI document (openapi.json, embedded at build time).
+extern const std::string_view kOpenApiDocument;
 
 namespace {
 
@@ -33,6 +37,7 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
   MountUsers(router, s, config);
   MountAuth(router, s, config);
   MountGroups(router, s);
+  MountOpenApi(router, "catalyze", kOpenApiDocument);
 }
 
 void MountUsers(http::Router& router, const Services& s, const Config& config) {

@@ -1,6 +1,7 @@
 // The CommCare HQ dialect: mounts the user, group and web-user APIs under /a.
 #include "dialects/commcare/commcare.h"
 
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 
@@ -17,12 +18,25 @@ void Mount(http::Router& router, const Services& services, const Config& config)
   MountUsers(router, c);
   MountGroups(router, c);
   MountWebUsers(router, c);
+  MountIdentity(router, c);
+  MountBulkUsers(router, c);
 }
 
 void AddCommands(CLI::App& app, const AddCommand& add) {
   struct Arguments {
-    std::string domain, email;
+    std::string domain, email, password_file;
     std::vector<std::string> scopes;
+  };
+  // The first line of the file (without its line end): a password never goes on a
+  // command line, where `ps` shows it.
+  const auto read_password = [](const std::string& path) -> core::Result<std::string> {
+    std::ifstream in(path);
+    std::string line;
+    if (!in || !std::getline(in, line))
+      return core::InvalidArgument("password-file", "cannot read a password from " + path);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) return core::InvalidArgument("password-file", "the first line of " + path + " is empty");
+    return line;
   };
   auto args = std::make_shared<Arguments>();
   auto* web_users = CommandGroup(*CommandGroup(app, "commcare", "CommCare HQ dialect administration"), "web-user",
@@ -37,10 +51,31 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
   create->add_option("--scope", args->scopes,
                      "A scope of its key (repeatable; default: profile:read profile:write users:list contact:read "
                      "groups:write; see docs/security.md)");
-  add(create, [args](const Services& s) -> core::Result<boost::json::object> {
+  create->add_option("--password-file", args->password_file,
+                     "A file whose first line is the web user's password (HTTP Basic and Digest)");
+  add(create, [args, read_password](const Services& s) -> core::Result<boost::json::object> {
     auto scopes = core::ScopesFromNames(args->scopes);
     if (!scopes) return std::unexpected(scopes.error());
-    return CreateWebUser(s, args->domain, args->email, *scopes);
+    std::optional<std::string> password;
+    if (!args->password_file.empty()) {
+      auto read = read_password(args->password_file);
+      if (!read) return std::unexpected(read.error());
+      password = std::move(*read);
+    }
+    auto created = CreateWebUser(s, args->domain, args->email, *scopes);
+    if (!created || !password) return created;
+    auto set = SetWebUserPassword(s, args->domain, args->email, *password);
+    if (!set) return std::unexpected(set.error());
+    (*created)["passwordSet"] = true;
+    return created;
+  });
+  auto* set_password = command("set-password", "Set a web user's password (for HTTP Basic and Digest)");
+  set_password->add_option("--password-file", args->password_file,
+                           "A file whose first line is the new password")->required();
+  add(set_password, [args, read_password](const Services& s) -> core::Result<boost::json::object> {
+    auto password = read_password(args->password_file);
+    if (!password) return std::unexpected(password.error());
+    return SetWebUserPassword(s, args->domain, args->email, *password);
   });
   add(command("revoke-key", "Revoke a web user's API key; it is refused at once"),
       [args](const Services& s) { return RevokeWebUserKey(s, args->domain, args->email); });

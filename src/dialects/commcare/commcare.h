@@ -45,7 +45,13 @@ core::Result<boost::json::object> RevokeWebUserKey(Services services, const std:
 core::Result<boost::json::object> RotateWebUserKey(Services services, const std::string& domain,
                                                    const std::string& email);
 
-// Adds `roster commcare web-user create|revoke-key|rotate-key` for the CLI.
+// `roster commcare web-user set-password --domain D --email E --password-file F`: the web
+// user's password for HTTP Basic and Digest (argon2id and the Digest HA1s, sealed in its
+// record); returns {"username", "passwordSet": true}.
+core::Result<boost::json::object> SetWebUserPassword(Services services, const std::string& domain,
+                                                     const std::string& email, const std::string& password);
+
+// Adds `roster commcare web-user create|set-password|revoke-key|rotate-key` for the CLI.
 void AddCommands(CLI::App& app, const AddCommand& add);
 
 }  // namespace roster::dialects::commcare

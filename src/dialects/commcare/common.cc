@@ -2,6 +2,10 @@
 
 #include "core/rules.h"
 #include "crypto/base64.h"
+#include "crypto/crypto.h"
+#include "service/http_credentials.h"
+
+#include <cctype>
 
 namespace roster::dialects::commcare {
 namespace json = boost::json;
@@ -30,21 +34,86 @@ std::unexpected<core::Error> Unauthenticated(std::string message) {
   return core::Fail(ErrorCode::kUnauthenticated, std::move(message));
 }
 
+// What the Authorization header says: `ApiKey <email>:<key>`, `Basic base64(<email>:<key
+// or password>)` or `Digest <params>` (RFC 7616).
 struct Credentials {
-  std::string email, key;
+  enum class Scheme { kApiKey, kBasic, kDigest } scheme = Scheme::kApiKey;
+  std::string email, secret;
+  service::DigestResponse digest;
 };
 
-// `Authorization: ApiKey <email>:<key>` or `Authorization: Basic base64(<email>:<key>)`.
+// RFC 7616 §3.4 / RFC 9110 §11: comma-separated auth-params, values a token or a quoted
+// string (backslash escapes). kUnauthenticated when malformed or a required one is missing.
+core::Result<service::DigestResponse> ParseDigest(std::string_view params) {
+  service::DigestResponse d;
+  std::size_t i = 0;
+  const auto skip_space = [&] {
+    while (i < params.size() && (params[i] == ' ' || params[i] == '\t' || params[i] == ',')) ++i;
+  };
+  for (skip_space(); i < params.size(); skip_space()) {
+    const std::size_t eq = params.find('=', i);
+    if (eq == std::string_view::npos) return Unauthenticated("Malformed Digest credentials.");
+    std::string name(Trim(params.substr(i, eq - i)));
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    i = eq + 1;
+    while (i < params.size() && params[i] == ' ') ++i;
+    std::string value;
+    if (i < params.size() && params[i] == '"') {
+      ++i;
+      bool closed = false;
+      for (; i < params.size(); ++i) {
+        if (params[i] == '\\' && i + 1 < params.size()) {
+          value.push_back(params[++i]);
+        } else if (params[i] == '"') {
+          closed = true;
+          ++i;
+          break;
+        } else {
+          value.push_back(params[i]);
+        }
+      }
+      if (!closed) return Unauthenticated("Malformed Digest credentials.");
+    } else {
+      const std::size_t comma = params.find(',', i);
+      value = std::string(Trim(params.substr(i, comma == std::string_view::npos ? comma : comma - i)));
+      i = comma == std::string_view::npos ? params.size() : comma;
+    }
+    if (name == "username") d.username = std::move(value);
+    else if (name == "realm") d.realm = std::move(value);
+    else if (name == "nonce") d.nonce = std::move(value);
+    else if (name == "uri") d.uri = std::move(value);
+    else if (name == "response") d.response = std::move(value);
+    else if (name == "algorithm") d.algorithm = std::move(value);
+    else if (name == "cnonce") d.cnonce = std::move(value);
+    else if (name == "nc") d.nc = std::move(value);
+    else if (name == "qop") d.qop = std::move(value);
+  }
+  if (d.username.empty() || d.nonce.empty() || d.uri.empty() || d.response.empty())
+    return Unauthenticated("Malformed Digest credentials: username, nonce, uri and response are required.");
+  return d;
+}
+
 core::Result<Credentials> ReadCredentials(const http::Request& req) {
   const std::string_view header = Trim(req.Header("authorization"));
   if (header.empty())
-    return Unauthenticated("Authentication required: send 'Authorization: ApiKey <email>:<api key>' or HTTP Basic");
-  if (header.size() > kMaxCredential) return Unauthenticated("Invalid credentials.");
+    return Unauthenticated(
+        "Authentication required: send 'Authorization: ApiKey <email>:<api key>', HTTP Basic or HTTP Digest");
+  if (header.size() > kMaxCredential * 4) return Unauthenticated("Invalid credentials.");
   const std::size_t space = header.find(' ');
   const std::string_view scheme = header.substr(0, space);
   const std::string_view rest = space == std::string_view::npos ? std::string_view() : Trim(header.substr(space + 1));
+  Credentials out;
   std::string pair;
   std::size_t colon = std::string::npos;
+  if (IEquals(scheme, "Digest")) {
+    auto digest = ParseDigest(rest);
+    if (!digest) return std::unexpected(digest.error());
+    out.scheme = Credentials::Scheme::kDigest;
+    out.email = digest->username;
+    out.digest = std::move(*digest);
+    return out;
+  }
+  if (header.size() > kMaxCredential) return Unauthenticated("Invalid credentials.");
   if (IEquals(scheme, "ApiKey")) {
     pair = std::string(rest);
     colon = pair.rfind(':');
@@ -53,15 +122,174 @@ core::Result<Credentials> ReadCredentials(const http::Request& req) {
     if (!decoded) return Unauthenticated("Malformed Basic credentials.");
     pair = std::move(*decoded);
     colon = pair.find(':');  // RFC 7617: the user-id has no colon
+    out.scheme = Credentials::Scheme::kBasic;
   } else {
-    return Unauthenticated("Unsupported authorization scheme: use 'ApiKey <email>:<api key>' or HTTP Basic");
+    return Unauthenticated(
+        "Unsupported authorization scheme: use 'ApiKey <email>:<api key>', HTTP Basic or HTTP Digest");
   }
   if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size())
-    return Unauthenticated("Malformed credentials: expected <email>:<api key>");
-  return Credentials{pair.substr(0, colon), pair.substr(colon + 1)};
+    return Unauthenticated("Malformed credentials: expected <email>:<api key or password>");
+  out.email = pair.substr(0, colon);
+  out.secret = pair.substr(colon + 1);
+  return out;
+}
+
+// A web user of the environment: its record and, if it has a live key, that key (whose
+// scopes it acts with, whichever credential it presented).
+struct Member {
+  service::Record record;
+  std::optional<service::ApiKeyInfo> key;
+};
+
+core::Result<std::optional<Member>> MemberOf(const Context& c, const service::Environment& env,
+                                             const std::string& email) {
+  auto found = c.s.records.Find(env.id, kWebUserEmailClaim, email);
+  if (!found) return std::unexpected(found.error());
+  for (auto& r : *found) {
+    if (r.kind != kWebUserKind) continue;
+    Member m{std::move(r), std::nullopt};
+    const auto* key_id = m.record.body.if_contains("key_id");
+    if (key_id && key_id->is_string() && !key_id->get_string().empty()) {
+      auto keys = c.s.directory.ListApiKeys(env.name);
+      if (!keys) return std::unexpected(keys.error());
+      for (const auto& k : *keys)
+        if (k.id == key_id->get_string() && !k.revoked) m.key = k;
+    }
+    return std::optional<Member>(std::move(m));
+  }
+  return std::optional<Member>();
+}
+
+core::Result<Caller> CallerFor(const service::Environment& env, const std::string& email, const Member& m) {
+  if (!m.key) return Unauthenticated("Invalid credentials.");  // a revoked web user is inactive
+  core::Principal principal;
+  principal.environment_id = env.id;
+  principal.api = core::kCommCareApi;
+  principal.kind = core::CredentialKind::kWebUserKey;
+  principal.credential_id = m.key->id;
+  principal.scopes = m.key->scopes;
+  return Caller{*m.key, email, m.record.id, env, std::move(principal)};
+}
+
+core::Result<std::optional<service::Environment>> DomainOf(const Context& c, std::string_view domain) {
+  auto env = c.s.directory.FindEnvironment(std::string(domain));
+  if (!env) {
+    if (env.error().code != ErrorCode::kNotFound) return std::unexpected(env.error());
+    return std::optional<service::Environment>();
+  }
+  return std::optional<service::Environment>(std::move(*env));
+}
+
+std::unexpected<core::Error> NoAccess(std::string_view domain) {
+  return core::Fail(ErrorCode::kPermissionDenied, "You do not have access to project space '" + std::string(domain) +
+                                                      "'.");
+}
+
+// A password (Basic) or a Digest response, checked by the service against the web
+// user's stored secrets in the URL's domain.
+core::Result<Caller> AuthorizePassword(const Context& c, const http::Request& req, std::string_view domain,
+                                       const Credentials& cr, const std::string& email) {
+  auto env = DomainOf(c, domain);
+  if (!env) return std::unexpected(env.error());
+  std::optional<Member> member;
+  if (*env) {
+    auto m = MemberOf(c, **env, email);
+    if (!m) return std::unexpected(m.error());
+    member = std::move(*m);
+  }
+  const json::object* secrets = member ? &member->record.body : nullptr;
+  service::HttpCredentials credentials(c.s, kDigestRealm);
+  if (cr.scheme == Credentials::Scheme::kDigest) {
+    if (!*env) return Unauthenticated("Invalid credentials.");
+    std::string target = req.path;
+    if (!req.query.empty()) target += "?" + req.query;
+    if (auto st = credentials.VerifyDigest((*env)->id, secrets, cr.digest, req.method, target, req.peer); !st)
+      return std::unexpected(st.error());
+  } else {
+    if (auto st = credentials.VerifyPassword(secrets, cr.secret, req.peer); !st)
+      return std::unexpected(st.error());
+  }
+  if (!member) return Unauthenticated("Invalid credentials.");
+  return CallerFor(**env, email, *member);
 }
 
 }  // namespace
+
+namespace {
+
+// A web user's own key (ApiKey or Basic): the key and its web-user record. nullopt when
+// the secret is no key (Basic may then carry a password).
+core::Result<std::optional<std::pair<service::ApiKeyInfo, service::Record>>> KeyCaller(const Context& c,
+                                                                                       const Credentials& cr,
+                                                                                       const std::string& email) {
+  using Found = std::optional<std::pair<service::ApiKeyInfo, service::Record>>;
+  auto key = c.s.directory.AuthenticateApiKey(cr.secret, email, core::kCommCareApi);
+  if (!key) {
+    if (key.error().code != ErrorCode::kUnauthenticated) return std::unexpected(key.error());
+    return Found();
+  }
+  // Only a web user's own key: any other key of the environment (an admin key, another
+  // dialect's key bound to the same identifier) is not a CommCare credential.
+  auto found = c.s.records.Find(key->environment_id, kWebUserEmailClaim, email);
+  if (!found) return std::unexpected(found.error());
+  for (auto& r : *found) {
+    const auto* key_id = r.body.if_contains("key_id");
+    if (r.kind == kWebUserKind && key_id && key_id->is_string() && key_id->get_string() == key->id)
+      return Found(std::pair{*key, std::move(r)});
+  }
+  return Unauthenticated("Invalid credentials.");
+}
+
+}  // namespace
+
+core::Result<KeyHolder> AuthorizeKey(const Context& c, const http::Request& req) {
+  auto credentials = ReadCredentials(req);
+  if (!credentials) return std::unexpected(credentials.error());
+  const std::string email = core::NormalizeEmail(credentials->email);
+  if (!core::IsValidEmail(email) || credentials->scheme == Credentials::Scheme::kDigest)
+    return Unauthenticated("Invalid credentials.");
+  auto found = KeyCaller(c, *credentials, email);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return Unauthenticated("Invalid credentials.");
+  return KeyHolder{email, (*found)->first, (*found)->second};
+}
+
+core::Result<Caller> Authorize(const Context& c, const http::Request& req, std::string_view domain) {
+  auto credentials = ReadCredentials(req);
+  if (!credentials) return std::unexpected(credentials.error());
+  const std::string email = core::NormalizeEmail(credentials->email);
+  if (!core::IsValidEmail(email)) return Unauthenticated("Invalid credentials.");
+  if (credentials->scheme == Credentials::Scheme::kDigest) return AuthorizePassword(c, req, domain, *credentials, email);
+  auto found = KeyCaller(c, *credentials, email);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    // Basic may carry the web user's password instead of its key.
+    if (credentials->scheme == Credentials::Scheme::kBasic)
+      return AuthorizePassword(c, req, domain, *credentials, email);
+    return Unauthenticated("Invalid credentials.");
+  }
+  const service::ApiKeyInfo* key = &(*found)->first;
+  const service::Record* web_user = &(*found)->second;
+  auto env = DomainOf(c, domain);
+  if (!env) return std::unexpected(env.error());
+  if (!*env) return NoAccess(domain);
+  if ((*env)->id != key->environment_id) {
+    // The key's user may belong to this project space too (a web user of the same email
+    // with a live key there): it acts there as that membership allows.
+    auto member = MemberOf(c, **env, email);
+    if (!member) return std::unexpected(member.error());
+    if (!*member || !(*member)->key) return NoAccess(domain);
+    return CallerFor(**env, email, **member);
+  }
+  core::Principal principal;
+  principal.environment_id = key->environment_id;
+  principal.api = core::kCommCareApi;
+  principal.kind = core::CredentialKind::kWebUserKey;
+  principal.credential_id = key->id;
+  principal.scopes = key->scopes;
+  return Caller{*key, email, web_user->id, **env, std::move(principal)};
+}
+
 
 int StatusOf(ErrorCode code) {
   switch (code) {
@@ -103,40 +331,52 @@ http::Response Empty(int status) {
   return r;
 }
 
-core::Result<Caller> Authorize(const Context& c, const http::Request& req, std::string_view domain) {
-  auto credentials = ReadCredentials(req);
-  if (!credentials) return std::unexpected(credentials.error());
-  const std::string email = core::NormalizeEmail(credentials->email);
-  if (!core::IsValidEmail(email)) return Unauthenticated("Invalid credentials.");
-  auto key = c.s.directory.AuthenticateApiKey(credentials->key, email, core::kCommCareApi);
-  if (!key) {
-    if (key.error().code == ErrorCode::kUnauthenticated) return Unauthenticated("Invalid credentials.");
-    return std::unexpected(key.error());
+core::Result<bool> IsMember(const Context& c, const service::Environment& env, const std::string& email) {
+  auto m = MemberOf(c, env, email);
+  if (!m) return std::unexpected(m.error());
+  return *m && (*m)->key.has_value();
+}
+
+http::Response Challenge(const Context& c, std::string_view domain, const core::Error& e) {
+  http::Response r = Fail(e);
+  // One nonce for both algorithms, SHA-256 first (RFC 7616 §3.7: preferred first); a
+  // client that keeps one challenge (python-requests joins the header lines and keeps
+  // the last value of each parameter) answers the MD5 one with the same nonce.
+  std::string nonce;
+  auto env = DomainOf(c, domain);
+  if (env && *env) {
+    auto issued = service::HttpCredentials(c.s, kDigestRealm).IssueNonce((*env)->id);
+    if (issued) nonce = std::move(*issued);
   }
-  // Only a web user's own key: any other key of the environment (an admin key, another
-  // dialect's key bound to the same identifier) is not a CommCare credential.
-  auto found = c.s.records.Find(key->environment_id, kWebUserEmailClaim, email);
-  if (!found) return std::unexpected(found.error());
-  const service::Record* web_user = nullptr;
-  for (const auto& r : *found) {
-    const auto* key_id = r.body.if_contains("key_id");
-    if (r.kind == kWebUserKind && key_id && key_id->is_string() && key_id->get_string() == key->id) web_user = &r;
+  if (nonce.empty()) nonce = crypto::RandomToken().substr(0, 32);  // no such domain: answers nothing
+  const bool stale = e.field == service::kStaleNonceField;
+  for (const char* algorithm : {"SHA-256", "MD5"}) {
+    std::string value = std::string("Digest realm=\"") + kDigestRealm + "\", qop=\"auth\", algorithm=" + algorithm +
+                        ", nonce=\"" + nonce + "\"";
+    if (stale) value += ", stale=true";
+    r.headers.emplace_back("WWW-Authenticate", std::move(value));
   }
-  if (!web_user) return Unauthenticated("Invalid credentials.");
-  auto env = c.s.directory.FindEnvironment(std::string(domain));
-  if (!env) {
-    if (env.error().code != ErrorCode::kNotFound) return std::unexpected(env.error());
-  }
-  if (!env || env->id != key->environment_id)
-    return core::Fail(ErrorCode::kPermissionDenied, "You do not have access to project space '" +
-                                                        std::string(domain) + "'.");
-  core::Principal principal;
-  principal.environment_id = key->environment_id;
-  principal.api = core::kCommCareApi;
-  principal.kind = core::CredentialKind::kWebUserKey;
-  principal.credential_id = key->id;
-  principal.scopes = key->scopes;
-  return Caller{*key, email, web_user->id, *env, std::move(principal)};
+  r.headers.emplace_back("WWW-Authenticate", std::string("Basic realm=\"") + kDigestRealm + "\"");
+  return r;
+}
+
+std::vector<std::string> RoutesFor(std::string_view resource, std::string_view suffix) {
+  std::vector<std::string> out;
+  for (const char* version : {"v0.4", "v0.5"})
+    out.push_back("/a/{domain}/api/" + std::string(version) + "/" + std::string(resource) + std::string(suffix));
+  out.push_back("/a/{domain}/api/" + std::string(resource) + "/v1" + std::string(suffix));
+  return out;
+}
+
+void AddRoutes(http::Router& router, const char* method, std::string_view resource, std::string_view suffix,
+               http::Exec exec, const http::Handler& handler) {
+  for (const auto& path : RoutesFor(resource, suffix)) router.Add(method, path, exec, handler);
+}
+
+std::string RequestListUri(const http::Request& req) {
+  std::string uri = req.path;
+  if (uri.empty() || uri.back() != '/') uri.push_back('/');
+  return uri;
 }
 
 core::Result<json::object> ParseBody(const http::Request& req) { return http::ParseJsonObject(req.body); }

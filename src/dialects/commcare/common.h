@@ -1,5 +1,5 @@
-// What every CommCare route shares: the caller model (a web user's API key, sent as
-// `ApiKey <email>:<key>` or HTTP Basic), the domain check, body parsing and the two
+// What every CommCare route shares: the caller model (a web user, by its API key sent as
+// `ApiKey <email>:<key>` or HTTP Basic, or by its password over Basic or Digest), the domain check, body parsing and the two
 // CommCare error shapes.
 #pragma once
 
@@ -28,6 +28,10 @@ struct Caller {
   core::Principal principal;  // the web user's key and its scopes
 };
 
+// The realm of Basic and Digest challenges: CommCare HQ's (django-digest's default). A
+// web user's stored Digest secrets are computed for it (service/http_credentials.h).
+inline constexpr const char* kDigestRealm = "DJANGO";
+
 // Web users are records of this kind with a unique claim on the normalized email; the
 // body holds {"email", "key_id"}.
 inline constexpr const char* kWebUserKind = "commcare.web_user";
@@ -48,7 +52,24 @@ http::Response Empty(int status);
 // Authenticates the caller and checks that `domain` is the key's domain: kUnauthenticated
 // (401) for missing, malformed or unknown credentials, kPermissionDenied (403) for valid
 // credentials of another (or no such) domain.
+// Credentials: `ApiKey <email>:<key>`, Basic with the key or the web user's password,
+// Digest (MD5 or SHA-256, qop=auth) with its password. A key works in every domain where
+// its email is a web user with a live key (acting with that membership's scopes).
 core::Result<Caller> Authorize(const Context& c, const http::Request& req, std::string_view domain);
+// For the routes outside a project space (identity, user_domains): a web user's own key,
+// as `ApiKey` or Basic (no password: there is no domain to hold one).
+struct KeyHolder {
+  std::string email;
+  service::ApiKeyInfo key;
+  service::Record web_user;  // in the key's own domain
+};
+core::Result<KeyHolder> AuthorizeKey(const Context& c, const http::Request& req);
+// Whether `email` is a web user of the environment with a live key (a member there).
+core::Result<bool> IsMember(const Context& c, const service::Environment& env, const std::string& email);
+
+// The 401 for `e`, with the Digest (SHA-256, MD5; stale=true for an expired nonce) and
+// Basic challenges.
+http::Response Challenge(const Context& c, std::string_view domain, const core::Error& e);
 
 core::Result<boost::json::object> ParseBody(const http::Request& req);
 // `format`: only json (the default) is served.
@@ -59,13 +80,29 @@ template <class F>
 http::Handler Authorized(const Context& c, Shape shape, F body) {
   return [c, shape, body](const http::Request& req, const http::PathParams& params) {
     auto caller = Authorize(c, req, params.Get("domain"));
-    if (!caller) return Fail(caller.error(), shape);
+    if (!caller) {
+      if (caller.error().code == core::ErrorCode::kUnauthenticated)
+        return Challenge(c, params.Get("domain"), caller.error());
+      return Fail(caller.error(), shape);
+    }
     return body(*caller, req, params);
   };
 }
 
+// Every URL version CommCare serves `resource` at, mapped onto one handler: v0.4 and v0.5
+// (/a/{domain}/api/v0.5/user) and the 2024 form (/a/{domain}/api/user/v1). `suffix`
+// ("", "/{id}", "/{id}/activate") follows the resource.
+std::vector<std::string> RoutesFor(std::string_view resource, std::string_view suffix = "");
+void AddRoutes(http::Router& router, const char* method, std::string_view resource, std::string_view suffix,
+               http::Exec exec, const http::Handler& handler);
+// The list URI the request was made at, with CommCare's trailing slash
+// ("/a/demo/api/user/v1/"): meta.next and previous keep the client's version.
+std::string RequestListUri(const http::Request& req);
+
 void MountUsers(http::Router& router, const Context& c);
 void MountGroups(http::Router& router, const Context& c);
 void MountWebUsers(http::Router& router, const Context& c);
+void MountIdentity(http::Router& router, const Context& c);
+void MountBulkUsers(http::Router& router, const Context& c);
 
 }  // namespace roster::dialects::commcare

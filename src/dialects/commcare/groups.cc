@@ -1,7 +1,10 @@
 // Groups: /a/{domain}/api/v0.5/group/. The shared groups of service/groups.h (Catalyze
 // sees the same ones); CommCare's own fields live under body["commcare"].
+#include <algorithm>
+
 #include "dialects/commcare/common.h"
 #include "http/etag.h"
+#include "query/filter.h"
 #include "service/groups.h"
 
 namespace roster::dialects::commcare {
@@ -12,8 +15,6 @@ namespace {
 
 constexpr int kScanPage = 500;
 constexpr int kMemberPage = 1000;
-constexpr const char* kGroupList = "/a/{domain}/api/v0.5/group";
-constexpr const char* kGroupDetail = "/a/{domain}/api/v0.5/group/{id}";
 
 http::Response GroupFail(const core::Error& e) { return Fail(e, Shape::kErrorMessage); }
 http::Response GroupError(int status, std::string_view message) {
@@ -90,7 +91,7 @@ http::Response List(const Context& c, const Caller& caller, const http::Request&
     objects.push_back(std::move(*wire));
   }
   json::object out;
-  out["meta"] = PageMeta(*page, total, ListUri(caller.domain.name, "group"), query);
+  out["meta"] = PageMeta(*page, total, RequestListUri(req), query);
   out["objects"] = std::move(objects);
   return Json(200, out);
 }
@@ -123,6 +124,60 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   http::Response out = http::WithETag(Json(201, *wire), created->version);
   out.headers.emplace_back("Location", DetailUri(caller.domain.name, "group", created->id));
   return out;
+}
+
+// PATCH on the list: CommCare's bulk create ({"objects": [group, ...]}, Tastypie's
+// patch_list), 202 with no body. Every entry is checked (fields, names unique in the
+// batch and in the domain, users) before the first is written; each group is then one
+// write through service::GroupAccess, in order. A write refused meanwhile (a name taken
+// or a user deleted by a concurrent request) stops the batch, naming its entry; the
+// groups written before it stay, as on CommCare, whose patch_list is not atomic either.
+http::Response BulkCreate(const Context& c, const Caller& caller, const http::Request& req) {
+  if (auto st = core::MayWriteGroups(caller.principal); !st) return GroupFail(st.error());
+  auto body = ParseBody(req);
+  if (!body) return GroupFail(body.error());
+  const auto* objects = body->if_contains("objects");
+  if (!objects || !objects->is_array()) return GroupError(400, "objects must be a list of groups");
+  if (objects->as_array().size() > 100) return GroupError(400, "objects: at most 100 groups per request");
+  service::GroupAccess groups(c.s.records, c.s.users, caller.principal);
+  std::vector<GroupFields> batch;
+  std::vector<std::string> folded_names;
+  for (std::size_t i = 0; i < objects->as_array().size(); ++i) {
+    const std::string at = "objects[" + std::to_string(i) + "]";
+    const auto& o = objects->as_array()[i];
+    if (!o.is_object()) return GroupError(400, at + " must be a group object");
+    auto fields = ReadGroupFields(o.as_object(), true);
+    if (!fields) return GroupError(400, at + ": " + fields.error().message);
+    const std::string folded = query::Fold(*fields->name);
+    if (std::find(folded_names.begin(), folded_names.end(), folded) != folded_names.end())
+      return GroupError(400, at + ": A group with name " + *fields->name + " already exists");
+    auto existing = groups.FindByName(*fields->name);
+    if (!existing) return GroupFail(existing.error());
+    if (*existing) return GroupError(400, at + ": A group with name " + *fields->name + " already exists");
+    if (fields->users) {
+      if (auto st = CheckUsersExist(c, caller.domain.id, *fields->users); !st)
+        return GroupError(400, at + ": " + st.error().message);
+    }
+    folded_names.push_back(folded);
+    batch.push_back(std::move(*fields));
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    service::Record group;
+    ApplyGroupFields(batch[i], group, true);
+    std::vector<service::MemberRef> members;
+    for (const auto& u : batch[i].users.value_or(std::vector<std::string>{}))
+      members.push_back({u, service::MemberType::kUser});
+    auto created = groups.Create(group.body, members);
+    if (!created) {
+      const std::string at = "objects[" + std::to_string(i) + "]: ";
+      if (created.error().code == ErrorCode::kAlreadyExists)
+        return GroupError(400, at + "A group with name " + *batch[i].name + " already exists");
+      if (created.error().code == ErrorCode::kNotFound)
+        return GroupError(400, at + "users: a user was deleted meanwhile; retry");
+      return GroupFail(created.error());
+    }
+  }
+  return Empty(202);
 }
 
 http::Response Get(const Context& c, const Caller& caller, const http::Request& req, const http::PathParams& params) {
@@ -187,23 +242,28 @@ http::Response Delete(const Context& c, const Caller& caller, const http::Reques
 
 void MountGroups(http::Router& router, const Context& c) {
   const Shape shape = Shape::kErrorMessage;
-  router.Add("GET", kGroupList, http::Exec::kWorker,
+  AddRoutes(router, "GET", "group", "", http::Exec::kWorker,
              Authorized(c, shape, [c](const Caller& caller, const http::Request& req, const http::PathParams&) {
                return List(c, caller, req);
              }));
-  router.Add("POST", kGroupList, http::Exec::kWorker,
+  AddRoutes(router, "PATCH", "group", "", http::Exec::kWorker,
+            Authorized(c, Shape::kErrorMessage,
+                       [c](const Caller& caller, const http::Request& req, const http::PathParams&) {
+                         return BulkCreate(c, caller, req);
+                       }));
+  AddRoutes(router, "POST", "group", "", http::Exec::kWorker,
              Authorized(c, shape, [c](const Caller& caller, const http::Request& req, const http::PathParams&) {
                return Create(c, caller, req);
              }));
-  router.Add("GET", kGroupDetail, http::Exec::kInline,
+  AddRoutes(router, "GET", "group", "/{id}", http::Exec::kInline,
              Authorized(c, shape, [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
                return Get(c, caller, req, params);
              }));
-  router.Add("PUT", kGroupDetail, http::Exec::kWorker,
+  AddRoutes(router, "PUT", "group", "/{id}", http::Exec::kWorker,
              Authorized(c, shape, [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
                return Update(c, caller, req, params);
              }));
-  router.Add("DELETE", kGroupDetail, http::Exec::kWorker,
+  AddRoutes(router, "DELETE", "group", "/{id}", http::Exec::kWorker,
              Authorized(c, shape, [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
                return Delete(c, caller, req, params);
              }));

@@ -412,6 +412,10 @@ core::Result<UserFields> ReadUserFields(const json::object& body) {
   if (f.default_phone_number && !f.default_phone_number->empty() && !IsPhone(*f.default_phone_number))
     return InvalidArgument("default_phone_number", "default_phone_number must be a phone number (digits, spaces, + - ( ) .)");
   if (auto st = OptObject(body, "user_data", f.user_data); !st) return std::unexpected(st.error());
+  // The keys CommCare injects on read are the system's, not data: a GET-modify-PUT sends
+  // them back, and they are dropped rather than stored.
+  if (f.user_data)
+    for (const char* key : kSystemUserData) f.user_data->erase(key);
   if (auto st = OptIds(body, "groups", f.groups, kMaxGroups, "group"); !st) return std::unexpected(st.error());
   // Locations are not implemented: only "none" is accepted, so nothing is silently lost.
   if (const auto* v = body.if_contains("locations")) {
@@ -506,7 +510,11 @@ json::object UserWire(const core::User& user, const std::vector<std::string>& gr
     json::value extras = json::parse(p.extras_json, ec);
     if (!ec && extras.is_object()) user_data = std::move(extras.get_object());
   }
-  o["user_data"] = std::move(user_data);
+  // CommCare's user data as read (SQLUserData.to_dict): the system keys first.
+  json::object with_system{{"commcare_project", domain}, {"commcare_profile", ""}};
+  for (auto& [k, v] : user_data) with_system[k] = std::move(v);
+  o["user_data"] = std::move(with_system);
+  o["eulas"] = "[]";  // CommCare's JSON text of the accepted EULAs; none are recorded here
   o["language"] = p.preferred_language.empty() ? json::value(nullptr) : json::value(p.preferred_language);
   o["is_active"] = user.active;
   o["resource_uri"] = DetailUri(domain, "user", user.id);

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -85,6 +86,11 @@ std::string CursorUri(std::string_view list_uri, const std::vector<QueryParam>& 
                       std::int64_t offset, const Cursor& cursor);
 
 // ---- mobile workers ----
+
+// user_data keys CommCare manages itself: injected on read, dropped on write.
+inline constexpr std::array<const char*, 5> kSystemUserData = {
+    "commcare_project", "commcare_profile", "commcare_location_id", "commcare_location_ids",
+    "commcare_primary_case_sharing_id"};
 
 // The writable fields of a mobile worker body, validated. Absent members stay nullopt;
 // `null` clears (empty string / empty list).

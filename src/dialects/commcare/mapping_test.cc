@@ -174,7 +174,8 @@ TEST(CommCareUsers, ReadApplyAndWire) {
   EXPECT_EQ(wire["default_phone_number"], "+50253311399");
   EXPECT_EQ(wire["phone_numbers"], json::parse(R"(["+50253311399","50253314588"])"));
   EXPECT_EQ(wire["groups"], json::parse(R"(["9a0accdba29e01a61ea099394737c4fb"])"));
-  EXPECT_EQ(wire["user_data"], json::parse(R"({"chw_id":"13/43/DFA"})"));
+  EXPECT_EQ(wire["user_data"], json::parse(R"({"commcare_project":"demo","commcare_profile":"","chw_id":"13/43/DFA"})"));
+  EXPECT_EQ(wire["eulas"], "[]");
   EXPECT_EQ(wire["email"], "jdoe@example.org");
   EXPECT_EQ(wire["language"], "en");
   EXPECT_FALSE(wire.contains("password"));

@@ -11,8 +11,6 @@ using core::ErrorCode;
 
 namespace {
 
-constexpr const char* kUserList = "/a/{domain}/api/v0.5/user";
-constexpr const char* kUserDetail = "/a/{domain}/api/v0.5/user/{id}";
 
 http::Response UserNotFound() { return ErrorResponse(404, "No mobile worker with this id in this project space."); }
 
@@ -114,7 +112,7 @@ http::Response List(const Context& c, const Caller& caller, const http::Request&
     objects.push_back(std::move(*wire));
   }
   json::object out;
-  out["meta"] = PageMeta(*page, matched, ListUri(caller.domain.name, "user"), query);
+  out["meta"] = PageMeta(*page, matched, RequestListUri(req), query);
   // A walk the budget stopped goes on from where it stopped; one that came with a cursor
   // goes on with one too (an offset alone would start from the beginning again).
   if (found->budget_hit || (*cursor && page->offset + page->limit < matched)) {
@@ -122,7 +120,7 @@ http::Response List(const Context& c, const Caller& caller, const http::Request&
     const std::int64_t still_to_skip = std::max<std::int64_t>(0, page->offset - matched);
     const Cursor next{returned == page->limit ? found->page_end : found->next_after, still_to_skip};
     const std::int64_t next_offset = still_to_skip > 0 ? page->offset : page->offset + returned;
-    out["meta"].as_object()["next"] = CursorUri(ListUri(caller.domain.name, "user"), query, page->limit, next_offset, next);
+    out["meta"].as_object()["next"] = CursorUri(RequestListUri(req), query, page->limit, next_offset, next);
   }
   out["objects"] = std::move(objects);
   return Json(200, out);
@@ -139,7 +137,8 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   if (!username) return Fail(username.error());
   auto fields = ReadUserFields(*body);
   if (!fields) return Fail(fields.error());
-  if (!fields->password) return ErrorResponse(400, "Password is required.");
+  // CommCare's message (v0_5.py obj_create); Connect accounts are not served here.
+  if (!fields->password) return ErrorResponse(400, "Password or connect username required");
   const std::string& env = caller.domain.id;
   service::CreateUserRequest request;
   request.environment_id = env;
@@ -154,7 +153,8 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   // One transaction: the user, its password and its groups (the default groups too).
   auto created = c.s.users.As(caller.principal).Create(request);
   if (!created) {
-    if (created.error().code == ErrorCode::kAlreadyExists) return ErrorResponse(400, UsernameTakenMessage(raw_username));
+    // A taken username is named in full, as CommCare's generate_mobile_username does.
+    if (created.error().code == ErrorCode::kAlreadyExists) return ErrorResponse(400, UsernameTakenMessage(*username));
     return Fail(created.error());
   }
   auto wire = Wire(c, caller, created->user);
@@ -193,7 +193,9 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   // script does) is fine.
   if (const auto* raw = body->if_contains("username"); raw && !raw->is_null()) {
     if (!raw->is_string() || !SameUsername(c, caller, *current, raw->get_string()))
-      return ErrorResponse(400, "username cannot be changed");
+      return ErrorResponse(400,
+                           "The request resulted in the following errors: Attempted to update unknown or "
+                           "non-editable field 'username'");
   }
   auto fields = ReadUserFields(*body);
   if (!fields) return Fail(fields.error());
@@ -250,31 +252,31 @@ http::Response SetState(const Context& c, const Caller& caller, const http::Requ
 }  // namespace
 
 void MountUsers(http::Router& router, const Context& c) {
-  router.Add("GET", kUserList, http::Exec::kWorker,
+  AddRoutes(router, "GET", "user", "", http::Exec::kWorker,
              Authorized(c, Shape::kError, [c](const Caller& caller, const http::Request& req, const http::PathParams&) {
                return List(c, caller, req);
              }));
-  router.Add("POST", kUserList, http::Exec::kWorker,
+  AddRoutes(router, "POST", "user", "", http::Exec::kWorker,
              Authorized(c, Shape::kError, [c](const Caller& caller, const http::Request& req, const http::PathParams&) {
                return Create(c, caller, req);
              }));
-  router.Add("GET", kUserDetail, http::Exec::kInline,
+  AddRoutes(router, "GET", "user", "/{id}", http::Exec::kInline,
              Authorized(c, Shape::kError,
                         [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
                           return Get(c, caller, req, params);
                         }));
-  router.Add("PUT", kUserDetail, http::Exec::kWorker,
+  AddRoutes(router, "PUT", "user", "/{id}", http::Exec::kWorker,
              Authorized(c, Shape::kError,
                         [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
                           return Update(c, caller, req, params);
                         }));
-  router.Add("DELETE", kUserDetail, http::Exec::kWorker,
+  AddRoutes(router, "DELETE", "user", "/{id}", http::Exec::kWorker,
              Authorized(c, Shape::kError,
                         [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
                           return SetState(c, caller, req, params, true, false);
                         }));
   for (const bool active : {true, false}) {
-    router.Add("POST", active ? "/a/{domain}/api/v0.5/user/{id}/activate" : "/a/{domain}/api/v0.5/user/{id}/deactivate",
+    AddRoutes(router, "POST", "user", active ? "/{id}/activate" : "/{id}/deactivate",
                http::Exec::kWorker,
                Authorized(c, Shape::kError,
                           [c, active](const Caller& caller, const http::Request& req, const http::PathParams& params) {

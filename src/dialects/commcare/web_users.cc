@@ -5,6 +5,7 @@
 
 #include "core/rules.h"
 #include "dialects/commcare/common.h"
+#include "service/http_credentials.h"
 
 namespace roster::dialects::commcare {
 namespace json = boost::json;
@@ -80,7 +81,7 @@ http::Response List(const Context& c, const Caller& caller, const http::Request&
     after = records->back().number;
   }
   json::object out;
-  out["meta"] = PageMeta(*page, total, ListUri(caller.domain.name, "web-user"), query);
+  out["meta"] = PageMeta(*page, total, RequestListUri(req), query);
   out["objects"] = std::move(objects);
   return Json(200, out);
 }
@@ -101,11 +102,11 @@ http::Response Get(const Context& c, const Caller& caller, const http::Request& 
 }  // namespace
 
 void MountWebUsers(http::Router& router, const Context& c) {
-  router.Add("GET", "/a/{domain}/api/v0.5/web-user", http::Exec::kWorker,
+  AddRoutes(router, "GET", "web-user", "", http::Exec::kWorker,
              Authorized(c, Shape::kError, [c](const Caller& caller, const http::Request& req, const http::PathParams&) {
                return List(c, caller, req);
              }));
-  router.Add("GET", "/a/{domain}/api/v0.5/web-user/{id}", http::Exec::kInline,
+  AddRoutes(router, "GET", "web-user", "/{id}", http::Exec::kInline,
              Authorized(c, Shape::kError,
                         [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
                           return Get(c, caller, req, params);
@@ -200,6 +201,26 @@ core::Status RevokeKey(const Services& s, const std::string& key_id) {
 }
 
 }  // namespace
+
+core::Result<json::object> SetWebUserPassword(Services s, const std::string& domain, const std::string& email,
+                                              const std::string& password) {
+  auto web_user = NamedWebUser(s, domain, email);
+  if (!web_user) return std::unexpected(web_user.error());
+  const std::string username = Text(*web_user, "email");
+  // What Basic and Digest check (argon2id, and the HA1s for the realm), sealed with the
+  // record; hashed once, before the write.
+  auto secrets = service::HttpCredentials(s, kDigestRealm).PasswordSecrets(username, password);
+  if (!secrets) return std::unexpected(secrets.error());
+  auto updated = s.records.Update(
+      web_user->environment_id, kWebUserKind, web_user->id,
+      [&](service::Record& r) -> core::Status {
+        for (const auto& [k, v] : *secrets) r.body[k] = v;
+        return {};
+      },
+      [](const service::Record& r) { return std::vector<service::Claim>{{kWebUserEmailClaim, Text(r, "email"), true}}; });
+  if (!updated) return std::unexpected(updated.error());
+  return json::object{{"username", username}, {"passwordSet", true}};
+}
 
 core::Result<json::object> RevokeWebUserKey(Services s, const std::string& domain, const std::string& email) {
   auto web_user = NamedWebUser(s, domain, email);

@@ -4,9 +4,13 @@
 
 #include <memory>
 
+#include "dialects/openapi.h"
 #include "dialects/quickblox/common.h"
 
 namespace roster::dialects::quickblox {
+
+// This API's OpenAPI document (openapi.json, embedded at build time).
+extern const std::string_view kOpenApiDocument;
 
 void Mount(http::Router& router, const Services& s, const Config& config) {
   // QuickBlox paths sit at the root; these prefixes render 404/405/413/503 in its shape.
@@ -16,6 +20,7 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
   std::string public_url = config.public_url;
   while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
   MountUsers(router, s, public_url);
+  MountOpenApi(router, "quickblox", kOpenApiDocument);
 }
 
 void AddCommands(CLI::App& app, const AddCommand& add) {

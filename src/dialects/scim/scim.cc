@@ -3,11 +3,15 @@
 
 #include <memory>
 
+#include "dialects/openapi.h"
 #include "dialects/scim/common.h"
 #include "dialects/scim/resources.h"
 
 namespace roster::dialects::scim {
 namespace json = boost::json;
+
+// This API's OpenAPI document (openapi.json, embedded at build time).
+extern const std::string_view kOpenApiDocument;
 
 namespace {
 
@@ -186,7 +190,7 @@ void Mount(http::Router& router, const Services& services, const Config& config)
              Route(state, [](const Context& ctx, const http::Request& req, const http::PathParams&) {
                return Bulk(ctx, req);
              }));
-
+  MountOpenApi(router, "scim", kOpenApiDocument);
 }
 
 // ---- tokens -----------------------------------------------------------------------

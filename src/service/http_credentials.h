@@ -1,0 +1,100 @@
+// Passwords of accounts held as records (CommCare's web users) and the HTTP
+// authentication schemes that check them: Basic (RFC 7617) against an argon2id hash, and
+// Digest (RFC 7616: MD5 and SHA-256, qop=auth) against the stored HA1. The rules live
+// here (what is stored, how a response is verified, nonce expiry and replay, throttling);
+// a dialect parses the Authorization header into DigestResponse and renders the
+// challenge.
+//
+// What is stored, in the account record's body (sealed under the environment's data key,
+// like every record and profile; never in plaintext at rest, never logged):
+//   "password_hash": argon2id PHC string (Basic),
+//   "digest_realm":  the realm the HA1s were computed for,
+//   "digest_ha1":    {"MD5": hex, "SHA-256": hex}, H(username:realm:password).
+// An HA1 is a password equivalent for that realm (whoever holds it can answer Digest
+// challenges), so it is only as safe as the data key; docs/security.md says so.
+//
+// Nonces are stateless: "<expiry ms>.<32 hex random>.<32 hex MAC>", the MAC keyed by the
+// environment's index key, so a challenge costs no write. Replay refusal is stateful: the
+// first use of a nonce creates a record (kind kDigestNonceKind, unique claim on the
+// nonce, expiring with it) holding the highest nonce count seen; a response must carry a
+// higher `nc` than any accepted before.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "service/services.h"
+
+namespace roster::service {
+
+inline constexpr const char* kDigestNonceKind = "http.digest.nonce";
+// Error::field of the kUnauthenticated answer for a well-formed response whose nonce has
+// expired: the dialect's challenge says stale=true (the client retries with a new nonce
+// without asking the user again).
+inline constexpr const char* kStaleNonceField = "nonce.stale";
+
+enum class DigestAlgorithm { kMd5, kSha256 };
+std::string_view DigestAlgorithmName(DigestAlgorithm algorithm);  // "MD5", "SHA-256"
+// Case-insensitive; absent (empty) means MD5 (RFC 7616 §3.4). nullopt: not supported
+// (the -sess variants included).
+std::optional<DigestAlgorithm> ParseDigestAlgorithm(std::string_view name);
+// Hex H(text) for the algorithm.
+std::string DigestHash(DigestAlgorithm algorithm, std::string_view text);
+
+// The parameters of an `Authorization: Digest ...` header, unquoted.
+struct DigestResponse {
+  std::string username, realm, nonce, uri, response, algorithm, cnonce, nc, qop;
+};
+
+struct DigestPolicy {
+  std::int64_t nonce_lifetime_ms = 5 * 60 * 1000;
+};
+
+class HttpCredentials {
+ public:
+  HttpCredentials(const Services& services, std::string realm, DigestPolicy policy = {})
+      : s_(services), realm_(std::move(realm)), policy_(policy) {}
+
+  const std::string& realm() const { return realm_; }
+
+  // The body members that store `password` for the account `username` (see above).
+  // kInvalidArgument (field "password") for an empty password or one over 1024 bytes.
+  core::Result<boost::json::object> PasswordSecrets(std::string_view username, std::string_view password) const;
+
+  // HTTP Basic with a password: one token of the sign-in throttle for the client address
+  // (kResourceExhausted with retry_after_s when spent; not per username, which anyone
+  // could name to drain another's bucket), then one argon2id
+  // verification against account["password_hash"] (a dummy one when `account` is null
+  // or has no password, so an unknown user costs the same). kUnauthenticated if wrong.
+  core::Status VerifyPassword(const boost::json::object* account, const std::string& password,
+                              std::string_view address);
+
+  // A fresh nonce for a challenge on `environment_id`.
+  core::Result<std::string> IssueNonce(const std::string& environment_id);
+
+  // Verifies a Digest response for `method` on `request_target` (path and query as sent)
+  // against `account` (null: unknown user, refused). Takes one token of the session
+  // throttle for the client address first (60 at once, 60 a minute by default). kUnauthenticated for anything wrong: another
+  // realm, unsupported algorithm or qop, a uri that is not the request's, a forged or
+  // another environment's nonce, a wrong response, or a nonce count not above the last
+  // accepted (replay); field kStaleNonceField when only the nonce's age is wrong.
+  core::Status VerifyDigest(const std::string& environment_id, const boost::json::object* account,
+                            const DigestResponse& r, std::string_view method, std::string_view request_target,
+                            std::string_view address);
+
+ private:
+  core::Result<std::string> NonceMac(const std::string& environment_id, std::string_view payload);
+  core::Status AcceptNonceCount(const std::string& environment_id, const std::string& nonce, std::int64_t expires_ms,
+                                std::int64_t nc);
+
+  Services s_;
+  std::string realm_;
+  DigestPolicy policy_;
+};
+
+}  // namespace roster::service

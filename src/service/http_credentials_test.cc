@@ -1,0 +1,149 @@
+#include "service/http_credentials.h"
+
+#include <gtest/gtest.h>
+
+#include "service/record_service.h"
+#include "service/service_test_support.h"
+#include "service/user_service.h"
+
+namespace roster::service {
+namespace {
+
+using core::ErrorCode;
+using test_support::FakeClock;
+using test_support::TempSqliteStore;
+
+// RFC 7616 §3.9.1: the example's HA1-based responses for both algorithms.
+TEST(DigestHashTest, MatchesRfc7616Example) {
+  const std::string a1 = "Mufasa:http-auth@example.org:Circle of Life";
+  const std::string nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v";
+  const std::string cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ";
+  for (auto [algorithm, expected] :
+       {std::pair{DigestAlgorithm::kMd5, "8ca523f5e9506fed4657c9700eebdbec"},
+        std::pair{DigestAlgorithm::kSha256, "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"}}) {
+    const std::string ha1 = DigestHash(algorithm, a1);
+    const std::string ha2 = DigestHash(algorithm, "GET:/dir/index.html");
+    EXPECT_EQ(DigestHash(algorithm, ha1 + ":" + nonce + ":00000001:" + cnonce + ":auth:" + ha2), expected);
+  }
+  EXPECT_EQ(ParseDigestAlgorithm(""), DigestAlgorithm::kMd5);
+  EXPECT_EQ(ParseDigestAlgorithm("sha-256"), DigestAlgorithm::kSha256);
+  EXPECT_FALSE(ParseDigestAlgorithm("MD5-sess").has_value());
+}
+
+class HttpCredentialsTest : public ::testing::Test {
+ protected:
+  HttpCredentialsTest()
+      : store_("roster-httpcred-"),
+        keyring_(crypto::SecretKey::Random()),
+        hasher_({1, 8 * 1024 * 1024}),
+        directory_(*store_, keyring_, clock_),
+        users_(*store_, directory_, keyring_, hasher_, clock_),
+        records_(*store_, directory_, clock_),
+        credentials_(Services{directory_, users_, records_, clock_}, "realm") {
+    env_ = directory_.CreateEnvironment("clinic")->id;
+    other_env_ = directory_.CreateEnvironment("other")->id;
+    account_ = *credentials_.PasswordSecrets("admin@example.org", "s3cret pass");
+  }
+
+  DigestResponse Answer(const std::string& nonce, const std::string& nc, DigestAlgorithm algorithm,
+                        const std::string& password = "s3cret pass") {
+    DigestResponse r;
+    r.username = "admin@example.org";
+    r.realm = "realm";
+    r.nonce = nonce;
+    r.uri = "/a/clinic/api/v0.5/user/?limit=1";
+    r.algorithm = std::string(DigestAlgorithmName(algorithm));
+    r.cnonce = "0a4f113b";
+    r.nc = nc;
+    r.qop = "auth";
+    const std::string ha1 = DigestHash(algorithm, r.username + ":realm:" + password);
+    const std::string ha2 = DigestHash(algorithm, "GET:" + r.uri);
+    r.response = DigestHash(algorithm, ha1 + ":" + nonce + ":" + nc + ":" + r.cnonce + ":auth:" + ha2);
+    return r;
+  }
+  core::Status Verify(const DigestResponse& r, const std::string& env = "") {
+    return credentials_.VerifyDigest(env.empty() ? env_ : env, &account_, r, "GET", "/a/clinic/api/v0.5/user/?limit=1",
+                                     "127.0.0.1");
+  }
+
+  FakeClock clock_;
+  TempSqliteStore store_;
+  crypto::Keyring keyring_;
+  crypto::PasswordHasher hasher_;
+  DirectoryService directory_;
+  UserService users_;
+  RecordService records_;
+  HttpCredentials credentials_;
+  std::string env_, other_env_;
+  boost::json::object account_;
+};
+
+TEST_F(HttpCredentialsTest, StoresArgon2AndHa1sNeverThePassword) {
+  EXPECT_EQ(std::string(account_.at("password_hash").as_string()).substr(0, 10), "$argon2id$");
+  EXPECT_EQ(account_.at("digest_realm"), boost::json::value("realm"));
+  EXPECT_EQ(account_.at("digest_ha1").at("MD5"),
+            boost::json::value(DigestHash(DigestAlgorithm::kMd5, "admin@example.org:realm:s3cret pass")));
+  EXPECT_EQ(boost::json::serialize(account_).find("s3cret"), std::string::npos);
+  EXPECT_EQ(credentials_.PasswordSecrets("a@b.org", "").error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(HttpCredentialsTest, BasicPasswordIsCheckedAgainstArgon2) {
+  EXPECT_TRUE(credentials_.VerifyPassword(&account_, "s3cret pass", "127.0.0.1").has_value());
+  EXPECT_EQ(credentials_.VerifyPassword(&account_, "wrong", "127.0.0.1").error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(credentials_.VerifyPassword(nullptr, "s3cret pass", "127.0.0.1").error().code,
+            ErrorCode::kUnauthenticated);
+}
+
+TEST_F(HttpCredentialsTest, DigestAcceptsBothAlgorithmsAndRefusesReplays) {
+  const std::string nonce = *credentials_.IssueNonce(env_);
+  EXPECT_TRUE(Verify(Answer(nonce, "00000001", DigestAlgorithm::kMd5)).has_value());
+  // The same count again, or a lower one: replays.
+  auto replay = Verify(Answer(nonce, "00000001", DigestAlgorithm::kMd5));
+  ASSERT_FALSE(replay.has_value());
+  EXPECT_EQ(replay.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_NE(replay.error().message.find("replay"), std::string::npos);
+  EXPECT_TRUE(Verify(Answer(nonce, "00000002", DigestAlgorithm::kSha256)).has_value());
+  EXPECT_FALSE(Verify(Answer(nonce, "00000002", DigestAlgorithm::kSha256)).has_value());
+  EXPECT_TRUE(Verify(Answer(nonce, "0000000a", DigestAlgorithm::kMd5)).has_value());
+}
+
+TEST_F(HttpCredentialsTest, DigestRefusesWrongAnswers) {
+  const std::string nonce = *credentials_.IssueNonce(env_);
+  EXPECT_FALSE(Verify(Answer(nonce, "00000001", DigestAlgorithm::kMd5, "wrong")).has_value());
+  auto other_uri = Answer(nonce, "00000001", DigestAlgorithm::kMd5);
+  other_uri.uri = "/a/clinic/api/v0.5/user/";
+  EXPECT_FALSE(Verify(other_uri).has_value());
+  auto no_qop = Answer(nonce, "00000001", DigestAlgorithm::kMd5);
+  no_qop.qop = "";
+  EXPECT_FALSE(Verify(no_qop).has_value());
+  auto other_realm = Answer(nonce, "00000001", DigestAlgorithm::kMd5);
+  other_realm.realm = "elsewhere";
+  EXPECT_FALSE(Verify(other_realm).has_value());
+  // A nonce of another environment, a forged one.
+  EXPECT_FALSE(Verify(Answer(*credentials_.IssueNonce(other_env_), "00000001", DigestAlgorithm::kMd5)).has_value());
+  std::string forged = nonce;
+  forged[0] = forged[0] == '9' ? '8' : '9';
+  EXPECT_FALSE(Verify(Answer(forged, "00000001", DigestAlgorithm::kMd5)).has_value());
+  EXPECT_FALSE(credentials_.VerifyDigest(env_, nullptr, Answer(nonce, "00000001", DigestAlgorithm::kMd5), "GET",
+                                         "/a/clinic/api/v0.5/user/?limit=1", "127.0.0.1")
+                   .has_value());
+  // None of these used the nonce: its first count is still good.
+  EXPECT_TRUE(Verify(Answer(nonce, "00000001", DigestAlgorithm::kMd5)).has_value());
+}
+
+TEST_F(HttpCredentialsTest, AnExpiredNonceIsStale) {
+  const std::string nonce = *credentials_.IssueNonce(env_);
+  clock_.now += DigestPolicy{}.nonce_lifetime_ms + 1;
+  auto stale = Verify(Answer(nonce, "00000001", DigestAlgorithm::kMd5));
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(stale.error().field, kStaleNonceField);
+  // A wrong password with an expired nonce is not "stale": nothing to retry silently.
+  auto wrong = Verify(Answer(nonce, "00000002", DigestAlgorithm::kMd5, "wrong"));
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_NE(wrong.error().field, kStaleNonceField);
+  EXPECT_TRUE(Verify(Answer(*credentials_.IssueNonce(env_), "00000001", DigestAlgorithm::kMd5)).has_value());
+}
+
+}  // namespace
+}  // namespace roster::service

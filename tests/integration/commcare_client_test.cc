@@ -1,0 +1,581 @@
+// What Dimagi's commcare-export does against CommCare HQ, replayed against Roster.
+// commcare-export is on PyPI only (it cannot run here), so this replays exactly what its
+// client sends and parses, from dimagi/commcare-export:
+//   commcare_export/commcare_hq_client.py  CommCareHqClient: api_url
+//       f'{url}/a/{project}/api/v{version}' (version '0.5'), get() with
+//       requests.auth.HTTPDigestAuth (--auth-mode password, the default) or ApiKeyAuth
+//       ('apikey {username}:{apikey}'), its 429 handling (backoff.on_predicate: sleep
+//       ceil(Retry-After), then the same request again), and iterate(): follow
+//       meta.next, stop on an empty batch or no next;
+//   commcare_export/commcare_minilinq.py   SimplePaginator: params {'limit': page_size}
+//       first, then parse_qs(urlparse(meta['next']).query);
+//   commcare_export/cli.py                 --users (resource 'user');
+// and python-requests' HTTPDigestAuth (requests/auth.py: handle_401, build_digest_header)
+// with the header handling it relies on (urllib3 joins repeated header lines with ", ",
+// requests.utils.parse_dict_header keeps the last value of each parameter).
+// Also: HTTP Basic with a web user's password, Digest SHA-256, nonce replay, the
+// challenges on 401, every URL version, and one API key across a user's project spaces.
+#include <gtest/gtest.h>
+
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "integration/harness.h"
+
+namespace roster::testing {
+namespace {
+
+namespace json = boost::json;
+
+std::string Hash(const EVP_MD* md, std::string_view text) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), out, &length, md, nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned i = 0; i < length; ++i) {
+    hex.push_back(kHex[out[i] >> 4]);
+    hex.push_back(kHex[out[i] & 15]);
+  }
+  return hex;
+}
+
+std::string Base64(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned v = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    v = (v << 8) | c;
+    bits += 8;
+    while (bits >= 6) out.push_back(kAlphabet[(v >> (bits -= 6)) & 63]);
+  }
+  if (bits > 0) out.push_back(kAlphabet[(v << (6 - bits)) & 63]);
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
+// urllib.request.parse_http_list: comma-separated, commas inside quotes kept.
+std::vector<std::string> ParseHttpList(std::string_view s) {
+  std::vector<std::string> out;
+  std::string part;
+  bool quoted = false, escape = false;
+  for (char c : s) {
+    if (escape) {
+      part.push_back(c);
+      escape = false;
+    } else if (quoted && c == '\\') {
+      escape = true;
+      part.push_back(c);
+    } else if (c == '"') {
+      quoted = !quoted;
+      part.push_back(c);
+    } else if (c == ',' && !quoted) {
+      out.push_back(part);
+      part.clear();
+    } else {
+      part.push_back(c);
+    }
+  }
+  if (!part.empty()) out.push_back(part);
+  for (auto& p : out) {
+    while (!p.empty() && p.front() == ' ') p.erase(0, 1);
+    while (!p.empty() && p.back() == ' ') p.pop_back();
+  }
+  return out;
+}
+
+// requests.utils.parse_dict_header: later values win.
+std::map<std::string, std::string> ParseDictHeader(std::string_view s) {
+  std::map<std::string, std::string> out;
+  for (const auto& item : ParseHttpList(s)) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) {
+      out[item] = "";
+      continue;
+    }
+    std::string value = item.substr(eq + 1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    out[item.substr(0, eq)] = value;
+  }
+  return out;
+}
+
+// Every WWW-Authenticate line joined as urllib3's HTTPHeaderDict.get does.
+std::string JoinedChallenges(const HttpResponse& r) {
+  std::string joined;
+  for (const auto& [name, value] : r.headers)
+    if (name == "www-authenticate") joined += (joined.empty() ? "" : ", ") + value;
+  return joined;
+}
+
+// requests.auth.HTTPDigestAuth, as commcare-export uses it (one per client).
+class DigestAuth {
+ public:
+  DigestAuth(std::string username, std::string password)
+      : username_(std::move(username)), password_(std::move(password)) {}
+
+  bool has_challenge() const { return !chal_.empty(); }
+
+  // handle_401: `s_auth` holds "digest" -> parse the challenge after the first "digest ".
+  bool Learn(const HttpResponse& r) {
+    std::string s_auth = JoinedChallenges(r);
+    std::string lower = s_auth;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto at = lower.find("digest ");
+    if (lower.find("digest") == std::string::npos || at == std::string::npos) return false;
+    s_auth.erase(at, 7);  // pat.sub("", s_auth, count=1)
+    chal_ = ParseDictHeader(s_auth);
+    return true;
+  }
+
+  // build_digest_header(method, url) with url's path and query.
+  std::string Header(const std::string& method, const std::string& path) {
+    const std::string realm = chal_["realm"], nonce = chal_["nonce"], qop = chal_["qop"];
+    const std::string algorithm = chal_.count("algorithm") ? chal_["algorithm"] : "";
+    std::string upper = algorithm.empty() ? "MD5" : algorithm;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const EVP_MD* md = upper == "SHA-256" ? EVP_sha256() : EVP_md5();
+    const std::string ha1 = Hash(md, username_ + ":" + realm + ":" + password_);
+    const std::string ha2 = Hash(md, method + ":" + path);
+    nonce_count_ = nonce == last_nonce_ ? nonce_count_ + 1 : 1;
+    last_nonce_ = nonce;
+    char nc[9];
+    std::snprintf(nc, sizeof nc, "%08x", nonce_count_);
+    std::mt19937_64 random{std::random_device{}()};
+    const std::string cnonce =
+        Hash(EVP_sha1(), std::to_string(nonce_count_) + nonce + std::to_string(random())).substr(0, 16);
+    const std::string respdig = Hash(md, ha1 + ":" + nonce + ":" + nc + ":" + cnonce + ":auth:" + ha2);
+    std::string base = "username=\"" + username_ + "\", realm=\"" + realm + "\", nonce=\"" + nonce + "\", uri=\"" +
+                       path + "\", response=\"" + respdig + "\"";
+    if (!algorithm.empty()) base += ", algorithm=\"" + algorithm + "\"";
+    if (!qop.empty()) base += ", qop=\"auth\", nc=" + std::string(nc) + ", cnonce=\"" + cnonce + "\"";
+    return "Digest " + base;
+  }
+
+  std::map<std::string, std::string> chal_;
+
+ private:
+  std::string username_, password_;
+  std::string last_nonce_;
+  unsigned nonce_count_ = 0;
+};
+
+// CommCareHqClient: one project, one auth mode, API version 0.5 unless told.
+class HqClient {
+ public:
+  HqClient(const std::string& base_url, std::string project, std::optional<DigestAuth> digest, std::string apikey_header,
+           std::string version = "0.5")
+      : http_(base_url), project_(std::move(project)), digest_(std::move(digest)),
+        apikey_header_(std::move(apikey_header)), version_(std::move(version)) {}
+
+  std::string ApiUrl() const { return "/a/" + project_ + "/api/v" + version_; }
+
+  // session.get(url, params=params, auth=...): requests' auth hooks included.
+  HttpResponse Send(const std::string& path) {
+    Headers headers;
+    if (!digest_) headers.push_back({"Authorization", apikey_header_});
+    // HTTPDigestAuth.__call__: once it has a nonce, every request carries a response.
+    if (digest_ && digest_->has_challenge()) headers.push_back({"Authorization", digest_->Header("GET", path)});
+    HttpResponse r = http_.Send("GET", path, "", headers);
+    ++requests;
+    // handle_401: at most one retry with the new challenge.
+    if (digest_ && r.status == 401 && digest_->Learn(r)) {
+      r = http_.Send("GET", path, "", {{"Authorization", digest_->Header("GET", path)}});
+      ++requests;
+    }
+    return r;
+  }
+
+  // get(resource, params): 429 -> sleep ceil(Retry-After) and ask again.
+  json::object Get(const std::string& resource, const std::vector<std::pair<std::string, std::string>>& params) {
+    std::string path = ApiUrl() + "/" + resource + "/";
+    std::string query;
+    for (const auto& [k, v] : params) query += (query.empty() ? "" : "&") + UrlEncode(k) + "=" + UrlEncode(v);
+    if (!query.empty()) path += "?" + query;
+    for (;;) {
+      HttpResponse r = Send(path);
+      if (r.status == 429) {
+        const std::string retry_after = r.Header("retry-after");
+        EXPECT_FALSE(retry_after.empty()) << "a 429 without Retry-After is raised, not retried, by commcare-export";
+        if (retry_after.empty()) return {};
+        ++throttled;
+        std::this_thread::sleep_for(std::chrono::seconds(static_cast<long>(std::ceil(std::stod(retry_after)))));
+        continue;
+      }
+      EXPECT_EQ(r.status, 200) << path << " " << r.body;
+      last_status = r.status;
+      return r.Json().is_object() ? r.Json().as_object() : json::object();
+    }
+  }
+
+  // iterate(resource, SimplePaginator(page_size)): every object, following meta.next.
+  std::vector<json::object> Iterate(const std::string& resource, int page_size) {
+    std::vector<std::pair<std::string, std::string>> params = {{"limit", std::to_string(page_size)}};
+    std::vector<json::object> out;
+    std::set<std::string> last_batch_ids;
+    for (int guard = 0; guard < 100; ++guard) {
+      json::object batch = Get(resource, params);
+      if (!batch.contains("meta")) break;
+      const json::object meta = batch.at("meta").as_object();
+      const json::array objects = batch.at("objects").as_array();
+      if (objects.empty()) break;
+      for (const auto& o : objects)
+        if (!last_batch_ids.count(std::string(o.at("id").as_string()))) out.push_back(o.as_object());
+      if (!meta.contains("next") || meta.at("next").is_null()) break;
+      last_batch_ids.clear();
+      for (const auto& o : objects) last_batch_ids.insert(std::string(o.at("id").as_string()));
+      // parse_qs(urlparse(next).query): the next request's params, in order.
+      const std::string next(meta.at("next").as_string());
+      next_links.push_back(next);
+      params.clear();
+      const auto q = next.find('?');
+      const std::string query = q == std::string::npos ? "" : next.substr(q + 1);
+      for (std::size_t i = 0; i < query.size();) {
+        std::size_t amp = query.find('&', i);
+        if (amp == std::string::npos) amp = query.size();
+        const std::string pair = query.substr(i, amp - i);
+        const auto eq = pair.find('=');
+        params.push_back({pair.substr(0, eq), eq == std::string::npos ? "" : pair.substr(eq + 1)});
+        i = amp + 1;
+      }
+    }
+    return out;
+  }
+
+  int requests = 0, throttled = 0;
+  long last_status = 0;
+  std::vector<std::string> next_links;
+
+ private:
+  Client http_;
+  std::string project_;
+  std::optional<DigestAuth> digest_;
+  std::string apikey_header_;
+  std::string version_;
+};
+
+struct WebUser {
+  std::string email, key;
+};
+
+WebUser MakeWebUser(const TempDir& dir, const std::string& domain, const std::string& email,
+                    const std::string& password) {
+  const std::string file = dir / ("pw-" + domain + "-" + email);
+  std::ofstream(file) << password << "\n";
+  auto r = RunRoster({"commcare", "web-user", "create", "--domain", domain, "--email", email, "--password-file", file,
+                      "--data-dir", dir.path(), "--json"});
+  if (r.exit_code != 0) throw std::runtime_error("web-user create failed: " + r.err);
+  auto j = json::parse(r.out).as_object();
+  if (!j.contains("passwordSet")) throw std::runtime_error("no password set: " + r.out);
+  return {std::string(j.at("username").as_string()), std::string(j.at("apiKey").as_string())};
+}
+
+constexpr const char* kPassword = "Export-pass 1";
+constexpr int kWorkers = 7;
+
+class CommCareClientTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    InitDataDir(dir_->path());
+    exporter_ = MakeWebUser(*dir_, "export", "exporter@example.org", kPassword);
+    // The same person in a second project space (a membership there), and a third
+    // project space they do not belong to.
+    (void)MakeWebUser(*dir_, "export-two", "exporter@example.org", "another one");
+    (void)MakeWebUser(*dir_, "stranger", "someone@example.org", "x-password");
+    server_ = new Server(dir_->path());
+    Client client(server_->base_url());
+    for (int i = 0; i < kWorkers; ++i) {
+      auto r = client.Send("POST", "/a/export/api/v0.5/user/",
+                           json::serialize(json::object{{"username", "worker" + std::to_string(i)},
+                                                        {"password", "pw-123456"}}),
+                           {{"Authorization", ApiKeyHeader()}});
+      if (r.status != 201) throw std::runtime_error("worker create failed: " + r.body);
+      ids_.insert(std::string(r.Json().at("id").as_string()));
+    }
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+  // ApiKeyAuth.__call__: 'apikey {username}:{apikey}' (lower-case scheme).
+  static std::string ApiKeyHeader() { return "apikey " + exporter_.email + ":" + exporter_.key; }
+  static std::set<std::string> IdsOf(const std::vector<json::object>& objects) {
+    std::set<std::string> out;
+    for (const auto& o : objects) out.insert(std::string(o.at("id").as_string()));
+    return out;
+  }
+
+  static TempDir* dir_;
+  static Server* server_;
+  static WebUser exporter_;
+  static std::set<std::string> ids_;
+};
+
+TempDir* CommCareClientTest::dir_;
+Server* CommCareClientTest::server_;
+WebUser CommCareClientTest::exporter_;
+std::set<std::string> CommCareClientTest::ids_;
+
+// `commcare-export --users --auth-mode password` (the default): Digest, pages by meta.next.
+TEST_F(CommCareClientTest, DigestModeExportsUsersPagingByMetaNext) {
+  HqClient hq(server_->base_url(), "export", DigestAuth(exporter_.email, kPassword), "");
+  const auto users = hq.Iterate("user", 3);
+  EXPECT_EQ(IdsOf(users), ids_);
+  EXPECT_EQ(users.size(), static_cast<std::size_t>(kWorkers));
+  ASSERT_EQ(hq.next_links.size(), 2u);  // 3 + 3 + 1
+  EXPECT_EQ(hq.next_links[0], "/a/export/api/v0.5/user/?limit=3&offset=3");
+  // One challenge (the first request), then every request answers it with nc 2, 3, ...
+  EXPECT_EQ(hq.requests, 4);
+}
+
+// `--auth-mode apikey`, on each URL version CommCare serves the user list at.
+TEST_F(CommCareClientTest, ApiKeyModeExportsUsersOnEveryVersion) {
+  for (const std::string version : {"0.5", "0.4"}) {
+    HqClient hq(server_->base_url(), "export", std::nullopt, ApiKeyHeader(), version);
+    EXPECT_EQ(IdsOf(hq.Iterate("user", 2)), ids_) << version;
+    ASSERT_FALSE(hq.next_links.empty());
+    EXPECT_EQ(hq.next_links[0], "/a/export/api/v" + version + "/user/?limit=2&offset=2");
+  }
+  // The 2024 form, /a/{domain}/api/user/v1/: the same handler, meta.next keeps the form.
+  Client client(server_->base_url());
+  auto r = client.Send("GET", "/a/export/api/user/v1/?limit=5", "", {{"Authorization", ApiKeyHeader()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto body = r.Json();
+  EXPECT_EQ(body.at("meta").at("next"), json::value("/a/export/api/user/v1/?limit=5&offset=5"));
+  EXPECT_EQ(body.at("meta").at("total_count"), json::value(kWorkers));
+  for (const char* path : {"/a/export/api/group/v1/", "/a/export/api/web-user/v1/", "/a/export/api/v0.4/group/",
+                           "/a/export/api/v0.4/web-user/"}) {
+    EXPECT_EQ(client.Send("GET", path, "", {{"Authorization", ApiKeyHeader()}}).status, 200) << path;
+  }
+  // A version CommCare does not serve is no route.
+  EXPECT_EQ(client.Send("GET", "/a/export/api/v0.3/user/", "", {{"Authorization", ApiKeyHeader()}}).status, 404);
+}
+
+// Throttled Digest requests: 429 with Retry-After; commcare-export sleeps that long and
+// asks again, and the export completes.
+TEST_F(CommCareClientTest, TooManyRequestsIsRetriedAfterRetryAfter) {
+  TempDir dir;
+  InitDataDir(dir.path());
+  const auto user = MakeWebUser(dir, "export", "exporter@example.org", kPassword);
+  auto args = kFastHashing;
+  args.insert(args.end(), {"--throttle-per-address", "60"});  // 60 at once, then 1 a second
+  Server server(dir.path(), args);
+  {
+    Client client(server.base_url());
+    auto r = client.Send("POST", "/a/export/api/v0.5/user/",
+                         json::serialize(json::object{{"username", "solo"}, {"password", "pw-123456"}}),
+                         {{"Authorization", "ApiKey " + user.email + ":" + user.key}});
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  HqClient hq(server.base_url(), "export", DigestAuth(user.email, kPassword), "");
+  for (int i = 0; i < 300 && hq.throttled == 0; ++i) {
+    auto users = hq.Iterate("user", 1);
+    ASSERT_EQ(users.size(), 1u);
+  }
+  EXPECT_GE(hq.throttled, 1) << "the per-address budget (60) was never spent";
+  EXPECT_EQ(hq.last_status, 200);  // the request after the wait succeeded
+  // The 429 itself, as CommCare's clients see it.
+  Client raw(server.base_url());
+  DigestAuth auth(user.email, kPassword);
+  HttpResponse r;
+  for (int i = 0; i < 200; ++i) {
+    r = raw.Send("GET", "/a/export/api/v0.5/user/", "",
+                 auth.has_challenge() ? Headers{{"Authorization", auth.Header("GET", "/a/export/api/v0.5/user/")}}
+                                      : Headers{});
+    if (r.status == 401) auth.Learn(r);
+    if (r.status == 429) break;
+  }
+  ASSERT_EQ(r.status, 429) << r.body;
+  EXPECT_FALSE(r.Header("retry-after").empty());
+  EXPECT_TRUE(r.Json().is_object() && r.Json().as_object().contains("error")) << r.body;
+}
+
+// ---- Digest and Basic details ----
+
+TEST_F(CommCareClientTest, UnauthenticatedRequestsGetDigestAndBasicChallenges) {
+  Client client(server_->base_url());
+  auto r = client.Send("GET", "/a/export/api/v0.5/user/");
+  ASSERT_EQ(r.status, 401) << r.body;
+  std::vector<std::string> challenges;
+  for (const auto& [name, value] : r.headers)
+    if (name == "www-authenticate") challenges.push_back(value);
+  ASSERT_EQ(challenges.size(), 3u);
+  EXPECT_EQ(challenges[0].rfind("Digest realm=\"DJANGO\", qop=\"auth\", algorithm=SHA-256, nonce=\"", 0), 0u)
+      << challenges[0];
+  EXPECT_EQ(challenges[1].rfind("Digest realm=\"DJANGO\", qop=\"auth\", algorithm=MD5, nonce=\"", 0), 0u)
+      << challenges[1];
+  EXPECT_EQ(challenges[2], "Basic realm=\"DJANGO\"");
+  EXPECT_TRUE(r.Json().as_object().contains("error")) << r.body;
+}
+
+TEST_F(CommCareClientTest, DigestSha256IsAcceptedAndReplaysAreRefused) {
+  Client client(server_->base_url());
+  const std::string path = "/a/export/api/v0.5/user/?limit=1";
+  auto challenge = client.Send("GET", path);
+  DigestAuth auth(exporter_.email, kPassword);
+  ASSERT_TRUE(auth.Learn(challenge));
+  auth.chal_["algorithm"] = "SHA-256";
+  const std::string header = auth.Header("GET", path);
+  EXPECT_NE(header.find("algorithm=\"SHA-256\""), std::string::npos);
+  EXPECT_EQ(client.Send("GET", path, "", {{"Authorization", header}}).status, 200);
+  // The same nc again: a replay.
+  auto replay = client.Send("GET", path, "", {{"Authorization", header}});
+  EXPECT_EQ(replay.status, 401) << replay.body;
+  EXPECT_NE(replay.body.find("replay"), std::string::npos) << replay.body;
+  // The next nc is fine.
+  EXPECT_EQ(client.Send("GET", path, "", {{"Authorization", auth.Header("GET", path)}}).status, 200);
+  // A response for another uri, a wrong password, a forged nonce: 401.
+  EXPECT_EQ(client.Send("GET", path + "0", "", {{"Authorization", auth.Header("GET", path)}}).status, 401);
+  DigestAuth wrong(exporter_.email, "not the password");
+  wrong.Learn(challenge);
+  EXPECT_EQ(client.Send("GET", path, "", {{"Authorization", wrong.Header("GET", path)}}).status, 401);
+  DigestAuth forged(exporter_.email, kPassword);
+  forged.Learn(challenge);
+  forged.chal_["nonce"] = "99999999999999.00000000000000000000000000000000.00000000000000000000000000000000";
+  EXPECT_EQ(client.Send("GET", path, "", {{"Authorization", forged.Header("GET", path)}}).status, 401);
+  // A nonce of another project space's challenge does not work here.
+  DigestAuth elsewhere(exporter_.email, kPassword);
+  ASSERT_TRUE(elsewhere.Learn(client.Send("GET", "/a/export-two/api/v0.5/user/")));
+  EXPECT_EQ(client.Send("GET", path, "", {{"Authorization", elsewhere.Header("GET", path)}}).status, 401);
+  // Malformed Digest credentials are 401 with CommCare's {"error"} body.
+  auto malformed = client.Send("GET", path, "", {{"Authorization", "Digest username=\"x"}});
+  EXPECT_EQ(malformed.status, 401);
+  EXPECT_TRUE(malformed.Json().as_object().contains("error")) << malformed.body;
+}
+
+TEST_F(CommCareClientTest, BasicAcceptsTheWebUsersPasswordOrKey) {
+  Client client(server_->base_url());
+  const auto basic = [](const std::string& pair) { return Headers{{"Authorization", "Basic " + Base64(pair)}}; };
+  EXPECT_EQ(client.Send("GET", "/a/export/api/v0.5/user/", "", basic(exporter_.email + ":" + kPassword)).status, 200);
+  EXPECT_EQ(client.Send("GET", "/a/export/api/v0.5/user/", "", basic(exporter_.email + ":" + exporter_.key)).status,
+            200);
+  auto wrong = client.Send("GET", "/a/export/api/v0.5/user/", "", basic(exporter_.email + ":wrong password"));
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_FALSE(wrong.Header("www-authenticate").empty());
+  EXPECT_EQ(client.Send("GET", "/a/export/api/v0.5/user/", "", basic("nobody@example.org:" + std::string(kPassword)))
+                .status,
+            401);
+  // The password of one project space's membership is that membership's.
+  EXPECT_EQ(client.Send("GET", "/a/export-two/api/v0.5/user/", "", basic(exporter_.email + ":another one")).status,
+            200);
+  EXPECT_EQ(client.Send("GET", "/a/export-two/api/v0.5/user/", "", basic(exporter_.email + ":" + kPassword)).status,
+            401);
+}
+
+// One API key in every project space its user belongs to; 403 elsewhere.
+TEST_F(CommCareClientTest, ApiKeyWorksAcrossTheUsersProjectSpaces) {
+  Client client(server_->base_url());
+  const Headers key{{"Authorization", ApiKeyHeader()}};
+  EXPECT_EQ(client.Send("GET", "/a/export-two/api/v0.5/user/", "", key).status, 200);
+  auto stranger = client.Send("GET", "/a/stranger/api/v0.5/user/", "", key);
+  EXPECT_EQ(stranger.status, 403) << stranger.body;
+  EXPECT_EQ(stranger.Json().at("error"), json::value("You do not have access to project space 'stranger'."));
+  EXPECT_EQ(client.Send("GET", "/a/nowhere/api/v0.5/user/", "", key).status, 403);
+}
+
+// bulk-user (docs/api/bulk-user.rst): q searches, fields picks, unknown fields are 400.
+TEST_F(CommCareClientTest, BulkUserSearchesAndPicksFields) {
+  Client client(server_->base_url());
+  const Headers key{{"Authorization", ApiKeyHeader()}};
+  auto all = client.Send("GET", "/a/export/api/bulk-user/v1/", "", key);
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(all.Json().at("meta").at("total_count"), json::value(kWorkers));
+  const json::object first = all.Json().at("objects").at(0).as_object();
+  EXPECT_EQ(first.size(), 7u);
+  EXPECT_EQ(first.at("resource_uri"), json::value(""));
+  auto one = client.Send("GET", "/a/export/api/v0.5/bulk-user/?q=WORKER3", "", key);
+  ASSERT_EQ(one.status, 200) << one.body;
+  auto objects = one.Json().at("objects").as_array();
+  ASSERT_EQ(objects.size(), 1u) << one.body;
+  EXPECT_EQ(objects[0].at("username"), json::value("worker3@export.commcarehq.org"));
+  auto picked = client.Send("GET", "/a/export/api/bulk-user/v1/?fields=username&fields=first_name&limit=2", "", key);
+  ASSERT_EQ(picked.status, 200) << picked.body;
+  auto picked_objects = picked.Json().at("objects").as_array();
+  ASSERT_EQ(picked_objects.size(), 2u);
+  EXPECT_EQ(picked_objects[0].as_object().size(), 2u);
+  EXPECT_TRUE(picked_objects[0].as_object().contains("username"));
+  EXPECT_EQ(picked.Json().at("meta").at("next"),
+            json::value("/a/export/api/bulk-user/v1/?fields=username&fields=first_name&limit=2&offset=2"));
+  auto bad = client.Send("GET", "/a/export/api/bulk-user/v1/?fields=password", "", key);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.Json(), json::parse(R"({"error":"password is not a valid field"})"));
+  EXPECT_EQ(client.Send("GET", "/a/export/api/bulk-user/v1/?limit=x", "", key).status, 400);
+  EXPECT_EQ(client.Send("GET", "/a/export/api/bulk-user/v1/").status, 401);
+}
+
+// Outside a project space: who the key is, and where its user belongs.
+TEST_F(CommCareClientTest, IdentityAndUserDomainsNameTheKeysUser) {
+  Client client(server_->base_url());
+  const Headers key{{"Authorization", ApiKeyHeader()}};
+  for (const char* path : {"/api/v0.5/identity/", "/api/identity/v1/"}) {
+    auto r = client.Send("GET", path, "", key);
+    ASSERT_EQ(r.status, 200) << path << " " << r.body;
+    auto body = r.Json();
+    EXPECT_EQ(body.at("username"), json::value(exporter_.email));
+    EXPECT_EQ(body.at("email"), json::value(exporter_.email));
+    EXPECT_EQ(body.at("id").as_string().size(), 32u);
+  }
+  for (const char* path : {"/api/v0.5/user_domains/", "/api/user_domains/v1/"}) {
+    auto r = client.Send("GET", path, "", key);
+    ASSERT_EQ(r.status, 200) << path << " " << r.body;
+    auto body = r.Json();
+    // CommCare's DoesNothingPaginator: meta holds total_count only.
+    EXPECT_EQ(body.at("meta"), json::parse(R"({"total_count":2})"));
+    std::set<std::string> names;
+    for (const auto& o : body.at("objects").as_array()) {
+      names.insert(std::string(o.at("domain_name").as_string()));
+      EXPECT_EQ(o.at("project_name"), o.at("domain_name"));
+    }
+    EXPECT_EQ(names, (std::set<std::string>{"export", "export-two"}));  // not "stranger"
+  }
+  auto anonymous = client.Send("GET", "/api/identity/v1/");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_TRUE(anonymous.Json().as_object().contains("error")) << anonymous.body;
+  auto domains = client.Send("GET", "/api/user_domains/v1/", "", {{"Authorization", "ApiKey x@example.org:nope"}});
+  EXPECT_EQ(domains.status, 401);
+  EXPECT_EQ(domains.body, "Username or API Key is incorrect, expired or deactivated");
+  EXPECT_EQ(domains.Header("content-type").rfind("text/plain", 0), 0u);
+}
+
+TEST_F(CommCareClientTest, SetPasswordCommandChangesWhatBasicAndDigestAccept) {
+  const std::string file = *dir_ / "new-password";
+  std::ofstream(file) << "Changed pass 2\n";
+  auto r = RunRoster({"commcare", "web-user", "set-password", "--domain", "export-two", "--email",
+                      "EXPORTER@example.org", "--password-file", file, "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out).at("username"), json::value("exporter@example.org"));
+  Client client(server_->base_url());
+  EXPECT_EQ(client.Send("GET", "/a/export-two/api/v0.5/user/", "",
+                        {{"Authorization", "Basic " + Base64("exporter@example.org:Changed pass 2")}})
+                .status,
+            200);
+  HqClient hq(server_->base_url(), "export-two", DigestAuth("exporter@example.org", "Changed pass 2"), "");
+  EXPECT_TRUE(hq.Iterate("user", 10).empty());
+  EXPECT_EQ(hq.last_status, 200);
+  // An empty password file and an unknown web user are refused, exit 1.
+  std::ofstream(*dir_ / "empty") << "\n";
+  EXPECT_NE(RunRoster({"commcare", "web-user", "set-password", "--domain", "export", "--email", "exporter@example.org",
+                       "--password-file", *dir_ / "empty", "--data-dir", dir_->path()})
+                .exit_code,
+            0);
+  EXPECT_NE(RunRoster({"commcare", "web-user", "set-password", "--domain", "export", "--email", "nobody@example.org",
+                       "--password-file", file, "--data-dir", dir_->path()})
+                .exit_code,
+            0);
+  // Nothing of the password is stored in plaintext.
+  const std::string dump = DumpStore(dir_->path());
+  EXPECT_EQ(dump.find("Changed pass 2"), std::string::npos);
+  EXPECT_EQ(dump.find(kPassword), std::string::npos);
+}
+
+}  // namespace
+}  // namespace roster::testing
