@@ -12,6 +12,10 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(wrk python3 python3-aiosmtpd postgresql sqlite3 prometheus systemd)
+  # The sanitizer and fuzzing build (scripts/fuzz.sh, docs/testing.md): clang 16 is the
+  # oldest Debian clang that compiles libstdc++ 12's std::expected; libFuzzer comes with
+  # its runtime libraries.
+  packages+=(clang-16 libclang-rt-16-dev)
 fi
 
 missing=()

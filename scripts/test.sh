@@ -23,3 +23,20 @@ export ROSTER_TEST_POSTGRES_DSN
 
 cd build
 ctest --output-on-failure --timeout 300 -j"$(nproc)"
+
+# The same suites under AddressSanitizer and UndefinedBehaviorSanitizer (clang-16,
+# build-asan; docs/testing.md), then a short run of every fuzz target. Opt-in for now
+# (ROSTER_TEST_SANITIZERS=1): see docs/testing.md for what it costs and what is verified.
+if [[ "${ROSTER_TEST_SANITIZERS:-0}" == 1 ]]; then
+  cd "$root"
+  CC=clang-16 CXX=clang++-16 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DROSTER_BUILD_TESTS=ON \
+    -DROSTER_FUZZ=ON >/dev/null
+  ninja -C build-asan -j"$(nproc)"
+  (
+    cd build-asan
+    export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+    # The pg.* variants run the same server code over the PostgreSQL adapter: SQLite only here.
+    ctest --output-on-failure --timeout 600 -j"$(nproc)" -E '^pg\.'
+  )
+  scripts/fuzz.sh 20
+fi

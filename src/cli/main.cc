@@ -14,6 +14,8 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <sstream>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -31,9 +33,11 @@
 #include "metrics/metrics.h"
 #include "mail/smtp_transport.h"
 #include "service/activations.h"
+#include "service/search_upgrade.h"
 #include "service/housekeeper.h"
 #include "service/mail_sender.h"
 #include "service/record_service.h"
+#include "service/unreadable.h"
 #include "http/server.h"
 #include "service/directory_service.h"
 #include "service/readiness.h"
@@ -66,14 +70,27 @@ std::string ConfiguredDatabase(const std::string& data_dir) {
   }
 }
 
+// The file may hold a database password: it is created 0600 (never readable by others,
+// not even for a moment), written whole under a temporary name, synced, renamed over
+// the old one, and its directory synced.
 void WriteConfig(const std::string& data_dir, const std::string& database) {
   const fs::path path = fs::path(data_dir) / "roster.toml";
+  const fs::path temporary = fs::path(data_dir) / "roster.toml.new";
   toml::table config{{"database", database}};
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << "# written by roster init\n" << config << "\n";
-  }
-  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);  // may hold a password
+  std::ostringstream text;
+  text << "# written by roster init\n" << config << "\n";
+  const std::string bytes = text.str();
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create " + temporary.string() + ": " + std::strerror(errno));
+  const bool ok = ::fchmod(fd, 0600) == 0 &&
+                  ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(temporary.c_str(), path.c_str()) != 0)
+    throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+  const int dfd = ::open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
+  if (dfd >= 0) ::close(dfd);
+  if (!synced) throw std::runtime_error("cannot sync " + data_dir + ": " + std::strerror(errno));
 }
 
 struct StoreOptions {
@@ -268,11 +285,27 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
   service::HousekeeperOptions housekeeping;
   housekeeping.counter_retention_ms = std::max<std::int64_t>(o.signin_window_s * 1000, 24 * 3600'000);
   housekeeping.log = [logger](const std::string& line) { logger->warn(line); };
+  service::SetUnreadableRowLog([logger](const std::string& line) { logger->warn(line); });
   housekeeping.session_idle_ms = o.session_idle_s * 1000;
   housekeeping.session_lifetime_ms = o.session_lifetime_s * 1000;
   housekeeping.audit_retention_ms = o.audit_retention_days * 24 * 3600'000;
   service::Housekeeper housekeeper(*ctx.store, ctx.clock, housekeeping);
   housekeeper.Start();
+
+  // Search entries written before this build's derivation (service/search_upgrade.h):
+  // re-derived once, before the index answers any search.
+  if (auto envs = ctx.directory->ListEnvironments(); !envs) {
+    logger->error("search index check skipped", {{"error", envs.error().message}});
+  } else {
+    for (const auto& env : *envs) {
+      auto s = ctx.Services();
+      if (auto done = service::EnsureSearchIndexed(s.users, s.records, env.id); !done)
+        logger->error("search index check failed; searches may miss older users",
+                      {{"environment", env.id}, {"error", done.error().message}});
+      else if (*done)
+        logger->info("search index re-derived for this release", {{"environment", env.id}});
+    }
+  }
 
   http::Router router;
   cli::AddProbes(router, *ctx.store, *ctx.directory);

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_policy.h"
+
 namespace roster::core {
 namespace json = boost::json;
 namespace {
@@ -62,18 +64,15 @@ std::string EncodeSealed(const User& user) {
   if (!user.attributes.empty()) {
     json::object attributes;
     for (const auto& [id, text] : user.attributes) {
-      boost::system::error_code ec;
-      json::value v = json::parse(text, ec);
-      if (!ec) attributes[id] = std::move(v);
+      // Values were checked on write (CheckSealable), so none is dropped here.
+      if (auto v = ParseStored(text)) attributes[id] = std::move(*v);
     }
     o["attributes"] = std::move(attributes);
   }
   if (!user.dialect_json.empty()) {
     json::object dialects;
     for (const auto& [name, text] : user.dialect_json) {
-      boost::system::error_code ec;
-      json::value v = json::parse(text, ec);
-      if (!ec && v.is_object()) dialects[name] = std::move(v);
+      if (auto v = ParseStored(text); v && v->is_object()) dialects[name] = std::move(*v);
     }
     o["dialects"] = std::move(dialects);
   }
@@ -150,11 +149,18 @@ std::string EncodeSealed(const User& user) {
   return json::serialize(o);
 }
 
+Status CheckSealable(const User& user) {
+  for (const auto& [id, text] : user.attributes)
+    if (auto st = CheckStoredText(text, "attributes." + id); !st) return st;
+  for (const auto& [name, text] : user.dialect_json)
+    if (auto st = CheckStoredText(text, name); !st) return st;
+  return CheckStoredText(user.profile.extras_json, "extras");
+}
+
 Status DecodeSealed(std::string_view text, User& user) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return Internal("sealed profile is not a JSON object");
-  const json::object& o = v.get_object();
+  auto parsed = ParseStored(text);
+  if (!parsed || !parsed->is_object()) return Internal("sealed profile is not a JSON object");
+  const json::object& o = parsed->get_object();
   Profile p;
   user.username = Str(o, "username");
   const auto* archived = o.if_contains("archived");

@@ -11,6 +11,10 @@
 
 namespace roster::core {
 
+// Refuses (kInvalidArgument naming the field) a user whose attributes, dialect state or
+// extras nest deeper than core::kMaxValueDepth (json_policy.h): such a value would be
+// sealed but could not be read back. Every writer calls it before EncodeSealed.
+Status CheckSealable(const User& user);
 std::string EncodeSealed(const User& user);
 // Fills user.username and user.profile.
 Status DecodeSealed(std::string_view json, User& user);

@@ -1,5 +1,7 @@
 #include "core/schema.h"
 
+#include "core/json_policy.h"
+
 #include <boost/json.hpp>
 
 #include "core/pattern.h"
@@ -78,7 +80,7 @@ std::string UniqueValueKey(const boost::json::value& value) {
 
 std::string UniqueValueKey(std::string_view json_text) {
   boost::system::error_code ec;
-  const boost::json::value v = boost::json::parse(json_text, ec);
+  const boost::json::value v = ParseStored(json_text, ec);
   if (ec) return std::string(json_text);
   return UniqueValueKey(v);
 }

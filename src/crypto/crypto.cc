@@ -65,6 +65,14 @@ void WriteKeyFile(const std::string& path, const SecretKey& key) {
   sodium_memzero(hex, sizeof hex);
   ::close(fd);
   if (!ok) throw std::runtime_error("cannot write key file " + path);
+  // The new name is durable only once its directory is: without this a crash can lose
+  // the key file of a store that already holds rows sealed under it.
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
+  if (dfd >= 0) ::close(dfd);
+  if (!synced) throw std::runtime_error("cannot sync the key file's directory " + dir + ": " + std::strerror(errno));
 }
 
 SecretKey LoadOrCreateKeyFile(const std::string& path, bool create) {

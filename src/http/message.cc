@@ -2,6 +2,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "core/json_policy.h"
+
 namespace roster::http {
 
 std::string_view Request::Header(std::string_view lower_name) const {
@@ -20,11 +22,13 @@ Response Response::Json(int status, std::string body) {
 
 core::Result<boost::json::object> ParseJsonObject(std::string_view body) {
   if (body.empty()) return core::InvalidArgument("body", "request body must be a JSON object");
-  boost::system::error_code ec;
-  boost::json::parse_options options;
-  options.max_depth = 32;
-  boost::json::value v = boost::json::parse(body, ec, {}, options);
-  if (ec) return core::InvalidArgument("body", "request body is not valid JSON");
+  auto parsed = core::ParseReceived(body);
+  if (!parsed) {
+    const auto& p = parsed.error();
+    if (p.field == "body") return core::InvalidArgument("body", "request body is not valid JSON");
+    return core::InvalidArgument(p.field, p.field + " " + p.message);
+  }
+  boost::json::value& v = *parsed;
   if (!v.is_object()) return core::InvalidArgument("body", "request body must be a JSON object");
   return std::move(v.get_object());
 }

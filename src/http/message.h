@@ -29,6 +29,7 @@ struct Request {
   // The matched route's template ("/v2/users/{usersId}"), set before the handler runs:
   // what an audit record names instead of the path.
   std::string route;
+  bool secure = false;  // arrived over TLS (the server's own; a proxy's is X-Forwarded-Proto)
 
   // First value of header `lower_name`, or empty.
   std::string_view Header(std::string_view lower_name) const;

@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include "http/wire.h"
+
 #include <openssl/ssl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -40,7 +42,6 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
 
-constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
 // After an error response the client may still be sending; reading (and dropping)
 // its input briefly before closing avoids a TCP reset that would destroy the
@@ -70,17 +71,7 @@ std::string NewRequestId() {
   return id;
 }
 
-std::string Lower(std::string_view in) {
-  std::string out(in);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != s.npos; }
-
-std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
 
 // Bounded FIFO pool for Exec::kWorker routes. Jobs beyond `capacity` queued ones are
 // refused so overload turns into fast 503s instead of unbounded latency.
@@ -374,8 +365,7 @@ class Session final : public SessionBase {
   void ReadRequest() {
     if (draining_ && buffer_.size() == 0) return Shutdown(false);
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(engine_.options().body_limit);
+    Limit(*parser_, engine_.options().body_limit);
     const auto& options = engine_.options();
     if (buffer_.size() > 0) {  // pipelined bytes: a request has already started
       state_ = State::kReading;
@@ -480,18 +470,10 @@ class Session final : public SessionBase {
     state_ = State::kBusy;
     first_request_ = false;
     auto& message = parser_->get();
-    Request request;
-    request.method = std::string(message.method_string());
-    const std::string_view target = message.target();
-    const std::size_t question = target.find('?');
-    request.path = std::string(target.substr(0, question));
-    if (question != target.npos) request.query = std::string(target.substr(question + 1));
-    for (const auto& field : message) {
-      request.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
-    }
-    request.body = std::move(message.body());
+    Request request = FromWire(message);
     request.request_id = NewRequestId();
     request.peer = peer_;
+    request.secure = kTls;
     if (engine_.options().trust_forwarded_for)
       if (std::string forwarded = ForwardedClient(request); !forwarded.empty()) request.peer = std::move(forwarded);
     pending_.peer = request.peer;

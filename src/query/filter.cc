@@ -1,5 +1,7 @@
 #include "query/filter.h"
 
+#include <boost/json.hpp>
+
 #include <cstdio>
 
 #include "core/rules.h"
@@ -14,14 +16,9 @@ std::string AsciiLower(std::string_view text) {
   return out;
 }
 
-std::string Quoted(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
+// A string literal as the filter grammar writes one (RFC 7644 §3.4.2.2: a JSON string),
+// so control characters are escaped too and the text parses back.
+std::string Quoted(std::string_view text) { return boost::json::serialize(boost::json::string(text)); }
 
 std::string ToString(const Literal& v) {
   switch (v.kind) {

@@ -47,6 +47,14 @@ TEST(ScimParse, PrecedenceNotOverAndOverOr) {
   EXPECT_EQ(ToString(MustParse("not (a pr) and b pr")), "(not (a pr) and b pr)");
 }
 
+TEST(ScimParse, CanonicalTextEscapesControlCharactersAndParsesBack) {
+  // Found by fuzz_scim_filter: a decoded "\t" was written back raw, which no parser takes.
+  const Node node = MustParse(R"(title eq "a\tb\"c\\d\u0001" or x co "\u00e9")");
+  const std::string text = ToString(node);
+  EXPECT_EQ(text, R"((title eq "a\tb\"c\\d\u0001" or x co "é"))");
+  EXPECT_EQ(ToString(MustParse(text)), text);
+}
+
 TEST(ScimParse, CaseInsensitiveKeywordsOperatorsNames) {
   EXPECT_EQ(ToString(MustParse("UserName EQ \"x\" AND Name.GivenName SW \"a\" OR active Eq TRUE")),
             "((username eq \"x\" and name.givenname sw \"a\") or active eq true)");

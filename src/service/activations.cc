@@ -3,16 +3,13 @@
 #include <map>
 
 #include "crypto/crypto.h"
+#include "service/environment_settings.h"
 #include "service/mail_templates.h"
 
 namespace roster::service {
 namespace {
 
 namespace json = boost::json;
-
-// One settings record per environment, found by its unique claim.
-constexpr const char* kSettingsKind = "environment.settings";
-constexpr const char* kSettingsClaim = "environment.settings";
 
 std::unexpected<core::Error> InvalidToken() { return core::NotFound("activation link is invalid or expired"); }
 
@@ -27,43 +24,16 @@ std::optional<ActivationMode> ParseActivationMode(std::string_view name) {
 }
 
 core::Result<ActivationMode> Activations::Mode(const std::string& environment_id) {
-  auto found = s_.records.Find(environment_id, kSettingsClaim, "settings");
-  if (!found) return std::unexpected(found.error());
-  for (const auto& r : *found) {
-    if (r.kind != kSettingsKind) continue;
-    if (const auto* v = r.body.if_contains("activation"); v && v->is_string())
-      if (auto mode = ParseActivationMode(v->get_string())) return *mode;
-  }
+  auto settings = LoadEnvironmentSettings(s_.records, environment_id);
+  if (!settings) return std::unexpected(settings.error());
+  if (const auto* v = settings->if_contains("activation"); v && v->is_string())
+    if (auto mode = ParseActivationMode(v->get_string())) return *mode;
   return ActivationMode::kEmail;
 }
 
 core::Status Activations::SetMode(const std::string& environment_id, ActivationMode mode) {
   const std::string name(ActivationModeName(mode));
-  const auto claims = [](const Record&) { return std::vector<Claim>{{kSettingsClaim, "settings", true}}; };
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto found = s_.records.Find(environment_id, kSettingsClaim, "settings");
-    if (!found) return std::unexpected(found.error());
-    if (!found->empty()) {
-      auto updated = s_.records.Update(environment_id, kSettingsKind, found->front().id,
-                                       [&](Record& r) -> core::Status {
-                                         r.body["activation"] = name;
-                                         return {};
-                                       },
-                                       claims);
-      if (!updated) return std::unexpected(updated.error());
-      return {};
-    }
-    NewRecordRequest r;
-    r.environment_id = environment_id;
-    r.kind = kSettingsKind;
-    r.body = json::object{{"activation", name}};
-    r.claims = {{kSettingsClaim, "settings", true}};
-    auto created = s_.records.Create(r);
-    if (created) return {};
-    // Another process made it first: update that one.
-    if (created.error().code != core::ErrorCode::kAlreadyExists) return std::unexpected(created.error());
-  }
-  return core::Internal("cannot save the environment's settings");
+  return UpdateEnvironmentSettings(s_.records, environment_id, [&](json::object& body) { body["activation"] = name; });
 }
 
 core::Result<bool> Activations::Request(const std::string& environment_id, const core::User& user) {

@@ -1,5 +1,8 @@
 #include "service/record_service.h"
 
+#include "core/json_policy.h"
+#include "service/unreadable.h"
+
 namespace roster::service {
 namespace {
 
@@ -31,10 +34,9 @@ core::Result<Mail> OpenMail(const crypto::EnvironmentKeys& keys, const std::stri
                             const std::string& sealed) {
   auto plain = crypto::Open(keys.data, sealed, MailAssociatedData(environment_id));
   if (!plain) return std::unexpected(plain.error());
-  boost::system::error_code ec;
-  auto value = boost::json::parse(*plain, ec);
-  if (ec || !value.is_object()) return core::Internal("sealed mail is not an object");
-  const auto& o = value.as_object();
+  auto value = core::ParseStored(*plain);
+  if (!value || !value->is_object()) return core::Internal("sealed mail is not an object");
+  const auto& o = value->as_object();
   auto text = [&](const char* key) -> std::string {
     const auto* v = o.if_contains(key);
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -55,10 +57,9 @@ core::Result<Record> RecordService::Unseal(const crypto::EnvironmentKeys& keys, 
            row.version, row.expires_at_ms, {}};
   auto plain = crypto::Open(keys.data, row.sealed, RecordAssociatedData(row.environment_id, row.kind, row.id));
   if (!plain) return std::unexpected(plain.error());
-  boost::system::error_code ec;
-  auto value = boost::json::parse(*plain, ec);
-  if (ec || !value.is_object()) return core::Internal("sealed record is not an object");
-  r.body = std::move(value.as_object());
+  auto value = core::ParseStored(*plain);
+  if (!value || !value->is_object()) return core::Internal("sealed record is not an object");
+  r.body = std::move(value->as_object());
   return r;
 }
 
@@ -71,7 +72,10 @@ core::Result<std::vector<Record>> RecordService::UnsealAll(
   out.reserve(rows->size());
   for (const auto& row : *rows) {
     auto r = Unseal(*keys, row);
-    if (!r) return std::unexpected(r.error());
+    if (!r) {
+      SkipUnreadableRow("record", row.id, r.error());
+      continue;
+    }
     out.push_back(std::move(*r));
   }
   return out;
@@ -87,6 +91,7 @@ core::Result<Record> RecordService::Create(const NewRecordRequest& request) {
   r.created_at_ms = r.updated_at_ms = clock_.NowMillis();
   r.expires_at_ms = request.expires_at_ms;
   r.body = request.body;
+  if (auto st = core::CheckStoredDocument(r.body); !st) return std::unexpected(st.error());
   store::NewRecord row;
   row.row = RowOf(r);
   row.row.sealed = crypto::Seal(keys->data, boost::json::serialize(r.body),
@@ -174,6 +179,7 @@ core::Result<Record> RecordService::Update(const std::string& environment_id, co
     next.kind = kind;
     next.updated_at_ms = std::max(clock_.NowMillis(), current->updated_at_ms);
     next.version = current->version + 1;
+    if (auto st = core::CheckStoredDocument(next.body); !st) return std::unexpected(st.error());
     store::RecordUpdate update;
     update.row = RowOf(next);
     update.row.sealed = crypto::Seal(keys->data, boost::json::serialize(next.body),
@@ -251,7 +257,10 @@ core::Result<std::vector<Container>> RecordService::ListContainers(const std::st
   out.reserve(rows->size());
   for (const auto& row : *rows) {
     auto r = Unseal(*keys, row.row);
-    if (!r) return std::unexpected(r.error());
+    if (!r) {
+      SkipUnreadableRow("record", row.row.id, r.error());
+      continue;
+    }
     out.push_back({std::move(*r), row.depth});
   }
   return out;

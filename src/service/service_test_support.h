@@ -42,6 +42,7 @@ class TempSqliteStore {
 
   store::Store& operator*() const { return *store_; }
   store::Store* operator->() const { return store_.get(); }
+  const std::filesystem::path& dir() const { return dir_; }
 
  private:
   std::filesystem::path dir_;
@@ -62,6 +63,19 @@ inline std::vector<Mail> TakeOutbox(store::Store& store, DirectoryService& direc
     EXPECT_TRUE(store.CompleteMail(row.id).has_value());
   }
   return out;
+}
+
+// Damages user `user_id`'s sealed profile in place (same size, claims kept, version
+// bumped): the row no reader can open, as a corrupted disk would leave it.
+inline void DamageSealedProfile(store::Store& store, const std::string& environment_id, const std::string& user_id) {
+  auto row = store.GetUser(environment_id, user_id);
+  ASSERT_TRUE(row.has_value());
+  store::UserUpdate damage;
+  damage.row = *row;
+  damage.row.version = row->version + 1;
+  damage.row.sealed = std::string(row->sealed.size(), 'x');
+  damage.expected_version = row->version;
+  ASSERT_TRUE(store.UpdateUser(damage).has_value());
 }
 
 }  // namespace roster::service::test_support

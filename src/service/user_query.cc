@@ -93,6 +93,19 @@ core::Result<std::int64_t> UserService::NumberAt(const std::string& environment_
   return users_.UserNumberAt(environment_id, offset);
 }
 
+// The index lookups that answer `filter`: the search index's plan, else a blind-index
+// equality of the primary email (IndexHint) when the policy leaves emails unindexed.
+std::optional<std::vector<IndexLookup>> UserService::Lookups(const query::Node& filter) const {
+  if (auto plan = PlanSearch(search_, filter)) return plan;
+  auto hint = IndexHint(filter);
+  if (!hint) return std::nullopt;
+  auto key = ClaimKey(hint->kind, hint->value);
+  if (!key) return std::vector<IndexLookup>{};  // a value no user can hold: nobody
+  return std::vector<IndexLookup>{{hint->kind, std::move(*key)}};
+}
+
+bool UserService::AnswersFromIndex(const query::Node& filter) const { return Lookups(filter).has_value(); }
+
 core::Result<QueryResult> UserService::Query(const UserQuery& q) {
   const int page_size = std::clamp(q.page_size, 1, 1000);
   const std::int64_t budget = std::max(q.budget, 1);
@@ -139,16 +152,56 @@ core::Result<QueryResult> UserService::Query(const UserQuery& q) {
   };
 
   if (q.filter && q.within_record.empty()) {
-    if (auto hint = IndexHint(*q.filter)) {
-      result.plan = hint->kind;
-      auto found = FindBy(q.environment_id, hint->kind, hint->value);
-      if (!found) return std::unexpected(found.error());
-      std::sort(found->begin(), found->end(), [](const auto& a, const auto& b) { return a.number < b.number; });
-      for (auto& u : *found) {
-        if (u.number <= cursor) continue;
-        if (!take(u)) break;
+    if (auto lookups = Lookups(*q.filter)) {
+      auto keys = directory_.KeysFor(q.environment_id);
+      if (!keys) return std::unexpected(keys.error());
+      // One keyset stream per lookup, merged in number order (a user in several streams
+      // is taken once): each stream reads its entry's holders after the cursor, a chunk
+      // at a time, so the work is bounded by the budget as a scan's is.
+      struct Stream {
+        std::string kind, digest;
+        std::vector<store::UserRow> rows;
+        std::size_t at = 0;
+        std::int64_t after = 0;
+        bool exhausted = false;
+      };
+      std::vector<Stream> streams;
+      for (const auto& l : *lookups) {
+        Stream st;
+        st.kind = l.kind;
+        st.digest = IsSearchKind(l.kind) ? SearchDigest(keys->index, l.kind, l.key)
+                                         : crypto::BlindIndex(keys->index, l.kind, l.key);
+        st.after = cursor;
+        result.plan += (result.plan.empty() ? "" : "|") + l.kind;
+        streams.push_back(std::move(st));
       }
-      if (!done && !result.budget_hit) result.next_after = 0;
+      int chunk = 0;
+      while (true) {
+        std::int64_t next = INT64_MAX;
+        for (auto& st : streams) {
+          if (st.at == st.rows.size() && !st.exhausted) {
+            const std::int64_t need = q.count ? budget : skip + page_size + 1;
+            chunk = static_cast<int>(std::clamp<std::int64_t>(std::max<std::int64_t>(need, chunk * 2LL), 1, 500));
+            auto rows = users_.FindUsersAfter(q.environment_id, st.kind, st.digest, st.after, chunk);
+            if (!rows) return std::unexpected(rows.error());
+            st.exhausted = static_cast<int>(rows->size()) < chunk;
+            if (!rows->empty()) st.after = rows->back().number;
+            st.rows = std::move(*rows);
+            st.at = 0;
+          }
+          if (st.at < st.rows.size()) next = std::min(next, st.rows[st.at].number);
+        }
+        if (next == INT64_MAX) {  // every stream ran out
+          result.next_after = 0;
+          break;
+        }
+        const store::UserRow* row = nullptr;
+        for (auto& st : streams)
+          if (st.at < st.rows.size() && st.rows[st.at].number == next) row = &st.rows[st.at++];
+        auto u = Unseal(*keys, *row);
+        if (!u) return std::unexpected(u.error());
+        if (!take(*u)) break;
+      }
       return result;
     }
   }

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_policy.h"
 #include "core/profile_codec.h"
 #include "core/rules.h"
 #include "crypto/legacy_password.h"
@@ -15,6 +16,7 @@
 #include "service/audit.h"
 #include "service/mail_templates.h"
 #include "service/record_service.h"
+#include "service/unreadable.h"
 
 namespace roster::service {
 namespace {
@@ -60,9 +62,9 @@ core::Status CheckAttributes(const core::AttributeSchema& schema, const core::Us
     if (auto it = before.find(id); it != before.end() && it->second == text) continue;
     const core::AttributeDefinition* a = schema.ById(id);
     if (a == nullptr) return core::InvalidArgument("attributes", "no such attribute is declared: " + id);
-    boost::system::error_code ec;
-    const boost::json::value value = boost::json::parse(text, ec);
-    if (ec || value.is_null()) return core::InvalidArgument(a->name, a->name + " must be a JSON value");
+    const auto parsed = core::ParseStored(text);
+    if (!parsed || parsed->is_null()) return core::InvalidArgument(a->name, a->name + " must be a JSON value");
+    const boost::json::value& value = *parsed;
     if (auto violation = core::CheckAttributeValue(*a, value)) return core::InvalidArgument(a->name, violation->message);
   }
   return {};
@@ -123,7 +125,36 @@ core::Result<std::vector<store::IndexEntry>> UserService::IndexFor(const crypto:
     const core::AttributeDefinition* a = schema.ById(id);
     if (a != nullptr && a->unique) claim(core::AttributeClaimKind(id), core::UniqueValueKey(text), true);
   }
+  for (auto& entry : SearchEntries(keys.index, search_, user)) index.push_back(std::move(entry));
   return index;
+}
+
+core::Result<std::int64_t> UserService::Reindex(const std::string& environment_id, std::int64_t after_number,
+                                                int limit) {
+  auto keys = directory_.KeysFor(environment_id);
+  if (!keys) return std::unexpected(keys.error());
+  auto schema = LoadAttributeSchema(records_, environment_id);
+  if (!schema) return std::unexpected(schema.error());
+  limit = std::clamp(limit, 1, 1000);
+  auto rows = users_.ListUsers(environment_id, after_number, limit);
+  if (!rows) return std::unexpected(rows.error());
+  for (const auto& row : *rows) {
+    auto user = Unseal(*keys, row);
+    if (!user) {  // as lists do: one damaged row never stops the rest (unreadable.h)
+      SkipUnreadableRow("user", row.id, user.error());
+      continue;
+    }
+    auto index = IndexFor(*keys, *schema, *user, {});
+    if (!index) return std::unexpected(index.error());
+    store::UserUpdate update;
+    update.row = row;
+    update.expected_version = row.version;
+    update.index = std::move(*index);
+    auto st = users_.UpdateUser(update);
+    if (!st && st.error().code != ErrorCode::kAborted && st.error().code != ErrorCode::kNotFound)
+      return std::unexpected(st.error());
+  }
+  return static_cast<int>(rows->size()) == limit ? rows->back().number : 0;
 }
 
 core::Result<std::vector<std::string>> UserService::Conflicts(const std::string& environment_id,
@@ -186,6 +217,7 @@ core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) 
   auto schema = LoadAttributeSchema(records_, request.environment_id);
   if (!schema) return std::unexpected(schema.error());
   if (auto st = CheckAttributes(*schema, user, {}); !st) return std::unexpected(st.error());
+  if (auto st = core::CheckSealable(user); !st) return std::unexpected(st.error());
   auto index = IndexFor(*keys, *schema, user, request.options);
   if (!index) return std::unexpected(index.error());
 
@@ -298,6 +330,7 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     const bool phi_before = !core::FirstPhiField(*user, &*schema).empty();
     if (auto st = change(*user); !st) return std::unexpected(st.error());
     if (auto st = CheckAttributes(*schema, *user, attributes_before); !st) return std::unexpected(st.error());
+    if (auto st = core::CheckSealable(*user); !st) return std::unexpected(st.error());
     // An exclusive email is claimed when a write sets it; a kept one stays as it is.
     WriteOptions rules = options;
     rules.exclusive_email = options.exclusive_email && PrimaryEmailKey(*user) != email_before;
@@ -399,7 +432,10 @@ core::Result<std::vector<core::User>> UserService::FindBy(const std::string& env
   std::vector<core::User> out;
   for (const auto& row : *rows) {
     auto user = Unseal(*keys, row);
-    if (!user) return std::unexpected(user.error());
+    if (!user) {
+      SkipUnreadableRow("user", row.id, user.error());
+      continue;
+    }
     out.push_back(std::move(*user));
   }
   return out;
@@ -414,7 +450,10 @@ core::Result<UserPage> UserService::Page(const std::string& environment_id,
   page.users.reserve(rows->size());
   for (const auto& row : *rows) {
     auto user = Unseal(*keys, row);
-    if (!user) return std::unexpected(user.error());
+    if (!user) {
+      SkipUnreadableRow("user", row.id, user.error());
+      continue;
+    }
     page.users.push_back(std::move(*user));
   }
   if (static_cast<int>(rows->size()) == limit && !rows->empty()) page.next_after = rows->back().number;
@@ -600,6 +639,14 @@ core::Status UserService::VerifyPassword(const std::string& environment_id, cons
   if (!ok) return std::unexpected(ok.error());
   if (!*ok) return core::Fail(ErrorCode::kUnauthenticated, "password is incorrect");
   return {};
+}
+
+core::Result<bool> UserService::HasPassword(const std::string& environment_id, const std::string& user_id) {
+  if (!core::IsUuid(user_id)) return core::NotFound("user not found");
+  auto stored = store_.GetPasswordHash(environment_id, user_id);
+  if (stored) return true;
+  if (stored.error().code == ErrorCode::kNotFound) return false;
+  return std::unexpected(stored.error());
 }
 
 core::Result<std::string> UserService::IssueSession(const std::string& environment_id, const std::string& user_id) {

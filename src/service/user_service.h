@@ -18,6 +18,7 @@
 #include "crypto/crypto.h"
 #include "service/directory_service.h"
 #include "service/record_service.h"
+#include "service/search_index.h"
 #include "service/throttle.h"
 #include "service/user_query.h"
 #include "store/store.h"
@@ -197,6 +198,17 @@ class UserService {
   // The query engine (user_query.h): a page of the users matching a filter, reading at
   // most query.budget users.
   core::Result<QueryResult> Query(const UserQuery& query);
+  // The search index policy (search_index.h) every write derives its search entries
+  // with and the query engine plans with. Set before serving; changing it needs a
+  // re-index (Reindex) before the index answers searches on the attributes it changed.
+  void SetSearchPolicy(SearchPolicy policy) { search_ = std::move(policy); }
+  const SearchPolicy& search_policy() const { return search_; }
+  // Whether the query engine answers `filter` from the blind indexes (no scan).
+  bool AnswersFromIndex(const query::Node& filter) const;
+  // Re-derives every claim and search entry of up to `limit` users after `after_number`
+  // (each its own write at the version read; a user changed meanwhile is left, its
+  // write derived them already). Returns where to go on (0: done).
+  core::Result<std::int64_t> Reindex(const std::string& environment_id, std::int64_t after_number, int limit);
   // Members of a record (group, population), paged like List.
   core::Result<UserPage> ListMembers(const std::string& environment_id, const std::string& record_id,
                                      std::int64_t after_number, int limit);
@@ -214,6 +226,9 @@ class UserService {
   // or outdated hash is upgraded to the current argon2id parameters on success.
   core::Status VerifyPassword(const std::string& environment_id, const std::string& user_id,
                               const std::string& password);
+  // Whether the user has a password (of any scheme, imported ones included). Reads the
+  // credential's presence only, never verifies anything. kNotFound for a malformed id.
+  core::Result<bool> HasPassword(const std::string& environment_id, const std::string& user_id);
   // A new session for an existing user. Returns the token (shown once).
   core::Result<std::string> IssueSession(const std::string& environment_id, const std::string& user_id);
   // kUnauthenticated for an unknown, expired or idle-timed-out token, or one older than
@@ -240,6 +255,7 @@ class UserService {
   // The value a claim of `kind` is digested from, normalised; nullopt if `value` can
   // hold no such claim.
   static std::optional<std::string> ClaimKey(std::string_view kind, const std::string& value);
+  std::optional<std::vector<IndexLookup>> Lookups(const query::Node& filter) const;
   std::string AssociatedData(const core::User& user) const;
   core::Result<core::User> Unseal(const crypto::EnvironmentKeys& keys, const store::UserRow& row);
   core::Result<UserPage> Page(const std::string& environment_id,
@@ -265,6 +281,7 @@ class UserService {
   const crypto::PasswordHasher& hasher_;
   const core::Clock& clock_;
   SessionPolicy policy_;
+  SearchPolicy search_ = SearchPolicy::Default();
   SignInPolicy sign_in_;
   Throttle throttle_;
   AuditLog* audit_ = nullptr;

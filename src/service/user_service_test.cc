@@ -11,6 +11,8 @@
 #include "service/mail_templates.h"
 #include "service/record_service.h"
 #include "service/service_test_support.h"
+#include "service/unreadable.h"
+#include "core/json_policy.h"
 
 namespace roster::service {
 namespace {
@@ -809,4 +811,57 @@ TEST_F(UserServiceTest, ADuplicateIsRefusedBeforeThePasswordIsHashed) {
   EXPECT_EQ(hasher_.hash_count(), before + 1);
 }
 
+}  // namespace roster::service
+
+namespace roster::service {
+namespace {
+
+// Issue 18: one unreadable stored row never fails a page; it is skipped, counted and
+// logged by id (never a value). Fetching that row by id still fails.
+TEST_F(UserServiceTest, AnUnreadableRowIsSkippedCountedAndLoggedByIdNotFailingThePage) {
+  auto a = Create("Ada", "ada@example.com");
+  auto b = Create("Bob", "bob@example.com");
+  auto c = Create("Cy", "cy@example.com");
+  ASSERT_TRUE(a && b && c);
+  // Bob's sealed profile is damaged in place (claims kept).
+  ASSERT_NO_FATAL_FAILURE(test_support::DamageSealedProfile(*store_, env_, b->user.id));
+
+  std::vector<std::string> lines;
+  SetUnreadableRowLog([&](const std::string& line) { lines.push_back(line); });
+  const auto before = UnreadableRows("user");
+  auto page = users_.List(env_, 0, 10);
+  SetUnreadableRowLog(nullptr);
+  ASSERT_TRUE(page.has_value()) << page.error().message;
+  ASSERT_EQ(page->users.size(), 2u);
+  EXPECT_EQ(page->users[0].username, "Ada");
+  EXPECT_EQ(page->users[1].username, "Cy");
+  EXPECT_EQ(UnreadableRows("user"), before + 1);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find(b->user.id), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("bob"), std::string::npos) << lines[0];
+  EXPECT_FALSE(users_.Get(env_, b->user.id).has_value());
+}
+
+// Issue 18, finding 1: a custom attribute as deep as a request may carry is stored and
+// read back; a deeper one is refused naming it, and nothing is stored.
+TEST_F(UserServiceTest, AValueTooDeepToReadBackIsRefusedNamingTheField) {
+  CreateUserRequest r;
+  r.environment_id = env_;
+  r.user.username = "deep";
+  std::string deep;
+  for (std::size_t i = 0; i <= core::kMaxValueDepth; ++i) deep += "[";
+  for (std::size_t i = 0; i <= core::kMaxValueDepth; ++i) deep += "]";
+  r.user.profile.extras_json = deep;
+  auto refused = users_.Create(r);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused.error().field, "extras");
+  EXPECT_EQ(users_.List(env_, 0, 10)->users.size(), 0u);
+  r.user.profile.extras_json = deep.substr(1, deep.size() - 2);
+  auto created = users_.Create(r);
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  EXPECT_EQ(users_.Get(env_, created->user.id)->profile.extras_json, r.user.profile.extras_json);
+}
+
+}  // namespace
 }  // namespace roster::service

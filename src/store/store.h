@@ -272,6 +272,11 @@ class UserStore {
   virtual Result<std::vector<UserRow>> FindUsers(const std::string& environment_id,
                                                  const std::string& kind,
                                                  const std::string& digest) = 0;
+  // The holders of one (kind, digest) claim in number order after `after_number`, at most
+  // `limit`: keyset paging over one blind-index entry (the query engine's index walk).
+  virtual Result<std::vector<UserRow>> FindUsersAfter(const std::string& environment_id, const std::string& kind,
+                                                      const std::string& digest, std::int64_t after_number,
+                                                      int limit) = 0;
   // kNotFound, kAborted (version moved on), kAlreadyExists (unique claim taken).
   virtual Status UpdateUser(const UserUpdate& update) = 0;
   // Removes the user with its claims, credentials, sessions and memberships. kNotFound.

@@ -137,6 +137,24 @@ TEST_P(StoreConformanceTest, UniqueClaimsRejectTheSecondUserAndWriteNothing) {
   EXPECT_EQ(store_->FindUsers(env_, "email", "shared-email")->size(), 2u);
 }
 
+TEST_P(StoreConformanceTest, FindUsersAfterPagesOneClaimInNumberOrder) {
+  std::vector<std::int64_t> numbers;
+  for (int i = 0; i < 5; ++i) {
+    auto n = store_->InsertUser(MakeUser(env_, "p" + std::to_string(i), "p" + std::to_string(i)));
+    ASSERT_TRUE(n.has_value());
+    numbers.push_back(*n);
+  }
+  ASSERT_TRUE(store_->InsertUser(MakeUser(other_env_, "p9", "p9")).has_value());
+  auto first = store_->FindUsersAfter(env_, "email", "shared-email", 0, 2);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(Ids(*first), (Strings{"p0", "p1"}));
+  auto next = store_->FindUsersAfter(env_, "email", "shared-email", first->back().number, 10);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(Ids(*next), (Strings{"p2", "p3", "p4"}));
+  EXPECT_TRUE(store_->FindUsersAfter(env_, "email", "shared-email", numbers.back(), 10)->empty());
+  EXPECT_TRUE(store_->FindUsersAfter(env_, "email", "other-digest", 0, 10)->empty());
+}
+
 TEST_P(StoreConformanceTest, ConcurrentInsertsOfOneClaimYieldExactlyOneUser) {
   std::atomic<int> ok{0}, taken{0}, other{0};
   std::vector<std::thread> threads;

@@ -262,6 +262,12 @@ Server::Server(const std::string& data_dir, std::vector<std::string> extra_args)
 Server::~Server() {
   if (pid_ > 0) Terminate();
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
+  // In the sanitizer build (docs/testing.md) a finding in the server fails the test that
+  // ran it, even when the server answered every request.
+  const std::string err = ReadFile(stderr_path());
+  for (const char* mark : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"})
+    if (const auto at = err.find(mark); at != std::string::npos)
+      ADD_FAILURE() << "sanitizer finding in roster serve:\n" << err.substr(at > 200 ? at - 200 : 0, 6000);
 }
 
 std::string Server::NextLine(int seconds) {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "integration/harness.h"
+#include "integration/scim_support.h"
 
 namespace roster::testing {
 namespace {
@@ -777,6 +778,64 @@ TEST(TlsReloadTest, SighupLoadsNewCertificatesAndKeepsOpenConnections) {
   ASSERT_TRUE(WaitFor([&] { return ReadFile(server.stderr_path()).find("TLS reload failed") != std::string::npos; }));
   EXPECT_EQ(Client(server.base_url(), dir / "b.pem").Send("GET", "/healthz").status, 200);
   EXPECT_EQ(server.Terminate(), 0);
+}
+
+// A database written before the search entries existed (issue 14: `eq`/`sw` answered from
+// the blind indexes) holds users without them: serve re-derives them once, before it
+// listens, so a prefix search still finds the older users; a second start does not.
+TEST(SearchUpgradeTest, AnOlderDatabaseIsReindexedOnceAtStartSoPrefixSearchesFindItsUsers) {
+  if (UsingPostgres()) GTEST_SKIP() << "the old database is made with sqlite3; the upgrade is the service's";
+  TempDir dir;
+  InitDataDir(dir.path());
+  const std::string token = scim::CreateToken(dir.path());
+  const std::string search = "/Users?filter=" + UrlEncode("name.familyName sw \"upgr\"");
+  {
+    Server server(dir.path());
+    scim::ScimClient client(server.base_url(), token);
+    for (const char* family : {"Upgrade", "Upgrader", "Other"}) {
+      json::object user{{"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
+                        {"userName", std::string("u-") + family},
+                        {"name", json::object{{"familyName", family}}}};
+      auto created = client.Send("POST", "/Users", user);
+      ASSERT_EQ(created.status, 201) << created.body;
+    }
+    auto found = client.Send("GET", search);
+    ASSERT_EQ(found.status, 200) << found.body;
+    ASSERT_EQ(found.Json().at("totalResults").as_int64(), 2) << found.body;
+    server.Terminate();
+  }
+  // What a database of the previous release looks like: no search entries, no record of
+  // the derivation they follow.
+  std::string out;
+  ASSERT_EQ(Shell("sqlite3 " + (dir / "roster.db") +
+                      " \"PRAGMA foreign_keys = ON; DELETE FROM user_index WHERE kind LIKE 's=%' OR kind LIKE 's^%'; "
+                      "DELETE FROM records WHERE kind = 'environment.settings'; "
+                      "SELECT count(*) FROM user_index WHERE kind LIKE 's%'\"",
+                  &out),
+            0)
+      << out;
+  ASSERT_EQ(out.substr(0, 1), "0") << out;
+  fs::remove(dir / "server.err");  // each start's log on its own (the harness appends)
+  {
+    Server server(dir.path());
+    scim::ScimClient client(server.base_url(), token);
+    auto found = client.Send("GET", search);
+    ASSERT_EQ(found.status, 200) << found.body;
+    EXPECT_EQ(found.Json().at("totalResults").as_int64(), 2) << found.body;
+    server.Terminate();
+    const std::string log = ReadFile(server.stderr_path());
+    EXPECT_NE(log.find("search index re-derived"), std::string::npos) << log;
+    EXPECT_EQ(log.find("search index check failed"), std::string::npos) << log;
+  }
+  fs::remove(dir / "server.err");
+  {
+    Server server(dir.path());
+    scim::ScimClient client(server.base_url(), token);
+    EXPECT_EQ(client.Send("GET", search).Json().at("totalResults").as_int64(), 2);
+    server.Terminate();
+    const std::string log = ReadFile(server.stderr_path());
+    EXPECT_EQ(log.find("search index"), std::string::npos) << "a current index is not re-derived at every start\n" << log;
+  }
 }
 
 }  // namespace

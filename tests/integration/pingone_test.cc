@@ -2,14 +2,20 @@
 // populations, schema attributes and passwords, every route with its error paths, and
 // the round trip with the Catalyze dialect over one directory.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "integration/harness.h"
 
@@ -85,6 +91,69 @@ struct App {
   std::string env, client, secret;
 };
 
+// ---- OpenAPI conformance --------------------------------------------------------------
+// Every response a PingOne test receives is recorded (method, path, status, body) and,
+// when the test ends, validated against PingOne's OpenAPI description
+// (../shared/reference/pingone-openapi/, the Go SDK's) by tests/sdk/pingone/openapi_check.mjs
+// (Ajv), installed by scripts/sdk-setup.sh.
+
+int RunShell(const std::string& command, std::string& output) {
+  output.clear();
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
+  const int status = ::pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+class ResponseRecorder {
+ public:
+  explicit ResponseRecorder(std::string file) : file_(std::move(file)) { std::filesystem::remove(file_); }
+  void Record(const std::string& method, const std::string& path, const HttpResponse& r) {
+    std::ofstream out(file_, std::ios::app);
+    out << json::serialize(json::object{{"method", method}, {"path", path}, {"status", r.status}, {"body", r.body}})
+        << "\n";
+    ++count_;
+  }
+  // Fails the current test unless every recorded response validates.
+  void Validate() {
+    if (count_ == 0) return;
+    std::string out;
+    if (RunShell("command -v node", out) != 0) {
+      std::fprintf(stderr, "node is not installed: the OpenAPI check is skipped (run scripts/sdk-setup.sh)\n");
+      return;
+    }
+    const std::string dir = std::string(ROSTER_TEST_SOURCE) + "/sdk/pingone";
+    ASSERT_TRUE(std::filesystem::exists(dir + "/node_modules/ajv"))
+        << "Ajv is not installed in " << dir << ": run scripts/sdk-setup.sh";
+    const int status = RunShell("cd '" + dir + "' && node openapi_check.mjs '" + file_ + "'", out);
+    EXPECT_EQ(status, 0) << "responses that do not conform to PingOne's OpenAPI description:\n" << out;
+    std::filesystem::remove(file_);
+    count_ = 0;
+  }
+
+ private:
+  std::string file_;
+  int count_ = 0;
+};
+
+// The harness's client, recording every response it returns.
+class RecordingClient {
+ public:
+  RecordingClient(std::string base_url, ResponseRecorder& recorder) : client_(std::move(base_url)), recorder_(recorder) {}
+  HttpResponse Send(const std::string& method, const std::string& path, const std::string& body = "",
+                    const Headers& headers = {}) {
+    HttpResponse r = client_.Send(method, path, body, headers);
+    recorder_.Record(method, path, r);
+    return r;
+  }
+
+ private:
+  Client client_;
+  ResponseRecorder& recorder_;
+};
+
 // A {SSHA256} hash of "Imported-Pass1!" with the salt "roster-salt-0001".
 constexpr const char* kSsha256 = "{SSHA256}2KIiy1DZeJ9891MilN1rGDWHEhPEiTkQof8noyijNfdyb3N0ZXItc2FsdC0wMDAx";
 constexpr const char* kImportType = "application/vnd.pingidentity.user.import+json";
@@ -146,6 +215,8 @@ class PingOneTest : public ::testing::Test {
 
   static std::string Env(const App& app) { return "/v1/environments/" + app.env; }
 
+  void TearDown() override { recorder_.Validate(); }
+
   HttpResponse Api(const App& app, const std::string& method, const std::string& path, const std::string& body = "",
                    const std::string& type = "application/json") {
     return client_.Send(method, Env(app) + path, body, Auth(app, type));
@@ -194,7 +265,8 @@ class PingOneTest : public ::testing::Test {
   static App *main_, *other_, *listing_, *pops_, *schema_;
   static Server* server_;
   std::map<std::string, std::string> tokens_;
-  Client client_{server_->base_url()};
+  ResponseRecorder recorder_{dir_->path() + "/responses-" + std::to_string(::getpid()) + ".jsonl"};
+  RecordingClient client_{server_->base_url(), recorder_};
 };
 
 TempDir* PingOneTest::dir_;
@@ -659,7 +731,9 @@ TEST_F(PingOneTest, ClientInputNeverCausesA5xx) {
                                                           {"PATCH", "/users/" + id},
                                                           {"PUT", "/users/" + id + "/enabled"},
                                                           {"PUT", "/users/" + id + "/population"},
-                                                          {"POST", "/populations"}}) {
+                                                          {"POST", "/populations"},
+                                                          {"POST", "/groups"},
+                                                          {"POST", "/users/" + id + "/memberOfGroups"}}) {
       auto r = Api(*main_, method, path, body);
       EXPECT_LT(r.status, 500) << method << " " << path << " " << body << " -> " << r.body;
       auto imported = Api(*main_, method, path, body, kImportType);
@@ -818,7 +892,9 @@ TEST_F(PingOneTest, UserPopulationResource) {
   EXPECT_EQ(Str(got.Json(), "id"), DefaultPopulation(*main_));
   auto put = Api(*main_, "PUT", "/users/" + id + "/population", json::object{{"id", pop_id}});
   ASSERT_EQ(put.status, 200) << put.body;
-  EXPECT_EQ(Str(put.Json().at("population"), "id"), pop_id);
+  // PingOne answers the user's population reference, not the user.
+  EXPECT_EQ(Str(put.Json(), "id"), pop_id);
+  EXPECT_FALSE(put.Json().as_object().contains("username")) << put.body;
   EXPECT_EQ(Str(Api(*main_, "GET", "/users/" + id).Json().at("population"), "id"), pop_id);
   EXPECT_EQ(Str(Api(*main_, "GET", "/users/" + id + "/population").Json(), "name"), "Movers");
   EXPECT_EQ(Api(*main_, "GET", "/populations/" + pop_id).Json().at("userCount").as_int64(), 1);
@@ -946,7 +1022,7 @@ TEST_F(PingOneTest, ListUsersPagesWithCursorsAndFilters) {
     ExpectError(client_.Send("GET", Env(app) + "/users?" + query, "", Auth(app)), 400, "INVALID_DATA", detail, target);
   };
   bad("filter=" + UrlEncode(R"(username co "x")"), "INVALID_FILTER", "filter");
-  bad("filter=" + UrlEncode(R"(nickname eq "x")"), "INVALID_FILTER", "filter");
+  bad("filter=" + UrlEncode(R"(lastSignOn.at eq "x")"), "INVALID_FILTER", "filter");
   bad("filter=" + UrlEncode(R"(username eq )"), "INVALID_FILTER", "filter");
   bad("limit=0", "OUT_OF_RANGE", "limit");
   bad("limit=1001", "OUT_OF_RANGE", "limit");
@@ -1160,6 +1236,23 @@ std::string CurrentPasswordHashes(const std::string& data_dir) {
     ::pclose(pipe);
   }
   return out;
+}
+
+TEST_F(PingOneTest, PasswordStateSaysNoPasswordOkOrMustChange) {
+  const std::string id = Str(CreateUser(*main_, {{"username", "pw-state"}}), "id");
+  auto none = Api(*main_, "GET", "/users/" + id + "/password");
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(Str(none.Json(), "status"), "NO_PASSWORD");
+  EXPECT_EQ(Str(none.Json().at("user"), "id"), id);
+  ASSERT_EQ(Api(*main_, "PUT", "/users/" + id + "/password", json::object{{"value", "Fresh-Pass1!"}}, kSetType).status,
+            200);
+  EXPECT_EQ(Str(Api(*main_, "GET", "/users/" + id + "/password").Json(), "status"), "OK");
+  ASSERT_EQ(Api(*main_, "PUT", "/users/" + id + "/password",
+                json::object{{"value", "Other-Pass2!"}, {"forceChange", true}}, kSetType)
+                .status,
+            200);
+  EXPECT_EQ(Str(Api(*main_, "GET", "/users/" + id + "/password").Json(), "status"), "MUST_CHANGE_PASSWORD");
+  ExpectError(Api(*main_, "GET", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/password"), 404, "NOT_FOUND");
 }
 
 TEST_F(PingOneTest, ImportPreEncodedPasswordIsVerifiedThenUpgraded) {
@@ -1618,6 +1711,416 @@ TEST_F(PingOneTest, UserCreatedHereIsReadableAndUpdatableThroughCatalyze) {
 }
 
 // `serve --public-url` sets the base of every link, whatever Host the request carries.
+// ---- groups ----------------------------------------------------------------------------
+
+TEST_F(PingOneTest, GroupsCreateReadReplaceListAndDelete) {
+  const App& app = *main_;
+  auto created = Api(app, "POST", "/groups",
+                     json::object{{"name", "Engineering"},
+                                  {"description", "Builds things"},
+                                  {"externalId", "ext-eng"},
+                                  {"customData", {{"cost", "42"}}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json::value g = created.Json();
+  const std::string id = Str(g, "id");
+  EXPECT_EQ(Str(g, "name"), "Engineering");
+  EXPECT_EQ(Str(g, "displayName"), "Engineering");
+  EXPECT_EQ(Str(g, "description"), "Builds things");
+  EXPECT_EQ(Str(g, "externalId"), "ext-eng");
+  EXPECT_EQ(Str(g.at("customData"), "cost"), "42");
+  EXPECT_EQ(Str(g.at("environment"), "id"), app.env);
+  EXPECT_EQ(created.Header("etag"), "W/\"1\"");
+
+  auto read = Api(app, "GET", "/groups/" + id);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(read.Json(), g);
+
+  // PUT replaces: what is left out is cleared.
+  auto put = Api(app, "PUT", "/groups/" + id, json::object{{"name", "Engineers"}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(Str(put.Json(), "name"), "Engineers");
+  EXPECT_FALSE(put.Json().as_object().contains("description")) << put.body;
+  EXPECT_FALSE(put.Json().as_object().contains("externalId")) << put.body;
+
+  // Errors, each in PingOne's shape naming the attribute, changing nothing.
+  ExpectError(Api(app, "POST", "/groups", json::object{}), 400, "INVALID_DATA", "REQUIRED_VALUE", "name");
+  ExpectError(Api(app, "POST", "/groups", json::object{{"name", 7}}), 400, "INVALID_DATA", "INVALID_VALUE", "name");
+  ExpectError(Api(app, "POST", "/groups", json::object{{"name", "ENGINEERS"}}), 400, "INVALID_DATA",
+              "UNIQUENESS_VIOLATION", "name");
+  ExpectError(Api(app, "POST", "/groups", json::object{{"name", "x"}, {"customData", "no"}}), 400, "INVALID_DATA",
+              "INVALID_VALUE", "customData");
+  ExpectError(Api(app, "POST", "/groups", json::object{{"name", "x"}, {"userFilter", "title eq \"a\""}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "userFilter");
+  ExpectError(Api(app, "POST", "/groups", std::string("not json")), 400, "INVALID_REQUEST");
+  ExpectError(Api(app, "PUT", "/groups/" + id, json::object{{"name", ""}}), 400, "INVALID_DATA", "REQUIRED_VALUE",
+              "name");
+  ExpectError(client_.Send("PUT", Env(app) + "/groups/" + id, R"({"name":"Stale"})",
+                           {{"Authorization", Auth(app)[0].second}, {"If-Match", "W/\"1\""}}),
+              412, "PRECONDITION_FAILED");
+  ExpectError(Api(app, "GET", "/groups/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f"), 404, "NOT_FOUND");
+  ExpectError(Api(app, "GET", "/groups/not-a-uuid"), 404, "NOT_FOUND");
+  EXPECT_EQ(Str(Api(app, "GET", "/groups/" + id).Json(), "name"), "Engineers");
+
+  // Lists page by _links.next, in creation order.
+  std::set<std::string> ids{id};
+  for (int i = 0; i < 4; ++i) {
+    auto r = Api(app, "POST", "/groups", json::object{{"name", "Paged " + std::to_string(i)}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    ids.insert(Str(r.Json(), "id"));
+  }
+  std::set<std::string> seen;
+  std::string path = Env(app) + "/groups?limit=2";
+  int pages = 0;
+  while (!path.empty() && pages < 10) {
+    auto r = client_.Send("GET", path, "", Auth(app));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json::value j = r.Json();
+    for (const auto& item : j.at("_embedded").at("groups").as_array()) seen.insert(Str(item, "id"));
+    EXPECT_EQ(j.at("size").as_int64(), static_cast<std::int64_t>(j.at("_embedded").at("groups").as_array().size()));
+    path = j.at("_links").as_object().contains("next") ? PathOf(Str(j.at("_links").at("next"), "href")) : "";
+    ++pages;
+  }
+  EXPECT_EQ(seen, ids);
+  EXPECT_EQ(pages, 3);
+  auto by_name = Api(app, "GET", "/groups?filter=" + UrlEncode(R"(name eq "engineers")"));
+  ASSERT_EQ(by_name.status, 200) << by_name.body;
+  EXPECT_EQ(by_name.Json().at("count").as_int64(), 1);
+  EXPECT_EQ(Str(by_name.Json().at("_embedded").at("groups").as_array()[0], "id"), id);
+  ExpectError(Api(app, "GET", "/groups?filter=" + UrlEncode(R"(description eq "x")")), 400, "INVALID_DATA",
+              "INVALID_FILTER", "filter");
+  ExpectError(Api(app, "GET", "/groups?limit=0"), 400, "INVALID_DATA", "OUT_OF_RANGE", "limit");
+
+  EXPECT_EQ(Api(app, "DELETE", "/groups/" + id).status, 204);
+  ExpectError(Api(app, "GET", "/groups/" + id), 404, "NOT_FOUND");
+  ExpectError(Api(app, "DELETE", "/groups/" + id), 404, "NOT_FOUND");
+  // Another environment's groups are not this one's.
+  ExpectError(Api(*other_, "GET", "/groups/" + *ids.rbegin()), 404, "NOT_FOUND");
+}
+
+TEST_F(PingOneTest, NestedGroupsAndUserMemberships) {
+  const App& app = *main_;
+  const auto group = [&](const std::string& name) {
+    auto r = Api(app, "POST", "/groups", json::object{{"name", name}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Str(r.Json(), "id");
+  };
+  const std::string top = group("Top"), middle = group("Middle"), leaf = group("Leaf");
+  // leaf in middle in top.
+  auto nested = Api(app, "POST", "/groups/" + leaf + "/memberOfGroups", json::object{{"id", middle}});
+  ASSERT_EQ(nested.status, 201) << nested.body;
+  EXPECT_EQ(Str(nested.Json(), "id"), middle);
+  EXPECT_EQ(Str(nested.Json(), "type"), "DIRECT");
+  ASSERT_EQ(Api(app, "POST", "/groups/" + middle + "/memberOfGroups", json::object{{"id", top}}).status, 201);
+  // A cycle is refused, naming the group.
+  ExpectError(Api(app, "POST", "/groups/" + top + "/memberOfGroups", json::object{{"id", leaf}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "id");
+  ExpectError(Api(app, "POST", "/groups/" + top + "/memberOfGroups", json::object{{"id", top}}), 400, "INVALID_DATA",
+              "INVALID_VALUE", "id");
+  ExpectError(Api(app, "POST", "/groups/" + top + "/memberOfGroups", json::object{}), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "id");
+  ExpectError(Api(app, "POST", "/groups/" + top + "/memberOfGroups",
+                  json::object{{"id", "7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f"}}),
+              400, "INVALID_DATA", "INVALID_VALUE", "id");
+
+  auto of_leaf = Api(app, "GET", "/groups/" + leaf + "/memberOfGroups");
+  ASSERT_EQ(of_leaf.status, 200) << of_leaf.body;
+  {
+    const json::value j = of_leaf.Json();
+    const auto& items = j.at("_embedded").at("groupMemberships").as_array();
+    ASSERT_EQ(items.size(), 2u) << of_leaf.body;
+    EXPECT_EQ(Str(items[0], "id"), middle);
+    EXPECT_EQ(Str(items[0], "type"), "DIRECT");
+    EXPECT_EQ(Str(items[0], "name"), "Middle");
+    EXPECT_EQ(Str(items[1], "id"), top);
+    EXPECT_EQ(Str(items[1], "type"), "INDIRECT");
+    EXPECT_EQ(j.at("count").as_int64(), 2);
+  }
+  auto direct = Api(app, "GET", "/groups/" + leaf + "/memberOfGroups?filter=" + UrlEncode(R"(type eq "DIRECT")"));
+  ASSERT_EQ(direct.status, 200) << direct.body;
+  EXPECT_EQ(direct.Json().at("size").as_int64(), 1);
+  ExpectError(Api(app, "GET", "/groups/" + leaf + "/memberOfGroups?filter=" + UrlEncode(R"(name eq "x")")), 400,
+              "INVALID_DATA", "INVALID_FILTER", "filter");
+
+  // A user in the leaf group is in all three; its direct group is the leaf.
+  const std::string alice = Str(CreateUser(app, {{"username", "grp-alice"}}), "id");
+  const std::string bob = Str(CreateUser(app, {{"username", "grp-bob"}}), "id");
+  auto joined = Api(app, "POST", "/users/" + alice + "/memberOfGroups", json::object{{"id", leaf}});
+  ASSERT_EQ(joined.status, 201) << joined.body;
+  EXPECT_EQ(Str(joined.Json(), "id"), leaf);
+  ASSERT_EQ(Api(app, "POST", "/users/" + bob + "/memberOfGroups", json::object{{"id", top}}).status, 201);
+  ExpectError(Api(app, "POST", "/users/" + alice + "/memberOfGroups", json::object{{"id", "nope"}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "id");
+  ExpectError(Api(app, "POST", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/memberOfGroups", json::object{{"id", top}}),
+              404, "NOT_FOUND");
+  ExpectError(Api(app, "GET", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/memberOfGroups"), 404, "NOT_FOUND");
+  ExpectError(Api(app, "GET", "/groups/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/memberOfGroups"), 404, "NOT_FOUND");
+
+  auto alices = Api(app, "GET", "/users/" + alice + "/memberOfGroups");
+  ASSERT_EQ(alices.status, 200) << alices.body;
+  {
+    const json::value j = alices.Json();
+    const auto& items = j.at("_embedded").at("groupMemberships").as_array();
+    ASSERT_EQ(items.size(), 3u) << alices.body;
+    EXPECT_EQ(Str(items[0], "id"), leaf);
+    EXPECT_EQ(Str(items[0], "type"), "DIRECT");
+  }
+  auto with_ids = Api(app, "GET", "/users/" + alice + "?include=memberOfGroupIDs,memberOfGroupNames");
+  ASSERT_EQ(with_ids.status, 200) << with_ids.body;
+  {
+    const json::value j = with_ids.Json();
+    std::set<std::string> ids, names;
+    for (const auto& v : j.at("memberOfGroupIDs").as_array()) ids.insert(std::string(v.as_string()));
+    for (const auto& v : j.at("memberOfGroupNames").as_array()) names.insert(std::string(v.as_string()));
+    EXPECT_EQ(ids, (std::set<std::string>{top, middle, leaf}));
+    EXPECT_EQ(names, (std::set<std::string>{"Top", "Middle", "Leaf"}));
+  }
+  EXPECT_FALSE(Api(app, "GET", "/users/" + alice).Json().as_object().contains("memberOfGroupIDs"));
+  ExpectError(Api(app, "GET", "/users/" + alice + "?include=everything"), 400, "INVALID_DATA", "INVALID_VALUE",
+              "include");
+
+  // memberOfGroups[id eq ...] lists a group's direct members, with the total.
+  const auto members = [&](const std::string& group_id) {
+    auto r = Api(app, "GET", "/users?filter=" + UrlEncode("memberOfGroups[id eq \"" + group_id + "\"]"));
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::set<std::string> out;
+    if (r.status != 200) return out;
+    const json::value j = r.Json();
+    for (const auto& u : j.at("_embedded").at("users").as_array()) out.insert(Str(u, "username"));
+    EXPECT_EQ(j.at("count").as_int64(), static_cast<std::int64_t>(out.size())) << r.body;
+    return out;
+  };
+  EXPECT_EQ(members(leaf), (std::set<std::string>{"grp-alice"}));
+  EXPECT_EQ(members(top), (std::set<std::string>{"grp-bob"}));
+  EXPECT_EQ(members(middle), std::set<std::string>{});  // leaf is in it, alice only through leaf
+  EXPECT_EQ(members("7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f"), std::set<std::string>{});
+  auto either = Api(app, "GET", "/users?filter=" + UrlEncode("memberOfGroups[id eq \"" + leaf +
+                                                             "\"] or memberOfGroups[id eq \"" + top + "\"]"));
+  ASSERT_EQ(either.status, 200) << either.body;
+  EXPECT_EQ(either.Json().at("size").as_int64(), 2);
+  // A user in two groups matches both at once.
+  ASSERT_EQ(Api(app, "POST", "/users/" + bob + "/memberOfGroups", json::object{{"id", middle}}).status, 201);
+  auto both = Api(app, "GET", "/users?filter=" + UrlEncode("memberOfGroups[id eq \"" + top +
+                                                           "\"] and memberOfGroups[id eq \"" + middle + "\"]"));
+  ASSERT_EQ(both.status, 200) << both.body;
+  EXPECT_EQ(both.Json().at("size").as_int64(), 1) << both.body;
+  ExpectError(Api(app, "GET", "/users?filter=" + UrlEncode(R"(memberOfGroups[id sw "a"])")), 400, "INVALID_DATA",
+              "INVALID_FILTER", "filter");
+  ExpectError(Api(app, "GET", "/users?filter=" + UrlEncode(R"(memberOfGroups[id eq "a")")), 400, "INVALID_DATA",
+              "INVALID_FILTER", "filter");
+
+  // Leaving: the user, then the nesting.
+  EXPECT_EQ(Api(app, "DELETE", "/users/" + alice + "/memberOfGroups/" + leaf).status, 204);
+  ExpectError(Api(app, "DELETE", "/users/" + alice + "/memberOfGroups/" + leaf), 404, "NOT_FOUND");
+  EXPECT_EQ(members(leaf), std::set<std::string>{});
+  EXPECT_EQ(Api(app, "DELETE", "/groups/" + leaf + "/memberOfGroups/" + middle).status, 204);
+  EXPECT_EQ(Api(app, "GET", "/groups/" + leaf + "/memberOfGroups").Json().at("count").as_int64(), 0);
+  // Deleting a group removes its memberships both ways.
+  EXPECT_EQ(Api(app, "DELETE", "/groups/" + top).status, 204);
+  EXPECT_EQ(Api(app, "GET", "/users/" + bob + "/memberOfGroups").Json().at("count").as_int64(), 1);  // middle
+  EXPECT_EQ(Api(app, "GET", "/groups/" + middle + "/memberOfGroups").Json().at("count").as_int64(), 0);
+}
+
+TEST_F(PingOneTest, APingOneGroupIsTheDirectorysGroupThatScimSees) {
+  const App& app = *main_;
+  auto parent = Api(app, "POST", "/groups", json::object{{"name", "Shared Parent"}, {"externalId", "shared-ext"}});
+  auto child = Api(app, "POST", "/groups", json::object{{"name", "Shared Child"}});
+  ASSERT_EQ(parent.status, 201) << parent.body;
+  ASSERT_EQ(child.status, 201) << child.body;
+  const std::string parent_id = Str(parent.Json(), "id"), child_id = Str(child.Json(), "id");
+  const std::string user = Str(CreateUser(app, {{"username", "shared-member"}}), "id");
+  ASSERT_EQ(Api(app, "POST", "/groups/" + child_id + "/memberOfGroups", json::object{{"id", parent_id}}).status, 201);
+  ASSERT_EQ(Api(app, "POST", "/users/" + user + "/memberOfGroups", json::object{{"id", parent_id}}).status, 201);
+
+  auto token = RunRoster({"scim", "token", "create", "--env", "default", "--json", "--data-dir", dir_->path()});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  const std::string bearer = "Bearer " + Str(json::parse(token.out), "token");
+  auto scim = client_.Send("GET", "/scim/v2/Groups/" + parent_id, "", {{"Authorization", bearer}});
+  ASSERT_EQ(scim.status, 200) << scim.body;
+  const json::value g = scim.Json();
+  EXPECT_EQ(Str(g, "displayName"), "Shared Parent");
+  EXPECT_EQ(Str(g, "externalId"), "shared-ext");
+  std::set<std::string> members;
+  for (const auto& m : g.at("members").as_array()) members.insert(Str(m, "value"));
+  EXPECT_EQ(members, (std::set<std::string>{child_id, user}));
+  // And back: a member SCIM removes is gone here too.
+  auto patch = client_.Send(
+      "PATCH", "/scim/v2/Groups/" + parent_id,
+      R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \")" +
+          user + R"(\"]"}]})",
+      {{"Authorization", bearer}, {"Content-Type", "application/scim+json"}});
+  ASSERT_TRUE(patch.status == 200 || patch.status == 204) << patch.body;
+  EXPECT_EQ(Api(app, "GET", "/users/" + user + "/memberOfGroups").Json().at("count").as_int64(), 0);
+}
+
+// ---- shapes ------------------------------------------------------------------------------
+
+TEST_F(PingOneTest, UserShapeCarriesAccountVerifyStatusLifecycleAndIdentityProvider) {
+  const App& app = *main_;
+  const json::object u = CreateUser(app, {{"username", "shape-user"}, {"email", "shape@example.org"}});
+  for (const json::value& j : {json::value(u), Api(app, "GET", "/users/" + Str(u, "id")).Json()}) {
+    EXPECT_TRUE(j.at("account").at("canAuthenticate").as_bool());
+    EXPECT_EQ(Str(j.at("account"), "status"), "OK");
+    EXPECT_EQ(Str(j, "verifyStatus"), "NOT_INITIATED");
+    EXPECT_FALSE(j.at("emailVerified").as_bool());
+    EXPECT_EQ(Str(j.at("identityProvider"), "type"), "PING_ONE");
+    EXPECT_EQ(Str(j.at("lifecycle"), "status"), "ACCOUNT_OK");
+    EXPECT_FALSE(j.at("mfaEnabled").as_bool());
+  }
+  // A disabled user cannot authenticate.
+  ASSERT_EQ(Api(app, "PUT", "/users/" + Str(u, "id") + "/enabled", json::object{{"enabled", false}}).status, 200);
+  EXPECT_FALSE(Api(app, "GET", "/users/" + Str(u, "id")).Json().at("account").at("canAuthenticate").as_bool());
+}
+
+TEST_F(PingOneTest, PopulationShapeKeepsThemePolicyLanguageAndAlternativeIdentifiers) {
+  const App& app = *pops_;
+  const std::string theme = "0b7c4b1e-4f43-4a8e-9b35-6a7c0e1d2f3a", policy = "5e6f7a8b-1c2d-4e3f-8a9b-0c1d2e3f4a5b";
+  auto created = Api(app, "POST", "/populations",
+                     json::object{{"name", "Shaped"},
+                                  {"theme", {{"id", theme}}},
+                                  {"passwordPolicy", {{"id", policy}}},
+                                  {"preferredLanguage", "fr"},
+                                  {"alternativeIdentifiers", json::array{"shaped", "formes"}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = Str(created.Json(), "id");
+  for (const json::value& p : {created.Json(), Api(app, "GET", "/populations/" + id).Json()}) {
+    EXPECT_EQ(Str(p.at("theme"), "id"), theme);
+    EXPECT_EQ(Str(p.at("passwordPolicy"), "id"), policy);
+    EXPECT_EQ(Str(p, "preferredLanguage"), "fr");
+    EXPECT_EQ(json::serialize(p.at("alternativeIdentifiers")), R"(["shaped","formes"])");
+    EXPECT_EQ(p.at("userCount").as_int64(), 0);
+  }
+  // PUT replaces: what is left out is cleared.
+  auto put = Api(app, "PUT", "/populations/" + id, json::object{{"name", "Shaped"}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_FALSE(put.Json().as_object().contains("theme")) << put.body;
+  EXPECT_FALSE(put.Json().as_object().contains("alternativeIdentifiers")) << put.body;
+  ExpectError(Api(app, "POST", "/populations", json::object{{"name", "Bad"}, {"theme", {{"id", "x"}}}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "theme.id");
+  ExpectError(Api(app, "POST", "/populations", json::object{{"name", "Bad"}, {"passwordPolicy", "x"}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "passwordPolicy.id");
+  ExpectError(Api(app, "POST", "/populations", json::object{{"name", "Bad"}, {"alternativeIdentifiers", json::array{1}}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "alternativeIdentifiers");
+  ExpectError(Api(app, "POST", "/populations", json::object{{"name", "Bad"}, {"preferredLanguage", 3}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "preferredLanguage");
+}
+
+// ---- filters -----------------------------------------------------------------------------
+
+TEST_F(PingOneTest, FiltersOnEveryDocumentedAttribute) {
+  const App& app = *main_;
+  const json::object full = CreateUser(
+      app, {{"username", "flt-full"},
+            {"email", "full.person@filters.example"},
+            {"name",
+             {{"given", "Gina"}, {"family", "Fuller"}, {"middle", "Mae"}, {"formatted", "Gina Mae Fuller"},
+              {"honorificPrefix", "Dr"}, {"honorificSuffix", "PhD"}}},
+            {"nickname", "Gigi"},
+            {"title", "Surgeon"},
+            {"type", "Staff"},
+            {"locale", "fr-FR"},
+            {"timezone", "Europe/Paris"},
+            {"preferredLanguage", "fr"},
+            {"mobilePhone", "+33 6 12 34 56 78"},
+            {"primaryPhone", "+33 1 23 45 67 89"},
+            {"photo", {{"href", "https://img.example/gina.png"}}},
+            {"address",
+             {{"streetAddress", "1 Rue de Rivoli"}, {"locality", "Paris"}, {"region", "IDF"}, {"postalCode", "75001"},
+              {"countryCode", "FR"}}},
+            {"externalId", "flt-ext-1"},
+            {"accountId", "ACC-77"}});
+  CreateUser(app, {{"username", "flt-plain"}, {"email", "plain@other.example"}, {"enabled", false}});
+  const std::string within = R"( and username sw "flt-")";
+  const auto names = [&](const std::string& filter) {
+    auto r = Api(app, "GET", "/users?filter=" + UrlEncode("(" + filter + ")" + within));
+    EXPECT_EQ(r.status, 200) << filter << ": " << r.body;
+    std::set<std::string> out;
+    if (r.status != 200) return out;
+    const json::value j = r.Json();
+    for (const auto& u : j.at("_embedded").at("users").as_array()) out.insert(Str(u, "username"));
+    return out;
+  };
+  using Names = std::set<std::string>;
+  const Names only_full{"flt-full"};
+  // eq and sw (ignoring case) on every string attribute PingOne filters on.
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"username", "FLT-FULL", "flt-fu"},
+      {"email", "FULL.PERSON@filters.example", "full."},
+      {"externalId", "FLT-EXT-1", "flt-ext"},
+      {"accountId", "acc-77", "ACC"},
+      {"id", Str(full, "id"), Str(full, "id").substr(0, 8)},
+      {"name.given", "gina", "Gi"},
+      {"name.family", "FULLER", "Full"},
+      {"name.middle", "Mae", "M"},
+      {"name.formatted", "Gina Mae Fuller", "Gina Mae"},
+      {"name.honorificPrefix", "dr", "D"},
+      {"name.honorificSuffix", "PhD", "Ph"},
+      {"nickname", "Gigi", "gi"},
+      {"title", "surgeon", "Sur"},
+      {"type", "Staff", "st"},
+      {"locale", "fr-FR", "fr"},
+      {"timezone", "Europe/Paris", "Europe/"},
+      {"preferredLanguage", "FR", "f"},
+      {"mobilePhone", "+33 6 12 34 56 78", "+33 6"},
+      {"primaryPhone", "+33 1 23 45 67 89", "+33 1"},
+      {"photo.href", "https://img.example/gina.png", "https://img."},
+      {"address.streetAddress", "1 rue de rivoli", "1 Rue"},
+      {"address.locality", "Paris", "Par"},
+      {"address.region", "IDF", "I"},
+      {"address.postalCode", "75001", "750"},
+      {"address.countryCode", "FR", "F"},
+      {"population.id", DefaultPopulation(app), DefaultPopulation(app).substr(0, 8)},
+      {"lifecycle.status", "ACCOUNT_OK", "ACCOUNT"},
+  };
+  for (const auto& [attribute, equal, prefix] : cases) {
+    const Names want = attribute == "population.id" || attribute == "lifecycle.status"
+                           ? Names{"flt-full", "flt-plain"}
+                           : only_full;
+    EXPECT_EQ(names(attribute + " eq \"" + equal + "\""), want) << attribute;
+    EXPECT_EQ(names(attribute + " sw \"" + prefix + "\""), want) << attribute;
+    EXPECT_EQ(names(attribute + " eq \"no-such-value\""), Names{}) << attribute;
+  }
+  // ew where PingOne has it: email, name.given, name.family.
+  EXPECT_EQ(names(R"(email ew "@filters.example")"), only_full);
+  EXPECT_EQ(names(R"(name.given ew "NA")"), only_full);
+  EXPECT_EQ(names(R"(name.family ew "ller")"), only_full);
+  // Booleans, quoted (as Terraform sends them) or not.
+  EXPECT_EQ(names(R"(enabled eq "true")"), only_full);
+  EXPECT_EQ(names(R"(enabled eq "FALSE")"), Names{"flt-plain"});
+  EXPECT_EQ(names("enabled eq true"), only_full);
+  EXPECT_EQ(names(R"(mfaEnabled eq "false")"), (Names{"flt-full", "flt-plain"}));
+  // and / or / parentheses.
+  EXPECT_EQ(names(R"(name.given eq "Gina" or email sw "plain")"), (Names{"flt-full", "flt-plain"}));
+  EXPECT_EQ(names(R"((title eq "Surgeon") and (locale eq "de-DE"))"), Names{});
+
+  // Everything else is refused in PingOne's shape, naming the filter.
+  for (const std::string bad : {R"(username ew "full")", R"(nickname ew "gi")", R"(enabled eq "yes")",
+                                R"(enabled sw "t")", R"(title eq true)", R"(lastSignOn.at eq "x")",
+                                R"(password eq "x")", R"(username co "x")", R"(username ne "x")",
+                                R"(memberOfGroups[name eq "x"])", R"(username eq 3)"})
+    ExpectError(Api(app, "GET", "/users?filter=" + UrlEncode(bad)), 400, "INVALID_DATA", "INVALID_FILTER", "filter");
+}
+
+TEST_F(PingOneTest, FilteredListsCountEveryMatchAcrossPages) {
+  const App& app = *main_;
+  for (int i = 0; i < 5; ++i) CreateUser(app, {{"username", "counted" + std::to_string(i)}, {"title", "CountedAcrossPages"}});
+  CreateUser(app, {{"username", "uncounted"}, {"title", "Other"}});
+  std::string path = Env(app) + "/users?limit=2&filter=" + UrlEncode(R"(title eq "countedacrosspages")");
+  int pages = 0;
+  std::int64_t seen = 0;
+  while (!path.empty() && pages < 10) {
+    auto r = client_.Send("GET", path, "", Auth(app));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json::value j = r.Json();
+    ASSERT_TRUE(j.as_object().contains("count")) << r.body;
+    EXPECT_EQ(j.at("count").as_int64(), 5) << r.body;
+    seen += j.at("size").as_int64();
+    path = j.at("_links").as_object().contains("next") ? PathOf(Str(j.at("_links").at("next"), "href")) : "";
+    ++pages;
+  }
+  EXPECT_EQ(seen, 5);
+  EXPECT_GE(pages, 3);
+}
+
 TEST(PingOneConfigTest, LinksUseThePublicUrlWhenConfigured) {
   TempDir dir;
   InitDataDir(dir.path());

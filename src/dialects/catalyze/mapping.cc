@@ -1,5 +1,7 @@
 #include "dialects/catalyze/mapping.h"
 
+#include "core/json_policy.h"
+
 #include <boost/json.hpp>
 
 #include <cmath>
@@ -424,7 +426,7 @@ json::object ToWire(const core::User& user, std::int64_t now_ms) {
   PutText(o, "ssn", p.ssn);
   if (!p.extras_json.empty()) {
     boost::system::error_code ec;
-    json::value extras = json::parse(p.extras_json, ec);
+    json::value extras = core::ParseStored(p.extras_json, ec);
     if (!ec) o["extras"] = std::move(extras);
   }
   PutText(o, "type", p.user_type);

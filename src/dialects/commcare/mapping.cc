@@ -1,5 +1,7 @@
 #include "dialects/commcare/mapping.h"
 
+#include "core/json_policy.h"
+
 #include <algorithm>
 #include <charconv>
 #include <limits>
@@ -507,7 +509,7 @@ json::object UserWire(const core::User& user, const std::vector<std::string>& gr
   json::object user_data;
   if (!p.extras_json.empty()) {
     boost::system::error_code ec;
-    json::value extras = json::parse(p.extras_json, ec);
+    json::value extras = core::ParseStored(p.extras_json, ec);
     if (!ec && extras.is_object()) user_data = std::move(extras.get_object());
   }
   // CommCare's user data as read (SQLUserData.to_dict): the system keys first.

@@ -148,8 +148,17 @@ void MountEnvironment(http::Router& router, std::shared_ptr<State> state) {
                json::object links{{"self", {{"href", self}}},
                                   {"populations", {{"href", self + "/populations"}}},
                                   {"users", {{"href", self + "/users"}}},
-                                  {"schemas", {{"href", self + "/schemas"}}}};
-               return JsonResponse(200, json::object{{"_links", std::move(links)}, {"id", e->id}, {"name", e->name}});
+                                  {"schemas", {{"href", self + "/schemas"}}},
+                                  {"groups", {{"href", self + "/groups"}}}};
+               // What PingOne's Environment requires: a self-hosted directory has no PingOne
+               // region or licence, so region names none of PingOne's codes and the licence
+               // is the environment itself.
+               return JsonResponse(200, json::object{{"_links", std::move(links)},
+                                                     {"id", e->id},
+                                                     {"name", e->name},
+                                                     {"type", "PRODUCTION"},
+                                                     {"region", "SELF_HOSTED"},
+                                                     {"license", {{"id", e->id}}}});
              }));
 }
 

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "core/json_policy.h"
 #include "core/rules.h"
 #include "crypto/base64.h"
 #include "crypto/crypto.h"
@@ -266,7 +267,7 @@ std::string BaseUrl(const Config& config, const http::Request& req) {
   });
   if (!valid) host = "localhost";
   const std::string_view proto = Trim(req.Header("x-forwarded-proto"));
-  return std::string(IEquals(proto, "https") ? "https://" : "http://") + std::string(host);
+  return std::string(req.secure || IEquals(proto, "https") ? "https://" : "http://") + std::string(host);
 }
 
 // ---- bodies and queries ----------------------------------------------------------
@@ -282,18 +283,33 @@ std::string MediaType(const http::Request& req) {
 
 Outcome<json::object> ParseBody(const http::Request& req) {
   if (Trim(req.body).empty()) return Fail(InvalidRequest("The request body must be a JSON object."));
-  boost::system::error_code ec;
-  json::parse_options options;
-  options.max_depth = 32;
-  json::value v = json::parse(req.body, ec, {}, options);
-  if (ec) return Fail(InvalidRequest("The request body is not valid JSON."));
+  auto parsed = core::ParseReceived(req.body);
+  if (!parsed && parsed.error().field == "body") return Fail(InvalidRequest("The request body is not valid JSON."));
+  if (!parsed) return Fail(InvalidValue(parsed.error().field, parsed.error().field + " " + parsed.error().message));
+  json::value& v = *parsed;
   if (!v.is_object()) return Fail(InvalidRequest("The request body must be a JSON object."));
   return std::move(v.get_object());
 }
 
-Outcome<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
+Outcome<std::map<std::string, std::string>> ParseQuery(std::string_view raw) {
   std::map<std::string, std::string> out;
-  if (query.empty()) return out;
+  if (raw.empty()) return out;
+  // Clients send some characters RFC 3986 leaves out of a query unencoded (Backstage's
+  // PingOne importer: filter=memberOfGroups[id%20eq%20%22...%22]); PingOne takes them,
+  // so they are read as if percent-encoded.
+  std::string lenient;
+  lenient.reserve(raw.size());
+  for (const char c : raw) {
+    if (c == '[' || c == ']' || c == '"' || c == '{' || c == '}' || c == '|' || c == '\\' || c == '^' || c == '`') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      lenient += '%';
+      lenient += kHex[static_cast<unsigned char>(c) >> 4];
+      lenient += kHex[static_cast<unsigned char>(c) & 15];
+    } else {
+      lenient += c;
+    }
+  }
+  const std::string_view query = lenient;
   auto parsed = boost::urls::parse_query(query);
   if (!parsed) return Fail(InvalidRequest("The query string is malformed."));
   boost::urls::encoding_opts options;

@@ -213,5 +213,6 @@ void MountPopulations(http::Router& router, std::shared_ptr<State> state);
 void MountSchemas(http::Router& router, std::shared_ptr<State> state);
 void MountUsers(http::Router& router, std::shared_ptr<State> state);
 void MountPasswords(http::Router& router, std::shared_ptr<State> state);
+void MountGroups(http::Router& router, std::shared_ptr<State> state);
 
 }  // namespace roster::dialects::pingone

@@ -50,7 +50,7 @@ std::string At(std::size_t position) { return " at position " + std::to_string(p
 // ---- tokens -------------------------------------------------------------------------
 
 struct Token {
-  enum class Kind { kEnd, kOpen, kClose, kWord, kString };
+  enum class Kind { kEnd, kOpen, kClose, kOpenBracket, kCloseBracket, kWord, kString };
   Kind kind = Kind::kEnd;
   std::string_view text;  // as written (strings include their quotes)
   std::size_t position = 0;
@@ -87,6 +87,10 @@ class Lexer {
     if (c == '(' || c == ')') {
       ++pos_;
       return Token{c == '(' ? Token::Kind::kOpen : Token::Kind::kClose, input_.substr(start, 1), start};
+    }
+    if (c == '[' || c == ']') {
+      ++pos_;
+      return Token{c == '[' ? Token::Kind::kOpenBracket : Token::Kind::kCloseBracket, input_.substr(start, 1), start};
     }
     if (c == '"') return ScanString();
     if (IsWordChar(c)) {
@@ -144,7 +148,8 @@ bool IsAttributePath(std::string_view path, std::vector<std::string>& segments) 
 
 class Parser {
  public:
-  Parser(std::string_view text, const KnownAttribute& known) : lexer_(text), known_(known) {}
+  Parser(std::string_view text, const KnownAttribute& known, const KnownAttribute& ends_with)
+      : lexer_(text), known_(known), ends_with_(ends_with) {}
 
   core::Result<Filter> Parse() {
     auto first = lexer_.Peek();
@@ -208,10 +213,35 @@ class Parser {
     c.path = std::string(attribute.text);
     if (!IsAttributePath(c.path, c.segments))
       return Invalid("invalid attribute name " + Quote(c.path) + At(attribute.position));
+    // a[b eq v]: the comparison a.b eq v, closed by "]".
+    auto bracket = lexer_.Peek();
+    if (!bracket) return std::unexpected(bracket.error());
+    const bool bracketed = bracket->kind == Token::Kind::kOpenBracket;
+    if (bracketed) {
+      (void)lexer_.Next();
+      auto sub = lexer_.Next();
+      if (!sub) return std::unexpected(sub.error());
+      std::vector<std::string> sub_segments;
+      if (sub->kind != Token::Kind::kWord || !IsAttributePath(sub->text, sub_segments))
+        return Invalid("expected a sub-attribute name after '['" + At(sub->position));
+      c.path += "." + std::string(sub->text);
+      c.segments.insert(c.segments.end(), sub_segments.begin(), sub_segments.end());
+    }
     if (!known_ || !known_(c.path)) return Invalid("unknown attribute " + Quote(c.path));
     if (++comparisons_ > kMaxFilterComparisons)
       return Invalid("more than " + std::to_string(kMaxFilterComparisons) + " comparisons");
+    auto done = ParseOperatorAndValue(c);
+    if (!done) return std::unexpected(done.error());
+    if (bracketed) {
+      if (c.op != FilterOp::kEq) return Invalid("only 'eq' is supported inside '[...]'");
+      auto close = lexer_.Next();
+      if (!close) return std::unexpected(close.error());
+      if (close->kind != Token::Kind::kCloseBracket) return Invalid("missing ']'" + At(close->position));
+    }
+    return Filter{Filter::Kind::kComparison, std::move(c), {}};
+  }
 
+  core::Status ParseOperatorAndValue(Comparison& c) {
     auto op = lexer_.Next();
     if (!op) return std::unexpected(op.error());
     if (op->kind != Token::Kind::kWord)
@@ -221,7 +251,11 @@ class Parser {
       c.op = FilterOp::kEq;
     } else if (name == "sw") {
       c.op = FilterOp::kSw;
-    } else if (name == "ne" || name == "co" || name == "ew" || name == "gt" || name == "ge" ||
+    } else if (name == "ew" && ends_with_ && ends_with_(c.path)) {
+      c.op = FilterOp::kEw;
+    } else if (name == "ew") {
+      return Invalid("unsupported operator 'ew' on " + Quote(c.path) + At(op->position));
+    } else if (name == "ne" || name == "co" || name == "gt" || name == "ge" ||
                name == "lt" || name == "le" || name == "pr") {
       return Invalid("unsupported operator " + Quote(name) + At(op->position));
     } else {
@@ -236,7 +270,7 @@ class Parser {
       c.folded = Fold(*text);
       c.value = std::move(*text);
     } else if (IsKeyword(*value, "true") || IsKeyword(*value, "false")) {
-      if (c.op == FilterOp::kSw) return Invalid("'sw' needs a string value" + At(value->position));
+      if (c.op != FilterOp::kEq) return Invalid("'" + name + "' needs a string value" + At(value->position));
       c.value = IsKeyword(*value, "true");
     } else if (value->kind == Token::Kind::kWord) {
       return Invalid("unsupported value " + Quote(value->text) + At(value->position) +
@@ -244,11 +278,12 @@ class Parser {
     } else {
       return Invalid("expected a value after " + Quote(name) + At(value->position));
     }
-    return Filter{Filter::Kind::kComparison, std::move(c), {}};
+    return {};
   }
 
   Lexer lexer_;
   const KnownAttribute& known_;
+  const KnownAttribute& ends_with_;
   std::size_t comparisons_ = 0;
 };
 
@@ -271,6 +306,7 @@ bool LeafMatches(const Comparison& c, const json::value& value) {
     return value.is_bool() && value.as_bool() == *literal;
   if (!value.is_string()) return false;
   const std::string folded = Fold(value.as_string());
+  if (c.op == FilterOp::kEw) return folded.ends_with(c.folded);
   return c.op == FilterOp::kEq ? folded == c.folded : folded.starts_with(c.folded);
 }
 
@@ -294,10 +330,11 @@ bool ComparisonMatches(const Comparison& c, const json::object& user) {
 
 }  // namespace
 
-core::Result<Filter> ParseFilter(std::string_view text, const KnownAttribute& known) {
+core::Result<Filter> ParseFilter(std::string_view text, const KnownAttribute& known,
+                                 const KnownAttribute& ends_with) {
   if (text.size() > kMaxFilterLength)
     return Invalid("filter is longer than " + std::to_string(kMaxFilterLength) + " bytes");
-  return Parser(text, known).Parse();
+  return Parser(text, known, ends_with).Parse();
 }
 
 bool Matches(const Filter& filter, const boost::json::object& user) {
@@ -316,6 +353,11 @@ bool Matches(const Filter& filter, const boost::json::object& user) {
   return false;
 }
 
+bool IsBooleanUserAttribute(std::string_view path) {
+  const std::string p = AsciiLower(path);
+  return p == "enabled" || p == "mfaenabled" || p == "emailverified" || p == "account.canauthenticate";
+}
+
 query::Node ToQuery(const Filter& filter) {
   if (filter.kind != Filter::Kind::kComparison) {
     std::vector<query::Node> children;
@@ -323,17 +365,49 @@ query::Node ToQuery(const Filter& filter) {
     return filter.kind == Filter::Kind::kAnd ? query::And(std::move(children)) : query::Or(std::move(children));
   }
   const Comparison& c = filter.comparison;
-  const query::Op op = c.op == FilterOp::kEq ? query::Op::kEq : query::Op::kSw;
-  query::Literal literal = std::holds_alternative<bool>(c.value) ? query::Bool(std::get<bool>(c.value))
-                                                                   : query::String(std::get<std::string>(c.value));
+  const query::Op op = c.op == FilterOp::kEq ? query::Op::kEq : c.op == FilterOp::kSw ? query::Op::kSw : query::Op::kEw;
   const std::string path = AsciiLower(c.path);
+  query::Literal literal = query::String("");
+  if (const bool* b = std::get_if<bool>(&c.value)) {
+    literal = query::Bool(*b);
+  } else if (const std::string& text = std::get<std::string>(c.value);
+             IsBooleanUserAttribute(path) && (EqualsIgnoreCase(text, "true") || EqualsIgnoreCase(text, "false"))) {
+    literal = query::Bool(EqualsIgnoreCase(text, "true"));
+  } else {
+    literal = query::String(text);
+  }
+  // An element of a multi-valued canonical attribute chosen by `selector`, compared on `member`.
+  const auto element = [&](std::string_view attribute, query::Node selector, std::string_view member) {
+    return query::ValuePath(query::Path(attribute),
+                            query::And({std::move(selector), query::Compare(query::Path(member), op, literal)}));
+  };
   if (path == "email")
-    return query::ValuePath(query::Path("emails"),
-                            query::And({query::Compare(query::Path("primary"), query::Op::kEq, query::Bool(true)),
-                                        query::Compare(query::Path("value"), op, std::move(literal))}));
+    return element("emails", query::Compare(query::Path("primary"), query::Op::kEq, query::Bool(true)), "value");
+  if (path == "mobilephone")
+    return element("phoneNumbers", query::Compare(query::Path("type"), query::Op::kEq, query::String("mobile")),
+                   "value");
+  if (path == "primaryphone")
+    return element("phoneNumbers", query::Compare(query::Path("primary"), query::Op::kEq, query::Bool(true)), "value");
   static const std::pair<std::string_view, std::string_view> kCanonical[] = {
-      {"username", "userName"}, {"name.given", "name.givenName"}, {"name.family", "name.familyName"},
-      {"enabled", "active"}};
+      {"username", "userName"},
+      {"name.given", "name.givenName"},
+      {"name.family", "name.familyName"},
+      {"name.middle", "name.middleName"},
+      {"name.formatted", "name.formatted"},
+      {"name.honorificprefix", "name.honorificPrefix"},
+      {"name.honorificsuffix", "name.honorificSuffix"},
+      {"nickname", "nickName"},
+      {"title", "title"},
+      {"type", "userType"},
+      {"locale", "locale"},
+      {"timezone", "timezone"},
+      {"preferredlanguage", "preferredLanguage"},
+      {"enabled", "active"},
+      {"address.streetaddress", "addresses.streetAddress"},
+      {"address.locality", "addresses.locality"},
+      {"address.region", "addresses.region"},
+      {"address.postalcode", "addresses.postalCode"},
+      {"address.countrycode", "addresses.country"}};
   for (const auto& [wire, canonical] : kCanonical)
     if (path == wire) return query::Compare(query::Path(canonical), op, std::move(literal));
   return query::Compare(query::AttrPath{std::string(kPingOneSchema), {path}}, op, std::move(literal));

@@ -7,11 +7,13 @@
 //   or         := and ("or" and)*
 //   and        := primary ("and" primary)*          -- "and" binds tighter than "or"
 //   primary    := "(" or ")" | comparison
-//   comparison := path ("eq" | "sw") value
+//   comparison := path ("eq" | "sw" | "ew") value
+//              | name "[" name "eq" value "]"         -- memberOfGroups[id eq "..."]
 //   path       := name ("." name)*                   -- name: letter [letter digit _ -]*
 //   value      := JSON string (all JSON escapes) | true | false
-// Any other SCIM operator (ne, co, ew, gt, ge, lt, le, pr, not), numbers and null are
-// refused by name. Limits: 2048 bytes, 32 comparisons, parentheses nested 16 deep.
+// "a[b eq v]" is the comparison "a.b eq v". "ew" only on the attributes the caller
+// allows it on. Any other SCIM operator (ne, co, gt, ge, lt, le, pr, not), numbers and
+// null are refused by name. Limits: 2048 bytes, 32 comparisons, parentheses nested 16 deep.
 // Error positions are byte offsets into the filter, counted from 0.
 //
 // Matching: string comparisons ignore case the way usernames do (Unicode NFKC case
@@ -35,7 +37,7 @@
 
 namespace roster::dialects::pingone {
 
-enum class FilterOp { kEq, kSw };
+enum class FilterOp { kEq, kSw, kEw };
 
 struct Comparison {
   std::string path;                   // as written, e.g. "name.given"
@@ -68,7 +70,9 @@ using KnownAttribute = std::function<bool(std::string_view path)>;
 // The parsed filter, or kInvalidArgument with field "filter" and a message saying what
 // is wrong and where ("unsupported operator 'co' at position 9", "unterminated string
 // at position 12", "unknown attribute 'nickname'").
-core::Result<Filter> ParseFilter(std::string_view text, const KnownAttribute& known);
+// `ends_with`: the paths "ew" is allowed on (none when empty).
+core::Result<Filter> ParseFilter(std::string_view text, const KnownAttribute& known,
+                                 const KnownAttribute& ends_with = {});
 
 // Whether `user` satisfies `filter`. A path walks nested objects, member names matched
 // exactly or else ignoring ASCII case; where it meets an array (of values or of
@@ -87,10 +91,21 @@ std::optional<Equality> IndexHint(const Filter& filter);
 // dialect's query::Extension to resolve.
 inline constexpr std::string_view kPingOneSchema = "urn:roster:pingone";
 
-// The core query tree (query/filter.h) of a parsed user filter, for the query engine:
-// username -> userName, email -> emails[primary eq true and value ...], name.given ->
-// name.givenName, name.family -> name.familyName, enabled -> active; every other path ->
-// kPingOneSchema. Strings compare as Matches does (the engine's fold is the same).
+// PingOne's boolean user attributes; a filter may quote their values ("true", as
+// Terraform sends `enabled eq "true"`): ToQuery reads them as booleans.
+bool IsBooleanUserAttribute(std::string_view path);
+
+// The core query tree (query/filter.h) of a parsed user filter, for the query engine.
+// PingOne names map to canonical paths (query/evaluate.h): username -> userName, email ->
+// emails[primary eq true and value ...], name.given/family/middle/formatted/
+// honorificPrefix/honorificSuffix -> name.givenName/..., nickname -> nickName, title,
+// type -> userType, locale, timezone, preferredLanguage, enabled -> active, mobilePhone
+// -> phoneNumbers[type eq "mobile"].value, primaryPhone -> phoneNumbers[primary eq
+// true].value, address.streetAddress/locality/region/postalCode/countryCode ->
+// addresses.streetAddress/.../country; every other path (id, externalId, population.id,
+// memberOfGroups.id, accountId, photo.href, lifecycle.status, mfaEnabled, custom
+// attributes) -> kPingOneSchema, lower-cased. A quoted "true"/"false" on a boolean
+// attribute is the boolean. Strings compare as Matches does (the engine's fold is the same).
 query::Node ToQuery(const Filter& filter);
 
 }  // namespace roster::dialects::pingone

@@ -20,7 +20,7 @@ bool Known(std::string_view path) {
   static const std::set<std::string, std::less<>> kKnown = {
       "username", "userName", "USERNAME", "email",    "name.given", "name.family", "population.id",
       "externalId", "enabled", "nickname", "tags",    "emails.value", "age",     "address.locality",
-      "a",        "b",        "c",        "d",       "name",
+      "a",        "b",        "c",        "d",       "name",        "memberOfGroups.id",
   };
   return kKnown.contains(path);
 }
@@ -159,7 +159,8 @@ TEST(FilterParseTest, RefusesBadStructure) {
   ExpectInvalid(R"((username eq "a")", "missing ')' for the '(' at position 0");
   ExpectInvalid(R"(username eq "a"))", "unbalanced ')' at position 15");
   ExpectInvalid("()", "expected an attribute name at position 1");
-  ExpectInvalid(R"(username eq "a" [)", "unexpected character '[' at position 16");
+  ExpectInvalid(R"(username eq "a" [)", "expected 'and' or 'or' at position 16");  // "[" is a token now
+  ExpectInvalid(R"(username eq "a" {)", "unexpected character '{' at position 16");
   ExpectInvalid("\x01", "unexpected character at position 0");
   ExpectInvalid(R"("username" eq "a")", "expected an attribute name at position 0");
 }
@@ -359,6 +360,63 @@ TEST(FilterIndexHintTest, NoHintWhenAMatchMightLackTheEquality) {
   EXPECT_FALSE(IndexHint(MustParse(R"(emails.value eq "a@example.com")")).has_value());
 }
 
+TEST(FilterParseTest, ABracketedComparisonIsTheDottedOne) {
+  const Filter f = MustParse(R"(memberOfGroups[id eq "g-1"])");
+  ASSERT_EQ(f.kind, Filter::Kind::kComparison);
+  EXPECT_EQ(f.comparison.path, "memberOfGroups.id");
+  EXPECT_EQ(std::get<std::string>(f.comparison.value), "g-1");
+  EXPECT_EQ(MustParse(R"(memberOfGroups[id eq "a"] or username eq "b")").children.size(), 2u);
+  ExpectInvalid(R"(memberOfGroups[id sw "g"])", "only 'eq' is supported inside '[...]'");
+  ExpectInvalid(R"(memberOfGroups[id eq "g")", "missing ']'");
+  ExpectInvalid(R"(memberOfGroups[name eq "g"])", "unknown attribute 'memberOfGroups.name'");
+  ExpectInvalid(R"(memberOfGroups["g"])", "expected a sub-attribute name after '['");
+}
+
+TEST(FilterParseTest, EndsWithOnlyWhereAllowed) {
+  const auto on_email = [](std::string_view path) { return path == "email"; };
+  auto ok = ParseFilter(R"(email ew "@example.com")", Known, on_email);
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(ok->comparison.op, FilterOp::kEw);
+  EXPECT_TRUE(Matches(*ok, Alice()));
+  auto refused = ParseFilter(R"(username ew "ce")", Known, on_email);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("unsupported operator 'ew' on 'username'"), std::string::npos);
+  auto boolean = ParseFilter("email ew true", Known, on_email);
+  ASSERT_FALSE(boolean.has_value());
+  EXPECT_NE(boolean.error().message.find("'ew' needs a string value"), std::string::npos);
+}
+
+TEST(FilterToQueryTest, MapsEveryStandardAttributeItCan) {
+  auto q = [](std::string_view text) { return query::ToString(ToQuery(MustParse(text))); };
+  EXPECT_EQ(q(R"(nickname eq "N")"), R"(nickname eq "N")");
+  EXPECT_EQ(q(R"(address.locality sw "P")"), R"(addresses.locality sw "P")");
+  EXPECT_EQ(q(R"(enabled eq "true")"), "active eq true");
+  EXPECT_EQ(q(R"(memberOfGroups[id eq "g"])"), R"(urn:roster:pingone:memberofgroups.id eq "g")");
+  EXPECT_TRUE(IsBooleanUserAttribute("Enabled"));
+  EXPECT_TRUE(IsBooleanUserAttribute("mfaEnabled"));
+  EXPECT_FALSE(IsBooleanUserAttribute("title"));
+
+  core::User u;
+  u.profile.phone_numbers = {{"home", "+1 555 0100", true}, {"mobile", "+1 555 0199", false}};
+  u.profile.addresses.push_back(core::Address{});
+  u.profile.addresses.front().country = "FR";
+  u.profile.nick_name = "Gigi";
+  u.profile.name.middle_name = "Mae";
+  const auto matches = [&](std::string_view text, std::string_view ew_on = "") {
+    auto f = ParseFilter(text, [](std::string_view) { return true; },
+                         [&](std::string_view path) { return path == ew_on; });
+    EXPECT_TRUE(f.has_value()) << text;
+    return f && query::Matches(ToQuery(*f), u);
+  };
+  EXPECT_TRUE(matches(R"(mobilePhone eq "+1 555 0199")"));
+  EXPECT_FALSE(matches(R"(mobilePhone eq "+1 555 0100")"));
+  EXPECT_TRUE(matches(R"(primaryPhone sw "+1 555 01")"));
+  EXPECT_FALSE(matches(R"(primaryPhone eq "+1 555 0199")"));
+  EXPECT_TRUE(matches(R"(address.countryCode eq "fr")"));
+  EXPECT_TRUE(matches(R"(nickname sw "gi")"));
+  EXPECT_TRUE(matches(R"(name.middle ew "AE")", "name.middle"));
+}
+
 }  // namespace
 }  // namespace roster::dialects::pingone
 
@@ -387,7 +445,8 @@ TEST(FilterToQueryTest, EvaluatesAsMatchesDoesOnTheWire) {
            {R"(email eq "home@example.com")", false},  // not the primary email
            {R"(email sw "ALICE")", true},
            {R"(name.given sw "al" and enabled eq true)", true},
-           {R"(enabled eq "true")", false},
+           {R"(enabled eq "true")", true},  // a quoted boolean on a boolean attribute
+           {R"(enabled eq "FALSE")", false},
            {R"(name.family eq "x" or username sw "str")", true}}) {
     EXPECT_EQ(query::Matches(ToQuery(MustParse(text)), u), expected) << text;
   }

@@ -1,5 +1,7 @@
 #include "dialects/pingone/mapping.h"
 
+#include "core/json_policy.h"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -177,7 +179,7 @@ json::object PingOneState(const core::User& user) {
   auto it = user.dialect_json.find("pingone");
   if (it == user.dialect_json.end() || it->second.empty()) return {};
   boost::system::error_code ec;
-  json::value v = json::parse(it->second, ec);
+  json::value v = core::ParseStored(it->second, ec);
   if (ec || !v.is_object()) return {};
   return std::move(v.as_object());
 }
@@ -442,6 +444,7 @@ json::object UserWire(const core::User& user, const WireContext& ctx) {
   links["password.set"] = {{"href", self + "/password"}};
   links["password.check"] = {{"href", self + "/password"}};
   links["enabled"] = {{"href", self + "/enabled"}};
+  links["memberOfGroups"] = {{"href", self + "/memberOfGroups"}};
 
   json::object o;
   o["_links"] = std::move(links);
@@ -455,6 +458,14 @@ json::object UserWire(const core::User& user, const WireContext& ctx) {
       break;
     }
   o["enabled"] = user.active;
+  // account: no administrative lock here (sign-in lockout is per client address), so a
+  // user can authenticate exactly when enabled.
+  o["account"] = {{"canAuthenticate", user.active}, {"status", "OK"}};
+  {
+    const auto* v = state.if_contains("emailVerified");
+    o["emailVerified"] = v && v->is_bool() && v->as_bool();
+  }
+  o["verifyStatus"] = "NOT_INITIATED";
   o["identityProvider"] = {{"type", "PING_ONE"}};
   std::string lifecycle = "ACCOUNT_OK";
   if (const auto* v = state.if_contains("lifecycle"); v && v->is_string()) lifecycle = v->as_string();
@@ -498,7 +509,7 @@ json::object UserWire(const core::User& user, const WireContext& ctx) {
       const CustomAttribute* attribute = ctx.schema->ById(id);
       if (attribute == nullptr || !attribute->enabled) continue;
       boost::system::error_code ec;
-      json::value value = json::parse(text, ec);
+      json::value value = core::ParseStored(text, ec);
       if (!ec) o[attribute->name] = std::move(value);
     }
   }

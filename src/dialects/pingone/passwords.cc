@@ -40,10 +40,12 @@ std::vector<char32_t> CodePointsOf(std::string_view s) {
   return out;
 }
 
-json::object PasswordState(const Call& call, const core::User& user) {
+// `has_password` false: NO_PASSWORD whatever was recorded.
+json::object PasswordState(const Call& call, const core::User& user, bool has_password = true) {
   const json::object state = PingOneState(user);
   std::string status = "OK";
   if (const auto* v = state.if_contains("passwordStatus"); v && v->is_string()) status = v->as_string();
+  if (!has_password) status = "NO_PASSWORD";
   const std::string user_url = call.EnvUrl() + "/users/" + user.id;
   return json::object{{"_links", {{"self", {{"href", user_url + "/password"}}}, {"user", {{"href", user_url}}}}},
                       {"environment", {{"id", call.env}}},
@@ -202,6 +204,14 @@ Done CheckPasswordPolicy(std::string_view password, const std::string& username,
 
 void MountPasswords(http::Router& router, std::shared_ptr<State> state) {
   const std::string path = "/v1/environments/{envID}/users/{userID}/password";
+  // The password's state: OK, MUST_CHANGE_PASSWORD, or NO_PASSWORD for a user with none.
+  router.Add("GET", path, http::Exec::kInline, Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
+               auto user = Users(st, call).Get(call.Param("userID"));
+               if (!user) return Fail(FromCore(user.error()));
+               auto has = st.s.users.HasPassword(call.env, user->id);
+               if (!has) return Fail(FromCore(has.error()));
+               return http::WithETag(JsonResponse(200, PasswordState(call, *user, *has)), user->version);
+             }));
   router.Add("PUT", path, http::Exec::kWorker, Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
                const std::string media = MediaType(*call.req);
                if (media == kSetType) return SetPassword(st, call);

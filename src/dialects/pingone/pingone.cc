@@ -17,6 +17,7 @@ void Mount(http::Router& router, const Services& services, const Config& config)
   MountSchemas(router, state);
   MountUsers(router, state);
   MountPasswords(router, state);
+  MountGroups(router, state);
 }
 
 void AddCommands(CLI::App& app, const AddCommand& add) {

@@ -30,6 +30,8 @@ Outcome<json::object> PopulationWire(State& st, const Call& call, const service:
   if (const auto* d = p.body.if_contains("description"); d && d->is_string() && !d->as_string().empty())
     o["description"] = *d;
   o["default"] = PopulationIsDefault(p);
+  for (const char* key : {"theme", "passwordPolicy", "preferredLanguage", "alternativeIdentifiers"})
+    if (const auto* v = p.body.if_contains(key)) o[key] = *v;
   o["userCount"] = *count;
   o["createdAt"] = core::FormatTimestamp(p.created_at_ms, true);
   o["updatedAt"] = core::FormatTimestamp(p.updated_at_ms, true);
@@ -42,7 +44,22 @@ struct PopulationInput {
   std::string name;
   std::optional<std::string> description;  // nullopt: absent
   std::optional<bool> make_default;        // nullopt: absent
+  // theme.id, passwordPolicy.id, preferredLanguage, alternativeIdentifiers: stored as
+  // sent (a PUT without one clears it); Roster has one password policy and no themes, so
+  // the ids are references the client keeps, echoed back.
+  json::object references;
 };
+
+// `key: {id: "<uuid>"}` or null/absent.
+void ReadReference(const json::object& body, const char* key, json::object& out, std::vector<Detail>& errors) {
+  const json::value* v = body.if_contains(key);
+  if (v == nullptr || v->is_null()) return;
+  const json::value* id = v->is_object() ? v->as_object().if_contains("id") : nullptr;
+  if (id == nullptr || !id->is_string() || !core::IsUuid(std::string(id->as_string())))
+    errors.push_back({"INVALID_VALUE", std::string(key) + ".id", std::string(key) + ".id must be a UUID", {}});
+  else
+    out[key] = json::object{{"id", *id}};
+}
 
 Outcome<PopulationInput> ReadPopulation(const json::object& body) {
   std::vector<Detail> errors;
@@ -70,6 +87,25 @@ Outcome<PopulationInput> ReadPopulation(const json::object& body) {
     errors.insert(errors.end(), make_default.error().details.begin(), make_default.error().details.end());
   else
     in.make_default = *make_default;
+  ReadReference(body, "theme", in.references, errors);
+  ReadReference(body, "passwordPolicy", in.references, errors);
+  auto language = OptionalString(body, "preferredLanguage", "preferredLanguage", 64);
+  if (!language)
+    errors.insert(errors.end(), language.error().details.begin(), language.error().details.end());
+  else if (*language && !(*language)->empty())
+    in.references["preferredLanguage"] = **language;
+  if (const json::value* v = body.if_contains("alternativeIdentifiers"); v && !v->is_null()) {
+    bool ok = v->is_array() && v->as_array().size() <= 100;
+    if (ok)
+      for (const auto& e : v->as_array())
+        ok = ok && e.is_string() && !e.as_string().empty() && core::IsValidUtf8(e.as_string()) &&
+             core::CodePoints(e.as_string()) <= 255;
+    if (!ok)
+      errors.push_back({"INVALID_VALUE", "alternativeIdentifiers",
+                        "alternativeIdentifiers must be an array of at most 100 non-empty strings", {}});
+    else
+      in.references["alternativeIdentifiers"] = *v;
+  }
   if (!errors.empty()) return Fail(InvalidData(std::move(errors)));
   return in;
 }
@@ -86,6 +122,12 @@ void Apply(const PopulationInput& in, service::Record& p, bool replace) {
     p.body["description"] = *in.description;
   else if (replace)
     p.body.erase("description");
+  for (const char* key : {"theme", "passwordPolicy", "preferredLanguage", "alternativeIdentifiers"}) {
+    if (const auto* v = in.references.if_contains(key))
+      p.body[key] = *v;
+    else if (replace)
+      p.body.erase(key);
+  }
 }
 
 // Clears the default flag of population `id` (its claims follow).

@@ -318,7 +318,7 @@ json::object CustomWire(const Call& call, const std::string& schema_id, const Cu
   }
   if (a.pattern) {
     json::object r{{"pattern", a.pattern->pattern}};
-    if (!a.pattern->requirements.empty()) r["requirements"] = a.pattern->requirements;
+    r["requirements"] = a.pattern->requirements;  // PingOne's SchemaAttribute requires it, "" when none was given
     json::array m, n;
     for (const auto& s : a.pattern->should_match) m.emplace_back(s);
     for (const auto& s : a.pattern->should_not_match) n.emplace_back(s);

@@ -1,4 +1,6 @@
 // Users: create (plain and import), read, list (filter, cursor paging), replace (PUT),
+
+#include "core/json_policy.h"
 // merge (PATCH), delete, and the enabled / mfaEnabled / population sub-resources.
 #include <boost/json.hpp>
 
@@ -13,6 +15,7 @@
 #include "dialects/pingone/mapping.h"
 #include "dialects/pingone/schema.h"
 #include "http/etag.h"
+#include "service/groups.h"
 
 namespace roster::dialects::pingone {
 namespace json = boost::json;
@@ -23,6 +26,16 @@ namespace {
 constexpr const char* kImportType = "application/vnd.pingidentity.user.import+json";
 constexpr int kDefaultUserPage = 100;
 constexpr int kMaxUserPage = 1000;
+
+// The user attributes a filter may name (lower-case), as PingOne documents them: eq and
+// sw on each, besides the environment's enabled custom STRING attributes; ew on kEndsWith.
+const std::set<std::string, std::less<>> kFilterable = {
+    "id", "username", "email", "externalid", "accountid", "population.id", "memberofgroups.id",
+    "name.given", "name.family", "name.middle", "name.formatted", "name.honorificprefix", "name.honorificsuffix",
+    "nickname", "title", "type", "locale", "timezone", "preferredlanguage", "mobilephone", "primaryphone",
+    "photo.href", "address.streetaddress", "address.locality", "address.region", "address.postalcode",
+    "address.countrycode", "enabled", "mfaenabled", "lifecycle.status"};
+const std::set<std::string, std::less<>> kEndsWith = {"email", "name.given", "name.family"};
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -53,6 +66,8 @@ struct Renderer {
   const Call& call;
   Schema schema;
   std::optional<service::Record> default_population;
+  bool group_ids = false;    // include=memberOfGroupIDs
+  bool group_names = false;  // include=memberOfGroupNames
 
   Outcome<json::object> Render(const core::User& user, const std::string& known_population = {}) const {
     std::string population = known_population;
@@ -62,7 +77,20 @@ struct Renderer {
       population = *p;
     }
     WireContext ctx{call.env, call.EnvUrl(), population, &schema};
-    return UserWire(user, ctx);
+    json::object wire = UserWire(user, ctx);
+    if (group_ids || group_names) {
+      // Every group the user is in, directly or through groups.
+      auto groups = service::GroupAccess(st.s.records, st.s.users, call.principal).GroupsOfUser(user.id);
+      if (!groups) return Fail(FromCore(groups.error()));
+      json::array ids, names;
+      for (const auto& c : groups->groups) {
+        ids.emplace_back(c.record.id);
+        names.emplace_back(service::GroupName(c.record));
+      }
+      if (group_ids) wire["memberOfGroupIDs"] = std::move(ids);
+      if (group_names) wire["memberOfGroupNames"] = std::move(names);
+    }
+    return wire;
   }
 };
 
@@ -71,7 +99,22 @@ Outcome<Renderer> MakeRenderer(State& st, const Call& call) {
   if (!schema) return Fail(FromCore(schema.error()));
   auto fallback = FindDefaultPopulation(st, call.env);
   if (!fallback) return Fail(FromCore(fallback.error()));
-  return Renderer{st, call, std::move(*schema), std::move(*fallback)};
+  Renderer renderer{st, call, std::move(*schema), std::move(*fallback)};
+  // include=memberOfGroupIDs,memberOfGroupNames (comma-separated) on reads and lists.
+  auto query = ParseQuery(call.req->query);
+  if (!query) return Fail(query.error());
+  if (auto it = query->find("include"); it != query->end()) {
+    std::string_view rest = it->second;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      if (item == "memberOfGroupIDs") renderer.group_ids = true;
+      else if (item == "memberOfGroupNames") renderer.group_names = true;
+      else return Fail(InvalidValue("include", "include takes memberOfGroupIDs and memberOfGroupNames"));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  return renderer;
 }
 
 Outcome<std::string> ChooseImportedHash(const std::string& value, const std::string& username,
@@ -205,26 +248,38 @@ Outcome<http::Response> Remove(State& st, const Call& call) {
   return NoContent();
 }
 
-// The top-level "population.id eq <id>" a filter requires of every match, if any.
-std::optional<std::string> PopulationHint(const Filter& f) {
+// The top-level "<path> eq <id>" (population.id, memberOfGroups.id) a filter requires of
+// every match, if any.
+std::optional<std::string> RecordHint(const Filter& f, std::string_view path) {
   if (f.kind == Filter::Kind::kAnd) {
     for (const Filter& child : f.children)
-      if (auto hint = PopulationHint(child)) return hint;
+      if (auto hint = RecordHint(child, path)) return hint;
     return std::nullopt;
   }
   if (f.kind != Filter::Kind::kComparison || f.comparison.op != FilterOp::kEq) return std::nullopt;
-  if (Lower(f.comparison.path) != "population.id") return std::nullopt;
+  if (Lower(f.comparison.path) != path) return std::nullopt;
   const auto* value = std::get_if<std::string>(&f.comparison.value);
   if (value == nullptr || !core::IsUuid(Lower(*value))) return std::nullopt;
   return Lower(*value);
 }
 
+// How many comparisons of the filter name `path` (lower-case).
+std::size_t Mentions(const Filter& f, std::string_view path) {
+  if (f.kind == Filter::Kind::kComparison) return Lower(f.comparison.path) == path ? 1 : 0;
+  std::size_t n = 0;
+  for (const Filter& child : f.children) n += Mentions(child, path);
+  return n;
+}
+
 // Resolves the kPingOneSchema attributes of ToQuery: id, externalId, population.id and
 // the environment's custom attributes, each compared as PingOne does (ignoring case).
+// `only_population` / `only_group`: every candidate is a member of it (the engine walks its
+// members), so it is not looked up per user.
 query::Extension PingOneAttributes(State& st, const Call& call, const Renderer& renderer,
-                                   const std::optional<std::string>& only_population) {
-  return [&st, &call, &renderer, only_population](const core::User& u,
-                                                  const query::AttrPath& path) -> std::optional<query::Values> {
+                                   const std::optional<std::string>& only_population,
+                                   const std::optional<std::string>& only_group) {
+  return [&st, &call, &renderer, only_population, only_group](
+             const core::User& u, const query::AttrPath& path) -> std::optional<query::Values> {
     if (path.schema != kPingOneSchema) return std::nullopt;
     const std::string& name = path.names.front();
     query::Values out;
@@ -235,6 +290,29 @@ query::Extension PingOneAttributes(State& st, const Call& call, const Renderer& 
       add(u.id);
     } else if (name == "externalid") {
       add(u.external_id);
+    } else if (name == "memberofgroups.id") {
+      if (only_group) {
+        add(*only_group);
+      } else if (auto groups = service::GroupAccess(st.s.records, st.s.users, call.principal).GroupsOfUser(u.id)) {
+        for (const auto& c : groups->groups)
+          if (c.direct()) add(c.record.id);
+      }
+    } else if (name == "accountid" || name == "lifecycle.status" || name == "mfaenabled") {
+      const json::object state = PingOneState(u);
+      if (name == "mfaenabled") {
+        out.push_back(query::Boolean(MfaEnabled(u)));
+      } else if (name == "lifecycle.status") {
+        const auto* v = state.if_contains("lifecycle");
+        add(v && v->is_string() ? std::string_view(v->as_string()) : std::string_view("ACCOUNT_OK"));
+      } else if (const auto* v = state.if_contains("accountId"); v && v->is_string()) {
+        add(v->as_string());
+      }
+    } else if (name == "photo.href") {
+      for (const auto& ph : u.profile.photos)
+        if (ph.type == "photo") {
+          add(ph.value);
+          break;
+        }
     } else if (name == "population.id") {
       if (only_population) {
         add(*only_population);  // every candidate is a member of it
@@ -247,7 +325,7 @@ query::Extension PingOneAttributes(State& st, const Call& call, const Renderer& 
         const auto it = u.attributes.find(a.id);
         if (it == u.attributes.end()) continue;
         boost::system::error_code ec;
-        const json::value v = json::parse(it->second, ec);
+        const json::value v = core::ParseStored(it->second, ec);
         if (ec) continue;
         if (v.is_string()) add(v.as_string());
         if (v.is_array())
@@ -257,6 +335,29 @@ query::Extension PingOneAttributes(State& st, const Call& call, const Renderer& 
     }
     return out;
   };
+}
+
+// Boolean attributes take eq with true/false, quoted or not; anything else names the
+// attribute in PingOne's error shape (never a silent empty result).
+Done CheckBooleans(const Filter& f) {
+  if (f.kind != Filter::Kind::kComparison) {
+    for (const Filter& child : f.children)
+      if (auto ok = CheckBooleans(child); !ok) return ok;
+    return {};
+  }
+  const Comparison& c = f.comparison;
+  const bool boolean_attribute = IsBooleanUserAttribute(c.path);
+  const std::string* text = std::get_if<std::string>(&c.value);
+  if (boolean_attribute) {
+    const bool ok = c.op == FilterOp::kEq && (!text || Lower(*text) == "true" || Lower(*text) == "false");
+    if (!ok)
+      return Fail(InvalidValue("filter", "'" + c.path + "' is a boolean: compare it with eq true or eq false",
+                               "INVALID_FILTER"));
+  } else if (!text) {
+    return Fail(InvalidValue("filter", "'" + c.path + "' is a string: compare it with a quoted value",
+                             "INVALID_FILTER"));
+  }
+  return {};
 }
 
 Outcome<http::Response> List(State& st, const Call& call) {
@@ -273,15 +374,17 @@ Outcome<http::Response> List(State& st, const Call& call) {
   std::string filter_text;
   if (auto it = query->find("filter"); it != query->end()) {
     filter_text = it->second;
-    static const std::set<std::string, std::less<>> kStandard = {
-        "username", "email", "name.given", "name.family", "population.id", "externalid", "enabled", "id"};
-    auto parsed = ParseFilter(filter_text, [&](std::string_view path) {
-      if (kStandard.contains(Lower(path))) return true;
-      for (const auto& a : schema.custom)
-        if (a.enabled && a.type == "STRING" && Lower(a.name) == Lower(path)) return true;
-      return false;
-    });
+    auto parsed = ParseFilter(
+        filter_text,
+        [&](std::string_view path) {
+          if (kFilterable.contains(Lower(path))) return true;
+          for (const auto& a : schema.custom)
+            if (a.enabled && a.type == "STRING" && Lower(a.name) == Lower(path)) return true;
+          return false;
+        },
+        [](std::string_view path) { return kEndsWith.contains(Lower(path)); });
     if (!parsed) return Fail(InvalidValue("filter", parsed.error().message, "INVALID_FILTER"));
+    if (auto ok = CheckBooleans(*parsed); !ok) return Fail(ok.error());
     filter = std::move(*parsed);
     tree = ToQuery(*filter);
   }
@@ -291,27 +394,47 @@ Outcome<http::Response> List(State& st, const Call& call) {
   // in none), it walks that population's members, else every user: at most
   // kDefaultQueryBudget users per request, so a page may hold fewer than `limit` users:
   // follow _links.next.
-  std::optional<std::string> only;
-  if (filter && !service::IndexHint(*tree)) only = PopulationHint(*filter);
+  // A group named by memberOfGroups[id eq ...] is walked the same way (its direct members).
+  std::optional<std::string> only, only_group;
+  if (filter && !st.s.users.AnswersFromIndex(*tree)) {
+    only_group = RecordHint(*filter, "memberofgroups.id");
+    if (!only_group) only = RecordHint(*filter, "population.id");
+  }
   if (only && renderer->default_population && *only == renderer->default_population->id) only.reset();
-  bool none = false;  // the filter names no population of this environment: nobody matches
-  if (only) {
-    auto p = st.s.records.Get(call.env, kPopulationKind, *only);
+  bool none = false;  // the filter names no population (group) of this environment: nobody matches
+  if (only || only_group) {
+    auto p = st.s.records.Get(call.env, only ? kPopulationKind : service::kGroupKind, only ? *only : *only_group);
     if (!p && p.error().code != ErrorCode::kNotFound) return Fail(FromCore(p.error()));
     none = !p;
   }
   service::QueryResult found;
+  std::optional<std::int64_t> count;
   if (!none) {
     service::UserQuery q;
     q.environment_id = call.env;
     q.filter = tree ? &*tree : nullptr;
-    q.extension = PingOneAttributes(st, call, *renderer, only);
-    q.within_record = only.value_or("");
+    // Every candidate is in the walked group; when the filter names no other group, the
+    // extension need not look each one's groups up.
+    const bool one_group = only_group && Mentions(*filter, "memberofgroups.id") == 1;
+    q.extension = PingOneAttributes(st, call, *renderer, only, one_group ? only_group : std::optional<std::string>());
+    q.within_record = only ? *only : only_group.value_or("");
     q.after = paging->after;
     q.page_size = paging->limit;
     auto r = Users(st, call).Query(q);
     if (!r) return Fail(FromCore(r.error()));
     found = std::move(*r);
+    if (filter && (paging->after != 0 || found.next_after != 0)) {
+      // The filtered total over the whole result (not only this page), when the engine
+      // can count it within its read budget; otherwise left out.
+      q.after = 0;
+      q.page_size = 1;
+      q.count = true;
+      auto counted = Users(st, call).Query(q);
+      if (!counted) return Fail(FromCore(counted.error()));
+      if (!counted->budget_hit) count = counted->matched;
+    }
+  } else {
+    count = 0;
   }
   json::array items;
   for (const auto& u : found.users) {
@@ -320,12 +443,11 @@ Outcome<http::Response> List(State& st, const Call& call) {
     items.push_back(std::move(*wire));
   }
   const std::int64_t next = found.next_after;
-  std::optional<std::int64_t> count;
   if (!filter) {
     auto total = Users(st, call).Count();
     if (!total) return Fail(FromCore(total.error()));
     count = *total;
-  } else if (paging->after == 0 && next == 0) {
+  } else if (paging->after == 0 && next == 0 && !none) {
     count = static_cast<std::int64_t>(items.size());
   }
 
@@ -452,11 +574,15 @@ void MountUsers(http::Router& router, std::shared_ptr<State> state) {
                if (!u) return Fail(UserWriteError(u.error()));
                if (auto s = st.s.records.SetMemberships(call.env, id, kPopulationKind, {p->id}); !s)
                  return Fail(UserWriteError(s.error()));
-               auto renderer = MakeRenderer(st, call);
-               if (!renderer) return Fail(renderer.error());
-               auto wire = renderer->Render(*u, p->id);
-               if (!wire) return Fail(wire.error());
-               return http::WithETag(JsonResponse(200, *wire), u->version);
+               // PingOne answers the user's population reference, not the user.
+               const std::string user_url = call.EnvUrl() + "/users/" + id;
+               return http::WithETag(
+                   JsonResponse(200, json::object{{"_links",
+                                                   {{"self", {{"href", user_url + "/population"}}},
+                                                    {"user", {{"href", user_url}}},
+                                                    {"population", {{"href", call.EnvUrl() + "/populations/" + p->id}}}}},
+                                                  {"id", p->id}}),
+                   u->version);
              }));
 }
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/json_policy.h"
 #include "core/rules.h"
 #include "crypto/crypto.h"
 #include "crypto/mac.h"
@@ -183,11 +184,10 @@ core::Result<Params> ParseParams(const http::Request& req) {
   Params p;
   if (LooksLikeJson(req)) {
     if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
-      boost::system::error_code ec;
-      json::parse_options options;
-      options.max_depth = 16;
-      json::value v = json::parse(req.body, ec, {}, options);
-      if (ec) return core::InvalidArgument("body", "Request body is not valid JSON");
+      auto parsed = core::ParseReceived(req.body);
+      if (!parsed && parsed.error().field == "body") return core::InvalidArgument("body", "Request body is not valid JSON");
+      if (!parsed) return core::InvalidArgument(parsed.error().field, parsed.error().field + " " + parsed.error().message);
+      json::value& v = *parsed;
       if (!v.is_object()) return core::InvalidArgument("body", "Request body must be a JSON object");
       p.object = std::move(v.get_object());
       p.pairs = FlattenJson(p.object);

@@ -1,5 +1,7 @@
 #include "dialects/quickblox/mapping.h"
 
+#include "core/json_policy.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -156,7 +158,7 @@ json::object DialectData(const core::User& user) {
   auto it = user.dialect_json.find(kDialect);
   if (it == user.dialect_json.end()) return {};
   boost::system::error_code ec;
-  json::value v = json::parse(it->second, ec);
+  json::value v = core::ParseStored(it->second, ec);
   if (ec || !v.is_object()) return {};
   return std::move(v.get_object());
 }

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/json_policy.h"
+
 namespace roster::dialects::scim {
 namespace json = boost::json;
 using core::ErrorCode;
@@ -154,11 +156,11 @@ Outcome<json::object> ParseBody(const http::Request& req) {
   media = Trim(media);
   if (!media.empty() && !IEquals(media, "application/json") && !IEquals(media, kContentType))
     return Fail(Error{415, {}, "Send application/scim+json or application/json"});
-  boost::system::error_code ec;
-  json::parse_options options;
-  options.max_depth = 32;
-  json::value v = json::parse(req.body, ec, {}, options);
-  if (ec) return Fail(BadRequest("invalidSyntax", "The request body is not valid JSON"));
+  auto parsed = core::ParseReceived(req.body);
+  if (!parsed && parsed.error().field == "body")
+    return Fail(BadRequest("invalidSyntax", "The request body is not valid JSON"));
+  if (!parsed) return Fail(BadRequest("invalidValue", parsed.error().field + " " + parsed.error().message));
+  json::value& v = *parsed;
   if (!v.is_object()) return Fail(BadRequest("invalidSyntax", "The request body must be a JSON object"));
   return std::move(v.get_object());
 }

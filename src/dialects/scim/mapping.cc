@@ -1,5 +1,7 @@
 #include "dialects/scim/mapping.h"
 
+#include "core/json_policy.h"
+
 #include <functional>
 
 namespace roster::dialects::scim {
@@ -34,7 +36,7 @@ json::object DialectEntry(const core::User& user) {
   auto it = user.dialect_json.find(kDialect);
   if (it == user.dialect_json.end()) return {};
   boost::system::error_code ec;
-  json::value v = json::parse(it->second, ec);
+  json::value v = core::ParseStored(it->second, ec);
   return !ec && v.is_object() ? v.get_object() : json::object();
 }
 
@@ -298,7 +300,7 @@ json::object UserResource(const core::User& user, const RenderContext& ctx) {
       const auto* def = ctx.schema->ById(id);
       if (def == nullptr || !def->enabled) continue;
       boost::system::error_code ec;
-      json::value v = json::parse(text, ec);
+      json::value v = core::ParseStored(text, ec);
       if (!ec) attrs[def->name] = std::move(v);
     }
     if (!attrs.empty()) {

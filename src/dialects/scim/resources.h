@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dialects/scim/common.h"
+#include "dialects/scim/patch.h"
 #include "query/evaluate.h"
 #include "query/filter.h"
 
@@ -44,6 +45,8 @@ Result GetUser(const Context& ctx, const std::string& id, const Projection& proj
 Result ReplaceUser(const Context& ctx, const std::string& id, const boost::json::object& body,
                    const Precondition& precondition);
 // PATCH: a PatchOp (RFC 7644 §3.5.2).
+// What a User PATCH may change: the core schema, its extensions and their aliases.
+PatchTarget UserPatchTarget();
 Result PatchUser(const Context& ctx, const std::string& id, const boost::json::object& body,
                  const Precondition& precondition);
 Result DeleteUser(const Context& ctx, const std::string& id, const Precondition& precondition);

@@ -213,18 +213,22 @@ Result ReplaceUser(const Context& ctx, const std::string& id, const json::object
   });
 }
 
+PatchTarget UserPatchTarget() {
+  return PatchTarget{kUserSchema, {kEnterpriseSchema, kHealthSchema, kAttributesSchema},
+                     std::vector<std::string_view>(std::begin(kUserReadOnly), std::end(kUserReadOnly)),
+                     {{"employeeNumber", kEnterpriseSchema},
+                      {"costCenter", kEnterpriseSchema},
+                      {"organization", kEnterpriseSchema},
+                      {"division", kEnterpriseSchema},
+                      {"department", kEnterpriseSchema},
+                      {"manager", kEnterpriseSchema}}};
+}
+
 Result PatchUser(const Context& ctx, const std::string& id, const json::object& body,
                  const Precondition& precondition) {
   auto ops = ParsePatch(body);
   if (!ops) return Fail(ops.error());
-  const PatchTarget target{kUserSchema, {kEnterpriseSchema, kHealthSchema, kAttributesSchema},
-                           std::vector<std::string_view>(std::begin(kUserReadOnly), std::end(kUserReadOnly)),
-                           {{"employeeNumber", kEnterpriseSchema},
-                            {"costCenter", kEnterpriseSchema},
-                            {"organization", kEnterpriseSchema},
-                            {"division", kEnterpriseSchema},
-                            {"department", kEnterpriseSchema},
-                            {"manager", kEnterpriseSchema}}};
+  const PatchTarget target = UserPatchTarget();
   return WriteUser(ctx, id, precondition,
                    [&](core::User& u, const core::AttributeSchema& schema) -> Outcome<UserInput> {
                      json::object resource = UserResource(u, RenderContext{ctx.base, &schema, {}});

@@ -475,6 +475,12 @@ constexpr Query kFindUsers{
     "SELECT u.number, u.id, u.environment_id, u.active, u.created_at, u.updated_at, u.version, u.sealed "
     "FROM user_index i JOIN users u ON u.number = i.user_number "
     "WHERE i.environment_id = $1 AND i.kind = $2 AND i.digest = $3 ORDER BY u.number"};
+constexpr Query kFindUsersAfter{
+    "find_users_after",
+    "SELECT u.number, u.id, u.environment_id, u.active, u.created_at, u.updated_at, u.version, u.sealed "
+    "FROM user_index i JOIN users u ON u.number = i.user_number "
+    "WHERE i.environment_id = $1 AND i.kind = $2 AND i.digest = $3 AND i.user_number > $4 "
+    "ORDER BY i.user_number LIMIT $5"};
 // FOR UPDATE holds the row until commit, so a concurrent update waits and then sees the
 // new version instead of both passing the check.
 constexpr Query kLockUser{
@@ -870,6 +876,19 @@ class PostgresStore final : public Store {
                                          const std::string& digest) override {
     return Read([&](Connection& c) -> Result<std::vector<UserRow>> {
       Rows r = c.Exec(kFindUsers, {Text(environment_id), Text(kind), Bytes(digest)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "find users"));
+      std::vector<UserRow> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back(ReadUser(r, i));
+      return out;
+    });
+  }
+
+  Result<std::vector<UserRow>> FindUsersAfter(const std::string& environment_id, const std::string& kind,
+                                              const std::string& digest, std::int64_t after_number,
+                                              int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<UserRow>> {
+      Rows r = c.Exec(kFindUsersAfter, {Text(environment_id), Text(kind), Bytes(digest), Int(after_number),
+                                        Int(std::max(limit, 0))});
       if (!r.ok()) return std::unexpected(c.Failure(r, "find users"));
       std::vector<UserRow> out;
       for (int i = 0; i < r.size(); ++i) out.push_back(ReadUser(r, i));

@@ -265,10 +265,14 @@ class Connection {
   std::map<const char*, sqlite3_stmt*> cache_;  // keyed by the literal's address
 };
 
+// What the service hears of a failed statement: a store that cannot take the write now
+// (busy, disk full, an I/O error, a file it cannot open) is kUnavailable, which every
+// API answers with 503 in its own shape; the write may be retried once space is freed.
 core::Error StepError(int rc, const char* what) {
-  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || (rc & 0xff) == SQLITE_BUSY)
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
     return core::Error{ErrorCode::kUnavailable, "database is busy", ""};
-  if ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR)
+  if ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CANTOPEN ||
+      (rc & 0xff) == SQLITE_NOMEM)
     return core::Error{ErrorCode::kUnavailable, "database cannot write", ""};
   return core::Error{ErrorCode::kInternal, std::string("database error in ") + what, ""};
 }
@@ -278,7 +282,12 @@ bool IsConstraint(int rc) { return (rc & 0xff) == SQLITE_CONSTRAINT; }
 // Runs `body` in one IMMEDIATE transaction; rolls back on any failure.
 template <class F>
 auto InTransaction(Connection& c, F&& body) -> decltype(body()) {
-  if (!c.TryExec("BEGIN IMMEDIATE")) return std::unexpected(StepError(SQLITE_BUSY, "begin"));
+  if (!c.TryExec("BEGIN IMMEDIATE")) {
+    // Whatever stops a transaction from starting (busy, no space for the WAL) is
+    // temporary as far as the caller knows.
+    const core::Error e = StepError(sqlite3_extended_errcode(c.raw()), "begin");
+    return std::unexpected(e.code == ErrorCode::kInternal ? StepError(SQLITE_BUSY, "begin") : e);
+  }
   decltype(body()) result;
   try {
     result = body();
@@ -291,8 +300,9 @@ auto InTransaction(Connection& c, F&& body) -> decltype(body()) {
     return result;
   }
   if (!c.TryExec("COMMIT")) {
+    const int rc = sqlite3_extended_errcode(c.raw());  // the COMMIT's, before ROLLBACK sets its own
     c.TryExec("ROLLBACK");
-    return std::unexpected(StepError(sqlite3_errcode(c.raw()), "commit"));
+    return std::unexpected(StepError(rc, "commit"));
   }
   return result;
 }
@@ -486,6 +496,24 @@ class SqliteStore final : public Store {
           "FROM user_index i JOIN users u ON u.number = i.user_number "
           "WHERE i.environment_id = ? AND i.kind = ? AND i.digest = ? ORDER BY u.number");
       s.Text(1, environment_id).Text(2, kind).Blob(3, digest);
+      std::vector<UserRow> out;
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadUser(s));
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "find users"));
+      return out;
+    });
+  }
+
+  Result<std::vector<UserRow>> FindUsersAfter(const std::string& environment_id, const std::string& kind,
+                                              const std::string& digest, std::int64_t after_number,
+                                              int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<UserRow>> {
+      auto s = c.Prepare(
+          "SELECT u.number, u.id, u.environment_id, u.active, u.created_at, u.updated_at, u.version, u.sealed "
+          "FROM user_index i JOIN users u ON u.number = i.user_number "
+          "WHERE i.environment_id = ? AND i.kind = ? AND i.digest = ? AND i.user_number > ? "
+          "ORDER BY i.user_number LIMIT ?");
+      s.Text(1, environment_id).Text(2, kind).Blob(3, digest).Int(4, after_number).Int(5, std::max(limit, 0));
       std::vector<UserRow> out;
       int rc;
       while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadUser(s));

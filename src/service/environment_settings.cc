@@ -1,0 +1,51 @@
+#include "service/environment_settings.h"
+
+#include <vector>
+
+namespace roster::service {
+namespace {
+
+constexpr const char* kSettingsKind = "environment.settings";
+constexpr const char* kSettingsClaim = "environment.settings";
+
+std::vector<Claim> SettingsClaims(const Record&) { return {{kSettingsClaim, "settings", true}}; }
+
+}  // namespace
+
+core::Result<boost::json::object> LoadEnvironmentSettings(RecordService& records, const std::string& environment_id) {
+  auto found = records.Find(environment_id, kSettingsClaim, "settings");
+  if (!found) return std::unexpected(found.error());
+  for (const auto& r : *found)
+    if (r.kind == kSettingsKind) return r.body;
+  return boost::json::object{};
+}
+
+core::Status UpdateEnvironmentSettings(RecordService& records, const std::string& environment_id,
+                                       const std::function<void(boost::json::object&)>& change) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto found = records.Find(environment_id, kSettingsClaim, "settings");
+    if (!found) return std::unexpected(found.error());
+    if (!found->empty()) {
+      auto updated = records.Update(environment_id, kSettingsKind, found->front().id,
+                                    [&](Record& r) -> core::Status {
+                                      change(r.body);
+                                      return {};
+                                    },
+                                    SettingsClaims);
+      if (!updated) return std::unexpected(updated.error());
+      return {};
+    }
+    NewRecordRequest r;
+    r.environment_id = environment_id;
+    r.kind = kSettingsKind;
+    change(r.body);
+    r.claims = {{kSettingsClaim, "settings", true}};
+    auto created = records.Create(r);
+    if (created) return {};
+    // Another process made it first: update that one.
+    if (created.error().code != core::ErrorCode::kAlreadyExists) return std::unexpected(created.error());
+  }
+  return core::Internal("cannot save the environment's settings");
+}
+
+}  // namespace roster::service

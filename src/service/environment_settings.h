@@ -1,0 +1,24 @@
+// An environment's settings: one sealed record per environment (kind and unique claim
+// "environment.settings"), a JSON object whose members belong to whoever sets them
+// (`activation`: service/activations.h; `searchIndex`: service/search_upgrade.h).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "core/error.h"
+#include "service/record_service.h"
+
+namespace roster::service {
+
+// The environment's settings; an empty object when none were ever saved.
+core::Result<boost::json::object> LoadEnvironmentSettings(RecordService& records, const std::string& environment_id);
+
+// Applies `change` to the settings and saves them in one write (creating the record the
+// first time; another process creating it first is retried as an update).
+core::Status UpdateEnvironmentSettings(RecordService& records, const std::string& environment_id,
+                                       const std::function<void(boost::json::object&)>& change);
+
+}  // namespace roster::service
