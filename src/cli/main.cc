@@ -25,6 +25,7 @@
 #include "core/rules.h"
 #include "crypto/base64.h"
 #include "crypto/crypto.h"
+#include "cli/audit.h"
 #include "cli/operations.h"
 #include "cli/registry.h"
 #include "cli/rotation.h"
@@ -128,6 +129,8 @@ struct Context {
     users = std::make_unique<service::UserService>(*store, *directory, *keyring, *hasher, clock, options.sessions,
                                                    options.sign_in, options.throttle);
     records = std::make_unique<service::RecordService>(*store, *directory, clock);
+    audit = std::make_unique<service::AuditLog>(*store, *keyring, clock);
+    users->SetAuditLog(audit.get());
   }
 
   // What every API and API subcommand is given.
@@ -156,6 +159,7 @@ struct Context {
   std::unique_ptr<crypto::PasswordHasher> hasher;
   std::unique_ptr<service::UserService> users;
   std::unique_ptr<service::RecordService> records;
+  std::unique_ptr<service::AuditLog> audit;  // stops (writing what is queued) before the store closes
 };
 
 template <class T>
@@ -231,6 +235,8 @@ struct ServeOptions {
   bool smtp_starttls = false;
   std::string metrics_listen;  // empty: no metrics listener
   std::string log_level = "info";
+  std::string audit = "on";  // off: no audit records (benchmarks only)
+  std::int64_t audit_retention_days = service::kDefaultAuditRetentionMs / (24 * 3600'000);
   cli::ApiSettings apis;  // settings that belong to one API (--public-url, ...)
 };
 
@@ -257,6 +263,10 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
                 o.signin_max_attempts_per_user >= 0 ? o.signin_max_attempts_per_user : 10 * o.signin_max_attempts},
                throttle});
   auto logger = cli::JsonLogger("roster", o.log_level);
+  if (o.audit == "off") {
+    ctx.users->SetAuditLog(nullptr);
+    logger->warn("audit trail off (--audit off): reads and writes of users leave no record");
+  }
   // Held while serving: `roster restore` refuses a directory a server is using.
   const cli::DataDirLock lock = cli::DataDirLock::Shared(data_dir);
   // PostgreSQL tells every process of a key revocation, so lookups can be kept in memory.
@@ -279,6 +289,7 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
   service::SetUnreadableRowLog([logger](const std::string& line) { logger->warn(line); });
   housekeeping.session_idle_ms = o.session_idle_s * 1000;
   housekeeping.session_lifetime_ms = o.session_lifetime_s * 1000;
+  housekeeping.audit_retention_ms = o.audit_retention_days * 24 * 3600'000;
   service::Housekeeper housekeeper(*ctx.store, ctx.clock, housekeeping);
   housekeeper.Start();
 
@@ -300,6 +311,7 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
   http::Router router;
   cli::AddProbes(router, *ctx.store, *ctx.directory);
   cli::MountApis(router, ctx.Services(), o.apis);
+  cli::MountAuditRoute(router, *ctx.directory, *ctx.audit);
 
   http::ServerOptions so;
   std::tie(so.host, so.port) = SplitListen(o.listen);
@@ -602,6 +614,13 @@ int main(int argc, char** argv) {
   serve->add_option("--metrics-listen", serve_options.metrics_listen,
                     "HOST:PORT for GET /metrics (Prometheus), /healthz and /readyz on a listener of their own "
                     "(default: none, no metrics served)");
+  serve->add_option("--audit", serve_options.audit, "Audit trail of every user read and write: on or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
+  serve->add_option("--audit-retention-days", serve_options.audit_retention_days,
+                    "Audit records older than this are purged (up to a signed checkpoint)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 36500));
   serve->add_option("--log-level", serve_options.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -685,6 +704,21 @@ int main(int argc, char** argv) {
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
   data_options(migrate);
 
+  cli::AuditCommandOptions audit_options;
+  auto* audit = app.add_subcommand("audit", "Verify and export the audit trail");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand("verify", "Check every record of the hash chain; exit 1 naming the first bad one");
+  audit_verify->add_option("--env", audit_options.env, "Environment name or id (default: every environment)");
+  data_options(audit_verify);
+  audit_verify->add_flag("--json", as_json, "Print one JSON object");
+  auto* audit_export = audit->add_subcommand("export", "Print an environment's audit records as JSON Lines");
+  audit_export->add_option("--env", audit_options.env, "Environment name or id")->required();
+  audit_export->add_option("--since", audit_options.since, "From this time (RFC 3339 UTC, or epoch milliseconds)");
+  audit_export->add_option("--until", audit_options.until, "Before this time (RFC 3339 UTC, or epoch milliseconds)");
+  audit_export->add_option("--subject", audit_options.subject, "Only records about this user id");
+  data_options(audit_export);
+  audit_export->add_flag("--json", as_json, "JSON Lines (the only format; accepted for symmetry)");
+
   auto* routes = app.add_subcommand("routes", "List every route serve mounts: method, path template and API");
   routes->add_flag("--json", as_json, "Print one JSON object");
 
@@ -709,6 +743,8 @@ int main(int argc, char** argv) {
     for (const auto& [command, action] : api_commands)
       if (command->parsed()) return cli::RunCommand(action, ctx.Services(), as_json);
     if (migrate->parsed()) std::cout << "roster: schema is up to date" << std::endl;
+    if (audit_verify->parsed()) return cli::AuditVerify(*ctx.directory, *ctx.audit, audit_options, as_json);
+    if (audit_export->parsed()) return cli::AuditExport(*ctx.directory, *ctx.audit, audit_options);
     if (env_create->parsed()) {
       auto e = OrThrow(ctx.directory->CreateEnvironment(env_name));
       if (as_json) PrintJson(json::object{{"id", e.id}, {"name", e.name}});
@@ -738,6 +774,10 @@ int main(int argc, char** argv) {
       grant.apis = *apis;
       grant.scopes = OrThrow(core::ScopesFromNames(key_scopes));
       auto k = OrThrow(ctx.directory->CreateApiKey(env_name, *service::ParseRole(role), identifier, grant));
+      if (auto st = ctx.audit->Record(ctx.audit->CommandRow(k.info.environment_id, "key create", "credential.create",
+                                                             k.info.id, nullptr, service::kAuditCredentials));
+          !st)
+        throw std::runtime_error(st.error().message);
       if (as_json) {
         PrintJson(json::object{{"key", k.secret},
                                {"id", k.info.id},

@@ -18,7 +18,7 @@ namespace roster::crypto {
 namespace {
 
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES] = {'r', 'o', 's', 't', 'e', 'r', 'k', '1'};
-constexpr std::uint64_t kWrapSubkey = 1, kIndexSubkey = 2, kDigestSubkey = 3;
+constexpr std::uint64_t kWrapSubkey = 1, kIndexSubkey = 2, kDigestSubkey = 3, kAuditSubkey = 4;
 
 SecretKey Derive(const SecretKey& master, std::uint64_t id) {
   SecretKey out;
@@ -101,7 +101,8 @@ SecretKey LoadOrCreateKeyFile(const std::string& path, bool create) {
 Keyring::Keyring(const SecretKey& master)
     : wrap_key_(Derive(master, kWrapSubkey)),
       index_root_(Derive(master, kIndexSubkey)),
-      digest_key_(Derive(master, kDigestSubkey)) {}
+      digest_key_(Derive(master, kDigestSubkey)),
+      audit_key_(Derive(master, kAuditSubkey)) {}
 
 std::string Keyring::NewWrappedDataKey(std::string_view environment_id) const {
   SecretKey data = SecretKey::Random();
@@ -158,6 +159,13 @@ std::string Keyring::Digest(std::string_view secret) const {
   std::string out(32, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(), U(secret),
                      secret.size(), digest_key_.data(), digest_key_.size());
+  return out;
+}
+
+std::string Keyring::AuditMac(std::string_view bytes) const {
+  std::string out(32, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(), U(bytes), bytes.size(),
+                     audit_key_.data(), audit_key_.size());
   return out;
 }
 

@@ -77,9 +77,12 @@ class Keyring {
                                        std::string_view wrapped) const;
   // Keyed digest of an API key or token (stored instead of the secret).
   std::string Digest(std::string_view secret) const;
+  // Keyed BLAKE2b-256 (crypto_generichash) under the audit key, derived from the master
+  // key: links and signs the audit chain (service/audit.h). 32 raw bytes.
+  std::string AuditMac(std::string_view bytes) const;
 
  private:
-  SecretKey wrap_key_, index_root_, digest_key_;
+  SecretKey wrap_key_, index_root_, digest_key_, audit_key_;
 };
 
 // XChaCha20-Poly1305: returns nonce || ciphertext || tag.

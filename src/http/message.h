@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/holds.h"
 
 namespace roster::http {
 
@@ -25,6 +26,9 @@ struct Request {
   // address the trusted proxy appended to X-Forwarded-For. The access log records it and
   // the service's throttles count per address.
   std::string peer;
+  // The matched route's template ("/v2/users/{usersId}"), set before the handler runs:
+  // what an audit record names instead of the path.
+  std::string route;
   bool secure = false;  // arrived over TLS (the server's own; a proxy's is X-Forwarded-Proto)
 
   // First value of header `lower_name`, or empty.
@@ -36,6 +40,9 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Effects that must be durable before this answer leaves (core/holds.h), collected by
+  // Router::Run; the server sends a 503 instead if one fails.
+  std::vector<core::Hold> holds;
 
   static Response Json(int status, std::string body);
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <stdexcept>
+#include <utility>
 
 namespace roster::http {
 namespace {
@@ -253,18 +254,31 @@ Response Router::Handle(const Request& request) const {
     }
     return response;
   }
-  return Run(match, request);
+  Request routed = request;
+  routed.route = match.route->pattern;
+  Response response = Run(match, routed);
+  // No server to wait without blocking: wait here.
+  if (!response.holds.empty() && !core::AwaitHolds(std::exchange(response.holds, {})))
+    return RenderError(request.path, 503, "service unavailable");
+  return response;
 }
 
 Response Router::Run(const Match& match, const Request& request) const {
   // Exception text may carry internals (SQL, file paths); only a generic 500 leaves.
+  core::HoldScope holds(request.route.empty() && match.route ? match.route->pattern : request.route,
+                       request.request_id);
   try {
     if (match.route == nullptr || !match.route->handler) {
       return RenderError(request.path, 500, "internal error");
     }
-    return match.route->handler(request, match.params);
+    Response response = match.route->handler(request, match.params);
+    response.holds = holds.Take();
+    return response;
   } catch (...) {
-    return RenderError(request.path, 500, "internal error");
+    Response response = RenderError(request.path, 500, "internal error");
+    // What the handler revealed before it failed is still recorded before the answer.
+    response.holds = holds.Take();
+    return response;
   }
 }
 

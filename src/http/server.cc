@@ -495,8 +495,9 @@ class Session final : public SessionBase {
     }
     pending_.route = match.route->pattern;
     pending_.group = match.route->group.empty() ? "-" : match.route->group;
+    request.route = match.route->pattern;
     if (match.route->exec == Exec::kInline) {
-      return Write(router.Run(match, request));
+      return Deliver(router.Run(match, request));
     }
     // The job owns its inputs and keeps the session alive until it posts back.
     auto job = [self = Self(), match = std::move(match), request = std::move(request)] {
@@ -507,11 +508,43 @@ class Session final : public SessionBase {
         response = Response::Json(500, R"({"error":"internal error"})");
       }
       asio::post(self->executor_, [self, response = std::move(response)]() mutable {
-        self->Guard([&] { self->Write(std::move(response)); });
+        self->Guard([&] { self->Deliver(std::move(response)); });
       });
     };
     if (!engine_.TrySubmit(std::move(job))) {
       Write(router.RenderError(pending_.path, 503, "server busy"));
+    }
+  }
+
+  // Writes the response once its holds (core/holds.h) are released, without blocking
+  // this thread meanwhile; a failed hold sends a 503 instead.
+  void Deliver(Response response) {
+    if (response.holds.empty()) return Write(std::move(response));
+    state_ = State::kBusy;
+    struct Pending {
+      std::mutex mu;
+      std::size_t left = 0;
+      bool durable = true;
+      Response response;
+    };
+    auto pending = std::make_shared<Pending>();
+    std::vector<core::Hold> holds = std::exchange(response.holds, {});
+    pending->left = holds.size();
+    pending->response = std::move(response);
+    for (auto& hold : holds) {
+      hold([self = Self(), pending](bool durable) {
+        {
+          std::lock_guard lock(pending->mu);
+          pending->durable = pending->durable && durable;
+          if (--pending->left != 0) return;
+        }
+        asio::post(self->executor_, [self, pending] {
+          self->Guard([&] {
+            if (pending->durable) return self->Write(std::move(pending->response));
+            self->Write(self->engine_.router().RenderError(self->pending_.path, 503, "service unavailable"));
+          });
+        });
+      });
     }
   }
 

@@ -23,6 +23,9 @@ struct HousekeeperOptions {
   // refused already, and deleted here; 0 keeps sessions on that count.
   std::int64_t session_idle_ms = 0;
   std::int64_t session_lifetime_ms = 0;
+  // Audit records older than this are purged up to a signed checkpoint, so what is kept
+  // still verifies (service/audit.h); 0 keeps every record.
+  std::int64_t audit_retention_ms = 0;
 };
 
 class Housekeeper {
@@ -62,6 +65,12 @@ class Housekeeper {
     if (!sessions && options_.log) options_.log("housekeeping: cannot purge sessions: " + sessions.error().message);
     if (auto st = store_.PurgeCounters(now - options_.counter_retention_ms); !st && options_.log)
       options_.log("housekeeping: cannot purge counters: " + st.error().message);
+    if (options_.audit_retention_ms > 0) {
+      auto environments = store_.ListEnvironments();
+      for (const auto& env : environments ? *environments : std::vector<store::EnvironmentRow>{})
+        if (auto n = store_.PurgeAudit(env.id, now - options_.audit_retention_ms); !n && options_.log)
+          options_.log("housekeeping: cannot purge audit records: " + n.error().message);
+    }
     return purged.value_or(0) + sessions.value_or(0);
   }
 

@@ -7,7 +7,9 @@
 // UserService::As.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -59,7 +61,27 @@ class UserAccess {
   // What the principal may see of a user it was given by another path.
   void View(core::User& user);
 
+  // Password sign-in through the principal's application credential (its environment);
+  // audited, success and failure alike. As UserService::SignIn.
+  core::Result<SignedIn> SignIn(const std::string& username, const std::string& password, std::string_view address);
+  // Ends the session `token`; audited with the session's user. As UserService::SignOut.
+  core::Status SignOut(std::string_view token);
+
  private:
+  // The audit trail (service/audit.h), when one is kept. A read's record goes through
+  // the writer; a write's record travels in WriteOptions::audit into its transaction.
+  core::Result<core::User> UpdateAudited(const std::string& id, const UserChange& change,
+                                         const std::optional<std::string>& new_password, WriteOptions options,
+                                         const std::optional<std::string>& current_password);
+  core::Status Audit(std::string_view action, std::string_view subject, const core::Error* error,
+                     std::uint32_t fields);
+  std::optional<store::AuditRow> WriteRecord(std::string_view action, std::string_view subject);
+  // What a record of reading `user` (as the principal saw it) names: profile, and phi
+  // when the user it received holds any.
+  std::uint32_t ReadFields(const core::User& user);
+  // Records a read of each user (one transaction for all of them).
+  core::Status AuditReads(std::string_view action, const std::vector<core::User>& users);
+
   // The environment's schema, loaded at most once, only when some custom attribute may
   // be PHI for this principal. Null when not needed.
   core::Result<const core::AttributeSchema*> SchemaFor(bool needed);

@@ -15,6 +15,7 @@
 #include "core/rules.h"
 #include "crypto/legacy_password.h"
 #include "service/attribute_schema.h"
+#include "service/audit.h"
 #include "service/mail_templates.h"
 #include "service/record_service.h"
 #include "service/unreadable.h"
@@ -254,6 +255,13 @@ core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) 
     const auto now = user.created_at_ms;
     row.session = NewSessionRow(*created.session_token, user.environment_id, user.id, now);
   }
+  if (request.options.audit) {
+    store::AuditRow audit = *request.options.audit;
+    audit.subject = user.id;
+    audit.fields = AuditFieldNames(kAuditProfile | (core::FirstPhiField(user, &*schema).empty() ? 0u : kAuditPhi) |
+                                   (row.password_hash ? kAuditPassword : 0u));
+    row.audit.push_back(std::move(audit));
+  }
   auto number = users_.InsertUser(row);
   if (!number) return std::unexpected(number.error());
   ForgetCount(user.environment_id);
@@ -322,6 +330,7 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     const core::Contact* primary_before = user->profile.PrimaryEmail();
     const std::string address_before = primary_before != nullptr ? primary_before->value : std::string();
     const auto attributes_before = user->attributes;
+    const bool phi_before = !core::FirstPhiField(*user, &*schema).empty();
     if (auto st = change(*user); !st) return std::unexpected(st.error());
     if (auto st = CheckAttributes(*schema, *user, attributes_before); !st) return std::unexpected(st.error());
     if (auto st = core::CheckSealable(*user); !st) return std::unexpected(st.error());
@@ -363,6 +372,13 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
         update.mail.push_back(std::move(*mail));
       }
     }
+    if (options.audit) {
+      store::AuditRow audit = *options.audit;
+      audit.subject = user->id;
+      const bool phi = phi_before || !core::FirstPhiField(*user, &*schema).empty();
+      audit.fields = AuditFieldNames(kAuditProfile | (phi ? kAuditPhi : 0u) | (hash ? kAuditPassword : 0u));
+      update.audit.push_back(std::move(audit));
+    }
     auto st = users_.UpdateUser(update);
     if (st) return *user;
     if (st.error().code != ErrorCode::kAborted) return std::unexpected(st.error());
@@ -393,7 +409,13 @@ core::Result<std::int64_t> UserService::VersionOf(const std::string& environment
 core::Status UserService::Delete(const std::string& environment_id, const std::string& id,
                                 const WriteOptions& options) {
   if (!core::IsUuid(id)) return core::NotFound("user not found");
-  auto st = users_.DeleteUser(environment_id, id, options.expected_version);
+  std::vector<store::AuditRow> audit;
+  if (options.audit) {
+    audit.push_back(*options.audit);
+    audit.back().subject = id;
+    audit.back().fields = AuditFieldNames(kAuditProfile);
+  }
+  auto st = users_.DeleteUser(environment_id, id, options.expected_version, audit);
   if (!st && st.error().code == ErrorCode::kAborted && options.expected_version) return core::VersionMismatch("user");
   if (st) ForgetCount(environment_id);
   return st;

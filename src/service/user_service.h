@@ -83,6 +83,10 @@ struct WriteOptions {
   // Update only: bookkeeping the user did not ask for (QuickBlox's last_request_at): the
   // version moves on, updated_at stays.
   bool keep_updated_at = false;
+  // The write's audit record (service/audit.h), appended in the write's own
+  // transaction; UserService fills in the subject (a new user's id) and the field
+  // groups written. Unset: the write is not audited (AuditLog off, internal writes).
+  std::optional<store::AuditRow> audit;
 };
 
 struct CreateUserRequest {
@@ -121,6 +125,7 @@ struct Session {
 };
 
 class UserAccess;
+class AuditLog;
 
 // Applies a change to a user; returns an error to abort the update unchanged.
 using UserChange = std::function<core::Status(core::User&)>;
@@ -143,6 +148,10 @@ class UserService {
   // The use cases below as `principal` may perform them (service/user_access.h): what
   // every API calls on behalf of a credential.
   UserAccess As(core::Principal principal);
+
+  // The audit trail every UserAccess records to (null: none). Set once at start-up.
+  void SetAuditLog(AuditLog* audit) { audit_ = audit; }
+  AuditLog* audit_log() const { return audit_; }
 
   // kInvalidArgument (bad username or email), kAlreadyExists (field: the claim kind).
   // With a password, a claim another user holds already is found before the password
@@ -279,6 +288,7 @@ class UserService {
   SearchPolicy search_ = SearchPolicy::Default();
   SignInPolicy sign_in_;
   Throttle throttle_;
+  AuditLog* audit_ = nullptr;
   std::once_flag dummy_once_;
   std::string dummy_hash_;
 };

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -75,12 +76,59 @@ struct SessionRow {
   std::int64_t expires_at_ms = 0;  // 0 = no absolute expiry
 };
 
+// An audit record (decided by service/audit.h): who touched which user how, and with
+// what outcome; never a value. The store numbers each environment's records 1, 2, ...
+// (`seq`) and links each to its predecessor in the appending transaction: `prev` is
+// the predecessor's `hash` (32 zero bytes for the first), `hash` the keyed MAC of this
+// record's canonical bytes (store/audit_chain.h), prev included.
+struct AuditRow {
+  std::string environment_id;
+  std::int64_t seq = 0;   // assigned by the store
+  std::int64_t at_ms = 0;
+  std::string principal_kind;  // credential kind ("admin-key", "user-session", ..., "cli")
+  std::string principal_id;    // the credential's id (key, application, session's key)
+  std::string principal_user;  // a user session's user id, else empty
+  std::string api;             // "catalyze", "pingone", ..., "cli"
+  std::string route;           // the route template (or the CLI command)
+  std::string request_id;
+  std::string action;          // "user.read", "user.create", "session.sign-in", ...
+  std::string subject;         // the user (or record) id acted on; may be empty
+  std::string outcome;         // "ok", or the error's code name ("permission-denied", ...)
+  std::string fields;          // field groups touched, comma-separated: profile,phi,password,credentials
+  std::string prev;            // assigned by the store
+  std::string hash;            // assigned by the store
+};
+
+// A signed position in an environment's chain: the hash of record `seq`, MACed under
+// the audit key. Written every kAuditCheckpointEvery records; a purge keeps the newest
+// checkpoint at or before the first record it keeps, so the rest still verifies.
+struct AuditCheckpoint {
+  std::string environment_id;
+  std::int64_t seq = 0;
+  std::string hash;
+  std::int64_t at_ms = 0;
+  std::string mac;
+};
+
+// The newest record of an environment's chain, MACed: a truncated tail shows.
+struct AuditHead {
+  std::string environment_id;
+  std::int64_t seq = 0;
+  std::string hash;
+  std::string mac;
+};
+
+// Keyed 32-byte MAC of bytes (crypto::Keyring::AuditMac), given to the store by the
+// service so the store links the chain without holding a key.
+using AuditMac = std::function<std::string(std::string_view)>;
+
 struct NewUser {
   UserRow row;
   std::vector<IndexEntry> index;
   std::optional<std::string> password_hash;
   std::optional<SessionRow> session;  // issued in the same transaction
   std::vector<std::string> member_of;  // record ids (groups, populations) joined at once
+  std::vector<AuditRow> audit;         // appended to the chain in the same transaction
 };
 
 // A record: an environment-scoped object that is not a user (a group, a population, a
@@ -174,6 +222,7 @@ struct UserUpdate {
   std::optional<std::string> keep_session;
   std::vector<MembershipSet> memberships;  // each replaces the user's memberships of its kind
   std::vector<MailRow> mail;               // enqueued in the same transaction (notices)
+  std::vector<AuditRow> audit;             // appended to the chain in the same transaction
 };
 
 // Told that API keys may have changed, from any process on the same database. Each call
@@ -241,8 +290,10 @@ class UserStore {
   // Removes the user with its claims, credentials, sessions and memberships. kNotFound.
   // With `expected_version`, only while the user is still at that version (checked in
   // the deleting transaction): kAborted otherwise, and nothing is removed.
+  // `audit` is appended to the chain in the deleting transaction.
   virtual Status DeleteUser(const std::string& environment_id, const std::string& id,
-                            std::optional<std::int64_t> expected_version = std::nullopt) = 0;
+                            std::optional<std::int64_t> expected_version = std::nullopt,
+                            const std::vector<AuditRow>& audit = {}) = 0;
   // The environment's users in number order, after `after_number` (0 = from the start):
   // keyset paging, so a deep page costs what the first one does.
   virtual Result<std::vector<UserRow>> ListUsers(const std::string& environment_id,
@@ -414,6 +465,27 @@ class ResealStore {
                                      const std::string& expected, const std::string& replacement) = 0;
 };
 
+// The audit trail: hash-chained per environment (see AuditRow). Rows also arrive with
+// user writes (NewUser, UserUpdate, DeleteUser), in the write's transaction.
+inline constexpr std::int64_t kAuditCheckpointEvery = 256;
+class AuditStore {
+ public:
+  virtual ~AuditStore() = default;
+  // The MAC that links the chain; set once before any append (appends fail with
+  // kFailedPrecondition until then).
+  virtual void SetAuditMac(AuditMac mac) = 0;
+  // Appends rows (of any environments) in one transaction: the group commit of reads.
+  virtual Status AppendAudit(const std::vector<AuditRow>& rows) = 0;
+  // An environment's records in seq order after `after_seq`.
+  virtual Result<std::vector<AuditRow>> ListAudit(const std::string& environment_id, std::int64_t after_seq,
+                                                  int limit) = 0;
+  virtual Result<std::optional<AuditHead>> GetAuditHead(const std::string& environment_id) = 0;
+  virtual Result<std::vector<AuditCheckpoint>> ListAuditCheckpoints(const std::string& environment_id) = 0;
+  // Retention: deletes the environment's records up to the newest checkpoint taken
+  // before `before_ms` (and older checkpoints), keeping that checkpoint; returns how many.
+  virtual Result<std::int64_t> PurgeAudit(const std::string& environment_id, std::int64_t before_ms) = 0;
+};
+
 // What operating the store needs: readiness, figures for metrics, an online backup.
 struct SchemaStatus {
   std::int64_t applied = 0;  // the newest migration the database has
@@ -456,6 +528,7 @@ class Store : public DirectoryStore,
               public MailStore,
               public CounterStore,
               public OperationsStore,
+              public AuditStore,
               public ResealStore {};
 
 }  // namespace roster::store

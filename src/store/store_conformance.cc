@@ -1649,6 +1649,119 @@ TEST_P(StoreConformanceTest, SealedValuesAreListedByTableAndReplacedOnlyWhileUnc
   EXPECT_EQ(store_->ListSealed(SealedTable::kMail, other_env_, 0, 10)->front().sealed, "mail-x");
   ASSERT_TRUE(store_->DeleteUser(env_, "u2").has_value());
   EXPECT_FALSE(*store_->ReplaceSealed(SealedTable::kUsers, env_, (*first)[1].number, "sealed:u2", "x"));  // gone
+
+namespace {
+
+// A stand-in MAC for the chain: deterministic, 32 bytes, different for different input.
+std::string FakeMac(std::string_view bytes) {
+  std::string out(32, '\0');
+  std::uint64_t h = 1469598103934665603ull;
+  for (std::size_t i = 0; i < 32; ++i) {
+    for (char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    h ^= i;
+    out[i] = static_cast<char>(h & 0xff);
+  }
+  return out;
+}
+
+AuditRow MakeAudit(const std::string& env, const std::string& action, const std::string& subject,
+                   std::int64_t at_ms = 100) {
+  AuditRow r;
+  r.environment_id = env;
+  r.at_ms = at_ms;
+  r.principal_kind = "admin-key";
+  r.principal_id = "k1";
+  r.api = "catalyze";
+  r.route = "/v2/users/{usersId}";
+  r.request_id = "req-1";
+  r.action = action;
+  r.subject = subject;
+  r.outcome = "ok";
+  r.fields = "profile,phi";
+  return r;
+}
+
+}  // namespace
+
+TEST_P(StoreConformanceTest, AuditAppendsAreChainedPerEnvironmentInOrder) {
+  EXPECT_EQ(store_->AppendAudit({MakeAudit(env_, "user.read", "u1")}).error().code, ErrorCode::kFailedPrecondition);
+  store_->SetAuditMac(FakeMac);
+  ASSERT_TRUE(store_->AppendAudit({MakeAudit(env_, "user.read", "u1"), MakeAudit(other_env_, "user.read", "x"),
+                                   MakeAudit(env_, "user.list", "u2")})
+                  .has_value());
+  ASSERT_TRUE(store_->AppendAudit({MakeAudit(env_, "user.read", "u3")}).has_value());
+  auto rows = store_->ListAudit(env_, 0, 10);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 3u);
+  std::string prev(32, '\0');
+  for (std::int64_t i = 0; i < 3; ++i) {
+    const AuditRow& r = (*rows)[static_cast<std::size_t>(i)];
+    EXPECT_EQ(r.seq, i + 1);
+    EXPECT_EQ(r.prev, prev);
+    EXPECT_EQ(r.hash.size(), 32u);
+    prev = r.hash;
+  }
+  EXPECT_EQ((*rows)[1].action, "user.list");
+  EXPECT_EQ((*rows)[1].subject, "u2");
+  EXPECT_EQ((*rows)[1].route, "/v2/users/{usersId}");
+  EXPECT_EQ((*rows)[1].fields, "profile,phi");
+  auto head = store_->GetAuditHead(env_);
+  ASSERT_TRUE(head.has_value() && head->has_value());
+  EXPECT_EQ((*head)->seq, 3);
+  EXPECT_EQ((*head)->hash, prev);
+  EXPECT_EQ(store_->ListAudit(other_env_, 0, 10)->size(), 1u);
+  EXPECT_EQ(store_->ListAudit(env_, 2, 10)->size(), 1u);
+  EXPECT_FALSE(store_->GetAuditHead("env-none")->has_value());
+}
+
+TEST_P(StoreConformanceTest, AuditRowsOfAWriteCommitWithItOrNotAtAll) {
+  store_->SetAuditMac(FakeMac);
+  auto user = MakeUser(env_, "u1", "ada");
+  user.audit = {MakeAudit(env_, "user.create", "u1")};
+  ASSERT_TRUE(store_->InsertUser(user).has_value());
+  auto dup = MakeUser(env_, "u2", "ada");
+  dup.audit = {MakeAudit(env_, "user.create", "u2")};
+  EXPECT_FALSE(store_->InsertUser(dup).has_value());  // the claim is taken: no record either
+  auto row = store_->GetUser(env_, "u1");
+  ASSERT_TRUE(row.has_value());
+  UserUpdate up;
+  up.row = *row;
+  up.expected_version = row->version;
+  up.row.version = row->version + 1;
+  up.index = {{"username", "ada", true}};
+  up.audit = {MakeAudit(env_, "user.update", "u1")};
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+  EXPECT_FALSE(store_->UpdateUser(up).has_value());  // stale version: no record
+  EXPECT_FALSE(store_->DeleteUser(env_, "u1", 1, {MakeAudit(env_, "user.delete", "u1")}).has_value());
+  ASSERT_TRUE(store_->DeleteUser(env_, "u1", std::nullopt, {MakeAudit(env_, "user.delete", "u1")}).has_value());
+  auto rows = store_->ListAudit(env_, 0, 10);
+  ASSERT_TRUE(rows.has_value());
+  std::vector<std::string> actions;
+  for (const auto& r : *rows) actions.push_back(r.action + ":" + std::to_string(r.seq));
+  EXPECT_EQ(actions, (Strings{"user.create:1", "user.update:2", "user.delete:3"}));
+}
+
+TEST_P(StoreConformanceTest, AuditCheckpointsAreTakenPeriodicallyAndPurgeKeepsTheNewestOld) {
+  store_->SetAuditMac(FakeMac);
+  std::vector<AuditRow> batch;
+  for (std::int64_t i = 1; i <= kAuditCheckpointEvery * 2 + 10; ++i)
+    batch.push_back(MakeAudit(env_, "user.read", "u", i < kAuditCheckpointEvery * 2 ? 100 : 5000));
+  ASSERT_TRUE(store_->AppendAudit(batch).has_value());
+  auto checkpoints = store_->ListAuditCheckpoints(env_);
+  ASSERT_TRUE(checkpoints.has_value());
+  ASSERT_EQ(checkpoints->size(), 2u);
+  EXPECT_EQ((*checkpoints)[0].seq, kAuditCheckpointEvery);
+  EXPECT_EQ((*checkpoints)[1].seq, kAuditCheckpointEvery * 2);
+  EXPECT_EQ((*checkpoints)[0].mac.size(), 32u);
+  // Records before 1000 ms: up to the first checkpoint only (the second was taken at 5000).
+  auto purged = store_->PurgeAudit(env_, 1000);
+  ASSERT_TRUE(purged.has_value());
+  EXPECT_EQ(*purged, kAuditCheckpointEvery);
+  auto rest = store_->ListAudit(env_, 0, 1);
+  ASSERT_TRUE(rest.has_value() && !rest->empty());
+  EXPECT_EQ(rest->front().seq, kAuditCheckpointEvery + 1);
+  EXPECT_EQ(rest->front().prev, store_->ListAuditCheckpoints(env_)->front().hash);
+  EXPECT_EQ(*store_->PurgeAudit(env_, 1000), 0);
 }
 
 }  // namespace roster::store

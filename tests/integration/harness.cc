@@ -210,6 +210,15 @@ std::string InitDataDir(const std::string& data_dir) {
   return std::string(json::parse(r.out).at("adminKey").as_string());
 }
 
+bool WaitFor(const std::function<bool()>& done, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
 std::string CreateKey(const std::string& data_dir, const std::string& env, const std::string& role,
                       const std::string& identifier) {
   std::vector<std::string> args = {"key", "create", "--env", env, "--role", role, "--data-dir", data_dir, "--json"};

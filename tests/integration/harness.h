@@ -25,6 +25,10 @@ class TempDir {
   std::string path_;
 };
 
+// Calls `done` every 50 ms until it returns true or `seconds` pass (waiting for a
+// background effect, not timing it).
+bool WaitFor(const std::function<bool()>& done, int seconds = 20);
+
 struct CommandResult {
   int exit_code = -1;
   std::string out, err;

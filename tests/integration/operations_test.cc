@@ -61,17 +61,6 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
-// Calls `done` every 100 ms until it returns true or `seconds` pass (waiting for a
-// background effect, not timing it).
-bool WaitFor(const std::function<bool()>& done, int seconds = 20) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
-}
-
 // The metrics base URL from the server's "roster metrics on URL/metrics" line.
 std::string MetricsBase(Server& server) {
   const std::string line = server.NextLine();
@@ -305,6 +294,7 @@ std::string SampleValue(const json::object& s, int layer) {
   }
   // Settings whose checks want a particular shape.
   if (key == "log-level") return std::vector<std::string>{"warn", "error", "debug"}[layer];
+  if (key == "audit") return layer == 1 ? "on" : "off";  // each layer differs from the one below
   if (key == "commcare-account-root") return std::string(kLayer[layer]) + ".example";
   if (key.ends_with("-url") || key.find("origin") != std::string::npos)
     return "https://" + std::string(kLayer[layer]) + ".example";

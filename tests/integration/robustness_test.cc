@@ -45,15 +45,6 @@ int Shell(const std::string& command, std::string* out = nullptr) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-bool WaitFor(const std::function<bool()>& done, int seconds = 20) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
-
 std::string Base64(std::string_view in) {
   static constexpr char kTable[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
@@ -712,21 +703,59 @@ TEST(CrashTest, SigkillUnderLoadLosesNothingAcknowledged) {
 // The data directory on a 12 MiB tmpfs, filled up under load: every API's writes fail
 // with 503 in its own shape (never a crash or a 500), reads keep working, and writes
 // resume by themselves once space is freed. The database passes integrity_check.
+// A 12 MB tmpfs holding the data directory, and a file that fills what is left of it.
+class SmallDisk {
+ public:
+  // Empty skip_reason: mounted.
+  SmallDisk() : mount_point_(outer_ / "small") {
+    if (UsingPostgres()) {
+      skip_reason_ = "runs in the SQLite pass (the data directory holds the database)";
+      return;
+    }
+    if (::geteuid() != 0) {
+      skip_reason_ = "mounting the tmpfs this test fills needs root; run as root to include it";
+      return;
+    }
+    ::mkdir(mount_point_.c_str(), 0700);
+    if (::mount("tmpfs", mount_point_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=12m,mode=0700") != 0) {
+      skip_reason_ = std::string("cannot mount a tmpfs here (") + std::strerror(errno) +
+                     "); run as root with CAP_SYS_ADMIN";
+      return;
+    }
+    mounted_ = true;
+  }
+  ~SmallDisk() {
+    if (mounted_) ::umount2(mount_point_.c_str(), MNT_DETACH);
+  }
+  const std::string& skip_reason() const { return skip_reason_; }
+  std::string data() const { return mount_point_ + "/data"; }
+  // Writes a megabyte at a time until the disk refuses.
+  void Fill() const {
+    std::ofstream out(filler(), std::ios::binary);
+    const std::string mb(1 << 20, 'f');
+    while (out.write(mb.data(), mb.size()) && out.flush()) {
+    }
+  }
+  bool Free() const { return ::unlink(filler().c_str()) == 0; }
+
+ private:
+  std::string filler() const { return mount_point_ + "/filler"; }
+  TempDir outer_;
+  std::string mount_point_;
+  std::string skip_reason_;
+  bool mounted_ = false;
+};
+
+// With the audit trail off, a full disk stops writes only. (With it on, reads stop too:
+// the next test.)
 TEST(DiskFullTest, WritesAnswer503ReadsWorkAndWritesResumeWhenSpaceReturns) {
-  if (UsingPostgres()) GTEST_SKIP() << "runs in the SQLite pass (the data directory holds the database)";
-  if (::geteuid() != 0) GTEST_SKIP() << "mounting the tmpfs this test fills needs root; run as root to include it";
-  TempDir outer;
-  const std::string mount_point = outer / "small";
-  ::mkdir(mount_point.c_str(), 0700);
-  if (::mount("tmpfs", mount_point.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=12m,mode=0700") != 0)
-    GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno) << "); run as root with CAP_SYS_ADMIN";
-  struct Unmount {
-    std::string path;
-    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
-  } unmount{mount_point};
-  const std::string data = mount_point + "/data";
+  SmallDisk disk;
+  if (!disk.skip_reason().empty()) GTEST_SKIP() << disk.skip_reason();
+  const std::string data = disk.data();
   const Apis apis = Apis::Init(data);
-  Server server(data);
+  std::vector<std::string> args = kFastHashing;
+  args.insert(args.end(), {"--audit", "off"});
+  Server server(data, args);
   Client c(server.base_url());
   auto g = c.Send("POST", CommCareGroups(), R"({"name":"full group"})", apis.CommCare());
   ASSERT_EQ(g.status, 201) << g.body;
@@ -737,13 +766,7 @@ TEST(DiskFullTest, WritesAnswer503ReadsWorkAndWritesResumeWhenSpaceReturns) {
   load.Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   // Fill what is left, a megabyte at a time, while the load runs.
-  const std::string filler = mount_point + "/filler";
-  {
-    std::ofstream out(filler, std::ios::binary);
-    const std::string mb(1 << 20, 'f');
-    while (out.write(mb.data(), mb.size()) && out.flush()) {
-    }
-  }
+  disk.Fill();
   // The load now meets a full disk; wait until it has seen 503s.
   EXPECT_TRUE(WaitFor([&] { return load.Unavailable() > 20; }, 60)) << load.Unavailable();
   load.Stop();
@@ -786,7 +809,7 @@ TEST(DiskFullTest, WritesAnswer503ReadsWorkAndWritesResumeWhenSpaceReturns) {
   EXPECT_EQ(c.Send("GET", CommCareGroups(), "", apis.CommCare()).status, 200);
 
   // Space returns: writes resume without a restart.
-  ASSERT_EQ(::unlink(filler.c_str()), 0);
+  ASSERT_TRUE(disk.Free());
   EXPECT_TRUE(WaitFor([&] {
     const std::string name = Unique("backc");
     return c.Send("POST", "/v2/users",
@@ -803,6 +826,57 @@ TEST(DiskFullTest, WritesAnswer503ReadsWorkAndWritesResumeWhenSpaceReturns) {
   ExpectLedgerHolds(apis, c, ledger);
   EXPECT_EQ(server.Terminate(), 0);
   if (Shell("command -v sqlite3 >/dev/null") == 0) EXPECT_EQ(Sqlite(data + "/roster.db", "PRAGMA integrity_check"), "ok");
+}
+
+// With the audit trail on, a read whose record cannot be made durable does not leave:
+// the user's profile is answered with 503 in each API's shape (fail closed), and reads
+// resume, with their records, once space returns.
+TEST(DiskFullTest, AuditedReadsAnswer503UntilTheirRecordsFitThenResume) {
+  SmallDisk disk;
+  if (!disk.skip_reason().empty()) GTEST_SKIP() << disk.skip_reason();
+  const std::string data = disk.data();
+  const Apis apis = Apis::Init(data);
+  Server server(data);  // the audit trail is on by default
+  Client c(server.base_url());
+  const std::string name = Unique("audfull");
+  auto created = c.Send("POST", "/v2/users",
+                        json::serialize(json::object{{"username", name}, {"password", "pw-123456"},
+                                                     {"email", {{"primary", name + "@example.com"}}}}),
+                        apis.Catalyze());
+  ASSERT_EQ(created.status, 200) << created.body;
+  const std::string id = Str(created.Json(), "usersId");
+  ASSERT_EQ(c.Send("GET", "/v2/users/" + id, "", apis.Catalyze()).status, 200);
+
+  disk.Fill();
+  // A few reads may still find room in pages SQLite already has; then every one is refused.
+  HttpResponse r;
+  int ok = 0;
+  for (int i = 0; i < 400; ++i) {
+    r = c.Send("GET", "/v2/users/" + id, "", apis.Catalyze());
+    if (r.status == 503) break;
+    EXPECT_EQ(r.status, 200) << r.body;
+    ++ok;
+  }
+  ExpectCatalyze503(r);
+  EXPECT_EQ(r.body.find(name), std::string::npos) << "a refused read must not carry the profile: " << r.body;
+  const std::string token = apis.PingOneToken(c);
+  if (!token.empty()) {
+    auto p = c.Send("GET", apis.PingOneUsers() + "/" + id, "", Apis::Bearer(token));
+    ExpectPingOne503(p);
+    EXPECT_EQ(p.body.find(name), std::string::npos) << p.body;
+  }
+
+  ASSERT_TRUE(disk.Free());
+  EXPECT_TRUE(WaitFor([&] { return c.Send("GET", "/v2/users/" + id, "", apis.Catalyze()).status == 200; }));
+  EXPECT_EQ(server.Terminate(), 0);
+  // Every read that was answered left its record; the chain is whole.
+  const auto verify = RunRoster({"audit", "verify", "--env", "default", "--data-dir", data});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  const auto exported = RunRoster({"audit", "export", "--data-dir", data, "--env", "default", "--subject", id});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  int reads = 0;
+  for (std::size_t at = 0; (at = exported.out.find("\"action\":\"user.read\"", at)) != std::string::npos; ++at) ++reads;
+  EXPECT_GE(reads, ok + 2) << exported.out;
 }
 
 // ============================================================== PostgreSQL restarts

@@ -52,7 +52,7 @@ void MountAuth(http::Router& router, const Services& s, const Config& config) {
     if (!username) return Fail(username.error());
     auto password = RequiredString(*body, "password", 1024);
     if (!password) return Fail(password.error());
-    auto signed_in = s.users.SignIn(caller->key.environment_id, *username, *password, req.peer);
+    auto signed_in = s.users.As(caller->principal).SignIn(*username, *password, req.peer);
     if (!signed_in) return Fail(signed_in.error());
     json::object out = ToWire(signed_in->user, s.clock.NowMillis());
     out["sessionToken"] = signed_in->session_token;
@@ -65,7 +65,7 @@ void MountAuth(http::Router& router, const Services& s, const Config& config) {
       auto caller = Authenticate(s, req);
       if (!caller) return Fail(caller.error());
       if (!caller->session) return ErrorResponse(401, "a session token is required");
-      if (auto st = s.users.SignOut(caller->token); !st) return Fail(st.error());
+      if (auto st = s.users.As(caller->principal).SignOut(caller->token); !st) return Fail(st.error());
       return Ok(json::object{});
     });
 

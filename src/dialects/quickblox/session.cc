@@ -66,6 +66,15 @@ std::optional<Credentials> ReadCredentials(const json::object& o) {
   return c;
 }
 
+// Who signs a user in or out: the application's session (its id is not at hand here).
+core::Principal SignInPrincipal(const std::string& environment_id) {
+  core::Principal p;
+  p.environment_id = environment_id;
+  p.api = core::kQuickBloxApi;
+  p.kind = core::CredentialKind::kQuickBloxApp;
+  return p;
+}
+
 // Password sign-in by login, or by email (the user holding it, else nobody: the
 // service then spends the same time on a dummy hash).
 core::Result<service::SignedIn> SignIn(const Services& s, const std::string& environment_id, const Credentials& c,
@@ -77,7 +86,7 @@ core::Result<service::SignedIn> SignIn(const Services& s, const std::string& env
     if (!users) return std::unexpected(users.error());
     if (!users->empty()) username = users->front().username;
   }
-  auto signed_in = s.users.SignIn(environment_id, username, c.password, peer);
+  auto signed_in = s.users.As(SignInPrincipal(environment_id)).SignIn(username, c.password, peer);
   if (!signed_in) {
     if (signed_in.error().code == ErrorCode::kUnauthenticated)
       return core::Fail(ErrorCode::kUnauthenticated, "Unauthorized");
@@ -91,7 +100,7 @@ core::Result<service::SignedIn> SignIn(const Services& s, const std::string& env
 // Ends the user half of a session (best effort: it may have ended already).
 void EndUserSession(const Services& s, const service::Record& session) {
   const std::string token = Member(session.body, "user_token");
-  if (!token.empty()) (void)s.users.SignOut(token);
+  if (!token.empty()) (void)s.users.As(SignInPrincipal(session.environment_id)).SignOut(token);
 }
 
 core::Result<service::Record> BindUser(const Services& s, const service::Record& session, const core::User& user,

@@ -1,5 +1,7 @@
 #include "store/postgres/postgres_store.h"
 
+#include "store/audit_chain.h"
+
 #include "store/postgres/notification_watch.h"
 
 #include <libpq-fe.h>
@@ -145,6 +147,42 @@ CREATE TABLE record_members (
   CHECK (record_number <> member_number)
 );
 CREATE INDEX record_members_by_member ON record_members(member_number);
+)sql",
+    // 5: the audit trail, hash-chained per environment (store/audit_chain.h).
+    R"sql(
+CREATE TABLE audit_log (
+  environment_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  at BIGINT NOT NULL,
+  principal_kind TEXT NOT NULL,
+  principal_id TEXT NOT NULL,
+  principal_user TEXT NOT NULL,
+  api TEXT NOT NULL,
+  route TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  prev BYTEA NOT NULL,
+  hash BYTEA NOT NULL,
+  PRIMARY KEY (environment_id, seq)
+);
+CREATE INDEX audit_log_by_subject ON audit_log(environment_id, subject);
+CREATE TABLE audit_heads (
+  environment_id TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  hash BYTEA NOT NULL,
+  mac BYTEA NOT NULL
+);
+CREATE TABLE audit_checkpoints (
+  environment_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  hash BYTEA NOT NULL,
+  at BIGINT NOT NULL,
+  mac BYTEA NOT NULL,
+  PRIMARY KEY (environment_id, seq)
+);
 )sql",
 };
 
@@ -413,6 +451,41 @@ constexpr Query kListApiKeys{
 constexpr Query kRevokeApiKey{
     "revoke_api_key", "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"};
 constexpr Query kApiKeyExists{"api_key_exists", "SELECT 1 FROM api_keys WHERE id = $1"};
+
+constexpr Query kInsertAudit{
+    "insert_audit",
+    "INSERT INTO audit_log(environment_id, seq, at, principal_kind, principal_id, principal_user, api, route, "
+    "request_id, action, subject, outcome, fields, prev, hash) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"};
+constexpr Query kListAudit{
+    "list_audit",
+    "SELECT environment_id, seq, at, principal_kind, principal_id, principal_user, api, route, request_id, "
+    "action, subject, outcome, fields, prev, hash FROM audit_log WHERE environment_id = $1 AND seq > $2 "
+    "ORDER BY seq LIMIT $3"};
+// A chain's head row exists (seq 0: no records yet) and is locked by the appending
+// transaction, so appends to one environment's chain follow one another.
+constexpr Query kEnsureAuditHead{
+    "ensure_audit_head",
+    "INSERT INTO audit_heads(environment_id, seq, hash, mac) VALUES ($1, 0, ''::bytea, ''::bytea) "
+    "ON CONFLICT (environment_id) DO NOTHING"};
+constexpr Query kLockAuditHead{
+    "lock_audit_head", "SELECT environment_id, seq, hash, mac FROM audit_heads WHERE environment_id = $1 FOR UPDATE"};
+constexpr Query kGetAuditHead{
+    "get_audit_head", "SELECT environment_id, seq, hash, mac FROM audit_heads WHERE environment_id = $1 AND seq > 0"};
+constexpr Query kSetAuditHead{
+    "set_audit_head", "UPDATE audit_heads SET seq = $2, hash = $3, mac = $4 WHERE environment_id = $1"};
+constexpr Query kInsertAuditCheckpoint{
+    "insert_audit_checkpoint",
+    "INSERT INTO audit_checkpoints(environment_id, seq, hash, at, mac) VALUES ($1, $2, $3, $4, $5)"};
+constexpr Query kListAuditCheckpoints{
+    "list_audit_checkpoints",
+    "SELECT environment_id, seq, hash, at, mac FROM audit_checkpoints WHERE environment_id = $1 ORDER BY seq"};
+constexpr Query kAuditPurgeLimit{
+    "audit_purge_limit",
+    "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints WHERE environment_id = $1 AND at < $2"};
+constexpr Query kPurgeAudit{"purge_audit", "DELETE FROM audit_log WHERE environment_id = $1 AND seq <= $2"};
+constexpr Query kPurgeAuditCheckpoints{
+    "purge_audit_checkpoints", "DELETE FROM audit_checkpoints WHERE environment_id = $1 AND seq < $2"};
 
 constexpr Query kInsertUser{
     "insert_user",
@@ -849,6 +922,7 @@ class PostgresStore final : public Store {
         Rows m = c.Exec(kAddMember, {Int(*record), Int(number)});
         if (!m.ok()) return std::unexpected(c.Failure(m, "add member"));
       }
+      if (auto st = AppendAuditIn(c, user.audit); !st) return std::unexpected(st.error());
       return number;
     });
   }
@@ -914,12 +988,13 @@ class PostgresStore final : public Store {
       for (const auto& mail : update.mail) {
         if (auto id = InsertMail(c, mail); !id) return std::unexpected(id.error());
       }
-      return {};
+      return AppendAuditIn(c, update.audit);
     });
   }
 
   Status DeleteUser(const std::string& environment_id, const std::string& id,
-                    std::optional<std::int64_t> expected_version = std::nullopt) override {
+                    std::optional<std::int64_t> expected_version = std::nullopt,
+                    const std::vector<AuditRow>& audit = {}) override {
     return Write([&](Connection& c) -> Status {
       if (expected_version) {
         // The row lock holds until commit: no write comes between this check and the delete.
@@ -932,7 +1007,7 @@ class PostgresStore final : public Store {
       Rows r = c.Exec(kDeleteUser, {Text(id), Text(environment_id)});
       if (!r.ok()) return std::unexpected(c.Failure(r, "delete user"));
       if (r.affected() == 0) return core::NotFound("user not found");
-      return {};
+      return AppendAuditIn(c, audit);
     });
   }
 
@@ -1011,6 +1086,60 @@ class PostgresStore final : public Store {
       return r.affected();
     });
   }
+  // --- AuditStore
+  void SetAuditMac(AuditMac mac) override {
+    std::lock_guard lock(audit_mu_);
+    audit_mac_ = std::move(mac);
+  }
+  Status AppendAudit(const std::vector<AuditRow>& rows) override {
+    if (rows.empty()) return {};
+    return Write([&](Connection& c) -> Status { return AppendAuditIn(c, rows); });
+  }
+  Result<std::vector<AuditRow>> ListAudit(const std::string& environment_id, std::int64_t after_seq,
+                                          int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<AuditRow>> {
+      Rows r = c.Exec(kListAudit, {Text(environment_id), Int(after_seq), Int(std::max(limit, 0))});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list audit"));
+      std::vector<AuditRow> out;
+      for (int i = 0; i < r.size(); ++i)
+        out.push_back(AuditRow{r.String(i, 0), r.Int(i, 1), r.Int(i, 2), r.String(i, 3), r.String(i, 4),
+                               r.String(i, 5), r.String(i, 6), r.String(i, 7), r.String(i, 8), r.String(i, 9),
+                               r.String(i, 10), r.String(i, 11), r.String(i, 12), r.String(i, 13), r.String(i, 14)});
+      return out;
+    });
+  }
+  Result<std::optional<AuditHead>> GetAuditHead(const std::string& environment_id) override {
+    return Read([&](Connection& c) -> Result<std::optional<AuditHead>> {
+      Rows r = c.Exec(kGetAuditHead, {Text(environment_id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "audit head"));
+      if (r.size() == 0) return std::optional<AuditHead>{};
+      return std::optional<AuditHead>(AuditHead{r.String(0, 0), r.Int(0, 1), r.String(0, 2), r.String(0, 3)});
+    });
+  }
+  Result<std::vector<AuditCheckpoint>> ListAuditCheckpoints(const std::string& environment_id) override {
+    return Read([&](Connection& c) -> Result<std::vector<AuditCheckpoint>> {
+      Rows r = c.Exec(kListAuditCheckpoints, {Text(environment_id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list audit checkpoints"));
+      std::vector<AuditCheckpoint> out;
+      for (int i = 0; i < r.size(); ++i)
+        out.push_back({r.String(i, 0), r.Int(i, 1), r.String(i, 2), r.Int(i, 3), r.String(i, 4)});
+      return out;
+    });
+  }
+  Result<std::int64_t> PurgeAudit(const std::string& environment_id, std::int64_t before_ms) override {
+    return Write([&](Connection& c) -> Result<std::int64_t> {
+      Rows q = c.Exec(kAuditPurgeLimit, {Text(environment_id), Int(before_ms)});
+      if (!q.ok()) return std::unexpected(c.Failure(q, "purge audit"));
+      const std::int64_t upto = q.Int(0, 0);
+      if (upto == 0) return std::int64_t{0};
+      Rows d = c.Exec(kPurgeAudit, {Text(environment_id), Int(upto)});
+      if (!d.ok()) return std::unexpected(c.Failure(d, "purge audit"));
+      Rows k = c.Exec(kPurgeAuditCheckpoints, {Text(environment_id), Int(upto)});
+      if (!k.ok()) return std::unexpected(c.Failure(k, "purge audit"));
+      return d.affected();
+    });
+  }
+
   Status DeleteSession(const std::string& digest) override {
     return Write([&](Connection& c) -> Status {
       Rows r = c.Exec(kDeleteSession, {Bytes(digest)});
@@ -1400,6 +1529,44 @@ class PostgresStore final : public Store {
   }
 
   // Lends an idle connection to `body`, after making it fit for use.
+  // Links and appends `rows` in `c`'s open transaction, each environment's chain head
+  // locked until commit.
+  Status AppendAuditIn(Connection& c, const std::vector<AuditRow>& rows) {
+    if (rows.empty()) return {};
+    AuditMac mac;
+    {
+      std::lock_guard lock(audit_mu_);
+      mac = audit_mac_;
+    }
+    if (!mac) return Fail(ErrorCode::kFailedPrecondition, "the audit chain has no key");
+    for (auto& group : audit_chain::ByEnvironment(rows)) {
+      const std::string& env = group.front().environment_id;
+      Rows e = c.Exec(kEnsureAuditHead, {Text(env)});
+      if (!e.ok()) return std::unexpected(c.Failure(e, "audit head"));
+      Rows h = c.Exec(kLockAuditHead, {Text(env)});
+      if (!h.ok()) return std::unexpected(c.Failure(h, "audit head"));
+      std::optional<AuditHead> head;
+      if (h.size() > 0 && h.Int(0, 1) > 0) head = AuditHead{h.String(0, 0), h.Int(0, 1), h.String(0, 2), h.String(0, 3)};
+      auto linked = audit_chain::Link(mac, env, head, group);
+      for (const auto& r : group) {
+        Rows i = c.Exec(kInsertAudit, {Text(r.environment_id), Int(r.seq), Int(r.at_ms), Text(r.principal_kind),
+                                       Text(r.principal_id), Text(r.principal_user), Text(r.api), Text(r.route),
+                                       Text(r.request_id), Text(r.action), Text(r.subject), Text(r.outcome),
+                                       Text(r.fields), Bytes(r.prev), Bytes(r.hash)});
+        if (!i.ok()) return std::unexpected(c.Failure(i, "append audit"));
+      }
+      for (const auto& k : linked.checkpoints) {
+        Rows i = c.Exec(kInsertAuditCheckpoint,
+                        {Text(k.environment_id), Int(k.seq), Bytes(k.hash), Int(k.at_ms), Bytes(k.mac)});
+        if (!i.ok()) return std::unexpected(c.Failure(i, "audit checkpoint"));
+      }
+      Rows u = c.Exec(kSetAuditHead,
+                      {Text(env), Int(linked.head.seq), Bytes(linked.head.hash), Bytes(linked.head.mac)});
+      if (!u.ok()) return std::unexpected(c.Failure(u, "audit head"));
+    }
+    return {};
+  }
+
   template <class F>
   auto WithConnection(F&& body) -> decltype(body(std::declval<Connection&>())) {
     Connection* c;
@@ -1628,6 +1795,8 @@ class PostgresStore final : public Store {
   const std::string dsn_;
   std::vector<std::unique_ptr<Connection>> connections_;
   mutable std::mutex mu_;
+  std::mutex audit_mu_;
+  AuditMac audit_mac_;  // set once by the service (SetAuditMac); guarded by audit_mu_
   std::uint64_t waits_ = 0;     // guarded by mu_: borrowers that found no idle connection
   double wait_seconds_ = 0;     // guarded by mu_
   std::condition_variable cv_;

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include "store/audit_chain.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -129,6 +131,42 @@ CREATE TABLE record_members (
   CHECK (record_number <> member_number)
 ) WITHOUT ROWID;
 CREATE INDEX record_members_by_member ON record_members(member_number);
+)sql",
+    // 5: the audit trail, hash-chained per environment (store/audit_chain.h).
+    R"sql(
+CREATE TABLE audit_log (
+  environment_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  principal_kind TEXT NOT NULL,
+  principal_id TEXT NOT NULL,
+  principal_user TEXT NOT NULL,
+  api TEXT NOT NULL,
+  route TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  prev BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (environment_id, seq)
+);
+CREATE INDEX audit_log_by_subject ON audit_log(environment_id, subject);
+CREATE TABLE audit_heads (
+  environment_id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  mac BLOB NOT NULL
+);
+CREATE TABLE audit_checkpoints (
+  environment_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  at INTEGER NOT NULL,
+  mac BLOB NOT NULL,
+  PRIMARY KEY (environment_id, seq)
+);
 )sql",
 };
 
@@ -446,6 +484,7 @@ class SqliteStore final : public Store {
         if (!record) return std::unexpected(record.error());
         if (auto st = Join(*record, number); !st) return std::unexpected(st.error());
       }
+      if (auto st = AppendAuditIn(user.audit); !st) return std::unexpected(st.error());
       return number;
     });
   }
@@ -532,12 +571,13 @@ class SqliteStore final : public Store {
       for (const auto& mail : update.mail) {
         if (auto id = InsertMail(mail); !id) return std::unexpected(id.error());
       }
-      return {};
+      return AppendAuditIn(update.audit);
     });
   }
 
   Status DeleteUser(const std::string& environment_id, const std::string& id,
-                    std::optional<std::int64_t> expected_version = std::nullopt) override {
+                    std::optional<std::int64_t> expected_version = std::nullopt,
+                    const std::vector<AuditRow>& audit = {}) override {
     return Write([&]() -> Status {
       if (expected_version) {
         // Under the write lock: nothing changes the version between this read and the delete.
@@ -554,7 +594,7 @@ class SqliteStore final : public Store {
       const int rc = s.Step();
       if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "delete user"));
       if (writer_.Changes() == 0) return core::NotFound("user not found");
-      return {};
+      return AppendAuditIn(audit);
     });
   }
 
@@ -1096,7 +1136,111 @@ class SqliteStore final : public Store {
     });
   }
 
+  // --- AuditStore
+  void SetAuditMac(AuditMac mac) override {
+    std::lock_guard lock(write_mu_);
+    audit_mac_ = std::move(mac);
+  }
+  Status AppendAudit(const std::vector<AuditRow>& rows) override {
+    if (rows.empty()) return {};
+    return Write([&]() -> Status { return AppendAuditIn(rows); });
+  }
+  Result<std::vector<AuditRow>> ListAudit(const std::string& environment_id, std::int64_t after_seq,
+                                          int limit) override {
+    return Read([&](Connection& c) -> Result<std::vector<AuditRow>> {
+      auto s = c.Prepare(
+          "SELECT environment_id, seq, at, principal_kind, principal_id, principal_user, api, route, request_id, "
+          "action, subject, outcome, fields, prev, hash FROM audit_log WHERE environment_id = ? AND seq > ? "
+          "ORDER BY seq LIMIT ?");
+      s.Text(1, environment_id).Int(2, after_seq).Int(3, std::max(limit, 0));
+      return Collect<AuditRow>(
+          s,
+          [](const Stmt& q) {
+            return AuditRow{q.ColText(0),  q.ColInt(1),   q.ColInt(2),   q.ColText(3),  q.ColText(4),
+                            q.ColText(5),  q.ColText(6),  q.ColText(7),  q.ColText(8),  q.ColText(9),
+                            q.ColText(10), q.ColText(11), q.ColText(12), q.ColBlob(13), q.ColBlob(14)};
+          },
+          "list audit");
+    });
+  }
+  Result<std::optional<AuditHead>> GetAuditHead(const std::string& environment_id) override {
+    return Read([&](Connection& c) { return ReadHead(c, environment_id); });
+  }
+  Result<std::vector<AuditCheckpoint>> ListAuditCheckpoints(const std::string& environment_id) override {
+    return Read([&](Connection& c) -> Result<std::vector<AuditCheckpoint>> {
+      auto s = c.Prepare(
+          "SELECT environment_id, seq, hash, at, mac FROM audit_checkpoints WHERE environment_id = ? ORDER BY seq");
+      s.Text(1, environment_id);
+      return Collect<AuditCheckpoint>(
+          s, [](const Stmt& q) { return AuditCheckpoint{q.ColText(0), q.ColInt(1), q.ColBlob(2), q.ColInt(3), q.ColBlob(4)}; },
+          "list audit checkpoints");
+    });
+  }
+  Result<std::int64_t> PurgeAudit(const std::string& environment_id, std::int64_t before_ms) override {
+    return Write([&]() -> Result<std::int64_t> {
+      auto q = writer_.Prepare(
+          "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints WHERE environment_id = ? AND at < ?");
+      q.Text(1, environment_id).Int(2, before_ms);
+      int rc = q.Step();
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "purge audit"));
+      const std::int64_t upto = q.ColInt(0);
+      if (upto == 0) return std::int64_t{0};
+      auto d = writer_.Prepare("DELETE FROM audit_log WHERE environment_id = ? AND seq <= ?");
+      d.Text(1, environment_id).Int(2, upto);
+      if ((rc = d.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "purge audit"));
+      const std::int64_t removed = writer_.Changes();
+      auto k = writer_.Prepare("DELETE FROM audit_checkpoints WHERE environment_id = ? AND seq < ?");
+      k.Text(1, environment_id).Int(2, upto);
+      if ((rc = k.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "purge audit"));
+      return removed;
+    });
+  }
+
  private:
+  static Result<std::optional<AuditHead>> ReadHead(Connection& c, const std::string& environment_id) {
+    auto s = c.Prepare("SELECT environment_id, seq, hash, mac FROM audit_heads WHERE environment_id = ?");
+    s.Text(1, environment_id);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<AuditHead>{};
+    if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "audit head"));
+    return std::optional<AuditHead>(AuditHead{s.ColText(0), s.ColInt(1), s.ColBlob(2), s.ColBlob(3)});
+  }
+
+  // Links and appends `rows` in the writer's open transaction.
+  Status AppendAuditIn(const std::vector<AuditRow>& rows) {
+    if (rows.empty()) return {};
+    if (!audit_mac_) return Fail(ErrorCode::kFailedPrecondition, "the audit chain has no key");
+    for (auto& group : audit_chain::ByEnvironment(rows)) {
+      const std::string& env = group.front().environment_id;
+      auto head = ReadHead(writer_, env);
+      if (!head) return std::unexpected(head.error());
+      auto linked = audit_chain::Link(audit_mac_, env, *head, group);
+      int rc;
+      for (const auto& r : group) {
+        auto s = writer_.Prepare(
+            "INSERT INTO audit_log(environment_id, seq, at, principal_kind, principal_id, principal_user, api, route, "
+            "request_id, action, subject, outcome, fields, prev, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        s.Text(1, r.environment_id).Int(2, r.seq).Int(3, r.at_ms).Text(4, r.principal_kind).Text(5, r.principal_id)
+            .Text(6, r.principal_user).Text(7, r.api).Text(8, r.route).Text(9, r.request_id).Text(10, r.action)
+            .Text(11, r.subject).Text(12, r.outcome).Text(13, r.fields).Blob(14, r.prev).Blob(15, r.hash);
+        if ((rc = s.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "append audit"));
+      }
+      for (const auto& k : linked.checkpoints) {
+        auto s = writer_.Prepare(
+            "INSERT INTO audit_checkpoints(environment_id, seq, hash, at, mac) VALUES (?,?,?,?,?)");
+        s.Text(1, k.environment_id).Int(2, k.seq).Blob(3, k.hash).Int(4, k.at_ms).Blob(5, k.mac);
+        if ((rc = s.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "audit checkpoint"));
+      }
+      auto h = writer_.Prepare(
+          "INSERT INTO audit_heads(environment_id, seq, hash, mac) VALUES (?,?,?,?) ON CONFLICT(environment_id) "
+          "DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac");
+      h.Text(1, env).Int(2, linked.head.seq).Blob(3, linked.head.hash).Blob(4, linked.head.mac);
+      if ((rc = h.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "audit head"));
+    }
+    return {};
+  }
+
+
   void Migrate() {
     writer_.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
     // IMMEDIATE takes the write lock first, so two processes starting at once apply
@@ -1377,6 +1521,7 @@ class SqliteStore final : public Store {
   }
 
   std::mutex write_mu_;
+  AuditMac audit_mac_;  // set once by the service (SetAuditMac); guarded by write_mu_
   Connection writer_;
   std::mutex read_mu_;
   std::condition_variable read_cv_;
