@@ -1649,6 +1649,7 @@ TEST_P(StoreConformanceTest, SealedValuesAreListedByTableAndReplacedOnlyWhileUnc
   EXPECT_EQ(store_->ListSealed(SealedTable::kMail, other_env_, 0, 10)->front().sealed, "mail-x");
   ASSERT_TRUE(store_->DeleteUser(env_, "u2").has_value());
   EXPECT_FALSE(*store_->ReplaceSealed(SealedTable::kUsers, env_, (*first)[1].number, "sealed:u2", "x"));  // gone
+}
 
 namespace {
 
