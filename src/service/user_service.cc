@@ -286,7 +286,10 @@ core::Result<UserService::PreparedUser> UserService::PrepareCreate(const crypto:
   if (request.password && request.imported_password_hash)
     return core::InvalidArgument("password", "give a password or an encoded password, not both");
   if (request.imported_password_hash) {
-    if (auto st = crypto::CheckLegacyPasswordFormat(*request.imported_password_hash); !st)
+    // Roster's own argon2id PHC string (`roster export --with-password-hashes`) is kept
+    // as it is, checked as PingOne's {ARGON2} form of it.
+    const std::string& hash = *request.imported_password_hash;
+    if (auto st = crypto::CheckLegacyPasswordFormat(hash.starts_with("$argon2id$") ? "{ARGON2}" + hash : hash); !st)
       return std::unexpected(st.error());
     row.password_hash = *request.imported_password_hash;
   }

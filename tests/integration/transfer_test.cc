@@ -233,7 +233,7 @@ TEST_F(TransferTest, ARunAgainSkipsWhatLandedAndDuplicatesNothing) {
 }
 
 TEST_F(TransferTest, ResumesAfterSigkillWithoutLossOrDuplicates) {
-  constexpr int kUsers = 20000;
+  constexpr int kUsers = 5000;
   std::string text;
   for (int i = 0; i < kUsers; ++i) text += R"({"userName":"bulk)" + std::to_string(i) + "\"}\n";
   WriteFile(dir_ / "bulk.jsonl", text);
@@ -246,7 +246,7 @@ TEST_F(TransferTest, ResumesAfterSigkillWithoutLossOrDuplicates) {
     const int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
     const std::string file = dir_ / "bulk.jsonl", data = dir_.path();
-    ::execl(ROSTER_BINARY, ROSTER_BINARY, "import", "--env", "default", file.c_str(), "--batch-size", "100",
+    ::execl(ROSTER_BINARY, ROSTER_BINARY, "import", "--env", "default", file.c_str(), "--batch-size", "50",
             "--data-dir", data.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
@@ -262,10 +262,10 @@ TEST_F(TransferTest, ResumesAfterSigkillWithoutLossOrDuplicates) {
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(progressed) << ReadFile(err);
 
-  auto r = Import("default", dir_ / "bulk.jsonl", {"--batch-size", "100"});
+  auto r = Import("default", dir_ / "bulk.jsonl", {"--batch-size", "50"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json::value summary = json::parse(r.out);
-  EXPECT_GE(summary.at("resumedAfterLine").as_int64(), 100);
+  EXPECT_GE(summary.at("resumedAfterLine").as_int64(), 50);
   EXPECT_EQ(summary.at("imported").as_int64() + summary.at("skipped").as_int64(), kUsers);
   EXPECT_EQ(summary.at("refused").as_int64(), 0);  // nothing landed twice, so nothing was taken
   std::set<std::string> names;
