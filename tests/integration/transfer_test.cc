@@ -233,7 +233,7 @@ TEST_F(TransferTest, ARunAgainSkipsWhatLandedAndDuplicatesNothing) {
 }
 
 TEST_F(TransferTest, ResumesAfterSigkillWithoutLossOrDuplicates) {
-  constexpr int kUsers = 5000;
+  constexpr int kUsers = 3000;
   std::string text;
   for (int i = 0; i < kUsers; ++i) text += R"({"userName":"bulk)" + std::to_string(i) + "\"}\n";
   WriteFile(dir_ / "bulk.jsonl", text);
