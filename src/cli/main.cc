@@ -31,6 +31,7 @@
 #include "cli/rotation.h"
 #include "cli/routes.h"
 #include "cli/settings.h"
+#include "cli/transfer.h"
 #include "metrics/metrics.h"
 #include "mail/smtp_transport.h"
 #include "service/activations.h"
@@ -722,6 +723,34 @@ int main(int argc, char** argv) {
   auto* routes = app.add_subcommand("routes", "List every route serve mounts: method, path template and API");
   routes->add_flag("--json", as_json, "Print one JSON object");
 
+  cli::ExportOptions export_options;
+  auto* export_cmd = app.add_subcommand("export", "Write an environment's users as JSON Lines (SCIM User resources) or CSV");
+  export_cmd->add_option("--env", export_options.environment, "Environment name or id")->required();
+  export_cmd->add_option("--out", export_options.out, "The file to write (default: standard output)");
+  export_cmd->add_option("--format", export_options.format, "jsonl or csv")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"jsonl", "csv"}));
+  export_cmd->add_flag("--with-password-hashes", export_options.with_password_hashes,
+                       "Include each user's password hash (argon2id PHC string) in Roster's extension");
+  data_options(export_cmd);
+  export_cmd->add_flag("--json", as_json, "Print the summary as one JSON object (on standard error with no --out)");
+  cli::ImportOptions import_options;
+  bool no_progress = false;
+  auto* import_cmd = app.add_subcommand("import", "Create users from a JSON Lines or CSV file (resumable)");
+  import_cmd->add_option("--env", import_options.environment, "Environment name or id")->required();
+  import_cmd->add_option("FILE", import_options.file, "The file to import")->required();
+  import_cmd->add_option("--format", import_options.format, "jsonl or csv (default: csv for a .csv file, else jsonl)")
+      ->check(CLI::IsMember({"jsonl", "csv"}));
+  import_cmd->add_option("--max-errors", import_options.max_errors, "Stop once this many rows were refused (0: never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  import_cmd->add_option("--batch-size", import_options.batch_size, "Users written per transaction")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  import_cmd->add_flag("--no-progress", no_progress, "No progress on standard error");
+  data_options(import_cmd);
+  import_cmd->add_flag("--json", as_json, "Print the summary as one JSON object");
+
   cli::CommandTable api_commands;
   cli::AddApiCommands(app, api_commands, as_json, data_options);
 
@@ -740,6 +769,27 @@ int main(int argc, char** argv) {
     if (backup->parsed()) return Backup(data_dir, database, out_file, include_key, passphrase_file, as_json);
     if (restore->parsed()) return Restore(data_dir, from_file, passphrase_file, as_json);
     Context ctx(data_dir, false, {database});
+    if (export_cmd->parsed() || import_cmd->parsed()) {
+      json::object summary;
+      if (export_cmd->parsed()) {
+        summary = cli::Export(ctx.Services(), export_options);
+      } else {
+        import_options.progress = !no_progress;
+        summary = cli::Import(ctx.Services(), import_options);
+      }
+      std::ostream& out = export_cmd->parsed() && export_options.out.empty() ? std::cerr : std::cout;
+      if (as_json) {
+        out << json::serialize(summary) << std::endl;
+      } else if (export_cmd->parsed()) {
+        out << "exported " << summary["exported"].as_int64() << " users (" << summary["unreadable"].as_int64()
+            << " unreadable skipped)" << std::endl;
+      } else {
+        out << "imported " << summary["imported"].as_int64() << " users, refused " << summary["refused"].as_int64()
+            << ", skipped " << summary["skipped"].as_int64() << " lines a previous run committed"
+            << (summary["stopped"].as_bool() ? "; stopped at --max-errors" : "") << std::endl;
+      }
+      return import_cmd->parsed() && summary["refused"].as_int64() > 0 ? 2 : 0;
+    }
     for (const auto& [command, action] : api_commands)
       if (command->parsed()) return cli::RunCommand(action, ctx.Services(), as_json);
     if (migrate->parsed()) std::cout << "roster: schema is up to date" << std::endl;

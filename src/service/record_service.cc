@@ -156,12 +156,24 @@ core::Result<Record> RecordService::Update(const std::string& environment_id, co
   return Update(environment_id, kind, id, change, claims, expected_version, MemberWrite{members, std::nullopt, {}});
 }
 
+core::Result<store::RecordUpdate> RecordService::PrepareUpdate(Record& next, const std::vector<Claim>& claims) {
+  auto keys = directory_.KeysFor(next.environment_id);
+  if (!keys) return std::unexpected(keys.error());
+  next.updated_at_ms = std::max(clock_.NowMillis(), next.updated_at_ms);
+  if (auto st = core::CheckStoredDocument(next.body); !st) return std::unexpected(st.error());
+  store::RecordUpdate update;
+  update.row = RowOf(next);
+  update.row.sealed = crypto::Seal(keys->data, boost::json::serialize(next.body),
+                                   RecordAssociatedData(next.environment_id, next.kind, next.id));
+  update.expected_version = next.version - 1;
+  update.index = IndexFor(*keys, claims);
+  return update;
+}
+
 core::Result<Record> RecordService::Update(const std::string& environment_id, const std::string& kind,
                                            const std::string& id, const RecordChange& change,
                                            const ClaimsOf& claims, std::optional<std::int64_t> expected_version,
                                            const MemberWrite& members) {
-  auto keys = directory_.KeysFor(environment_id);
-  if (!keys) return std::unexpected(keys.error());
   for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
     auto current = Get(environment_id, kind, id);
     if (!current) return std::unexpected(current.error());
@@ -171,15 +183,11 @@ core::Result<Record> RecordService::Update(const std::string& environment_id, co
     next.id = current->id;  // identity is not the change's to make
     next.environment_id = environment_id;
     next.kind = kind;
-    next.updated_at_ms = std::max(clock_.NowMillis(), current->updated_at_ms);
+    next.updated_at_ms = current->updated_at_ms;
     next.version = current->version + 1;
-    if (auto st = core::CheckStoredDocument(next.body); !st) return std::unexpected(st.error());
-    store::RecordUpdate update;
-    update.row = RowOf(next);
-    update.row.sealed = crypto::Seal(keys->data, boost::json::serialize(next.body),
-                                     RecordAssociatedData(environment_id, kind, next.id));
-    update.expected_version = current->version;
-    update.index = IndexFor(*keys, claims(next));
+    auto prepared = PrepareUpdate(next, claims(next));
+    if (!prepared) return std::unexpected(prepared.error());
+    store::RecordUpdate& update = *prepared;
     update.members = members.users;
     update.member_records = members.records;
     update.changes = members.changes;

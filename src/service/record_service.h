@@ -142,6 +142,11 @@ class RecordService {
                                                       bool member_is_record, const std::string& kind, int max_depth,
                                                       int limit);
 
+  // The write that makes `next` (a record read at next.version - 1, its body changed)
+  // the stored record with `claims`, for a caller that commits it in another write's
+  // transaction (UserService::CreateBatch's import checkpoint). Moves next.updated_at_ms.
+  core::Result<store::RecordUpdate> PrepareUpdate(Record& next, const std::vector<Claim>& claims);
+
   // Queues a message for the background sender.
   core::Status SendMail(const std::string& environment_id, const Mail& mail);
 

@@ -211,30 +211,88 @@ core::Result<core::User> UserService::Unseal(const crypto::EnvironmentKeys& keys
 core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) {
   auto keys = directory_.KeysFor(request.environment_id);
   if (!keys) return std::unexpected(keys.error());
-  core::User user = request.user;
+  auto schema = LoadAttributeSchema(records_, request.environment_id);
+  if (!schema) return std::unexpected(schema.error());
+  auto member_of = Memberships(request.environment_id, request.member_of);
+  if (!member_of) return std::unexpected(member_of.error());
+  auto prepared = PrepareCreate(*keys, *schema, request, std::move(*member_of));
+  if (!prepared) return std::unexpected(prepared.error());
+  auto number = users_.InsertUser(prepared->row);
+  if (!number) return std::unexpected(number.error());
+  ForgetCount(request.environment_id);
+  prepared->created.user.number = *number;
+  return std::move(prepared->created);
+}
+
+core::Result<std::vector<core::Status>> UserService::CreateBatch(const std::string& environment_id,
+                                                                 const std::vector<CreateUserRequest>& requests,
+                                                                 std::optional<store::RecordUpdate> record) {
+  auto keys = directory_.KeysFor(environment_id);
+  if (!keys) return std::unexpected(keys.error());
+  auto schema = LoadAttributeSchema(records_, environment_id);
+  if (!schema) return std::unexpected(schema.error());
+  auto defaults = Memberships(environment_id, {});
+  if (!defaults) return std::unexpected(defaults.error());
+  std::vector<core::Status> out(requests.size());
+  std::vector<std::size_t> slots;  // batch.users[k] is requests[slots[k]]
+  store::UserBatch batch;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& request = requests[i];
+    if (request.environment_id != environment_id || request.issue_session) {
+      out[i] = core::InvalidArgument("environment", "a batch creates users of one environment, without sessions");
+      continue;
+    }
+    auto member_of = request.member_of.empty() ? *defaults : Memberships(environment_id, request.member_of);
+    if (!member_of) {
+      out[i] = std::unexpected(member_of.error());
+      continue;
+    }
+    auto prepared = PrepareCreate(*keys, *schema, request, std::move(*member_of));
+    if (!prepared) {
+      out[i] = std::unexpected(prepared.error());
+      continue;
+    }
+    batch.users.push_back(std::move(prepared->row));
+    slots.push_back(i);
+  }
+  batch.record = std::move(record);
+  auto written = users_.InsertUsers(batch);
+  if (!written) return std::unexpected(written.error());
+  for (std::size_t k = 0; k < written->size(); ++k)
+    if (!(*written)[k]) out[slots[k]] = std::unexpected((*written)[k].error());
+  if (!batch.users.empty()) ForgetCount(environment_id);
+  return out;
+}
+
+core::Result<UserService::PreparedUser> UserService::PrepareCreate(const crypto::EnvironmentKeys& keys,
+                                                                   const core::AttributeSchema& schema,
+                                                                   const CreateUserRequest& request,
+                                                                   std::vector<std::string> member_of) {
+  PreparedUser prepared;
+  core::User& user = prepared.created.user;
+  user = request.user;
   user.environment_id = request.environment_id;
   user.id = crypto::NewUuid();
   user.created_at_ms = user.updated_at_ms = clock_.NowMillis();
   user.version = 1;
-  auto schema = LoadAttributeSchema(records_, request.environment_id);
-  if (!schema) return std::unexpected(schema.error());
-  if (auto st = CheckAttributes(*schema, user, {}); !st) return std::unexpected(st.error());
+  if (auto st = CheckAttributes(schema, user, {}); !st) return std::unexpected(st.error());
   if (auto st = core::CheckSealable(user); !st) return std::unexpected(st.error());
-  auto index = IndexFor(*keys, *schema, user, request.options);
+  auto index = IndexFor(keys, schema, user, request.options);
   if (!index) return std::unexpected(index.error());
 
-  store::NewUser row;
+  store::NewUser& row = prepared.row;
   row.row = store::UserRow{user.id, 0, user.environment_id, user.active, user.created_at_ms,
                            user.updated_at_ms, user.version, {}};
-  row.row.sealed = crypto::Seal(keys->data, core::EncodeSealed(user), AssociatedData(user));
+  row.row.sealed = crypto::Seal(keys.data, core::EncodeSealed(user), AssociatedData(user));
   row.index = std::move(*index);
-  auto member_of = Memberships(request.environment_id, request.member_of);
-  if (!member_of) return std::unexpected(member_of.error());
-  row.member_of = std::move(*member_of);
+  row.member_of = std::move(member_of);
   if (request.password && request.imported_password_hash)
     return core::InvalidArgument("password", "give a password or an encoded password, not both");
   if (request.imported_password_hash) {
-    if (auto st = crypto::CheckLegacyPasswordFormat(*request.imported_password_hash); !st)
+    // Roster's own argon2id PHC string (`roster export --with-password-hashes`) is kept
+    // as it is, checked as PingOne's {ARGON2} form of it.
+    const std::string& hash = *request.imported_password_hash;
+    if (auto st = crypto::CheckLegacyPasswordFormat(hash.starts_with("$argon2id$") ? "{ARGON2}" + hash : hash); !st)
       return std::unexpected(st.error());
     row.password_hash = *request.imported_password_hash;
   }
@@ -249,25 +307,19 @@ core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) 
     if (!hash) return std::unexpected(hash.error());
     row.password_hash = std::move(*hash);
   }
-  CreatedUser created;
   if (request.issue_session) {
-    created.session_token = crypto::RandomToken();
+    prepared.created.session_token = crypto::RandomToken();
     const auto now = user.created_at_ms;
-    row.session = NewSessionRow(*created.session_token, user.environment_id, user.id, now);
+    row.session = NewSessionRow(*prepared.created.session_token, user.environment_id, user.id, now);
   }
   if (request.options.audit) {
     store::AuditRow audit = *request.options.audit;
     audit.subject = user.id;
-    audit.fields = AuditFieldNames(kAuditProfile | (core::FirstPhiField(user, &*schema).empty() ? 0u : kAuditPhi) |
+    audit.fields = AuditFieldNames(kAuditProfile | (core::FirstPhiField(user, &schema).empty() ? 0u : kAuditPhi) |
                                    (row.password_hash ? kAuditPassword : 0u));
     row.audit.push_back(std::move(audit));
   }
-  auto number = users_.InsertUser(row);
-  if (!number) return std::unexpected(number.error());
-  ForgetCount(user.environment_id);
-  user.number = *number;
-  created.user = std::move(user);
-  return created;
+  return prepared;
 }
 
 store::SessionRow UserService::NewSessionRow(const std::string& token, const std::string& environment_id,
@@ -292,6 +344,11 @@ core::Result<std::vector<std::string>> UserService::Memberships(const std::strin
   for (const auto& d : *defaults)
     if (!kinds.contains(d.kind)) ids.push_back(d.id);
   return ids;
+}
+
+core::Result<std::string> UserService::PasswordHashOf(const std::string& environment_id, const std::string& user_id) {
+  if (!core::IsUuid(user_id)) return core::NotFound("user not found");
+  return store_.GetPasswordHash(environment_id, user_id);
 }
 
 core::Result<core::User> UserService::Get(const std::string& environment_id, const std::string& id) {

@@ -157,6 +157,14 @@ class UserService {
   // With a password, a claim another user holds already is found before the password
   // is hashed (a duplicate sign-up costs no argon2id); the write still decides.
   core::Result<CreatedUser> Create(const CreateUserRequest& request);
+  // Bulk import: the requests (all of `environment_id`, no sessions) validated as Create
+  // validates and written in one transaction, with `record` (an import's checkpoint,
+  // RecordService::PrepareUpdate) updated in it. A request that fails its checks, or
+  // whose claim a stored user or an earlier request of the batch holds, gets its error
+  // and the others land. The call's own error means nothing landed.
+  core::Result<std::vector<core::Status>> CreateBatch(const std::string& environment_id,
+                                                      const std::vector<CreateUserRequest>& requests,
+                                                      std::optional<store::RecordUpdate> record);
   // kNotFound for an id that is not a user of the environment (malformed ids included).
   core::Result<core::User> Get(const std::string& environment_id, const std::string& id);
   // Reads, applies `change`, re-validates and writes, retrying if the user changed
@@ -233,6 +241,9 @@ class UserService {
   // Whether the user has a password (of any scheme, imported ones included). Reads the
   // credential's presence only, never verifies anything. kNotFound for a malformed id.
   core::Result<bool> HasPassword(const std::string& environment_id, const std::string& user_id);
+  // The stored hash (an argon2id PHC string, or an imported "{SCHEME}..." one) for
+  // `roster export --with-password-hashes`; kNotFound when the user has no password.
+  core::Result<std::string> PasswordHashOf(const std::string& environment_id, const std::string& user_id);
   // A new session for an existing user. Returns the token (shown once).
   core::Result<std::string> IssueSession(const std::string& environment_id, const std::string& user_id);
   // kUnauthenticated for an unknown, expired or idle-timed-out token, or one older than
@@ -253,6 +264,13 @@ class UserService {
   core::Result<std::vector<std::string>> TakenClaims(const std::string& environment_id,
                                                     const std::vector<store::IndexEntry>& index,
                                                     const std::string& user_id);
+  struct PreparedUser {
+    store::NewUser row;
+    CreatedUser created;
+  };
+  // Create's checks and row (`member_of`: the record ids it joins), not yet written.
+  core::Result<PreparedUser> PrepareCreate(const crypto::EnvironmentKeys& keys, const core::AttributeSchema& schema,
+                                           const CreateUserRequest& request, std::vector<std::string> member_of);
   core::Result<std::vector<store::IndexEntry>> IndexFor(const crypto::EnvironmentKeys& keys,
                                                         const core::AttributeSchema& schema, const core::User& user,
                                                         const WriteOptions& options);

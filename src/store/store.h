@@ -270,11 +270,24 @@ class DirectoryStore {
 };
 
 // Profiles. Never returns credentials.
+// Users written together (bulk import): see UserStore::InsertUsers.
+struct UserBatch {
+  std::vector<NewUser> users;
+  // Updated in the same transaction (an import's checkpoint): its failure fails the batch.
+  std::optional<RecordUpdate> record;
+};
+
 class UserStore {
  public:
   virtual ~UserStore() = default;
   // Returns the assigned number. kAlreadyExists (field = index kind) on a unique claim.
   virtual Result<std::int64_t> InsertUser(const NewUser& user) = 0;
+  // Inserts the batch's users in one transaction, each behind its own savepoint: a user
+  // that fails as InsertUser would (a claim taken, by a stored user or an earlier one of
+  // the batch) is left out with its error and the others land. Per user, its number or
+  // error; the call's own error (the record's update failing, the store unavailable)
+  // means nothing landed.
+  virtual Result<std::vector<Result<std::int64_t>>> InsertUsers(const UserBatch& batch) = 0;
   // kNotFound if the environment has no such user.
   virtual Result<UserRow> GetUser(const std::string& environment_id, const std::string& id) = 0;
   virtual Result<std::vector<UserRow>> FindUsers(const std::string& environment_id,

@@ -137,6 +137,38 @@ TEST_P(StoreConformanceTest, UniqueClaimsRejectTheSecondUserAndWriteNothing) {
   EXPECT_EQ(store_->FindUsers(env_, "email", "shared-email")->size(), 2u);
 }
 
+TEST_P(StoreConformanceTest, InsertUsersLeavesOutTheUsersThatFailAndUpdatesTheRecordWithTheRest) {
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u0", "taken")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "cp", "import")).has_value());
+  UserBatch batch;
+  batch.users = {MakeUser(env_, "u1", "ada"), MakeUser(env_, "u2", "taken"), MakeUser(env_, "u3", "ada"),
+                 MakeUser(env_, "u4", "bob")};
+  batch.users[0].password_hash = "hash-1";
+  batch.record = RecordUpdate{RecordRow{"cp", 0, env_, "import", 1000, 2000, 2, 0, "sealed:cp-2"}, 1, {}};
+  auto written = store_->InsertUsers(batch);
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  ASSERT_EQ(written->size(), 4u);
+  EXPECT_TRUE((*written)[0].has_value());
+  EXPECT_EQ((*written)[1].error().field, "username");  // held by a stored user
+  EXPECT_EQ((*written)[2].error().field, "username");  // held by an earlier user of the batch
+  EXPECT_TRUE((*written)[3].has_value());
+  EXPECT_EQ(store_->GetUser(env_, "u1")->number, *(*written)[0]);
+  EXPECT_EQ(*store_->GetPasswordHash(env_, "u1"), "hash-1");
+  EXPECT_EQ(store_->GetUser(env_, "u2").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetUser(env_, "u3").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->FindUsers(env_, "email", "shared-email")->size(), 3u);  // u0, u1, u4: nothing of u2, u3
+  EXPECT_EQ(store_->GetRecord(env_, "import", "cp", 0)->version, 2);
+
+  // A record at another version than expected fails the batch: nothing lands.
+  UserBatch stale;
+  stale.users = {MakeUser(env_, "u5", "cy")};
+  stale.record = RecordUpdate{RecordRow{"cp", 0, env_, "import", 1000, 3000, 2, 0, "sealed:cp-2b"}, 1, {}};
+  auto refused = store_->InsertUsers(stale);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kAborted);
+  EXPECT_EQ(store_->GetUser(env_, "u5").error().code, ErrorCode::kNotFound);
+}
+
 TEST_P(StoreConformanceTest, FindUsersAfterPagesOneClaimInNumberOrder) {
   std::vector<std::int64_t> numbers;
   for (int i = 0; i < 5; ++i) {

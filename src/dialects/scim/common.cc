@@ -179,12 +179,7 @@ Outcome<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
   return out;
 }
 
-const json::value* Member(const json::object& o, std::string_view name) {
-  if (const auto* v = o.if_contains(name)) return v;
-  for (const auto& [key, value] : o)
-    if (IEquals(key, name)) return &value;
-  return nullptr;
-}
+const json::value* Member(const json::object& o, std::string_view name) { return service::ResourceMember(o, name); }
 
 Outcome<void> RequireSchema(const json::object& body, std::string_view urn) {
   const auto* schemas = Member(body, "schemas");

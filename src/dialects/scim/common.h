@@ -18,6 +18,7 @@
 #include "dialects/scim/scim.h"
 #include "http/etag.h"
 #include "service/user_access.h"
+#include "service/user_resource.h"
 
 namespace roster::dialects::scim {
 
@@ -25,15 +26,13 @@ inline constexpr std::string_view kPrefix = "/scim/v2";
 inline constexpr std::string_view kContentType = "application/scim+json";
 
 // Schema URNs (RFC 7643 §8.7, RFC 7644 §3.12 and §3.5.2, and Roster's own).
-inline constexpr std::string_view kUserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
+inline constexpr std::string_view kUserSchema = service::kUserSchema;
 inline constexpr std::string_view kGroupSchema = "urn:ietf:params:scim:schemas:core:2.0:Group";
-inline constexpr std::string_view kEnterpriseSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-// The health fields of the canonical user (PHI among them): Roster's extension.
-inline constexpr std::string_view kHealthSchema = "urn:roster:params:scim:schemas:extension:health:2.0:User";
-// The environment's declared attributes (core/schema.h), by name: Roster's extension,
-// its schema generated per environment.
-inline constexpr std::string_view kAttributesSchema =
-    "urn:roster:params:scim:schemas:extension:attributes:2.0:User";
+// The user's extensions (service/user_resource.h): enterprise, Roster's health fields,
+// and the environment's declared attributes by name (its schema generated per environment).
+inline constexpr std::string_view kEnterpriseSchema = service::kEnterpriseSchema;
+inline constexpr std::string_view kHealthSchema = service::kHealthSchema;
+inline constexpr std::string_view kAttributesSchema = service::kAttributesSchema;
 inline constexpr std::string_view kListResponseSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 inline constexpr std::string_view kErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
 inline constexpr std::string_view kPatchOpSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

@@ -902,7 +902,31 @@ class PostgresStore final : public Store {
 
   // --- UserStore
   Result<std::int64_t> InsertUser(const NewUser& user) override {
-    return Write([&](Connection& c) -> Result<std::int64_t> {
+    return Write([&](Connection& c) -> Result<std::int64_t> { return InsertUserRow(c, user); });
+  }
+  Result<std::vector<Result<std::int64_t>>> InsertUsers(const UserBatch& batch) override {
+    return Write([&](Connection& c) -> Result<std::vector<Result<std::int64_t>>> {
+      std::vector<Result<std::int64_t>> out;
+      out.reserve(batch.users.size());
+      for (const auto& user : batch.users) {
+        if (Rows sp = c.Simple("SAVEPOINT import_user"); !sp.ok()) return std::unexpected(c.Failure(sp, "savepoint"));
+        auto number = InsertUserRow(c, user);
+        if (!number) {
+          if (Rows rb = c.Simple("ROLLBACK TO SAVEPOINT import_user"); !rb.ok())
+            return std::unexpected(c.Failure(rb, "rollback to savepoint"));
+        }
+        if (Rows rel = c.Simple("RELEASE SAVEPOINT import_user"); !rel.ok())
+          return std::unexpected(c.Failure(rel, "release savepoint"));
+        out.push_back(std::move(number));
+      }
+      if (batch.record) {
+        if (auto st = UpdateRecordRow(c, *batch.record); !st) return std::unexpected(st.error());
+      }
+      return out;
+    });
+  }
+  Result<std::int64_t> InsertUserRow(Connection& c, const NewUser& user) {
+    {
       const UserRow& u = user.row;
       Rows r = c.Exec(kInsertUser, {Text(u.id), Text(u.environment_id), Bool(u.active), Int(u.created_at_ms),
                                     Int(u.updated_at_ms), Int(u.version), Bytes(u.sealed)});
@@ -924,7 +948,7 @@ class PostgresStore final : public Store {
       }
       if (auto st = AppendAuditIn(c, user.audit); !st) return std::unexpected(st.error());
       return number;
-    });
+    }
   }
 
   Result<UserRow> GetUser(const std::string& environment_id, const std::string& id) override {
@@ -1232,7 +1256,10 @@ class PostgresStore final : public Store {
   }
 
   Status UpdateRecord(const RecordUpdate& update) override {
-    return Write([&](Connection& c) -> Status {
+    return Write([&](Connection& c) -> Status { return UpdateRecordRow(c, update); });
+  }
+  Status UpdateRecordRow(Connection& c, const RecordUpdate& update) {
+    {
       const RecordRow& x = update.row;
       Rows q = c.Exec(kLockRecord, {Text(x.id), Text(x.environment_id), Text(x.kind)});
       if (!q.ok()) return std::unexpected(c.Failure(q, "update record"));
@@ -1249,7 +1276,7 @@ class PostgresStore final : public Store {
         if (auto st = ReplaceMembers(c, x.environment_id, number, *update.members); !st) return st;
       }
       return ChangeMemberRecords(c, x.environment_id, x.kind, number, update);
-    });
+    }
   }
 
   Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id,

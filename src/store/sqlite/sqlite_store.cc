@@ -461,7 +461,27 @@ class SqliteStore final : public Store {
 
   // --- UserStore
   Result<std::int64_t> InsertUser(const NewUser& user) override {
-    return Write([&]() -> Result<std::int64_t> {
+    return Write([&]() -> Result<std::int64_t> { return InsertUserRow(user); });
+  }
+  Result<std::vector<Result<std::int64_t>>> InsertUsers(const UserBatch& batch) override {
+    return Write([&]() -> Result<std::vector<Result<std::int64_t>>> {
+      std::vector<Result<std::int64_t>> out;
+      out.reserve(batch.users.size());
+      for (const auto& user : batch.users) {
+        if (!writer_.TryExec("SAVEPOINT import_user")) return std::unexpected(StepError(SQLITE_BUSY, "savepoint"));
+        auto number = InsertUserRow(user);
+        if (!number) writer_.TryExec("ROLLBACK TO import_user");
+        writer_.TryExec("RELEASE import_user");
+        out.push_back(std::move(number));
+      }
+      if (batch.record) {
+        if (auto st = UpdateRecordRow(*batch.record); !st) return std::unexpected(st.error());
+      }
+      return out;
+    });
+  }
+  Result<std::int64_t> InsertUserRow(const NewUser& user) {
+    {
       const UserRow& r = user.row;
       auto s = writer_.Prepare(
           "INSERT INTO users(id, environment_id, active, created_at, updated_at, version, sealed) "
@@ -486,7 +506,7 @@ class SqliteStore final : public Store {
       }
       if (auto st = AppendAuditIn(user.audit); !st) return std::unexpected(st.error());
       return number;
-    });
+    }
   }
 
   Result<UserRow> GetUser(const std::string& environment_id, const std::string& id) override {
@@ -694,7 +714,10 @@ class SqliteStore final : public Store {
     });
   }
   Status UpdateRecord(const RecordUpdate& update) override {
-    return Write([&]() -> Status {
+    return Write([&]() -> Status { return UpdateRecordRow(update); });
+  }
+  Status UpdateRecordRow(const RecordUpdate& update) {
+    {
       const RecordRow& r = update.row;
       auto q = writer_.Prepare("SELECT number, version FROM records WHERE id = ? AND environment_id = ? AND kind = ?");
       q.Text(1, r.id).Text(2, r.environment_id).Text(3, r.kind);
@@ -716,7 +739,7 @@ class SqliteStore final : public Store {
         if (auto st = ReplaceMembers(r.environment_id, number, *update.members); !st) return st;
       }
       return ChangeMemberRecords(r.environment_id, r.kind, number, update);
-    });
+    }
   }
   Status DeleteRecord(const std::string& environment_id, const std::string& kind, const std::string& id,
                       std::optional<std::int64_t> expected_version = std::nullopt) override {
