@@ -772,10 +772,10 @@ int main(int argc, char** argv) {
     if (export_cmd->parsed() || import_cmd->parsed()) {
       json::object summary;
       if (export_cmd->parsed()) {
-        summary = cli::Export(ctx.Services(), export_options);
+        summary = cli::Export(ctx.Services(), export_options, ctx.audit.get());
       } else {
         import_options.progress = !no_progress;
-        summary = cli::Import(ctx.Services(), import_options);
+        summary = cli::Import(ctx.Services(), import_options, ctx.audit.get());
       }
       std::ostream& out = export_cmd->parsed() && export_options.out.empty() ? std::cerr : std::cout;
       if (as_json) {

@@ -338,10 +338,17 @@ T OrThrow(core::Result<T> r, const std::string& what) {
 
 }  // namespace
 
-json::object Export(const service::Services& s, const ExportOptions& options) {
+json::object Export(const service::Services& s, const ExportOptions& options, service::AuditLog* audit) {
   if (options.format != "jsonl" && options.format != "csv") throw std::runtime_error("--format must be jsonl or csv");
   auto env = OrThrow(s.directory.ResolveEnvironment(options.environment), "environment " + options.environment);
   auto schema = OrThrow(service::LoadAttributeSchema(s.records, env.id), "attribute schema");
+  if (audit) {
+    // Recorded first: every profile that leaves in the file is on the chain before it does.
+    const std::uint32_t fields = service::kAuditProfile | service::kAuditPhi |
+                                 (options.with_password_hashes ? service::kAuditPassword : 0u);
+    if (auto st = audit->Record(audit->CommandRow(env.id, "export", "users.export", "", nullptr, fields)); !st)
+      throw std::runtime_error("audit record: " + st.error().message);
+  }
   std::unique_ptr<std::ofstream> file;
   std::string partial;
   if (!options.out.empty()) {
@@ -382,7 +389,7 @@ json::object Export(const service::Services& s, const ExportOptions& options) {
                       {"unreadable", static_cast<std::int64_t>(service::UnreadableRows("user") - unreadable_before)}};
 }
 
-json::object Import(const service::Services& s, const ImportOptions& options) {
+json::object Import(const service::Services& s, const ImportOptions& options, service::AuditLog* audit) {
   std::string format = options.format;
   if (format.empty()) format = options.file.ends_with(".csv") ? "csv" : "jsonl";
   if (format != "jsonl" && format != "csv") throw std::runtime_error("--format must be jsonl or csv");
@@ -508,6 +515,7 @@ json::object Import(const service::Services& s, const ImportOptions& options) {
     }
     service::CreateUserRequest request;
     request.environment_id = env.id;
+    if (audit) request.options.audit = audit->CommandRow(env.id, "import", "user.create", "", nullptr, 0);
     auto input = service::ApplyUserResource(*resource, request.user, &schema);
     if (!input) {
       refuse(row.line, input.error().field, input.error().message);

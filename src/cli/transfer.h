@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 
+#include "service/audit.h"
 #include "service/services.h"
 
 namespace roster::cli {
@@ -23,8 +24,11 @@ struct ExportOptions {
   bool with_password_hashes = false;
 };
 
-// Writes the file; returns {"environment","format","exported","unreadable"}.
-boost::json::object Export(const service::Services& services, const ExportOptions& options);
+// Writes the file; returns {"environment","format","exported","unreadable"}. With an
+// audit log, the export is on the environment's chain (action users.export) before a
+// line is written.
+boost::json::object Export(const service::Services& services, const ExportOptions& options,
+                           service::AuditLog* audit = nullptr);
 
 struct ImportOptions {
   std::string environment;  // name or id
@@ -38,6 +42,9 @@ struct ImportOptions {
 // Returns {"environment","file","imported","refused","skipped" (lines a previous run
 // committed), "resumedAfterLine", "stopped" (max-errors reached), "errors": [{line, field,
 // message}]}. Each refused row is also printed on stderr as "line N: field: message".
-boost::json::object Import(const service::Services& services, const ImportOptions& options);
+// With an audit log, each user created leaves a user.create record (api "cli", route
+// "import") in its batch's transaction.
+boost::json::object Import(const service::Services& services, const ImportOptions& options,
+                           service::AuditLog* audit = nullptr);
 
 }  // namespace roster::cli

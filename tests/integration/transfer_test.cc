@@ -177,6 +177,42 @@ TEST_F(TransferTest, RoundTripGivesTheSameUsers) {
   EXPECT_EQ(copy[30].at(kRoster).at("extras").at("k").as_array().size(), 2u);
 }
 
+// Issue 13: users created by an import and profiles taken out by an export are on the
+// environment's audit chain, like every API's, and carry no value.
+TEST_F(TransferTest, ImportAndExportLeaveTheirAuditRecords) {
+  const std::string file = WriteLines("in.jsonl", {json::serialize(RichUser("audited1")), R"({"userName":)",
+                                                   json::serialize(RichUser("audited2"))});
+  EXPECT_EQ(Import("default", file).exit_code, 2);
+  const auto exported = JsonLines(Export("default", {"--with-password-hashes"}));
+  ASSERT_EQ(exported.size(), 2u);
+  std::set<std::string> ids;
+  for (const auto& u : exported) ids.insert(std::string(u.at("id").as_string()));
+
+  auto r = RunRoster({"audit", "export", "--env", "default", "--data-dir", dir_.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> created;
+  int exports = 0;
+  for (const auto& rec : JsonLines(r.out)) {
+    const std::string action(rec.at("action").as_string());
+    if (action == "user.create") {
+      EXPECT_EQ(rec.at("api"), "cli");
+      EXPECT_EQ(rec.at("route"), "import");
+      EXPECT_EQ(rec.at("principal").at("kind"), "operator");
+      EXPECT_EQ(rec.at("outcome"), "ok");
+      created.insert(std::string(rec.at("subject").as_string()));
+    } else if (action == "users.export") {
+      ++exports;
+      EXPECT_EQ(rec.at("route"), "export");
+      EXPECT_EQ(rec.at("fields"), (json::array{"profile", "phi", "password"}));
+    }
+  }
+  EXPECT_EQ(created, ids);  // the refused line left no record
+  EXPECT_EQ(exports, 1);
+  for (const char* value : {"audited1", "1815-12-10"}) EXPECT_EQ(r.out.find(value), std::string::npos) << value;
+  auto verify = RunRoster({"audit", "verify", "--env", "default", "--data-dir", dir_.path()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 TEST_F(TransferTest, BadRowsAreReportedByLineAndTheRestLands) {
   const std::string file = WriteLines(
       "in.jsonl", {R"({"userName":"good1"})",
