@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <utility>
 
 #include "core/holds.h"
@@ -79,9 +80,34 @@ AuditLog::AuditLog(store::Store& store, const crypto::Keyring& keyring, const co
     : store_(store), keyring_(keyring), clock_(clock) {
   store_.SetAuditMac([&keyring](std::string_view bytes) { return keyring.AuditMac(bytes); });
   writer_ = std::thread([this] { Run(); });
+  metrics_ = metrics::Registry::Global().AddCollector([this](metrics::Sample& out) {
+    std::size_t queued = 0;
+    std::int64_t oldest = 0;
+    std::uint64_t appended = 0, batches = 0, failed = 0;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [rows, ticket] : queue_) queued += rows.size();
+      oldest = inflight_oldest_ms_;
+      if (oldest == 0 && !queue_.empty() && !queue_.front().first.empty()) oldest = queue_.front().first.front().at_ms;
+      appended = appended_;
+      batches = batches_;
+      failed = failed_batches_;
+    }
+    const double lag = oldest == 0 ? 0.0 : std::max<std::int64_t>(0, clock_.NowMillis() - oldest) / 1000.0;
+    out.Gauge("roster_audit_queue_records", "Audit records waiting for the group-commit writer.",
+              static_cast<double>(queued));
+    out.Gauge("roster_audit_lag_seconds",
+              "Age of the oldest audit record not yet durable (0: none waiting); answers wait this long.", lag);
+    out.Counter("roster_audit_records_total", "Audit records the group-commit writer made durable.",
+                static_cast<double>(appended));
+    out.Counter("roster_audit_batches_total", "Transactions of the group-commit writer.", static_cast<double>(batches));
+    out.Counter("roster_audit_failed_batches_total",
+                "Group commits that could not be written (their answers became 503).", static_cast<double>(failed));
+  });
 }
 
 AuditLog::~AuditLog() {
+  metrics_.reset();
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -146,6 +172,7 @@ void AuditLog::Run() {
       cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, nothing left
       batch.swap(queue_);
+      inflight_oldest_ms_ = batch.front().first.empty() ? clock_.NowMillis() : batch.front().first.front().at_ms;
     }
     // Everything that arrived while the last transaction committed goes in this one.
     std::vector<store::AuditRow> rows;
@@ -157,7 +184,9 @@ void AuditLog::Run() {
     {
       std::lock_guard lock(mu_);
       if (st) appended_ += rows.size();
+      else ++failed_batches_;
       ++batches_;
+      inflight_oldest_ms_ = 0;
     }
     for (auto& [r, ticket] : batch) ticket->Complete(st.has_value());
   }

@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "crypto/crypto.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 
 namespace roster::service {
@@ -103,8 +104,11 @@ class AuditLog {
   std::condition_variable cv_;
   std::deque<std::pair<std::vector<store::AuditRow>, std::shared_ptr<Ticket>>> queue_;
   bool stop_ = false;
-  std::uint64_t appended_ = 0, batches_ = 0;
+  std::uint64_t appended_ = 0, batches_ = 0, failed_batches_ = 0;
+  std::int64_t inflight_oldest_ms_ = 0;  // the batch being committed: its oldest record's time (0: none)
   std::thread writer_;
+  // roster_audit_* at every scrape: queue depth, lag, records, batches, failures.
+  std::unique_ptr<metrics::Registry::Registration> metrics_;
 };
 
 // One export line: a JSON object with every field but the chain's bytes as hex.

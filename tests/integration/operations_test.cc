@@ -263,6 +263,12 @@ TEST(MetricsTest, ServedOnItsOwnListenerValidAndMovingWithRequestsThrottlesAndMa
   EXPECT_GE(Sample(text, "roster_outbox_messages"), 1) << text;
   EXPECT_GE(Sample(text, "process_resident_memory_bytes"), 1) << text;
   EXPECT_GE(Sample(text, "roster_argon2_slots"), 1) << text;
+  // The audit writer: every read above was made durable by it; nothing waits, nothing failed.
+  EXPECT_GE(Sample(text, "roster_audit_records_total"), 3) << text;
+  EXPECT_GE(Sample(text, "roster_audit_batches_total"), 1) << text;
+  EXPECT_EQ(Sample(text, "roster_audit_failed_batches_total"), 0) << text;
+  EXPECT_NE(text.find("\nroster_audit_queue_records "), std::string::npos) << text;
+  EXPECT_NE(text.find("\nroster_audit_lag_seconds "), std::string::npos) << text;
   // No label carries a user's value or a path value.
   for (const std::string& value : {username, email, id, std::string("00000000-0000-4000-8000-000000000000")})
     EXPECT_EQ(text.find(value), std::string::npos) << value;
@@ -587,6 +593,10 @@ TEST(BackupTest, OnlineBackupUnderWriteLoadRestoresEveryAcknowledgedUser) {
   EXPECT_EQ(ReadFile(target + "/master.key"), ReadFile(dir / "master.key"));
   EXPECT_EQ(fs::status(target + "/master.key").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
+  // The audit trail came along whole: the copy's chain verifies under the restored key.
+  auto verify = RunRoster({"audit", "verify", "--data-dir", target, "--json"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_EQ(json::parse(verify.out).at("ok"), true) << verify.out;
 
   Server again(target);
   Client client(again.base_url());
