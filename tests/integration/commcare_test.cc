@@ -1654,5 +1654,240 @@ TEST_F(CommCareTest, WebUsersAreDeactivatedAndActivated) {
   EXPECT_EQ(client_.Send("POST", list + member + "/deactivate/", "", ApiKey(admin_)).status, 403);
 }
 
+
+// ---- web-user writes and invitations (domain "places") ----
+
+namespace {
+// webuser.rst, "Web User Invitation Creation", sample input, unchanged.
+constexpr const char* kInvitationSample = R"({
+        "email": "jdoe@dimagi.com",
+        "role": "App Editor",
+        "primary_location_id": "26fc44e2792b4f2fa8ef86178f0a958e",
+        "assigned_location_ids": [
+            "26fc44e2792b4f2fa8ef86178f0a958e",
+            "c1b029932ed442a6a846a4ea10e46a78"
+        ],
+        "profile": "Facility User",
+        "user_data": {
+            "Can Edit Client": "yes",
+            "Can View Data": "yes"
+        },
+        "tableau_role": "Viewer",
+        "tableau_groups": ["city", "county"]
+    })";
+// webuser.rst, "Web User Edit", sample input, unchanged.
+constexpr const char* kWebUserEditSample = R"({
+        "role":"App Editor",
+        "primary_location_id":"26fc44e2792b4f2fa8ef86178f0a958e",
+        "assigned_location_ids":["26fc44e2792b4f2fa8ef86178f0a958e", "c1b029932ed442a6a846a4ea10e46a78"],
+        "profile": "Facility User",
+        "user_data":{
+            "Can Edit Client":"yes",
+            "Can View Data": "yes",
+            "Can Edit Data": ""
+        },
+        "tableau_role":"Viewer",
+        "tableau_groups":["city", "county"]
+    })";
+constexpr const char* kSampleLocationsMissing =
+    "Could not find location ids: 26fc44e2792b4f2fa8ef86178f0a958e, c1b029932ed442a6a846a4ea10e46a78.";
+
+// The sample with its two location ids replaced by `a` and `b` (locations of Roster's).
+std::string WithLocations(const char* sample, const std::string& a, const std::string& b) {
+  std::string s(sample);
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"26fc44e2792b4f2fa8ef86178f0a958e", a},
+                                 {"c1b029932ed442a6a846a4ea10e46a78", b}})
+    for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at)) s.replace(at, from.size(), to);
+  return s;
+}
+}  // namespace
+
+class CommCareWebUserWritesTest : public CommCareLocationsTest {
+ protected:
+  static void SetUpTestSuite() {
+    CommCareLocationsTest::SetUpTestSuite();
+    inviter_ = CreateWebUser(dir_->path(), "places", "inviter@example.org", {"credentials:admin"});
+    auto configured = RunRoster({"commcare", "domain", "configure", "--domain", "places", "--profile",
+                                 "Facility User", "--tableau-group", "city", "--tableau-group", "county",
+                                 "--data-dir", dir_->path(), "--json"});
+    if (configured.exit_code != 0) throw std::runtime_error("domain configure failed: " + configured.err);
+  }
+  // {"errors": [message]}: CommCare's WebUserValidationException shape.
+  static void ExpectErrors(const HttpResponse& r, const std::vector<std::string>& messages) {
+    EXPECT_EQ(r.status, 400) << r.body;
+    json::array want;
+    for (const auto& m : messages) want.emplace_back(m);
+    EXPECT_EQ(r.Json(), (json::object{{"errors", want}})) << r.body;
+  }
+  // Two locations of the domain (32-hex ids).
+  std::pair<std::string, std::string> TwoLocations(const std::string& prefix) {
+    Hierarchy(prefix);
+    return {CreateLocation({{"name", prefix + " North"}, {"location_type_code", prefix + "_state"}}),
+            CreateLocation({{"name", prefix + " South"}, {"location_type_code", prefix + "_state"}})};
+  }
+  std::string WebUserId(const std::string& email) {
+    const auto listed = Get("/a/places/api/web-user/v1/?username=" + email, inviter_);
+    const auto& objects = listed.at("objects").as_array();
+    return objects.empty() ? std::string() : std::string(objects.front().at("id").as_string());
+  }
+  static WebUser inviter_;
+};
+WebUser CommCareWebUserWritesTest::inviter_;
+
+// webuser.rst, "Web User Invitation Creation": the sample as written names locations of
+// dimagi's server (refused in CommCare's words); with two of this domain's it is created,
+// 201 with every field, and then readable (GET is Roster's).
+TEST_F(CommCareWebUserWritesTest, InvitationDocSampleCreatesAnInvitation) {
+  const std::string invitations = "/a/places/api/invitation/v1/";
+  ExpectError(client_.Send("POST", invitations, kInvitationSample, ApiKey(inviter_)), 400, kSampleLocationsMissing);
+  const auto [a, b] = TwoLocations("inv");
+  auto r = client_.Send("POST", invitations, WithLocations(kInvitationSample, a, b), ApiKey(inviter_));
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto created = r.Json().as_object();
+  EXPECT_EQ(created.at("email"), "jdoe@dimagi.com");
+  EXPECT_EQ(created.at("role"), "App Editor");
+  EXPECT_EQ(created.at("primary_location_id"), json::value(a));
+  EXPECT_EQ(created.at("assigned_location_ids"), (json::array{json::value(a), json::value(b)}));
+  EXPECT_EQ(created.at("profile"), "Facility User");
+  EXPECT_EQ(created.at("user_data"), (json::object{{"Can Edit Client", "yes"}, {"Can View Data", "yes"}}));
+  EXPECT_EQ(created.at("tableau_role"), "Viewer");
+  EXPECT_EQ(created.at("tableau_groups"), (json::array{"city", "county"}));
+  const std::string id(created.at("id").as_string());
+  EXPECT_EQ(id.size(), 36u);  // a dashed UUID, as CommCare's Invitation.uuid
+  EXPECT_EQ(Get(invitations + id + "/", inviter_), created);
+  EXPECT_EQ(Get("/a/places/api/v0.5/invitation/" + HexOf(id) + "/", inviter_), created);
+  const auto listed = Get(invitations, inviter_);
+  EXPECT_EQ(listed.at("meta").at("total_count"), 1);
+  EXPECT_EQ(listed.at("objects").at(0), created);
+  // One pending invitation per email (any case); a web user of the domain is not invited.
+  const std::string taken = "A user with this email address is already in this project or has a pending invitation.";
+  ExpectErrors(client_.Send("POST", invitations, json::serialize(json::object{{"email", "JDoe@Dimagi.com"},
+                                                                              {"role", "Read Only"}}),
+                            ApiKey(inviter_)),
+               {taken});
+  ExpectErrors(client_.Send("POST", invitations,
+                            json::serialize(json::object{{"email", "planner@example.org"}, {"role", "Read Only"}}),
+                            ApiKey(inviter_)),
+               {taken});
+  ExpectError(client_.Send("GET", invitations + std::string(32, 'e') + "/", "", ApiKey(inviter_)), 404,
+              "No invitation with this id");
+}
+
+// corehq/apps/api/validation.py (WebUserResourceSpec) and user_importer/validation.py:
+// each refusal in CommCare's words, and nothing written.
+TEST_F(CommCareWebUserWritesTest, InvitationErrorsAreCommCaresAndWriteNothing) {
+  const std::string invitations = "/a/places/api/invitation/v1/";
+  const auto post = [&](const json::object& body, const WebUser& as = inviter_) {
+    return client_.Send("POST", invitations, json::serialize(body), ApiKey(as));
+  };
+  const auto before = Get(invitations, inviter_).at("meta").at("total_count");
+  const auto [a, b] = TwoLocations("bad");
+  ExpectErrors(post({{"role", "App Editor"}}), {"'email' is required for each user"});
+  ExpectErrors(post({{"email", "x@example.org"}}), {"'role' required for each user"});
+  ExpectErrors(post({{"email", "not-an-email"}, {"role", "App Editor"}}),
+               {"User has an invalid email address for their email"});
+  ExpectErrors(post({{"email", "x@example.org"}, {"role", "Chief"}}),
+               {"Role 'Chief' does not exist or you do not have permission to access it"});
+  ExpectErrors(post({{"email", "x@example.org"}, {"role", "Read Only"}, {"primary_location_id", a}}),
+               {"Both primary_location and locations must be provided together."});
+  ExpectErrors(post({{"email", "x@example.org"}, {"role", "Read Only"}, {"primary_location_id", a},
+                     {"assigned_location_ids", json::array{json::value(b)}}}),
+               {"Primary location must be one of the user's locations"});
+  ExpectErrors(post({{"email", "x@example.org"}, {"role", "Read Only"}, {"primary_location_id", ""},
+                     {"assigned_location_ids", json::array{json::value(b)}}}),
+               {"Primary location can't be empty if the user has any locations set"});
+  ExpectErrors(post({{"email", "x@example.org"}, {"role", "Read Only"}, {"profile", "Nurse"}}),
+               {"Profile 'Nurse' does not exist"});
+  ExpectErrors(post({{"email", "x@example.org"}, {"role", "Read Only"}, {"tableau_role", "Boss"}}),
+               {"Invalid tableau role: 'Boss'. Please choose one of the following: Explorer, ExplorerCanPublish, "
+                "SiteAdministratorExplorer, Viewer, Unlicensed"});
+  ExpectErrors(post({{"email", "x@example.org"}, {"role", "Read Only"}, {"tableau_groups", json::array{"town"}}}),
+               {"These groups, town, are not valid for this domain. Please choose from the following: city, county"});
+  ExpectErrors(post({{"email", "x@example.org"}, {"role", "Read Only"}, {"user_data", {{"commcare_profile", "1"}}}}),
+               {"'commcare_profile' is defined by the profile so cannot be set directly"});
+  ExpectErrors(post({{"email", "x@example.org"}, {"role", "Read Only"}, {"nickname", "X"}, {"is_admin", true}}),
+               {"Invalid parameter(s): nickname, is_admin"});
+  ExpectErrors(post({{"email", "x@example.org"}, {"role", 3}}), {"'role' must be a string"});
+  ExpectError(post({{"email", "x@example.org"}, {"role", "Read Only"}, {"primary_location_id", a},
+                    {"assigned_location_ids", json::array{json::value(a), json::value(std::string(32, 'f'))}}}),
+              400, "Could not find location ids: " + std::string(32, 'f') + ".");
+  // A domain without profiles or Tableau (staff): CommCare's privilege messages.
+  ExpectErrors(client_.Send("POST", "/a/staff/api/invitation/v1/",
+                            json::serialize(json::object{{"email", "y@example.org"},
+                                                         {"role", "Read Only"},
+                                                         {"profile", "Facility User"},
+                                                         {"tableau_role", "Viewer"}}),
+                            ApiKey(staff_admin_)),
+               {"You do not have permission to edit Tableau Configuration.",
+                "This domain does not have user profile privileges."});
+  // Inviting needs credentials:admin.
+  ExpectError(post({{"email", "x@example.org"}, {"role", "Read Only"}}, places_), 403, "credentials:admin");
+  ExpectError(client_.Send("POST", invitations, "not json", ApiKey(inviter_)), 400, "");
+  EXPECT_EQ(Get(invitations, inviter_).at("meta").at("total_count"), before);
+}
+
+// webuser.rst, "Web User Edit": PATCH .../web-user/v1/{id}/ answers 202 with the web
+// user; user_data is merged, the other fields replaced.
+TEST_F(CommCareWebUserWritesTest, WebUserEditDocSampleUpdatesTheWebUser) {
+  const std::string id = WebUserId("planner@example.org");
+  ASSERT_FALSE(id.empty());
+  const std::string path = "/a/places/api/web-user/v1/" + id + "/";
+  ExpectError(client_.Send("PATCH", path, kWebUserEditSample, ApiKey(inviter_)), 400, kSampleLocationsMissing);
+  const auto [a, b] = TwoLocations("edit");
+  auto r = client_.Send("PATCH", path, WithLocations(kWebUserEditSample, a, b), ApiKey(inviter_));
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto patched = r.Json().as_object();
+  EXPECT_EQ(patched.at("role"), "App Editor");
+  EXPECT_EQ(patched.at("is_admin"), false);
+  EXPECT_EQ(patched.at("primary_location_id"), json::value(a));
+  EXPECT_EQ(patched.at("assigned_location_ids"), (json::array{json::value(a), json::value(b)}));
+  EXPECT_EQ(patched.at("profile"), "Facility User");
+  EXPECT_EQ(patched.at("user_data"),
+            (json::object{{"Can Edit Client", "yes"}, {"Can View Data", "yes"}, {"Can Edit Data", ""}}));
+  EXPECT_EQ(patched.at("tableau_role"), "Viewer");
+  EXPECT_EQ(patched.at("tableau_groups"), (json::array{"city", "county"}));
+  EXPECT_EQ(patched.at("resource_uri"), json::value("/a/places/api/v0.5/web-user/" + id + "/"));
+  EXPECT_EQ(Get(path, inviter_), patched);
+  // user_data is merged; fields not sent stay.
+  auto merged = client_.Send("PATCH", "/a/places/api/v0.5/web-user/" + id + "/",
+                             R"({"user_data": {"Can View Data": "no", "Team": "B"}})", ApiKey(inviter_));
+  ASSERT_EQ(merged.status, 202) << merged.body;
+  EXPECT_EQ(merged.Json().at("user_data"),
+            (json::object{{"Can Edit Client", "yes"}, {"Can View Data", "no"}, {"Can Edit Data", ""}, {"Team", "B"}}));
+  EXPECT_EQ(merged.Json().at("role"), "App Editor");
+  EXPECT_EQ(merged.Json().at("primary_location_id"), json::value(a));
+  // Back to Admin, locations cleared.
+  auto cleared = client_.Send("PATCH", path, R"({"role": "Admin", "primary_location_id": "", "assigned_location_ids": []})",
+                              ApiKey(inviter_));
+  ASSERT_EQ(cleared.status, 202) << cleared.body;
+  EXPECT_EQ(cleared.Json().at("is_admin"), true);
+  EXPECT_EQ(cleared.Json().at("primary_location_id"), nullptr);
+  EXPECT_EQ(cleared.Json().at("assigned_location_ids"), json::array());
+}
+
+TEST_F(CommCareWebUserWritesTest, WebUserEditErrorsAreCommCaresAndChangeNothing) {
+  const std::string id = WebUserId("planner@example.org");
+  ASSERT_FALSE(id.empty());
+  const std::string path = "/a/places/api/web-user/v1/" + id + "/";
+  const auto before = Get(path, inviter_);
+  const auto patch = [&](const std::string& body, const WebUser& as = inviter_) {
+    return client_.Send("PATCH", path, body, ApiKey(as));
+  };
+  ExpectErrors(patch(R"({"email": "new@example.org"})"), {"Invalid parameter(s): email"});
+  ExpectErrors(patch(R"({"role": ""})"), {"'role' is required for each user"});
+  ExpectErrors(patch(R"({"role": "Owner"})"), {"Role 'Owner' does not exist or you do not have permission to access it"});
+  ExpectErrors(patch(R"({"assigned_location_ids": []})"),
+               {"Both primary_location and locations must be provided together."});
+  ExpectErrors(patch(R"({"tableau_role": "Boss"})"),
+               {"Invalid tableau role: 'Boss'. Please choose one of the following: Explorer, ExplorerCanPublish, "
+                "SiteAdministratorExplorer, Viewer, Unlicensed"});
+  ExpectErrors(patch(R"({"user_data": "x"})"), {"'user_data' must be a dictionary"});
+  ExpectError(patch(R"({"role": "Read Only"})", places_), 403, "credentials:admin");
+  ExpectError(client_.Send("PATCH", "/a/places/api/web-user/v1/" + std::string(32, 'e') + "/", R"({"role": "Admin"})",
+                           ApiKey(inviter_)),
+              404, "No web user with this id");
+  ExpectError(patch("[1]"), 400, "");
+  EXPECT_EQ(Get(path, inviter_), before);
+}
 }  // namespace
 }  // namespace roster::testing

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "dialects/commcare/common.h"
+#include "dialects/commcare/web_user_spec.h"
 #include "dialects/openapi.h"
 
 namespace roster::dialects::commcare {
@@ -25,6 +26,7 @@ void Mount(http::Router& router, const Services& services, const Config& config)
   MountIdentity(router, c);
   MountBulkUsers(router, c);
   MountLocations(router, c);
+  MountInvitations(router, c);
   MountOpenApi(router, "commcare", kOpenApiDocument);
 }
 
@@ -45,8 +47,8 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
     return line;
   };
   auto args = std::make_shared<Arguments>();
-  auto* web_users = CommandGroup(*CommandGroup(app, "commcare", "CommCare HQ dialect administration"), "web-user",
-                                 "Web users");
+  auto* commcare = CommandGroup(app, "commcare", "CommCare HQ dialect administration");
+  auto* web_users = CommandGroup(*commcare, "web-user", "Web users");
   const auto command = [&](const char* name, const char* description) {
     auto* c = web_users->add_subcommand(name, description);
     c->add_option("--domain", args->domain, "Project space (domain) name")->required();
@@ -82,6 +84,30 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
     auto password = read_password(args->password_file);
     if (!password) return std::unexpected(password.error());
     return SetWebUserPassword(s, args->domain, args->email, *password);
+  });
+  // `roster commcare domain configure`: the project space's user profiles and Tableau
+  // groups, which web-user PATCH and invitations accept (none: the privilege is off).
+  struct DomainArguments {
+    std::string domain;
+    std::vector<std::string> profiles, tableau_groups;
+  };
+  auto dargs = std::make_shared<DomainArguments>();
+  auto* domains = CommandGroup(*commcare, "domain", "Project spaces");
+  auto* configure = domains->add_subcommand(
+      "configure", "Set a project space's user profiles and Tableau groups (replacing the lists)");
+  configure->add_option("--domain", dargs->domain, "Project space (domain) name")->required();
+  configure->add_option("--profile", dargs->profiles, "A user profile name (repeatable)");
+  configure->add_option("--tableau-group", dargs->tableau_groups, "A Tableau group name (repeatable)");
+  add(configure, [dargs](const Services& s) -> core::Result<boost::json::object> {
+    auto env = s.directory.EnsureEnvironment(dargs->domain);
+    if (!env) return std::unexpected(env.error());
+    if (auto st = SaveDomainConfig(s, env->id, {dargs->profiles, dargs->tableau_groups}); !st)
+      return std::unexpected(st.error());
+    boost::json::array profiles, groups;
+    for (const auto& p : dargs->profiles) profiles.emplace_back(p);
+    for (const auto& g : dargs->tableau_groups) groups.emplace_back(g);
+    return boost::json::object{{"domain", dargs->domain}, {"profiles", std::move(profiles)},
+                               {"tableau_groups", std::move(groups)}};
   });
   add(command("revoke-key", "Revoke a web user's API key; it is refused at once"),
       [args](const Services& s) { return RevokeWebUserKey(s, args->domain, args->email); });

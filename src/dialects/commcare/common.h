@@ -112,5 +112,6 @@ void MountWebUsers(http::Router& router, const Context& c);
 void MountIdentity(http::Router& router, const Context& c);
 void MountBulkUsers(http::Router& router, const Context& c);
 void MountLocations(http::Router& router, const Context& c);
+void MountInvitations(http::Router& router, const Context& c);
 
 }  // namespace roster::dialects::commcare

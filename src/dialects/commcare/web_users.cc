@@ -5,6 +5,7 @@
 
 #include "core/rules.h"
 #include "dialects/commcare/common.h"
+#include "dialects/commcare/web_user_spec.h"
 #include "service/http_credentials.h"
 
 namespace roster::dialects::commcare {
@@ -20,8 +21,23 @@ std::string Text(const service::Record& r, const char* key) {
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
+json::array HexIds(const json::value* ids) {
+  json::array out;
+  if (ids && ids->is_array())
+    for (const auto& id : ids->get_array())
+      if (id.is_string()) out.emplace_back(HexId(id.get_string()));
+  return out;
+}
+
+json::value TextOrNull(const service::Record& r, const char* key) {
+  const auto* v = r.body.if_contains(key);
+  return v && v->is_string() && !v->get_string().empty() ? *v : json::value(nullptr);
+}
+
 json::object WebUserWire(const service::Record& r, std::string_view domain, bool active) {
   const std::string email = Text(r, "email");
+  std::string role = Text(r, "role");
+  if (role.empty()) role = "Admin";  // web users made by `roster commcare web-user create`
   json::object permissions{{"doc_type", "Permissions"},   {"edit_apps", true},   {"edit_commcare_users", true},
                            {"edit_data", true},           {"edit_web_users", true}, {"view_report_list", json::array()},
                            {"view_reports", true}};
@@ -33,10 +49,20 @@ json::object WebUserWire(const service::Record& r, std::string_view domain, bool
   o["last_name"] = "";
   o["default_phone_number"] = nullptr;
   o["phone_numbers"] = json::array();
-  o["role"] = "Admin";
-  o["is_admin"] = true;
+  o["role"] = role;
+  o["is_admin"] = role == "Admin";
   o["permissions"] = std::move(permissions);
   o["is_active"] = active;
+  const std::string primary = Text(r, "primary_location_id");
+  o["primary_location_id"] = primary.empty() ? json::value(nullptr) : json::value(HexId(primary));
+  o["assigned_location_ids"] = HexIds(r.body.if_contains("assigned_location_ids"));
+  o["profile"] = TextOrNull(r, "profile");
+  const auto* data = r.body.if_contains("user_data");
+  o["user_data"] = data && data->is_object() ? data->get_object() : json::object();
+  o["tableau_role"] = TextOrNull(r, "tableau_role");
+  const auto* groups = r.body.if_contains("tableau_groups");
+  o["tableau_groups"] = groups && groups->is_array() ? groups->get_array() : json::array();
+  o["eulas"] = "[]";
   o["resource_uri"] = DetailUri(domain, "web-user", r.id);
   return o;
 }
@@ -77,6 +103,55 @@ http::Response SetActive(const Context& c, const Caller& caller, const http::Pat
       WebUserClaims);
   if (!updated) return updated.error().code == ErrorCode::kNotFound ? not_found() : Fail(updated.error());
   return Json(202, json::object());
+}
+
+// PATCH .../web-user/v1/{id}/ (webuser.rst, "Web User Edit"): role, locations, profile,
+// user_data (merged onto the stored one), tableau_role, tableau_groups; 202 with the web
+// user. Checked as CommCare's WebUserResourceSpec (web_user_spec.h) before the one write.
+http::Response Patch(const Context& c, const Caller& caller, const http::Request& req,
+                     const http::PathParams& params) {
+  const auto query = ParseQuery(req.query);
+  if (auto st = CheckFormat(query); !st) return Fail(st.error());
+  if (auto st = core::Require(caller.principal, core::kCredentialsAdmin); !st) return Fail(st.error());
+  const auto not_found = [] { return ErrorResponse(404, "No web user with this id in this project space."); };
+  auto id = UuidFromHex(params.Get("id"));
+  if (!id) return not_found();
+  auto body = ParseBody(req);
+  if (!body) return Fail(body.error());
+  auto checked = CheckWebUserSpec(c, caller, *body, false);
+  if (!checked) return Fail(checked.error());
+  if (checked->refusal) return *checked->refusal;
+  const WebUserSpec& spec = *checked->spec;
+  auto updated = c.s.records.Update(
+      caller.domain.id, kWebUserKind, *id,
+      [&](service::Record& r) -> core::Status {
+        if (spec.role) r.body["role"] = *spec.role;
+        if (spec.locations) {
+          json::array ids;
+          for (const auto& l : spec.locations->locations) ids.emplace_back(l);
+          r.body["assigned_location_ids"] = std::move(ids);
+          r.body["primary_location_id"] = spec.locations->primary;
+        }
+        if (spec.profile) r.body["profile"] = *spec.profile;
+        if (spec.user_data) {
+          json::object merged;
+          if (const auto* old = r.body.if_contains("user_data"); old && old->is_object()) merged = old->get_object();
+          for (const auto& [k, v] : *spec.user_data) merged[k] = v;
+          r.body["user_data"] = std::move(merged);
+        }
+        if (spec.tableau_role) r.body["tableau_role"] = *spec.tableau_role;
+        if (spec.tableau_groups) {
+          json::array groups;
+          for (const auto& g : *spec.tableau_groups) groups.emplace_back(g);
+          r.body["tableau_groups"] = std::move(groups);
+        }
+        return {};
+      },
+      WebUserClaims);
+  if (!updated) return updated.error().code == ErrorCode::kNotFound ? not_found() : Fail(updated.error());
+  auto states = KeyStates(c, caller);
+  if (!states) return Fail(states.error());
+  return Json(202, WebUserWire(*updated, caller.domain.name, Active(*states, *updated)));
 }
 
 http::Response List(const Context& c, const Caller& caller, const http::Request& req) {
@@ -135,6 +210,11 @@ void MountWebUsers(http::Router& router, const Context& c) {
                         [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
                           return Get(c, caller, req, params);
                         }));
+  AddRoutes(router, "PATCH", "web-user", "/{id}", http::Exec::kWorker,
+            Authorized(c, Shape::kError,
+                       [c](const Caller& caller, const http::Request& req, const http::PathParams& params) {
+                         return Patch(c, caller, req, params);
+                       }));
   for (const bool active : {true, false}) {
     AddRoutes(router, "POST", "web-user", active ? "/{id}/activate" : "/{id}/deactivate", http::Exec::kWorker,
               Authorized(c, Shape::kError,

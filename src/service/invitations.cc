@@ -1,0 +1,56 @@
+#include "service/invitations.h"
+
+#include "core/rules.h"
+
+namespace roster::service {
+namespace json = boost::json;
+using core::ErrorCode;
+
+core::Result<Record> InvitationAccess::Create(const InvitationFields& f) {
+  if (auto st = core::Require(principal_, core::kCredentialsAdmin); !st) return std::unexpected(st.error());
+  const std::string email = core::NormalizeEmail(f.email);
+  if (email.empty() || !core::IsValidEmail(email))
+    return core::InvalidArgument("email", "User has an invalid email address for their email");
+  if (f.role.empty()) return core::InvalidArgument("role", "'role' required for each user");
+  auto locations = LocationAccess(records_, principal_).CheckAssignment(f.locations);
+  if (!locations) return std::unexpected(locations.error());
+  json::array assigned;
+  for (const auto& id : locations->locations) assigned.emplace_back(id);
+  json::array groups;
+  for (const auto& g : f.tableau_groups) groups.emplace_back(g);
+  NewRecordRequest r;
+  r.environment_id = principal_.environment_id;
+  r.kind = kInvitationKind;
+  r.body = json::object{{"email", email},
+                        {"role", f.role},
+                        {"primary_location_id", locations->primary},
+                        {"assigned_location_ids", std::move(assigned)},
+                        {"profile", f.profile ? json::value(*f.profile) : json::value(nullptr)},
+                        {"user_data", f.user_data},
+                        {"tableau_role", f.tableau_role ? json::value(*f.tableau_role) : json::value(nullptr)},
+                        {"tableau_groups", std::move(groups)},
+                        {"invited_by", f.invited_by}};
+  r.claims = {{kInvitationEmailClaim, email, true}};
+  auto created = records_.Create(r);
+  if (!created && created.error().code == ErrorCode::kAlreadyExists)
+    return core::AlreadyExists("email", kInvitationTaken);
+  return created;
+}
+
+core::Result<Record> InvitationAccess::Get(const std::string& id) {
+  return records_.Get(principal_.environment_id, kInvitationKind, id);
+}
+
+core::Result<std::vector<Record>> InvitationAccess::List(std::int64_t after_number, int limit) {
+  return records_.List(principal_.environment_id, kInvitationKind, after_number, limit);
+}
+
+core::Result<std::optional<Record>> InvitationAccess::FindByEmail(const std::string& email) {
+  auto found = records_.Find(principal_.environment_id, kInvitationEmailClaim, core::NormalizeEmail(email));
+  if (!found) return std::unexpected(found.error());
+  for (auto& r : *found)
+    if (r.kind == kInvitationKind) return std::optional<Record>(std::move(r));
+  return std::optional<Record>();
+}
+
+}  // namespace roster::service
