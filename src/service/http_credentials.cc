@@ -113,6 +113,7 @@ core::Result<std::string> HttpCredentials::IssueNonce(const std::string& environ
 }
 
 core::Status HttpCredentials::AcceptNonceCount(const std::string& environment_id, const std::string& nonce,
+                                               const std::string& username,
                                                std::int64_t expires_ms, std::int64_t nc) {
   const auto claims = [&nonce](const Record&) { return std::vector<Claim>{{kDigestNonceKind, nonce, true}}; };
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -122,7 +123,7 @@ core::Status HttpCredentials::AcceptNonceCount(const std::string& environment_id
       NewRecordRequest request;
       request.environment_id = environment_id;
       request.kind = kDigestNonceKind;
-      request.body = json::object{{"nc", nc}};
+      request.body = json::object{{"nc", nc}, {"username", username}};
       request.claims = claims(Record{});
       request.expires_at_ms = expires_ms;
       auto created = s_.records.Create(request);
@@ -151,7 +152,6 @@ core::Status HttpCredentials::AcceptNonceCount(const std::string& environment_id
 core::Status HttpCredentials::VerifyDigest(const std::string& environment_id, const json::object* account,
                                            const DigestResponse& r, std::string_view method,
                                            std::string_view request_target, std::string_view address) {
-  if (auto st = s_.users.Admit(ThrottledAction::kSession, address, ""); !st) return st;
   const auto algorithm = ParseDigestAlgorithm(r.algorithm);
   if (!algorithm) return Refused("Unsupported Digest algorithm: use MD5 or SHA-256.");
   if (r.realm != realm_) return Refused();
@@ -168,6 +168,18 @@ core::Status HttpCredentials::VerifyDigest(const std::string& environment_id, co
   if (!crypto::SecretsEqual(*mac, std::string_view(r.nonce).substr(last + 1))) return Refused();
   std::int64_t expires_ms = 0;
   if (std::from_chars(payload.data(), payload.data() + first, expires_ms).ec != std::errc()) return Refused();
+  // The throttle counts guesses, not requests: a nonce this username already proved (its
+  // record is written only once a response of the username verified) is the password
+  // holder's, and its later requests cost nothing; any other response costs one token of
+  // the address's session bucket, before anything about the password is computed. So a
+  // client paging with one nonce pays once per nonce lifetime, and a guess (which never
+  // proves its nonce for the username it guesses) pays every time.
+  auto proven = s_.records.Find(environment_id, kDigestNonceKind, r.nonce);
+  if (!proven) return std::unexpected(proven.error());
+  const bool own_nonce =
+      !proven->empty() && Text(&proven->front().body, "username") == std::string_view(r.username);
+  if (!own_nonce)
+    if (auto st = s_.users.Admit(ThrottledAction::kSession, address, ""); !st) return st;
   // The response, against the HA1 stored for this realm.
   const json::object* ha1s = nullptr;
   if (account && Text(account, "digest_realm") == realm_) {
@@ -180,7 +192,7 @@ core::Status HttpCredentials::VerifyDigest(const std::string& environment_id, co
   if (ha1.empty() || !crypto::SecretsEqual(expected, r.response)) return Refused();
   if (expires_ms <= s_.clock.NowMillis()) return Refused("The nonce has expired.", kStaleNonceField);
   const auto nc = static_cast<std::int64_t>(std::stoull(r.nc, nullptr, 16));
-  return AcceptNonceCount(environment_id, r.nonce, expires_ms, nc);
+  return AcceptNonceCount(environment_id, r.nonce, r.username, expires_ms, nc);
 }
 
 }  // namespace roster::service

@@ -79,7 +79,9 @@ class HttpCredentials {
 
   // Verifies a Digest response for `method` on `request_target` (path and query as sent)
   // against `account` (null: unknown user, refused). Takes one token of the session
-  // throttle for the client address first (60 at once, 60 a minute by default). kUnauthenticated for anything wrong: another
+  // throttle for the client address (60 at once, 60 a minute by default) when the nonce
+  // is not yet proven by `r.username` (a response of that username verified with it),
+  // before the response is checked: guesses pay, a client reusing its nonce does not. kUnauthenticated for anything wrong: another
   // realm, unsupported algorithm or qop, a uri that is not the request's, a forged or
   // another environment's nonce, a wrong response, or a nonce count not above the last
   // accepted (replay); field kStaleNonceField when only the nonce's age is wrong.
@@ -89,7 +91,8 @@ class HttpCredentials {
 
  private:
   core::Result<std::string> NonceMac(const std::string& environment_id, std::string_view payload);
-  core::Status AcceptNonceCount(const std::string& environment_id, const std::string& nonce, std::int64_t expires_ms,
+  core::Status AcceptNonceCount(const std::string& environment_id, const std::string& nonce, const std::string& username,
+                                std::int64_t expires_ms,
                                 std::int64_t nc);
 
   Services s_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "service/record_service.h"
 #include "service/service_test_support.h"
 #include "service/user_service.h"
@@ -129,6 +131,32 @@ TEST_F(HttpCredentialsTest, DigestRefusesWrongAnswers) {
                    .has_value());
   // None of these used the nonce: its first count is still good.
   EXPECT_TRUE(Verify(Answer(nonce, "00000001", DigestAlgorithm::kMd5)).has_value());
+}
+
+// The session throttle (60 at once per address) counts guesses, not requests: a nonce
+// its username proved costs nothing more; guesses, even with that nonce under another
+// username, pay each until the bucket is empty.
+TEST_F(HttpCredentialsTest, DigestThrottleChargesGuessesNotAProvenNonce) {
+  const std::string nonce = *credentials_.IssueNonce(env_);
+  for (int i = 1; i <= 100; ++i) {
+    char nc[9];
+    std::snprintf(nc, sizeof nc, "%08x", i);
+    ASSERT_TRUE(Verify(Answer(nonce, nc, DigestAlgorithm::kMd5)).has_value()) << i;
+  }
+  int refused = 0;
+  core::Status last;
+  for (; refused < 100; ++refused) {
+    auto guess = Answer(nonce, "00000fff", DigestAlgorithm::kMd5, "guess " + std::to_string(refused));
+    guess.username = "other@example.org";
+    last = Verify(guess);
+    ASSERT_FALSE(last.has_value());
+    if (last.error().code == ErrorCode::kResourceExhausted) break;
+    EXPECT_EQ(last.error().code, ErrorCode::kUnauthenticated);
+  }
+  EXPECT_EQ(refused, 59);  // one token went to the nonce's first response
+  EXPECT_GE(last.error().retry_after_s, 1);
+  // The proven nonce of its own username still costs nothing.
+  EXPECT_TRUE(Verify(Answer(nonce, "00001000", DigestAlgorithm::kMd5)).has_value());
 }
 
 TEST_F(HttpCredentialsTest, AnExpiredNonceIsStale) {

@@ -363,8 +363,10 @@ TEST_F(CommCareClientTest, ApiKeyModeExportsUsersOnEveryVersion) {
   EXPECT_EQ(client.Send("GET", "/a/export/api/v0.3/user/", "", {{"Authorization", ApiKeyHeader()}}).status, 404);
 }
 
-// Throttled Digest requests: 429 with Retry-After; commcare-export sleeps that long and
-// asks again, and the export completes.
+// The Digest throttle counts guesses, not requests: a client paging with one nonce pays
+// one token per nonce, however many pages it reads; wrong responses pay each, and once
+// they spent the address's budget a client gets 429 with Retry-After, which
+// commcare-export sleeps out and asks again, and the export completes.
 TEST_F(CommCareClientTest, TooManyRequestsIsRetriedAfterRetryAfter) {
   TempDir dir;
   InitDataDir(dir.path());
@@ -379,27 +381,35 @@ TEST_F(CommCareClientTest, TooManyRequestsIsRetriedAfterRetryAfter) {
                          {{"Authorization", "ApiKey " + user.email + ":" + user.key}});
     ASSERT_EQ(r.status, 201) << r.body;
   }
-  HqClient hq(server.base_url(), "export", DigestAuth(user.email, kPassword), "");
-  for (int i = 0; i < 300 && hq.throttled == 0; ++i) {
-    auto users = hq.Iterate("user", 1);
-    ASSERT_EQ(users.size(), 1u);
-  }
-  EXPECT_GE(hq.throttled, 1) << "the per-address budget (60) was never spent";
-  EXPECT_EQ(hq.last_status, 200);  // the request after the wait succeeded
-  // The 429 itself, as CommCare's clients see it.
+  // 150 Digest requests (more than the budget of 60) with one nonce: never throttled.
+  HqClient paging(server.base_url(), "export", DigestAuth(user.email, kPassword), "");
+  for (int i = 0; i < 150; ++i) ASSERT_EQ(paging.Iterate("user", 1).size(), 1u);
+  EXPECT_GE(paging.requests, 150);
+  EXPECT_EQ(paging.throttled, 0) << "a client reusing its nonce was throttled";
+  // Guesses (a wrong password) pay each: the budget is spent, then 429 as CommCare's
+  // clients see it.
   Client raw(server.base_url());
-  DigestAuth auth(user.email, kPassword);
+  DigestAuth guess(user.email, "not-the-password");
   HttpResponse r;
-  for (int i = 0; i < 200; ++i) {
+  int guesses = 0;
+  for (; guesses < 200; ++guesses) {
     r = raw.Send("GET", "/a/export/api/v0.5/user/", "",
-                 auth.has_challenge() ? Headers{{"Authorization", auth.Header("GET", "/a/export/api/v0.5/user/")}}
-                                      : Headers{});
-    if (r.status == 401) auth.Learn(r);
+                 guess.has_challenge() ? Headers{{"Authorization", guess.Header("GET", "/a/export/api/v0.5/user/")}}
+                                       : Headers{});
+    if (r.status == 401) guess.Learn(r);
     if (r.status == 429) break;
+    EXPECT_EQ(r.status, 401) << r.body;
   }
   ASSERT_EQ(r.status, 429) << r.body;
+  EXPECT_GE(guesses, 55) << "the budget of 60 ran out early";
   EXPECT_FALSE(r.Header("retry-after").empty());
   EXPECT_TRUE(r.Json().is_object() && r.Json().as_object().contains("error")) << r.body;
+  // A new client's first response to its nonce costs a token: 429, waited out, then the
+  // export completes.
+  HqClient late(server.base_url(), "export", DigestAuth(user.email, kPassword), "");
+  ASSERT_EQ(late.Iterate("user", 1).size(), 1u);
+  EXPECT_GE(late.throttled, 1);
+  EXPECT_EQ(late.last_status, 200);
 }
 
 // ---- Digest and Basic details ----
