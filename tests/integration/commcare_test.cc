@@ -1889,5 +1889,33 @@ TEST_F(CommCareWebUserWritesTest, WebUserEditErrorsAreCommCaresAndChangeNothing)
   ExpectError(patch("[1]"), 400, "");
   EXPECT_EQ(Get(path, inviter_), before);
 }
+
+// user_updates.py (_update_user_role): `role` names a role of the project space; an
+// unknown one is CommCare's "The role 'X' does not exist" (wrapped as obj_update's errors
+// on PUT; refused on POST too, where CommCare drops the error and creates the worker).
+TEST_F(CommCareTest, WorkerRoleIsOneOfTheProjectSpacesRoles) {
+  auto created = client_.Send("POST", Users("demo"),
+                              R"({"username": "roled", "password": "pw-123456", "role": "Field Implementer"})",
+                              ApiKey(admin_));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Json().at("role"), "Field Implementer");
+  const std::string id(created.Json().at("id").as_string());
+  auto changed = client_.Send("PUT", Users("demo", id + "/"), R"({"role": "Read Only"})", ApiKey(admin_));
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(Get(Users("demo", id + "/")).at("role"), "Read Only");
+  ExpectError(client_.Send("PUT", Users("demo", id + "/"), R"({"role": "Chief", "first_name": "X"})", ApiKey(admin_)),
+              400, "The request resulted in the following errors: The role 'Chief' does not exist");
+  const auto after = Get(Users("demo", id + "/"));
+  EXPECT_EQ(after.at("role"), "Read Only");
+  EXPECT_EQ(after.at("first_name"), "");
+  ExpectError(client_.Send("POST", Users("demo"), R"({"username": "unroled", "password": "pw-123456", "role": "Chief"})",
+                           ApiKey(admin_)),
+              400, "The role 'Chief' does not exist");
+  EXPECT_EQ(Get("/a/demo/api/bulk-user/v1/?q=unroled").at("meta").at("total_count"), 0);  // nothing written
+  auto plain = client_.Send("POST", Users("demo"), R"({"username": "roleless", "password": "pw-123456"})",
+                            ApiKey(admin_));
+  ASSERT_EQ(plain.status, 201) << plain.body;
+  EXPECT_EQ(plain.Json().at("role"), nullptr);
+}
 }  // namespace
 }  // namespace roster::testing

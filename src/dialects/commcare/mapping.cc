@@ -392,6 +392,28 @@ json::object PageMeta(const Page& page, std::int64_t total, std::string_view lis
 
 // ---- mobile workers ----
 
+const std::vector<std::string>& RoleNames() {
+  static const std::vector<std::string> names = {"Admin",         "App Editor",    "Read Only",
+                                                 "Field Implementer", "Billing Admin", "Mobile Worker Default"};
+  return names;
+}
+
+const std::vector<std::string>& TableauRoles() {
+  static const std::vector<std::string> names = {"Explorer", "ExplorerCanPublish", "SiteAdministratorExplorer",
+                                                 "Viewer", "Unlicensed"};
+  return names;
+}
+
+std::string RoleOf(const core::User& user) {
+  auto it = user.dialect_json.find("commcare");
+  if (it == user.dialect_json.end()) return {};
+  boost::system::error_code ec;
+  json::value v = json::parse(it->second, ec);
+  if (ec || !v.is_object()) return {};
+  const auto* role = v.get_object().if_contains("role");
+  return role && role->is_string() ? std::string(role->get_string()) : std::string();
+}
+
 core::Result<UserFields> ReadUserFields(const json::object& body) {
   UserFields f;
   if (auto st = OptText(body, "first_name", f.first_name, kMaxName); !st) return std::unexpected(st.error());
@@ -446,6 +468,14 @@ core::Result<UserFields> ReadUserFields(const json::object& body) {
       return InvalidArgument("password", "password must be at most 1024 bytes");
     f.password = std::string(v->get_string());
   }
+  // user_updates.py (_update_user_role): a role of the project space, by name.
+  if (const auto* v = body.if_contains("role"); v && !v->is_null()) {
+    if (!v->is_string()) return InvalidArgument("role", "role must be a string");
+    const std::string role(v->get_string());
+    if (std::find(RoleNames().begin(), RoleNames().end(), role) == RoleNames().end())
+      return InvalidArgument("role", "The role '" + role + "' does not exist");
+    f.role = role;
+  }
   return f;
 }
 
@@ -459,6 +489,16 @@ std::vector<std::string> PhoneList(const core::Profile& p) {
 }
 
 void ApplyUserFields(const UserFields& f, core::User& user) {
+  if (f.role) {
+    json::object commcare;
+    if (auto it = user.dialect_json.find("commcare"); it != user.dialect_json.end()) {
+      boost::system::error_code ec;
+      json::value v = json::parse(it->second, ec);
+      if (!ec && v.is_object()) commcare = std::move(v.get_object());
+    }
+    commcare["role"] = *f.role;
+    user.dialect_json["commcare"] = json::serialize(commcare);
+  }
   core::Profile& p = user.profile;
   if (f.first_name) p.name.given_name = *f.first_name;
   if (f.last_name) p.name.family_name = *f.last_name;
@@ -543,6 +583,8 @@ json::object UserWire(const core::User& user, const std::vector<std::string>& gr
   o["eulas"] = "[]";  // CommCare's JSON text of the accepted EULAs; none are recorded here
   o["language"] = p.preferred_language.empty() ? json::value(nullptr) : json::value(p.preferred_language);
   o["is_active"] = user.active;
+  const std::string role = RoleOf(user);
+  o["role"] = role.empty() ? json::value(nullptr) : json::value(role);  // Roster's: CommCare takes it, never shows it
   o["resource_uri"] = DetailUri(domain, "user", user.id);
   return o;
 }

@@ -104,7 +104,14 @@ struct UserFields {
   std::optional<std::vector<std::string>> locations;  // canonical UUIDs, duplicates removed
   std::optional<std::string> primary_location;         // canonical UUID; "" clears
   std::optional<std::string> password;
+  std::optional<std::string> role;  // one of RoleNames(), kept in dialect_json["commcare"]
 };
+// Every project space's roles: CommCare's UserRolePresets and its Admin role.
+const std::vector<std::string>& RoleNames();
+// Tableau's site roles (corehq TableauUser.Roles).
+const std::vector<std::string>& TableauRoles();
+// The mobile worker's role ("" when none).
+std::string RoleOf(const core::User& user);
 // kInvalidArgument naming the field. `username` is not read here (see MobileUsername).
 core::Result<UserFields> ReadUserFields(const boost::json::object& body);
 // Applies the profile fields (not groups, not password) to `user`.

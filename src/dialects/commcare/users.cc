@@ -235,6 +235,8 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
                            "non-editable field 'username'");
   }
   auto fields = ReadUserFields(*body);
+  if (!fields && fields.error().field == "role")  // an update error, in CommCare's obj_update words
+    return ErrorResponse(400, "The request resulted in the following errors: " + fields.error().message);
   if (!fields) return Fail(fields.error());
   // One transaction: the profile, the password and, if given, the groups (replaced
   // wholesale); a group that is not the domain's refuses all of it.

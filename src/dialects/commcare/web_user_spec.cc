@@ -52,18 +52,6 @@ core::Result<std::optional<std::vector<std::string>>> OptionalList(const json::o
 
 }  // namespace
 
-const std::vector<std::string>& RoleNames() {
-  static const std::vector<std::string> names = {"Admin",         "App Editor",    "Read Only",
-                                                 "Field Implementer", "Billing Admin", "Mobile Worker Default"};
-  return names;
-}
-
-const std::vector<std::string>& TableauRoles() {
-  static const std::vector<std::string> names = {"Explorer", "ExplorerCanPublish", "SiteAdministratorExplorer",
-                                                 "Viewer", "Unlicensed"};
-  return names;
-}
-
 core::Result<DomainConfig> LoadDomainConfig(const Context& c, const std::string& environment_id) {
   auto settings = service::LoadEnvironmentSettings(c.s.records, environment_id);
   if (!settings) return std::unexpected(settings.error());

@@ -15,11 +15,6 @@
 
 namespace roster::dialects::commcare {
 
-// Every project space's roles: CommCare's UserRolePresets and its Admin role.
-const std::vector<std::string>& RoleNames();
-// Tableau's site roles (corehq TableauUser.Roles).
-const std::vector<std::string>& TableauRoles();
-
 // A domain's configuration: profiles and Tableau groups (none: the domain has no user
 // profile privilege, no Tableau user syncing).
 struct DomainConfig {
