@@ -14,25 +14,17 @@ namespace {
 constexpr int kScanPage = 500;
 
 json::object InvitationWire(const service::Record& r, std::string_view domain) {
-  const auto text = [&](const char* key) -> json::value {
-    const auto* v = r.body.if_contains(key);
-    return v && v->is_string() && !v->get_string().empty() ? *v : json::value(nullptr);
-  };
   json::object o;
   o["id"] = r.id;
   o["email"] = r.body.at("email");
   o["role"] = r.body.at("role");
-  const auto primary = text("primary_location_id");
+  const auto primary = TextOrNull(r.body, "primary_location_id");
   o["primary_location_id"] = primary.is_string() ? json::value(HexId(primary.get_string())) : primary;
-  json::array assigned;
-  if (const auto* ids = r.body.if_contains("assigned_location_ids"); ids && ids->is_array())
-    for (const auto& id : ids->get_array())
-      if (id.is_string()) assigned.emplace_back(HexId(id.get_string()));
-  o["assigned_location_ids"] = std::move(assigned);
-  o["profile"] = text("profile");
+  o["assigned_location_ids"] = HexIdList(r.body.if_contains("assigned_location_ids"));
+  o["profile"] = TextOrNull(r.body, "profile");
   const auto* data = r.body.if_contains("user_data");
   o["user_data"] = data && data->is_object() ? data->get_object() : json::object();
-  o["tableau_role"] = text("tableau_role");
+  o["tableau_role"] = TextOrNull(r.body, "tableau_role");
   const auto* groups = r.body.if_contains("tableau_groups");
   o["tableau_groups"] = groups && groups->is_array() ? groups->get_array() : json::array();
   o["resource_uri"] = "/a/" + std::string(domain) + "/api/v0.5/invitation/" + r.id + "/";

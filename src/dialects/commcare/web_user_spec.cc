@@ -72,6 +72,19 @@ core::Status SaveDomainConfig(const Services& s, const std::string& environment_
   });
 }
 
+json::array HexIdList(const json::value* ids) {
+  json::array out;
+  if (ids && ids->is_array())
+    for (const auto& id : ids->get_array())
+      if (id.is_string()) out.emplace_back(HexId(id.get_string()));
+  return out;
+}
+
+json::value TextOrNull(const json::object& body, const char* key) {
+  const auto* v = body.if_contains(key);
+  return v && v->is_string() && !v->get_string().empty() ? *v : json::value(nullptr);
+}
+
 http::Response ValidationErrors(std::vector<std::string> messages) {
   json::array errors;
   for (auto& m : messages) errors.emplace_back(m);

@@ -41,6 +41,11 @@ struct SpecResult {
 core::Result<SpecResult> CheckWebUserSpec(const Context& c, const Caller& caller, const boost::json::object& body,
                                           bool is_post);
 
+// Rendering helpers of the web-user and invitation wires: record ids as CommCare's hex
+// ids, and a body's text member or null when absent or empty.
+boost::json::array HexIdList(const boost::json::value* ids);
+boost::json::value TextOrNull(const boost::json::object& body, const char* key);
+
 // {"errors": [message]} with 400, CommCare's WebUserValidationException shape.
 http::Response ValidationErrors(std::vector<std::string> messages);
 

@@ -21,19 +21,6 @@ std::string Text(const service::Record& r, const char* key) {
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
-json::array HexIds(const json::value* ids) {
-  json::array out;
-  if (ids && ids->is_array())
-    for (const auto& id : ids->get_array())
-      if (id.is_string()) out.emplace_back(HexId(id.get_string()));
-  return out;
-}
-
-json::value TextOrNull(const service::Record& r, const char* key) {
-  const auto* v = r.body.if_contains(key);
-  return v && v->is_string() && !v->get_string().empty() ? *v : json::value(nullptr);
-}
-
 json::object WebUserWire(const service::Record& r, std::string_view domain, bool active) {
   const std::string email = Text(r, "email");
   std::string role = Text(r, "role");
@@ -55,11 +42,11 @@ json::object WebUserWire(const service::Record& r, std::string_view domain, bool
   o["is_active"] = active;
   const std::string primary = Text(r, "primary_location_id");
   o["primary_location_id"] = primary.empty() ? json::value(nullptr) : json::value(HexId(primary));
-  o["assigned_location_ids"] = HexIds(r.body.if_contains("assigned_location_ids"));
-  o["profile"] = TextOrNull(r, "profile");
+  o["assigned_location_ids"] = HexIdList(r.body.if_contains("assigned_location_ids"));
+  o["profile"] = TextOrNull(r.body, "profile");
   const auto* data = r.body.if_contains("user_data");
   o["user_data"] = data && data->is_object() ? data->get_object() : json::object();
-  o["tableau_role"] = TextOrNull(r, "tableau_role");
+  o["tableau_role"] = TextOrNull(r.body, "tableau_role");
   const auto* groups = r.body.if_contains("tableau_groups");
   o["tableau_groups"] = groups && groups->is_array() ? groups->get_array() : json::array();
   o["eulas"] = "[]";
