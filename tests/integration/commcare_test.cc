@@ -1917,5 +1917,28 @@ TEST_F(CommCareTest, WorkerRoleIsOneOfTheProjectSpacesRoles) {
   ASSERT_EQ(plain.status, 201) << plain.body;
   EXPECT_EQ(plain.Json().at("role"), nullptr);
 }
+
+// `roster commcare domain configure`: prints the lists it set; --domain is required; the
+// lists replace the earlier ones (a domain configured without profiles refuses them).
+TEST_F(CommCareWebUserWritesTest, DomainConfigureCommandSetsProfilesAndTableauGroups) {
+  auto r = RunRoster({"commcare", "domain", "configure", "--domain", "staff", "--profile", "Nurse", "--data-dir",
+                      dir_->path(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out), (json::object{{"domain", "staff"},
+                                              {"profiles", json::array{"Nurse"}},
+                                              {"tableau_groups", json::array()}}));
+  const auto invite = [&](const std::string& email, const std::string& profile) {
+    return client_.Send("POST", "/a/staff/api/invitation/v1/",
+                        json::serialize(json::object{{"email", email}, {"role", "Read Only"}, {"profile", profile}}),
+                        ApiKey(staff_admin_));
+  };
+  ExpectErrors(invite("p1@example.org", "Facility User"), {"Profile 'Facility User' does not exist"});
+  EXPECT_EQ(invite("p1@example.org", "Nurse").status, 201);
+  ASSERT_EQ(RunRoster({"commcare", "domain", "configure", "--domain", "staff", "--data-dir", dir_->path(), "--json"})
+                .exit_code,
+            0);
+  ExpectErrors(invite("p2@example.org", "Nurse"), {"This domain does not have user profile privileges."});
+  EXPECT_NE(RunRoster({"commcare", "domain", "configure", "--data-dir", dir_->path()}).exit_code, 0);
+}
 }  // namespace
 }  // namespace roster::testing
