@@ -11,7 +11,7 @@ constexpr const char* kNameClaim = "mail_template.name";
 
 bool IsKnownTemplate(std::string_view name) {
   return name == "forgot_username" || name == "password_reset" || name == "password_changed" ||
-         name == "email_changed" || name == "activation";
+         name == "email_changed" || name == "activation" || name == "recovery_code";
 }
 
 MailTemplate DefaultTemplate(std::string_view name) {
@@ -24,6 +24,12 @@ MailTemplate DefaultTemplate(std::string_view name) {
             "Hello {{username}},\n\nOpen this link to choose a new password within {{expiresInMinutes}} minutes:\n\n"
             "    {{link}}\n\nThe link works once. If your application asks for a code, it is:\n\n    {{token}}\n\n"
             "If you did not ask to reset your password, you can ignore this message.\n"};
+  // PingOne's sendRecoveryCode: a code to type into the application, no link.
+  if (name == "recovery_code")
+    return {"Your password recovery code",
+            "Hello {{username}},\n\nYour password recovery code is:\n\n    {{code}}\n\n"
+            "Enter it in your application within {{expiresInMinutes}} minutes to choose a new password. "
+            "It works once.\n\nIf you did not ask to recover your password, you can ignore this message.\n"};
   if (name == "activation")
     return {"Activate your account",
             "Hello {{username}},\n\nOpen this link within {{expiresInHours}} hours to activate your account:\n\n"
@@ -77,7 +83,7 @@ core::Status SaveTemplate(RecordService& records, const std::string& environment
                           const MailTemplate& t) {
   if (!IsKnownTemplate(name))
     return core::InvalidArgument(
-        "name", "unknown template name: use forgot_username, password_reset, password_changed, email_changed or activation");
+        "name", "unknown template name: use forgot_username, password_reset, recovery_code, password_changed, email_changed or activation");
   if (t.subject.empty() || t.subject.size() > 200 || t.subject.find_first_of("\r\n") != std::string::npos ||
       !core::IsValidUtf8(t.subject))
     return core::InvalidArgument("subject", "subject must be 1..200 bytes of UTF-8 on one line");

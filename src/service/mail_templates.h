@@ -21,6 +21,8 @@ struct MailTemplate {
 // The template names Roster sends, with the placeholders each offers:
 //   forgot_username: {{username}} {{environment}}
 //   password_reset:  {{username}} {{token}} {{link}} {{environment}} {{expiresInMinutes}}
+//   recovery_code:   {{username}} {{code}} {{environment}} {{expiresInMinutes}} (PingOne's
+//                    sendRecoveryCode; {{token}} and {{link}} are the code too)
 //   activation:      {{username}} {{token}} {{link}} {{environment}} {{expiresInHours}}
 //   password_changed, email_changed (notices to the previous primary address):
 //                    {{username}} {{environment}}

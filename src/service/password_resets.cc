@@ -51,12 +51,13 @@ core::Result<bool> PasswordResets::Request(const std::string& environment_id, co
     (void)s_.users.HitMailBudget(environment_id, "pad", 0, kMailWindowMs);
     return false;
   }
-  auto mail_template = LoadTemplate(s_.records, environment_id, "password_reset");
+  auto mail_template = LoadTemplate(s_.records, environment_id, tokens_.mail_template);
   if (!mail_template) return std::unexpected(mail_template.error());
   auto environment = s_.directory.GetEnvironment(environment_id);
   const std::string token = NewToken(tokens_.code_length);
   const std::map<std::string, std::string> vars{{"username", user->username},
                                                 {"token", token},
+                                                {"code", token},
                                                 {"link", tokens_.link_base + token},
                                                 {"environment", environment ? environment->name : environment_id},
                                                 {"expiresInMinutes", std::to_string(tokens_.lifetime_ms / 60000)}};

@@ -29,6 +29,8 @@ struct ResetTokens {
   // 8-character recovery code), completed case-insensitively, for callers that also
   // name the user (Complete's `for_user`) and throttle attempts.
   int code_length = 0;
+  // The mail template sent (mail_templates.h): `password_reset`, or `recovery_code` for a code.
+  std::string mail_template = "password_reset";
 };
 
 class PasswordResets {

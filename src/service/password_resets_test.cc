@@ -139,6 +139,30 @@ TEST_F(PasswordResetsTest, ShortCodesLiveTheirOwnLifetimeAreCaseInsensitiveAndAp
   EXPECT_EQ(resets.Complete(env_, mail[0].body, "new-password-3", ada.user.id).error().code, ErrorCode::kNotFound);
 }
 
+TEST_F(PasswordResetsTest, TokensMayBeMailedWithTheirOwnTemplate) {
+  const auto ada = Create("ada", "ada@example.org");
+  ResetTokens codes{"test.code", "test.code.value"};
+  codes.code_length = 8;
+  codes.lifetime_ms = 5 * 60 * 1000;
+  codes.mail_template = "recovery_code";
+  PasswordResets resets(Services{directory_, users_, records_, clock_}, codes);
+  // The built-in recovery_code wording: a code to enter, no link; not the password_reset one.
+  ASSERT_TRUE(resets.Request(env_, "code:ada", &ada.user).value_or(false));
+  auto mail = Outbox();
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_EQ(mail[0].subject, "Your password recovery code");
+  EXPECT_NE(mail[0].body.find("within 5 minutes"), std::string::npos) << mail[0].body;
+  EXPECT_EQ(mail[0].body.find("link"), std::string::npos) << mail[0].body;
+  // The environment's own recovery_code template, with {{code}}.
+  ASSERT_TRUE(SaveTemplate(records_, env_, "recovery_code", {"Code for {{username}}", "{{code}}"}).has_value());
+  ASSERT_TRUE(resets.Request(env_, "code:ada", &ada.user).value_or(false));
+  mail = Outbox();
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_EQ(mail[0].subject, "Code for ada");
+  ASSERT_EQ(mail[0].body.size(), 8u);
+  EXPECT_TRUE(resets.Complete(env_, mail[0].body, "new-password-2", ada.user.id).has_value());
+}
+
 TEST_F(PasswordResetsTest, AnExpiredTokenIsRefused) {
   const auto ada = Create("ada", "ada@example.org");
   const std::string token = RequestToken(ada.user);

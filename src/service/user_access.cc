@@ -136,6 +136,10 @@ core::Result<core::User> UserAccess::UpdateAudited(const std::string& id, const 
                                                    WriteOptions options,
                                                    const std::optional<std::string>& current_password) {
   if (auto st = core::MayWrite(principal_, id); !st) return std::unexpected(st.error());
+  if (options.clear_password && !new_password) {
+    // Removing a password proves nothing: it needs password:set, as setting one does.
+    if (auto st = core::MaySetPassword(principal_, id); !st) return std::unexpected(st.error());
+  }
   if (new_password) {
     if (current_password) {
       if (auto st = users_.VerifyPassword(principal_.environment_id, id, *current_password); !st) {

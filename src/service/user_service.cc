@@ -368,6 +368,7 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
   std::optional<std::string> hash;
   if (new_password) {
     if (auto st = CheckPassword(*new_password); !st) return std::unexpected(st.error());
+    if (options.clear_password) return core::InvalidArgument("password", "a new password and none at once");
   }
   auto keys = directory_.KeysFor(environment_id);
   if (!keys) return std::unexpected(keys.error());
@@ -411,17 +412,19 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
     update.expected_version = row->version;
     update.index = std::move(*index);
     update.password_hash = hash;
-    // A new password, or a user switched off (deactivated, retired, locked), ends its
+    update.clear_password = options.clear_password;
+    const bool password_changed = hash.has_value() || options.clear_password;
+    // A new (or removed) password, or a user switched off (deactivated, retired, locked), ends its
     // sessions; a password changed through a session keeps that one.
     const bool switched_off =
         (row->active && !user->active) || (!was_archived && user->archived) || (!was_locked && user->LockedAt(clock_.NowMillis()));
-    update.revoke_sessions = hash.has_value() || switched_off;
+    update.revoke_sessions = password_changed || switched_off;
     if (hash && options.keep_session && !switched_off) update.keep_session = keyring_.Digest(*options.keep_session);
     update.memberships = options.memberships;
     // The owner of the address hears of a new password or address there, with the write.
     if (!email_before.empty()) {
       std::vector<const char*> notices;
-      if (hash) notices.push_back("password_changed");
+      if (password_changed) notices.push_back("password_changed");
       if (PrimaryEmailKey(*user) != email_before) notices.push_back("email_changed");
       for (const char* name : notices) {
         auto mail = Notice(*keys, environment_id, name, *user, address_before);
@@ -433,7 +436,7 @@ core::Result<core::User> UserService::Update(const std::string& environment_id, 
       store::AuditRow audit = *options.audit;
       audit.subject = user->id;
       const bool phi = phi_before || !core::FirstPhiField(*user, &*schema).empty();
-      audit.fields = AuditFieldNames(kAuditProfile | (phi ? kAuditPhi : 0u) | (hash ? kAuditPassword : 0u));
+      audit.fields = AuditFieldNames(kAuditProfile | (phi ? kAuditPhi : 0u) | (password_changed ? kAuditPassword : 0u));
       update.audit.push_back(std::move(audit));
     }
     auto st = users_.UpdateUser(update);
@@ -644,8 +647,10 @@ core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, co
   // can reach), and the username from every address (the ceiling on a distributed guess).
   const bool counted = sign_in_.max_attempts > 0;
   const std::string user_key = counted ? SignInUserKey(keyring_, environment_id, name) : std::string();
+  // The username's key, then the address's: an unlock clears every address's by prefix.
   const std::string pair_key =
-      counted ? keyring_.Digest("signin/" + environment_id + "/" + name + "/" + std::string(address)) : std::string();
+      counted ? user_key + keyring_.Digest("signin/" + environment_id + "/" + name + "/" + std::string(address))
+              : std::string();
   std::int64_t user_hits = 0;
   if (counted) {
     const auto locked = core::TooManyRequests("too many sign-in attempts; try again later",
@@ -703,7 +708,24 @@ core::Status UserService::ClearSignInLockout(const std::string& environment_id, 
   if (!user) return std::unexpected(user.error());
   auto folded = core::FoldUsername(user->username);
   const std::string name = folded ? *folded : user->username;
-  return store_.ResetCounter(SignInUserKey(keyring_, environment_id, name));
+  // The username's count from every address, and (keyed under it) from each address.
+  return store_.ResetCountersWithPrefix(SignInUserKey(keyring_, environment_id, name));
+}
+
+core::Result<PasswordLockout> UserService::SignInLockout(const std::string& environment_id,
+                                                         const std::string& user_id) {
+  auto user = Get(environment_id, user_id);
+  if (!user) return std::unexpected(user.error());
+  if (sign_in_.max_attempts <= 0 || sign_in_.max_attempts_per_user <= 0) return PasswordLockout{};
+  auto folded = core::FoldUsername(user->username);
+  auto window = store_.ReadCounter(SignInUserKey(keyring_, environment_id, folded ? *folded : user->username));
+  if (!window) return std::unexpected(window.error());
+  const auto now = clock_.NowMillis();
+  const std::int64_t ends = window->window_start_ms + sign_in_.window_ms;
+  // SignIn refuses an attempt that takes the count past the ceiling: at the ceiling, the
+  // next one is refused whatever its password, until the window ends.
+  if (window->count < sign_in_.max_attempts_per_user || ends <= now) return PasswordLockout{};
+  return PasswordLockout{true, std::max<std::int64_t>(1, (ends - now + 999) / 1000)};
 }
 
 core::Status UserService::VerifyPassword(const std::string& environment_id, const std::string& user_id,

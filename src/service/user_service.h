@@ -64,6 +64,14 @@ struct SignInPolicy {
   std::int64_t max_attempts_per_user = 50;  // 0: no ceiling across addresses
 };
 
+// A user's password lockout: the sign-in attempts counted against its username from
+// every address have reached the SignInPolicy ceiling (max_attempts_per_user), so it
+// signs in from nowhere until the window ends or ClearSignInLockout.
+struct PasswordLockout {
+  bool locked = false;
+  std::int64_t seconds_until_unlock = 0;  // while locked: until the window ends (at least 1)
+};
+
 // Conditions and platform rules a write carries beside its change.
 struct WriteOptions {
   // If-Match: the version the client last read. A user that has moved on fails the
@@ -80,6 +88,10 @@ struct WriteOptions {
   // session. The new password ends every other session of the user; this one goes on
   // (unless the same write deactivates or archives the user).
   std::optional<std::string> keep_session;
+  // Update only: the user's password is removed (it then has none: no password sign-in
+  // until one is set), as a new password would be: its sessions end and the owner of the
+  // primary address is told. Not with a new password (kInvalidArgument).
+  bool clear_password = false;
   // Update only: bookkeeping the user did not ask for (QuickBlox's last_request_at): the
   // version moves on, updated_at stays.
   bool keep_updated_at = false;
@@ -230,10 +242,13 @@ class UserService {
   // addresses, is spent, whatever the password (SignInPolicy).
   core::Result<SignedIn> SignIn(const std::string& environment_id, const std::string& username,
                                 const std::string& password, std::string_view address);
-  // Clears the sign-in attempts counted against the user's username from every address
-  // together (the SignInPolicy ceiling that stops it signing in from anywhere), as an
-  // administrator's unlock; the per-address counts lapse with their window. kNotFound.
+  // Clears the sign-in attempts counted against the user's username, from every address
+  // together (the SignInPolicy ceiling that stops it signing in from anywhere) and from
+  // each address, as an administrator's unlock. kNotFound.
   core::Status ClearSignInLockout(const std::string& environment_id, const std::string& user_id);
+  // Whether the user's username is locked out of signing in from every address (reads
+  // the count, counts nothing). kNotFound.
+  core::Result<PasswordLockout> SignInLockout(const std::string& environment_id, const std::string& user_id);
   // Checks a user's current password (kUnauthenticated if wrong or none); an imported
   // or outdated hash is upgraded to the current argon2id parameters on success.
   core::Status VerifyPassword(const std::string& environment_id, const std::string& user_id,

@@ -743,6 +743,74 @@ TEST_F(SignInTest, AnAdministratorsUnlockClearsTheCeilingAtOnce) {
   EXPECT_EQ(users.ClearSignInLockout(env_, "7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f").error().code, ErrorCode::kNotFound);
 }
 
+TEST_F(SignInTest, AnAdministratorsUnlockAlsoClearsEachAddresssCount) {
+  UserService users(*store_, directory_, keyring_, hasher_, clock_, {}, {3, 60'000, 50});
+  const std::string id = Add("grace", "right-password");
+  Add("ada", "ada-password");
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Attempt(users, "grace", "wrong", "203.0.113.7"));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Attempt(users, "ada", "wrong", "203.0.113.7"));
+  EXPECT_EQ(Attempt(users, "grace", "right-password", "203.0.113.7")->code, ErrorCode::kResourceExhausted);
+  ASSERT_TRUE(users.ClearSignInLockout(env_, id).has_value());
+  EXPECT_EQ(Attempt(users, "grace", "right-password", "203.0.113.7"), std::nullopt);
+  // Another user's count from that address is its own.
+  EXPECT_EQ(Attempt(users, "ada", "ada-password", "203.0.113.7")->code, ErrorCode::kResourceExhausted);
+}
+
+TEST_F(SignInTest, SignInLockoutSaysWhenTheCeilingHoldsAndForHowLong) {
+  UserService users(*store_, directory_, keyring_, hasher_, clock_, {}, {5, 60'000, 3});
+  const std::string id = Add("grace", "right-password");
+  EXPECT_FALSE(users.SignInLockout(env_, id)->locked);
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(Attempt(users, "GRACE", "wrong", "10.0.0." + std::to_string(i)));
+  EXPECT_FALSE(users.SignInLockout(env_, id)->locked);  // 2 of 3: one attempt left
+  clock_.now += 10'000;
+  EXPECT_TRUE(Attempt(users, "grace", "wrong", "10.0.0.9"));
+  auto lockout = users.SignInLockout(env_, id);
+  ASSERT_TRUE(lockout.has_value());
+  EXPECT_TRUE(lockout->locked);
+  EXPECT_EQ(lockout->seconds_until_unlock, 50);  // the window began 10 s before
+  EXPECT_EQ(Attempt(users, "grace", "right-password", "192.0.2.1")->code, ErrorCode::kResourceExhausted);
+  // Reading counts nothing; the window's end ends it.
+  EXPECT_TRUE(users.SignInLockout(env_, id)->locked);
+  clock_.now += 50'000;
+  EXPECT_FALSE(users.SignInLockout(env_, id)->locked);
+  EXPECT_EQ(users.SignInLockout(env_, "7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SignInTest, AnUnlockEndsTheLockoutItReports) {
+  UserService users(*store_, directory_, keyring_, hasher_, clock_, {}, {5, 60'000, 2});
+  const std::string id = Add("grace", "right-password");
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(Attempt(users, "grace", "wrong", "10.0.0.1"));
+  EXPECT_TRUE(users.SignInLockout(env_, id)->locked);
+  ASSERT_TRUE(users.ClearSignInLockout(env_, id).has_value());
+  EXPECT_FALSE(users.SignInLockout(env_, id)->locked);
+  // No lockout is counted when sign-in counting is off.
+  UserService uncounted(*store_, directory_, keyring_, hasher_, clock_, {}, {0, 60'000, 2});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Attempt(uncounted, "grace", "wrong", "10.0.0.1"));
+  EXPECT_FALSE(uncounted.SignInLockout(env_, id)->locked);
+}
+
+TEST_F(SignInTest, ClearingThePasswordLeavesTheUserWithNoneAndEndsItsSessions) {
+  const std::string id = Add("grace", "right-password");
+  auto session = users_.IssueSession(env_, id);
+  ASSERT_TRUE(session.has_value());
+  WriteOptions options;
+  options.clear_password = true;
+  const auto keep = [](core::User&) -> core::Status { return {}; };
+  auto updated = users_.Update(env_, id, keep, std::nullopt, options);
+  ASSERT_TRUE(updated.has_value()) << updated.error().message;
+  EXPECT_FALSE(*users_.HasPassword(env_, id));
+  EXPECT_EQ(users_.AuthenticateSession(*session).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(Attempt(users_, "grace", "right-password", "10.0.0.1")->code, ErrorCode::kUnauthenticated);
+  // A new password and none at once is refused, and changes nothing.
+  auto both = users_.Update(env_, id, keep, std::string("another-password"), options);
+  ASSERT_FALSE(both.has_value());
+  EXPECT_EQ(both.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(*users_.HasPassword(env_, id));
+  // A password can be set again.
+  ASSERT_TRUE(users_.Update(env_, id, keep, std::string("another-password")).has_value());
+  EXPECT_EQ(Attempt(users_, "grace", "another-password", "10.0.0.2"), std::nullopt);
+}
+
 TEST_F(SignInTest, ASuccessClearsTheCeilingToo) {
   UserService users(*store_, directory_, keyring_, hasher_, clock_, {}, {5, 60'000, 6});
   Add("grace", "right-password");

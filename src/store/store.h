@@ -215,6 +215,7 @@ struct UserUpdate {
   std::int64_t expected_version = 0;  // kAborted if the stored version differs
   std::vector<IndexEntry> index;      // replaces every claim of the user
   std::optional<std::string> password_hash;
+  bool clear_password = false;  // the user's password is removed (without password_hash)
   bool revoke_sessions = false;
   // With revoke_sessions: the session (digest) that is kept, e.g. the one that changed
   // the password; every other session of the user ends. A digest that is not a session
@@ -408,6 +409,11 @@ class MailStore {
   virtual Result<std::int64_t> CountMail() = 0;
 };
 
+struct CounterWindow {
+  std::int64_t count = 0;
+  std::int64_t window_start_ms = 0;
+};
+
 // Fixed-window counters (sign-in throttling, replay protection), counted exactly under
 // concurrency: each Hit is one atomic read-modify-write.
 class CounterStore {
@@ -417,6 +423,10 @@ class CounterStore {
   // `window_ms` or more before `now_ms` restarts at 1.
   virtual Result<std::int64_t> HitCounter(const std::string& key, std::int64_t now_ms, std::int64_t window_ms) = 0;
   virtual Status ResetCounter(const std::string& key) = 0;
+  // The count of `key`'s window and when it started, counting nothing ({0, 0}: none).
+  virtual Result<CounterWindow> ReadCounter(const std::string& key) = 0;
+  // Drops every counter whose key starts with `prefix` (bytes).
+  virtual Status ResetCountersWithPrefix(const std::string& prefix) = 0;
   // Housekeeping: drops windows that started before `before_ms`.
   virtual Status PurgeCounters(std::int64_t before_ms) = 0;
 };

@@ -1512,6 +1512,49 @@ TEST_P(StoreConformanceTest, CountersCountWithinAWindowAndRestartAfterIt) {
   EXPECT_EQ(*store_->HitCounter("new", 3001, 1000000), 2);  // window began at 3000: kept
 }
 
+TEST_P(StoreConformanceTest, ReadingACounterCountsNothingAndPrefixResetsDropOnlyTheirKeys) {
+  EXPECT_EQ(store_->ReadCounter("none")->count, 0);
+  EXPECT_EQ(*store_->HitCounter("user", 1000, 100), 1);
+  EXPECT_EQ(*store_->HitCounter("user", 1010, 100), 2);
+  auto window = store_->ReadCounter("user");
+  ASSERT_TRUE(window.has_value());
+  EXPECT_EQ(window->count, 2);
+  EXPECT_EQ(window->window_start_ms, 1000);
+  EXPECT_EQ(store_->ReadCounter("user")->count, 2);  // reading counts nothing
+  EXPECT_EQ(*store_->HitCounter(std::string("user\x00\xff", 6), 1000, 100), 1);
+  EXPECT_EQ(*store_->HitCounter("user/10.0.0.1", 1000, 100), 1);
+  EXPECT_EQ(*store_->HitCounter("use", 1000, 100), 1);
+  EXPECT_EQ(*store_->HitCounter("other", 1000, 100), 1);
+  ASSERT_TRUE(store_->ResetCountersWithPrefix("user").has_value());
+  EXPECT_EQ(store_->ReadCounter("user")->count, 0);
+  EXPECT_EQ(store_->ReadCounter(std::string("user\x00\xff", 6))->count, 0);
+  EXPECT_EQ(store_->ReadCounter("user/10.0.0.1")->count, 0);
+  EXPECT_EQ(store_->ReadCounter("use")->count, 1);  // shorter than the prefix: kept
+  EXPECT_EQ(store_->ReadCounter("other")->count, 1);
+}
+
+TEST_P(StoreConformanceTest, AnUpdateMayClearThePassword) {
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());
+  UserUpdate up;
+  up.row = UserRow{"u1", 0, env_, true, 1000, 2000, 2, "sealed:v2"};
+  up.expected_version = 1;
+  up.index = {{"username", "ada", true}};
+  up.password_hash = "$argon2id$x";
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+  ASSERT_EQ(*store_->GetPasswordHash(env_, "u1"), "$argon2id$x");
+  up.expected_version = 2;
+  up.row.version = 3;
+  up.password_hash.reset();
+  up.clear_password = true;
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+  EXPECT_EQ(store_->GetPasswordHash(env_, "u1").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetUser(env_, "u1")->version, 3);
+  // Clearing none is no error.
+  up.expected_version = 3;
+  up.row.version = 4;
+  ASSERT_TRUE(store_->UpdateUser(up).has_value());
+}
+
 TEST_P(StoreConformanceTest, ConcurrentHitsAreCountedExactly) {
   constexpr int kThreads = 16, kHits = 10;
   std::mutex mu;

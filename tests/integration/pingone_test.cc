@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <regex>
 #include <set>
 #include <thread>
@@ -174,7 +175,7 @@ class PingOneTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     admin_ = InitDataDir(dir_->path());
-    for (const char* env : {"other", "listing", "pops", "schema", "race", "late"}) {
+    for (const char* env : {"other", "listing", "pops", "schema", "race", "late", "standard"}) {
       auto r = RunRoster({"env", "create", env, "--data-dir", dir_->path(), "--json"});
       if (r.exit_code != 0) throw std::runtime_error("env create failed: " + r.err);
     }
@@ -183,12 +184,13 @@ class PingOneTest : public ::testing::Test {
     listing_ = new App(CreateApp("listing"));
     pops_ = new App(CreateApp("pops"));
     schema_ = new App(CreateApp("schema"));
+    standard_ = new App(CreateApp("standard"));
     late_admin_ = CreateKey(dir_->path(), "late", "admin");
     server_ = new Server(dir_->path());
   }
   static void TearDownTestSuite() {
     delete server_;
-    for (App* a : {main_, other_, listing_, pops_, schema_}) delete a;
+    for (App* a : {main_, other_, listing_, pops_, schema_, standard_}) delete a;
     delete dir_;
   }
 
@@ -271,6 +273,7 @@ class PingOneTest : public ::testing::Test {
   static TempDir* dir_;
   static std::string admin_, late_admin_;
   static App *main_, *other_, *listing_, *pops_, *schema_;
+  static App* standard_;  // an environment whose standard attributes are switched on and off
   static Server* server_;
   std::map<std::string, std::string> tokens_;
   ResponseRecorder recorder_{dir_->path() + "/responses-" + std::to_string(::getpid()) + ".jsonl"};
@@ -280,6 +283,7 @@ class PingOneTest : public ::testing::Test {
 TempDir* PingOneTest::dir_;
 std::string PingOneTest::admin_, PingOneTest::late_admin_;
 App *PingOneTest::main_, *PingOneTest::other_, *PingOneTest::listing_, *PingOneTest::pops_, *PingOneTest::schema_;
+App* PingOneTest::standard_;
 Server* PingOneTest::server_;
 
 // ---- worker applications and tokens ---------------------------------------------------
@@ -1347,7 +1351,7 @@ TEST_F(PingOneTest, AccountLockErrorsChangeNothing) {
   EXPECT_EQ(Str(Api(*main_, "GET", path).Json().at("account"), "status"), "OK");
 }
 
-TEST_F(PingOneTest, SetValueSetsLikeSetAndRequiresAValue) {
+TEST_F(PingOneTest, SetValueSetsLikeSetAndUnsetsWithoutAValue) {
   const std::string id = Str(CreateUser(*main_, {{"username", "set.value"}}), "id");
   const std::string path = "/users/" + id + "/password";
   auto set = Api(*main_, "PUT", path, json::object{{"value", "Set-Value1!"}, {"forceChange", true}}, kSetValueType);
@@ -1357,11 +1361,36 @@ TEST_F(PingOneTest, SetValueSetsLikeSetAndRequiresAValue) {
   ExpectError(Api(*main_, "PUT", path, json::object{{"value", "weak"}}, kSetValueType), 400, "INVALID_DATA",
               "INVALID_VALUE", "value");
   EXPECT_EQ(Api(*main_, "PUT", path, json::object{{"value", "weak"}, {"bypassPolicy", true}}, kSetValueType).status, 200);
-  // PingOne's unset (no value): Roster never unsets a password, and says so.
-  ExpectError(Api(*main_, "PUT", path, json::object{}, kSetValueType), 400, "INVALID_DATA", "REQUIRED_VALUE", "value");
   ExpectError(Api(*main_, "PUT", path, json::object{{"value", 7}}, kSetValueType), 400, "INVALID_DATA",
               "INVALID_VALUE", "value");
+  ExpectError(Api(*main_, "PUT", path, json::object{{"value", ""}}, kSetValueType), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "value");
   EXPECT_EQ(Api(*main_, "POST", path, json::object{{"password", "weak"}}, kCheckType).status, 200);
+  // forceChange without a value names itself, and unsets nothing.
+  ExpectError(Api(*main_, "PUT", path, json::object{{"forceChange", true}}, kSetValueType), 400, "INVALID_DATA",
+              "INVALID_VALUE", "forceChange");
+  EXPECT_EQ(Str(Api(*main_, "GET", path).Json(), "status"), "OK");
+  // set still requires a value.
+  ExpectError(Api(*main_, "PUT", path, json::object{}, kSetType), 400, "INVALID_DATA", "REQUIRED_VALUE", "value");
+  // PingOne's unset: setValue without a value (or with null) leaves the user no password.
+  auto unset = Api(*main_, "PUT", path, json::object{}, kSetValueType);
+  ASSERT_EQ(unset.status, 200) << unset.body;
+  EXPECT_EQ(Str(unset.Json(), "status"), "NO_PASSWORD");
+  EXPECT_FALSE(unset.Json().as_object().contains("lastChangedAt"));
+  EXPECT_FALSE(unset.Header("etag").empty());
+  EXPECT_EQ(Str(Api(*main_, "GET", path).Json(), "status"), "NO_PASSWORD");
+  ExpectError(Api(*main_, "POST", path, json::object{{"password", "weak"}}, kCheckType), 400, "INVALID_DATA",
+              "INVALID_VALUE", "password");
+  // forceChange needs a password to change.
+  ExpectError(Api(*main_, "POST", path, "", "application/vnd.pingidentity.password.forceChange"), 400,
+              "REQUEST_FAILED");
+  // Unsetting none is no error; null is absent; a password can be set again.
+  EXPECT_EQ(Api(*main_, "PUT", path, json::object{{"value", nullptr}}, kSetValueType).status, 200);
+  ASSERT_EQ(Api(*main_, "PUT", path, json::object{{"value", "Set-Value2!"}}, kSetValueType).status, 200);
+  EXPECT_EQ(Api(*main_, "POST", path, json::object{{"password", "Set-Value2!"}}, kCheckType).status, 200);
+  ExpectError(Api(*main_, "PUT", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/password", json::object{},
+                  kSetValueType),
+              404, "NOT_FOUND");
   ExpectError(Api(*main_, "PUT", path, json::object{{"value", "Set-Value1!"}}, "application/json"), 415,
               "UNSUPPORTED_MEDIA_TYPE");
 }
@@ -1483,8 +1512,8 @@ TEST_F(PingOneSchemaTest, SchemaListsStandardAttributes) {
   EXPECT_GE(attributes.Json().at("size").as_int64(), 15);
   const std::string email_id = Str(by_name["email"], "id");
   EXPECT_EQ(Str(Api(*schema_, "GET", "/schemas/" + id + "/attributes/" + email_id).Json(), "name"), "email");
-  ExpectError(Api(*schema_, "PUT", "/schemas/" + id + "/attributes/" + email_id,
-                  json::object{{"name", "email"}, {"type", "STRING"}, {"enabled", false}}),
+  ExpectError(Api(*schema_, "PUT", "/schemas/" + id + "/attributes/" + Str(by_name["username"], "id"),
+                  json::object{{"name", "username"}, {"type", "STRING"}, {"enabled", false}}),
               400, "REQUEST_FAILED");
   ExpectError(Api(*schema_, "DELETE", "/schemas/" + id + "/attributes/" + email_id), 400, "REQUEST_FAILED");
   ExpectError(Api(*schema_, "GET", "/schemas/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f"), 404, "NOT_FOUND");
@@ -1745,6 +1774,180 @@ TEST_F(PingOneSchemaTest, UniqueAttributesAreUniqueAcrossUsers) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(created.load(), 1);
   EXPECT_EQ(conflicts.load(), 5);
+}
+
+// ---- standard attributes enabled and disabled ---------------------------------------------
+// A standard attribute's `enabled` is the environment's setting (a record of the
+// directory, kept across servers): disabled, it is not returned on users, ignored on
+// writes (neither set nor cleared) and refused in filters.
+
+class PingOneStandardAttributeTest : public PingOneTest {
+ protected:
+  // The standard_ environment's attributes by name.
+  std::map<std::string, json::value> Attributes() {
+    auto r = Api(*standard_, "GET", "/schemas");
+    EXPECT_EQ(r.status, 200) << r.body;
+    const json::value reply = r.Json();
+    std::map<std::string, json::value> out;
+    for (const auto& a : reply.at("_embedded").at("schemas").as_array()[0].at("attributes").as_array())
+      out[Str(a, "name")] = a;
+    return out;
+  }
+  std::string Path(const json::value& attribute) {
+    return "/schemas/" + Str(attribute.at("schema"), "id") + "/attributes/" + Str(attribute, "id");
+  }
+};
+
+TEST_F(PingOneStandardAttributeTest, ADisabledStandardAttributeIsHiddenIgnoredAndNotFilterable) {
+  auto attributes = Attributes();
+  const json::value nickname = attributes["nickname"];
+  const json::value address = attributes["address"];
+  EXPECT_TRUE(nickname.at("enabled").as_bool());
+  const std::string id = Str(CreateUser(*standard_, {{"username", "std.one"},
+                                                     {"nickname", "Nick"},
+                                                     {"address", {{"locality", "Paris"}}}}),
+                             "id");
+  // As Terraform's pingone_schema_attribute sends it: every member read back, enabled changed.
+  json::object body = nickname.as_object();
+  for (const char* key : {"_links", "id", "environment", "schema"}) body.erase(key);
+  body["enabled"] = false;
+  auto off = Api(*standard_, "PUT", Path(nickname), body);
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_FALSE(off.Json().at("enabled").as_bool());
+  EXPECT_EQ(Str(off.Json(), "schemaType"), "STANDARD");
+  EXPECT_FALSE(Api(*standard_, "GET", Path(nickname)).Json().at("enabled").as_bool());
+  EXPECT_FALSE(Attributes()["nickname"].at("enabled").as_bool());
+  ASSERT_EQ(Api(*standard_, "PATCH", Path(address), json::object{{"enabled", false}}).status, 200);
+
+  // Not returned on reads and lists.
+  auto read = Api(*standard_, "GET", "/users/" + id);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_FALSE(read.Json().as_object().contains("nickname")) << read.body;
+  EXPECT_FALSE(read.Json().as_object().contains("address")) << read.body;
+  auto list = Api(*standard_, "GET", "/users?filter=" + std::string("username%20eq%20%22std.one%22"));
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(list.body.find("Nick"), std::string::npos) << list.body;
+  // Ignored on writes: a create does not store it, a replace does not clear it, a merge
+  // does not change it.
+  const std::string other = Str(CreateUser(*standard_, {{"username", "std.two"}, {"nickname", "Dropped"}}), "id");
+  auto put = Api(*standard_, "PUT", "/users/" + id, json::object{{"username", "std.one"}, {"title", "Chef"}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_FALSE(put.Json().as_object().contains("nickname"));
+  ASSERT_EQ(Api(*standard_, "PATCH", "/users/" + id, json::object{{"nickname", "Changed"}}).status, 200);
+  // Refused in filters, by name.
+  ExpectError(Api(*standard_, "GET", "/users?filter=nickname%20eq%20%22Nick%22"), 400, "INVALID_DATA",
+              "INVALID_FILTER", "filter");
+  ExpectError(Api(*standard_, "GET", "/users?filter=address.locality%20eq%20%22Paris%22"), 400, "INVALID_DATA",
+              "INVALID_FILTER", "filter");
+
+  // Enabled again: the values kept while it was disabled are back, the ignored ones never were.
+  auto on = Api(*standard_, "PATCH", Path(nickname), json::object{{"enabled", true}});
+  ASSERT_EQ(on.status, 200) << on.body;
+  EXPECT_TRUE(on.Json().at("enabled").as_bool());
+  ASSERT_EQ(Api(*standard_, "PUT", Path(address), json::object{{"enabled", true}}).status, 200);
+  auto back = Api(*standard_, "GET", "/users/" + id);
+  EXPECT_EQ(Str(back.Json(), "nickname"), "Nick") << back.body;
+  EXPECT_EQ(Str(back.Json().at("address"), "locality"), "Paris") << back.body;
+  EXPECT_EQ(Str(back.Json(), "title"), "Chef");
+  EXPECT_FALSE(Api(*standard_, "GET", "/users/" + other).Json().as_object().contains("nickname"));
+  auto found = Api(*standard_, "GET", "/users?filter=nickname%20eq%20%22Nick%22");
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(found.Json().at("count").as_int64(), 1);
+}
+
+TEST_F(PingOneStandardAttributeTest, StandardAttributeWritesNameWhatCannotChangeAndChangeNothing) {
+  auto attributes = Attributes();
+  const json::value email = attributes["email"];
+  // Core attributes cannot change at all; no attribute of the schema can be deleted.
+  ExpectError(Api(*standard_, "PUT", Path(attributes["username"]), json::object{{"enabled", false}}), 400,
+              "REQUEST_FAILED");
+  ExpectError(Api(*standard_, "PATCH", Path(attributes["enabled"]), json::object{{"enabled", false}}), 400,
+              "REQUEST_FAILED");
+  ExpectError(Api(*standard_, "DELETE", Path(email)), 400, "REQUEST_FAILED");
+  // Of a standard one, only enabled: required on PUT, a boolean; the others name themselves.
+  ExpectError(Api(*standard_, "PUT", Path(email), json::object{{"name", "email"}}), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "enabled");
+  ExpectError(Api(*standard_, "PATCH", Path(email), json::object{{"enabled", nullptr}}), 400, "INVALID_DATA",
+              "REQUIRED_VALUE", "enabled");
+  ExpectError(Api(*standard_, "PUT", Path(email), json::object{{"enabled", "no"}}), 400, "INVALID_DATA",
+              "INVALID_VALUE", "enabled");
+  ExpectError(Api(*standard_, "PUT", Path(email), json::object{{"enabled", false}, {"name", "mail"}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "name");
+  ExpectError(Api(*standard_, "PUT", Path(email), json::object{{"enabled", false}, {"type", "JSON"}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "type");
+  ExpectError(Api(*standard_, "PUT", Path(email), json::object{{"enabled", false}, {"unique", true}}), 400,
+              "INVALID_DATA", "INVALID_VALUE", "unique");
+  ExpectError(Api(*standard_, "PATCH", Path(email), json::object{{"multiValued", true}}), 400, "INVALID_DATA",
+              "INVALID_VALUE", "multiValued");
+  ExpectError(Api(*standard_, "PATCH", Path(email),
+                  json::object{{"regexValidation", {{"pattern", ".*"}, {"requirements", "any"}}}}),
+              400, "INVALID_DATA", "INVALID_VALUE", "regexValidation");
+  ExpectError(Api(*standard_, "PATCH", Path(email), json::object{{"description", "mail"}}), 400, "INVALID_DATA",
+              "INVALID_VALUE", "description");
+  ExpectError(Api(*standard_, "PATCH", Path(email), "[1]"), 400, "INVALID_REQUEST");
+  // None of it changed anything; an empty PATCH changes nothing either.
+  auto same = Api(*standard_, "PATCH", Path(email), json::object{});
+  ASSERT_EQ(same.status, 200) << same.body;
+  EXPECT_TRUE(same.Json().at("enabled").as_bool());
+  EXPECT_TRUE(Api(*standard_, "GET", Path(email)).Json().at("enabled").as_bool());
+  // Another environment's attribute id is unknown here; so is an unknown schema.
+  auto foreign = Api(*main_, "PUT", Path(email), json::object{{"enabled", false}});
+  EXPECT_EQ(foreign.status, 404) << foreign.body;
+  EXPECT_EQ(Api(*standard_, "PUT", "/schemas/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/attributes/" + Str(email, "id"),
+                json::object{{"enabled", false}})
+                .status,
+            404);
+  // Without schema:write, 403.
+  auto app = RunRoster({"pingone", "app", "create", "--env", "standard", "--scope", "profile:read", "--data-dir",
+                        dir_->path(), "--json"});
+  ASSERT_EQ(app.exit_code, 0) << app.err;
+  const json::value j = json::parse(app.out);
+  const App reader{Str(j, "environmentId"), Str(j, "clientId"), Str(j, "clientSecret")};
+  EXPECT_EQ(Api(reader, "PUT", Path(email), json::object{{"enabled", false}}).status, 403);
+  EXPECT_TRUE(Api(*standard_, "GET", Path(email)).Json().at("enabled").as_bool());
+}
+
+// The setting is the directory's: a server sharing the database sees it on its next
+// request (with PostgreSQL, a second server; with SQLite, the one).
+TEST(PingOneSharedSchemaTest, AStandardAttributeDisabledThroughOneServerIsDisabledOnAnother) {
+  TempDir first, second;
+  InitDataDir(first.path());
+  if (UsingPostgres())
+    for (const char* file : {"master.key", "roster.toml"})
+      std::filesystem::copy_file(std::filesystem::path(first.path()) / file, std::filesystem::path(second.path()) / file);
+  auto created = RunRoster(
+      {"pingone", "app", "create", "--env", "default", "--scope", "all", "--data-dir", first.path(), "--json"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const json::value app = json::parse(created.out);
+  Server a(first.path());
+  std::unique_ptr<Server> b;
+  if (UsingPostgres()) b = std::make_unique<Server>(second.path());
+  Client ca(a.base_url()), cb(b ? b->base_url() : a.base_url());
+  auto token = ca.Send("POST", "/" + Str(app, "environmentId") + "/as/token",
+                       "grant_type=client_credentials&client_id=" + Str(app, "clientId") +
+                           "&client_secret=" + Str(app, "clientSecret"),
+                       {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(token.status, 200) << token.body;
+  const Headers auth{{"Authorization", "Bearer " + Str(token.Json(), "access_token")},
+                     {"Content-Type", "application/json"}};
+  const std::string env = "/v1/environments/" + Str(app, "environmentId");
+  auto user = cb.Send("POST", env + "/users", R"({"username":"shared","title":"Chef"})", auth);
+  ASSERT_EQ(user.status, 201) << user.body;
+  auto schema = ca.Send("GET", env + "/schemas", "", auth);
+  ASSERT_EQ(schema.status, 200) << schema.body;
+  const json::value reply = schema.Json();
+  std::string title;
+  for (const auto& attribute : reply.at("_embedded").at("schemas").as_array()[0].at("attributes").as_array())
+    if (Str(attribute, "name") == "title")
+      title = "/schemas/" + Str(attribute.at("schema"), "id") + "/attributes/" + Str(attribute, "id");
+  ASSERT_FALSE(title.empty());
+  ASSERT_EQ(ca.Send("PATCH", env + title, R"({"enabled":false})", auth).status, 200);
+  auto hidden = cb.Send("GET", env + "/users/" + Str(user.Json(), "id"), "", auth);
+  ASSERT_EQ(hidden.status, 200) << hidden.body;
+  EXPECT_FALSE(hidden.Json().as_object().contains("title")) << hidden.body;
+  EXPECT_FALSE(cb.Send("GET", env + title, "", auth).Json().at("enabled").as_bool());
+  ASSERT_EQ(cb.Send("PATCH", env + title, R"({"enabled":true})", auth).status, 200);
+  EXPECT_EQ(Str(ca.Send("GET", env + "/users/" + Str(user.Json(), "id"), "", auth).Json(), "title"), "Chef");
 }
 
 // ---- one directory ---------------------------------------------------------------------
@@ -2541,7 +2744,9 @@ TEST_F(PingOneRecoveryTest, SendRecoveryCodeMailsACodeThatRecoverTakesOnce) {
   // The set above sent its notice first ("Your password was changed"); then the code.
   const auto mail = sink_->WaitForMessagesTo("recover.me@example.com", 2);
   ASSERT_EQ(mail.size(), 2u);
-  ASSERT_NE(mail.back().find("Subject: Reset your password"), std::string::npos) << mail.back();
+  // Its own wording: a code to enter, no link to open.
+  ASSERT_NE(mail.back().find("Subject: Your password recovery code"), std::string::npos) << mail.back();
+  EXPECT_EQ(mail.back().find("Open this link"), std::string::npos) << mail.back();
   const std::string code = CodeIn(mail.back());
   ASSERT_EQ(code.size(), 8u) << mail.back();
   EXPECT_EQ(sent.body.find(code), std::string::npos);  // never in the answer
@@ -2608,6 +2813,48 @@ TEST_F(PingOneRecoveryTest, SendRecoveryCodeRefusesWhomItCannotMail) {
   EXPECT_EQ(Api("POST", "/users/7d0c6f63-8a44-4b4f-9a4c-2b3e6c1d0e9f/password", "", kSendCodeType).status, 404);
   EXPECT_TRUE(sink_->MessagesTo("off@example.com").empty());
   EXPECT_TRUE(sink_->MessagesTo("np@example.com").empty());
+}
+
+TEST_F(PingOneRecoveryTest, PasswordStateSaysPasswordLockedOutWhileTheSignInLockoutHolds) {
+  const std::string id = CreateUser("locked.out", "");
+  const std::string path = "/users/" + id + "/password";
+  const auto state = [&] { return Api("GET", path, "", "application/json"); };
+  EXPECT_EQ(Str(state().Json(), "status"), "OK");
+  EXPECT_EQ(SignIn("locked.out", "wrong").status, 401);
+  EXPECT_EQ(Str(state().Json(), "status"), "OK");  // one attempt of the ceiling of 2 left
+  EXPECT_EQ(SignIn("locked.out", "wrong").status, 401);
+  auto locked = state();
+  ASSERT_EQ(locked.status, 200) << locked.body;
+  EXPECT_EQ(Str(locked.Json(), "status"), "PASSWORD_LOCKED_OUT");
+  const auto seconds = locked.Json().at("secondsUntilUnlock").as_int64();
+  EXPECT_GT(seconds, 0);
+  EXPECT_LE(seconds, 15 * 60);
+  // Reading it counted nothing, and the account itself is not locked (that is account.status).
+  EXPECT_EQ(Str(state().Json(), "status"), "PASSWORD_LOCKED_OUT");
+  EXPECT_EQ(Str(Api("GET", "/users/" + id, "", "application/json").Json().at("account"), "status"), "OK");
+  // A locked-out password is not checked.
+  auto check = Api("POST", path, json::serialize(json::object{{"password", "Recover-Old1!"}}), kCheckType);
+  EXPECT_EQ(check.status, 400) << check.body;
+  EXPECT_NE(check.body.find("REQUEST_FAILED"), std::string::npos) << check.body;
+  EXPECT_NE(check.body.find("PASSWORD_LOCKED_OUT"), std::string::npos) << check.body;
+  EXPECT_EQ(SignIn("locked.out", "Recover-Old1!").status, 429);
+  // An administrator's unlock ends it.
+  auto unlocked = Api("POST", path, "", kPasswordUnlockType);
+  ASSERT_EQ(unlocked.status, 200) << unlocked.body;
+  EXPECT_EQ(Str(unlocked.Json(), "status"), "OK");
+  EXPECT_FALSE(unlocked.Json().as_object().contains("secondsUntilUnlock"));
+  EXPECT_EQ(SignIn("locked.out", "Recover-Old1!").status, 200);
+  // So does an administrator's new password (PingOne's administrative reset).
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(SignIn("locked.out", "wrong").status, 401);
+  EXPECT_EQ(Str(state().Json(), "status"), "PASSWORD_LOCKED_OUT");
+  auto set = Api("PUT", path, json::serialize(json::object{{"value", "Recover-New2!"}}), kSetType);
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(Str(set.Json(), "status"), "OK");
+  EXPECT_EQ(SignIn("locked.out", "Recover-New2!").status, 200);
+  // A user without a password is NO_PASSWORD, locked out or not.
+  ASSERT_EQ(Api("PUT", path, "{}", kSetValueType).status, 200);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(SignIn("locked.out", "wrong").status, 401);
+  EXPECT_EQ(Str(state().Json(), "status"), "NO_PASSWORD");
 }
 
 TEST_F(PingOneRecoveryTest, PasswordUnlockEndsTheSignInLockoutAcrossAddresses) {

@@ -201,6 +201,8 @@ Outcome<UserRequest> ApplyUser(const json::object& body, core::User& user, Write
                                bool import) {
   Applier a(body, mode);
   UserRequest request;
+  // A disabled standard attribute is ignored: neither read nor, on replace, cleared.
+  const auto on = [&](std::string_view name) { return schema.StandardEnabled(name); };
   core::Profile& p = user.profile;
   json::object state = PingOneState(user);
 
@@ -221,7 +223,7 @@ Outcome<UserRequest> ApplyUser(const json::object& body, core::User& user, Write
   }
 
   // email: the primary email.
-  {
+  if (on("email")) {
     Contact* primary = PrimaryEmail(p);
     std::string email = primary ? primary->value : std::string();
     if (a.Text(body, "email", "email", 254, email)) {
@@ -237,7 +239,7 @@ Outcome<UserRequest> ApplyUser(const json::object& body, core::User& user, Write
     }
   }
 
-  a.Nested("name", [&](const json::object& n) {
+  if (on("name")) a.Nested("name", [&](const json::object& n) {
     a.Text(n, "given", "name.given", kMaxShort, p.name.given_name);
     a.Text(n, "family", "name.family", kMaxShort, p.name.family_name);
     a.Text(n, "middle", "name.middle", kMaxShort, p.name.middle_name);
@@ -246,12 +248,12 @@ Outcome<UserRequest> ApplyUser(const json::object& body, core::User& user, Write
     a.Text(n, "honorificSuffix", "name.honorificSuffix", kMaxShort, p.name.honorific_suffix);
   });
 
-  a.Text(body, "nickname", "nickname", kMaxShort, p.nick_name);
-  a.Text(body, "title", "title", kMaxShort, p.title);
-  a.Text(body, "type", "type", kMaxShort, p.user_type);
-  a.Text(body, "preferredLanguage", "preferredLanguage", kMaxShort, p.preferred_language);
-  a.Text(body, "locale", "locale", kMaxShort, p.locale);
-  {
+  if (on("nickname")) a.Text(body, "nickname", "nickname", kMaxShort, p.nick_name);
+  if (on("title")) a.Text(body, "title", "title", kMaxShort, p.title);
+  if (on("type")) a.Text(body, "type", "type", kMaxShort, p.user_type);
+  if (on("preferredLanguage")) a.Text(body, "preferredLanguage", "preferredLanguage", kMaxShort, p.preferred_language);
+  if (on("locale")) a.Text(body, "locale", "locale", kMaxShort, p.locale);
+  if (on("timezone")) {
     std::string tz = p.timezone;
     if (a.Text(body, "timezone", "timezone", 64, tz)) {
       if (!tz.empty() && !IsTimezone(tz))
@@ -260,8 +262,8 @@ Outcome<UserRequest> ApplyUser(const json::object& body, core::User& user, Write
         p.timezone = tz;
     }
   }
-  a.Text(body, "externalId", "externalId", 1024, user.external_id);
-  {
+  if (on("externalId")) a.Text(body, "externalId", "externalId", 1024, user.external_id);
+  if (on("accountId")) {
     std::string account_id;
     if (const auto* v = state.if_contains("accountId"); v && v->is_string()) account_id = v->as_string();
     if (a.Text(body, "accountId", "accountId", kMaxShort, account_id)) {
@@ -271,7 +273,7 @@ Outcome<UserRequest> ApplyUser(const json::object& body, core::User& user, Write
         state["accountId"] = account_id;
     }
   }
-  {
+  if (on("mobilePhone")) {
     std::string mobile = MobileValue(p);
     if (a.Text(body, "mobilePhone", "mobilePhone", 32, mobile)) {
       if (!mobile.empty() && !IsPhone(mobile))
@@ -279,6 +281,8 @@ Outcome<UserRequest> ApplyUser(const json::object& body, core::User& user, Write
       else
         SetMobile(p, mobile);
     }
+  }
+  if (on("primaryPhone")) {
     std::string primary = PrimaryPhoneValue(p);
     if (a.Text(body, "primaryPhone", "primaryPhone", 32, primary)) {
       if (!primary.empty() && !IsPhone(primary))
@@ -289,7 +293,7 @@ Outcome<UserRequest> ApplyUser(const json::object& body, core::User& user, Write
   }
 
   // address: the first address.
-  a.Nested("address", [&](const json::object& o) {
+  if (on("address")) a.Nested("address", [&](const json::object& o) {
     core::Address addr = p.addresses.empty() ? core::Address{} : p.addresses.front();
     a.Text(o, "streetAddress", "address.streetAddress", kMaxShort, addr.street_address);
     a.Text(o, "locality", "address.locality", kMaxShort, addr.locality);
@@ -319,7 +323,7 @@ Outcome<UserRequest> ApplyUser(const json::object& body, core::User& user, Write
     }
   });
 
-  a.Nested("photo", [&](const json::object& o) {
+  if (on("photo")) a.Nested("photo", [&](const json::object& o) {
     std::string href;
     for (const auto& ph : p.photos)
       if (ph.type == "photo") href = ph.value;
@@ -524,6 +528,9 @@ json::object UserWire(const core::User& user, const WireContext& ctx) {
       if (!ec) o[attribute->name] = std::move(value);
     }
   }
+  // Disabled standard attributes are not returned.
+  if (ctx.schema != nullptr)
+    for (const auto& name : ctx.schema->disabled_standard) o.erase(name);
   o["updatedAt"] = core::FormatTimestamp(user.updated_at_ms, true);
   o["username"] = user.username;
   return o;

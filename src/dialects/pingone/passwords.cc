@@ -1,6 +1,6 @@
 // Passwords on /users/{userID}/password, the operation chosen by Content-Type:
 //   PUT  application/vnd.pingidentity.password.set+json       {"value","forceChange","bypassPolicy"}
-//   PUT  application/vnd.pingidentity.password.setValue+json  the same; `value` is required
+//   PUT  application/vnd.pingidentity.password.setValue+json  the same; no `value` unsets the password
 //   PUT  application/vnd.pingidentity.password.reset+json     {"currentPassword","newPassword"}
 //   POST application/vnd.pingidentity.password.check+json     {"password"}
 //   POST application/vnd.pingidentity.password.forceChange(+json)       no body: MUST_CHANGE_PASSWORD
@@ -9,7 +9,7 @@
 //   POST application/vnd.pingidentity.password.unlock(+json)  no body: clears the sign-in lockout
 // Any other Content-Type is 415. Passwords go to UserService (argon2id); an imported
 // hash is verified by UserService::VerifyPassword and upgraded to argon2id there; the
-// recovery code is service::PasswordResets' (the outbox's `password_reset` mail).
+// recovery code is service::PasswordResets' (the outbox's `recovery_code` mail).
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -54,6 +54,7 @@ service::ResetTokens RecoveryCodes() {
   service::ResetTokens tokens{"pingone.recovery_code", "pingone.recovery_code"};
   tokens.lifetime_ms = kRecoveryCodeLifetimeMs;
   tokens.code_length = kRecoveryCodeLength;
+  tokens.mail_template = "recovery_code";
   return tokens;
 }
 
@@ -74,18 +75,44 @@ std::vector<char32_t> CodePointsOf(std::string_view s) {
   return out;
 }
 
-// `has_password` false: NO_PASSWORD whatever was recorded.
-json::object PasswordState(const Call& call, const core::User& user, bool has_password = true) {
+// The password's state: NO_PASSWORD for a user with none; PASSWORD_LOCKED_OUT while the
+// sign-in lockout of its username holds from every address (service::PasswordLockout,
+// with secondsUntilUnlock); else the recorded status (OK, MUST_CHANGE_PASSWORD).
+json::object PasswordState(const Call& call, const core::User& user, bool has_password,
+                           const service::PasswordLockout& lockout) {
   const json::object state = PingOneState(user);
   std::string status = "OK";
   if (const auto* v = state.if_contains("passwordStatus"); v && v->is_string()) status = v->as_string();
-  if (!has_password) status = "NO_PASSWORD";
+  if (!has_password)
+    status = "NO_PASSWORD";
+  else if (lockout.locked)
+    status = "PASSWORD_LOCKED_OUT";
   const std::string user_url = call.EnvUrl() + "/users/" + user.id;
-  return json::object{{"_links", {{"self", {{"href", user_url + "/password"}}}, {"user", {{"href", user_url}}}}},
-                      {"environment", {{"id", call.env}}},
-                      {"user", {{"id", user.id}}},
-                      {"status", status},
-                      {"lastChangedAt", core::FormatTimestamp(user.updated_at_ms, true)}};
+  json::object out{{"_links", {{"self", {{"href", user_url + "/password"}}}, {"user", {{"href", user_url}}}}},
+                   {"environment", {{"id", call.env}}},
+                   {"user", {{"id", user.id}}},
+                   {"status", status}};
+  // PingOne leaves lastChangedAt out for a user without a password.
+  if (has_password) out["lastChangedAt"] = core::FormatTimestamp(user.updated_at_ms, true);
+  if (has_password && lockout.locked) out["secondsUntilUnlock"] = lockout.seconds_until_unlock;
+  return out;
+}
+
+// The state of `user`'s password as stored now (whether it has one, its lockout).
+Outcome<json::object> CurrentState(State& st, const Call& call, const core::User& user) {
+  auto has = st.s.users.HasPassword(call.env, user.id);
+  if (!has) return Fail(FromCore(has.error()));
+  auto lockout = st.s.users.SignInLockout(call.env, user.id);
+  if (!lockout) return Fail(FromCore(lockout.error()));
+  return PasswordState(call, user, *has, *lockout);
+}
+
+// 200 with the state of `user`'s password, and the user's ETag when `etag`.
+Outcome<http::Response> StateResponse(State& st, const Call& call, const core::User& user, bool etag = true) {
+  auto state = CurrentState(st, call, user);
+  if (!state) return Fail(state.error());
+  auto response = JsonResponse(200, *state);
+  return etag ? http::WithETag(std::move(response), user.version) : response;
 }
 
 // The change that records the password's status (dialect_json["pingone"].passwordStatus).
@@ -105,6 +132,10 @@ Outcome<http::Response> Store(State& st, const Call& call, const std::string& pa
                               const std::optional<std::string>& current = std::nullopt) {
   auto options = UserIfMatch(st, call);
   if (!options) return Fail(options.error());
+  // An administrator's new password ends the sign-in lockout, as PingOne's reset does.
+  if (!current)
+    if (auto cleared = st.s.users.ClearSignInLockout(call.env, call.Param("userID")); !cleared)
+      return Fail(FromCore(cleared.error()));
   auto updated = Users(st, call).Update(call.Param("userID"),
                                         WithPasswordStatus(force_change ? "MUST_CHANGE_PASSWORD" : "OK"), password,
                                         *options, current);
@@ -115,7 +146,18 @@ Outcome<http::Response> Store(State& st, const Call& call, const std::string& pa
       return Fail(InvalidValue("currentPassword", "the current password is incorrect"));
     return Fail(FromCore(updated.error()));
   }
-  return http::WithETag(JsonResponse(200, PasswordState(call, *updated)), updated->version);
+  return StateResponse(st, call, *updated);
+}
+
+// setValue without a value: the user has no password from now on (NO_PASSWORD), as in
+// PingOne; its sessions end (service::WriteOptions::clear_password). Needs password:set.
+Outcome<http::Response> Unset(State& st, const Call& call) {
+  auto options = UserIfMatch(st, call);
+  if (!options) return Fail(options.error());
+  options->clear_password = true;
+  auto updated = Users(st, call).Update(call.Param("userID"), WithPasswordStatus("OK"), std::nullopt, *options);
+  if (!updated) return Fail(FromCore(updated.error()));
+  return StateResponse(st, call, *updated);
 }
 
 Outcome<std::string> RequiredSecret(const json::object& body, const char* key) {
@@ -128,19 +170,22 @@ Outcome<std::string> RequiredSecret(const json::object& body, const char* key) {
   return std::string(v->as_string());
 }
 
-// set+json and setValue+json. PingOne's setValue without a value unsets the password;
-// Roster never unsets one, so `value` is required by both.
+// set+json and setValue+json. set requires `value`; setValue without one (absent or
+// null) unsets the password, as PingOne's does.
 Outcome<http::Response> SetPassword(State& st, const Call& call, bool set_value) {
   auto body = ParseBody(*call.req);
   if (!body) return Fail(body.error());
-  auto value = RequiredSecret(*body, "value");
-  if (!value && set_value && !body->contains("value"))
-    return Fail(RequiredValue("value", "value is required: Roster does not unset a password"));
-  if (!value) return Fail(value.error());
   auto force = OptionalBool(*body, "forceChange", "forceChange");
   if (!force) return Fail(force.error());
   auto bypass = OptionalBool(*body, "bypassPolicy", "bypassPolicy");
   if (!bypass) return Fail(bypass.error());
+  if (const json::value* v = body->if_contains("value"); set_value && (v == nullptr || v->is_null())) {
+    if (force->value_or(false))
+      return Fail(InvalidValue("forceChange", "forceChange needs a value: a user without a password cannot change it"));
+    return Unset(st, call);
+  }
+  auto value = RequiredSecret(*body, "value");
+  if (!value) return Fail(value.error());
   auto user = Users(st, call).Get(call.Param("userID"));
   if (!user) return Fail(FromCore(user.error()));
   if (IsEncodedPassword(*value))
@@ -174,6 +219,14 @@ Outcome<http::Response> CheckPassword(State& st, const Call& call) {
   if (!password) return Fail(password.error());
   const std::string id = call.Param("userID");
   if (auto user = Users(st, call).Get(id); !user) return Fail(FromCore(user.error()));
+  // A locked-out password is not checked (PingOne answers 400 for PASSWORD_LOCKED_OUT).
+  auto lockout = st.s.users.SignInLockout(call.env, id);
+  if (!lockout) return Fail(FromCore(lockout.error()));
+  if (lockout->locked)
+    return Fail(ApiError{400, "REQUEST_FAILED",
+                         "The request could not be completed. The password is locked out (PASSWORD_LOCKED_OUT) for " +
+                             std::to_string(lockout->seconds_until_unlock) + " more seconds, or until unlocked.",
+                         {}});
   if (auto ok = st.s.users.VerifyPassword(call.env, id, *password); !ok) {
     if (ok.error().code == ErrorCode::kUnauthenticated)
       return Fail(InvalidValue("password", "the password did not match"));
@@ -181,7 +234,7 @@ Outcome<http::Response> CheckPassword(State& st, const Call& call) {
   }
   auto user = Users(st, call).Get(id);
   if (!user) return Fail(FromCore(user.error()));
-  return JsonResponse(200, PasswordState(call, *user));
+  return StateResponse(st, call, *user, false);
 }
 
 // The user's password state after `change` (the PingOne state only; no new password).
@@ -190,7 +243,7 @@ Outcome<http::Response> ChangeState(State& st, const Call& call, const std::stri
   if (!options) return Fail(options.error());
   auto updated = Users(st, call).Update(call.Param("userID"), WithPasswordStatus(status), std::nullopt, *options);
   if (!updated) return Fail(FromCore(updated.error()));
-  return http::WithETag(JsonResponse(200, PasswordState(call, *updated)), updated->version);
+  return StateResponse(st, call, *updated);
 }
 
 // The user of the path, who must have a password (400 REQUEST_FAILED otherwise).
@@ -213,14 +266,13 @@ Outcome<http::Response> ForceChange(State& st, const Call& call) {
   return ChangeState(st, call, "MUST_CHANGE_PASSWORD");
 }
 
-// unlock: the sign-in lockout of the user's username across every address ends now.
+// unlock: the sign-in lockout of the user's username ends now, from every address and
+// from each.
 Outcome<http::Response> UnlockPassword(State& st, const Call& call) {
   auto user = Users(st, call).Get(call.Param("userID"));
   if (!user) return Fail(FromCore(user.error()));
   if (auto cleared = st.s.users.ClearSignInLockout(call.env, user->id); !cleared) return Fail(FromCore(cleared.error()));
-  auto has = st.s.users.HasPassword(call.env, user->id);
-  if (!has) return Fail(FromCore(has.error()));
-  return http::WithETag(JsonResponse(200, PasswordState(call, *user, *has)), user->version);
+  return StateResponse(st, call, *user);
 }
 
 core::Status AdmitRecovery(State& st, const Call& call) {
@@ -228,7 +280,7 @@ core::Status AdmitRecovery(State& st, const Call& call) {
 }
 
 // sendRecoveryCode: mails an 8-character code, valid five minutes, to the user's primary
-// email (the outbox's `password_reset` template: {{token}} is the code). Not for a
+// email (the outbox's `recovery_code` template: {{code}} is the code). Not for a
 // disabled user, one without a password, or one without an email (400 REQUEST_FAILED).
 Outcome<http::Response> SendRecoveryCode(State& st, const Call& call) {
   if (auto admitted = AdmitRecovery(st, call); !admitted) return Fail(FromCore(admitted.error()));
@@ -250,9 +302,7 @@ Outcome<http::Response> SendRecoveryCode(State& st, const Call& call) {
     limited.retry_after_s = service::PasswordResets::kMailWindowMs / 1000;
     return Fail(limited);
   }
-  auto has = st.s.users.HasPassword(call.env, user->id);
-  if (!has) return Fail(FromCore(has.error()));
-  return JsonResponse(200, PasswordState(call, *user, *has));
+  return StateResponse(st, call, *user, false);
 }
 
 // recover: {"recoveryCode","newPassword"}: the code mailed to this user (once, within its
@@ -277,7 +327,7 @@ Outcome<http::Response> Recover(State& st, const Call& call) {
     if (recovered.error().field == "password") return Fail(InvalidValue("newPassword", recovered.error().message));
     return Fail(FromCore(recovered.error()));
   }
-  return http::WithETag(JsonResponse(200, PasswordState(call, *recovered)), recovered->version);
+  return StateResponse(st, call, *recovered);
 }
 
 }  // namespace
@@ -342,13 +392,11 @@ Done CheckPasswordPolicy(std::string_view password, const std::string& username,
 
 void MountPasswords(http::Router& router, std::shared_ptr<State> state) {
   const std::string path = "/v1/environments/{envID}/users/{userID}/password";
-  // The password's state: OK, MUST_CHANGE_PASSWORD, or NO_PASSWORD for a user with none.
+  // The password's state: OK, MUST_CHANGE_PASSWORD, PASSWORD_LOCKED_OUT, or NO_PASSWORD.
   router.Add("GET", path, http::Exec::kInline, Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
                auto user = Users(st, call).Get(call.Param("userID"));
                if (!user) return Fail(FromCore(user.error()));
-               auto has = st.s.users.HasPassword(call.env, user->id);
-               if (!has) return Fail(FromCore(has.error()));
-               return http::WithETag(JsonResponse(200, PasswordState(call, *user, *has)), user->version);
+               return StateResponse(st, call, *user);
              }));
   router.Add("PUT", path, http::Exec::kWorker, Api(state, [](State& st, const Call& call) -> Outcome<http::Response> {
                const std::string media = MediaType(*call.req);

@@ -331,7 +331,8 @@ json::object CustomWire(const Call& call, const std::string& schema_id, const Cu
   return o;
 }
 
-json::object StandardWire(const Call& call, const std::string& schema_id, const Standard& s) {
+json::object StandardWire(const Call& call, const Schema& schema, const Standard& s) {
+  const std::string& schema_id = schema.id;
   const std::string id = StandardAttributeId(call.env, s.name);
   json::object o;
   o["_links"] = json::object{{"self", {{"href", call.EnvUrl() + "/schemas/" + schema_id + "/attributes/" + id}}},
@@ -342,7 +343,7 @@ json::object StandardWire(const Call& call, const std::string& schema_id, const 
   o["name"] = s.name;
   o["displayName"] = s.name;
   o["type"] = s.type;
-  o["enabled"] = true;
+  o["enabled"] = schema.StandardEnabled(s.name);
   o["required"] = s.required;
   o["unique"] = s.unique;
   o["multiValued"] = false;
@@ -369,7 +370,7 @@ const Standard* StandardById(const std::string& env, std::string_view id) {
 
 json::array AllAttributesWire(const Call& call, const Schema& schema) {
   json::array out;
-  for (const auto& s : StandardAttributes()) out.push_back(StandardWire(call, schema.id, s));
+  for (const auto& s : StandardAttributes()) out.push_back(StandardWire(call, schema, s));
   for (const auto& a : schema.custom) out.push_back(CustomWire(call, schema.id, a));
   return out;
 }
@@ -390,6 +391,79 @@ Outcome<Schema> SchemaFor(State& st, const Call& call) {
   auto schema = LoadSchema(st, call.env);
   if (!schema) return Fail(FromCore(schema.error()));
   return std::move(*schema);
+}
+
+std::vector<service::Claim> StandardClaims(const service::Record& r) {
+  return {{kStandardAttributeKind, Text(r.body, "name"), true}};
+}
+
+// PUT/PATCH of a core or standard attribute. Core ones cannot change (PingOne's
+// REQUEST_FAILED). Of a standard one only `enabled` changes (required on PUT); the
+// other members it describes may be sent back as read (Terraform's pingone_schema_attribute
+// sends them all) and are refused by name when they differ. The setting is a record of
+// the environment (kStandardAttributeKind, id the attribute's), so every server sees it.
+Outcome<http::Response> WriteStandard(State& st, const Call& call, const Schema& schema, const Standard& s,
+                                      const json::object& body, bool merge) {
+  if (std::string_view(s.schema_type) == "CORE")
+    return Fail(ApiError{400,
+                         "REQUEST_FAILED",
+                         "The request could not be completed. Core attributes cannot be changed.",
+                         {}});
+  std::vector<Detail> errors;
+  std::optional<bool> enabled;
+  if (const json::value* v = body.if_contains("enabled"); v == nullptr || v->is_null()) {
+    if (!merge || v != nullptr) errors.push_back({"REQUIRED_VALUE", "enabled", "enabled is required", {}});
+  } else if (!v->is_bool()) {
+    errors.push_back({"INVALID_VALUE", "enabled", "enabled must be true or false", {}});
+  } else {
+    enabled = v->as_bool();
+  }
+  // The members a standard attribute has, as StandardWire answers them.
+  const json::object fixed{{"name", s.name},         {"displayName", s.name}, {"type", s.type},
+                           {"schemaType", s.schema_type}, {"required", s.required}, {"unique", s.unique},
+                           {"multiValued", false}};
+  for (const auto& [key, now] : fixed) {
+    const json::value* v = body.if_contains(key);
+    if (v != nullptr && !v->is_null() && *v != now)
+      errors.push_back({"INVALID_VALUE", std::string(key),
+                        std::string(key) + " of a standard attribute cannot be changed (only enabled can)", {}});
+  }
+  for (const char* key : {"description", "enumeratedValues", "regexValidation"}) {
+    const json::value* v = body.if_contains(key);
+    const bool empty = v == nullptr || v->is_null() || (v->is_array() && v->as_array().empty());
+    if (!empty)
+      errors.push_back({"INVALID_VALUE", key, std::string(key) + " cannot be set on a standard attribute", {}});
+  }
+  if (!errors.empty()) return Fail(InvalidData(std::move(errors)));
+  Schema next = schema;
+  if (enabled) {
+    const std::string id = StandardAttributeId(call.env, s.name);
+    const auto change = [&](service::Record& r) -> core::Status {
+      r.body["enabled"] = *enabled;
+      return {};
+    };
+    auto updated = st.s.records.Update(call.env, kStandardAttributeKind, id, change, StandardClaims);
+    if (!updated && updated.error().code == ErrorCode::kNotFound) {
+      service::NewRecordRequest r;
+      r.environment_id = call.env;
+      r.kind = kStandardAttributeKind;
+      r.id = id;
+      r.body = json::object{{"name", s.name}, {"enabled", *enabled}};
+      service::Record probe;
+      probe.body = r.body;
+      r.claims = StandardClaims(probe);
+      updated = st.s.records.Create(r);
+      // Another writer created it first: change theirs.
+      if (!updated && updated.error().code == ErrorCode::kAlreadyExists)
+        updated = st.s.records.Update(call.env, kStandardAttributeKind, id, change, StandardClaims);
+    }
+    if (!updated) return Fail(FromCore(updated.error()));
+    if (*enabled)
+      next.disabled_standard.erase(std::string(s.name));
+    else
+      next.disabled_standard.insert(s.name);
+  }
+  return JsonResponse(200, StandardWire(call, next, s));
 }
 
 // Writes a new or changed attribute: `merge` for PATCH, neither for PUT, no id for POST.
@@ -421,11 +495,7 @@ Outcome<http::Response> WriteAttribute(State& st, const Call& call, bool merge) 
     }
     return JsonResponse(201, CustomWire(call, schema->id, FromRecord(*created)));
   }
-  if (StandardById(call.env, id) != nullptr)
-    return Fail(ApiError{400,
-                         "REQUEST_FAILED",
-                         "The request could not be completed. Core and standard attributes cannot be changed.",
-                         {}});
+  if (const Standard* s = StandardById(call.env, id)) return WriteStandard(st, call, *schema, *s, *body, merge);
   std::optional<ApiError> failure;
   auto updated = st.s.records.Update(
       call.env, kAttributeKind, id,
@@ -457,6 +527,13 @@ const CustomAttribute* Schema::Enabled(std::string_view name) const {
   for (const auto& a : custom)
     if (a.enabled && a.name == name) return &a;
   return nullptr;
+}
+
+bool Schema::DisabledPath(std::string_view path) const {
+  const std::string head = Lower(path.substr(0, path.find('.')));
+  for (const auto& name : disabled_standard)
+    if (Lower(name) == head) return true;
+  return false;
 }
 
 const CustomAttribute* Schema::ById(std::string_view id) const {
@@ -532,6 +609,15 @@ core::Result<Schema> LoadSchema(State& st, const std::string& env) {
   Schema schema;
   schema.id = SchemaIdOf(env);
   schema.custom = std::move(loaded->attributes);
+  // The standard attributes' settings: one record per attribute ever changed (at most 14).
+  auto settings = st.s.records.List(env, kStandardAttributeKind, 0, 100);
+  if (!settings) return std::unexpected(settings.error());
+  for (const auto& r : *settings) {
+    const auto* enabled = r.body.if_contains("enabled");
+    const std::string name = Text(r.body, "name");
+    if (enabled && enabled->is_bool() && !enabled->as_bool() && r.id == StandardAttributeId(env, name))
+      schema.disabled_standard.insert(name);
+  }
   return schema;
 }
 
@@ -597,7 +683,7 @@ void MountSchemas(http::Router& router, std::shared_ptr<State> state) {
                if (!schema) return Fail(schema.error());
                const std::string id = call.Param("attributeID");
                if (const Standard* s = StandardById(call.env, id))
-                 return JsonResponse(200, StandardWire(call, schema->id, *s));
+                 return JsonResponse(200, StandardWire(call, *schema, *s));
                if (const CustomAttribute* a = schema->ById(id))
                  return JsonResponse(200, CustomWire(call, schema->id, *a));
                return Fail(NotFoundError());

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,12 @@ using CustomAttribute = core::AttributeDefinition;
 struct Schema {
   std::string id;
   std::vector<CustomAttribute> custom;  // every declared attribute, enabled or not
+  // The standard attributes disabled in the environment (exact names: "nickname"): not
+  // returned on users, ignored on writes, refused in filters.
+  std::set<std::string, std::less<>> disabled_standard;
+  bool StandardEnabled(std::string_view name) const { return !disabled_standard.contains(name); }
+  // Whether a filter path ("address.locality", any case) names a disabled standard attribute.
+  bool DisabledPath(std::string_view path) const;
   // An enabled custom attribute by exact name, or null.
   const CustomAttribute* Enabled(std::string_view name) const;
   const CustomAttribute* ById(std::string_view id) const;
@@ -37,6 +44,10 @@ inline constexpr std::size_t kMaxCustomJsonBytes = core::kMaxAttributeJsonBytes;
 std::string SchemaIdOf(const std::string& environment_id);
 // The id of a standard attribute (stable per environment and name).
 std::string StandardAttributeId(const std::string& environment_id, std::string_view name);
+// The records (service::RecordService) of the environment's standard attribute settings:
+// one per changed standard attribute, its id the attribute's, body {name, enabled}.
+inline constexpr const char* kStandardAttributeKind = "pingone.standard_attribute";
+
 // Whether `name` is a core or standard attribute or another member PingOne reserves on
 // users (compared ignoring ASCII case), so no custom attribute may take it.
 bool IsReservedAttributeName(std::string_view name);

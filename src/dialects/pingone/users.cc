@@ -386,6 +386,7 @@ Outcome<http::Response> List(State& st, const Call& call) {
     auto parsed = ParseFilter(
         filter_text,
         [&](std::string_view path) {
+          if (schema.DisabledPath(path)) return false;  // a disabled standard attribute
           if (kFilterable.contains(Lower(path))) return true;
           for (const auto& a : schema.custom)
             if (a.enabled && a.type == "STRING" && Lower(a.name) == Lower(path)) return true;

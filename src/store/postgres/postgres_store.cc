@@ -525,6 +525,7 @@ constexpr Query kPutPassword{
     "put_password",
     "INSERT INTO credentials(user_number, password_hash) VALUES ($1, $2) "
     "ON CONFLICT (user_number) DO UPDATE SET password_hash = EXCLUDED.password_hash"};
+constexpr Query kClearPassword{"clear_password", "DELETE FROM credentials WHERE user_number = $1"};
 constexpr Query kReplacePassword{
     "replace_password",
     "UPDATE credentials SET password_hash = $4 WHERE password_hash = $3 AND user_number = "
@@ -726,6 +727,9 @@ constexpr Query kHitCounter{
     "count = CASE WHEN counters.window_start <= $2 - $3 THEN 1 ELSE counters.count + 1 END "
     "RETURNING count"};
 constexpr Query kResetCounter{"reset_counter", "DELETE FROM counters WHERE key = $1"};
+constexpr Query kReadCounter{"read_counter", "SELECT count, window_start FROM counters WHERE key = $1"};
+constexpr Query kResetCountersWithPrefix{
+    "reset_counters_with_prefix", "DELETE FROM counters WHERE substring(key from 1 for octet_length($1)) = $1"};
 constexpr Query kPurgeCounters{"purge_counters", "DELETE FROM counters WHERE window_start < $1"};
 constexpr Query kPurgeExpiredRecords{"purge_expired_records",
                                      "DELETE FROM records WHERE expires_at <> 0 AND expires_at <= $1"};
@@ -1000,6 +1004,9 @@ class PostgresStore final : public Store {
       if (auto st = InsertIndex(c, u.environment_id, number, update.index); !st) return st;
       if (update.password_hash) {
         if (auto st = PutPassword(c, number, *update.password_hash); !st) return st;
+      } else if (update.clear_password) {
+        Rows x = c.Exec(kClearPassword, {Int(number)});
+        if (!x.ok()) return std::unexpected(c.Failure(x, "clear password"));
       }
       if (update.revoke_sessions) {
         Rows x = update.keep_session ? c.Exec(kDeleteOtherUserSessions, {Int(number), Bytes(*update.keep_session)})
@@ -1508,6 +1515,23 @@ class PostgresStore final : public Store {
 
   Status ResetCounter(const std::string& key) override {
     return Write([&](Connection& c) -> Status { return DeleteCounter(c, key); });
+  }
+
+  Result<CounterWindow> ReadCounter(const std::string& key) override {
+    return Read([&](Connection& c) -> Result<CounterWindow> {
+      Rows r = c.Exec(kReadCounter, {Bytes(key)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "read counter"));
+      if (r.size() == 0) return CounterWindow{};
+      return CounterWindow{r.Int(0, 0), r.Int(0, 1)};
+    });
+  }
+
+  Status ResetCountersWithPrefix(const std::string& prefix) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kResetCountersWithPrefix, {Bytes(prefix)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "reset counters"));
+      return {};
+    });
   }
 
   Result<std::int64_t> PurgeExpiredRecords(std::int64_t now_ms) override {

@@ -577,6 +577,10 @@ class SqliteStore final : public Store {
       if (auto st = InsertIndex(r.environment_id, number, update.index); !st) return st;
       if (update.password_hash) {
         if (auto st = PutPassword(number, *update.password_hash); !st) return st;
+      } else if (update.clear_password) {
+        auto x = writer_.Prepare("DELETE FROM credentials WHERE user_number = ?");
+        x.Int(1, number);
+        if ((rc = x.Step()) != SQLITE_DONE) return std::unexpected(StepError(rc, "clear password"));
       }
       if (update.revoke_sessions) {
         auto x = writer_.Prepare(update.keep_session ? "DELETE FROM sessions WHERE user_number = ? AND digest <> ?"
@@ -1062,6 +1066,24 @@ class SqliteStore final : public Store {
   }
   Status ResetCounter(const std::string& key) override {
     return Write([&]() -> Status { return DeleteCounter(key); });
+  }
+  Result<CounterWindow> ReadCounter(const std::string& key) override {
+    return Read([&](Connection& c) -> Result<CounterWindow> {
+      auto s = c.Prepare("SELECT count, window_start FROM counters WHERE key = ?");
+      s.Blob(1, key);
+      const int rc = s.Step();
+      if (rc == SQLITE_DONE) return CounterWindow{};
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "read counter"));
+      return CounterWindow{s.ColInt(0), s.ColInt(1)};
+    });
+  }
+  Status ResetCountersWithPrefix(const std::string& prefix) override {
+    return Write([&]() -> Status {
+      auto s = writer_.Prepare("DELETE FROM counters WHERE substr(key, 1, ?2) = ?1");
+      s.Blob(1, prefix).Int(2, static_cast<std::int64_t>(prefix.size()));
+      if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "reset counters"));
+      return {};
+    });
   }
   Status PurgeCounters(std::int64_t before_ms) override {
     return Write([&]() -> Status {
