@@ -49,6 +49,19 @@ TEST(ProfileCodecTest, RoundTripsGeocodesExactly) {
   EXPECT_EQ(back.attributes, u.attributes);
 }
 
+// Found by fuzz_profile_codec: a stored geocode member that is not a number threw out of
+// DecodeSealed (boost::json::value::to_number). The geocode is left out instead.
+TEST(ProfileCodecTest, AGeocodeThatIsNotANumberIsLeftOutNotThrown) {
+  for (const char* text : {R"({"username":"geo","addresses":[{"type":"Home","geocode":{"latitude":"x","longitude":1.5}}]})",
+                           R"({"username":"geo","addresses":[{"type":"Home","geocode":{"latitude":1,"longitude":null}}]})"}) {
+    User back;
+    ASSERT_TRUE(DecodeSealed(text, back).has_value()) << text;
+    ASSERT_EQ(back.profile.addresses.size(), 1u);
+    EXPECT_EQ(back.profile.addresses[0].type, "Home");
+    EXPECT_FALSE(back.profile.addresses[0].geocode.has_value()) << text;
+  }
+}
+
 TEST(ProfileCodecTest, RoundTripsExternalIdsAndAttributes) {
   User u;
   u.username = "a1";
