@@ -55,16 +55,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t first = size > 0 ? data[0] % 64 + 1 : 1;
   std::size_t chunk = first;
   while (!rest.empty() && !parser.is_done()) {
-    const std::size_t n = std::min(chunk, rest.size());
+    const std::size_t offered = rest.size();
+    const std::size_t n = std::min(chunk, offered);
     const std::size_t used = parser.put(boost::asio::buffer(rest.data(), n), ec);
+    // What the parser used is gone even when it asks for more (an eager parser may take
+    // the header and then need more of a chunk line), as beast::http::read consumes it.
+    rest.remove_prefix(used);
     if (ec == boost::beast::http::error::need_more) {
       ec = {};
-      if (n == rest.size()) break;
-      chunk += first;  // Beast needs the whole header (or chunk line) at once
+      if (n == offered) break;
+      chunk = n - used + first;  // the bytes it left, offered again with more
       continue;
     }
     if (ec) break;
-    rest.remove_prefix(used);
     chunk = first;
   }
   if (!ec && !parser.is_done() && parser.got_some()) parser.put_eof(ec);

@@ -10,7 +10,8 @@
 #        scripts/fuzz.sh --merge [TARGET...]           minimize fuzz/corpus/<target>/ with
 #                                                      what the last runs found (-merge=1)
 # Environment: ROSTER_FUZZ_BUILD (build directory, default build-asan), ROSTER_FUZZ_JOBS
-# (targets run at once, default 1), CXX/CC (default clang++-16/clang-16).
+# (targets run at once, default 1), ROSTER_FUZZ_SKIP_BUILD=1 (do not run ninja first),
+# CXX/CC (default clang++-16/clang-16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +37,9 @@ all=()
 for f in fuzz/fuzz_*.cc; do all+=("$(basename "$f" .cc)"); done
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
-ninja -C "$build" -j"$(nproc)" "${targets[@]}" >/dev/null
+# ROSTER_FUZZ_SKIP_BUILD=1: the targets are built already (scripts/test.sh builds the
+# whole tree first; or another ninja is still building the rest of the tree).
+[[ "${ROSTER_FUZZ_SKIP_BUILD:-0}" == 1 ]] || ninja -C "$build" -j"$(nproc)" "${targets[@]}" >/dev/null
 
 if [[ $mode == total ]]; then
   seconds=$(( seconds / ${#targets[@]} ))

@@ -1,5 +1,6 @@
 #include "core/json_policy.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -8,6 +9,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_stack.hpp>
 
 namespace roster::core {
 namespace json = boost::json;
@@ -65,6 +67,15 @@ std::optional<Decimal> Normalize(std::string_view s) {
   return d;
 }
 
+// The double a JSON number's text denotes, correctly rounded (std::from_chars); `d`, the
+// parser's own reading, when the text is out of a double's range.
+double ExactDouble(double d, std::string_view text) {
+  double exact = 0;
+  const char* end = text.data() + text.size();
+  if (auto [ptr, err] = std::from_chars(text.data(), end, exact); err == std::errc{} && ptr == end) return exact;
+  return d;
+}
+
 struct Frame {
   bool object = false;
   std::string key;  // the member being read, in an object
@@ -107,7 +118,7 @@ class Checker {
   bool on_uint64(std::uint64_t, json::string_view, boost::system::error_code&) { return Number(); }
   bool on_double(double d, json::string_view part, boost::system::error_code& ec) {
     number_.append(part.data(), part.size());
-    const bool exact = DoubleKeepsText(d, number_);
+    const bool exact = DoubleKeepsText(ExactDouble(d, number_), number_);
     number_.clear();
     if (exact) return true;
     problem = JsonProblem{Path(), "holds a number a 64-bit float cannot keep exactly (send it as a string)"};
@@ -154,6 +165,95 @@ class Checker {
   std::string number_;
 };
 
+// A basic_parser handler that builds the value as json::parse does, but reads each
+// floating-point number exactly (std::from_chars, correctly rounded) from its text:
+// Boost.JSON 1.81's own conversion may be one ulp off, so a stored geocode or extras
+// number read back would differ from the one written, and a received number a double
+// holds exactly could be refused as inexact.
+class ExactBuilder {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  ExactBuilder() { st.reset(); }
+  json::value_stack st;
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) { return true; }
+  bool on_object_end(std::size_t n, boost::system::error_code&) {
+    st.push_object(n);
+    return true;
+  }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t n, boost::system::error_code&) {
+    st.push_array(n);
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, boost::system::error_code&) {
+    st.push_key(s);
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, boost::system::error_code&) {
+    st.push_string(s);
+    return true;
+  }
+  bool on_number_part(json::string_view part, boost::system::error_code&) {
+    number_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_int64(std::int64_t i, json::string_view, boost::system::error_code&) {
+    number_.clear();
+    st.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, json::string_view, boost::system::error_code&) {
+    number_.clear();
+    st.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, json::string_view part, boost::system::error_code&) {
+    number_.append(part.data(), part.size());
+    st.push_double(ExactDouble(d, number_));
+    number_.clear();
+    return true;
+  }
+  bool on_bool(bool b, boost::system::error_code&) {
+    st.push_bool(b);
+    return true;
+  }
+  bool on_null(boost::system::error_code&) {
+    st.push_null();
+    return true;
+  }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  std::string number_;
+};
+
+// json::parse with exact floating-point numbers (ExactBuilder).
+json::value ParseExact(std::string_view text, std::size_t max_depth, boost::system::error_code& ec) {
+  json::parse_options options;
+  options.max_depth = max_depth;
+  json::basic_parser<ExactBuilder> p(options);
+  const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
+  if (!ec && n < text.size()) ec = json::error::extra_data;
+  if (ec) return nullptr;
+  return p.handler().st.release();
+}
+
 std::size_t Depth(const json::value& v, std::size_t limit) {
   // Iterative: a value from anywhere is measured without recursion.
   std::size_t deepest = 0;
@@ -191,9 +291,7 @@ std::expected<json::value, JsonProblem> ParseReceived(std::string_view text) {
   checker.write_some(false, text.data(), text.size(), ec);
   if (auto& problem = checker.handler().problem) return std::unexpected(std::move(*problem));
   if (ec) return std::unexpected(JsonProblem{"body", "is not valid JSON"});
-  json::parse_options build;
-  build.max_depth = kMaxReceivedDepth;
-  json::value v = json::parse(text, ec, {}, build);
+  json::value v = ParseExact(text, kMaxReceivedDepth, ec);
   if (ec) return std::unexpected(JsonProblem{"body", "is not valid JSON"});
   return v;
 }
@@ -206,9 +304,7 @@ std::expected<json::value, boost::system::error_code> ParseStored(std::string_vi
 }
 
 json::value ParseStored(std::string_view text, boost::system::error_code& ec) {
-  json::parse_options options;
-  options.max_depth = kMaxStoredDepth;
-  return json::parse(text, ec, {}, options);
+  return ParseExact(text, kMaxStoredDepth, ec);
 }
 
 std::size_t JsonDepth(const json::value& v) { return Depth(v, std::size_t(-1)); }

@@ -220,11 +220,14 @@ Status DecodeSealed(std::string_view text, User& user) {
               Str(j, "locality"), Str(j, "region"),      Str(j, "postalCode"),
               Str(j, "country"), std::nullopt};
     if (const auto* g = j.if_contains("geocode"); g && g->is_object()) {
+      // A member that is not a number (only a damaged row holds one) leaves the
+      // geocode out, as Str reads a non-string as empty: never an exception.
       const auto& go = g->get_object();
       Geocode geo;
-      if (const auto* la = go.if_contains("latitude")) geo.latitude = la->to_number<double>();
-      if (const auto* lo = go.if_contains("longitude")) geo.longitude = lo->to_number<double>();
-      a.geocode = geo;
+      boost::system::error_code ec;
+      if (const auto* la = go.if_contains("latitude")) geo.latitude = la->to_number<double>(ec);
+      if (const auto* lo = go.if_contains("longitude"); lo && !ec) geo.longitude = lo->to_number<double>(ec);
+      if (!ec) a.geocode = geo;
     }
     return a;
   });

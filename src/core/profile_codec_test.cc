@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 namespace roster::core {
 namespace {
 
@@ -30,6 +33,33 @@ TEST(ProfileCodecTest, RoundTripsEveryField) {
   ASSERT_TRUE(DecodeSealed(EncodeSealed(u), back).has_value());
   EXPECT_EQ(back.username, "Ada");
   EXPECT_EQ(back.profile, u.profile);
+}
+
+// Found by fuzz_profile_codec: a geocode Boost.JSON 1.81 would read back one ulp off.
+TEST(ProfileCodecTest, RoundTripsGeocodesExactly) {
+  User u;
+  u.username = "geo";
+  u.profile.addresses = {{"Home", "", "", "", "", "", "", Geocode{-46.582037902777444, 104.47399113092115}}};
+  u.attributes["a"] = boost::json::serialize(boost::json::value(-172.43127776997827));
+  User back;
+  ASSERT_TRUE(DecodeSealed(EncodeSealed(u), back).has_value());
+  ASSERT_EQ(back.profile.addresses.size(), 1u);
+  EXPECT_EQ(back.profile.addresses[0].geocode, u.profile.addresses[0].geocode);
+  EXPECT_EQ(back.profile, u.profile);
+  EXPECT_EQ(back.attributes, u.attributes);
+}
+
+// Found by fuzz_profile_codec: a stored geocode member that is not a number threw out of
+// DecodeSealed (boost::json::value::to_number). The geocode is left out instead.
+TEST(ProfileCodecTest, AGeocodeThatIsNotANumberIsLeftOutNotThrown) {
+  for (const char* text : {R"({"username":"geo","addresses":[{"type":"Home","geocode":{"latitude":"x","longitude":1.5}}]})",
+                           R"({"username":"geo","addresses":[{"type":"Home","geocode":{"latitude":1,"longitude":null}}]})"}) {
+    User back;
+    ASSERT_TRUE(DecodeSealed(text, back).has_value()) << text;
+    ASSERT_EQ(back.profile.addresses.size(), 1u);
+    EXPECT_EQ(back.profile.addresses[0].type, "Home");
+    EXPECT_FALSE(back.profile.addresses[0].geocode.has_value()) << text;
+  }
 }
 
 TEST(ProfileCodecTest, RoundTripsExternalIdsAndAttributes) {

@@ -55,6 +55,17 @@ TEST(ScimParse, CanonicalTextEscapesControlCharactersAndParsesBack) {
   EXPECT_EQ(ToString(MustParse(text)), text);
 }
 
+TEST(ScimParse, NumbersAreReadExactlyAndTheirCanonicalTextParsesBack) {
+  // Found by fuzz_scim_filter: Boost.JSON 1.81 read 2777...7 (40 digits) one ulp off,
+  // so the canonical text ("%.17g") of the number parsed back to another number.
+  for (const char* number : {"2777777777777777777777777777777777777777777", "104.47399113092115",
+                             "-172.43127776997827", "0.1", "1e-300"}) {
+    const std::string text = ToString(MustParse(std::string("p eq ") + number));
+    EXPECT_EQ(ToString(MustParse(text)), text) << number;
+  }
+  EXPECT_EQ(ToString(MustParse("p eq 104.47399113092115")), "p eq 104.47399113092115");
+}
+
 TEST(ScimParse, CaseInsensitiveKeywordsOperatorsNames) {
   EXPECT_EQ(ToString(MustParse("UserName EQ \"x\" AND Name.GivenName SW \"a\" OR active Eq TRUE")),
             "((username eq \"x\" and name.givenname sw \"a\") or active eq true)");

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <charconv>
 #include <optional>
 #include <string>
 
@@ -276,7 +277,13 @@ class Parser {
         boost::system::error_code ec;
         json::value decoded = json::parse(value->text, ec);
         if (ec || !decoded.is_number()) return Invalid("invalid number " + Quote(value->text) + At(value->position));
-        literal = Number(decoded.to_number<double>());
+        // Correctly rounded from the text (Boost.JSON 1.81's conversion may be one ulp
+        // off, so the canonical text, "%.17g", would not parse back to the same number).
+        double number = decoded.to_number<double>();
+        const char* end = value->text.data() + value->text.size();
+        if (auto [ptr, err] = std::from_chars(value->text.data(), end, number); err != std::errc{} || ptr != end)
+          number = decoded.to_number<double>();
+        literal = Number(number);
         break;
       }
       case Token::Kind::kWord:

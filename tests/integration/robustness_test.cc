@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "integration/harness.h"
+#include "integration/scim_support.h"
 
 namespace roster::testing {
 namespace {
@@ -111,6 +112,7 @@ struct Apis {
   std::int64_t qb_app = 0;
   std::string qb_auth_key, qb_auth_secret, qb_api_key;
   std::string commcare;                 // "ApiKey email:key"
+  std::string scim;                     // a SCIM bearer token with every scope
 
   static Apis Init(const std::string& data_dir, const std::vector<std::string>& init_args = {}) {
     Apis a;
@@ -146,6 +148,7 @@ struct Apis {
     if (c.exit_code != 0) throw std::runtime_error("commcare web-user create failed: " + c.err);
     const json::value cj = json::parse(c.out);
     a.commcare = "ApiKey " + Str(cj, "username") + ":" + Str(cj, "apiKey");
+    a.scim = scim::CreateToken(data_dir, "default", {"all"});
     return a;
   }
 
@@ -164,9 +167,10 @@ struct Apis {
                           {"Content-Type", "application/x-www-form-urlencoded"}});
     return r.status == 200 ? Str(r.Json(), "access_token") : std::string();
   }
-  static Headers Bearer(const std::string& token) {
-    return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+  static Headers Bearer(const std::string& token, const std::string& type = "application/json") {
+    return {{"Authorization", "Bearer " + token}, {"Content-Type", type}};
   }
+  Headers Scim() const { return {{"Authorization", "Bearer " + scim}, {"Content-Type", "application/scim+json"}}; }
   // POST /session.json, signed; with a user's login and password when given.
   HttpResponse QuickBloxSession(Client& client, const std::string& login = "", const std::string& password = "") const {
     static std::atomic<int> nonces{1};
@@ -191,6 +195,9 @@ struct Apis {
 
 std::string CommCareUsers(const std::string& rest = "") { return "/a/demo/api/v0.5/user/" + rest; }
 std::string CommCareGroups(const std::string& rest = "") { return "/a/demo/api/v0.5/group/" + rest; }
+constexpr const char* kPingOneImport = "application/vnd.pingidentity.user.import+json";
+constexpr const char* kPingOneCheck = "application/vnd.pingidentity.password.check+json";
+constexpr const char* kPingOneSendCode = "application/vnd.pingidentity.password.sendRecoveryCode+json";
 
 // ---- each API's 503 -------------------------------------------------------------------
 
@@ -405,6 +412,9 @@ struct Ledger {
   // after it without an answer (any of them may be what the store holds).
   std::vector<std::string> group_acked;
   std::vector<std::vector<std::string>> group_maybe;
+  // api ("pingone", "scim") -> users whose joining the API's group was acknowledged.
+  std::map<std::string, std::vector<std::string>> joined;
+  std::size_t group_changes = 0;  // acknowledged CommCare group updates
   int acknowledged = 0, refused = 0, failed = 0;
 };
 
@@ -416,16 +426,27 @@ std::string Unique(const std::string& prefix) {
 // One client per API, sending until `stop`: creates users, signs in, changes the group,
 // asks for mail. Statuses other than success are tallied; 5xx other than 503 and any
 // 4xx are failures of the test (the server must answer 503 or nothing).
+// The groups the load changes: CommCare's always; PingOne's and SCIM's when set (then
+// PingOne users are imported with a password, sign in, join the group and ask for a
+// recovery code, and a fifth client creates SCIM users and adds them to its group).
+struct LoadGroups {
+  std::string commcare, pingone, scim;
+};
+
 class Load {
  public:
   Load(const Apis& apis, const std::string& base_url, Ledger& ledger, std::string group_id)
-      : apis_(apis), base_(base_url), ledger_(ledger), group_(std::move(group_id)) {}
+      : Load(apis, base_url, ledger, LoadGroups{std::move(group_id), "", ""}) {}
+  Load(const Apis& apis, const std::string& base_url, Ledger& ledger, LoadGroups groups)
+      : apis_(apis), base_(base_url), ledger_(ledger), group_(std::move(groups.commcare)),
+        pingone_group_(std::move(groups.pingone)), scim_group_(std::move(groups.scim)) {}
   ~Load() { Stop(); }
   void Start() {
     threads_.emplace_back([this] { Catalyze(); });
     threads_.emplace_back([this] { PingOne(); });
     threads_.emplace_back([this] { QuickBlox(); });
     threads_.emplace_back([this] { CommCare(); });
+    if (!scim_group_.empty()) threads_.emplace_back([this] { Scim(); });
   }
   void Stop() {
     stop_ = true;
@@ -489,6 +510,10 @@ class Load {
     std::lock_guard lock(ledger_.mu);
     ledger_.mail_to.push_back(address);
   }
+  void Joined(const std::string& api, const std::string& id) {
+    std::lock_guard lock(ledger_.mu);
+    ledger_.joined[api].push_back(id);
+  }
 
   void Catalyze() {
     Client c(base_);
@@ -523,13 +548,71 @@ class Load {
       token = Safe([&] { return apis_.PingOneToken(c); }, std::string());
       if (token.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    while (!stop_) {
+    for (int i = 0; !stop_; ++i) {
       const std::string name = Unique("p1");
-      auto r = Send(c, "POST", apis_.PingOneUsers(),
+      if (pingone_group_.empty()) {
+        auto r = Send(c, "POST", apis_.PingOneUsers(),
                       json::serialize(json::object{{"username", name}, {"email", name + "@example.com"}}),
                       Apis::Bearer(token));
-      if (Tally("pingone create", r, {201})) AddUser("pingone", Str(r.Json(), "id"), name);
-      else Unanswered();
+        if (Tally("pingone create", r, {201})) AddUser("pingone", Str(r.Json(), "id"), name);
+        else Unanswered();
+        continue;
+      }
+      // A new user, imported with a password, joins the group and asks for a recovery
+      // code by mail (once per user: codes are throttled per user); every other time an
+      // earlier user signs in (the password check).
+      if (i % 2 == 1) {
+        if (auto u = AnyUser("pingone"))
+          Tally("pingone signin",
+                Send(c, "POST", apis_.PingOneUsers() + "/" + u->first + "/password",
+                     json::serialize(json::object{{"password", "Crash-Pass1!"}}), Apis::Bearer(token, kPingOneCheck)),
+                {200});
+      }
+      auto r = Send(c, "POST", apis_.PingOneUsers(),
+                    json::serialize(json::object{{"username", name},
+                                                 {"email", name + "@example.com"},
+                                                 {"password", {{"value", "Crash-Pass1!"}}}}),
+                    Apis::Bearer(token, kPingOneImport));
+      if (!Tally("pingone create", r, {201})) {
+        Unanswered();
+        continue;
+      }
+      const std::string id = Str(r.Json(), "id");
+      AddUser("pingone", id, name);
+      auto g = Send(c, "POST", apis_.PingOneUsers() + "/" + id + "/memberOfGroups",
+                    json::serialize(json::object{{"id", pingone_group_}}), Apis::Bearer(token));
+      if (Tally("pingone group", g, {201})) Joined("pingone", id);
+      if (Tally("pingone mail", Send(c, "POST", apis_.PingOneUsers() + "/" + id + "/password", "",
+                                     Apis::Bearer(token, kPingOneSendCode)),
+                {200}))
+        Mailed(name + "@example.com");
+    }
+  }
+  void Scim() {
+    Client c(base_);
+    while (!stop_) {
+      const std::string name = Unique("sc");
+      auto r = Send(c, "POST", "/scim/v2/Users",
+                    json::serialize(json::object{
+                        {"schemas", json::array{scim::kUserSchema}},
+                        {"userName", name},
+                        {"emails", json::array{json::object{{"value", name + "@example.com"}, {"primary", true}}}}}),
+                    apis_.Scim());
+      if (!Tally("scim create", r, {201})) {
+        Unanswered();
+        continue;
+      }
+      const std::string id = Str(r.Json(), "id");
+      AddUser("scim", id, name);
+      auto g = Send(c, "PATCH", "/scim/v2/Groups/" + scim_group_,
+                    json::serialize(json::object{
+                        {"schemas", json::array{scim::kPatchOp}},
+                        {"Operations", json::array{json::object{
+                                           {"op", "add"},
+                                           {"path", "members"},
+                                           {"value", json::array{json::object{{"value", id}}}}}}}}),
+                    apis_.Scim());
+      if (Tally("scim group", g, {200, 204})) Joined("scim", id);
     }
   }
   void QuickBlox() {
@@ -581,6 +664,7 @@ class Load {
       if (Tally("commcare group", g, {200, 202, 204})) {
         std::lock_guard lock(ledger_.mu);
         ledger_.group_acked = members;
+        ++ledger_.group_changes;
         ledger_.group_maybe.clear();
       }
     }
@@ -590,6 +674,7 @@ class Load {
   std::string base_;
   Ledger& ledger_;
   std::string group_;
+  std::string pingone_group_, scim_group_;
   std::atomic<bool> stop_{false};
   std::atomic<int> unavailable_{0};
   std::atomic<unsigned> counter_{0};
@@ -611,6 +696,7 @@ void ExpectLedgerHolds(const Apis& apis, Client& c, Ledger& ledger) {
       if (api == "pingone") r = c.Send("GET", apis.PingOneUsers() + "/" + id, "", Apis::Bearer(token));
       if (api == "quickblox") r = c.Send("GET", "/users/" + id + ".json", "", apis.QuickBlox(false));
       if (api == "commcare") r = c.Send("GET", CommCareUsers(id + "/"), "", apis.CommCare());
+      if (api == "scim") r = c.Send("GET", "/scim/v2/Users/" + id, "", apis.Scim());
       ASSERT_EQ(r.status, 200) << api << " " << id << " acknowledged but lost: " << r.body;
       EXPECT_NE(r.body.find(name), std::string::npos) << api << " " << id << ": " << r.body;
     }
@@ -637,9 +723,12 @@ std::string Sqlite(const std::string& db, const std::string& sql) {
 // ========================================================================= crashes
 
 // SIGKILL at random moments, 50 times, while clients of every API create users, sign in,
-// change a group and ask for mail. After each restart every acknowledged write is there
-// (read through the API that made it), nothing is duplicated, and at the end every
-// acknowledged mail was delivered at least once and the database passes integrity_check.
+// change a group and ask for mail: Catalyze (create, sign-in, mail), PingOne (import with
+// a password, password check, group membership, recovery-code mail), QuickBlox (create,
+// session sign-in, reset mail), CommCare (create, group members) and SCIM (create, group
+// PATCH). After the last restart every acknowledged write is there (read through the API
+// that made it), nothing is duplicated, every acknowledged mail was delivered at least
+// once and the database passes integrity_check.
 TEST(CrashTest, SigkillUnderLoadLosesNothingAcknowledged) {
   if (UsingPostgres()) GTEST_SKIP() << "runs in the SQLite pass (it checks the SQLite file)";
   if (Shell("command -v sqlite3 >/dev/null") != 0) GTEST_SKIP() << "the sqlite3 shell is not installed";
@@ -649,14 +738,27 @@ TEST(CrashTest, SigkillUnderLoadLosesNothingAcknowledged) {
   std::vector<std::string> args = kFastHashing;
   args.insert(args.end(), {"--smtp-url", sink.url(), "--smtp-from", "roster@example.test", "--signin-max-attempts",
                            "1000"});
-  std::string group;
+  LoadGroups groups;
   {
     Server server(dir.path(), args);
     Client c(server.base_url());
     auto g = c.Send("POST", CommCareGroups(), R"({"name":"crash group"})", apis.CommCare());
     ASSERT_EQ(g.status, 201) << g.body;
-    group = Str(g.Json(), "id");
+    groups.commcare = Str(g.Json(), "id");
+    const std::string token = apis.PingOneToken(c);
+    ASSERT_FALSE(token.empty());
+    auto p = c.Send("POST", "/v1/environments/" + apis.pingone_env + "/groups", R"({"name":"crash pingone group"})",
+                    Apis::Bearer(token));
+    ASSERT_EQ(p.status, 201) << p.body;
+    groups.pingone = Str(p.Json(), "id");
+    auto s = c.Send("POST", "/scim/v2/Groups",
+                    json::serialize(json::object{{"schemas", json::array{scim::kGroupSchema}},
+                                                 {"displayName", "crash scim group"}}),
+                    apis.Scim());
+    ASSERT_EQ(s.status, 201) << s.body;
+    groups.scim = Str(s.Json(), "id");
   }
+  const std::string group = groups.commcare;
   const std::string db = dir / "roster.db";
   const long before = std::stol(Sqlite(db, "SELECT count(*) FROM users"));  // the CommCare web user
   const unsigned seed = std::random_device{}();
@@ -665,7 +767,7 @@ TEST(CrashTest, SigkillUnderLoadLosesNothingAcknowledged) {
   Ledger ledger;
   for (int round = 0; round < 50; ++round) {
     Server server(dir.path(), args);
-    Load load(apis, server.base_url(), ledger, group);
+    Load load(apis, server.base_url(), ledger, groups);
     load.Start();
     std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
     server.Kill9();
@@ -680,6 +782,18 @@ TEST(CrashTest, SigkillUnderLoadLosesNothingAcknowledged) {
   possible.push_back(ledger.group_acked);
   for (auto& p : possible) std::sort(p.begin(), p.end());
   EXPECT_NE(std::find(possible.begin(), possible.end(), GroupMembers(apis, c, group)), possible.end());
+  // Every acknowledged PingOne and SCIM membership is there.
+  {
+    const std::string token = apis.PingOneToken(c);
+    for (const auto& id : ledger.joined["pingone"]) {
+      auto r = c.Send("GET", apis.PingOneUsers() + "/" + id + "/memberOfGroups", "", Apis::Bearer(token));
+      EXPECT_NE(r.body.find(groups.pingone), std::string::npos) << "pingone " << id << " left the group: " << r.body;
+    }
+    auto r = c.Send("GET", "/scim/v2/Groups/" + groups.scim, "", apis.Scim());
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (const auto& id : ledger.joined["scim"])
+      EXPECT_NE(r.body.find(id), std::string::npos) << "scim " << id << " left the group";
+  }
   // Nothing duplicated: no more users than were acknowledged or left unanswered.
   std::size_t acknowledged = 0;
   for (const auto& [api, users] : ledger.users) acknowledged += users.size();
@@ -694,8 +808,14 @@ TEST(CrashTest, SigkillUnderLoadLosesNothingAcknowledged) {
   EXPECT_EQ(Sqlite(db, "PRAGMA integrity_check"), "ok");
   EXPECT_GT(acknowledged, 50u) << "the load made too little progress to prove anything";
   EXPECT_GT(ledger.mail_to.size(), 0u);
-  std::printf("crash test: seed %u, %zu users and %zu mails acknowledged, %d unanswered creates, %ld stored\n", seed,
-              acknowledged, ledger.mail_to.size(), ledger.user_attempts_unanswered, stored);
+  EXPECT_GT(ledger.joined["pingone"].size(), 0u);
+  EXPECT_GT(ledger.joined["scim"].size(), 0u);
+  std::string per_api;
+  for (const auto& [api, users] : ledger.users) per_api += " " + api + " " + std::to_string(users.size());
+  std::printf("crash test: seed %u, 50 kills; acknowledged: %zu users (%s), %zu mails, %zu PingOne and %zu SCIM group "
+              "joins, %zu CommCare group changes; %d creates unanswered, %ld users stored\n",
+              seed, acknowledged, per_api.c_str() + 1, ledger.mail_to.size(), ledger.joined["pingone"].size(),
+              ledger.joined["scim"].size(), ledger.group_changes, ledger.user_attempts_unanswered, stored);
 }
 
 // ======================================================================= disk full
