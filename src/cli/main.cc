@@ -26,6 +26,7 @@
 #include "crypto/base64.h"
 #include "crypto/crypto.h"
 #include "cli/audit.h"
+#include "cli/master_key.h"
 #include "cli/operations.h"
 #include "cli/registry.h"
 #include "cli/rotation.h"
@@ -125,7 +126,11 @@ struct Context {
     } else {
       throw std::runtime_error("--database must be 'sqlite' or a postgres:// URL");
     }
+    // Which of the key files opens the store (a master-key rotation may have been killed).
+    const bool key_from_environment = std::getenv("ROSTER_MASTER_KEY") && *std::getenv("ROSTER_MASTER_KEY");
+    cli::OpenMasterKey(data_dir, key_from_environment, master, *store, *keyring, clock);
     directory = std::make_unique<service::DirectoryService>(*store, *keyring, clock);
+    if (!key_from_environment) directory->SetMasterKeyReloader(cli::MasterKeyReloader(data_dir, *store, *keyring));
     hasher = std::make_unique<crypto::PasswordHasher>(options.password);
     users = std::make_unique<service::UserService>(*store, *directory, *keyring, *hasher, clock, options.sessions,
                                                    options.sign_in, options.throttle);
@@ -702,6 +707,15 @@ int main(int argc, char** argv) {
   data_options(key_revoke);
   key_revoke->add_flag("--json", as_json, "Print one JSON object");
 
+  auto* master_key = app.add_subcommand("master-key", "Manage the master key");
+  master_key->require_subcommand(1);
+  auto* master_key_rotate = master_key->add_subcommand(
+      "rotate", "Replace the master key: re-wrap every data key under a new one (DATA/master.key), crash-safely");
+  int master_key_step_delay_ms = 0;
+  master_key_rotate->add_option("--step-delay-ms", master_key_step_delay_ms, "")->group("");  // tests kill it there
+  data_options(master_key_rotate);
+  master_key_rotate->add_flag("--json", as_json, "Print one JSON object");
+
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
   data_options(migrate);
 
@@ -793,6 +807,9 @@ int main(int argc, char** argv) {
     for (const auto& [command, action] : api_commands)
       if (command->parsed()) return cli::RunCommand(action, ctx.Services(), as_json);
     if (migrate->parsed()) std::cout << "roster: schema is up to date" << std::endl;
+    if (master_key_rotate->parsed())
+      return cli::RotateMasterKey(data_dir, std::getenv("ROSTER_MASTER_KEY") && *std::getenv("ROSTER_MASTER_KEY"),
+                                  *ctx.store, *ctx.keyring, *ctx.audit, ctx.clock, master_key_step_delay_ms, as_json);
     if (audit_verify->parsed()) return cli::AuditVerify(*ctx.directory, *ctx.audit, audit_options, as_json);
     if (audit_export->parsed()) return cli::AuditExport(*ctx.directory, *ctx.audit, audit_options);
     if (env_create->parsed()) {
