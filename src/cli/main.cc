@@ -103,6 +103,9 @@ struct StoreOptions {
   service::SessionPolicy sessions{};
   service::SignInPolicy sign_in{};
   service::ThrottlePolicy throttle{};
+  // serve: a master key that opens nothing is reported by readiness (the process stays
+  // live); every other command refuses to run.
+  bool tolerate_wrong_key = false;
 };
 
 // Everything a data-touching subcommand needs, opened from the data directory.
@@ -128,7 +131,12 @@ struct Context {
     }
     // Which of the key files opens the store (a master-key rotation may have been killed).
     const bool key_from_environment = std::getenv("ROSTER_MASTER_KEY") && *std::getenv("ROSTER_MASTER_KEY");
-    cli::OpenMasterKey(data_dir, key_from_environment, master, *store, *keyring, clock);
+    try {
+      master = cli::OpenMasterKey(data_dir, key_from_environment, master, *store, *keyring, clock);
+    } catch (const std::runtime_error& e) {
+      if (!options.tolerate_wrong_key) throw;
+      std::cerr << "roster: " << e.what() << std::endl;
+    }
     directory = std::make_unique<service::DirectoryService>(*store, *keyring, clock);
     if (!key_from_environment) directory->SetMasterKeyReloader(cli::MasterKeyReloader(data_dir, *store, *keyring));
     hasher = std::make_unique<crypto::PasswordHasher>(options.password);
@@ -267,7 +275,7 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
                {o.session_idle_s * 1000, o.session_lifetime_s * 1000},
                {o.signin_max_attempts, o.signin_window_s * 1000,
                 o.signin_max_attempts_per_user >= 0 ? o.signin_max_attempts_per_user : 10 * o.signin_max_attempts},
-               throttle});
+               throttle, true});
   auto logger = cli::JsonLogger("roster", o.log_level);
   if (o.audit == "off") {
     ctx.users->SetAuditLog(nullptr);
@@ -824,7 +832,7 @@ int main(int argc, char** argv) {
       if (as_json) PrintJson(json::object{{"id", e.id}, {"name", e.name}, {"catalyzeActivation", catalyze_activation}});
       else std::cout << "environment " << e.name << ": catalyze activation " << catalyze_activation << std::endl;
     } else if (env_rotate->parsed()) {
-      return cli::RotateDataKey(*ctx.directory, *ctx.records, *ctx.store, env_name, rotate_rate, rotate_status,
+      return cli::RotateDataKey(*ctx.directory, *ctx.records, *ctx.store, *ctx.audit, env_name, rotate_rate, rotate_status,
                                 as_json);
     } else if (env_list->parsed()) {
       json::array a;

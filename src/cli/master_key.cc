@@ -61,12 +61,12 @@ std::optional<crypto::SecretKey> ReadKeyFile(const std::string& path) {
 
 }  // namespace
 
-void OpenMasterKey(const std::string& data_dir, bool from_environment, const crypto::SecretKey& master,
-                   store::DirectoryStore& store, crypto::Keyring& keyring, const core::Clock& clock) {
+crypto::SecretKey OpenMasterKey(const std::string& data_dir, bool from_environment, const crypto::SecretKey& master,
+                                store::DirectoryStore& store, crypto::Keyring& keyring, const core::Clock& clock) {
   if (from_environment) {
     auto opened = service::OpenKeyring(store, keyring, {master}, clock);
     if (!opened) throw std::runtime_error("ROSTER_MASTER_KEY: " + opened.error().message);
-    return;
+    return master;
   }
   const KeyLock lock(data_dir, true);
   // Under the lock no rotation is half-way: re-read both files.
@@ -80,6 +80,7 @@ void OpenMasterKey(const std::string& data_dir, bool from_environment, const cry
   } else if (fs::exists(NextPath(data_dir))) {
     fs::remove(NextPath(data_dir));  // killed before it: that key wraps nothing
   }
+  return candidates[*opened];
 }
 
 std::function<bool()> MasterKeyReloader(const std::string& data_dir, store::DirectoryStore& store,

@@ -21,8 +21,9 @@ namespace roster::cli {
 // when `from_environment`, else DATA/master.key, re-read here under the lock) or
 // DATA/master.key.next. Finishes a rotation killed after its commit (renames
 // master.key.next over master.key) and removes the key of one killed before (never
-// committed). Throws std::runtime_error when neither key opens the store.
-void OpenMasterKey(const std::string& data_dir, bool from_environment, const crypto::SecretKey& master,
+// committed). Returns the key that opens the store. Throws std::runtime_error when
+// neither key does.
+crypto::SecretKey OpenMasterKey(const std::string& data_dir, bool from_environment, const crypto::SecretKey& master,
                    store::DirectoryStore& store, crypto::Keyring& keyring, const core::Clock& clock);
 
 // For DirectoryService::SetMasterKeyReloader: when the store's keyring names another

@@ -55,6 +55,18 @@ core::Result<SecretKey> SecretKey::FromBytes(std::string_view bytes) {
   return k;
 }
 
+namespace {
+// fsyncs the directory holding `path` (a created or renamed name is durable only then).
+void SyncDirectoryOf(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
+  if (dfd >= 0) ::close(dfd);
+  if (!synced) throw std::runtime_error("cannot sync the key file's directory " + dir + ": " + std::strerror(errno));
+}
+}  // namespace
+
 void WriteKeyFile(const std::string& path, const SecretKey& key) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("cannot create key file " + path + ": " + std::strerror(errno));
@@ -67,23 +79,13 @@ void WriteKeyFile(const std::string& path, const SecretKey& key) {
   if (!ok) throw std::runtime_error("cannot write key file " + path);
   // The new name is durable only once its directory is: without this a crash can lose
   // the key file of a store that already holds rows sealed under it.
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
-  if (dfd >= 0) ::close(dfd);
-  if (!synced) throw std::runtime_error("cannot sync the key file's directory " + dir + ": " + std::strerror(errno));
+  SyncDirectoryOf(path);
 }
 
 void ReplaceKeyFile(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0)
     throw std::runtime_error("cannot rename " + from + " to " + to + ": " + std::strerror(errno));
-  const auto slash = to.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : to.substr(0, slash);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
-  if (dfd >= 0) ::close(dfd);
-  if (!synced) throw std::runtime_error("cannot sync the key file's directory " + dir + ": " + std::strerror(errno));
+  SyncDirectoryOf(to);
 }
 
 SecretKey LoadOrCreateKeyFile(const std::string& path, bool create) {

@@ -63,10 +63,4 @@ core::Result<std::size_t> RewrapUnderMasterKey(
   return core::Fail(core::ErrorCode::kAborted, "the environments' keys keep changing; run the rotation again");
 }
 
-core::Result<bool> StoreUsesMasterKey(store::DirectoryStore& store, const crypto::SecretKey& master) {
-  auto row = store.GetKeyring();
-  if (!row) return std::unexpected(row.error());
-  return crypto::SecretsEqual(row->fingerprint, crypto::Keyring::Fingerprint(master));
-}
-
 }  // namespace roster::service

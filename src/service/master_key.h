@@ -34,7 +34,4 @@ core::Result<std::size_t> RewrapUnderMasterKey(
     store::Store& store, const crypto::Keyring& keyring, const crypto::SecretKey& next, const core::Clock& clock,
     const std::function<store::AuditRow(const std::string& environment_id)>& audit);
 
-// Whether the store's keyring is wrapped under `master`.
-core::Result<bool> StoreUsesMasterKey(store::DirectoryStore& store, const crypto::SecretKey& master);
-
 }  // namespace roster::service
