@@ -26,6 +26,7 @@
 #include "crypto/base64.h"
 #include "crypto/crypto.h"
 #include "cli/audit.h"
+#include "cli/master_key.h"
 #include "cli/operations.h"
 #include "cli/registry.h"
 #include "cli/rotation.h"
@@ -102,6 +103,9 @@ struct StoreOptions {
   service::SessionPolicy sessions{};
   service::SignInPolicy sign_in{};
   service::ThrottlePolicy throttle{};
+  // serve: a master key that opens nothing is reported by readiness (the process stays
+  // live); every other command refuses to run.
+  bool tolerate_wrong_key = false;
 };
 
 // Everything a data-touching subcommand needs, opened from the data directory.
@@ -125,7 +129,16 @@ struct Context {
     } else {
       throw std::runtime_error("--database must be 'sqlite' or a postgres:// URL");
     }
+    // Which of the key files opens the store (a master-key rotation may have been killed).
+    const bool key_from_environment = std::getenv("ROSTER_MASTER_KEY") && *std::getenv("ROSTER_MASTER_KEY");
+    try {
+      master = cli::OpenMasterKey(data_dir, key_from_environment, master, *store, *keyring, clock);
+    } catch (const std::runtime_error& e) {
+      if (!options.tolerate_wrong_key) throw;
+      std::cerr << "roster: " << e.what() << std::endl;
+    }
     directory = std::make_unique<service::DirectoryService>(*store, *keyring, clock);
+    if (!key_from_environment) directory->SetMasterKeyReloader(cli::MasterKeyReloader(data_dir, *store, *keyring));
     hasher = std::make_unique<crypto::PasswordHasher>(options.password);
     users = std::make_unique<service::UserService>(*store, *directory, *keyring, *hasher, clock, options.sessions,
                                                    options.sign_in, options.throttle);
@@ -262,7 +275,7 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
                {o.session_idle_s * 1000, o.session_lifetime_s * 1000},
                {o.signin_max_attempts, o.signin_window_s * 1000,
                 o.signin_max_attempts_per_user >= 0 ? o.signin_max_attempts_per_user : 10 * o.signin_max_attempts},
-               throttle});
+               throttle, true});
   auto logger = cli::JsonLogger("roster", o.log_level);
   if (o.audit == "off") {
     ctx.users->SetAuditLog(nullptr);
@@ -702,6 +715,15 @@ int main(int argc, char** argv) {
   data_options(key_revoke);
   key_revoke->add_flag("--json", as_json, "Print one JSON object");
 
+  auto* master_key = app.add_subcommand("master-key", "Manage the master key");
+  master_key->require_subcommand(1);
+  auto* master_key_rotate = master_key->add_subcommand(
+      "rotate", "Replace the master key: re-wrap every data key under a new one (DATA/master.key), crash-safely");
+  int master_key_step_delay_ms = 0;
+  master_key_rotate->add_option("--step-delay-ms", master_key_step_delay_ms, "")->group("");  // tests kill it there
+  data_options(master_key_rotate);
+  master_key_rotate->add_flag("--json", as_json, "Print one JSON object");
+
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
   data_options(migrate);
 
@@ -793,6 +815,9 @@ int main(int argc, char** argv) {
     for (const auto& [command, action] : api_commands)
       if (command->parsed()) return cli::RunCommand(action, ctx.Services(), as_json);
     if (migrate->parsed()) std::cout << "roster: schema is up to date" << std::endl;
+    if (master_key_rotate->parsed())
+      return cli::RotateMasterKey(data_dir, std::getenv("ROSTER_MASTER_KEY") && *std::getenv("ROSTER_MASTER_KEY"),
+                                  *ctx.store, *ctx.keyring, *ctx.audit, ctx.clock, master_key_step_delay_ms, as_json);
     if (audit_verify->parsed()) return cli::AuditVerify(*ctx.directory, *ctx.audit, audit_options, as_json);
     if (audit_export->parsed()) return cli::AuditExport(*ctx.directory, *ctx.audit, audit_options);
     if (env_create->parsed()) {
@@ -807,7 +832,7 @@ int main(int argc, char** argv) {
       if (as_json) PrintJson(json::object{{"id", e.id}, {"name", e.name}, {"catalyzeActivation", catalyze_activation}});
       else std::cout << "environment " << e.name << ": catalyze activation " << catalyze_activation << std::endl;
     } else if (env_rotate->parsed()) {
-      return cli::RotateDataKey(*ctx.directory, *ctx.records, *ctx.store, env_name, rotate_rate, rotate_status,
+      return cli::RotateDataKey(*ctx.directory, *ctx.records, *ctx.store, *ctx.audit, env_name, rotate_rate, rotate_status,
                                 as_json);
     } else if (env_list->parsed()) {
       json::array a;

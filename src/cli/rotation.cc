@@ -25,13 +25,18 @@ std::string Line(const std::string& environment, const service::DataKeyRotationP
 }  // namespace
 
 int RotateDataKey(service::DirectoryService& directory, service::RecordService& records, store::Store& store,
-                  const std::string& environment, double rows_per_second, bool status, bool as_json) {
+                  service::AuditLog& audit, const std::string& environment, double rows_per_second, bool status,
+                  bool as_json) {
   auto env = directory.ResolveEnvironment(environment);
   if (!env) throw std::runtime_error(env.error().message);
   core::Result<service::DataKeyRotationProgress> result;
   if (status) {
     result = service::DataKeyRotationStatus(directory, records, env->id);
   } else {
+    if (auto st = audit.Record(audit.CommandRow(env->id, "env rotate-data-key", "data-key.rotate", "", nullptr,
+                                                service::kAuditCredentials));
+        !st)
+      throw std::runtime_error(st.error().message);
     core::SystemClock clock;
     service::DataKeyRotationOptions options;
     options.rows_per_second = rows_per_second;

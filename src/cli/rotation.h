@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "service/audit.h"
 #include "service/directory_service.h"
 #include "service/record_service.h"
 #include "store/store.h"
@@ -12,7 +13,9 @@ namespace roster::cli {
 // Runs (or resumes) the rotation, a progress line per batch on stderr, and prints the
 // outcome; with `status`, prints where the rotation is and changes nothing. Throws
 // std::runtime_error on failure.
+// Each run (not `status`) leaves a `data-key.rotate` audit record first.
 int RotateDataKey(service::DirectoryService& directory, service::RecordService& records, store::Store& store,
-                  const std::string& environment, double rows_per_second, bool status, bool as_json);
+                  service::AuditLog& audit, const std::string& environment, double rows_per_second, bool status,
+                  bool as_json);
 
 }  // namespace roster::cli

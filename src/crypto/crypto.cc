@@ -55,6 +55,18 @@ core::Result<SecretKey> SecretKey::FromBytes(std::string_view bytes) {
   return k;
 }
 
+namespace {
+// fsyncs the directory holding `path` (a created or renamed name is durable only then).
+void SyncDirectoryOf(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
+  if (dfd >= 0) ::close(dfd);
+  if (!synced) throw std::runtime_error("cannot sync the key file's directory " + dir + ": " + std::strerror(errno));
+}
+}  // namespace
+
 void WriteKeyFile(const std::string& path, const SecretKey& key) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("cannot create key file " + path + ": " + std::strerror(errno));
@@ -67,12 +79,13 @@ void WriteKeyFile(const std::string& path, const SecretKey& key) {
   if (!ok) throw std::runtime_error("cannot write key file " + path);
   // The new name is durable only once its directory is: without this a crash can lose
   // the key file of a store that already holds rows sealed under it.
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
-  if (dfd >= 0) ::close(dfd);
-  if (!synced) throw std::runtime_error("cannot sync the key file's directory " + dir + ": " + std::strerror(errno));
+  SyncDirectoryOf(path);
+}
+
+void ReplaceKeyFile(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    throw std::runtime_error("cannot rename " + from + " to " + to + ": " + std::strerror(errno));
+  SyncDirectoryOf(to);
 }
 
 SecretKey LoadOrCreateKeyFile(const std::string& path, bool create) {
@@ -100,13 +113,70 @@ SecretKey LoadOrCreateKeyFile(const std::string& path, bool create) {
 
 Keyring::Keyring(const SecretKey& master)
     : wrap_key_(Derive(master, kWrapSubkey)),
+      fingerprint_(Fingerprint(master)),
       index_root_(Derive(master, kIndexSubkey)),
       digest_key_(Derive(master, kDigestSubkey)),
       audit_key_(Derive(master, kAuditSubkey)) {}
 
+Keyring::Keyring(const SecretKey& master, const Keyring& roots)
+    : wrap_key_(Derive(master, kWrapSubkey)),
+      fingerprint_(Fingerprint(master)),
+      index_root_(roots.index_root_),
+      digest_key_(roots.digest_key_),
+      audit_key_(roots.audit_key_) {}
+
+namespace {
+constexpr std::string_view kFingerprintInput = "roster/master-key/fingerprint/v1";
+constexpr std::string_view kRootsAd = "roster/roots/v1";
+}  // namespace
+
+std::string Keyring::Fingerprint(const SecretKey& master) {
+  std::string out(32, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(), U(kFingerprintInput),
+                     kFingerprintInput.size(), master.data(), master.size());
+  return out;
+}
+
+std::string Keyring::Fingerprint() const {
+  std::lock_guard lock(mu_);
+  return fingerprint_;
+}
+
+SecretKey Keyring::WrapKey() const {
+  std::lock_guard lock(mu_);
+  return wrap_key_;
+}
+
+std::string Keyring::WrapRoots() const {
+  std::string roots;
+  for (const SecretKey* k : {&index_root_, &digest_key_, &audit_key_})
+    roots.append(reinterpret_cast<const char*>(k->data()), k->size());
+  std::string out = Seal(WrapKey(), roots, kRootsAd);
+  sodium_memzero(roots.data(), roots.size());
+  return out;
+}
+
+core::Status Keyring::AdoptRoots(std::string_view wrapped) {
+  auto roots = Open(WrapKey(), wrapped, kRootsAd);
+  if (!roots || roots->size() != 3 * SecretKey::size()) return core::Internal("the roots do not open under this master key");
+  std::memcpy(index_root_.data(), roots->data(), SecretKey::size());
+  std::memcpy(digest_key_.data(), roots->data() + SecretKey::size(), SecretKey::size());
+  std::memcpy(audit_key_.data(), roots->data() + 2 * SecretKey::size(), SecretKey::size());
+  sodium_memzero(roots->data(), roots->size());
+  return {};
+}
+
+void Keyring::SwitchMaster(const SecretKey& master) {
+  SecretKey wrap = Derive(master, kWrapSubkey);
+  std::string fingerprint = Fingerprint(master);
+  std::lock_guard lock(mu_);
+  wrap_key_ = wrap;
+  fingerprint_ = std::move(fingerprint);
+}
+
 std::string Keyring::NewWrappedDataKey(std::string_view environment_id) const {
   SecretKey data = SecretKey::Random();
-  return Seal(wrap_key_,
+  return Seal(WrapKey(),
               std::string_view(reinterpret_cast<const char*>(data.data()), data.size()),
               WrapAd(environment_id));
 }
@@ -133,8 +203,9 @@ core::Result<EnvironmentKeys> Keyring::Unwrap(std::string_view environment_id,
   const std::size_t count = WrappedKeyCount(wrapped);
   if (count == 0) return core::Internal("data key list is malformed");
   EnvironmentKeys keys;
+  const SecretKey wrap_key = WrapKey();
   for (std::size_t i = 0; i < count; ++i) {
-    auto raw = Open(wrap_key_, wrapped.substr(i * kWrappedKeySize, kWrappedKeySize), WrapAd(environment_id));
+    auto raw = Open(wrap_key, wrapped.substr(i * kWrappedKeySize, kWrappedKeySize), WrapAd(environment_id));
     if (!raw) return core::Internal("data key does not unwrap under this master key");
     auto data = SecretKey::FromBytes(*raw);
     sodium_memzero(raw->data(), raw->size());
@@ -147,6 +218,21 @@ core::Result<EnvironmentKeys> Keyring::Unwrap(std::string_view environment_id,
   crypto_generichash(keys.index.data(), keys.index.size(), U(environment_id),
                      environment_id.size(), index_root_.data(), index_root_.size());
   return keys;
+}
+
+core::Result<std::string> Keyring::Rewrap(std::string_view environment_id, std::string_view wrapped,
+                                          const Keyring& to) const {
+  const std::size_t count = WrappedKeyCount(wrapped);
+  if (count == 0) return core::Internal("data key list is malformed");
+  const SecretKey from_key = WrapKey(), to_key = to.WrapKey();
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto raw = Open(from_key, wrapped.substr(i * kWrappedKeySize, kWrappedKeySize), WrapAd(environment_id));
+    if (!raw) return core::Internal("data key does not unwrap under this master key");
+    out += Seal(to_key, *raw, WrapAd(environment_id));
+    sodium_memzero(raw->data(), raw->size());
+  }
+  return out;
 }
 
 core::Result<std::string> OpenAny(const EnvironmentKeys& keys, std::string_view sealed, std::string_view associated) {

@@ -43,6 +43,10 @@ class SecretKey {
   std::array<std::uint8_t, 32> bytes_{};
 };
 
+// Renames the key file `from` over `to` and syncs their directory (a rotated master
+// key's switch); throws std::runtime_error.
+void ReplaceKeyFile(const std::string& from, const std::string& to);
+
 // Reads the master key file, or creates it (mode 0600, exclusive create) when absent.
 // Throws std::runtime_error on I/O failure or a malformed file.
 SecretKey LoadOrCreateKeyFile(const std::string& path, bool create);
@@ -58,9 +62,35 @@ struct EnvironmentKeys {
 // Opens a value sealed under any of the environment's data keys, the newest first.
 core::Result<std::string> OpenAny(const EnvironmentKeys& keys, std::string_view sealed, std::string_view associated);
 
+// The master key wraps (seals) every data key, and the roots: the blind-index root, the
+// token digest key and the audit key. A store made before master-key rotation derived
+// the roots from the master key; they are stored wrapped since (WrapRoots/AdoptRoots),
+// with values unchanged, so a new master key re-wraps them and every blind index, API
+// key digest and audit chain stays valid. Thread-safe; SwitchMaster may run while other
+// threads unwrap.
 class Keyring {
  public:
+  // Roots derived from `master` (the values a store keeps for ever once wrapped).
   explicit Keyring(const SecretKey& master);
+  // `roots`'s roots under another master key (a rotation's new key).
+  Keyring(const SecretKey& master, const Keyring& roots);
+  Keyring(const Keyring&) = delete;
+  Keyring& operator=(const Keyring&) = delete;
+
+  // A keyed hash of a master key: tells which key a store is wrapped under, nothing else.
+  static std::string Fingerprint(const SecretKey& master);
+  // The fingerprint of the master key in use.
+  std::string Fingerprint() const;
+  // The roots sealed under the master key in use, and the reverse: kInternal if they do
+  // not open under it. AdoptRoots replaces the roots: call before the keyring is used.
+  std::string WrapRoots() const;
+  core::Status AdoptRoots(std::string_view wrapped);
+  // Uses another master key from now on (the roots stay): a rotation another process made.
+  void SwitchMaster(const SecretKey& master);
+  // An environment's key list re-wrapped under `to`'s master key (same keys, same order);
+  // kInternal if the list does not unwrap under this one.
+  core::Result<std::string> Rewrap(std::string_view environment_id, std::string_view wrapped,
+                                   const Keyring& to) const;
 
   // A fresh data key for `environment_id`, and its wrapped form for storage.
   std::string NewWrappedDataKey(std::string_view environment_id) const;
@@ -82,7 +112,12 @@ class Keyring {
   std::string AuditMac(std::string_view bytes) const;
 
  private:
-  SecretKey wrap_key_, index_root_, digest_key_, audit_key_;
+  SecretKey WrapKey() const;
+
+  mutable std::mutex mu_;  // guards wrap_key_ and fingerprint_
+  SecretKey wrap_key_;
+  std::string fingerprint_;
+  SecretKey index_root_, digest_key_, audit_key_;
 };
 
 // XChaCha20-Poly1305: returns nonce || ciphertext || tag.

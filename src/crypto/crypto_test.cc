@@ -73,6 +73,41 @@ TEST_F(CryptoTest, AKeyListSealsUnderItsNewestAndOpensUnderAny) {
   EXPECT_FALSE(ring.Unwrap("env-a", "").has_value());
 }
 
+TEST_F(CryptoTest, ANewMasterKeyRewrapsTheSameKeysAndRootsAndOnlyItOpensThem) {
+  const SecretKey old_master = SecretKey::Random(), new_master = SecretKey::Random();
+  Keyring old_ring(old_master);
+  const std::string list = old_ring.PrependNewDataKey("env", old_ring.NewWrappedDataKey("env"));
+  Keyring new_ring(new_master, old_ring);
+  auto rewrapped = old_ring.Rewrap("env", list, new_ring);
+  ASSERT_TRUE(rewrapped.has_value());
+  EXPECT_EQ(rewrapped->size(), list.size());
+  EXPECT_FALSE(old_ring.Unwrap("env", *rewrapped).has_value());
+  auto before = old_ring.Unwrap("env", list);
+  auto after = new_ring.Unwrap("env", *rewrapped);
+  ASSERT_TRUE(before.has_value() && after.has_value());
+  // Same data keys in the same order, same index key, same digests and audit MACs.
+  EXPECT_EQ(std::memcmp(before->data.data(), after->data.data(), SecretKey::size()), 0);
+  ASSERT_EQ(after->older.size(), 1u);
+  EXPECT_EQ(std::memcmp(before->older[0].data(), after->older[0].data(), SecretKey::size()), 0);
+  EXPECT_EQ(BlindIndex(before->index, "username", "ada"), BlindIndex(after->index, "username", "ada"));
+  EXPECT_EQ(old_ring.Digest("secret"), new_ring.Digest("secret"));
+  EXPECT_EQ(old_ring.AuditMac("record"), new_ring.AuditMac("record"));
+  EXPECT_NE(Keyring::Fingerprint(old_master), Keyring::Fingerprint(new_master));
+  EXPECT_EQ(new_ring.Fingerprint(), Keyring::Fingerprint(new_master));
+  // The roots kept wrapped: a keyring of the new key alone adopts them; the old key's
+  // keyring cannot open them.
+  const std::string roots = new_ring.WrapRoots();
+  Keyring fresh(new_master);
+  EXPECT_NE(fresh.Digest("secret"), old_ring.Digest("secret"));  // derived from the new key: other roots
+  ASSERT_TRUE(fresh.AdoptRoots(roots).has_value());
+  EXPECT_EQ(fresh.Digest("secret"), old_ring.Digest("secret"));
+  Keyring stale(old_master);
+  EXPECT_FALSE(stale.AdoptRoots(roots).has_value());
+  // A process switched to the new key unwraps the re-wrapped list.
+  stale.SwitchMaster(new_master);
+  EXPECT_TRUE(stale.Unwrap("env", *rewrapped).has_value());
+}
+
 TEST_F(CryptoTest, BlindIndexSeparatesKindsAndKeys) {
   const SecretKey k1 = SecretKey::Random(), k2 = SecretKey::Random();
   EXPECT_EQ(BlindIndex(k1, "email", "a@b.co").size(), 32u);

@@ -75,8 +75,15 @@ Result<Environment> DirectoryService::CreateEnvironment(const std::string& name)
   if (!ValidEnvironmentName(name))
     return core::InvalidArgument("name", "environment name must be 1-64 of A-Z a-z 0-9 . _ -");
   store::EnvironmentRow row{crypto::NewUuid(), name, {}, clock_.NowMillis()};
-  row.wrapped_key = keyring_.NewWrappedDataKey(row.id);
-  if (auto st = store_.CreateEnvironment(row); !st) return std::unexpected(st.error());
+  for (int attempt = 0;; ++attempt) {
+    // Wrapped under the master key the store holds, or refused (a rotation meanwhile).
+    row.master_fingerprint = keyring_.Fingerprint();
+    row.wrapped_key = keyring_.NewWrappedDataKey(row.id);
+    auto st = store_.CreateEnvironment(row);
+    if (st) break;
+    if (st.error().code != core::ErrorCode::kAborted || attempt > 0 || !reload_master_ || !reload_master_())
+      return std::unexpected(st.error());
+  }
   return Environment{row.id, row.name};
 }
 
@@ -226,11 +233,24 @@ Result<crypto::EnvironmentKeys> DirectoryService::RefreshKeys(const std::string&
   const std::int64_t now = clock_.NowMillis();
   auto env = store_.FindEnvironmentById(environment_id);
   if (!env) return std::unexpected(env.error());
-  auto keys = keyring_.Unwrap(env->id, env->wrapped_key);
-  if (!keys) return std::unexpected(keys.error());
+  auto keys = Unwrap(*env);
+  if (!keys) {
+    // The master key was rotated and this process cannot find the new one (yet): the
+    // keys it holds are still the environment's (a master-key rotation re-wraps them,
+    // values unchanged).
+    std::lock_guard lock(mu_);
+    if (auto it = keys_.find(environment_id); it != keys_.end()) return it->second.keys;
+    return std::unexpected(keys.error());
+  }
   std::lock_guard lock(mu_);
   keys_.insert_or_assign(environment_id, CachedDataKeys{*keys, now});
   return *keys;
+}
+
+Result<crypto::EnvironmentKeys> DirectoryService::Unwrap(const store::EnvironmentRow& env) {
+  auto keys = keyring_.Unwrap(env.id, env.wrapped_key);
+  if (!keys && reload_master_ && reload_master_()) keys = keyring_.Unwrap(env.id, env.wrapped_key);
+  return keys;
 }
 
 Result<std::string> DirectoryService::OpenSealed(const std::string& environment_id,
@@ -259,6 +279,9 @@ Result<std::size_t> DirectoryService::AddDataKey(const std::string& environment_
       if (auto keys = RefreshKeys(environment_id); !keys) return std::unexpected(keys.error());
       return count;
     }
+    // The new key is wrapped under the master key that wraps the list read, never
+    // under one a rotation has just replaced.
+    if (auto keys = Unwrap(*env); !keys) return std::unexpected(keys.error());
     auto st = store_.ReplaceEnvironmentKeys(environment_id, env->wrapped_key,
                                             keyring_.PrependNewDataKey(environment_id, env->wrapped_key));
     if (st) {

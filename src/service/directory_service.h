@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -107,6 +108,13 @@ class DirectoryService {
   Result<std::size_t> AddDataKey(const std::string& environment_id);
   // Keeps only the newest data key: call once every sealed row opens under it.
   Status DropOlderDataKeys(const std::string& environment_id);
+  // Called when a key list does not unwrap under the keyring's master key (another
+  // process rotated the master key): the hook switches the keyring to the store's new
+  // master key if it can find it, and says whether it did (cli/master_key.h). Without
+  // one, or when it cannot, a cached list is kept (a rotation changes no key's value).
+  // Call once, before serving.
+  void SetMasterKeyReloader(std::function<bool()> reload) { reload_master_ = std::move(reload); }
+
   // How long a process seals under a cached key list at most before re-reading it.
   static constexpr std::int64_t kDataKeyTtlMs = 5'000;
 
@@ -125,8 +133,12 @@ class DirectoryService {
   // Forgets every cached key; `live` says whether the cache may be filled again.
   void ForgetKeys(std::optional<bool> live);
 
+  // The list unwrapped, after a master-key reload if the keyring's key does not open it.
+  Result<crypto::EnvironmentKeys> Unwrap(const store::EnvironmentRow& env);
+
   store::DirectoryStore& store_;
   const crypto::Keyring& keyring_;
+  std::function<bool()> reload_master_;
   const core::Clock& clock_;
   std::mutex mu_;
   struct CachedDataKeys {

@@ -44,6 +44,13 @@ class WatchableStore final : public store::DirectoryStore {
                                 const std::string& replacement) override {
     return inner_.ReplaceEnvironmentKeys(id, expected, replacement);
   }
+  Result<store::KeyringRow> GetKeyring() override { return inner_.GetKeyring(); }
+  Status CreateKeyring(const store::KeyringRow& row) override { return inner_.CreateKeyring(row); }
+  Status RotateKeyring(const std::string& expected, const store::KeyringRow& row,
+                       const std::vector<store::EnvironmentKeysChange>& environments,
+                       const std::vector<store::AuditRow>& audit) override {
+    return inner_.RotateKeyring(expected, row, environments, audit);
+  }
   std::unique_ptr<store::Watch> WatchApiKeys(store::KeyChangeListener listener) override {
     listener_ = std::move(listener);
     return std::make_unique<store::Watch>();

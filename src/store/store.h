@@ -27,6 +27,26 @@ struct EnvironmentRow {
   // (crypto::Keyring encodes the list; one key before any rotation).
   std::string wrapped_key;
   std::int64_t created_at_ms = 0;
+  // CreateEnvironment only (not a column): when set, the environment is created only
+  // while the store's keyring holds this master-key fingerprint (kAborted otherwise), so
+  // no key wrapped under a master key that was just rotated away gets in.
+  std::string master_fingerprint = {};
+};
+
+// The store's keyring (one row): the master key's fingerprint (a keyed hash, telling
+// which master key the store is wrapped under) and the roots every key is derived from
+// (blind-index root, token digest key, audit key), sealed under the master key.
+struct KeyringRow {
+  std::string fingerprint;
+  std::string wrapped_roots;
+  std::int64_t updated_at_ms = 0;
+};
+
+// One environment's key list re-wrapped by a master-key rotation.
+struct EnvironmentKeysChange {
+  std::string id;
+  std::string expected;
+  std::string replacement;
 };
 
 struct ApiKeyRow {
@@ -255,6 +275,19 @@ class DirectoryStore {
   // kNotFound if there is no such environment.
   virtual Status ReplaceEnvironmentKeys(const std::string& id, const std::string& expected,
                                         const std::string& replacement) = 0;
+
+  // The keyring row; kNotFound before one was created.
+  virtual Result<KeyringRow> GetKeyring() = 0;
+  // Creates the keyring row; kAlreadyExists if there is one.
+  virtual Status CreateKeyring(const KeyringRow& row) = 0;
+  // A master-key rotation, in one transaction: replaces the keyring while its fingerprint
+  // is still `expected_fingerprint`, and every environment's key list while still as
+  // read; `environments` must name every environment. kAborted if anything changed
+  // (or an environment was created) meanwhile; then nothing is written. `audit` is
+  // appended in the same transaction.
+  virtual Status RotateKeyring(const std::string& expected_fingerprint, const KeyringRow& row,
+                               const std::vector<EnvironmentKeysChange>& environments,
+                               const std::vector<AuditRow>& audit) = 0;
 
   // kNotFound if no key has this digest (revoked keys are returned; callers check).
   virtual Result<ApiKeyRow> FindApiKeyByDigest(const std::string& digest) = 0;

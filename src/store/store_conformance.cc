@@ -1840,4 +1840,43 @@ TEST_P(StoreConformanceTest, AuditCheckpointsAreTakenPeriodicallyAndPurgeKeepsTh
   EXPECT_EQ(*store_->PurgeAudit(env_, 1000), 0);
 }
 
+TEST_P(StoreConformanceTest, AKeyringRotationReplacesEverythingOrNothing) {
+  EXPECT_EQ(store_->GetKeyring().error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->CreateKeyring({"fp-1", "roots-1", 1}).has_value());
+  EXPECT_EQ(store_->CreateKeyring({"fp-x", "roots-x", 1}).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetKeyring()->wrapped_roots, "roots-1");
+  const std::vector<EnvironmentKeysChange> both{{env_, "wrapped-1", "re-1"}, {other_env_, "wrapped-2", "re-2"}};
+  // A stale fingerprint, an environment's keys changed meanwhile, or an environment
+  // left out (created meanwhile): nothing is written.
+  EXPECT_EQ(store_->RotateKeyring("fp-0", {"fp-2", "roots-2", 2}, both, {}).error().code, ErrorCode::kAborted);
+  EXPECT_EQ(store_->RotateKeyring("fp-1", {"fp-2", "roots-2", 2},
+                                  {{env_, "wrapped-1", "re-1"}, {other_env_, "wrapped-0", "re-2"}}, {})
+                .error()
+                .code,
+            ErrorCode::kAborted);
+  EXPECT_EQ(store_->RotateKeyring("fp-1", {"fp-2", "roots-2", 2}, {both[0]}, {}).error().code, ErrorCode::kAborted);
+  EXPECT_EQ(store_->GetKeyring()->fingerprint, "fp-1");
+  EXPECT_EQ(store_->FindEnvironmentById(env_)->wrapped_key, "wrapped-1");
+  // Its audit records are appended in the same transaction.
+  store_->SetAuditMac(FakeMac);
+  AuditRow record;
+  record.environment_id = env_;
+  record.action = "master-key.rotate";
+  ASSERT_TRUE(store_->RotateKeyring("fp-1", {"fp-2", "roots-2", 2}, both, {record}).has_value());
+  EXPECT_EQ(store_->GetKeyring()->fingerprint, "fp-2");
+  EXPECT_EQ(store_->GetKeyring()->wrapped_roots, "roots-2");
+  EXPECT_EQ(store_->FindEnvironmentById(env_)->wrapped_key, "re-1");
+  EXPECT_EQ(store_->FindEnvironmentById(other_env_)->wrapped_key, "re-2");
+  auto head = store_->GetAuditHead(env_);
+  ASSERT_TRUE(head.has_value() && head->has_value());
+  EXPECT_EQ((*head)->seq, 1);
+  // An environment is created only under the fingerprint the keyring holds.
+  EnvironmentRow stale{"env-3", "third", "w", 3};
+  stale.master_fingerprint = "fp-1";
+  EXPECT_EQ(store_->CreateEnvironment(stale).error().code, ErrorCode::kAborted);
+  EXPECT_EQ(store_->FindEnvironmentById("env-3").error().code, ErrorCode::kNotFound);
+  stale.master_fingerprint = "fp-2";
+  EXPECT_TRUE(store_->CreateEnvironment(stale).has_value());
+}
+
 }  // namespace roster::store

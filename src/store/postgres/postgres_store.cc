@@ -184,6 +184,15 @@ CREATE TABLE audit_checkpoints (
   PRIMARY KEY (environment_id, seq)
 );
 )sql",
+    // 6: the keyring (master-key fingerprint and the wrapped roots), for master-key rotation.
+    R"sql(
+CREATE TABLE keyring (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  fingerprint BYTEA NOT NULL,
+  wrapped_roots BYTEA NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+)sql",
 };
 
 // Serialises migrations across processes. Advisory locks are per database, so the key
@@ -415,6 +424,18 @@ constexpr Query kListEnvironments{
 constexpr Query kReplaceEnvironmentKeys{
     "replace_environment_keys", "UPDATE environments SET wrapped_key = $3 WHERE id = $1 AND wrapped_key = $2"};
 constexpr Query kEnvironmentExists{"environment_exists", "SELECT 1 FROM environments WHERE id = $1"};
+
+// The keyring. An environment's creation reads the fingerprint FOR SHARE, a rotation
+// updates the row first: so one waits for the other, and a creation after a rotation
+// sees the new fingerprint while a rotation after a creation counts the new environment.
+constexpr Query kGetKeyring{"get_keyring", "SELECT fingerprint, wrapped_roots, updated_at FROM keyring WHERE id = 1"};
+constexpr Query kKeyringForShare{"keyring_for_share", "SELECT fingerprint FROM keyring WHERE id = 1 FOR SHARE"};
+constexpr Query kCreateKeyring{
+    "create_keyring", "INSERT INTO keyring(id, fingerprint, wrapped_roots, updated_at) VALUES (1, $1, $2, $3)"};
+constexpr Query kRotateKeyring{
+    "rotate_keyring",
+    "UPDATE keyring SET fingerprint = $2, wrapped_roots = $3, updated_at = $4 WHERE id = 1 AND fingerprint = $1"};
+constexpr Query kCountEnvironments{"count_environments", "SELECT count(*)::bigint FROM environments"};
 
 // --- Re-keying: one statement per table.
 constexpr Query kListSealedUsers{
@@ -795,6 +816,12 @@ class PostgresStore final : public Store {
   // --- DirectoryStore
   Status CreateEnvironment(const EnvironmentRow& row) override {
     return Write([&](Connection& c) -> Status {
+      if (!row.master_fingerprint.empty()) {
+        Rows k = c.Exec(kKeyringForShare, {});
+        if (!k.ok()) return std::unexpected(c.Failure(k, "create environment"));
+        if (k.size() > 0 && k.String(0, 0) != row.master_fingerprint)
+          return Fail(ErrorCode::kAborted, "the master key was rotated meanwhile");
+      }
       Rows r = c.Exec(kInsertEnvironment,
                       {Text(row.id), Text(row.name), Bytes(row.wrapped_key), Int(row.created_at_ms)});
       if (r.IsUniqueViolation()) return core::AlreadyExists("name", "environment name is taken");
@@ -828,6 +855,43 @@ class PostgresStore final : public Store {
       if (!q.ok()) return std::unexpected(c.Failure(q, "replace environment keys"));
       if (q.size() > 0) return Fail(ErrorCode::kAborted, "environment keys changed meanwhile");
       return core::NotFound("no such environment");
+    });
+  }
+
+  Result<KeyringRow> GetKeyring() override {
+    return Read([&](Connection& c) -> Result<KeyringRow> {
+      Rows r = c.Exec(kGetKeyring, {});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "read keyring"));
+      if (r.size() == 0) return core::NotFound("no keyring");
+      return KeyringRow{r.String(0, 0), r.String(0, 1), r.Int(0, 2)};
+    });
+  }
+  Status CreateKeyring(const KeyringRow& row) override {
+    return Write([&](Connection& c) -> Status {
+      Rows r = c.Exec(kCreateKeyring, {Bytes(row.fingerprint), Bytes(row.wrapped_roots), Int(row.updated_at_ms)});
+      if (r.IsUniqueViolation()) return core::AlreadyExists("keyring", "the keyring exists");
+      if (!r.ok()) return std::unexpected(c.Failure(r, "create keyring"));
+      return {};
+    });
+  }
+  Status RotateKeyring(const std::string& expected_fingerprint, const KeyringRow& row,
+                       const std::vector<EnvironmentKeysChange>& environments,
+                       const std::vector<AuditRow>& audit) override {
+    return Write([&](Connection& c) -> Status {
+      const auto changed = Fail(ErrorCode::kAborted, "the keys changed meanwhile");
+      Rows k = c.Exec(kRotateKeyring, {Bytes(expected_fingerprint), Bytes(row.fingerprint), Bytes(row.wrapped_roots),
+                                       Int(row.updated_at_ms)});
+      if (!k.ok()) return std::unexpected(c.Failure(k, "rotate keyring"));
+      if (k.affected() != 1) return changed;
+      Rows n = c.Exec(kCountEnvironments, {});
+      if (!n.ok()) return std::unexpected(c.Failure(n, "rotate keyring"));
+      if (n.Int(0, 0) != static_cast<std::int64_t>(environments.size())) return changed;
+      for (const auto& e : environments) {
+        Rows r = c.Exec(kReplaceEnvironmentKeys, {Text(e.id), Bytes(e.expected), Bytes(e.replacement)});
+        if (!r.ok()) return std::unexpected(c.Failure(r, "rotate keyring"));
+        if (r.affected() != 1) return changed;
+      }
+      return AppendAuditIn(c, audit);
     });
   }
 

@@ -168,6 +168,15 @@ CREATE TABLE audit_checkpoints (
   PRIMARY KEY (environment_id, seq)
 );
 )sql",
+    // 6: the keyring (master-key fingerprint and the wrapped roots), for master-key rotation.
+    R"sql(
+CREATE TABLE keyring (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  fingerprint BLOB NOT NULL,
+  wrapped_roots BLOB NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql",
 };
 
 // A prepared statement borrowed from a connection's cache; reset on destruction.
@@ -368,6 +377,11 @@ class SqliteStore final : public Store {
   // --- DirectoryStore
   Status CreateEnvironment(const EnvironmentRow& row) override {
     return Write([&]() -> Status {
+      if (!row.master_fingerprint.empty()) {
+        auto k = writer_.Prepare("SELECT fingerprint FROM keyring WHERE id = 1");
+        if (k.Step() == SQLITE_ROW && k.ColBlob(0) != row.master_fingerprint)
+          return Fail(ErrorCode::kAborted, "the master key was rotated meanwhile");
+      }
       auto s = writer_.Prepare("INSERT INTO environments(id, name, wrapped_key, created_at) VALUES (?,?,?,?)");
       s.Text(1, row.id).Text(2, row.name).Blob(3, row.wrapped_key).Int(4, row.created_at_ms);
       const int rc = s.Step();
@@ -405,6 +419,48 @@ class SqliteStore final : public Store {
       q.Text(1, id);
       if (q.Step() == SQLITE_ROW) return Fail(ErrorCode::kAborted, "environment keys changed meanwhile");
       return core::NotFound("no such environment");
+    });
+  }
+
+  Result<KeyringRow> GetKeyring() override {
+    return Read([&](Connection& c) -> Result<KeyringRow> {
+      auto s = c.Prepare("SELECT fingerprint, wrapped_roots, updated_at FROM keyring WHERE id = 1");
+      const int rc = s.Step();
+      if (rc == SQLITE_DONE) return core::NotFound("no keyring");
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "read keyring"));
+      return KeyringRow{s.ColBlob(0), s.ColBlob(1), s.ColInt(2)};
+    });
+  }
+  Status CreateKeyring(const KeyringRow& row) override {
+    return Write([&]() -> Status {
+      auto s = writer_.Prepare("INSERT INTO keyring(id, fingerprint, wrapped_roots, updated_at) VALUES (1,?,?,?)");
+      s.Blob(1, row.fingerprint).Blob(2, row.wrapped_roots).Int(3, row.updated_at_ms);
+      const int rc = s.Step();
+      if (IsConstraint(rc)) return core::AlreadyExists("keyring", "the keyring exists");
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "create keyring"));
+      return {};
+    });
+  }
+  Status RotateKeyring(const std::string& expected_fingerprint, const KeyringRow& row,
+                       const std::vector<EnvironmentKeysChange>& environments,
+                       const std::vector<AuditRow>& audit) override {
+    return Write([&]() -> Status {
+      const auto changed = Fail(ErrorCode::kAborted, "the keys changed meanwhile");
+      auto k = writer_.Prepare(
+          "UPDATE keyring SET fingerprint = ?2, wrapped_roots = ?3, updated_at = ?4 WHERE id = 1 AND fingerprint = ?1");
+      k.Blob(1, expected_fingerprint).Blob(2, row.fingerprint).Blob(3, row.wrapped_roots).Int(4, row.updated_at_ms);
+      if (const int rc = k.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "rotate keyring"));
+      if (writer_.Changes() != 1) return changed;
+      auto n = writer_.Prepare("SELECT count(*) FROM environments");
+      if (n.Step() != SQLITE_ROW) return std::unexpected(StepError(SQLITE_ERROR, "count environments"));
+      if (n.ColInt(0) != static_cast<std::int64_t>(environments.size())) return changed;
+      for (const auto& e : environments) {
+        auto s = writer_.Prepare("UPDATE environments SET wrapped_key = ?3 WHERE id = ?1 AND wrapped_key = ?2");
+        s.Text(1, e.id).Blob(2, e.expected).Blob(3, e.replacement);
+        if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "rotate keyring"));
+        if (writer_.Changes() != 1) return changed;
+      }
+      return AppendAuditIn(audit);
     });
   }
 
