@@ -28,8 +28,12 @@ inline void Put(std::string& out, std::string_view v) {
 inline std::string RecordBytes(const AuditRow& r) {
   std::string out;
   Put(out, "roster.audit.record.v1");
-  for (std::string_view v : {std::string_view(r.environment_id), std::string_view(std::to_string(r.seq)),
-                             std::string_view(std::to_string(r.at_ms)), std::string_view(r.principal_kind),
+  // Named, not temporaries in the list below: a temporary there would die before the
+  // loop reads its view (lifetime extension in range-for initialisers is C++23's P2718,
+  // which g++ 12 does not implement).
+  const std::string seq = std::to_string(r.seq), at = std::to_string(r.at_ms);
+  for (std::string_view v : {std::string_view(r.environment_id), std::string_view(seq),
+                             std::string_view(at), std::string_view(r.principal_kind),
                              std::string_view(r.principal_id), std::string_view(r.principal_user),
                              std::string_view(r.api), std::string_view(r.route), std::string_view(r.request_id),
                              std::string_view(r.action), std::string_view(r.subject), std::string_view(r.outcome),

@@ -210,6 +210,44 @@ std::string InitDataDir(const std::string& data_dir) {
   return std::string(json::parse(r.out).at("adminKey").as_string());
 }
 
+int Shell(const std::string& command, std::string* out) {
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (!p) return -1;
+  std::string text;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) text.append(buf, n);
+  const int status = ::pclose(p);
+  if (out) *out = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool OwnPostgresCluster::Installed() { return Shell("ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null") == 0; }
+
+OwnPostgresCluster::OwnPostgresCluster() : script_(std::string(ROSTER_TEST_SOURCE) + "/../scripts/pg-test-cluster.sh") {
+  char dir_template[] = "/tmp/roster-own-pg-XXXXXX";
+  if (::mkdtemp(dir_template) == nullptr) {
+    error_ = "mkdtemp failed";
+    return;
+  }
+  dir_ = dir_template;
+  std::string out;
+  if (Shell(script_ + " start " + dir_, &out) != 0) {
+    error_ = out;
+    return;
+  }
+  // The DSN is the script's last line (anything before it went to stderr).
+  out.erase(out.find_last_not_of('\n') + 1);
+  dsn_ = out.substr(out.find_last_of('\n') + 1);
+}
+
+OwnPostgresCluster::~OwnPostgresCluster() {
+  if (!dir_.empty()) Shell(script_ + " stop " + dir_);
+}
+
+int OwnPostgresCluster::Run(const std::string& action, std::string* out) {
+  return Shell(script_ + " " + action + " " + dir_, out);
+}
+
 bool WaitFor(const std::function<bool()>& done, int seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < deadline) {

@@ -29,6 +29,29 @@ class TempDir {
 // background effect, not timing it).
 bool WaitFor(const std::function<bool()>& done, int seconds = 20);
 
+// Runs `command` in a shell; its exit status, with what it wrote (stdout and stderr) in `out`.
+int Shell(const std::string& command, std::string* out = nullptr);
+
+// A PostgreSQL cluster of a test's own (scripts/pg-test-cluster.sh start, in a fresh
+// directory under /tmp), for tests that stop or pause their store under load; stopped and
+// removed when it goes out of scope. Skip the test when Installed() is false.
+class OwnPostgresCluster {
+ public:
+  static bool Installed();  // PostgreSQL's server binaries are there
+  OwnPostgresCluster();     // starts it; dsn() is empty and error() says why when it could not
+  ~OwnPostgresCluster();
+  OwnPostgresCluster(const OwnPostgresCluster&) = delete;
+  OwnPostgresCluster& operator=(const OwnPostgresCluster&) = delete;
+  const std::string& dsn() const { return dsn_; }
+  const std::string& error() const { return error_; }
+  // `pause` (stop the server, keep its data) or `resume` (start it on the same port):
+  // the script's exit status, its output in `out`.
+  int Run(const std::string& action, std::string* out = nullptr);
+
+ private:
+  std::string script_, dir_, dsn_, error_;
+};
+
 struct CommandResult {
   int exit_code = -1;
   std::string out, err;

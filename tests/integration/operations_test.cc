@@ -27,18 +27,6 @@ namespace fs = std::filesystem;
 
 std::string Body(const json::object& o) { return json::serialize(o); }
 
-// Runs a shell command; returns its exit status and puts stdout+stderr in `out`.
-int Shell(const std::string& command, std::string* out = nullptr) {
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (!p) return -1;
-  std::string text;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) text.append(buf, n);
-  const int status = ::pclose(p);
-  if (out) *out = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc | std::ios::binary);
   out << text;
@@ -152,18 +140,10 @@ TEST(ReadinessTest, NotReadyWhileMigrationsAreBehind) {
 // and /healthz stays 200 throughout.
 TEST(ReadinessTest, FlipsWhenPostgresStopsAndReturnsWhenItStarts) {
   if (UsingPostgres()) GTEST_SKIP() << "runs once, in the SQLite pass, with a cluster of its own";
-  if (Shell("ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null") != 0) GTEST_SKIP() << "PostgreSQL is not installed";
-  const std::string script = std::string(ROSTER_TEST_SOURCE) + "/../scripts/pg-test-cluster.sh";
-  char cluster_template[] = "/tmp/roster-ready-XXXXXX";
-  ASSERT_NE(::mkdtemp(cluster_template), nullptr);
-  const std::string cluster = cluster_template;
-  std::string dsn;
-  ASSERT_EQ(Shell(script + " start " + cluster + " 2>/dev/null", &dsn), 0) << dsn;
-  dsn.erase(dsn.find_last_not_of("\n") + 1);
-  struct Cleanup {
-    std::string script, cluster;
-    ~Cleanup() { Shell(script + " stop " + cluster); }
-  } cleanup{script, cluster};
+  if (!OwnPostgresCluster::Installed()) GTEST_SKIP() << "PostgreSQL is not installed";
+  OwnPostgresCluster cluster;
+  ASSERT_FALSE(cluster.dsn().empty()) << cluster.error();
+  const std::string& dsn = cluster.dsn();
 
   TempDir dir;
   auto init = RunRoster({"init", "--data-dir", dir.path(), "--database", dsn, "--json"});
@@ -173,7 +153,7 @@ TEST(ReadinessTest, FlipsWhenPostgresStopsAndReturnsWhenItStarts) {
   EXPECT_EQ(client.Send("GET", "/readyz").status, 200);
 
   std::string out;
-  ASSERT_EQ(Shell(script + " pause " + cluster, &out), 0) << out;
+  ASSERT_EQ(cluster.Run("pause", &out), 0) << out;
   HttpResponse down;
   EXPECT_TRUE(WaitFor([&] {
     down = client.Send("GET", "/readyz");
@@ -182,7 +162,7 @@ TEST(ReadinessTest, FlipsWhenPostgresStopsAndReturnsWhenItStarts) {
   EXPECT_EQ(down.Json().at("check"), "store") << down.body;
   EXPECT_EQ(client.Send("GET", "/healthz").status, 200);
 
-  ASSERT_EQ(Shell(script + " resume " + cluster, &out), 0) << out;
+  ASSERT_EQ(cluster.Run("resume", &out), 0) << out;
   HttpResponse up;
   EXPECT_TRUE(WaitFor([&] {
     up = client.Send("GET", "/readyz");

@@ -35,17 +35,6 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 // ---- helpers ------------------------------------------------------------------------
 
-int Shell(const std::string& command, std::string* out = nullptr) {
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (!p) return -1;
-  std::string text;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) text.append(buf, n);
-  const int status = ::pclose(p);
-  if (out) *out = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 std::string Base64(std::string_view in) {
   static constexpr char kTable[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
@@ -242,7 +231,9 @@ class DocumentPolicyTest : public ::testing::Test {
   // reads `user_id`, which may be empty, by id).
   void ExpectEveryListReads(const std::string& token, const std::string& user_id = "") {
     EXPECT_EQ(client_.Send("GET", apis_->PingOneUsers(), "", Apis::Bearer(token)).status, 200);
-    if (!user_id.empty()) EXPECT_EQ(client_.Send("GET", "/v2/users/" + user_id, "", apis_->Catalyze()).status, 200);
+    if (!user_id.empty()) {
+      EXPECT_EQ(client_.Send("GET", "/v2/users/" + user_id, "", apis_->Catalyze()).status, 200);
+    }
     EXPECT_EQ(client_.Send("GET", "/users.json", "", apis_->QuickBlox(false)).status, 200);
     EXPECT_EQ(client_.Send("GET", CommCareUsers(), "", apis_->CommCare()).status, 200);
     EXPECT_EQ(client_.Send("GET", CommCareGroups(), "", apis_->CommCare()).status, 200);
@@ -945,7 +936,9 @@ TEST(DiskFullTest, WritesAnswer503ReadsWorkAndWritesResumeWhenSpaceReturns) {
                    apis.CommCare()).status, 201);
   ExpectLedgerHolds(apis, c, ledger);
   EXPECT_EQ(server.Terminate(), 0);
-  if (Shell("command -v sqlite3 >/dev/null") == 0) EXPECT_EQ(Sqlite(data + "/roster.db", "PRAGMA integrity_check"), "ok");
+  if (Shell("command -v sqlite3 >/dev/null") == 0) {
+    EXPECT_EQ(Sqlite(data + "/roster.db", "PRAGMA integrity_check"), "ok");
+  }
 }
 
 // With the audit trail on, a read whose record cannot be made durable does not leave:
@@ -1006,18 +999,10 @@ TEST(DiskFullTest, AuditedReadsAnswer503UntilTheirRecordsFitThenResume) {
 // recovers without restarting roster, and every acknowledged write is there afterwards.
 TEST(PostgresRestartTest, RequestsAnswer503ThePoolRecoversAndNothingAcknowledgedIsLost) {
   if (UsingPostgres()) GTEST_SKIP() << "runs once, in the SQLite pass, with a cluster of its own";
-  if (Shell("ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null") != 0) GTEST_SKIP() << "PostgreSQL is not installed";
-  const std::string script = std::string(ROSTER_TEST_SOURCE) + "/../scripts/pg-test-cluster.sh";
-  char cluster_template[] = "/tmp/roster-pgr-XXXXXX";
-  ASSERT_NE(::mkdtemp(cluster_template), nullptr);
-  const std::string cluster = cluster_template;
-  std::string dsn;
-  ASSERT_EQ(Shell(script + " start " + cluster + " 2>/dev/null", &dsn), 0) << dsn;
-  dsn.erase(dsn.find_last_not_of("\n") + 1);
-  struct Cleanup {
-    std::string script, cluster;
-    ~Cleanup() { Shell(script + " stop " + cluster); }
-  } cleanup{script, cluster};
+  if (!OwnPostgresCluster::Installed()) GTEST_SKIP() << "PostgreSQL is not installed";
+  OwnPostgresCluster cluster;
+  ASSERT_FALSE(cluster.dsn().empty()) << cluster.error();
+  const std::string& dsn = cluster.dsn();
 
   TempDir dir;
   const Apis apis = Apis::Init(dir.path(), {"--database", dsn});
@@ -1035,9 +1020,9 @@ TEST(PostgresRestartTest, RequestsAnswer503ThePoolRecoversAndNothingAcknowledged
     load.Start();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     std::string out;
-    ASSERT_EQ(Shell(script + " pause " + cluster, &out), 0) << out;
+    ASSERT_EQ(cluster.Run("pause", &out), 0) << out;
     EXPECT_TRUE(WaitFor([&] { return load.Unavailable() > 4; }, 30)) << load.Unavailable();
-    ASSERT_EQ(Shell(script + " resume " + cluster, &out), 0) << out;
+    ASSERT_EQ(cluster.Run("resume", &out), 0) << out;
     const int before = ledger.acknowledged;
     // The same server, the same pool: writes succeed again.
     EXPECT_TRUE(WaitFor([&] { return ledger.acknowledged > before + 20; }, 30)) << ledger.acknowledged;
@@ -1048,7 +1033,7 @@ TEST(PostgresRestartTest, RequestsAnswer503ThePoolRecoversAndNothingAcknowledged
   std::string out;
   const std::string token = apis.PingOneToken(c);
   ASSERT_FALSE(token.empty());
-  ASSERT_EQ(Shell(script + " pause " + cluster, &out), 0) << out;
+  ASSERT_EQ(cluster.Run("pause", &out), 0) << out;
   auto until_503 = [](const std::function<HttpResponse()>& send) {
     HttpResponse r;
     WaitFor([&] {
@@ -1074,7 +1059,7 @@ TEST(PostgresRestartTest, RequestsAnswer503ThePoolRecoversAndNothingAcknowledged
     return c.Send("POST", CommCareUsers(), json::serialize(json::object{{"username", Unique("pgm")}, {"password", "pw-123456"}}),
                   apis.CommCare());
   }));
-  ASSERT_EQ(Shell(script + " resume " + cluster, &out), 0) << out;
+  ASSERT_EQ(cluster.Run("resume", &out), 0) << out;
   EXPECT_TRUE(WaitFor([&] {
     return c.Send("POST", CommCareUsers(), json::serialize(json::object{{"username", Unique("pgback")}, {"password", "pw-123456"}}),
                   apis.CommCare())
