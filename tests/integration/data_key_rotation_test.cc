@@ -211,31 +211,38 @@ TEST_F(DataKeyRotationTest, EveryRowIsResealedWhileServersKeepServing) {
   EXPECT_EQ(status.at("keys").as_int64(), 1);
 }
 
-// Starts `roster env rotate-data-key` and SIGKILLs it after `delay`; true if it had
-// finished by itself first.
-bool RunAndKill(const std::string& data_dir, std::chrono::milliseconds delay) {
-  const std::vector<std::string> args{ROSTER_BINARY, "env", "rotate-data-key", "default", "--rate", "2",
-                                      "--data-dir", data_dir, "--json"};
+// Starts roster with `args`, its standard error in `err`, and SIGKILLs it once `err` holds
+// `mark` (or after `delay` when `mark` is empty); true if it had finished by itself first.
+bool RunAndKill(const std::vector<std::string>& args, const std::string& err, const std::string& mark,
+                std::chrono::milliseconds delay) {
+  std::filesystem::remove(err);
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid;
   const int rc = posix_spawn(&pid, ROSTER_BINARY, &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot spawn roster");
-  const auto deadline = std::chrono::steady_clock::now() + delay;
+  const auto deadline = std::chrono::steady_clock::now() + (mark.empty() ? delay : std::chrono::seconds(30));
   int status = 0;
   while (std::chrono::steady_clock::now() < deadline) {
+    if (!mark.empty() && ReadFile(err).find(mark) != std::string::npos) break;
     if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
   return false;
+}
+
+// `roster env rotate-data-key`, SIGKILLed after `delay` (see RunAndKill).
+bool RunDataKeyRotationAndKill(const std::string& data_dir, std::chrono::milliseconds delay) {
+  return RunAndKill({ROSTER_BINARY, "env", "rotate-data-key", "default", "--rate", "2", "--data-dir", data_dir, "--json"},
+                    data_dir + "/rotate.err", "", delay);
 }
 
 TEST_F(DataKeyRotationTest, ARotationKilledAtRandomMomentsAndRunAgainLosesNothing) {
@@ -246,7 +253,7 @@ TEST_F(DataKeyRotationTest, ARotationKilledAtRandomMomentsAndRunAgainLosesNothin
   // The first run waits for servers to pick up the new key (DirectoryService::kDataKeyTtlMs
   // twice); kill it there once, then at random moments of the re-sealing.
   std::uniform_int_distribution<int> first_ms(50, 3'000), later_ms(100, 1'500);
-  bool finished = RunAndKill(CliDir(), std::chrono::milliseconds(first_ms(random)));
+  bool finished = RunDataKeyRotationAndKill(CliDir(), std::chrono::milliseconds(first_ms(random)));
   int kills = finished ? 0 : 1;
   for (int i = 0; i < 19 && !finished; ++i) {
     ExpectEveryUserReadable();  // reads work between kills
@@ -254,7 +261,7 @@ TEST_F(DataKeyRotationTest, ARotationKilledAtRandomMomentsAndRunAgainLosesNothin
     // early in the re-sealing; every later one within 1.5 s, at 2 rows/s: 19 runs visit
     // fewer rows than the two passes over the 30 users need, so the rotation is killed
     // 20 times (issue 13) before the last run finishes it.
-    finished = RunAndKill(CliDir(), std::chrono::milliseconds(i == 0 ? 9'000 + later_ms(random) : later_ms(random)));
+    finished = RunDataKeyRotationAndKill(CliDir(), std::chrono::milliseconds(i == 0 ? 9'000 + later_ms(random) : later_ms(random)));
     if (!finished) ++kills;
   }
   EXPECT_EQ(kills, 20);
@@ -356,34 +363,10 @@ TEST_F(MasterKeyRotationTest, EveryServerPicksUpTheNewKeyWithoutARestartAndTheOl
   ExpectEveryUserReadable();
 }
 
-// Starts `roster master-key rotate` and SIGKILLs it once its standard error holds `mark`
-// (or after `delay` when `mark` is empty); true if it had finished by itself first.
+// `roster master-key rotate`, SIGKILLed once its standard error holds `mark` (see RunAndKill).
 bool RunRotateAndKill(const std::string& data_dir, const std::string& mark, std::chrono::milliseconds delay) {
-  const std::string err = data_dir + "/rotate.err";
-  std::filesystem::remove(err);
-  const std::vector<std::string> args{ROSTER_BINARY, "master-key", "rotate", "--step-delay-ms", "200",
-                                      "--data-dir", data_dir, "--json"};
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid;
-  const int rc = posix_spawn(&pid, ROSTER_BINARY, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot spawn roster");
-  const auto deadline = std::chrono::steady_clock::now() + (mark.empty() ? delay : std::chrono::seconds(30));
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (!mark.empty() && ReadFile(err).find(mark) != std::string::npos) break;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return false;
+  return RunAndKill({ROSTER_BINARY, "master-key", "rotate", "--step-delay-ms", "200", "--data-dir", data_dir, "--json"},
+                    data_dir + "/rotate.err", mark, delay);
 }
 
 TEST_F(MasterKeyRotationTest, ARotationKilledAtTwentyMomentsLeavesADirectoryThatStartsAndReadsEveryUser) {
