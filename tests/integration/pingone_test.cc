@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -99,16 +98,6 @@ struct App {
 // (../shared/reference/pingone-openapi/, the Go SDK's) by tests/sdk/pingone/openapi_check.mjs
 // (Ajv), installed by scripts/sdk-setup.sh.
 
-int RunShell(const std::string& command, std::string& output) {
-  output.clear();
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
-  const int status = ::pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 class ResponseRecorder {
  public:
   explicit ResponseRecorder(std::string file) : file_(std::move(file)) { std::filesystem::remove(file_); }
@@ -122,14 +111,14 @@ class ResponseRecorder {
   void Validate() {
     if (count_ == 0) return;
     std::string out;
-    if (RunShell("command -v node", out) != 0) {
+    if (Shell("command -v node", &out) != 0) {
       std::fprintf(stderr, "node is not installed: the OpenAPI check is skipped (run scripts/sdk-setup.sh)\n");
       return;
     }
     const std::string dir = std::string(ROSTER_TEST_SOURCE) + "/sdk/pingone";
     ASSERT_TRUE(std::filesystem::exists(dir + "/node_modules/ajv"))
         << "Ajv is not installed in " << dir << ": run scripts/sdk-setup.sh";
-    const int status = RunShell("cd '" + dir + "' && node openapi_check.mjs '" + file_ + "'", out);
+    const int status = Shell("cd '" + dir + "' && node openapi_check.mjs '" + file_ + "'", &out);
     EXPECT_EQ(status, 0) << "responses that do not conform to PingOne's OpenAPI description:\n" << out;
     std::filesystem::remove(file_);
     count_ = 0;
@@ -1400,7 +1389,7 @@ TEST_F(PingOneTest, ForceChangeKeepsThePasswordAndAsksForANewOne) {
                json::object{{"username", "force.change"}, {"password", {{"value", "Force-Pass1!"}}}}, kImportType);
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string path = "/users/" + Str(r.Json(), "id") + "/password";
-  for (const std::string type : {std::string(kForceChangeType), std::string(kForceChangeType) + "+json"}) {
+  for (const std::string& type : {std::string(kForceChangeType), std::string(kForceChangeType) + "+json"}) {
     auto forced = Api(*main_, "POST", path, std::string(""), type);
     ASSERT_EQ(forced.status, 200) << forced.body;
     EXPECT_EQ(Str(forced.Json(), "status"), "MUST_CHANGE_PASSWORD");
