@@ -38,11 +38,6 @@ core::Result<std::string> CheckCode(const std::string& field, const std::string&
   return Lower(std::move(s));
 }
 
-bool BodyBool(const Record& r, const char* key) {
-  const auto* v = r.body.if_contains(key);
-  return v && v->is_bool() && v->get_bool();
-}
-
 // Records of `kind` holding the lookup claim (claim, value).
 core::Result<std::vector<Record>> Holding(RecordService& records, const std::string& env, const char* claim,
                                           const std::string& value, const char* kind) {
