@@ -52,7 +52,7 @@ constexpr Api kApis[] = {
      dialects::quickblox::AddCommands},
     {"commcare",
      [](http::Router& r, const Services& s, const ApiSettings& o) {
-       dialects::commcare::Mount(r, s, {o.commcare_account_root});
+       dialects::commcare::Mount(r, s, {o.commcare_account_root, o.public_url});
      },
      dialects::commcare::AddCommands},
     {"scim",

@@ -81,13 +81,115 @@ core::Result<json::object> HttpCredentials::PasswordSecrets(std::string_view use
   if (password.size() > kMaxPassword) return core::InvalidArgument("password", "password is too long");
   auto hash = Hasher().Hash(password);
   if (!hash) return std::unexpected(hash.error());
+  json::object out = DigestSecrets(username, password);
+  out["password_hash"] = *hash;
+  return out;
+}
+
+json::object HttpCredentials::DigestSecrets(std::string_view username, std::string_view password) const {
   const std::string a1 = std::string(username) + ":" + realm_ + ":" + std::string(password);
   json::object out;
-  out["password_hash"] = *hash;
   out["digest_realm"] = realm_;
   out["digest_ha1"] = json::object{{"MD5", DigestHash(DigestAlgorithm::kMd5, a1)},
                                    {"SHA-256", DigestHash(DigestAlgorithm::kSha256, a1)}};
   return out;
+}
+
+core::Result<std::string> HttpCredentials::PasswordFingerprint(const std::string& environment_id,
+                                                               const std::string& user_id) {
+  auto phc = s_.users.PasswordHashOf(environment_id, user_id);
+  if (!phc) return std::unexpected(phc.error());
+  return crypto::ToHex(crypto::Digest(crypto::MacAlgorithm::kSha256, *phc));
+}
+
+core::Result<std::optional<json::object>> HttpCredentials::CurrentUserDigest(const std::string& environment_id,
+                                                                            const std::string& user_id) {
+  using None = std::optional<json::object>;
+  auto found = s_.records.Find(environment_id, kUserDigestKind, user_id);
+  if (!found) return std::unexpected(found.error());
+  if (found->empty()) return None();
+  auto fingerprint = PasswordFingerprint(environment_id, user_id);
+  if (!fingerprint) {
+    if (fingerprint.error().code == ErrorCode::kNotFound) return None();  // no password (any more)
+    return std::unexpected(fingerprint.error());
+  }
+  const json::object& body = found->front().body;
+  if (Text(&body, "user_id") != user_id ||
+      !crypto::SecretsEqual(std::string(Text(&body, "password_fingerprint")), *fingerprint))
+    return None();
+  return None(body);
+}
+
+core::Status HttpCredentials::StoreUserDigest(const std::string& environment_id, const std::string& user_id,
+                                              std::string_view username, const std::string& password) {
+  if (password.empty() || password.size() > kMaxPassword) return core::InvalidArgument("password", "bad password");
+  auto fingerprint = PasswordFingerprint(environment_id, user_id);
+  if (!fingerprint) return std::unexpected(fingerprint.error());
+  json::object body = DigestSecrets(username, password);
+  body["user_id"] = user_id;
+  body["password_fingerprint"] = *fingerprint;
+  const auto claims = [&user_id](const Record&) { return std::vector<Claim>{{kUserDigestKind, user_id, true}}; };
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    auto found = s_.records.Find(environment_id, kUserDigestKind, user_id);
+    if (!found) return std::unexpected(found.error());
+    if (found->empty()) {
+      NewRecordRequest request;
+      request.environment_id = environment_id;
+      request.kind = kUserDigestKind;
+      request.body = body;
+      request.claims = claims(Record{});
+      auto created = s_.records.Create(request);
+      if (created) return {};
+      if (created.error().code != ErrorCode::kAlreadyExists) return std::unexpected(created.error());
+      continue;  // written concurrently: replace it
+    }
+    if (found->front().body == body) return {};
+    auto updated = s_.records.Update(
+        environment_id, kUserDigestKind, found->front().id,
+        [&body](Record& r) -> core::Status {
+          r.body = body;
+          return {};
+        },
+        claims);
+    if (updated) return {};
+    if (updated.error().code == ErrorCode::kNotFound) continue;
+    return std::unexpected(updated.error());
+  }
+  return core::Fail(ErrorCode::kAborted, "the Digest secret is being written concurrently; retry");
+}
+
+core::Result<core::User> HttpCredentials::VerifyUserPassword(const std::string& environment_id,
+                                                             const std::string& username, const std::string& password,
+                                                             std::string_view address) {
+  if (auto st = s_.users.Admit(ThrottledAction::kSignIn, address, ""); !st) return std::unexpected(st.error());
+  auto user = s_.users.CheckSignIn(environment_id, username, address, s_.users.PasswordCheck(environment_id, password));
+  if (!user) return std::unexpected(user.error());
+  // The password is known to be right here: Digest needs its secret for it.
+  auto current = CurrentUserDigest(environment_id, user->id);
+  if (current && !*current) (void)StoreUserDigest(environment_id, user->id, user->username, password);
+  return user;
+}
+
+core::Result<core::User> HttpCredentials::VerifyUserDigest(const std::string& nonce_environment_id,
+                                                           const std::string& environment_id, const DigestResponse& r,
+                                                           std::string_view method, std::string_view request_target,
+                                                           std::string_view address) {
+  return s_.users.CheckSignIn(
+      environment_id, r.username, address, [&](const core::User* user) -> core::Result<bool> {
+        std::optional<json::object> secret;
+        if (user) {
+          auto current = CurrentUserDigest(environment_id, user->id);
+          if (!current) return std::unexpected(current.error());
+          secret = std::move(*current);
+        }
+        auto st = VerifyDigest(nonce_environment_id, secret ? &*secret : nullptr, r, method, request_target, address);
+        if (st) return true;
+        // A wrong response is a wrong password; the rest (throttle, stale, replay) is said as is.
+        if (st.error().code == ErrorCode::kUnauthenticated && st.error().field.empty() &&
+            st.error().message == "Invalid credentials.")
+          return false;
+        return std::unexpected(st.error());
+      });
 }
 
 core::Status HttpCredentials::VerifyPassword(const json::object* account, const std::string& password,

@@ -33,6 +33,10 @@
 namespace roster::service {
 
 inline constexpr const char* kDigestNonceKind = "http.digest.nonce";
+// The Digest secret of a user of the directory (a CommCare mobile worker): a record of
+// this kind per user (unique claim on the user id), body {"user_id", "password_fingerprint",
+// "digest_realm", "digest_ha1"}, the HA1s as DigestSecrets makes them for web users.
+inline constexpr const char* kUserDigestKind = "http.digest.user";
 // Error::field of the kUnauthenticated answer for a well-formed response whose nonce has
 // expired: the dialect's challenge says stale=true (the client retries with a new nonce
 // without asking the user again).
@@ -65,6 +69,8 @@ class HttpCredentials {
   // The body members that store `password` for the account `username` (see above).
   // kInvalidArgument (field "password") for an empty password or one over 1024 bytes.
   core::Result<boost::json::object> PasswordSecrets(std::string_view username, std::string_view password) const;
+  // The Digest members of PasswordSecrets alone ("digest_realm", "digest_ha1").
+  boost::json::object DigestSecrets(std::string_view username, std::string_view password) const;
 
   // HTTP Basic with a password: one token of the sign-in throttle for the client address
   // (kResourceExhausted with retry_after_s when spent; not per username, which anyone
@@ -73,6 +79,32 @@ class HttpCredentials {
   // or has no password, so an unknown user costs the same). kUnauthenticated if wrong.
   core::Status VerifyPassword(const boost::json::object* account, const std::string& password,
                               std::string_view address);
+
+  // Users of the directory (CommCare's mobile workers) with their own password.
+  //
+  // The Digest secret of user `user_id` of `environment_id`, for `username` and its
+  // `password` (just set, or just verified): written to the user's kUserDigestKind record
+  // with the fingerprint (SHA-256) of the password hash the user holds now. A password
+  // set later by any API, removed, or re-hashed, changes that hash, and the secret then
+  // answers nothing (VerifyUserDigest) until this is called again: the record needs no
+  // write in the user's own transaction to stay safe. No write when the record is current.
+  core::Status StoreUserDigest(const std::string& environment_id, const std::string& user_id,
+                               std::string_view username, const std::string& password);
+  // HTTP Basic with a user's password, checked as a sign-in (UserService::CheckSignIn: the
+  // lockout counts, inactive, retired and locked users refused) after one token of the
+  // sign-in throttle for the address, opening no session. On success the user's Digest
+  // secret is (re)stored when it is missing or stale (StoreUserDigest). kUnauthenticated,
+  // kResourceExhausted (retry_after_s).
+  core::Result<core::User> VerifyUserPassword(const std::string& environment_id, const std::string& username,
+                                              const std::string& password, std::string_view address);
+  // HTTP Digest for a user of `environment_id` with a nonce issued for
+  // `nonce_environment_id` (the environment the request was made to): VerifyDigest against
+  // the user's current Digest secret, inside UserService::CheckSignIn (lockout counts,
+  // inactive and retired users refused). Errors as VerifyDigest's.
+  core::Result<core::User> VerifyUserDigest(const std::string& nonce_environment_id,
+                                            const std::string& environment_id, const DigestResponse& r,
+                                            std::string_view method, std::string_view request_target,
+                                            std::string_view address);
 
   // A fresh nonce for a challenge on `environment_id`.
   core::Result<std::string> IssueNonce(const std::string& environment_id);
@@ -90,6 +122,10 @@ class HttpCredentials {
                             std::string_view address);
 
  private:
+  // The user's Digest secret record, if it matches the password hash the user holds now.
+  core::Result<std::optional<boost::json::object>> CurrentUserDigest(const std::string& environment_id,
+                                                                     const std::string& user_id);
+  core::Result<std::string> PasswordFingerprint(const std::string& environment_id, const std::string& user_id);
   core::Result<std::string> NonceMac(const std::string& environment_id, std::string_view payload);
   core::Status AcceptNonceCount(const std::string& environment_id, const std::string& nonce, const std::string& username,
                                 std::int64_t expires_ms,

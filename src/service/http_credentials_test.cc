@@ -173,5 +173,112 @@ TEST_F(HttpCredentialsTest, AnExpiredNonceIsStale) {
   EXPECT_TRUE(Verify(Answer(*credentials_.IssueNonce(env_), "00000001", DigestAlgorithm::kMd5)).has_value());
 }
 
+// ---- users of the directory (CommCare's mobile workers) ----
+
+class UserCredentialsTest : public HttpCredentialsTest {
+ protected:
+  UserCredentialsTest() {
+    CreateUserRequest r;
+    r.environment_id = env_;
+    r.user.username = "alice@clinic.commcarehq.org";
+    r.user.active = true;
+    r.password = "alice pass 1";
+    user_id_ = users_.Create(r)->user.id;
+  }
+  DigestResponse WorkerAnswer(const std::string& nonce, const std::string& nc, const std::string& password) {
+    DigestResponse r = Answer(nonce, nc, DigestAlgorithm::kMd5, password);
+    r.username = "alice@clinic.commcarehq.org";
+    const std::string ha1 = DigestHash(DigestAlgorithm::kMd5, r.username + ":realm:" + password);
+    const std::string ha2 = DigestHash(DigestAlgorithm::kMd5, "GET:" + r.uri);
+    r.response = DigestHash(DigestAlgorithm::kMd5, ha1 + ":" + nonce + ":" + nc + ":" + r.cnonce + ":auth:" + ha2);
+    return r;
+  }
+  core::Result<core::User> VerifyWorker(const DigestResponse& r, const std::string& address = "10.0.0.1") {
+    return credentials_.VerifyUserDigest(env_, env_, r, "GET", "/a/clinic/api/v0.5/user/?limit=1", address);
+  }
+  std::string user_id_;
+};
+
+TEST_F(UserCredentialsTest, BasicChecksTheUsersPasswordAsASignInWithoutASession) {
+  auto ok = credentials_.VerifyUserPassword(env_, "Alice@clinic.commcarehq.org", "alice pass 1", "10.0.0.1");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(ok->id, user_id_);
+  EXPECT_EQ(credentials_.VerifyUserPassword(env_, "alice@clinic.commcarehq.org", "wrong", "10.0.0.1").error().code,
+            ErrorCode::kUnauthenticated);
+  EXPECT_EQ(credentials_.VerifyUserPassword(env_, "nobody@clinic.commcarehq.org", "alice pass 1", "10.0.0.1")
+                .error()
+                .code,
+            ErrorCode::kUnauthenticated);
+  // A worker of another environment is not found here.
+  EXPECT_EQ(credentials_.VerifyUserPassword(other_env_, "alice@clinic.commcarehq.org", "alice pass 1", "10.0.0.1")
+                .error()
+                .code,
+            ErrorCode::kUnauthenticated);
+  // An inactive user is refused with the right password.
+  ASSERT_TRUE(users_.Update(env_, user_id_, [](core::User& u) -> core::Status {
+    u.active = false;
+    return {};
+  }, std::nullopt).has_value());
+  EXPECT_EQ(credentials_.VerifyUserPassword(env_, "alice@clinic.commcarehq.org", "alice pass 1", "10.0.0.1")
+                .error()
+                .code,
+            ErrorCode::kUnauthenticated);
+}
+
+TEST_F(UserCredentialsTest, WrongPasswordsLockTheUsernameOutFromThatAddress) {
+  for (int i = 0; i < SignInPolicy{}.max_attempts; ++i)
+    EXPECT_EQ(credentials_.VerifyUserPassword(env_, "alice@clinic.commcarehq.org", "guess", "10.0.0.2").error().code,
+              ErrorCode::kUnauthenticated);
+  auto locked = credentials_.VerifyUserPassword(env_, "alice@clinic.commcarehq.org", "alice pass 1", "10.0.0.2");
+  ASSERT_FALSE(locked.has_value());
+  EXPECT_EQ(locked.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_GE(locked.error().retry_after_s, 1);
+  // Digest counts against the same lockout.
+  auto nonce = *credentials_.IssueNonce(env_);
+  EXPECT_EQ(VerifyWorker(WorkerAnswer(nonce, "00000001", "alice pass 1"), "10.0.0.2").error().code,
+            ErrorCode::kResourceExhausted);
+  // Another address is not locked out; a success there clears nothing of this one's.
+  EXPECT_TRUE(credentials_.VerifyUserPassword(env_, "alice@clinic.commcarehq.org", "alice pass 1", "10.0.0.3"));
+  EXPECT_TRUE(users_.ClearSignInLockout(env_, user_id_).has_value());
+  EXPECT_TRUE(credentials_.VerifyUserPassword(env_, "alice@clinic.commcarehq.org", "alice pass 1", "10.0.0.2"));
+  // Successes are not counted: many in a row stay admitted.
+  for (int i = 0; i < 2 * SignInPolicy{}.max_attempts; ++i)
+    EXPECT_TRUE(credentials_.VerifyUserPassword(env_, "alice@clinic.commcarehq.org", "alice pass 1", "10.0.0.2"));
+}
+
+TEST_F(UserCredentialsTest, DigestAnswersWithTheSecretStoredBesideThePassword) {
+  // No secret yet (the password was set without one): Digest refuses the right answer.
+  auto nonce = *credentials_.IssueNonce(env_);
+  EXPECT_EQ(VerifyWorker(WorkerAnswer(nonce, "00000001", "alice pass 1")).error().code, ErrorCode::kUnauthenticated);
+  ASSERT_TRUE(credentials_.StoreUserDigest(env_, user_id_, "alice@clinic.commcarehq.org", "alice pass 1"));
+  auto ok = VerifyWorker(WorkerAnswer(nonce, "00000002", "alice pass 1"));
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(ok->id, user_id_);
+  EXPECT_EQ(VerifyWorker(WorkerAnswer(nonce, "00000003", "wrong")).error().code, ErrorCode::kUnauthenticated);
+  // Replays are refused as for web users.
+  EXPECT_FALSE(VerifyWorker(WorkerAnswer(nonce, "00000002", "alice pass 1")).has_value());
+  // The secret is sealed and holds no password.
+  auto stored = records_.Find(env_, kUserDigestKind, user_id_);
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ(boost::json::serialize(stored->front().body).find("alice pass"), std::string::npos);
+}
+
+TEST_F(UserCredentialsTest, APasswordChangedByAnyApiRetiresTheOldDigestSecret) {
+  ASSERT_TRUE(credentials_.StoreUserDigest(env_, user_id_, "alice@clinic.commcarehq.org", "alice pass 1"));
+  // Another API sets a new password: it writes no Digest secret.
+  ASSERT_TRUE(users_.Update(env_, user_id_, [](core::User&) -> core::Status { return {}; }, "alice pass 2"));
+  auto nonce = *credentials_.IssueNonce(env_);
+  EXPECT_EQ(VerifyWorker(WorkerAnswer(nonce, "00000001", "alice pass 1")).error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(VerifyWorker(WorkerAnswer(nonce, "00000002", "alice pass 2")).error().code, ErrorCode::kUnauthenticated);
+  // One Basic sign-in with the new password stores the secret for it.
+  ASSERT_TRUE(credentials_.VerifyUserPassword(env_, "alice@clinic.commcarehq.org", "alice pass 2", "10.0.0.1"));
+  EXPECT_TRUE(VerifyWorker(WorkerAnswer(nonce, "00000003", "alice pass 2")).has_value());
+  // A removed password leaves nothing for Digest.
+  WriteOptions clear;
+  clear.clear_password = true;
+  ASSERT_TRUE(users_.Update(env_, user_id_, [](core::User&) -> core::Status { return {}; }, std::nullopt, clear));
+  EXPECT_EQ(VerifyWorker(WorkerAnswer(nonce, "00000004", "alice pass 2")).error().code, ErrorCode::kUnauthenticated);
+}
+
 }  // namespace
 }  // namespace roster::service

@@ -11,7 +11,8 @@ constexpr const char* kNameClaim = "mail_template.name";
 
 bool IsKnownTemplate(std::string_view name) {
   return name == "forgot_username" || name == "password_reset" || name == "password_changed" ||
-         name == "email_changed" || name == "activation" || name == "recovery_code";
+         name == "email_changed" || name == "activation" || name == "recovery_code" ||
+         name == "account_confirmation";
 }
 
 MailTemplate DefaultTemplate(std::string_view name) {
@@ -34,6 +35,13 @@ MailTemplate DefaultTemplate(std::string_view name) {
     return {"Activate your account",
             "Hello {{username}},\n\nOpen this link within {{expiresInHours}} hours to activate your account:\n\n"
             "    {{link}}\n\nThe link works once. If you did not sign up, you can ignore this message.\n"};
+  // CommCare's mobile_worker_confirm_account mail: the link to the page that confirms the
+  // account by choosing its password.
+  if (name == "account_confirmation")
+    return {"Confirm your account for {{environment}}",
+            "Hello {{username}},\n\nAn account was created for you in {{environment}}. Open this link within "
+            "{{expiresInHours}} hours to confirm it and choose your password:\n\n    {{link}}\n\n"
+            "The link works once. If you did not expect this message, you can ignore it.\n"};
   // Notices go to the address the account had before the change, and never name the new
   // address: whoever changed it may not be the account's owner.
   if (name == "password_changed")
@@ -83,7 +91,7 @@ core::Status SaveTemplate(RecordService& records, const std::string& environment
                           const MailTemplate& t) {
   if (!IsKnownTemplate(name))
     return core::InvalidArgument(
-        "name", "unknown template name: use forgot_username, password_reset, recovery_code, password_changed, email_changed or activation");
+        "name", "unknown template name: use forgot_username, password_reset, recovery_code, password_changed, email_changed, activation or account_confirmation");
   if (t.subject.empty() || t.subject.size() > 200 || t.subject.find_first_of("\r\n") != std::string::npos ||
       !core::IsValidUtf8(t.subject))
     return core::InvalidArgument("subject", "subject must be 1..200 bytes of UTF-8 on one line");

@@ -60,7 +60,8 @@ core::Result<bool> PasswordResets::Request(const std::string& environment_id, co
                                                 {"code", token},
                                                 {"link", tokens_.link_base + token},
                                                 {"environment", environment ? environment->name : environment_id},
-                                                {"expiresInMinutes", std::to_string(tokens_.lifetime_ms / 60000)}};
+                                                {"expiresInMinutes", std::to_string(tokens_.lifetime_ms / 60000)},
+                                                {"expiresInHours", std::to_string(tokens_.lifetime_ms / 3600000)}};
   NewRecordRequest r;
   r.environment_id = environment_id;
   r.kind = tokens_.record_kind;

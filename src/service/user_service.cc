@@ -638,8 +638,35 @@ core::Status UserService::Admit(ThrottledAction action, std::string_view address
 
 core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, const std::string& username,
                                            const std::string& password, std::string_view address) {
+  if (password.size() > kMaxPasswordBytes || username.size() > 1024)
+    return core::Fail(ErrorCode::kUnauthenticated, "invalid username or password");
+  return Attempt(environment_id, username, address, PasswordCheck(environment_id, password), true);
+}
+
+core::Result<core::User> UserService::CheckSignIn(const std::string& environment_id, const std::string& username,
+                                                  std::string_view address, const CredentialCheck& proves) {
+  if (username.size() > 1024) return core::Fail(ErrorCode::kUnauthenticated, "invalid username or password");
+  auto attempt = Attempt(environment_id, username, address, proves, false);
+  if (!attempt) return std::unexpected(attempt.error());
+  return std::move(attempt->user);
+}
+
+UserService::CredentialCheck UserService::PasswordCheck(const std::string& environment_id,
+                                                        const std::string& password) {
+  return [this, environment_id, password](const core::User* user) -> core::Result<bool> {
+    if (password.size() > kMaxPasswordBytes) return false;
+    if (!user) {
+      VerifyDummy(password);
+      return false;
+    }
+    return CheckStoredPassword(environment_id, user->id, password);
+  };
+}
+
+core::Result<SignedIn> UserService::Attempt(const std::string& environment_id, const std::string& username,
+                                            std::string_view address, const CredentialCheck& proves,
+                                            bool open_session) {
   const auto refused = core::Fail(ErrorCode::kUnauthenticated, "invalid username or password");
-  if (password.size() > kMaxPasswordBytes || username.size() > 1024) return refused;
   auto folded = core::FoldUsername(username);
   const std::string name = folded ? *folded : username;
   const auto now = clock_.NowMillis();
@@ -674,18 +701,26 @@ core::Result<SignedIn> UserService::SignIn(const std::string& environment_id, co
   auto found = FindBy(environment_id, "username", username);
   if (!found) return std::unexpected(found.error());
   if (found->empty()) {
-    VerifyDummy(password);
+    auto ok = proves(nullptr);
+    if (!ok) return std::unexpected(ok.error());
     SignInFailures().Inc();
     return refused;
   }
   core::User user = std::move(found->front());
-  auto ok = CheckStoredPassword(environment_id, user.id, password);
+  auto ok = proves(&user);
   if (!ok) return std::unexpected(ok.error());
   // A retired (archived) user stays retired whatever API archived it and left `active`;
   // a locked one stays out until an API unlocks it.
   if (!*ok || !user.active || user.archived || user.LockedAt(now)) {
     SignInFailures().Inc();
     return refused;
+  }
+  if (!open_session) {
+    if (counted) {
+      if (auto st = store_.ResetCounter(pair_key); !st) return std::unexpected(st.error());
+      if (user_hits > 1) (void)store_.ResetCounter(user_key);
+    }
+    return SignedIn{std::move(user), std::string()};
   }
   if (!counted) {
     auto token = IssueSession(environment_id, user.id);

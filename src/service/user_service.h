@@ -242,6 +242,18 @@ class UserService {
   // addresses, is spent, whatever the password (SignInPolicy).
   core::Result<SignedIn> SignIn(const std::string& environment_id, const std::string& username,
                                 const std::string& password, std::string_view address);
+  // What SignIn checks (the same lockout counts and refusals), for a caller that proves
+  // the user's password otherwise or opens no session: HTTP Basic and Digest on every
+  // request (service/http_credentials.h). `proves(user)` says whether the credential
+  // presented is the user's (user null: no such username; it should cost what a real
+  // check costs); an error of it is returned as is, the attempt staying counted. On
+  // success the counts are cleared as a sign-in clears them; no session is opened.
+  using CredentialCheck = std::function<core::Result<bool>(const core::User* user)>;
+  core::Result<core::User> CheckSignIn(const std::string& environment_id, const std::string& username,
+                                       std::string_view address, const CredentialCheck& proves);
+  // The check SignIn makes of a password (one argon2id verification, a dummy one for no
+  // user), for CheckSignIn.
+  CredentialCheck PasswordCheck(const std::string& environment_id, const std::string& password);
   // Clears the sign-in attempts counted against the user's username, from every address
   // together (the SignInPolicy ceiling that stops it signing in from anywhere) and from
   // each address, as an administrator's unlock. kNotFound.
@@ -299,6 +311,9 @@ class UserService {
                               const core::Result<std::vector<store::UserRow>>& rows, int limit);
   core::Result<std::vector<std::string>> Memberships(const std::string& environment_id,
                                                      const std::vector<MembershipRef>& named);
+  // SignIn and CheckSignIn: the lockout counts, the user, `proves`, and a session if asked.
+  core::Result<SignedIn> Attempt(const std::string& environment_id, const std::string& username,
+                                 std::string_view address, const CredentialCheck& proves, bool open_session);
   void VerifyDummy(const std::string& password);
   // Verifies against the stored hash; upgrades it on success when outdated.
   core::Result<bool> CheckStoredPassword(const std::string& environment_id, const std::string& user_id,

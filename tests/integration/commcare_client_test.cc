@@ -27,6 +27,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -588,6 +589,320 @@ TEST_F(CommCareClientTest, SetPasswordCommandChangesWhatBasicAndDigestAccept) {
   const std::string dump = DumpStore(dir_->path());
   EXPECT_EQ(dump.find("Changed pass 2"), std::string::npos);
   EXPECT_EQ(dump.find(kPassword), std::string::npos);
+}
+
+// ---- mobile workers with their own password ----
+
+// A mobile worker signs in with its password over Basic or Digest, as on CommCare HQ;
+// then CommCare's require_api_permission('access_api') refuses it (the mobile-worker
+// role grants no API access): 403 in its own project space, 403 naming the project
+// space in another. LoginAuthentication's identity and user_domains answer it.
+TEST_F(CommCareClientTest, MobileWorkersSignInWithTheirPasswordAndAreRefusedTheApi) {
+  Client client(server_->base_url());
+  const std::string worker = "worker0@export.commcarehq.org";
+  const std::string path = "/a/export/api/v0.5/user/";
+  const auto basic = [](const std::string& pair) { return Headers{{"Authorization", "Basic " + Base64(pair)}}; };
+  const auto expect_error = [](const HttpResponse& r, long status, const std::string& message) {
+    EXPECT_EQ(r.status, status) << r.body;
+    ASSERT_TRUE(r.Json().is_object()) << r.body;
+    EXPECT_EQ(r.Json().at("error"), json::value(message)) << r.body;
+  };
+  const std::string no_api = "Mobile workers do not have API access: their role does not grant 'access_api'.";
+  // Basic.
+  expect_error(client.Send("GET", path, "", basic(worker + ":pw-123456")), 403, no_api);
+  expect_error(client.Send("GET", "/a/export/api/user/v1/", "", basic("WORKER0@export.commcarehq.org:pw-123456")),
+               403, no_api);
+  auto wrong = client.Send("GET", path, "", basic(worker + ":not-my-password"));
+  EXPECT_EQ(wrong.status, 401) << wrong.body;
+  EXPECT_FALSE(wrong.Header("www-authenticate").empty());
+  EXPECT_EQ(client.Send("GET", path, "", basic("ghost@export.commcarehq.org:pw-123456")).status, 401);
+  EXPECT_EQ(client.Send("GET", path, "", basic("worker0@nowhere.commcarehq.org:pw-123456")).status, 401);
+  // In another project space: signed in, but not a member there.
+  expect_error(client.Send("GET", "/a/export-two/api/v0.5/user/", "", basic(worker + ":pw-123456")), 403,
+               "You do not have access to project space 'export-two'.");
+  // A worker of that other project space is one there, and a stranger here.
+  auto two = client.Send("POST", "/a/export-two/api/v0.5/user/",
+                         json::serialize(json::object{{"username", "bob"}, {"password", "bob-pass-1"}}),
+                         {{"Authorization", ApiKeyHeader()}});
+  ASSERT_EQ(two.status, 201) << two.body;
+  expect_error(client.Send("GET", path, "", basic("bob@export-two.commcarehq.org:bob-pass-1")), 403,
+               "You do not have access to project space 'export'.");
+  expect_error(client.Send("GET", "/a/export-two/api/v0.5/user/", "", basic("bob@export-two.commcarehq.org:bob-pass-1")),
+               403, no_api);
+  // Digest (commcare-export's --auth-mode password): MD5 and SHA-256.
+  for (const char* algorithm : {"MD5", "SHA-256"}) {
+    DigestAuth digest(worker, "pw-123456");
+    ASSERT_TRUE(digest.Learn(client.Send("GET", path)));
+    digest.chal_["algorithm"] = algorithm;
+    expect_error(client.Send("GET", path, "", {{"Authorization", digest.Header("GET", path)}}), 403, no_api);
+    expect_error(client.Send("GET", path, "", {{"Authorization", digest.Header("GET", path)}}), 403, no_api);
+  }
+  DigestAuth wrong_digest(worker, "not-my-password");
+  ASSERT_TRUE(wrong_digest.Learn(client.Send("GET", path)));
+  auto refused = client.Send("GET", path, "", {{"Authorization", wrong_digest.Header("GET", path)}});
+  EXPECT_EQ(refused.status, 401) << refused.body;
+  DigestAuth bob("bob@export-two.commcarehq.org", "bob-pass-1");
+  ASSERT_TRUE(bob.Learn(client.Send("GET", path)));
+  expect_error(client.Send("GET", path, "", {{"Authorization", bob.Header("GET", path)}}), 403,
+               "You do not have access to project space 'export'.");
+  // identity and user_domains (Basic: no project space to issue a nonce for).
+  auto identity = client.Send("GET", "/api/identity/v1/", "", basic(worker + ":pw-123456"));
+  ASSERT_EQ(identity.status, 200) << identity.body;
+  auto who = identity.Json();
+  EXPECT_EQ(who.at("username"), json::value(worker));
+  EXPECT_TRUE(ids_.count(std::string(who.at("id").as_string()))) << identity.body;
+  EXPECT_EQ(client.Send("GET", "/api/identity/v1/", "", basic(worker + ":wrong")).status, 401);
+  auto domains = client.Send("GET", "/api/v0.5/user_domains/", "", basic(worker + ":pw-123456"));
+  ASSERT_EQ(domains.status, 200) << domains.body;
+  EXPECT_EQ(domains.Json(),
+            json::parse(R"({"meta":{"total_count":1},"objects":[{"domain_name":"export","project_name":"export"}]})"));
+}
+
+// The worker's Digest secret follows its password: set by the API's create and PUT, and
+// stale (refused) once the password changes where none is written, until a Basic sign-in.
+TEST_F(CommCareClientTest, MobileWorkerDigestFollowsItsPassword) {
+  Client client(server_->base_url());
+  const Headers key{{"Authorization", ApiKeyHeader()}};
+  auto created = client.Send("POST", "/a/export/api/v0.5/user/",
+                             json::serialize(json::object{{"username", "carol"}, {"password", "carol-pass-1"}}), key);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id(created.Json().at("id").as_string());
+  const std::string path = "/a/export/api/v0.5/group/";
+  const auto digest_status = [&](const std::string& password) {
+    DigestAuth digest("carol@export.commcarehq.org", password);
+    EXPECT_TRUE(digest.Learn(client.Send("GET", path)));
+    return client.Send("GET", path, "", {{"Authorization", digest.Header("GET", path)}}).status;
+  };
+  EXPECT_EQ(digest_status("carol-pass-1"), 403);
+  ASSERT_EQ(client.Send("PUT", "/a/export/api/v0.5/user/" + id + "/",
+                        json::serialize(json::object{{"password", "carol-pass-2"}}), key)
+                .status,
+            200);
+  EXPECT_EQ(digest_status("carol-pass-1"), 401);
+  EXPECT_EQ(digest_status("carol-pass-2"), 403);
+  // Deactivated: refused whatever the password.
+  ASSERT_EQ(client.Send("POST", "/a/export/api/v0.5/user/" + id + "/deactivate/", "", key).status, 202);
+  EXPECT_EQ(digest_status("carol-pass-2"), 401);
+  EXPECT_EQ(client.Send("GET", path, "", {{"Authorization", "Basic " + Base64("carol@export.commcarehq.org:carol-pass-2")}})
+                .status,
+            401);
+  // Nothing of the passwords is stored in plaintext.
+  const std::string dump = DumpStore(dir_->path());
+  EXPECT_EQ(dump.find("carol-pass"), std::string::npos);
+}
+
+// Wrong passwords lock the worker's username out from that address, as a sign-in does:
+// 429 with Retry-After, the right password included, until the window ends.
+TEST(CommCareWorkerLockoutTest, WrongPasswordsLockTheWorkerOut) {
+  TempDir dir;
+  InitDataDir(dir.path());
+  const auto admin = MakeWebUser(dir, "lock", "admin@example.org", kPassword);
+  Server server(dir.path());
+  Client client(server.base_url());
+  auto r = client.Send("POST", "/a/lock/api/v0.5/user/",
+                       json::serialize(json::object{{"username", "dave"}, {"password", "dave-pass-1"}}),
+                       {{"Authorization", "ApiKey " + admin.email + ":" + admin.key}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto basic = [](const std::string& pair) { return Headers{{"Authorization", "Basic " + Base64(pair)}}; };
+  const std::string path = "/a/lock/api/v0.5/user/";
+  EXPECT_EQ(client.Send("GET", path, "", basic("dave@lock.commcarehq.org:dave-pass-1")).status, 403);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(client.Send("GET", path, "", basic("dave@lock.commcarehq.org:guess" + std::to_string(i))).status, 401);
+  auto locked = client.Send("GET", path, "", basic("dave@lock.commcarehq.org:dave-pass-1"));
+  EXPECT_EQ(locked.status, 429) << locked.body;
+  EXPECT_FALSE(locked.Header("retry-after").empty());
+  EXPECT_TRUE(locked.Json().as_object().contains("error")) << locked.body;
+  DigestAuth digest("dave@lock.commcarehq.org", "dave-pass-1");
+  ASSERT_TRUE(digest.Learn(client.Send("GET", path)));
+  EXPECT_EQ(client.Send("GET", path, "", {{"Authorization", digest.Header("GET", path)}}).status, 429);
+  // The web user of the same project space is not locked out.
+  EXPECT_EQ(client.Send("GET", path, "", basic(admin.email + ":" + kPassword)).status, 200);
+}
+
+// ---- format=xml ----
+
+// Tastypie's XML as the JSON value it was rendered from: tastypie's from_etree, with
+// <response> read as an object and an untyped empty element as "" (python3's stdlib).
+json::value XmlAsJson(const TempDir& dir, const std::string& xml) {
+  const std::string file = dir / "answer.xml";
+  std::ofstream(file) << xml;
+  const std::string script = dir / "from_etree.py";
+  std::ofstream(script) << R"(import json, sys, xml.etree.ElementTree as ET
+def value(e, top=False):
+    t = e.get('type')
+    if top or e.tag == 'object' or t == 'hash':
+        return {c.tag: value(c) for c in e}
+    if e.tag == 'objects' or t == 'list':
+        return [value(c) for c in e]
+    if t == 'integer': return int(e.text)
+    if t == 'float': return float(e.text)
+    if t == 'boolean': return e.text == 'True'
+    if t == 'null': return None
+    return e.text or ''
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == 'response', root.tag
+print(json.dumps(value(root, True)))
+)";
+  std::string out;
+  if (Shell("python3 " + script + " " + file, &out) != 0) return json::value("unparsable: " + out);
+  return json::parse(out);
+}
+
+// Every resource answers Tastypie's XML for ?format=xml (or an Accept header preferring
+// it), the same value as its JSON; errors too. Other formats stay 400.
+TEST_F(CommCareClientTest, FormatXmlAnswersTastypiesXmlOfTheSameValue) {
+  Client client(server_->base_url());
+  const Headers key{{"Authorization", ApiKeyHeader()}};
+  const std::string worker = *ids_.begin();
+  for (const std::string path :
+       {"/a/export/api/v0.5/user/?limit=3", "/a/export/api/user/v1/" + worker + "/", "/a/export/api/v0.4/group/",
+        "/a/export/api/v0.5/web-user/", "/a/export/api/bulk-user/v1/?limit=2", "/a/export/api/v0.5/location_type/",
+        "/a/export/api/location/v2/", "/api/identity/v1/", "/api/user_domains/v1/",
+        "/a/export/api/v0.5/user/ffffffffffffffffffffffffffffffff/", "/a/export/api/v0.5/user/?limit=x"}) {
+    SCOPED_TRACE(path);
+    auto as_json = client.Send("GET", path, "", key);
+    const std::string sep = path.find('?') == std::string::npos ? "?" : "&";
+    auto as_xml = client.Send("GET", path + sep + "format=xml", "", key);
+    EXPECT_EQ(as_xml.status, as_json.status) << as_xml.body;
+    EXPECT_EQ(as_xml.Header("content-type"), "application/xml; charset=utf-8");
+    EXPECT_EQ(as_xml.body.rfind("<?xml version='1.0' encoding='utf-8'?>\n<response>", 0), 0u) << as_xml.body;
+    json::value expected = as_json.Json();
+    // meta.next/previous name the request's own parameters, format included.
+    if (expected.is_object() && expected.as_object().contains("meta"))
+      for (const char* link : {"next", "previous"})
+        if (auto* v = expected.at("meta").as_object().if_contains(link); v && v->is_string())
+          *v = json::value(std::string(v->as_string()).insert(std::string(v->as_string()).find('?') + 1, "format=xml&"));
+    EXPECT_EQ(XmlAsJson(*dir_, as_xml.body), expected) << as_xml.body;
+  }
+  // The Accept header asks the same; JSON stays the default.
+  auto accepted = client.Send("GET", "/a/export/api/v0.5/user/?limit=1", "",
+                              {{"Authorization", ApiKeyHeader()}, {"Accept", "application/xml"}});
+  EXPECT_EQ(accepted.status, 200);
+  EXPECT_EQ(accepted.Header("content-type"), "application/xml; charset=utf-8");
+  auto plain = client.Send("GET", "/a/export/api/v0.5/user/?limit=1", "",
+                           {{"Authorization", ApiKeyHeader()}, {"Accept", "*/*"}});
+  EXPECT_EQ(plain.Header("content-type").rfind("application/json", 0), 0u);
+  // The list shape, as tastypie writes it.
+  auto list = client.Send("GET", "/a/export/api/v0.5/user/?limit=1&format=xml", "", key);
+  EXPECT_NE(list.body.find("<limit type=\"integer\">1</limit>"), std::string::npos) << list.body;
+  EXPECT_NE(list.body.find("<objects type=\"list\"><object type=\"hash\">"), std::string::npos) << list.body;
+  // Credentials errors too.
+  auto anonymous = client.Send("GET", "/a/export/api/v0.5/user/?format=xml");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(XmlAsJson(*dir_, anonymous.body).at("error").is_string(), true) << anonymous.body;
+  // Other formats: 400.
+  auto yaml = client.Send("GET", "/a/export/api/v0.5/user/?format=yaml", "", key);
+  EXPECT_EQ(yaml.status, 400) << yaml.body;
+  EXPECT_NE(yaml.body.find("format must be json or xml"), std::string::npos) << yaml.body;
+}
+
+// ---- require_account_confirmation (mobile-worker.rst, two-stage provisioning) ----
+
+// The link of the confirmation page in a message, as a path on this server.
+std::string ConfirmLinkIn(const std::string& message) {
+  std::smatch m;
+  static const std::regex re("https://id\\.example\\.test(/pages/confirm\\?env=[0-9a-f-]+&token=[0-9a-f]{64})");
+  return std::regex_search(message, m, re) ? m[1].str() : std::string();
+}
+
+// A worker created with require_account_confirmation has no password and is inactive
+// until it follows the mailed link and chooses its password; then it is active and signs
+// in with it. The link works once; a confirmed account is not confirmed again.
+TEST(CommCareConfirmationTest, UnconfirmedWorkersConfirmByChoosingTheirPassword) {
+  TempDir dir, mail_dir;
+  InitDataDir(dir.path());
+  const auto admin = MakeWebUser(dir, "conf", "admin@example.org", kPassword);
+  SmtpSink sink(mail_dir.path());
+  auto args = kFastHashing;
+  args.insert(args.end(), {"--smtp-url", sink.url(), "--smtp-from", "roster@example.test", "--public-url",
+                           "https://id.example.test"});
+  Server server(dir.path(), args);
+  Client client(server.base_url());
+  const Headers key{{"Authorization", "ApiKey " + admin.email + ":" + admin.key}};
+  const std::string users = "/a/conf/api/user/v1/";
+  const auto post = [&](const json::object& body) { return client.Send("POST", users, json::serialize(body), key); };
+  const auto error_of = [](const HttpResponse& r) { return std::string(r.Json().at("error").as_string()); };
+  // The rules of the request.
+  auto with_password = post({{"username", "erin"}, {"email", "erin@example.org"}, {"password", "pw-123456"},
+                             {"require_account_confirmation", true}});
+  EXPECT_EQ(with_password.status, 400) << with_password.body;
+  EXPECT_NE(error_of(with_password).find("'password' must be omitted"), std::string::npos);
+  auto without_email = post({{"username", "erin"}, {"require_account_confirmation", true}});
+  EXPECT_EQ(without_email.status, 400) << without_email.body;
+  EXPECT_NE(error_of(without_email).find("'email' is required"), std::string::npos);
+  auto not_bool = post({{"username", "erin"}, {"email", "erin@example.org"}, {"require_account_confirmation", "yes"}});
+  EXPECT_EQ(not_bool.status, 400) << not_bool.body;
+  EXPECT_EQ(error_of(not_bool), "require_account_confirmation must be a boolean");
+  EXPECT_EQ(error_of(post({{"username", "erin"}})), "Password or connect username required");
+  // The docs' "Sample Input - Unconfirmed User": no password, an email, the two flags.
+  auto created = post({{"username", "erin"}, {"first_name", "Erin"}, {"email", "Erin@Example.org"},
+                       {"require_account_confirmation", true}, {"send_confirmation_email_now", true}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id(created.Json().at("id").as_string());
+  EXPECT_EQ(created.Json().at("is_active"), json::value(false));
+  EXPECT_EQ(created.body.find("require_account_confirmation"), std::string::npos) << "write-only";
+  const std::string basic_header = "Basic " + Base64("erin@conf.commcarehq.org:Chosen-pass-1");
+  EXPECT_EQ(client.Send("GET", users, "", {{"Authorization", basic_header}}).status, 401);
+  // The mail, its link, the page and the password chosen there.
+  auto mail = sink.WaitForMessagesTo("erin@example.org", 1);
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(mail.front().find("Confirm your account for conf"), std::string::npos) << mail.front();
+  const std::string link = ConfirmLinkIn(mail.front());
+  ASSERT_FALSE(link.empty()) << mail.front();
+  auto page = client.Send("GET", link);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("Confirm your account"), std::string::npos);
+  const std::string env = link.substr(link.find("env=") + 4, link.find('&') - link.find("env=") - 4);
+  const std::string token = link.substr(link.find("token=") + 6);
+  const auto form = [&](const std::string& tok, const std::string& pw, const std::string& again) {
+    return "env=" + env + "&token=" + tok + "&password=" + pw + "&confirm=" + again;
+  };
+  const Headers form_type{{"Content-Type", "application/x-www-form-urlencoded"}};
+  EXPECT_EQ(client.Send("POST", "/pages/confirm", form(token, "Chosen-pass-1", "Chosen-pass-2"), form_type).status,
+            400);  // the two differ: the link is not spent
+  auto done = client.Send("POST", "/pages/confirm", form(token, "Chosen-pass-1", "Chosen-pass-1"), form_type);
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_NE(done.body.find("Account confirmed"), std::string::npos);
+  EXPECT_EQ(client.Send("POST", "/pages/confirm", form(token, "Other-pass-1", "Other-pass-1"), form_type).status, 400);
+  // Active now, and signs in with its password (then refused the API, as a mobile worker).
+  auto worker = client.Send("GET", users + id + "/", "", key);
+  EXPECT_EQ(worker.Json().at("is_active"), json::value(true)) << worker.body;
+  EXPECT_EQ(client.Send("GET", users, "", {{"Authorization", basic_header}}).status, 403);
+  // A confirmed worker gets no confirmation mail.
+  auto resend = client.Send("PUT", users + id + "/", json::serialize(json::object{{"send_confirmation_email_now", true}}),
+                            key);
+  EXPECT_EQ(resend.status, 400) << resend.body;
+  EXPECT_EQ(error_of(resend), "The account of this mobile worker is already confirmed.");
+  // Created without the mail, sent later by a PUT; without an email, refused.
+  auto later = post({{"username", "finn"}, {"email", "finn@example.org"}, {"require_account_confirmation", true}});
+  ASSERT_EQ(later.status, 201) << later.body;
+  const std::string finn(later.Json().at("id").as_string());
+  auto no_email = client.Send("PUT", users + finn + "/",
+                              json::serialize(json::object{{"email", ""}, {"send_confirmation_email_now", true}}), key);
+  EXPECT_EQ(no_email.status, 400) << no_email.body;
+  EXPECT_EQ(error_of(no_email), "The mobile worker has no email address to send the confirmation to.");
+  ASSERT_EQ(client.Send("PUT", users + finn + "/", json::serialize(json::object{{"send_confirmation_email_now", true}}),
+                        key)
+                .status,
+            200);
+  ASSERT_EQ(client.Send("PUT", users + finn + "/", json::serialize(json::object{{"send_confirmation_email_now", true}}),
+                        key)
+                .status,
+            200);
+  auto finn_mail = sink.WaitForMessagesTo("finn@example.org", 2);
+  ASSERT_EQ(finn_mail.size(), 2u);
+  const std::string first = ConfirmLinkIn(finn_mail[0]), second = ConfirmLinkIn(finn_mail[1]);
+  ASSERT_EQ(client.Send("POST", "/pages/confirm", form(first.substr(first.find("token=") + 6), "Finn-pass-1", "Finn-pass-1"),
+                        form_type)
+                .status,
+            200);
+  // The second link of a confirmed account: CommCare's IllegalAccountConfirmation.
+  auto again = client.Send("POST", "/pages/confirm",
+                           form(second.substr(second.find("token=") + 6), "Finn-pass-2", "Finn-pass-2"), form_type);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(client.Send("GET", users, "", {{"Authorization", "Basic " + Base64("finn@conf.commcarehq.org:Finn-pass-1")}})
+                .status,
+            403);
 }
 
 // `commcare-export --locations --with-organization`: LocationInfoProvider pages through

@@ -768,8 +768,8 @@ TEST_F(CommCareTest, ListPagesWithTastypieEnvelope) {
   ExpectError(client_.Send("GET", Users("paging", "?offset=x"), "", ApiKey(paging_)), 400,
               "Invalid offset 'x' provided. Please provide an integer.");
   ExpectError(client_.Send("GET", Users("paging", "?offset=-5"), "", ApiKey(paging_)), 400, ">= 0");
-  ExpectError(client_.Send("GET", Users("paging", "?format=xml"), "", ApiKey(paging_)), 400, "format");
-  ExpectError(client_.Send("GET", Users("paging", ids[0] + "/?format=xml"), "", ApiKey(paging_)), 400, "format");
+  ExpectError(client_.Send("GET", Users("paging", "?format=yaml"), "", ApiKey(paging_)), 400, "format");
+  ExpectError(client_.Send("GET", Users("paging", ids[0] + "/?format=yaml"), "", ApiKey(paging_)), 400, "format");
   ExpectError(client_.Send("GET", Users("paging", "?group=" + std::string(32, 'd')), "", ApiKey(paging_)), 400,
               "Project paging has no group with id=" + std::string(32, 'd'));
   ExpectError(client_.Send("GET", Users("paging", "?group=nothex"), "", ApiKey(paging_)), 400, "has no group");
@@ -808,8 +808,8 @@ TEST_F(CommCareTest, GroupCreateGetListUpdateDelete) {
   EXPECT_EQ(list["meta"].at("total_count"), static_cast<std::int64_t>(list["objects"].as_array().size()));
   ExpectError(client_.Send("GET", Groups("demo", "?limit=x"), "", ApiKey(admin_)), 400, "Invalid limit",
               "error_message");
-  ExpectError(client_.Send("GET", Groups("demo", "?format=xml"), "", ApiKey(admin_)), 400, "format", "error_message");
-  ExpectError(client_.Send("GET", Groups("demo", id + "/?format=xml"), "", ApiKey(admin_)), 400, "format",
+  ExpectError(client_.Send("GET", Groups("demo", "?format=yaml"), "", ApiKey(admin_)), 400, "format", "error_message");
+  ExpectError(client_.Send("GET", Groups("demo", id + "/?format=yaml"), "", ApiKey(admin_)), 400, "format",
               "error_message");
 
   // PUT changes what is sent; users are replaced wholesale.
@@ -1070,8 +1070,8 @@ TEST_F(CommCareTest, WebUsersListAndGet) {
   ExpectError(client_.Send("GET", WebUsers("demo", CreateWorker("not-web") + "/"), "", ApiKey(admin_)), 404,
               "No web user");
   ExpectError(client_.Send("GET", WebUsers("demo", "?offset=-1"), "", ApiKey(admin_)), 400, "Invalid offset");
-  ExpectError(client_.Send("GET", WebUsers("demo", "?format=xml"), "", ApiKey(admin_)), 400, "format");
-  ExpectError(client_.Send("GET", WebUsers("demo", admin_id + "/?format=xml"), "", ApiKey(admin_)), 400, "format");
+  ExpectError(client_.Send("GET", WebUsers("demo", "?format=yaml"), "", ApiKey(admin_)), 400, "format");
+  ExpectError(client_.Send("GET", WebUsers("demo", admin_id + "/?format=yaml"), "", ApiKey(admin_)), 400, "format");
   ExpectError(client_.Send("GET", WebUsers("demo")), 401, "Authorization");
   ExpectError(client_.Send("GET", WebUsers("demo", admin_id + "/")), 401, "Authorization");
   ExpectError(client_.Send("POST", WebUsers("demo"), "{}", ApiKey(admin_)), 405, "method");

@@ -25,6 +25,7 @@ bool IsValidAccountRoot(std::string_view root);
 // Start-up settings, filled by the composition root from `serve`'s flags.
 struct Config {
   std::string account_root = kDefaultAccountRoot;  // `serve --commcare-account-root`
+  std::string public_url = {};  // `serve --public-url`: the confirmation mail's link starts with it
 };
 
 // Throws std::invalid_argument for an invalid account root.

@@ -1,5 +1,7 @@
 #include "dialects/commcare/common.h"
 
+#include "dialects/commcare/xml.h"
+
 #include "core/rules.h"
 #include "crypto/base64.h"
 #include "crypto/crypto.h"
@@ -186,8 +188,55 @@ std::unexpected<core::Error> NoAccess(std::string_view domain) {
                                                       "'.");
 }
 
+// The domain a mobile worker's username names: `<name>@<domain>.<account root>`.
+std::optional<std::string> WorkerDomainName(const Context& c, std::string_view username) {
+  const std::size_t at = username.rfind('@');
+  const std::string suffix = "." + c.account_root;
+  if (at == std::string_view::npos || username.size() <= at + 1 + suffix.size() || !username.ends_with(suffix))
+    return std::nullopt;
+  return std::string(username.substr(at + 1, username.size() - at - 1 - suffix.size()));
+}
+
+std::string RequestTarget(const http::Request& req) {
+  std::string target = req.path;
+  if (!req.query.empty()) target += "?" + req.query;
+  return target;
+}
+
+// A mobile worker's own password (Basic) or Digest response, checked by the service as a
+// sign-in in the worker's domain (the one its username names; Digest with a nonce of
+// `url_env`, the domain the request was made to). nullopt: no such domain or worker
+// (refused, at the cost of a check).
+core::Result<Worker> VerifyWorker(const Context& c, const http::Request& req, const service::Environment* url_env,
+                                  const Credentials& cr, const std::string& username, std::string_view home_name) {
+  auto home = DomainOf(c, home_name);
+  if (!home) return std::unexpected(home.error());
+  service::HttpCredentials credentials(c.s, kDigestRealm);
+  core::Result<core::User> user = Unauthenticated("Invalid credentials.");
+  if (cr.scheme == Credentials::Scheme::kDigest) {
+    if (!url_env) return Unauthenticated("Invalid credentials.");
+    if (*home) {
+      user = credentials.VerifyUserDigest(url_env->id, (*home)->id, cr.digest, req.method, RequestTarget(req), req.peer);
+    } else if (auto st = credentials.VerifyDigest(url_env->id, nullptr, cr.digest, req.method, RequestTarget(req),
+                                                  req.peer);
+               !st) {
+      return std::unexpected(st.error());  // an unknown domain: as an unknown user
+    }
+  } else if (*home) {
+    user = credentials.VerifyUserPassword((*home)->id, username, cr.secret, req.peer);
+  } else if (auto st = credentials.VerifyPassword(nullptr, cr.secret, req.peer); !st) {
+    return std::unexpected(st.error());
+  }
+  if (!user) {
+    if (user.error().code == ErrorCode::kUnauthenticated && user.error().field.empty())
+      return Unauthenticated("Invalid credentials.");
+    return std::unexpected(user.error());
+  }
+  return Worker{std::move(*user), std::move(**home)};
+}
+
 // A password (Basic) or a Digest response, checked by the service against the web
-// user's stored secrets in the URL's domain.
+// user's stored secrets in the URL's domain; a mobile worker's against its own.
 core::Result<Caller> AuthorizePassword(const Context& c, const http::Request& req, std::string_view domain,
                                        const Credentials& cr, const std::string& email) {
   auto env = DomainOf(c, domain);
@@ -198,13 +247,22 @@ core::Result<Caller> AuthorizePassword(const Context& c, const http::Request& re
     if (!m) return std::unexpected(m.error());
     member = std::move(*m);
   }
+  if (!member) {
+    if (auto home = WorkerDomainName(c, email)) {
+      auto worker = VerifyWorker(c, req, *env ? &**env : nullptr, cr, email, *home);
+      if (!worker) return std::unexpected(worker.error());
+      // CommCare authenticates the worker, then require_api_permission('access_api')
+      // refuses it: a mobile worker's role grants no API access (403).
+      if (!*env || (*env)->id != worker->domain.id) return NoAccess(domain);
+      return core::Fail(ErrorCode::kPermissionDenied, std::string(kWorkerNoApiAccess));
+    }
+  }
   const json::object* secrets = member ? &member->record.body : nullptr;
   service::HttpCredentials credentials(c.s, kDigestRealm);
   if (cr.scheme == Credentials::Scheme::kDigest) {
     if (!*env) return Unauthenticated("Invalid credentials.");
-    std::string target = req.path;
-    if (!req.query.empty()) target += "?" + req.query;
-    if (auto st = credentials.VerifyDigest((*env)->id, secrets, cr.digest, req.method, target, req.peer); !st)
+    if (auto st = credentials.VerifyDigest((*env)->id, secrets, cr.digest, req.method, RequestTarget(req), req.peer);
+        !st)
       return std::unexpected(st.error());
   } else {
     if (auto st = credentials.VerifyPassword(secrets, cr.secret, req.peer); !st)
@@ -251,8 +309,20 @@ core::Result<KeyHolder> AuthorizeKey(const Context& c, const http::Request& req)
     return Unauthenticated("Invalid credentials.");
   auto found = KeyCaller(c, *credentials, email);
   if (!found) return std::unexpected(found.error());
-  if (!*found) return Unauthenticated("Invalid credentials.");
-  return KeyHolder{email, (*found)->first, (*found)->second};
+  if (!*found) {
+    // A mobile worker with its own password (Basic): LoginAuthentication lets it in.
+    if (credentials->scheme == Credentials::Scheme::kBasic)
+      if (auto home = WorkerDomainName(c, email)) {
+        auto worker = VerifyWorker(c, req, nullptr, *credentials, email, *home);
+        if (!worker) return std::unexpected(worker.error());
+        KeyHolder holder;
+        holder.email = email;
+        holder.worker = std::move(*worker);
+        return holder;
+      }
+    return Unauthenticated("Invalid credentials.");
+  }
+  return KeyHolder{email, (*found)->first, (*found)->second, std::nullopt};
 }
 
 core::Result<Caller> Authorize(const Context& c, const http::Request& req, std::string_view domain) {
@@ -372,7 +442,13 @@ std::vector<std::string> RoutesFor(std::string_view resource, std::string_view s
 
 void AddRoutes(http::Router& router, const char* method, std::string_view resource, std::string_view suffix,
                http::Exec exec, const http::Handler& handler) {
-  for (const auto& path : RoutesFor(resource, suffix)) router.Add(method, path, exec, handler);
+  for (const auto& path : RoutesFor(resource, suffix)) router.Add(method, path, exec, Negotiated(handler));
+}
+
+http::Handler Negotiated(http::Handler handler) {
+  return [handler = std::move(handler)](const http::Request& req, const http::PathParams& params) {
+    return AsRequested(req, handler(req, params));
+  };
 }
 
 std::string RequestListUri(const http::Request& req) {
@@ -384,8 +460,8 @@ std::string RequestListUri(const http::Request& req) {
 core::Result<json::object> ParseBody(const http::Request& req) { return http::ParseJsonObject(req.body); }
 
 core::Status CheckFormat(const std::vector<QueryParam>& query) {
-  if (auto format = QueryValue(query, "format"); format && *format != "json")
-    return core::InvalidArgument("format", "format must be json: other formats are not supported by this server");
+  if (auto format = QueryValue(query, "format"); format && *format != "json" && *format != "xml")
+    return core::InvalidArgument("format", "format must be json or xml: other formats are not supported by this server");
   return {};
 }
 

@@ -17,6 +17,7 @@ namespace roster::dialects::commcare {
 struct Context {
   Services s;
   std::string account_root;  // HQ_ACCOUNT_ROOT, e.g. "commcarehq.org"
+  std::string public_url;    // where the pages the mails link to are served
 };
 
 // An authenticated web user acting on the domain named in the URL.
@@ -60,15 +61,29 @@ http::Response Empty(int status);
 // (401) for missing, malformed or unknown credentials, kPermissionDenied (403) for valid
 // credentials of another (or no such) domain.
 // Credentials: `ApiKey <email>:<key>`, Basic with the key or the web user's password,
-// Digest (MD5 or SHA-256, qop=auth) with its password. A key works in every domain where
+// Digest (MD5 or SHA-256, qop=auth) with its password. A mobile worker's own password
+// (Basic or Digest) is checked in its domain, then refused: 403 (kWorkerNoApiAccess) in
+// its own domain, NoAccess in another. A key works in every domain where
 // its email is a web user with a live key (acting with that membership's scopes).
 core::Result<Caller> Authorize(const Context& c, const http::Request& req, std::string_view domain);
+// A mobile worker signed in with its own password (Basic or Digest), in its domain.
+struct Worker {
+  core::User user;
+  service::Environment domain;
+};
+// The 403 of a mobile worker on a project space's API (CommCare's
+// require_api_permission('access_api'): the mobile-worker role grants no API access).
+inline constexpr std::string_view kWorkerNoApiAccess =
+    "Mobile workers do not have API access: their role does not grant 'access_api'.";
+
 // For the routes outside a project space (identity, user_domains): a web user's own key,
-// as `ApiKey` or Basic (no password: there is no domain to hold one).
+// as `ApiKey` or Basic (no web-user password: there is no domain to hold one), or a mobile
+// worker's own password over Basic (its username names its domain).
 struct KeyHolder {
   std::string email;
   service::ApiKeyInfo key;
   service::Record web_user;  // in the key's own domain
+  std::optional<Worker> worker;  // set (and key, web_user empty) for a mobile worker
 };
 core::Result<KeyHolder> AuthorizeKey(const Context& c, const http::Request& req);
 // Whether `email` is a web user of the environment with a live key (a member there).
@@ -79,7 +94,7 @@ core::Result<bool> IsMember(const Context& c, const service::Environment& env, c
 http::Response Challenge(const Context& c, std::string_view domain, const core::Error& e);
 
 core::Result<boost::json::object> ParseBody(const http::Request& req);
-// `format`: only json (the default) is served.
+// `format`: json (the default) or xml (Tastypie's XML, rendered by Negotiated); others 400.
 core::Status CheckFormat(const std::vector<QueryParam>& query);
 
 // Runs `body` for an authorized caller; errors rendered in `shape`.
@@ -100,8 +115,11 @@ http::Handler Authorized(const Context& c, Shape shape, F body) {
 // (/a/{domain}/api/v0.5/user) and the 2024 form (/a/{domain}/api/user/v1). `suffix`
 // ("", "/{id}", "/{id}/activate") follows the resource.
 std::vector<std::string> RoutesFor(std::string_view resource, std::string_view suffix = "");
+// Every route answers in the format asked for (json, or Tastypie's XML: xml.h).
 void AddRoutes(http::Router& router, const char* method, std::string_view resource, std::string_view suffix,
                http::Exec exec, const http::Handler& handler);
+// `handler` answering XML when the request asks for it (xml.h's AsRequested).
+http::Handler Negotiated(http::Handler handler);
 // The list URI the request was made at, with CommCare's trailing slash
 // ("/a/demo/api/user/v1/"): meta.next and previous keep the client's version.
 std::string RequestListUri(const http::Request& req);

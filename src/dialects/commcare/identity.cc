@@ -23,6 +23,17 @@ http::Response Identity(const Context& c, const http::Request& req) {
   if (!holder) return holder.error().code == ErrorCode::kUnauthenticated ? ErrorResponse(401, holder.error().message)
                                                                        : Fail(holder.error());
   json::object o;
+  if (holder->worker) {
+    // A mobile worker: CommCare's IdentityResource renders any signed-in couch user.
+    const core::User& u = holder->worker->user;
+    const core::Contact* email = u.profile.PrimaryEmail();
+    o["id"] = HexId(u.id);
+    o["username"] = u.username;
+    o["first_name"] = u.profile.name.given_name;
+    o["last_name"] = u.profile.name.family_name;
+    o["email"] = email ? email->value : "";
+    return Json(200, o);
+  }
   o["id"] = HexId(holder->web_user.id);
   o["username"] = holder->email;
   o["first_name"] = "";
@@ -35,6 +46,14 @@ http::Response UserDomains(const Context& c, const http::Request& req) {
   auto holder = AuthorizeKey(c, req);
   if (!holder) return holder.error().code == ErrorCode::kUnauthenticated ? UserDomainsUnauthorized()
                                                                        : Fail(holder.error());
+  if (holder->worker) {
+    // A mobile worker belongs to its own domain only.
+    const std::string& name = holder->worker->domain.name;
+    json::object out;
+    out["meta"] = json::object{{"total_count", 1}};
+    out["objects"] = json::array{json::object{{"domain_name", name}, {"project_name", name}}};
+    return Json(200, out);
+  }
   auto envs = c.s.directory.ListEnvironments();
   if (!envs) return Fail(envs.error());
   json::array objects;
@@ -59,10 +78,10 @@ http::Response UserDomains(const Context& c, const http::Request& req) {
 void MountIdentity(http::Router& router, const Context& c) {
   for (const char* path : {"/api/v0.5/identity", "/api/identity/v1"})
     router.Add("GET", path, http::Exec::kInline,
-               [c](const http::Request& req, const http::PathParams&) { return Identity(c, req); });
+               Negotiated([c](const http::Request& req, const http::PathParams&) { return Identity(c, req); }));
   for (const char* path : {"/api/v0.5/user_domains", "/api/user_domains/v1"})
     router.Add("GET", path, http::Exec::kWorker,
-               [c](const http::Request& req, const http::PathParams&) { return UserDomains(c, req); });
+               Negotiated([c](const http::Request& req, const http::PathParams&) { return UserDomains(c, req); }));
 }
 
 }  // namespace roster::dialects::commcare

@@ -531,7 +531,7 @@ http::Handler WithLocations(const Context& c, F f) {
 // v2 lives at v0.6 and location/v2.
 void AddV2(http::Router& router, const char* method, std::string_view suffix, const http::Handler& handler) {
   for (const char* base : {"/a/{domain}/api/v0.6/location", "/a/{domain}/api/location/v2"})
-    router.Add(method, std::string(base) + std::string(suffix), http::Exec::kWorker, handler);
+    router.Add(method, std::string(base) + std::string(suffix), http::Exec::kWorker, Negotiated(handler));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // a mobile worker here, whichever dialect created it.
 #include "core/rules.h"
 #include "dialects/commcare/common.h"
+#include "service/account_confirmations.h"
+#include "service/http_credentials.h"
 #include "http/etag.h"
 #include "service/groups.h"
 #include "service/locations.h"
@@ -156,6 +158,29 @@ http::Response List(const Context& c, const Caller& caller, const http::Request&
   return Json(200, out);
 }
 
+// require_account_confirmation and send_confirmation_email_now (mobile-worker.rst).
+struct ConfirmationFlags {
+  bool require = false, send_now = false;
+};
+core::Result<ConfirmationFlags> ReadConfirmationFlags(const json::object& body) {
+  ConfirmationFlags out;
+  for (auto [key, flag] : {std::pair{"require_account_confirmation", &out.require},
+                           std::pair{"send_confirmation_email_now", &out.send_now}}) {
+    const auto* v = body.if_contains(key);
+    if (!v || v->is_null()) continue;
+    if (!v->is_bool()) return core::InvalidArgument(key, std::string(key) + " must be a boolean");
+    *flag = v->get_bool();
+  }
+  return out;
+}
+
+// The confirmation flow, its mail linking to the confirm page (src/dialects/pages/).
+service::AccountConfirmations Confirmations(const Context& c, const std::string& env) {
+  std::string base = c.public_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return service::AccountConfirmations(c.s, base + "/pages/confirm?env=" + env + "&token=");
+}
+
 http::Response Create(const Context& c, const Caller& caller, const http::Request& req) {
   auto body = ParseBody(req);
   if (!body) return Fail(body.error());
@@ -167,8 +192,20 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   if (!username) return Fail(username.error());
   auto fields = ReadUserFields(*body);
   if (!fields) return Fail(fields.error());
+  auto confirmation = ReadConfirmationFlags(*body);
+  if (!confirmation) return Fail(confirmation.error());
+  // Two-stage provisioning (require_account_confirmation): no password, an email to send
+  // the confirmation to; the worker is made inactive and unconfirmed (the service's rule).
+  if (confirmation->require) {
+    if (fields->password)
+      return ErrorResponse(400, "'password' must be omitted when 'require_account_confirmation' is set: the mobile "
+                                "worker chooses it when confirming the account");
+    if (!fields->email || fields->email->empty())
+      return ErrorResponse(400, "'email' is required when 'require_account_confirmation' is set: the confirmation "
+                                "is sent there");
+  }
   // CommCare's message (v0_5.py obj_create); Connect accounts are not served here.
-  if (!fields->password) return ErrorResponse(400, "Password or connect username required");
+  if (!fields->password && !confirmation->require) return ErrorResponse(400, "Password or connect username required");
   const std::string& env = caller.domain.id;
   service::CreateUserRequest request;
   request.environment_id = env;
@@ -176,6 +213,7 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   request.user.active = true;  // CommCare's mobile workers start active
   ApplyUserFields(*fields, request.user);
   request.password = fields->password;
+  if (confirmation->require) service::AccountConfirmations::MarkUnconfirmed(request.user);
   if (fields->groups) {
     if (auto st = CheckGroupsExist(c, env, *fields->groups); !st) return Fail(st.error());
     for (const auto& g : *fields->groups) request.member_of.push_back({service::kGroupKind, g});
@@ -194,6 +232,14 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
     if (created.error().code == ErrorCode::kAlreadyExists) return ErrorResponse(400, UsernameTakenMessage(*username));
     return Fail(created.error());
   }
+  // The worker's Digest secret, beside its password (a failure here leaves Digest off
+  // until its next Basic sign-in; service/http_credentials.h).
+  if (fields->password)
+    (void)service::HttpCredentials(c.s, kDigestRealm)
+        .StoreUserDigest(env, created->user.id, created->user.username, *fields->password);
+  // send_confirmation_email_now: the link, now (a new worker's mail budget is whole).
+  if (confirmation->require && confirmation->send_now)
+    if (auto st = Confirmations(c, env).Send(env, created->user); !st) return Fail(st.error());
   auto wire = Wire(c, caller, created->user);
   if (!wire) return Fail(wire.error());
   (*wire)["user_id"] = HexId(created->user.id);
@@ -238,6 +284,17 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
   if (!fields && fields.error().field == "role")  // an update error, in CommCare's obj_update words
     return ErrorResponse(400, "The request resulted in the following errors: " + fields.error().message);
   if (!fields) return Fail(fields.error());
+  auto confirmation = ReadConfirmationFlags(*body);
+  if (!confirmation) return Fail(confirmation.error());
+  // send_confirmation_email_now on an update: only for an unconfirmed worker with an email
+  // (v0_5.py obj_update refuses the others before writing).
+  if (confirmation->send_now) {
+    if (service::AccountConfirmations::IsConfirmed(*current))
+      return ErrorResponse(400, "The account of this mobile worker is already confirmed.");
+    const core::Contact* email = current->profile.PrimaryEmail();
+    if (fields->email ? fields->email->empty() : email == nullptr)
+      return ErrorResponse(400, "The mobile worker has no email address to send the confirmation to.");
+  }
   // One transaction: the profile, the password and, if given, the groups (replaced
   // wholesale); a group that is not the domain's refuses all of it.
   auto locations = Assignment(c, caller, *fields, &*current);
@@ -262,6 +319,10 @@ http::Response Update(const Context& c, const Caller& caller, const http::Reques
     }
     return user.error().code == ErrorCode::kNotFound ? UserNotFound() : Fail(user.error());
   }
+  if (fields->password)
+    (void)service::HttpCredentials(c.s, kDigestRealm).StoreUserDigest(env, user->id, user->username, *fields->password);
+  if (confirmation->send_now)
+    if (auto st = Confirmations(c, env).Send(env, *user); !st) return Fail(st.error());
   auto wire = Wire(c, caller, *user);
   if (!wire) return Fail(wire.error());
   return http::WithETag(Json(200, *wire), user->version);

@@ -3,6 +3,7 @@
 #include <optional>
 #include <variant>
 
+#include "service/account_confirmations.h"
 #include "service/activations.h"
 
 namespace roster::dialects::pages {
@@ -177,6 +178,46 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
       return Message(503, "Try again", "The account could not be activated just now. Try again in a moment.");
     }
     return Message(200, "Account activated", "Your account is active. You can sign in now.");
+  });
+
+  // Account confirmation (service/account_confirmations.h; CommCare's two-stage
+  // provisioning): the user chooses its first password, which confirms and activates it.
+  router.Add("GET", "/pages/confirm", http::Exec::kInline, [](const http::Request& req, const http::PathParams&) {
+    auto fields = ParseForm(req.query);
+    if (!fields) return BadLink();
+    const Carried c = CarriedIn(*fields);
+    if (!c.ok()) return BadLink();
+    return Page(200, "Confirm your account",
+                "<form method=\"post\" action=\"/pages/confirm\">" + Hidden("env", c.env) + Hidden("token", c.token) +
+                    "<label for=\"password\">Choose your password</label>"
+                    "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" "
+                    "required maxlength=\"1024\">"
+                    "<label for=\"confirm\">The password again</label>"
+                    "<input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" "
+                    "required maxlength=\"1024\">"
+                    "<button type=\"submit\">Confirm my account</button></form>");
+  });
+  router.Add("POST", "/pages/confirm", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
+    auto posted = PostedFields(s, req);
+    if (auto* page = std::get_if<http::Response>(&posted)) return *page;
+    const auto& fields = std::get<0>(posted);
+    const Carried c = CarriedIn(fields);
+    if (!c.ok()) return BadLink();
+    const std::string password = Field(fields, "password");
+    if (password.empty() || password.size() > kMaxPassword)
+      return Message(400, "Password not valid", "Choose a password of at most 1024 bytes. Go back and try again.");
+    if (password != Field(fields, "confirm"))
+      return Message(400, "Passwords differ", "The two passwords differ. Go back and type them again.");
+    auto done = service::AccountConfirmations(s).Confirm(c.env, c.token, password);
+    if (!done) {
+      if (done.error().code == core::ErrorCode::kNotFound) return Expired();
+      if (done.error().code == core::ErrorCode::kFailedPrecondition)
+        return Message(409, "Already confirmed", "This account is already confirmed. Sign in with its password.");
+      if (done.error().code == core::ErrorCode::kInvalidArgument)
+        return Message(400, "Password not valid", done.error().message);
+      return Message(503, "Try again", "The account could not be confirmed just now. Try again in a moment.");
+    }
+    return Message(200, "Account confirmed", "Your account is confirmed. You can sign in with your password now.");
   });
 
   for (const auto& flow : config.resets) {

@@ -97,9 +97,10 @@ function checkBody(api, r, response, pointer) {
     fail(r, `content type '${mediaType}' not documented (${Object.keys(response.content).join(', ')})`);
     return;
   }
-  // A text type (CommCare's plain-text 401 of user_domains) is checked as a string.
+  // A text type (CommCare's plain-text 401 of user_domains) and XML (CommCare's
+  // format=xml) are checked as strings.
   let body = r.body;
-  if (!mediaType.startsWith('text/')) {
+  if (!mediaType.startsWith('text/') && !mediaType.endsWith('/xml')) {
     try {
       body = JSON.parse(r.body);
     } catch {
