@@ -53,4 +53,16 @@ core::Result<std::optional<Record>> InvitationAccess::FindByEmail(const std::str
   return std::optional<Record>();
 }
 
+core::Result<std::optional<Record>> InvitationAccess::Accept(const std::string& email) {
+  if (auto st = core::Require(principal_, core::kCredentialsAdmin); !st) return std::unexpected(st.error());
+  auto pending = FindByEmail(email);
+  if (!pending || !*pending) return pending;
+  auto taken = records_.Take(principal_.environment_id, kInvitationKind, (*pending)->id);
+  if (!taken) {
+    if (taken.error().code == core::ErrorCode::kNotFound) return std::optional<Record>();  // accepted meanwhile
+    return std::unexpected(taken.error());
+  }
+  return std::optional<Record>(std::move(*taken));
+}
+
 }  // namespace roster::service

@@ -57,6 +57,11 @@ class InvitationAccess {
   core::Result<std::vector<Record>> List(std::int64_t after_number, int limit);
   // The pending invitation of `email` (normalized here), if any.
   core::Result<std::optional<Record>> FindByEmail(const std::string& email);
+  // Accepting: takes (once, however many race) the pending invitation of `email` and
+  // returns it, so its role, locations, profile, data and Tableau fields become the web
+  // user's; the email is then free for a new invitation. nullopt when none is pending.
+  // Needs credentials:admin (who joins the environment is credentials administration).
+  core::Result<std::optional<Record>> Accept(const std::string& email);
 
  private:
   RecordService& records_;

@@ -1940,5 +1940,50 @@ TEST_F(CommCareWebUserWritesTest, DomainConfigureCommandSetsProfilesAndTableauGr
   ExpectErrors(invite("p2@example.org", "Nurse"), {"This domain does not have user profile privileges."});
   EXPECT_NE(RunRoster({"commcare", "domain", "configure", "--data-dir", dir_->path()}).exit_code, 0);
 }
+// Accepting an invitation (CommCare's accept flow): the web user of the invited email,
+// made here by `roster commcare web-user create`, joins with the invitation's role,
+// locations, profile, data and Tableau fields; the invitation is no longer pending.
+TEST_F(CommCareWebUserWritesTest, CreatingTheInvitedWebUserAcceptsTheInvitation) {
+  const std::string invitations = "/a/places/api/invitation/v1/";
+  const auto [a, b] = TwoLocations("acc");
+  auto invited = client_.Send("POST", invitations,
+                              json::serialize(json::object{{"email", "Joiner@Example.org"},
+                                                           {"role", "Read Only"},
+                                                           {"primary_location_id", a},
+                                                           {"assigned_location_ids", json::array{a, b}},
+                                                           {"profile", "Facility User"},
+                                                           {"user_data", {{"team", "north"}}},
+                                                           {"tableau_role", "Viewer"},
+                                                           {"tableau_groups", json::array{"city"}}}),
+                              ApiKey(inviter_));
+  ASSERT_EQ(invited.status, 201) << invited.body;
+  const std::string id(invited.Json().at("id").as_string());
+  auto r = RunRoster({"commcare", "web-user", "create", "--domain", "places", "--email", "joiner@example.org",
+                      "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out).at("acceptedInvitation"), json::value(id));
+  const auto joined = Get("/a/places/api/web-user/v1/" + WebUserId("joiner@example.org") + "/", inviter_);
+  EXPECT_EQ(joined.at("role"), "Read Only");
+  EXPECT_EQ(joined.at("is_admin"), false);
+  EXPECT_EQ(joined.at("primary_location_id"), json::value(a));
+  EXPECT_EQ(joined.at("assigned_location_ids"), (json::array{json::value(a), json::value(b)}));
+  EXPECT_EQ(joined.at("profile"), "Facility User");
+  EXPECT_EQ(joined.at("user_data").at("team"), "north");
+  EXPECT_EQ(joined.at("tableau_role"), "Viewer");
+  EXPECT_EQ(joined.at("tableau_groups"), (json::array{"city"}));
+  // No longer pending; the email is now a web user of the domain, so not invited again.
+  ExpectError(client_.Send("GET", invitations + id + "/", "", ApiKey(inviter_)), 404, "No invitation with this id");
+  ExpectErrors(client_.Send("POST", invitations,
+                            json::serialize(json::object{{"email", "joiner@example.org"}, {"role", "Read Only"}}),
+                            ApiKey(inviter_)),
+               {"A user with this email address is already in this project or has a pending invitation."});
+  // A web user made without an invitation is an Admin, as before.
+  auto plain = RunRoster({"commcare", "web-user", "create", "--domain", "places", "--email", "plain@example.org",
+                          "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_FALSE(json::parse(plain.out).as_object().contains("acceptedInvitation"));
+  EXPECT_EQ(Get("/a/places/api/web-user/v1/" + WebUserId("plain@example.org") + "/", inviter_).at("role"), "Admin");
+}
+
 }  // namespace
 }  // namespace roster::testing

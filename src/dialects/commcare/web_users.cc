@@ -7,6 +7,7 @@
 #include "dialects/commcare/common.h"
 #include "dialects/commcare/web_user_spec.h"
 #include "service/http_credentials.h"
+#include "service/invitations.h"
 
 namespace roster::dialects::commcare {
 namespace json = boost::json;
@@ -238,16 +239,46 @@ core::Result<json::object> CreateWebUser(Services s, const std::string& domain, 
   r.kind = kWebUserKind;
   r.body = json::object{{"email", normalized}, {"key_id", key->info.id}};
   r.claims = {{kWebUserEmailClaim, normalized, true}};
+  // Accepting the email's pending invitation (CommCare's accept flow, Invitation.accept):
+  // the web user joins with the invitation's role, locations, profile, data and Tableau
+  // fields, and the invitation is no longer pending. Taken first, so two creates cannot
+  // both accept it; given back if the web user cannot be made.
+  core::Principal cli;
+  cli.environment_id = env->id;
+  cli.api = core::kCommCareApi;
+  cli.kind = core::CredentialKind::kAdminKey;
+  cli.scopes = core::kAllScopes;
+  service::InvitationAccess invitations(s.records, cli);
+  auto invitation = invitations.Accept(normalized);
+  if (!invitation) {
+    (void)s.directory.RevokeApiKey(key->info.id);
+    return std::unexpected(invitation.error());
+  }
+  if (*invitation)
+    for (const char* field : {"role", "primary_location_id", "assigned_location_ids", "profile", "user_data",
+                              "tableau_role", "tableau_groups"})
+      if (const auto* v = (*invitation)->body.if_contains(field)) r.body[field] = *v;
   auto created = s.records.Create(r);
   if (!created) {
     (void)s.directory.RevokeApiKey(key->info.id);  // no usable key without its web user
+    if (*invitation) {
+      service::NewRecordRequest back;
+      back.environment_id = env->id;
+      back.kind = service::kInvitationKind;
+      back.id = (*invitation)->id;
+      back.body = (*invitation)->body;
+      back.claims = {{service::kInvitationEmailClaim, normalized, true}};
+      (void)s.records.Create(back);
+    }
     if (created.error().code == ErrorCode::kAlreadyExists)
       return core::AlreadyExists("email", "a web user with this email already exists in domain " + domain);
     return std::unexpected(created.error());
   }
   json::array names;
   for (const auto& n : core::ScopeNames(key->info.scopes)) names.emplace_back(n);
-  return json::object{{"username", normalized}, {"apiKey", key->secret}, {"scopes", std::move(names)}};
+  json::object out{{"username", normalized}, {"apiKey", key->secret}, {"scopes", std::move(names)}};
+  if (*invitation) out["acceptedInvitation"] = (*invitation)->id;
+  return out;
 }
 
 namespace {
