@@ -120,5 +120,22 @@ TEST_F(InvitationAccessTest, InvitingNeedsCredentialsAdmin) {
   EXPECT_EQ(denied.error().code, ErrorCode::kPermissionDenied);
 }
 
+TEST_F(InvitationAccessTest, AcceptTakesThePendingInvitationOnce) {
+  InvitationFields f;
+  f.email = "joiner@example.org";
+  f.role = "Read Only";
+  auto created = Admin().Create(f);
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  EXPECT_EQ(Admin().Accept("Joiner@Example.org")->value().id, created->id);
+  // Taken: no longer pending, not accepted twice, and the email may be invited again.
+  EXPECT_FALSE(Admin().Accept("joiner@example.org")->has_value());
+  EXPECT_FALSE(Admin().FindByEmail("joiner@example.org")->has_value());
+  EXPECT_EQ(Admin().Get(created->id).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(Admin().Create(f).has_value());
+  // Accepting needs credentials:admin.
+  EXPECT_EQ(InvitationAccess(records_, As(core::kAllScopes & ~core::kCredentialsAdmin)).Accept(f.email).error().code,
+            ErrorCode::kPermissionDenied);
+}
+
 }  // namespace
 }  // namespace roster::service

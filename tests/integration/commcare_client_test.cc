@@ -674,8 +674,15 @@ TEST_F(CommCareClientTest, MobileWorkerDigestFollowsItsPassword) {
     return client.Send("GET", path, "", {{"Authorization", digest.Header("GET", path)}}).status;
   };
   EXPECT_EQ(digest_status("carol-pass-1"), 403);
+  // A web user whose key may set workers' passwords (password:set; the default scopes lack it).
+  auto setter = RunRoster({"commcare", "web-user", "create", "--domain", "export", "--email", "setter@example.org",
+                           "--scope", "profile:read", "--scope", "profile:write", "--scope", "users:list",
+                           "--scope", "password:set", "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(setter.exit_code, 0) << setter.err;
+  const auto setter_key = json::parse(setter.out).at("apiKey");
   ASSERT_EQ(client.Send("PUT", "/a/export/api/v0.5/user/" + id + "/",
-                        json::serialize(json::object{{"password", "carol-pass-2"}}), key)
+                        json::serialize(json::object{{"password", "carol-pass-2"}}),
+                        {{"Authorization", "ApiKey setter@example.org:" + std::string(setter_key.as_string())}})
                 .status,
             200);
   EXPECT_EQ(digest_status("carol-pass-1"), 401);
@@ -754,8 +761,8 @@ TEST_F(CommCareClientTest, FormatXmlAnswersTastypiesXmlOfTheSameValue) {
   Client client(server_->base_url());
   const Headers key{{"Authorization", ApiKeyHeader()}};
   const std::string worker = *ids_.begin();
-  for (const std::string path :
-       {"/a/export/api/v0.5/user/?limit=3", "/a/export/api/user/v1/" + worker + "/", "/a/export/api/v0.4/group/",
+  for (const std::string& path : std::vector<std::string>{
+           "/a/export/api/v0.5/user/?limit=3", "/a/export/api/user/v1/" + worker + "/", "/a/export/api/v0.4/group/",
         "/a/export/api/v0.5/web-user/", "/a/export/api/bulk-user/v1/?limit=2", "/a/export/api/v0.5/location_type/",
         "/a/export/api/location/v2/", "/api/identity/v1/", "/api/user_domains/v1/",
         "/a/export/api/v0.5/user/ffffffffffffffffffffffffffffffff/", "/a/export/api/v0.5/user/?limit=x"}) {

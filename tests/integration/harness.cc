@@ -435,7 +435,9 @@ HttpResponse Client::Send(const std::string& method, const std::string& path, co
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   }
   curl_slist* list = curl_slist_append(nullptr, "Expect:");
-  list = curl_slist_append(list, "Accept: application/json");
+  bool has_accept = false;  // a test's own Accept replaces the default
+  for (const auto& [k, v] : headers) has_accept = has_accept || k == "Accept";
+  if (!has_accept) list = curl_slist_append(list, "Accept: application/json");
   bool has_type = false;
   for (const auto& [k, v] : headers) {
     has_type = has_type || k == "Content-Type";

@@ -77,6 +77,23 @@ struct Carried {
   bool ok() const { return !env.empty() && env.size() <= 64 && !token.empty() && token.size() <= 256; }
 };
 
+// A form choosing a password (typed twice), posting the link's env and token to `action`.
+std::string PasswordForm(std::string_view action, const Carried& c, std::string_view label, std::string_view again,
+                         std::string_view button) {
+  return "<form method=\"post\" action=\"" + EscapeHtml(action) + "\">" + Hidden("env", c.env) +
+         Hidden("token", c.token) + "<label for=\"password\">" + std::string(label) +
+         "</label>"
+         "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" "
+         "required maxlength=\"1024\">"
+         "<label for=\"confirm\">" +
+         std::string(again) +
+         "</label>"
+         "<input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" "
+         "required maxlength=\"1024\">"
+         "<button type=\"submit\">" +
+         std::string(button) + "</button></form>";
+}
+
 http::Response BadLink() {
   return Message(400, "Link not valid", "This link is incomplete. Open the link from the message again.");
 }
@@ -188,14 +205,7 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
     const Carried c = CarriedIn(*fields);
     if (!c.ok()) return BadLink();
     return Page(200, "Confirm your account",
-                "<form method=\"post\" action=\"/pages/confirm\">" + Hidden("env", c.env) + Hidden("token", c.token) +
-                    "<label for=\"password\">Choose your password</label>"
-                    "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" "
-                    "required maxlength=\"1024\">"
-                    "<label for=\"confirm\">The password again</label>"
-                    "<input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" "
-                    "required maxlength=\"1024\">"
-                    "<button type=\"submit\">Confirm my account</button></form>");
+                PasswordForm("/pages/confirm", c, "Choose your password", "The password again", "Confirm my account"));
   });
   router.Add("POST", "/pages/confirm", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
     auto posted = PostedFields(s, req);
@@ -228,15 +238,7 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
       const Carried c = CarriedIn(*fields);
       if (!c.ok()) return BadLink();
       return Page(200, "Choose a new password",
-                  "<form method=\"post\" action=\"" + EscapeHtml(path) + "\">" + Hidden("env", c.env) +
-                      Hidden("token", c.token) +
-                      "<label for=\"password\">New password</label>"
-                      "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" "
-                      "required maxlength=\"1024\">"
-                      "<label for=\"confirm\">New password again</label>"
-                      "<input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" "
-                      "required maxlength=\"1024\">"
-                      "<button type=\"submit\">Set the new password</button></form>");
+                  PasswordForm(path, c, "New password", "New password again", "Set the new password"));
     });
     router.Add("POST", path, http::Exec::kWorker, [s, flow](const http::Request& req, const http::PathParams&) {
       auto posted = PostedFields(s, req);
