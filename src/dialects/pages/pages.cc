@@ -119,6 +119,15 @@ Carried CarriedIn(const std::vector<std::pair<std::string, std::string>>& fields
   return {Field(fields, "env"), Field(fields, "token")};
 }
 
+// The env and token a mailed link's query carries; nullopt for a link that is not ours.
+std::optional<Carried> LinkOf(const http::Request& req) {
+  auto fields = ParseForm(req.query);
+  if (!fields) return std::nullopt;
+  Carried c = CarriedIn(*fields);
+  if (!c.ok()) return std::nullopt;
+  return c;
+}
+
 }  // namespace
 
 std::string EscapeHtml(std::string_view text) {
@@ -173,10 +182,9 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
   });
 
   router.Add("GET", "/pages/activate", http::Exec::kInline, [](const http::Request& req, const http::PathParams&) {
-    auto fields = ParseForm(req.query);
-    if (!fields) return BadLink();
-    const Carried c = CarriedIn(*fields);
-    if (!c.ok()) return BadLink();
+    const auto link = LinkOf(req);
+    if (!link) return BadLink();
+    const Carried& c = *link;
     // Activation happens on the POST, not here: a mail scanner following the link
     // activates nobody.
     return Page(200, "Activate your account",
@@ -200,10 +208,9 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
   // Account confirmation (service/account_confirmations.h; CommCare's two-stage
   // provisioning): the user chooses its first password, which confirms and activates it.
   router.Add("GET", "/pages/confirm", http::Exec::kInline, [](const http::Request& req, const http::PathParams&) {
-    auto fields = ParseForm(req.query);
-    if (!fields) return BadLink();
-    const Carried c = CarriedIn(*fields);
-    if (!c.ok()) return BadLink();
+    const auto link = LinkOf(req);
+    if (!link) return BadLink();
+    const Carried& c = *link;
     return Page(200, "Confirm your account",
                 PasswordForm("/pages/confirm", c, "Choose your password", "The password again", "Confirm my account"));
   });
@@ -233,10 +240,9 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
   for (const auto& flow : config.resets) {
     const std::string path = "/pages/reset/" + flow.api;
     router.Add("GET", path, http::Exec::kInline, [path](const http::Request& req, const http::PathParams&) {
-      auto fields = ParseForm(req.query);
-      if (!fields) return BadLink();
-      const Carried c = CarriedIn(*fields);
-      if (!c.ok()) return BadLink();
+      const auto link = LinkOf(req);
+      if (!link) return BadLink();
+      const Carried& c = *link;
       return Page(200, "Choose a new password",
                   PasswordForm(path, c, "New password", "New password again", "Set the new password"));
     });
