@@ -6,6 +6,9 @@
 # waits until the record is durable (docs/security.md, "Audit trail").
 # Knobs: DURATION (s per side, 10), SLICE (s per wrk slice, 2), THREADS (2),
 # CONNECTIONS (32), STORE (sqlite or postgres), ROSTER_BIN (use this binary).
+# It also prints each server's CPU time per answered GET (user + system, from
+# /proc/PID/stat): a figure that, unlike the rates, hardly moves when other work shares
+# the machine, so a change to the audited path can be judged on a busy machine too.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -62,7 +65,11 @@ start() {
   printf -v "URL_$1" 'http://127.0.0.1:%s' "$port"
 }
 start on on
+PID_on=${PIDS[-1]}
 start off off
+PID_off=${PIDS[-1]}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, in clock ticks
+HZ=$(getconf CLK_TCK)
 
 USER_ID=$(curl -fsS -X POST "$URL_on/v2/users" -H "Content-Type: application/json" \
   -H "X-Api-Key: browser bench $ADMIN_KEY" \
@@ -88,13 +95,20 @@ echo "== GET /v2/users/{id}, audit on vs off ($STORE; wrk -t$THREADS -c$CONNECTI
 for ((i = 0; i < K; i++)); do
   for side in on off; do
     url_var="URL_$side"
+    pid_var="PID_$side"
+    before=$(cpu_ticks "${!pid_var}")
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SLICE}s" -H "X-Api-Key: browser bench $ADMIN_KEY" \
       "${!url_var}/v2/users/$USER_ID" >"$TMP/$side.$i.txt"
+    echo $(( $(cpu_ticks "${!pid_var}") - before )) >"$TMP/$side.$i.cpu"
   done
   read -r on_rps on_err < <(rate "$TMP/on.$i.txt")
   read -r off_rps off_err < <(rate "$TMP/off.$i.txt")
-  echo "$on_rps $on_err $off_rps $off_err" >>"$TMP/pairs"
-  echo "  slice $((i + 1))/$K: audit on $on_rps/s ($on_err errors), audit off $off_rps/s ($off_err errors)"
+  on_us=$("$PY" -c 'import sys; print(f"{int(sys.argv[1]) * 1e6 / int(sys.argv[2]) / (float(sys.argv[3]) * float(sys.argv[4])):.1f}")' \
+    "$(cat "$TMP/on.$i.cpu")" "$HZ" "$on_rps" "$SLICE")
+  off_us=$("$PY" -c 'import sys; print(f"{int(sys.argv[1]) * 1e6 / int(sys.argv[2]) / (float(sys.argv[3]) * float(sys.argv[4])):.1f}")' \
+    "$(cat "$TMP/off.$i.cpu")" "$HZ" "$off_rps" "$SLICE")
+  echo "$on_rps $on_err $off_rps $off_err $on_us $off_us" >>"$TMP/pairs"
+  echo "  slice $((i + 1))/$K: audit on $on_rps/s ($on_err errors, $on_us us CPU/GET), audit off $off_rps/s ($off_err errors, $off_us us CPU/GET)"
 done
 "$PY" - "$TMP/pairs" <<'PY'
 import statistics, sys
@@ -106,6 +120,9 @@ ratios = [r[0] / r[2] for r in rows if r[2]]
 print(f"audit on:  {on:.1f} GET/s")
 print(f"audit off: {off:.1f} GET/s")
 print(f"ratio on/off: {statistics.median(ratios):.3f} (median of {len(ratios)} slice pairs; target >= 0.8); errors {errors}")
+on_cpu = statistics.median(r[4] for r in rows)
+off_cpu = statistics.median(r[5] for r in rows)
+print(f"server CPU per GET: audit on {on_cpu:.1f} us, off {off_cpu:.1f} us (medians); off/on {off_cpu / on_cpu:.3f}")
 PY
 RECORDS=$("$ROSTER_BIN" audit export --env default --data-dir "$TMP/data" | wc -l)
 echo "audit records written: $RECORDS"

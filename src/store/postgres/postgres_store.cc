@@ -193,6 +193,11 @@ CREATE TABLE keyring (
   updated_at BIGINT NOT NULL
 );
 )sql",
+    // 7: no index of the audit trail by subject: no query used it (`audit export
+    // --subject` walks the chain in order), and every audited read paid for it.
+    R"sql(
+DROP INDEX IF EXISTS audit_log_by_subject;
+)sql",
 };
 
 // Serialises migrations across processes. Advisory locks are per database, so the key
