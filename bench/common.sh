@@ -22,7 +22,7 @@ roster_bench_serve() {
   shift 2
   "$ROSTER_BIN" serve --data-dir "$data" --listen 127.0.0.1:0 "$@" >"$log.out" 2>"$log.err" &
   SERVER_PID=$!
-  for _ in $(seq 300); do
+  for _ in $(seq 1200); do
     port=$(sed -n 's#^roster listening on http://[^ ]*:\([0-9]\+\)$#\1#p' "$log.out")
     [[ -n $port ]] && break
     kill -0 "$SERVER_PID" 2>/dev/null || break
