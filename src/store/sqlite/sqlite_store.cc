@@ -575,16 +575,10 @@ class SqliteStore final : public Store {
     numbers.reserve(users.size());
     std::size_t entries = 0;
     for (const auto& user : users) {
-      const UserRow& r = user.row;
-      auto s = writer_.Prepare(
-          "INSERT INTO users(id, environment_id, active, created_at, updated_at, version, sealed) "
-          "VALUES (?,?,?,?,?,?,?)");
-      s.Text(1, r.id).Text(2, r.environment_id).Int(3, r.active).Int(4, r.created_at_ms)
-          .Int(5, r.updated_at_ms).Int(6, r.version).Blob(7, r.sealed);
-      const int rc = s.Step();
-      if (IsConstraint(rc)) return Out{};
-      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "insert user"));
-      numbers.push_back(writer_.LastRowId());
+      auto number = InsertUsersRow(user.row);
+      if (!number && number.error().code == ErrorCode::kAlreadyExists) return Out{};
+      if (!number) return std::unexpected(number.error());
+      numbers.push_back(*number);
       entries += user.index.size();
     }
     // (user, entry) in (environment, kind, digest) order, the table's key order; a claim
@@ -634,18 +628,24 @@ class SqliteStore final : public Store {
     }
     return Out{std::move(out)};
   }
+  // The users row alone: its number. kAlreadyExists "id".
+  Result<std::int64_t> InsertUsersRow(const UserRow& r) {
+    auto s = writer_.Prepare(
+        "INSERT INTO users(id, environment_id, active, created_at, updated_at, version, sealed) "
+        "VALUES (?,?,?,?,?,?,?)");
+    s.Text(1, r.id).Text(2, r.environment_id).Int(3, r.active).Int(4, r.created_at_ms)
+        .Int(5, r.updated_at_ms).Int(6, r.version).Blob(7, r.sealed);
+    const int rc = s.Step();
+    if (IsConstraint(rc)) return core::AlreadyExists("id", "user id already exists");
+    if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "insert user"));
+    return writer_.LastRowId();
+  }
   Result<std::int64_t> InsertUserRow(const NewUser& user) {
     {
       const UserRow& r = user.row;
-      auto s = writer_.Prepare(
-          "INSERT INTO users(id, environment_id, active, created_at, updated_at, version, sealed) "
-          "VALUES (?,?,?,?,?,?,?)");
-      s.Text(1, r.id).Text(2, r.environment_id).Int(3, r.active).Int(4, r.created_at_ms)
-          .Int(5, r.updated_at_ms).Int(6, r.version).Blob(7, r.sealed);
-      int rc = s.Step();
-      if (IsConstraint(rc)) return core::AlreadyExists("id", "user id already exists");
-      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "insert user"));
-      const std::int64_t number = writer_.LastRowId();
+      auto inserted = InsertUsersRow(r);
+      if (!inserted) return inserted;
+      const std::int64_t number = *inserted;
       if (auto st = InsertIndex(r.environment_id, number, user.index); !st) return std::unexpected(st.error());
       if (user.password_hash) {
         if (auto st = PutPassword(number, *user.password_hash); !st) return std::unexpected(st.error());
