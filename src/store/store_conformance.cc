@@ -169,6 +169,54 @@ TEST_P(StoreConformanceTest, InsertUsersLeavesOutTheUsersThatFailAndUpdatesTheRe
   EXPECT_EQ(store_->GetUser(env_, "u5").error().code, ErrorCode::kNotFound);
 }
 
+TEST_P(StoreConformanceTest, InsertUsersWritesAWholeBatchWithEveryClaimPasswordMembershipInOrder) {
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g1", "group")).has_value());
+  UserBatch batch;
+  for (int i = 0; i < 300; ++i) {
+    NewUser u = MakeUser(env_, "b" + std::to_string(i), "name-" + std::to_string(i));
+    // Claim digests in no particular order (as keyed hashes are), and several kinds.
+    u.index.push_back({"s^name", "prefix-" + std::to_string((i * 7919) % 300), false});
+    u.index.push_back({"externalId", "ext-" + std::to_string(299 - i), true});
+    if (i % 3 == 0) u.password_hash = "hash-" + std::to_string(i);
+    if (i % 5 == 0) u.member_of = {"g1"};
+    batch.users.push_back(std::move(u));
+  }
+  auto written = store_->InsertUsers(batch);
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  ASSERT_EQ(written->size(), 300u);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE((*written)[i].has_value()) << i;
+    if (i > 0) EXPECT_GT(*(*written)[i], *(*written)[i - 1]);  // numbers in the batch's order
+    const std::string id = "b" + std::to_string(i);
+    EXPECT_EQ(store_->GetUser(env_, id)->number, *(*written)[i]);
+    EXPECT_EQ(Ids(*store_->FindUsers(env_, "externalId", "ext-" + std::to_string(299 - i))), Strings{id});
+    EXPECT_EQ(Ids(*store_->FindUsers(env_, "s^name", "prefix-" + std::to_string((i * 7919) % 300))), Strings{id});
+    if (i % 3 == 0) EXPECT_EQ(*store_->GetPasswordHash(env_, id), "hash-" + std::to_string(i));
+    else EXPECT_EQ(store_->GetPasswordHash(env_, id).error().code, ErrorCode::kNotFound);
+  }
+  EXPECT_EQ(*store_->CountMembers(env_, "g1"), 60);
+  EXPECT_EQ(store_->FindUsers(env_, "email", "shared-email")->size(), 300u);
+}
+
+TEST_P(StoreConformanceTest, InsertUsersLeavesOutOnlyTheUserThatFailsAndNotWhoSharedAClaimWithIt) {
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u0", "taken")).has_value());
+  UserBatch batch;
+  // u1 fails on its second claim (held by u0); u2 then holds "ada" as if u1 never came.
+  batch.users = {MakeUser(env_, "u1", "ada"), MakeUser(env_, "u2", "ada"), MakeUser(env_, "u3", "cy")};
+  batch.users[0].index.push_back({"username", "taken", true});
+  batch.users[2].member_of = {"no-such-group"};  // fails alone
+  auto written = store_->InsertUsers(batch);
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  ASSERT_EQ(written->size(), 3u);
+  EXPECT_EQ((*written)[0].error().field, "username");
+  EXPECT_TRUE((*written)[1].has_value());
+  EXPECT_FALSE((*written)[2].has_value());
+  EXPECT_EQ(Ids(*store_->FindUsers(env_, "username", "ada")), Strings{"u2"});
+  EXPECT_EQ(store_->GetUser(env_, "u1").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetUser(env_, "u3").error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->FindUsers(env_, "username", "cy")->empty());
+}
+
 TEST_P(StoreConformanceTest, FindUsersAfterPagesOneClaimInNumberOrder) {
   std::vector<std::int64_t> numbers;
   for (int i = 0; i < 5; ++i) {

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Scale (issue 14): fills one SQLite directory through `roster import` to each size in
+# SIZES (10,000, then 1,000,000; USERS caps the largest) and at each size serves it and
+# measures, through PingOne (a worker app's token, one keep-alive connection):
+#   GET /users/{id} p50/p99 over SAMPLES random users
+#   the first list page (GET /users?limit=100) p50/p99
+#   filter=email eq "<a user's email>" p50/p99
+#   filter=name.family sw "<prefix>": requests and ms to the first hit and to the full
+#     result (following _links.next), for a prefix shared by ~ size/8000 users
+#   the import rate of the fill (users/s), the server's RSS after the measurements (and
+#     its peak), the database bytes per user (after a WAL checkpoint)
+# and last the ratios of the largest size to the first. The load average is printed
+# with each size (the machine is shared).
+# Knobs: USERS (1000000), SIZES ("10000 $USERS"), SAMPLES (300), BATCH (import
+# --batch-size; the import's default when empty), ROSTER_BIN (skip the build).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
+USERS=${USERS:-1000000}
+SIZES=${SIZES:-"10000 $USERS"}
+SAMPLES=${SAMPLES:-300}
+BATCH=${BATCH:-}
+PY=/usr/bin/python3
+
+roster_bench_build
+TMP=$(mktemp -d -t roster-scale-bench.XXXXXX)
+trap 'roster_bench_stop; rm -rf "$TMP"' EXIT
+DATA=$TMP/data
+"$ROSTER_BIN" init --data-dir "$DATA" --json >/dev/null
+P1=$("$ROSTER_BIN" pingone app create --env default --data-dir "$DATA" --json)
+echo "# roster scale bench: sizes $SIZES (capped at $USERS), $SAMPLES samples per query, $(nproc) cores"
+echo "# binary $ROSTER_BIN"
+
+# gen FROM TO FILE: users FROM..TO-1 as SCIM JSON Lines (the family name is one of
+# 8,000 three-syllable names, so a 6-letter prefix names ~ 1 in 8,000 users).
+gen() {
+  "$PY" - "$1" "$2" "$3" <<'PY'
+import json, sys
+lo, hi, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+given = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John"]
+syl = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "be", "da", "fe", "gi", "ho", "ju", "ly", "po", "qi", "ze", "wu", "xa"]
+def family(i):
+    j = (i * 7919) % 8000
+    return (syl[j // 400] + syl[(j // 20) % 20] + syl[j % 20]).capitalize()
+with open(path, "w") as f:
+    for i in range(lo, hi):
+        g, fa = given[i % 8], family(i)
+        f.write(json.dumps({"userName": f"user{i:07d}", "externalId": f"ext-{i}", "active": True,
+                            "name": {"givenName": g, "familyName": fa}, "displayName": f"{g} {fa} {i}",
+                            "emails": [{"value": f"user{i}@example.com", "type": "work", "primary": True}]}) + "\n")
+PY
+}
+
+RESULTS=$TMP/results.jsonl
+have=0
+for size in $SIZES; do
+  (( size > USERS )) && size=$USERS
+  (( size <= have )) && continue
+  gen "$have" "$size" "$TMP/fill.jsonl"
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  args=(import --env default "$TMP/fill.jsonl" --data-dir "$DATA" --no-progress --json)
+  [[ -n $BATCH ]] && args+=(--batch-size "$BATCH")
+  t0=$(date +%s.%N)
+  /usr/bin/time -f '%M' -o "$TMP/import.rss" "$ROSTER_BIN" "${args[@]}" >"$TMP/import.json"
+  t1=$(date +%s.%N)
+  imported=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["imported"])' "$TMP/import.json")
+  (( imported == size - have )) || { echo "imported $imported of $((size - have))" >&2; exit 1; }
+  rm -f "$TMP/fill.jsonl"
+  "$PY" -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA wal_checkpoint(TRUNCATE)")' "$DATA/roster.db"
+  db_bytes=$(stat -c %s "$DATA/roster.db")
+
+  roster_bench_serve "$DATA" "$TMP/server" --throttle-per-address 0 --throttle-per-credential 0
+  ENV_ID=$(printf '%s' "$P1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["environmentId"])')
+  CLIENT=$(printf '%s' "$P1" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["clientId"] + ":" + d["clientSecret"])')
+  TOKEN=$(curl -fsS -u "$CLIENT" -d grant_type=client_credentials "$URL/$ENV_ID/as/token" |
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  ROSTER_TOKEN=$TOKEN "$PY" - "$URL" "$ENV_ID" "$size" "$SAMPLES" "$SERVER_PID" "$(date +%s.%N)" <<'PY' >>"$RESULTS"
+import http.client, json, os, random, statistics, sys, time, urllib.parse
+url, env, size, samples, pid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+host, port = urllib.parse.urlparse(url).hostname, urllib.parse.urlparse(url).port
+c = http.client.HTTPConnection(host, port, timeout=600)
+h = {"Authorization": "Bearer " + os.environ["ROSTER_TOKEN"]}
+base = f"/v1/environments/{env}/users"
+def get(path):
+    t = time.perf_counter()
+    c.request("GET", path, headers=h)
+    r = c.getresponse(); body = r.read()
+    ms = (time.perf_counter() - t) * 1e3
+    if r.status != 200: sys.exit(f"GET {path}: {r.status} {body[:300]!r}")
+    return json.loads(body), ms
+def q(f): return base + "?limit=100&filter=" + urllib.parse.quote(f)
+def pct(xs, p): xs = sorted(xs); return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+rnd = random.Random(7)
+picks = [rnd.randrange(size) for _ in range(samples)]
+# ids of the picked users (by username, through the uniqueness claim), then GET by id.
+ids = []
+for i in picks:
+    d, _ = get(q(f'username eq "user{i:07d}"'))
+    ids.append(d["_embedded"]["users"][0]["id"])
+gets = [get(f"{base}/{uid}")[1] for uid in ids]
+first = [get(base + "?limit=100")[1] for _ in range(samples)]
+emails = []
+for i in picks:
+    d, ms = get(q(f'email eq "user{i}@example.com"'))
+    assert d["_embedded"]["users"], d
+    emails.append(ms)
+# name.family sw: the 6-letter prefix of one family name (gen's 8,000 names).
+syl = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "be", "da", "fe", "gi", "ho", "ju", "ly", "po", "qi", "ze", "wu", "xa"]
+j = (picks[0] * 7919) % 8000
+prefix = (syl[j // 400] + syl[(j // 20) % 20] + syl[j % 20]).capitalize()
+path, reqs, total_ms, hits, first_hit = q(f'name.family sw "{prefix}"'), 0, 0.0, 0, None
+while path:
+    d, ms = get(path); reqs += 1; total_ms += ms
+    hits += len(d["_embedded"]["users"])
+    if hits and first_hit is None: first_hit = (reqs, total_ms)
+    nxt = d["_links"].get("next", {}).get("href")
+    path = urllib.parse.urlparse(nxt)._replace(scheme="", netloc="").geturl() if nxt else None
+status = open(f"/proc/{pid}/status").read()
+kib = lambda k: int(next(l.split()[1] for l in status.splitlines() if l.startswith(k + ":")))
+print(json.dumps({"users": size, "get_p50_ms": statistics.median(gets), "get_p99_ms": pct(gets, 99),
+                  "list_first_p50_ms": statistics.median(first), "list_first_p99_ms": pct(first, 99),
+                  "email_eq_p50_ms": statistics.median(emails), "email_eq_p99_ms": pct(emails, 99),
+                  "sw_prefix": prefix, "sw_hits": hits,
+                  "sw_first_hit_requests": first_hit[0] if first_hit else None,
+                  "sw_first_hit_ms": round(first_hit[1], 2) if first_hit else None,
+                  "sw_full_requests": reqs, "sw_full_ms": round(total_ms, 2),
+                  "rss_mib": round(kib("VmRSS") / 1024, 1), "rss_peak_mib": round(kib("VmHWM") / 1024, 1)}))
+PY
+  roster_bench_stop
+  "$PY" - "$RESULTS" "$have" "$size" "$t0" "$t1" "$(cat "$TMP/import.rss")" "$db_bytes" "$load_before" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import json, sys
+path, have, size, t0, t1, rss, db = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+rows = [json.loads(l) for l in open(path)]
+r = rows[-1]
+r.update({"import_users": size - have, "import_s": round(t1 - t0, 2), "import_per_s": round((size - have) / (t1 - t0)),
+          "import_rss_mib": round(rss / 1024, 1), "db_bytes_per_user": round(db / size),
+          "load_import": sys.argv[8], "load_after": sys.argv[9]})
+open(path, "w").write("".join(json.dumps(x) + "\n" for x in rows[:-1] + [r]))
+print(f"== {size:,} users (load {r['load_import']} at import, {r['load_after']} after)")
+print(f"  import {r['import_users']:,} users in {r['import_s']} s = {r['import_per_s']:,} users/s (peak RSS {r['import_rss_mib']} MiB)")
+print(f"  GET by id            p50 {r['get_p50_ms']:.2f} ms  p99 {r['get_p99_ms']:.2f} ms")
+print(f"  first list page      p50 {r['list_first_p50_ms']:.2f} ms  p99 {r['list_first_p99_ms']:.2f} ms")
+print(f"  email eq             p50 {r['email_eq_p50_ms']:.2f} ms  p99 {r['email_eq_p99_ms']:.2f} ms")
+print(f"  name.family sw \"{r['sw_prefix']}\": first hit {r['sw_first_hit_requests']} request(s) {r['sw_first_hit_ms']} ms; "
+      f"full result {r['sw_hits']} users in {r['sw_full_requests']} request(s) {r['sw_full_ms']} ms")
+print(f"  server RSS {r['rss_mib']} MiB (peak {r['rss_peak_mib']} MiB); database {r['db_bytes_per_user']:,} bytes/user")
+PY
+  have=$size
+done
+
+"$PY" - "$RESULTS" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+if len(rows) >= 2:
+    a, b = rows[0], rows[-1]
+    def ratio(k): return round(b[k] / a[k], 2) if a.get(k) and b.get(k) is not None else None
+    keys = ["get_p99_ms", "list_first_p99_ms", "email_eq_p99_ms", "sw_first_hit_ms", "sw_first_hit_requests",
+            "sw_full_ms", "sw_full_requests", "import_per_s", "rss_mib", "db_bytes_per_user"]
+    print(f"== ratios {b['users']:,} / {a['users']:,} users")
+    for k in keys: print(f"  {k}: {ratio(k)}")
+for r in rows: print(json.dumps(r))
+PY
