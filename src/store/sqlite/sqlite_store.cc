@@ -1393,14 +1393,19 @@ class SqliteStore final : public Store {
       write_stats_.writes += batch.size();
       write_stats_.largest = std::max<std::uint64_t>(write_stats_.largest, batch.size());
       lock.unlock();
-      {
-        std::lock_guard writer(write_mu_);
-        RunBatch(batch);
-      }
-      lock.lock();
-      committing_ = false;
-      for (QueuedWrite* q : batch) q->done = true;
-      queue_cv_.notify_all();
+      struct Hand {  // whatever happens in the batch, its writers are woken and the next may lead
+        SqliteStore* self;
+        std::unique_lock<std::mutex>& lock;
+        std::vector<QueuedWrite*>& batch;
+        ~Hand() {
+          lock.lock();
+          self->committing_ = false;
+          for (QueuedWrite* q : batch) q->done = true;
+          self->queue_cv_.notify_all();
+        }
+      } hand{this, lock, batch};
+      std::lock_guard writer(write_mu_);
+      RunBatch(batch);
     }
   }
 
