@@ -252,6 +252,53 @@ TEST_P(StoreConformanceTest, ConcurrentInsertsOfOneClaimYieldExactlyOneUser) {
   EXPECT_EQ(other, 0);
 }
 
+// Concurrent writes may share one transaction (SQLite's group commit, docs/architecture.md):
+// a write that fails is undone alone and keeps its own error, the others land; of two
+// writes claiming one value, whichever comes second is refused even within one commit.
+TEST_P(StoreConformanceTest, ConcurrentWritesFailAloneAndTheOthersLand) {
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "held", "held")).has_value());
+  constexpr int kWriters = 16;
+  std::vector<Result<std::int64_t>> results(kWriters, std::unexpected(core::Error{ErrorCode::kInternal, "unset", ""}));
+  std::latch start(kWriters);
+  std::vector<std::thread> threads;
+  // Every fourth writer claims the username "held" already has; writers 1 and 2 claim
+  // one new username between them; the rest claim usernames of their own.
+  auto username = [](int i) { return i % 4 == 0 ? std::string("held") : i == 1 || i == 2 ? "twin" : "own" + std::to_string(i); };
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      results[i] = store_->InsertUser(MakeUser(env_, "w" + std::to_string(i), username(i)));
+    });
+  }
+  for (auto& t : threads) t.join();
+  int twins = 0;
+  for (int i = 0; i < kWriters; ++i) {
+    SCOPED_TRACE(i);
+    if (i % 4 == 0) {
+      ASSERT_FALSE(results[i].has_value());
+      EXPECT_EQ(results[i].error().code, ErrorCode::kAlreadyExists);
+      EXPECT_EQ(results[i].error().field, "username");
+      EXPECT_EQ(store_->GetUser(env_, "w" + std::to_string(i)).error().code, ErrorCode::kNotFound);
+    } else if (i == 1 || i == 2) {
+      if (results[i]) ++twins;
+      else EXPECT_EQ(results[i].error().code, ErrorCode::kAlreadyExists);
+    } else {
+      ASSERT_TRUE(results[i].has_value()) << results[i].error().message;
+      auto row = store_->GetUser(env_, "w" + std::to_string(i));
+      ASSERT_TRUE(row.has_value());
+      EXPECT_EQ(row->number, *results[i]);
+    }
+  }
+  EXPECT_EQ(twins, 1);
+  auto twin = store_->FindUsers(env_, "username", "twin");
+  ASSERT_TRUE(twin.has_value());
+  ASSERT_EQ(twin->size(), 1u);
+  EXPECT_TRUE((*twin)[0].id == "w1" || (*twin)[0].id == "w2");
+  auto held = store_->FindUsers(env_, "username", "held");
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(Ids(*held), Strings{"held"});
+}
+
 TEST_P(StoreConformanceTest, ExclusiveClaimsAreRefusedWhileAnyOtherUserHoldsTheValue) {
   // u1 holds the email as a plain lookup (an API whose emails need not be unique).
   ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u1", "ada")).has_value());

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <exception>
+#include <functional>
+#include <optional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -323,34 +326,6 @@ bool IsConstraint(int rc) { return (rc & 0xff) == SQLITE_CONSTRAINT; }
 #define ROSTER_BULK_CACHE_KIB 262144
 #define ROSTER_STRINGIFY2(x) #x
 #define ROSTER_STRINGIFY(x) ROSTER_STRINGIFY2(x)
-
-// Runs `body` in one IMMEDIATE transaction; rolls back on any failure.
-template <class F>
-auto InTransaction(Connection& c, F&& body) -> decltype(body()) {
-  if (!c.TryExec("BEGIN IMMEDIATE")) {
-    // Whatever stops a transaction from starting (busy, no space for the WAL) is
-    // temporary as far as the caller knows.
-    const core::Error e = StepError(sqlite3_extended_errcode(c.raw()), "begin");
-    return std::unexpected(e.code == ErrorCode::kInternal ? StepError(SQLITE_BUSY, "begin") : e);
-  }
-  decltype(body()) result;
-  try {
-    result = body();
-  } catch (...) {
-    c.TryExec("ROLLBACK");
-    throw;
-  }
-  if (!result) {
-    c.TryExec("ROLLBACK");
-    return result;
-  }
-  if (!c.TryExec("COMMIT")) {
-    const int rc = sqlite3_extended_errcode(c.raw());  // the COMMIT's, before ROLLBACK sets its own
-    c.TryExec("ROLLBACK");
-    return std::unexpected(StepError(rc, "commit"));
-  }
-  return result;
-}
 
 UserRow ReadUser(const Stmt& s) {
   UserRow u;
@@ -1365,6 +1340,13 @@ class SqliteStore final : public Store {
     });
   }
 
+  WriteStats Stats() {
+    std::lock_guard lock(queue_mu_);
+    WriteStats out = write_stats_;
+    out.queued = queue_.size();
+    return out;
+  }
+
   // --- AuditStore
   void SetAuditMac(AuditMac mac) override {
     std::lock_guard lock(write_mu_);
@@ -1496,10 +1478,123 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Group commit (docs/architecture.md, "Group commit"). A write is a closure run on
+  // the writer connection; the caller queues it and waits. Whoever finds no batch being
+  // committed becomes the leader: it takes every queued write, runs them in one
+  // IMMEDIATE transaction, each inside its own savepoint (a write that fails is rolled
+  // back to it and keeps its own error; the others stay), commits once (one fsync), and
+  // wakes the writers of the batch, which answer only now that their write is durable.
+  // A failed COMMIT fails the whole batch with kUnavailable, as one write's did before.
   template <class F>
   auto Write(F&& body) -> decltype(body()) {
-    std::lock_guard lock(write_mu_);
-    return InTransaction(writer_, body);
+    using R = decltype(body());
+    std::optional<R> result;
+    QueuedWrite w{[&] {
+                    result.emplace(body());
+                    return result->has_value();
+                  },
+                  [&](const core::Error& e) { result.emplace(std::unexpected(e)); }};
+    Commit(w);
+    if (w.exception) std::rethrow_exception(w.exception);
+    return std::move(*result);
+  }
+
+  struct QueuedWrite {
+    std::function<bool()> run;                     // in the open transaction; true: keep its changes
+    std::function<void(const core::Error&)> fail;  // its changes were lost with the transaction
+    std::exception_ptr exception;                  // what `run` threw (rethrown to its caller)
+    bool done = false;                             // guarded by queue_mu_
+  };
+
+  void Commit(QueuedWrite& w) {
+    std::unique_lock lock(queue_mu_);
+    queue_.push_back(&w);
+    while (!w.done) {
+      if (committing_) {
+        queue_cv_.wait(lock);
+        continue;
+      }
+      committing_ = true;
+      std::vector<QueuedWrite*> batch;
+      batch.swap(queue_);
+      ++write_stats_.batches;
+      write_stats_.writes += batch.size();
+      write_stats_.largest = std::max<std::uint64_t>(write_stats_.largest, batch.size());
+      lock.unlock();
+      struct Hand {  // whatever happens in the batch, its writers are woken and the next may lead
+        SqliteStore* self;
+        std::unique_lock<std::mutex>& lock;
+        std::vector<QueuedWrite*>& batch;
+        ~Hand() {
+          lock.lock();
+          self->committing_ = false;
+          for (QueuedWrite* q : batch) q->done = true;
+          self->queue_cv_.notify_all();
+        }
+      } hand{this, lock, batch};
+      std::lock_guard writer(write_mu_);
+      RunBatch(batch);
+    }
+  }
+
+  // The leader's part: `batch` in as few transactions as the database allows (one,
+  // unless a failing write took the transaction down with it: SQLite rolls back the
+  // whole transaction on some I/O errors, and then the writes before it are lost and
+  // the writes after it start a new transaction).
+  void RunBatch(const std::vector<QueuedWrite*>& batch) {
+    const core::Error lost = StepError(SQLITE_IOERR, "write");
+    std::size_t next = 0;
+    while (next < batch.size()) {
+      if (!writer_.TryExec("BEGIN IMMEDIATE")) {
+        // Whatever stops a transaction from starting (busy, no space for the WAL) is
+        // temporary as far as the callers know.
+        core::Error e = StepError(sqlite3_extended_errcode(writer_.raw()), "begin");
+        if (e.code == ErrorCode::kInternal) e = StepError(SQLITE_BUSY, "begin");
+        for (; next < batch.size(); ++next) batch[next]->fail(e);
+        return;
+      }
+      std::vector<QueuedWrite*> kept;
+      bool open = true;
+      while (open && next < batch.size()) {
+        QueuedWrite& w = *batch[next++];
+        if (!writer_.TryExec("SAVEPOINT group_write")) {
+          w.fail(StepError(sqlite3_extended_errcode(writer_.raw()), "savepoint"));
+          open = sqlite3_get_autocommit(writer_.raw()) == 0;
+          continue;
+        }
+        bool ok = false;
+        try {
+          ok = w.run();
+        } catch (...) {
+          w.exception = std::current_exception();
+        }
+        if (ok) {
+          writer_.TryExec("RELEASE group_write");
+          kept.push_back(&w);
+          continue;
+        }
+        // Undo this write only; `w` keeps its own error.
+        if (sqlite3_get_autocommit(writer_.raw()) != 0 || !writer_.TryExec("ROLLBACK TO group_write") ||
+            !writer_.TryExec("RELEASE group_write")) {
+          open = false;  // the transaction is gone, or in a state we do not trust
+        }
+      }
+      if (!open) {
+        if (sqlite3_get_autocommit(writer_.raw()) == 0) writer_.TryExec("ROLLBACK");
+        for (QueuedWrite* k : kept) k->fail(lost);
+        continue;
+      }
+      if (kept.empty()) {
+        writer_.TryExec("ROLLBACK");
+        continue;
+      }
+      if (!writer_.TryExec("COMMIT")) {
+        const int rc = sqlite3_extended_errcode(writer_.raw());  // the COMMIT's, before ROLLBACK sets its own
+        writer_.TryExec("ROLLBACK");
+        const core::Error e = StepError(rc, "commit");
+        for (QueuedWrite* k : kept) k->fail(e);
+      }
+    }
   }
 
   template <class F>
@@ -1749,8 +1844,13 @@ class SqliteStore final : public Store {
     return writer_.LastRowId();
   }
 
-  std::mutex write_mu_;
+  std::mutex write_mu_;  // held by the leader while it runs a batch on writer_
   AuditMac audit_mac_;  // set once by the service (SetAuditMac); guarded by write_mu_
+  std::mutex queue_mu_;  // guards queue_, committing_, write_stats_ and each QueuedWrite::done
+  std::condition_variable queue_cv_;
+  std::vector<QueuedWrite*> queue_;  // writes waiting for the next batch
+  bool committing_ = false;          // a leader is running a batch
+  WriteStats write_stats_;
   Connection writer_;
   std::mutex read_mu_;
   std::condition_variable read_cv_;
@@ -1775,5 +1875,10 @@ Result<std::string> IntegrityCheck(const std::string& path) {
 }
 
 std::unique_ptr<Store> Open(const Options& options) { return std::make_unique<SqliteStore>(options); }
+
+WriteStats GetWriteStats(Store& store) {
+  auto* s = dynamic_cast<SqliteStore*>(&store);
+  return s ? s->Stats() : WriteStats{};
+}
 
 }  // namespace roster::store::sqlite

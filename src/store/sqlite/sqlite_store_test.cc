@@ -6,7 +6,12 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "store/store_conformance.h"
 
@@ -136,6 +141,91 @@ DELETE FROM schema_migrations WHERE version = 7;
   sqlite3_close(db);
   EXPECT_NE(shape.find("WITHOUT ROWID"), std::string::npos) << shape;
   EXPECT_EQ(indexes, 0);
+NewUser User(const std::string& id, const std::string& username) {
+  NewUser u;
+  u.row = UserRow{id, 0, "e", false, 1000, 1000, 1, "sealed:" + id};
+  u.index = {{"username", username, true}};
+  return u;
+}
+
+void WaitUntil(const std::function<bool()>& done) {
+  while (!done()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+// Group commit, made deterministic: another connection holds the write lock, so the first
+// write's leader waits in BEGIN while six more writes queue up in a known order; once the
+// lock is let go those six are one batch (one transaction, one COMMIT). Within it a write
+// that fails (a username a stored user holds; the second of two writes claiming one new
+// username) is rolled back to its savepoint with its own error, and the writes before and
+// after it land.
+TEST(SqliteStoreTest, QueuedWritesCommitAsOneBatchInWhichAFailingWriteIsUndoneAlone) {
+  const std::string path = TempDbPath();
+  auto store = Open({path, 2, 60'000});
+  ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
+  ASSERT_TRUE(store->InsertUser(User("held", "held")).has_value());
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  const std::vector<std::pair<std::string, std::string>> writes = {
+      {"first", "first"}, {"a", "a"}, {"dup", "held"}, {"b", "b"}, {"twin1", "twin"}, {"twin2", "twin"}, {"c", "c"}};
+  std::vector<std::optional<Result<std::int64_t>>> results(writes.size());
+  std::vector<std::thread> threads;
+  const WriteStats before = GetWriteStats(*store);
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = store->InsertUser(User(writes[i].first, writes[i].second)); });
+    if (i == 0) WaitUntil([&] { return GetWriteStats(*store).batches == before.batches + 1; });  // the leader
+    else WaitUntil([&] { return GetWriteStats(*store).queued == i; });
+  }
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  for (auto& t : threads) t.join();
+  sqlite3_close(other);
+
+  const WriteStats after = GetWriteStats(*store);
+  EXPECT_EQ(after.batches, before.batches + 2);
+  EXPECT_EQ(after.writes, before.writes + writes.size());
+  EXPECT_EQ(after.largest, writes.size() - 1);
+  EXPECT_EQ(after.queued, 0u);
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    SCOPED_TRACE(writes[i].first);
+    ASSERT_TRUE(results[i].has_value());
+    const auto& r = *results[i];
+    if (writes[i].first == "dup" || writes[i].first == "twin2") {
+      ASSERT_FALSE(r.has_value());
+      EXPECT_EQ(r.error().code, core::ErrorCode::kAlreadyExists);
+      EXPECT_EQ(r.error().field, "username");
+      EXPECT_EQ(store->GetUser("e", writes[i].first).error().code, core::ErrorCode::kNotFound);
+    } else {
+      ASSERT_TRUE(r.has_value()) << r.error().message;
+      auto row = store->GetUser("e", writes[i].first);
+      ASSERT_TRUE(row.has_value());
+      EXPECT_EQ(row->number, *r);
+    }
+  }
+  auto twin = store->FindUsers("e", "username", "twin");
+  ASSERT_TRUE(twin.has_value());
+  ASSERT_EQ(twin->size(), 1u);
+  EXPECT_EQ((*twin)[0].id, "twin1");
+}
+
+// A write the store refuses before it reaches SQLite's lock (BEGIN cannot start: another
+// connection holds the lock past the busy timeout) fails every write of its batch with
+// kUnavailable, and the next batch writes normally.
+TEST(SqliteStoreTest, ABatchThatCannotBeginFailsEveryWriteWithUnavailable) {
+  const std::string path = TempDbPath();
+  auto store = Open({path, 2, 50});
+  ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto refused = store->InsertUser(User("u1", "u1"));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kUnavailable);
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_EQ(store->GetUser("e", "u1").error().code, core::ErrorCode::kNotFound);
+  EXPECT_TRUE(store->InsertUser(User("u1", "u1")).has_value());
 }
 
 TEST(SqliteStoreTest, RefusesAnUnopenablePath) {
