@@ -31,12 +31,6 @@ struct State {
   std::int64_t until = 0;   // when the current wait ends
 };
 
-std::int64_t Int(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  if (v && v->is_int64()) return v->as_int64();
-  if (v && v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-  return 0;
-}
 
 State FromSettings(const json::object& settings) {
   State s;
@@ -45,15 +39,15 @@ State FromSettings(const json::object& settings) {
   if (!v || !v->is_object()) return s;
   const auto& o = v->as_object();
   if (const auto* p = o.if_contains("phase"); p && p->is_string()) s.progress.phase = std::string(p->as_string());
-  s.table = static_cast<std::size_t>(std::clamp<std::int64_t>(Int(o, "table"), 0, kTables.size()));
-  s.after = Int(o, "after");
-  s.until = Int(o, "until");
-  s.progress.from = Int(o, "from");
-  s.progress.to = Int(o, "to");
-  s.progress.visited = Int(o, "visited");
-  s.progress.copied = Int(o, "copied");
-  s.progress.passes = Int(o, "passes");
-  s.progress.dropped = Int(o, "dropped");
+  s.table = static_cast<std::size_t>(std::clamp<std::int64_t>(IntMember(o, "table"), 0, kTables.size()));
+  s.after = IntMember(o, "after");
+  s.until = IntMember(o, "until");
+  s.progress.from = IntMember(o, "from");
+  s.progress.to = IntMember(o, "to");
+  s.progress.visited = IntMember(o, "visited");
+  s.progress.copied = IntMember(o, "copied");
+  s.progress.passes = IntMember(o, "passes");
+  s.progress.dropped = IntMember(o, "dropped");
   return s;
 }
 
