@@ -689,6 +689,17 @@ int main(int argc, char** argv) {
   env_rotate->add_flag("--status", rotate_status, "Show where the rotation is; change nothing");
   data_options(env_rotate);
   env_rotate->add_flag("--json", as_json, "Print one JSON object");
+  auto* env_rotate_index = env->add_subcommand("rotate-index-key",
+                                               "Rotate an environment's blind-index key online: re-index every claim "
+                                               "under a new key generation, uniqueness held throughout, resumably "
+                                               "(run it again after an interruption)");
+  env_rotate_index->add_option("NAME", env_name, "Environment name or id")->required();
+  env_rotate_index->add_option("--rate", rotate_rate, "Rows visited per second at most (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  env_rotate_index->add_flag("--status", rotate_status, "Show where the rotation is; change nothing");
+  data_options(env_rotate_index);
+  env_rotate_index->add_flag("--json", as_json, "Print one JSON object");
 
   auto* key = app.add_subcommand("key", "Manage API keys");
   key->require_subcommand(1);
@@ -834,6 +845,9 @@ int main(int argc, char** argv) {
     } else if (env_rotate->parsed()) {
       return cli::RotateDataKey(*ctx.directory, *ctx.records, *ctx.store, *ctx.audit, env_name, rotate_rate, rotate_status,
                                 as_json);
+    } else if (env_rotate_index->parsed()) {
+      return cli::RotateIndexKey(*ctx.directory, *ctx.records, *ctx.store, *ctx.audit, env_name, rotate_rate,
+                                 rotate_status, as_json);
     } else if (env_list->parsed()) {
       json::array a;
       for (const auto& e : OrThrow(ctx.directory->ListEnvironments())) {

@@ -1,4 +1,5 @@
-// `roster env rotate-data-key NAME [--rate R] [--status]` (service/data_key_rotation.h).
+// `roster env rotate-data-key NAME [--rate R] [--status]` (service/data_key_rotation.h) and
+// `roster env rotate-index-key NAME [--rate R] [--status]` (service/index_key_rotation.h).
 #pragma once
 
 #include <string>
@@ -17,5 +18,10 @@ namespace roster::cli {
 int RotateDataKey(service::DirectoryService& directory, service::RecordService& records, store::Store& store,
                   service::AuditLog& audit, const std::string& environment, double rows_per_second, bool status,
                   bool as_json);
+
+// The same for the index key (an `index-key.rotate` audit record first).
+int RotateIndexKey(service::DirectoryService& directory, service::RecordService& records, store::Store& store,
+                   service::AuditLog& audit, const std::string& environment, double rows_per_second, bool status,
+                   bool as_json);
 
 }  // namespace roster::cli

@@ -184,9 +184,32 @@ std::string Keyring::NewWrappedDataKey(std::string_view environment_id) const {
 namespace {
 constexpr std::size_t kWrappedKeySize =
     crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + SecretKey::size() + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+
+// After the wrapped data keys, an environment that rotated its index key keeps a trailer:
+// "ridx" and three big-endian 32-bit generations (low, read, high). Not secret: the
+// generation keys are derived from the index root, which the master key wraps.
+constexpr std::string_view kIndexMagic = "ridx";
+constexpr std::size_t kIndexTrailerSize = 16;
+static_assert(kIndexTrailerSize < kWrappedKeySize);
+
+// The wrapped keys, without the trailer.
+std::string_view KeysPart(std::string_view wrapped) {
+  if (wrapped.size() % kWrappedKeySize == kIndexTrailerSize &&
+      wrapped.substr(wrapped.size() - kIndexTrailerSize, kIndexMagic.size()) == kIndexMagic)
+    return wrapped.substr(0, wrapped.size() - kIndexTrailerSize);
+  return wrapped;
+}
+std::string_view TrailerPart(std::string_view wrapped) { return wrapped.substr(KeysPart(wrapped).size()); }
+
+std::uint32_t Be32(std::string_view s) {
+  std::uint32_t v = 0;
+  for (char c : s.substr(0, 4)) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
 }  // namespace
 
 std::size_t Keyring::WrappedKeyCount(std::string_view wrapped) {
+  wrapped = KeysPart(wrapped);
   return wrapped.size() % kWrappedKeySize == 0 ? wrapped.size() / kWrappedKeySize : 0;
 }
 
@@ -195,11 +218,28 @@ std::string Keyring::PrependNewDataKey(std::string_view environment_id, std::str
 }
 
 std::string Keyring::NewestOnly(std::string_view wrapped) {
-  return std::string(wrapped.substr(0, std::min(wrapped.size(), kWrappedKeySize)));
+  const std::string_view keys = KeysPart(wrapped);
+  return std::string(keys.substr(0, std::min(keys.size(), kWrappedKeySize))) + std::string(TrailerPart(wrapped));
+}
+
+IndexGenerations Keyring::IndexGenerationsOf(std::string_view wrapped) {
+  const std::string_view t = TrailerPart(wrapped);
+  if (t.size() != kIndexTrailerSize) return {};
+  return {Be32(t.substr(4)), Be32(t.substr(8)), Be32(t.substr(12))};
+}
+
+std::string Keyring::WithIndexGenerations(std::string_view wrapped, const IndexGenerations& g) {
+  std::string out(KeysPart(wrapped));
+  if (g == IndexGenerations{}) return out;  // as stored before index-key rotation
+  out += kIndexMagic;
+  for (const std::int64_t v : {g.low, g.read, g.high})
+    for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((static_cast<std::uint32_t>(v) >> shift) & 0xff);
+  return out;
 }
 
 core::Result<EnvironmentKeys> Keyring::Unwrap(std::string_view environment_id,
-                                              std::string_view wrapped) const {
+                                              std::string_view stored) const {
+  const std::string_view wrapped = KeysPart(stored);
   const std::size_t count = WrappedKeyCount(wrapped);
   if (count == 0) return core::Internal("data key list is malformed");
   EnvironmentKeys keys;
@@ -217,11 +257,24 @@ core::Result<EnvironmentKeys> Keyring::Unwrap(std::string_view environment_id,
   // profiles (a new data key) leaves every blind index valid.
   crypto_generichash(keys.index.data(), keys.index.size(), U(environment_id),
                      environment_id.size(), index_root_.data(), index_root_.size());
+  // Generation g >= 1: keyed by the root too, over the environment and g, so each
+  // rotation's key is new and none follows from another without the root.
+  const IndexGenerations g = IndexGenerationsOf(stored);
+  if (g.low > g.read || g.read > g.high) return core::Internal("index-key generations are malformed");
+  for (std::int64_t i = 1; i <= g.high; ++i) {
+    const std::string input = std::string(environment_id) + std::string("\0index-generation:", 18) + std::to_string(i);
+    SecretKey step;
+    crypto_generichash(step.data(), step.size(), U(input), input.size(), index_root_.data(), index_root_.size());
+    keys.index_steps.push_back(step);
+  }
+  keys.index_read = g.read;
+  keys.index_low = g.low;
   return keys;
 }
 
-core::Result<std::string> Keyring::Rewrap(std::string_view environment_id, std::string_view wrapped,
+core::Result<std::string> Keyring::Rewrap(std::string_view environment_id, std::string_view stored,
                                           const Keyring& to) const {
+  const std::string_view wrapped = KeysPart(stored);
   const std::size_t count = WrappedKeyCount(wrapped);
   if (count == 0) return core::Internal("data key list is malformed");
   const SecretKey from_key = WrapKey(), to_key = to.WrapKey();
@@ -232,7 +285,7 @@ core::Result<std::string> Keyring::Rewrap(std::string_view environment_id, std::
     out += Seal(to_key, *raw, WrapAd(environment_id));
     sodium_memzero(raw->data(), raw->size());
   }
-  return out;
+  return out + std::string(TrailerPart(stored));
 }
 
 core::Result<std::string> OpenAny(const EnvironmentKeys& keys, std::string_view sealed, std::string_view associated) {

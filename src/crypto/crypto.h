@@ -55,8 +55,19 @@ void WriteKeyFile(const std::string& path, const SecretKey& key);
 
 struct EnvironmentKeys {
   SecretKey data;   // the newest data key: seals profiles
-  SecretKey index;  // keys blind indexes
+  SecretKey index;  // keys blind indexes (generation 0; service/index_keys.h)
   std::vector<SecretKey> older;  // older data keys (a rotation under way), newest first: open only
+  // Index-key generations (`roster env rotate-index-key`): index_steps[g - 1] turns a
+  // digest of generation g - 1 into one of generation g. Lookups use index_read; writes
+  // hold every claim under each generation from index_low to index_steps.size().
+  std::vector<SecretKey> index_steps;
+  std::int64_t index_read = 0, index_low = 0;
+};
+
+// Which index-key generations an environment uses (kept after its wrapped data keys).
+struct IndexGenerations {
+  std::int64_t low = 0, read = 0, high = 0;  // low <= read <= high
+  bool operator==(const IndexGenerations&) const = default;
 };
 
 // Opens a value sealed under any of the environment's data keys, the newest first.
@@ -101,6 +112,10 @@ class Keyring {
   // The list with a fresh key in front, and the list cut to its newest key.
   std::string PrependNewDataKey(std::string_view environment_id, std::string_view wrapped) const;
   static std::string NewestOnly(std::string_view wrapped);
+  // The index-key generations the stored list names (0, 0, 0 for a list without any), and
+  // the list naming others (its data keys unchanged).
+  static IndexGenerations IndexGenerationsOf(std::string_view wrapped);
+  static std::string WithIndexGenerations(std::string_view wrapped, const IndexGenerations& generations);
   // Unwraps a stored key list (data: the newest; older: the rest); kInternal if a key
   // was not wrapped by this master key for this environment, or the list is malformed.
   core::Result<EnvironmentKeys> Unwrap(std::string_view environment_id,

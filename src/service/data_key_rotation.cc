@@ -35,12 +35,6 @@ struct State {
   std::int64_t pass_resealed = 0;  // re-sealed by the current verifying pass
 };
 
-std::int64_t Int(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  if (v && v->is_int64()) return v->as_int64();
-  if (v && v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-  return 0;
-}
 
 State FromSettings(const json::object& settings) {
   State s;
@@ -49,15 +43,15 @@ State FromSettings(const json::object& settings) {
   if (!v || !v->is_object()) return s;
   const auto& o = v->as_object();
   if (const auto* p = o.if_contains("phase"); p && p->is_string()) s.progress.phase = std::string(p->as_string());
-  s.table = static_cast<std::size_t>(std::clamp<std::int64_t>(Int(o, "table"), 0, kTables.size()));
-  s.after = Int(o, "after");
-  s.reseal_from_ms = Int(o, "resealFrom");
-  s.pass_resealed = Int(o, "passResealed");
-  s.progress.visited = Int(o, "visited");
-  s.progress.resealed = Int(o, "resealed");
-  s.progress.current = Int(o, "current");
-  s.progress.changed = Int(o, "changed");
-  s.progress.unreadable = Int(o, "unreadable");
+  s.table = static_cast<std::size_t>(std::clamp<std::int64_t>(IntMember(o, "table"), 0, kTables.size()));
+  s.after = IntMember(o, "after");
+  s.reseal_from_ms = IntMember(o, "resealFrom");
+  s.pass_resealed = IntMember(o, "passResealed");
+  s.progress.visited = IntMember(o, "visited");
+  s.progress.resealed = IntMember(o, "resealed");
+  s.progress.current = IntMember(o, "current");
+  s.progress.changed = IntMember(o, "changed");
+  s.progress.unreadable = IntMember(o, "unreadable");
   return s;
 }
 

@@ -33,6 +33,21 @@ class HookedResealStore final : public store::ResealStore {
                                    const std::string& expected, const std::string& replacement) override {
     return inner_.ReplaceSealed(table, env, number, expected, replacement);
   }
+  core::Result<IndexBatch> ListIndexEntries(store::IndexTable table, const std::string& env, std::int64_t generation,
+                                            std::int64_t after, int rows) override {
+    return inner_.ListIndexEntries(table, env, generation, after, rows);
+  }
+  core::Result<std::int64_t> CopyIndexEntries(store::IndexTable table, const std::string& env, std::int64_t generation,
+                                              const std::vector<store::IndexCopy>& copies) override {
+    return inner_.CopyIndexEntries(table, env, generation, copies);
+  }
+  core::Result<std::map<std::int64_t, std::int64_t>> CountIndexGenerations(store::IndexTable table,
+                                                                           const std::string& env) override {
+    return inner_.CountIndexGenerations(table, env);
+  }
+  core::Result<std::int64_t> DropIndexGenerations(const std::string& env, std::int64_t keep) override {
+    return inner_.DropIndexGenerations(env, keep);
+  }
   std::function<void()> after_list;
 
  private:

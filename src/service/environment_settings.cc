@@ -12,6 +12,13 @@ std::vector<Claim> SettingsClaims(const Record&) { return {{kSettingsClaim, "set
 
 }  // namespace
 
+std::int64_t IntMember(const boost::json::object& object, const char* key) {
+  const auto* v = object.if_contains(key);
+  if (v && v->is_int64()) return v->as_int64();
+  if (v && v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
+  return 0;
+}
+
 core::Result<boost::json::object> LoadEnvironmentSettings(RecordService& records, const std::string& environment_id) {
   auto found = records.Find(environment_id, kSettingsClaim, "settings");
   if (!found) return std::unexpected(found.error());

@@ -3,6 +3,7 @@
 // (`activation`: service/activations.h; `searchIndex`: service/search_upgrade.h).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -18,6 +19,9 @@ core::Result<boost::json::object> LoadEnvironmentSettings(RecordService& records
 
 // Applies `change` to the settings and saves them in one write (creating the record the
 // first time; another process creating it first is retried as an update).
+// An integer member of a settings object (0 when absent or not an integer).
+std::int64_t IntMember(const boost::json::object& object, const char* key);
+
 core::Status UpdateEnvironmentSettings(RecordService& records, const std::string& environment_id,
                                        const std::function<void(boost::json::object&)>& change);
 

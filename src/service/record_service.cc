@@ -2,6 +2,7 @@
 
 #include "core/json_policy.h"
 #include "service/associated_data.h"
+#include "service/index_keys.h"
 #include "service/unreadable.h"
 
 namespace roster::service {
@@ -42,7 +43,7 @@ std::vector<store::IndexEntry> RecordService::IndexFor(const crypto::Environment
   std::vector<store::IndexEntry> index;
   index.reserve(claims.size());
   for (const auto& c : claims) index.push_back({c.kind, crypto::BlindIndex(keys.index, c.kind, c.value), c.unique});
-  return index;
+  return WithGenerations(keys, std::move(index));
 }
 
 core::Result<Record> RecordService::Unseal(const crypto::EnvironmentKeys& keys, const store::RecordRow& row) {
@@ -133,7 +134,7 @@ core::Result<std::string> RecordService::ClaimDigest(const std::string& environm
                                                      const std::string& value) {
   auto keys = directory_.KeysFor(environment_id);
   if (!keys) return std::unexpected(keys.error());
-  return crypto::BlindIndex(keys->index, kind, value);
+  return ClaimLookup(*keys, kind, value);
 }
 
 core::Result<std::vector<Record>> RecordService::Find(const std::string& environment_id,

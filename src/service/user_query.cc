@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "service/user_service.h"
+#include "service/index_keys.h"
 
 namespace roster::service {
 namespace {
@@ -169,8 +170,9 @@ core::Result<QueryResult> UserService::Query(const UserQuery& q) {
       for (const auto& l : *lookups) {
         Stream st;
         st.kind = l.kind;
-        st.digest = IsSearchKind(l.kind) ? SearchDigest(keys->index, l.kind, l.key)
-                                         : crypto::BlindIndex(keys->index, l.kind, l.key);
+        st.digest = LookupDigest(*keys, l.kind,
+                                 IsSearchKind(l.kind) ? SearchDigest(keys->index, l.kind, l.key)
+                                                      : crypto::BlindIndex(keys->index, l.kind, l.key));
         st.after = cursor;
         result.plan += (result.plan.empty() ? "" : "|") + l.kind;
         streams.push_back(std::move(st));

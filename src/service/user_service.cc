@@ -1,4 +1,5 @@
 #include "service/user_service.h"
+#include "service/index_keys.h"
 
 #include "service/associated_data.h"
 
@@ -128,7 +129,7 @@ core::Result<std::vector<store::IndexEntry>> UserService::IndexFor(const crypto:
     if (a != nullptr && a->unique) claim(core::AttributeClaimKind(id), core::UniqueValueKey(text), true);
   }
   for (auto& entry : SearchEntries(keys.index, search_, user)) index.push_back(std::move(entry));
-  return index;
+  return WithGenerations(keys, std::move(index));
 }
 
 core::Result<std::int64_t> UserService::Reindex(const std::string& environment_id, std::int64_t after_number,
@@ -182,6 +183,8 @@ core::Result<std::vector<std::string>> UserService::TakenClaims(const std::strin
   std::vector<std::string> taken;
   for (const auto& e : index) {
     if (!e.unique && !e.exclusive) continue;
+    // During an index-key rotation a claim is held under two generations: either tells.
+    if (std::find(taken.begin(), taken.end(), e.kind) != taken.end()) continue;
     auto rows = users_.FindUsers(environment_id, e.kind, e.digest);
     if (!rows) return std::unexpected(rows.error());
     for (const auto& row : *rows)
@@ -339,7 +342,7 @@ core::Result<std::vector<std::string>> UserService::Memberships(const std::strin
   auto keys = directory_.KeysFor(environment_id);
   if (!keys) return std::unexpected(keys.error());
   auto defaults = store_.FindRecords(environment_id, kDefaultClaim,
-                                     crypto::BlindIndex(keys->index, kDefaultClaim, "1"), clock_.NowMillis());
+                                     ClaimLookup(*keys, kDefaultClaim, "1"), clock_.NowMillis());
   if (!defaults) return std::unexpected(defaults.error());
   for (const auto& d : *defaults)
     if (!kinds.contains(d.kind)) ids.push_back(d.id);
@@ -491,7 +494,7 @@ core::Result<std::vector<core::User>> UserService::FindBy(const std::string& env
   const std::string& key = *claimed;
   auto keys = directory_.KeysFor(environment_id);
   if (!keys) return std::unexpected(keys.error());
-  auto rows = users_.FindUsers(environment_id, kind, crypto::BlindIndex(keys->index, kind, key));
+  auto rows = users_.FindUsers(environment_id, kind, ClaimLookup(*keys, kind, key));
   if (!rows) return std::unexpected(rows.error());
   std::vector<core::User> out;
   for (const auto& row : *rows) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +75,9 @@ struct IndexEntry {
   std::string digest;
   bool unique = false;
   bool exclusive = false;  // users only; implies unique
+  // The blind-index key generation the digest is under (service/index_keys.h): during an
+  // index-key rotation a claim is held under two generations at once.
+  std::int64_t generation = 0;
 };
 
 struct UserRow {
@@ -507,6 +511,17 @@ struct SealedValue {
   std::string kind;         // records
   std::string sealed;
 };
+enum class IndexTable { kUsers, kRecords };
+struct IndexedEntry {
+  std::int64_t number = 0;  // the user's or record's
+  std::string kind;
+  std::string digest;
+};
+struct IndexCopy {
+  std::int64_t number = 0;
+  std::string kind;
+  std::string from, to;  // digests
+};
 class ResealStore {
  public:
   virtual ~ResealStore() = default;
@@ -519,6 +534,30 @@ class ResealStore {
   // False when the row changed meanwhile or is gone.
   virtual Result<bool> ReplaceSealed(SealedTable table, const std::string& environment_id, std::int64_t number,
                                      const std::string& expected, const std::string& replacement) = 0;
+
+  // Index-key rotation (service/index_key_rotation.h). The blind-index entries of
+  // `generation` of the environment's rows (users or records) with number > after_number,
+  // of the next `rows` rows in number order; `last` is the last row number looked at (0
+  // when none was left).
+  struct IndexBatch {
+    std::vector<IndexedEntry> entries;
+    std::int64_t rows = 0;  // rows looked at
+    std::int64_t last = 0;
+  };
+  virtual Result<IndexBatch> ListIndexEntries(IndexTable table, const std::string& environment_id,
+                                              std::int64_t generation, std::int64_t after_number, int rows) = 0;
+  // In one transaction, for each copy whose `from` entry (kind, digest, row, generation
+  // - 1) still exists, adds the entry (kind, `to`, row, `generation`) with the same
+  // uniqueness; an entry already there is left as it is. Returns how many were added.
+  virtual Result<std::int64_t> CopyIndexEntries(IndexTable table, const std::string& environment_id,
+                                                std::int64_t generation, const std::vector<IndexCopy>& copies) = 0;
+  // How many entries of each generation the environment's rows of `table` hold (one
+  // statement: a consistent count).
+  virtual Result<std::map<std::int64_t, std::int64_t>> CountIndexGenerations(IndexTable table,
+                                                                             const std::string& environment_id) = 0;
+  // Deletes every entry of the environment (users' and records') not of `keep`, in one
+  // transaction; returns how many.
+  virtual Result<std::int64_t> DropIndexGenerations(const std::string& environment_id, std::int64_t keep) = 0;
 };
 
 // The audit trail: hash-chained per environment (see AuditRow). Rows also arrive with

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <latch>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -1972,6 +1973,78 @@ TEST_P(StoreConformanceTest, AKeyringRotationReplacesEverythingOrNothing) {
   EXPECT_EQ(store_->FindEnvironmentById("env-3").error().code, ErrorCode::kNotFound);
   stale.master_fingerprint = "fp-2";
   EXPECT_TRUE(store_->CreateEnvironment(stale).has_value());
+}
+
+TEST_P(StoreConformanceTest, IndexEntriesAreCopiedToANewGenerationAndTheOldOnesDropped) {
+  // u1 holds generation 0 only; u2 both (a write during a rotation); a user elsewhere too.
+  auto u1 = store_->InsertUser(MakeUser(env_, "u1", "ada"));
+  ASSERT_TRUE(u1.has_value());
+  NewUser both = MakeUser(env_, "u2", "bob");
+  both.index.push_back({"username", "bob-1", true, false, 1});
+  both.index.push_back({"email", "shared-email-1", false, false, 1});
+  auto u2 = store_->InsertUser(both);
+  ASSERT_TRUE(u2.has_value());
+  ASSERT_TRUE(store_->InsertUser(MakeUser(other_env_, "x1", "ada")).has_value());
+  NewRecord group = MakeRecord(env_, "g1", "group");
+  group.index = {{"group.name", "admins", true}};
+  auto g1 = store_->InsertRecord(group);
+  ASSERT_TRUE(g1.has_value());
+  // A unique claim of generation 1 clashes with generation 1 only.
+  NewUser clash = MakeUser(env_, "u3", "cy");
+  clash.index.push_back({"username", "bob-1", true, false, 1});
+  EXPECT_EQ(store_->InsertUser(clash).error().code, ErrorCode::kAlreadyExists);
+
+  // Listing: the next rows in number order, their entries of one generation.
+  auto first = store_->ListIndexEntries(IndexTable::kUsers, env_, 0, 0, 1);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->rows, 1);
+  EXPECT_EQ(first->last, *u1);
+  ASSERT_EQ(first->entries.size(), 2u);  // username and email of u1
+  auto second = store_->ListIndexEntries(IndexTable::kUsers, env_, 1, first->last, 10);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->rows, 1);  // u2 (x1 is elsewhere)
+  EXPECT_EQ(second->entries.size(), 2u);
+  auto none = store_->ListIndexEntries(IndexTable::kUsers, env_, 0, second->last, 10);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->rows, 0);
+
+  // Copying: only from an entry still there; one already there is left; uniqueness kept.
+  std::vector<IndexCopy> copies;
+  for (const auto& e : first->entries) copies.push_back({e.number, e.kind, e.digest, e.digest + "-1"});
+  copies.push_back({*u2, "username", "bob", "bob-1"});    // already there
+  copies.push_back({*u1, "username", "gone", "gone-1"});  // no such entry (the row changed)
+  auto copied = store_->CopyIndexEntries(IndexTable::kUsers, env_, 1, copies);
+  ASSERT_TRUE(copied.has_value());
+  EXPECT_EQ(*copied, 2);
+  EXPECT_EQ(store_->FindUsers(env_, "username", "ada-1")->size(), 1u);
+  EXPECT_TRUE(store_->FindUsers(env_, "username", "gone-1")->empty());
+  NewUser taken = MakeUser(env_, "u4", "dee");
+  taken.index.push_back({"username", "ada-1", true, false, 1});
+  EXPECT_EQ(store_->InsertUser(taken).error().code, ErrorCode::kAlreadyExists);  // the copy is unique too
+  auto records = store_->ListIndexEntries(IndexTable::kRecords, env_, 0, 0, 10);
+  ASSERT_TRUE(records.has_value());
+  ASSERT_EQ(records->entries.size(), 1u);
+  EXPECT_EQ(records->entries[0].number, *g1);
+  ASSERT_EQ(*store_->CopyIndexEntries(IndexTable::kRecords, env_, 1, {{*g1, "group.name", "admins", "admins-1"}}), 1);
+  NewRecord dup = MakeRecord(env_, "g2", "group");
+  dup.index = {{"group.name", "admins-1", true, false, 1}};
+  EXPECT_EQ(store_->InsertRecord(dup).error().code, ErrorCode::kAlreadyExists);
+
+  // Counting (one statement), then dropping every other generation of the environment.
+  auto users = store_->CountIndexGenerations(IndexTable::kUsers, env_);
+  ASSERT_TRUE(users.has_value());
+  EXPECT_EQ(*users, (std::map<std::int64_t, std::int64_t>{{0, 4}, {1, 4}}));
+  EXPECT_EQ(*store_->CountIndexGenerations(IndexTable::kRecords, env_),
+            (std::map<std::int64_t, std::int64_t>{{0, 1}, {1, 1}}));
+  auto dropped = store_->DropIndexGenerations(env_, 1);
+  ASSERT_TRUE(dropped.has_value());
+  EXPECT_EQ(*dropped, 5);
+  EXPECT_EQ(*store_->CountIndexGenerations(IndexTable::kUsers, env_), (std::map<std::int64_t, std::int64_t>{{1, 4}}));
+  EXPECT_TRUE(store_->FindUsers(env_, "username", "ada")->empty());
+  EXPECT_EQ(store_->FindUsers(env_, "username", "bob-1")->size(), 1u);
+  EXPECT_EQ(store_->FindUsers(other_env_, "username", "ada")->size(), 1u);  // other environments untouched
+  // The old generation's value is free again (nothing holds it).
+  EXPECT_TRUE(store_->InsertUser(MakeUser(env_, "u5", "ada")).has_value());
 }
 
 }  // namespace roster::store

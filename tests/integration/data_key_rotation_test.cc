@@ -13,7 +13,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -391,6 +393,143 @@ TEST_F(MasterKeyRotationTest, ARotationKilledAtTwentyMomentsLeavesADirectoryThat
   RestartServers();
   ExpectEveryUserReadable();
   ExpectUniquenessEnforced();
+}
+
+}  // namespace
+}  // namespace roster::testing
+
+namespace roster::testing {
+namespace {
+
+// `roster env rotate-index-key` on the same directories: clients keep creating users with
+// clashing usernames through two APIs on every server while it runs (exactly one of each
+// pair wins), every user is found by `eq` and `sw` afterwards, no index entry of the old
+// generation is left; killed at 20 moments and run again, it loses nothing.
+class IndexKeyRotationTest : public DataKeyRotationTest {
+ protected:
+  json::object RotateIndex(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"env", "rotate-index-key", "default", "--data-dir", CliDir(), "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = RunRoster(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? json::parse(r.out).as_object() : json::object{};
+  }
+
+  // SCIM userName filter on server `s`: the names found.
+  std::vector<std::string> Filter(Server& s, const std::string& filter) {
+    auto r = scim::ScimClient(s.base_url(), scim_).Send("GET", "/Users?count=1000&filter=" + UrlEncode(filter));
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> names;
+    if (r.status != 200) return names;
+    auto body = r.Json();
+    for (const auto& u : body.at("Resources").as_array()) names.push_back(Str(u, "userName"));
+    return names;
+  }
+
+  // Every user is found by `userName eq` and by `userName sw` (its whole name) on every server.
+  void ExpectEveryUserFound() {
+    for (Server* s : Servers()) {
+      for (const auto& [id, name] : users_) {
+        EXPECT_EQ(Filter(*s, "userName eq \"" + name + "\""), std::vector<std::string>{name}) << name;
+        const auto sw = Filter(*s, "userName sw \"" + name + "\"");
+        EXPECT_NE(std::find(sw.begin(), sw.end(), name), sw.end()) << name;
+      }
+    }
+  }
+
+  // Index entries per generation, "generation|count" lines (users' and records').
+  std::string EntriesByGeneration() {
+    return Query(first_.path(),
+                 "SELECT generation || '|' || COUNT(*) FROM (SELECT generation FROM user_index UNION ALL "
+                 "SELECT generation FROM record_index) AS e GROUP BY generation ORDER BY generation");
+  }
+};
+
+TEST_F(IndexKeyRotationTest, ClashingWritesDuringTheRotationHaveOneWinnerAndEveryoneIsFoundAfter) {
+  AddUsers(10, "before");
+  std::atomic<bool> stop = false;
+  std::map<std::string, int> winners;  // username -> successful creations
+  std::mutex mu;
+  // Each name is created at once through Catalyze on the first server and SCIM on the last.
+  std::thread clients([&] {
+    for (int i = 0; !stop; ++i) {
+      const std::string name = "clash" + std::to_string(i);
+      std::string a_id, b_id;
+      std::thread a([&] {
+        auto r = Client(a_->base_url())
+                     .Send("POST", "/v2/users",
+                           json::serialize(json::object{{"username", name},
+                                                        {"password", "pw-123456"},
+                                                        {"email", {{"primary", name + "@example.com"}}}}),
+                           CatalyzeHeaders(app_));
+        EXPECT_TRUE(r.status == 200 || r.status == 409) << r.body;
+        if (r.status == 200) a_id = Str(r.Json(), "usersId");
+      });
+      auto r = scim::ScimClient(Servers().back()->base_url(), scim_)
+                   .Send("POST", "/Users", json::object{{"schemas", json::array{scim::kUserSchema}}, {"userName", name}});
+      EXPECT_TRUE(r.status == 201 || r.status == 409) << r.body;
+      if (r.status == 201) b_id = Str(r.Json(), "id");
+      a.join();
+      std::lock_guard lock(mu);
+      winners[name] = !a_id.empty() + !b_id.empty();
+      if (!a_id.empty()) users_[a_id] = name;
+      if (!b_id.empty()) users_[b_id] = name;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  const json::object done = RotateIndex({"--rate", "20"});
+  stop = true;
+  clients.join();
+  EXPECT_EQ(Str(done, "phase"), "done");
+  EXPECT_EQ(done.at("generation").as_int64(), 1);
+  EXPECT_GE(done.at("visited").as_int64(), 10);
+  EXPECT_GT(winners.size(), 20u);  // clashes in every phase
+  for (const auto& [name, wins] : winners) EXPECT_EQ(wins, 1) << name;
+  EXPECT_EQ(EntriesByGeneration().substr(0, 2), "1|");  // no entry of generation 0 left
+  EXPECT_EQ(EntriesByGeneration().find('\n'), EntriesByGeneration().size() - 1);
+  ExpectEveryUserFound();
+  ExpectEveryUserReadable();
+  ExpectUniquenessEnforced();
+  const json::object status = RotateIndex({"--status"});
+  EXPECT_EQ(Str(status, "phase"), "done");
+  EXPECT_EQ(status.at("generation").as_int64(), 1);
+}
+
+TEST_F(IndexKeyRotationTest, ARotationKilledAtTwentyMomentsAndRunAgainLosesNothing) {
+  AddUsers(30, "k");
+  std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> ms(100, 1'500);
+  // Twenty moments over every phase (each state is held 11 s; the copying pass at 2
+  // rows/s takes ~17 s): random ones (within 1.5 s of a start), and the first report of
+  // copying, switching and dropping (right after each state change); the last two land
+  // in the dropping wait, well before it ends.
+  std::vector<std::string> marks{"", "", ": copying"};
+  marks.insert(marks.end(), 12, "");
+  for (const char* m : {": switching", "", ": dropping", "", ""}) marks.push_back(m);
+  int kills = 0;
+  for (const auto& mark : marks) {
+    const bool finished =
+        RunAndKill({ROSTER_BINARY, "env", "rotate-index-key", "default", "--rate", "2", "--data-dir", CliDir(), "--json"},
+                   CliDir() + "/rotate-index.err", mark, std::chrono::milliseconds(ms(random)));
+    if (finished) break;
+    ++kills;
+    ExpectUniquenessEnforced();  // between kills: clashes refused, users found
+    const auto& [id, name] = *users_.rbegin();
+    (void)id;
+    EXPECT_EQ(Filter(*Servers().back(), "userName eq \"" + name + "\""), std::vector<std::string>{name});
+  }
+  EXPECT_EQ(kills, 20);
+  const json::object done = RotateIndex();  // runs to the end
+  EXPECT_EQ(Str(done, "phase"), "done");
+  EXPECT_EQ(done.at("from").as_int64(), 0);  // the one rotation, resumed
+  EXPECT_EQ(done.at("generation").as_int64(), 1);
+  EXPECT_EQ(EntriesByGeneration().substr(0, 2), "1|");
+  EXPECT_EQ(EntriesByGeneration().find('\n'), EntriesByGeneration().size() - 1);
+  ExpectEveryUserReadable();
+  ExpectEveryUserFound();
+  ExpectUniquenessEnforced();
+  AddUsers(2, "afterkill");
+  ExpectEveryUserFound();
 }
 
 }  // namespace

@@ -193,7 +193,12 @@ CREATE TABLE keyring (
   updated_at BIGINT NOT NULL
 );
 )sql",
-    // 7: no index of the audit trail by subject: no query used it (`audit export
+    // 7: the blind-index key generation of each index entry, for index-key rotation.
+    R"sql(
+ALTER TABLE user_index ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE record_index ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;
+)sql",
+    // 8: no index of the audit trail by subject: no query used it (`audit export
     // --subject` walks the chain in order), and every audited read paid for it.
     R"sql(
 DROP INDEX IF EXISTS audit_log_by_subject;
@@ -542,7 +547,8 @@ constexpr Query kDeleteUser{"delete_user", "DELETE FROM users WHERE id = $1 AND 
 constexpr Query kDeleteUserIndex{"delete_user_index", "DELETE FROM user_index WHERE user_number = $1"};
 constexpr Query kInsertUserIndex{
     "insert_user_index",
-    "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique) VALUES ($1, $2, $3, $4, $5)"};
+    "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique, generation) "
+    "VALUES ($1, $2, $3, $4, $5, $6)"};
 constexpr Query kClaimHeldElsewhere{
     "claim_held_elsewhere",
     "SELECT 1 FROM user_index WHERE environment_id = $1 AND kind = $2 AND digest = $3 AND user_number <> $4 "
@@ -632,7 +638,40 @@ constexpr Query kTakeRecord{
 constexpr Query kDeleteRecordIndex{"delete_record_index", "DELETE FROM record_index WHERE record_number = $1"};
 constexpr Query kInsertRecordIndex{
     "insert_record_index",
-    "INSERT INTO record_index(environment_id, kind, digest, record_number, is_unique) VALUES ($1, $2, $3, $4, $5)"};
+    "INSERT INTO record_index(environment_id, kind, digest, record_number, is_unique, generation) "
+    "VALUES ($1, $2, $3, $4, $5, $6)"};
+
+// --- Index-key rotation.
+constexpr Query kListUserIndexBatch{
+    "list_user_index_batch",
+    "WITH batch AS (SELECT number FROM users WHERE environment_id = $1 AND number > $2 ORDER BY number LIMIT $3) "
+    "SELECT b.number::bigint, i.kind, i.digest FROM batch b LEFT JOIN user_index i "
+    "ON i.user_number = b.number AND i.generation = $4 ORDER BY b.number"};
+constexpr Query kListRecordIndexBatch{
+    "list_record_index_batch",
+    "WITH batch AS (SELECT number FROM records WHERE environment_id = $1 AND number > $2 ORDER BY number LIMIT $3) "
+    "SELECT b.number::bigint, i.kind, i.digest FROM batch b LEFT JOIN record_index i "
+    "ON i.record_number = b.number AND i.generation = $4 ORDER BY b.number"};
+constexpr Query kCopyUserIndex{
+    "copy_user_index",
+    "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique, generation) "
+    "SELECT environment_id, kind, $5, user_number, is_unique, $6 FROM user_index "
+    "WHERE environment_id = $1 AND kind = $2 AND digest = $3 AND user_number = $4 AND generation = $6 - 1 "
+    "ON CONFLICT DO NOTHING"};
+constexpr Query kCopyRecordIndex{
+    "copy_record_index",
+    "INSERT INTO record_index(environment_id, kind, digest, record_number, is_unique, generation) "
+    "SELECT environment_id, kind, $5, record_number, is_unique, $6 FROM record_index "
+    "WHERE environment_id = $1 AND kind = $2 AND digest = $3 AND record_number = $4 AND generation = $6 - 1 "
+    "ON CONFLICT DO NOTHING"};
+constexpr Query kCountUserIndex{
+    "count_user_index", "SELECT generation, COUNT(*)::bigint FROM user_index WHERE environment_id = $1 GROUP BY generation"};
+constexpr Query kCountRecordIndex{
+    "count_record_index", "SELECT generation, COUNT(*)::bigint FROM record_index WHERE environment_id = $1 GROUP BY generation"};
+constexpr Query kDropUserIndexGenerations{
+    "drop_user_index_generations", "DELETE FROM user_index WHERE environment_id = $1 AND generation <> $2"};
+constexpr Query kDropRecordIndexGenerations{
+    "drop_record_index_generations", "DELETE FROM record_index WHERE environment_id = $1 AND generation <> $2"};
 
 // --- Memberships. Records are resolved by id alone (any kind) or by id and kind.
 constexpr Query kLockRecordKey{
@@ -923,6 +962,58 @@ class PostgresStore final : public Store {
       Rows r = c.Exec(q, {Int(number), Text(environment_id), Bytes(expected), Bytes(replacement)});
       if (!r.ok()) return std::unexpected(c.Failure(r, "replace sealed value"));
       return r.affected() == 1;
+    });
+  }
+
+  Result<IndexBatch> ListIndexEntries(IndexTable table, const std::string& environment_id, std::int64_t generation,
+                                      std::int64_t after_number, int rows) override {
+    const Query& q = table == IndexTable::kUsers ? kListUserIndexBatch : kListRecordIndexBatch;
+    return Read([&](Connection& c) -> Result<IndexBatch> {
+      Rows r = c.Exec(q, {Text(environment_id), Int(after_number), Int(rows), Int(generation)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "list index entries"));
+      IndexBatch out;
+      for (int i = 0; i < r.size(); ++i) {
+        if (r.Int(i, 0) != out.last) ++out.rows;
+        out.last = r.Int(i, 0);
+        if (!r.IsNull(i, 1)) out.entries.push_back({r.Int(i, 0), r.String(i, 1), r.String(i, 2)});
+      }
+      return out;
+    });
+  }
+  Result<std::int64_t> CopyIndexEntries(IndexTable table, const std::string& environment_id, std::int64_t generation,
+                                        const std::vector<IndexCopy>& copies) override {
+    const Query& q = table == IndexTable::kUsers ? kCopyUserIndex : kCopyRecordIndex;
+    return Write([&](Connection& c) -> Result<std::int64_t> {
+      std::int64_t added = 0;
+      for (const auto& copy : copies) {
+        Rows r = c.Exec(q, {Text(environment_id), Text(copy.kind), Bytes(copy.from), Int(copy.number),
+                            Bytes(copy.to), Int(generation)});
+        if (!r.ok()) return std::unexpected(c.Failure(r, "copy index entries"));
+        added += r.affected();
+      }
+      return added;
+    });
+  }
+  Result<std::map<std::int64_t, std::int64_t>> CountIndexGenerations(IndexTable table,
+                                                                     const std::string& environment_id) override {
+    const Query& q = table == IndexTable::kUsers ? kCountUserIndex : kCountRecordIndex;
+    return Read([&](Connection& c) -> Result<std::map<std::int64_t, std::int64_t>> {
+      Rows r = c.Exec(q, {Text(environment_id)});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "count index entries"));
+      std::map<std::int64_t, std::int64_t> out;
+      for (int i = 0; i < r.size(); ++i) out[r.Int(i, 0)] = r.Int(i, 1);
+      return out;
+    });
+  }
+  Result<std::int64_t> DropIndexGenerations(const std::string& environment_id, std::int64_t keep) override {
+    return Write([&](Connection& c) -> Result<std::int64_t> {
+      std::int64_t dropped = 0;
+      for (const Query* q : {&kDropUserIndexGenerations, &kDropRecordIndexGenerations}) {
+        Rows r = c.Exec(*q, {Text(environment_id), Int(keep)});
+        if (!r.ok()) return std::unexpected(c.Failure(r, "drop index entries"));
+        dropped += r.affected();
+      }
+      return dropped;
     });
   }
 
@@ -1766,7 +1857,7 @@ class PostgresStore final : public Store {
                              const std::vector<IndexEntry>& index) {
     for (const auto& e : index) {
       Rows r = c.Exec(q, {Text(environment_id), Text(e.kind), Bytes(e.digest), Int(number),
-                          Bool(e.unique || e.exclusive)});
+                          Bool(e.unique || e.exclusive), Int(e.generation)});
       if (r.IsUniqueViolation()) return core::AlreadyExists(e.kind, e.kind + " is already taken");
       if (!r.ok()) return std::unexpected(c.Failure(r, what));
       if (e.exclusive && held != nullptr) {

@@ -180,7 +180,12 @@ CREATE TABLE keyring (
   updated_at INTEGER NOT NULL
 );
 )sql",
-    // 7: the audit trail in one B-tree per record: `audit_log` clustered on its key
+    // 7: the blind-index key generation of each index entry, for index-key rotation.
+    R"sql(
+ALTER TABLE user_index ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE record_index ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 8: the audit trail in one B-tree per record: `audit_log` clustered on its key
     // (WITHOUT ROWID: no rowid table beside the key's index), and no index by subject,
     // which no query used (`audit export --subject` walks the chain in order). Every
     // audited read pays for each B-tree its record lands in (docs/benchmarks.md).
@@ -602,8 +607,10 @@ class SqliteStore final : public Store {
       const IndexEntry& e = users[u].index[i];
       const std::string& environment_id = users[u].row.environment_id;
       auto s = writer_.Prepare(
-          "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique) VALUES (?,?,?,?,?)");
-      s.Text(1, environment_id).Text(2, e.kind).Blob(3, e.digest).Int(4, numbers[u]).Int(5, e.unique || e.exclusive);
+          "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique, generation) "
+          "VALUES (?,?,?,?,?,?)");
+      s.Text(1, environment_id).Text(2, e.kind).Blob(3, e.digest).Int(4, numbers[u]).Int(5, e.unique || e.exclusive)
+          .Int(6, e.generation);
       const int rc = s.Step();
       if (IsConstraint(rc)) return Out{};
       if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "insert index"));
@@ -1170,6 +1177,81 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<IndexBatch> ListIndexEntries(IndexTable table, const std::string& environment_id, std::int64_t generation,
+                                      std::int64_t after_number, int rows) override {
+    const char* sql =
+        table == IndexTable::kUsers
+            ? "WITH batch AS (SELECT number FROM users WHERE environment_id = ?1 AND number > ?2 ORDER BY number "
+              "LIMIT ?3) SELECT b.number, i.kind, i.digest FROM batch b LEFT JOIN user_index i "
+              "ON i.user_number = b.number AND i.generation = ?4 ORDER BY b.number"
+            : "WITH batch AS (SELECT number FROM records WHERE environment_id = ?1 AND number > ?2 ORDER BY number "
+              "LIMIT ?3) SELECT b.number, i.kind, i.digest FROM batch b LEFT JOIN record_index i "
+              "ON i.record_number = b.number AND i.generation = ?4 ORDER BY b.number";
+    return Read([&](Connection& c) -> Result<IndexBatch> {
+      auto s = c.Prepare(sql);
+      s.Text(1, environment_id).Int(2, after_number).Int(3, rows).Int(4, generation);
+      IndexBatch out;
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) {
+        if (s.ColInt(0) != out.last) ++out.rows;
+        out.last = s.ColInt(0);
+        if (!s.ColNull(1)) out.entries.push_back({s.ColInt(0), s.ColText(1), s.ColBlob(2)});
+      }
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "list index entries"));
+      return out;
+    });
+  }
+  Result<std::int64_t> CopyIndexEntries(IndexTable table, const std::string& environment_id, std::int64_t generation,
+                                        const std::vector<IndexCopy>& copies) override {
+    const char* sql =
+        table == IndexTable::kUsers
+            ? "INSERT OR IGNORE INTO user_index(environment_id, kind, digest, user_number, is_unique, generation) "
+              "SELECT environment_id, kind, ?5, user_number, is_unique, ?6 FROM user_index "
+              "WHERE environment_id = ?1 AND kind = ?2 AND digest = ?3 AND user_number = ?4 AND generation = ?6 - 1"
+            : "INSERT OR IGNORE INTO record_index(environment_id, kind, digest, record_number, is_unique, generation) "
+              "SELECT environment_id, kind, ?5, record_number, is_unique, ?6 FROM record_index "
+              "WHERE environment_id = ?1 AND kind = ?2 AND digest = ?3 AND record_number = ?4 AND generation = ?6 - 1";
+    return Write([&]() -> Result<std::int64_t> {
+      std::int64_t added = 0;
+      for (const auto& copy : copies) {
+        auto s = writer_.Prepare(sql);
+        s.Text(1, environment_id).Text(2, copy.kind).Blob(3, copy.from).Int(4, copy.number).Blob(5, copy.to)
+            .Int(6, generation);
+        if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "copy index entries"));
+        added += writer_.Changes();
+      }
+      return added;
+    });
+  }
+  Result<std::map<std::int64_t, std::int64_t>> CountIndexGenerations(IndexTable table,
+                                                                     const std::string& environment_id) override {
+    const char* sql = table == IndexTable::kUsers
+                          ? "SELECT generation, COUNT(*) FROM user_index WHERE environment_id = ? GROUP BY generation"
+                          : "SELECT generation, COUNT(*) FROM record_index WHERE environment_id = ? GROUP BY generation";
+    return Read([&](Connection& c) -> Result<std::map<std::int64_t, std::int64_t>> {
+      auto s = c.Prepare(sql);
+      s.Text(1, environment_id);
+      std::map<std::int64_t, std::int64_t> out;
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) out[s.ColInt(0)] = s.ColInt(1);
+      if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, "count index entries"));
+      return out;
+    });
+  }
+  Result<std::int64_t> DropIndexGenerations(const std::string& environment_id, std::int64_t keep) override {
+    return Write([&]() -> Result<std::int64_t> {
+      std::int64_t dropped = 0;
+      for (const char* sql : {"DELETE FROM user_index WHERE environment_id = ? AND generation <> ?",
+                              "DELETE FROM record_index WHERE environment_id = ? AND generation <> ?"}) {
+        auto s = writer_.Prepare(sql);
+        s.Text(1, environment_id).Int(2, keep);
+        if (const int rc = s.Step(); rc != SQLITE_DONE) return std::unexpected(StepError(rc, "drop index entries"));
+        dropped += writer_.Changes();
+      }
+      return dropped;
+    });
+  }
+
   // --- OperationsStore
   Result<SchemaStatus> CheckSchema() override {
     return Read([&](Connection& c) -> Result<SchemaStatus> {
@@ -1646,7 +1728,8 @@ class SqliteStore final : public Store {
                       std::int64_t number, const std::vector<IndexEntry>& index) {
     for (const auto& e : index) {
       auto s = writer_.Prepare(sql);
-      s.Text(1, environment_id).Text(2, e.kind).Blob(3, e.digest).Int(4, number).Int(5, e.unique || e.exclusive);
+      s.Text(1, environment_id).Text(2, e.kind).Blob(3, e.digest).Int(4, number).Int(5, e.unique || e.exclusive)
+          .Int(6, e.generation);
       const int rc = s.Step();
       if (IsConstraint(rc)) return core::AlreadyExists(e.kind, e.kind + " is already taken");
       if (rc != SQLITE_DONE) return std::unexpected(StepError(rc, what));
@@ -1662,7 +1745,7 @@ class SqliteStore final : public Store {
   }
   Status InsertIndex(const std::string& environment_id, std::int64_t number, const std::vector<IndexEntry>& index) {
     return InsertClaims(
-        "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique) VALUES (?,?,?,?,?)",
+        "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique, generation) VALUES (?,?,?,?,?,?)",
         "SELECT 1 FROM user_index WHERE environment_id = ? AND kind = ? AND digest = ? AND user_number <> ? LIMIT 1",
         "insert index", environment_id, number, index);
   }
@@ -1831,7 +1914,8 @@ class SqliteStore final : public Store {
   Status InsertRecordIndex(const std::string& environment_id, std::int64_t number,
                            const std::vector<IndexEntry>& index) {
     return InsertClaims(
-        "INSERT INTO record_index(environment_id, kind, digest, record_number, is_unique) VALUES (?,?,?,?,?)",
+        "INSERT INTO record_index(environment_id, kind, digest, record_number, is_unique, generation) "
+        "VALUES (?,?,?,?,?,?)",
         nullptr, "insert record index", environment_id, number, index);
   }
   Result<std::int64_t> InsertMail(const MailRow& mail) {

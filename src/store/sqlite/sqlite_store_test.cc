@@ -59,7 +59,7 @@ TEST(SqliteStoreTest, BackupCopiesAConsistentDatabaseThatPassesItsIntegrityCheck
   EXPECT_FALSE(IntegrityCheck(path + ".missing").has_value());
 }
 
-// Migration 7 rebuilds `audit_log` clustered on its key (WITHOUT ROWID) and drops the
+// Migration 8 rebuilds `audit_log` clustered on its key (WITHOUT ROWID) and drops the
 // index by subject. A database whose trail was written in the older shape keeps every
 // record, byte for byte, and the chain goes on from its head.
 TEST(SqliteStoreTest, TheAuditTrailOfAnOlderDatabaseMovesToOneBTreeWithEveryRecordKept) {
@@ -90,7 +90,7 @@ TEST(SqliteStoreTest, TheAuditTrailOfAnOlderDatabaseMovesToOneBTreeWithEveryReco
     ASSERT_EQ(before.size(), 3u);
   }
   // Put the trail back in migration 5's shape (a rowid table and the subject index) and
-  // forget migration 7, as a database written by the previous release is.
+  // forget migration 8, as a database written by the previous release is.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   const char* older = R"sql(
@@ -104,7 +104,7 @@ CREATE TABLE audit_log (
 INSERT INTO audit_log SELECT * FROM audit_log_old;
 DROP TABLE audit_log_old;
 CREATE INDEX audit_log_by_subject ON audit_log(environment_id, subject);
-DELETE FROM schema_migrations WHERE version = 7;
+DELETE FROM schema_migrations WHERE version = 8;
 )sql";
   ASSERT_EQ(sqlite3_exec(db, older, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
