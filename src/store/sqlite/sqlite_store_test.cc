@@ -141,6 +141,8 @@ DELETE FROM schema_migrations WHERE version = 8;
   sqlite3_close(db);
   EXPECT_NE(shape.find("WITHOUT ROWID"), std::string::npos) << shape;
   EXPECT_EQ(indexes, 0);
+}
+
 NewUser User(const std::string& id, const std::string& username) {
   NewUser u;
   u.row = UserRow{id, 0, "e", false, 1000, 1000, 1, "sealed:" + id};
