@@ -226,7 +226,7 @@ bool RunAndKill(const std::vector<std::string>& args, const std::string& err, co
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid;
-  const int rc = posix_spawn(&pid, ROSTER_BINARY, &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, kRosterBinary, &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot spawn roster");
   const auto deadline = std::chrono::steady_clock::now() + (mark.empty() ? delay : std::chrono::seconds(30));
@@ -243,7 +243,7 @@ bool RunAndKill(const std::vector<std::string>& args, const std::string& err, co
 
 // `roster env rotate-data-key`, SIGKILLed after `delay` (see RunAndKill).
 bool RunDataKeyRotationAndKill(const std::string& data_dir, std::chrono::milliseconds delay) {
-  return RunAndKill({ROSTER_BINARY, "env", "rotate-data-key", "default", "--rate", "2", "--data-dir", data_dir, "--json"},
+  return RunAndKill({kRosterBinary, "env", "rotate-data-key", "default", "--rate", "2", "--data-dir", data_dir, "--json"},
                     data_dir + "/rotate.err", "", delay);
 }
 
@@ -367,7 +367,7 @@ TEST_F(MasterKeyRotationTest, EveryServerPicksUpTheNewKeyWithoutARestartAndTheOl
 
 // `roster master-key rotate`, SIGKILLed once its standard error holds `mark` (see RunAndKill).
 bool RunRotateAndKill(const std::string& data_dir, const std::string& mark, std::chrono::milliseconds delay) {
-  return RunAndKill({ROSTER_BINARY, "master-key", "rotate", "--step-delay-ms", "200", "--data-dir", data_dir, "--json"},
+  return RunAndKill({kRosterBinary, "master-key", "rotate", "--step-delay-ms", "200", "--data-dir", data_dir, "--json"},
                     data_dir + "/rotate.err", mark, delay);
 }
 
@@ -509,7 +509,7 @@ TEST_F(IndexKeyRotationTest, ARotationKilledAtTwentyMomentsAndRunAgainLosesNothi
   int kills = 0;
   for (const auto& mark : marks) {
     const bool finished =
-        RunAndKill({ROSTER_BINARY, "env", "rotate-index-key", "default", "--rate", "2", "--data-dir", CliDir(), "--json"},
+        RunAndKill({kRosterBinary, "env", "rotate-index-key", "default", "--rate", "2", "--data-dir", CliDir(), "--json"},
                    CliDir() + "/rotate-index.err", mark, std::chrono::milliseconds(ms(random)));
     if (finished) break;
     ++kills;
