@@ -16,6 +16,7 @@ namespace json = boost::json;
 
 constexpr const char* kStateKey = "indexKeyRotation";  // the member of the settings record
 constexpr int kMaxBatch = 100;
+constexpr std::int64_t kMaxPasses = 8;  // copying passes before the rotation gives up
 
 struct Table {
   store::IndexTable table;
@@ -208,11 +209,20 @@ core::Result<IndexKeyRotationProgress> RotateIndexKey(DirectoryService& director
         // A pass ended: done when both generations hold as many entries (a row written
         // meanwhile holds both; one the pass missed holds only the old one).
         bool even = true;
+        std::string counted;
         for (const auto& t : kTables) {
           auto counts = store.CountIndexGenerations(t.table, environment_id);
           if (!counts) return std::unexpected(counts.error());
           even = even && (*counts)[p.from] == (*counts)[p.to];
+          counted += std::string(counted.empty() ? "" : ", ") + t.name + " " + std::to_string((*counts)[p.from]) +
+                     " and " + std::to_string((*counts)[p.to]);
         }
+        // Writes meanwhile hold both generations, so a second pass evens them out; one
+        // that never does is a damaged index, not a reason to loop for ever.
+        if (!even && p.passes >= kMaxPasses)
+          return core::Internal("the index generations " + std::to_string(p.from) + " and " + std::to_string(p.to) +
+                                " still hold different numbers of entries after " + std::to_string(p.passes) +
+                                " passes (" + counted + "); the rotation stops here, lookups unchanged");
         if (even) {
           if (auto st = set({p.from, p.to, p.to}); !st) return std::unexpected(st.error());
           p.phase = "switching";

@@ -262,6 +262,46 @@ TEST_F(IndexKeyRotationTest, ASecondRunIsRefusedWhileTheFirstRuns) {
   EXPECT_EQ(second->to, 2);
 }
 
+// `roster import` writes a batch in one pass (SQLite's InsertUsers): each index entry
+// must carry its generation, or users imported mid-rotation are filed under the old one
+// only and vanish from lookups once they switch. A batch at every step, each found at once
+// and after the end; their names stay unique.
+TEST_F(IndexKeyRotationTest, UsersImportedInABatchAtEveryStepAreFoundThroughoutAndAfter) {
+  Populate();
+  std::vector<std::string> imported_in;
+  options_.progress = [&](const IndexKeyRotationProgress& p) {
+    if (p.phase == "done" || std::find(imported_in.begin(), imported_in.end(), p.phase) != imported_in.end()) return;
+    std::vector<CreateUserRequest> batch;
+    for (int i = 0; i < 3; ++i) {
+      CreateUserRequest r;
+      r.environment_id = env_;
+      r.user.username = p.phase + "-" + std::to_string(i);
+      r.user.profile.emails = {{"home", r.user.username + "@example.com", true}};
+      batch.push_back(r);
+      names_.push_back(r.user.username);
+    }
+    auto written = a_.users.CreateBatch(env_, batch, std::nullopt);
+    ASSERT_TRUE(written.has_value()) << written.error().message;
+    for (const auto& st : *written) EXPECT_TRUE(st.has_value()) << p.phase;
+    ExpectEveryoneFound(a_);
+    imported_in.push_back(p.phase);
+  };
+  auto done = RotateIndexKey(a_.directory, a_.records, *store_, clock_, env_, options_);
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(imported_in, (std::vector<std::string>{"settling", "copying", "switching", "dropping"}));
+  const auto generations = Generations();
+  ASSERT_EQ(generations.size(), 1u);
+  EXPECT_EQ(generations.begin()->first, 1);
+  ExpectEveryoneFound(a_);
+  b_.directory.RefreshKeys(env_);
+  ExpectEveryoneFound(b_);
+  for (const std::string phase : {"settling", "switching"}) {
+    auto dup = Create(b_, phase + std::string("-1"));
+    ASSERT_FALSE(dup.has_value()) << phase;
+    EXPECT_EQ(dup.error().code, core::ErrorCode::kAlreadyExists);
+  }
+}
+
 TEST_F(IndexKeyRotationTest, TheKeyListKeepsItsGenerationsThroughDataAndMasterKeyChanges) {
   const std::string wrapped = keyring_.NewWrappedDataKey("env-x");
   const crypto::IndexGenerations g{1, 2, 2};
