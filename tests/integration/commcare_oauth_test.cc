@@ -505,6 +505,43 @@ TEST_F(CommCareOAuthTest, NewPasswordOrRevokedKeyEndsTokens) {
   EXPECT_EQ(client_.Send("GET", "/a/demo/api/v0.5/user/", "", Bearer(tokens)).status, 401);
 }
 
+TEST_F(CommCareOAuthTest, DeactivatingTheWebUserSuspendsItsTokens) {
+  auto boss = RunRoster({"commcare", "web-user", "create", "--domain", "demo", "--email", "boss@example.org", "--scope",
+                         "credentials:admin", "--scope", "profile:read", "--scope", "users:list", "--data-dir",
+                         dir_->path(), "--json"});
+  ASSERT_EQ(boss.exit_code, 0) << boss.err;
+  const Headers boss_key = {{"Authorization", "ApiKey boss@example.org:" +
+                                                  std::string(json::parse(boss.out).at("apiKey").as_string())}};
+  auto r = RunRoster({"commcare", "web-user", "create", "--domain", "demo", "--email", "fourth@example.org",
+                      "--password-file", dir_->path() + "/pw.txt", "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Pkce pkce = NewPkce();
+  auto redirect = SignIn(public_id_, pkce, "access_apis", kPassword, "fourth@example.org");
+  ASSERT_EQ(redirect.status, 302) << redirect.body;
+  auto token = client_.Send("POST", "/oauth/token/",
+                            Form({{"grant_type", "authorization_code"},
+                                  {"code", QueryOf(redirect.Header("location"))["code"]},
+                                  {"redirect_uri", kRedirect},
+                                  {"client_id", public_id_},
+                                  {"code_verifier", pkce.verifier}}),
+                            kFormType);
+  ASSERT_EQ(token.status, 200) << token.body;
+  const auto tokens = token.Json().as_object();
+  auto listed = client_.Send("GET", "/a/demo/api/v0.5/web-user/?limit=100", "", boss_key);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  std::string id;
+  const auto body = listed.Json();
+  for (const auto& w : body.at("objects").as_array())
+    if (w.at("username") == json::value("fourth@example.org")) id = std::string(w.at("id").as_string());
+  ASSERT_FALSE(id.empty());
+  const std::string users = "/a/demo/api/v0.5/user/";
+  ASSERT_EQ(client_.Send("GET", users, "", Bearer(tokens)).status, 200);
+  ASSERT_EQ(client_.Send("POST", "/a/demo/api/v0.5/web-user/" + id + "/deactivate/", "", boss_key).status, 202);
+  EXPECT_EQ(client_.Send("GET", users, "", Bearer(tokens)).status, 401);
+  ASSERT_EQ(client_.Send("POST", "/a/demo/api/v0.5/web-user/" + id + "/activate/", "{}", boss_key).status, 202);
+  EXPECT_EQ(client_.Send("GET", users, "", Bearer(tokens)).status, 200);
+}
+
 TEST_F(CommCareOAuthTest, TokenIssueAndRefreshAreAudited) {
   const auto tokens = Tokens();
   ASSERT_EQ(Refresh(std::string(tokens.at("refresh_token").as_string())).status, 200);

@@ -218,8 +218,9 @@ http::Response TokenEndpoint(const Context& c, const http::Request& req) {
     t.client_secret = *form_secret;
     t.secret_given = true;
   }
-  // One token of the address's and the client's session budget, as PingOne's token endpoint.
-  if (auto st = c.s.users.Admit(service::ThrottledAction::kSession, req.peer, t.client_id); !st)
+  // One token of the address's session budget (per address only: a client id is no
+  // verified credential, and naming one must not drain its bucket).
+  if (auto st = c.s.users.Admit(service::ThrottledAction::kSession, req.peer, ""); !st)
     return TokenFailure(st.error(), basic);
   auto server = ServerFor(c);
   auto tokens = server.Token(t);
