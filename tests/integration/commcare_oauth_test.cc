@@ -170,10 +170,11 @@ class CommCareOAuthTest : public ::testing::Test {
     return client_.Send("POST", "/oauth/authorize/", Form(fields), kFormType);
   }
 
-  // The whole flow for a public client: the code from the redirect, exchanged.
-  json::object Tokens(const std::string& scope = "access_apis") {
+  // The whole flow for a public client, signed in as `email`: the code from the
+  // redirect, exchanged.
+  json::object TokensFor(const std::string& email, const std::string& scope = "access_apis") {
     const Pkce pkce = NewPkce();
-    auto redirect = SignIn(public_id_, pkce, scope);
+    auto redirect = SignIn(public_id_, pkce, scope, kPassword, email);
     EXPECT_EQ(redirect.status, 302) << redirect.body;
     const auto location = redirect.Header("location");
     EXPECT_TRUE(location.starts_with(std::string(kRedirect) + "?")) << location;
@@ -191,6 +192,7 @@ class CommCareOAuthTest : public ::testing::Test {
     auto body = token.Json();
     return body.is_object() ? body.as_object() : json::object{};
   }
+  json::object Tokens(const std::string& scope = "access_apis") { return TokensFor("admin@example.org", scope); }
 
   static Headers Bearer(const json::object& tokens) {
     return {{"Authorization", "Bearer " + std::string(tokens.at("access_token").as_string())}};
@@ -469,21 +471,7 @@ TEST_F(CommCareOAuthTest, NewPasswordOrRevokedKeyEndsTokens) {
   auto r = RunRoster({"commcare", "web-user", "create", "--domain", "demo", "--email", "third@example.org",
                       "--password-file", dir_->path() + "/pw.txt", "--data-dir", dir_->path(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto tokens_for = [&]() {
-    const Pkce pkce = NewPkce();
-    auto redirect = SignIn(public_id_, pkce, "access_apis", kPassword, "third@example.org");
-    EXPECT_EQ(redirect.status, 302) << redirect.body;
-    auto token = client_.Send("POST", "/oauth/token/",
-                              Form({{"grant_type", "authorization_code"},
-                                    {"code", QueryOf(redirect.Header("location"))["code"]},
-                                    {"redirect_uri", kRedirect},
-                                    {"client_id", public_id_},
-                                    {"code_verifier", pkce.verifier}}),
-                              kFormType);
-    EXPECT_EQ(token.status, 200) << token.body;
-    return token.Json().as_object();
-  };
-  auto tokens = tokens_for();
+  auto tokens = TokensFor("third@example.org");
   ASSERT_EQ(client_.Send("GET", "/a/demo/api/v0.5/user/", "", Bearer(tokens)).status, 200);
   {
     std::ofstream(dir_->path() + "/pw2.txt") << "a brand new password\n";
@@ -497,7 +485,7 @@ TEST_F(CommCareOAuthTest, NewPasswordOrRevokedKeyEndsTokens) {
   r = RunRoster({"commcare", "web-user", "set-password", "--domain", "demo", "--email", "third@example.org",
                  "--password-file", dir_->path() + "/pw.txt", "--data-dir", dir_->path(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  tokens = tokens_for();
+  tokens = TokensFor("third@example.org");
   ASSERT_EQ(client_.Send("GET", "/a/demo/api/v0.5/user/", "", Bearer(tokens)).status, 200);
   r = RunRoster({"commcare", "web-user", "revoke-key", "--domain", "demo", "--email", "third@example.org",
                  "--data-dir", dir_->path(), "--json"});
@@ -515,18 +503,7 @@ TEST_F(CommCareOAuthTest, DeactivatingTheWebUserSuspendsItsTokens) {
   auto r = RunRoster({"commcare", "web-user", "create", "--domain", "demo", "--email", "fourth@example.org",
                       "--password-file", dir_->path() + "/pw.txt", "--data-dir", dir_->path(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const Pkce pkce = NewPkce();
-  auto redirect = SignIn(public_id_, pkce, "access_apis", kPassword, "fourth@example.org");
-  ASSERT_EQ(redirect.status, 302) << redirect.body;
-  auto token = client_.Send("POST", "/oauth/token/",
-                            Form({{"grant_type", "authorization_code"},
-                                  {"code", QueryOf(redirect.Header("location"))["code"]},
-                                  {"redirect_uri", kRedirect},
-                                  {"client_id", public_id_},
-                                  {"code_verifier", pkce.verifier}}),
-                            kFormType);
-  ASSERT_EQ(token.status, 200) << token.body;
-  const auto tokens = token.Json().as_object();
+  const auto tokens = TokensFor("fourth@example.org");
   auto listed = client_.Send("GET", "/a/demo/api/v0.5/web-user/?limit=100", "", boss_key);
   ASSERT_EQ(listed.status, 200) << listed.body;
   std::string id;

@@ -4,6 +4,7 @@
 // web user, the redirects, the token endpoint's form and JSON, RFC 6749's error shapes.
 // docs/dialects/commcare.md, "OAuth2".
 #include <memory>
+#include <variant>
 
 #include "crypto/base64.h"
 #include "crypto/crypto.h"
@@ -236,18 +237,33 @@ http::Response TokenEndpoint(const Context& c, const http::Request& req) {
 
 // ---- the authorization endpoint ----
 
-http::Response AuthorizeGet(const Context& c, const http::Request& req) {
-  const auto query = ParseQuery(req.query);
-  const auto request = ReadAuthorization([&](std::string_view k) { return QueryValue(query, k); });
-  auto server = ServerFor(c);
+struct Checked {
+  service::OAuthClient client;
+  std::vector<std::string> scopes;
+};
+
+// The client and redirect URI (an HTML 400 when bad: never redirected), then the rest of
+// the request (errors redirected to the client, RFC 6749 §4.1.2.1).
+std::variant<Checked, http::Response> CheckRequest(service::OAuthServer& server,
+                                                  const service::AuthorizationRequest& request) {
   auto client = server.CheckClient(request.client_id, request.redirect_uri, request.redirect_uri_given);
   if (!client) return client.error().code == ErrorCode::kInvalidArgument ? ErrorPage(400, client.error().message)
                                                                            : ErrorPage(503, "Retry later.");
   auto scopes = server.CheckAuthorization(request);
   if (!scopes) return RedirectError(client->redirect_uri, request, scopes.error().field, scopes.error().message);
-  auto csrf = server.SignForm(*client, request);
+  return Checked{std::move(*client), std::move(*scopes)};
+}
+
+http::Response AuthorizeGet(const Context& c, const http::Request& req) {
+  const auto query = ParseQuery(req.query);
+  const auto request = ReadAuthorization([&](std::string_view k) { return QueryValue(query, k); });
+  auto server = ServerFor(c);
+  auto checked = CheckRequest(server, request);
+  if (auto* refused = std::get_if<http::Response>(&checked)) return std::move(*refused);
+  const auto& [client, scopes] = std::get<Checked>(checked);
+  auto csrf = server.SignForm(client, request);
   if (!csrf) return ErrorPage(503, "Retry later.");
-  return ConsentPage(200, *client, request, *scopes, *csrf, "", "");
+  return ConsentPage(200, client, request, scopes, *csrf, "", "");
 }
 
 http::Response AuthorizePost(const Context& c, const http::Request& req) {
@@ -262,11 +278,11 @@ http::Response AuthorizePost(const Context& c, const http::Request& req) {
   };
   const auto request = ReadAuthorization(get);
   auto server = ServerFor(c);
-  auto client = server.CheckClient(request.client_id, request.redirect_uri, request.redirect_uri_given);
-  if (!client) return client.error().code == ErrorCode::kInvalidArgument ? ErrorPage(400, client.error().message)
-                                                                           : ErrorPage(503, "Retry later.");
-  auto scopes = server.CheckAuthorization(request);
-  if (!scopes) return RedirectError(client->redirect_uri, request, scopes.error().field, scopes.error().message);
+  auto checked = CheckRequest(server, request);
+  if (auto* refused = std::get_if<http::Response>(&checked)) return std::move(*refused);
+  const auto& [checked_client, checked_scopes] = std::get<Checked>(checked);
+  const service::OAuthClient* client = &checked_client;
+  const std::vector<std::string>* scopes = &checked_scopes;
   // CSRF: the form must come from this page (a signed field over the request's
   // parameters, and the browser's same-origin headers).
   if (!http::SameOrigin(req)) return ErrorPage(403, "The form was posted from another site.");
