@@ -4,16 +4,21 @@
 // to /oauth/authorize/, the web user signs in and consents on the HTML page (its form
 // posted back with the hidden fields and the csrf_token, as a browser does), the 302 to
 // the redirect_uri carries the code, the client exchanges it at /oauth/token/ with its
-// PKCE verifier and calls the API with `Authorization: Bearer`. The client side is a
-// replay of what an RFC 6749/7636 client library sends (the requests oauthlib's
-// WebApplicationClient + requests-oauthlib's OAuth2Session, which CommCare's docs point
-// integrators to, build: form-encoded token requests, client_id in the form for a public
-// client, Basic for a confidential one, `refresh_token` grant on expiry); no OAuth
-// client library is installed for the suites.
+// PKCE verifier and calls the API with `Authorization: Bearer`. Most tests replay what an
+// RFC 6749/7636 client library sends (form-encoded token requests, client_id in the form
+// for a public client, Basic for a confidential one, the `refresh_token` grant), so each
+// error path can be aimed at; Oauth4webapiClientRunsTheWholeFlow runs a real client library,
+// oauth4webapi (tests/sdk/commcare/oauth_flow.mjs, installed by scripts/sdk-setup.sh),
+// through the whole flow with its own checks of every answer.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -539,6 +544,51 @@ TEST_F(CommCareOAuthTest, TokenIssueAndRefreshAreAudited) {
   EXPECT_GE(rotated, 1);
   // No token in the trail.
   EXPECT_EQ(exported.out.find(std::string(tokens.at("access_token").as_string())), std::string::npos);
+}
+
+int RunShell(const std::string& command, std::string& output) {
+  output.clear();
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  std::array<char, 65536> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_F(CommCareOAuthTest, Oauth4webapiClientRunsTheWholeFlow) {
+  std::string out;
+  if (RunShell("command -v node", out) != 0) GTEST_SKIP() << "node is not installed: run scripts/sdk-setup.sh";
+  const std::string sdk = std::string(ROSTER_TEST_SOURCE) + "/sdk/commcare";
+  ASSERT_TRUE(std::filesystem::exists(sdk + "/node_modules/oauth4webapi"))
+      << "oauth4webapi is not installed in " << sdk << ": run scripts/sdk-setup.sh";
+  const std::string command = "cd '" + sdk + "' && ROSTER_URL='" + server_->base_url() + "' PUBLIC_ID='" + public_id_ +
+                              "' CONFIDENTIAL_ID='" + confidential_id_ + "' CONFIDENTIAL_SECRET='" +
+                              confidential_secret_ + "' REDIRECT_URI='" + kRedirect +
+                              "' EMAIL='admin@example.org' PASSWORD='" + kPassword + "' node oauth_flow.mjs 2>&1";
+  ASSERT_EQ(RunShell(command, out), 0) << out;
+  const json::value r = json::parse(out);
+  EXPECT_EQ(r.at("metadata").at("grant_types_supported"), json::parse(R"(["authorization_code","refresh_token"])"));
+  EXPECT_EQ(r.at("metadata").at("code_challenge_methods_supported"), json::parse(R"(["S256"])"));
+  const auto& first = r.at("public");
+  EXPECT_EQ(first.at("token_type"), json::value("bearer"));  // oauth4webapi lower-cases it
+  EXPECT_EQ(first.at("expires_in"), json::value(900));
+  EXPECT_EQ(first.at("scope"), json::value("access_apis"));
+  EXPECT_EQ(first.at("has_refresh_token"), json::value(true));
+  EXPECT_EQ(first.at("cache_control"), json::value("no-store"));
+  EXPECT_EQ(first.at("users_status"), json::value(200));
+  EXPECT_EQ(r.at("refresh").at("rotated"), json::value(true));
+  EXPECT_EQ(r.at("refresh").at("users_status"), json::value(200));
+  EXPECT_EQ(r.at("refresh").at("old_access_status"), json::value(401));
+  EXPECT_EQ(r.at("refresh").at("old_refresh_error"), json::value("invalid_grant"));
+  EXPECT_EQ(r.at("narrowed").at("scope"), json::value("access_apis domain:demo"));
+  EXPECT_EQ(r.at("narrowed").at("demo_status"), json::value(200));
+  EXPECT_EQ(r.at("narrowed").at("other_status"), json::value(403));
+  EXPECT_EQ(r.at("wrong_secret_error"), json::value("invalid_client"));
+  EXPECT_EQ(r.at("wrong_secret_status"), json::value(401));
+  EXPECT_EQ(r.at("wrong_secret_challenge"), json::parse(R"(["basic"])"));
+  EXPECT_EQ(r.at("confidential").at("users_status"), json::value(200));
 }
 
 }  // namespace
