@@ -370,6 +370,13 @@ TEST_F(CommCareOAuthTest, AuthorizationRequestErrors) {
   std::string token_type = AuthorizeQuery(public_id_, pkce, "access_apis");
   token_type.replace(token_type.find("response_type=code"), 18, "response_type=token");
   redirected(token_type, "unsupported_response_type");
+  // A repeated parameter (RFC 6749 §3.1).
+  EXPECT_NE(redirected(AuthorizeQuery(public_id_, pkce, "access_apis") + "&scope=access_apis", "invalid_request")
+                .find("scope"),
+            std::string::npos);
+  auto twice = client_.Send("GET", AuthorizeQuery(public_id_, pkce, "access_apis") + "&client_id=" + UrlEncode(public_id_));
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_NE(twice.body.find("client_id"), std::string::npos);
 }
 
 TEST_F(CommCareOAuthTest, ConsentFormErrors) {

@@ -254,13 +254,29 @@ std::variant<Checked, http::Response> CheckRequest(service::OAuthServer& server,
   return Checked{std::move(*client), std::move(*scopes)};
 }
 
+// The request parameter given more than once (RFC 6749 §3.1: none may repeat), if any.
+std::optional<std::string> Repeated(const std::vector<QueryParam>& query) {
+  for (const char* name : {"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge",
+                           "code_challenge_method"}) {
+    int seen = 0;
+    for (const auto& p : query) seen += p.key == name;
+    if (seen > 1) return std::string(name);
+  }
+  return std::nullopt;
+}
+
 http::Response AuthorizeGet(const Context& c, const http::Request& req) {
   const auto query = ParseQuery(req.query);
   const auto request = ReadAuthorization([&](std::string_view k) { return QueryValue(query, k); });
+  const auto repeated = Repeated(query);
+  if (repeated && (*repeated == "client_id" || *repeated == "redirect_uri"))
+    return ErrorPage(400, "The " + *repeated + " parameter is repeated.");
   auto server = ServerFor(c);
   auto checked = CheckRequest(server, request);
   if (auto* refused = std::get_if<http::Response>(&checked)) return std::move(*refused);
   const auto& [client, scopes] = std::get<Checked>(checked);
+  if (repeated)
+    return RedirectError(client.redirect_uri, request, "invalid_request", "The " + *repeated + " parameter is repeated.");
   auto csrf = server.SignForm(client, request);
   if (!csrf) return ErrorPage(503, "Retry later.");
   return ConsentPage(200, client, request, scopes, *csrf, "", "");
