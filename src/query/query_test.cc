@@ -116,6 +116,10 @@ TEST(ScimParse, ErrorsSayWhatAndWhere) {
   EXPECT_EQ(Error("title co 1"), "'co' needs a string value at position 9");
   EXPECT_EQ(Error("active gt true"), "'gt' needs a string, number or date value at position 10");
   EXPECT_EQ(Error("title eq 1.2.3"), "invalid number '1.2.3' at position 9");
+  // Found by fuzz_scim_filter: beyond double's range was taken as infinity, whose
+  // canonical text ("-inf") does not parse back.
+  EXPECT_EQ(Error("ber ge -1.5e9011"), "number out of range '-1.5e9011' at position 7");
+  EXPECT_EQ(Error("ber ge 1e999"), "number out of range '1e999' at position 7");
   EXPECT_EQ(Error("title eq \"\\x\""), "invalid string at position 9");
   EXPECT_EQ(Error("title # 1"), "unexpected character '#' at position 6");
 }

@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <optional>
 #include <string>
 
@@ -283,6 +284,10 @@ class Parser {
         const char* end = value->text.data() + value->text.size();
         if (auto [ptr, err] = std::from_chars(value->text.data(), end, number); err != std::errc{} || ptr != end)
           number = decoded.to_number<double>();
+        // Beyond double's range (1e999): no finite number to compare with, and "inf" is not
+        // a SCIM number, so refused rather than taken as infinity.
+        if (!std::isfinite(number))
+          return Invalid("number out of range " + Quote(value->text) + At(value->position));
         literal = Number(number);
         break;
       }

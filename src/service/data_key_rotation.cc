@@ -55,14 +55,17 @@ State FromSettings(const json::object& settings) {
   return s;
 }
 
-core::Status Save(RecordService& records, const std::string& environment_id, const State& s) {
-  return UpdateEnvironmentSettings(records, environment_id, [&](json::object& settings) {
-    settings[kStateKey] = json::object{{"phase", s.progress.phase},   {"table", static_cast<std::int64_t>(s.table)},
-                                       {"after", s.after},            {"resealFrom", s.reseal_from_ms},
-                                       {"passResealed", s.pass_resealed}, {"visited", s.progress.visited},
-                                       {"resealed", s.progress.resealed}, {"current", s.progress.current},
-                                       {"changed", s.progress.changed},   {"unreadable", s.progress.unreadable}};
-  });
+constexpr const char* kWhat = "the data-key rotation of this environment";
+
+// Saves the state with this run's claim on the rotation (run_lease.h); `release` at the end.
+core::Status Save(RecordService& records, const core::Clock& clock, const std::string& environment_id,
+                  const State& s, const RunnerId& me, bool release = false) {
+  json::object state{{"phase", s.progress.phase},     {"table", static_cast<std::int64_t>(s.table)},
+                     {"after", s.after},              {"resealFrom", s.reseal_from_ms},
+                     {"passResealed", s.pass_resealed}, {"visited", s.progress.visited},
+                     {"resealed", s.progress.resealed}, {"current", s.progress.current},
+                     {"changed", s.progress.changed},   {"unreadable", s.progress.unreadable}};
+  return SaveRunState(records, environment_id, kStateKey, std::move(state), me, clock.NowMillis(), kWhat, release);
 }
 
 std::string AssociatedData(store::SealedTable table, const std::string& environment_id, const store::SealedValue& v) {
@@ -119,6 +122,11 @@ core::Result<DataKeyRotationProgress> RotateDataKey(DirectoryService& directory,
   if (!settings) return std::unexpected(settings.error());
   State s = FromSettings(*settings);
   const std::string& phase = s.progress.phase;
+  const auto save = [&](bool release = false) {
+    return Save(records, clock, environment_id, s, options.runner, release);
+  };
+  // Claim the run before changing anything: a second run refuses here.
+  if (auto st = save(); !st) return std::unexpected(st.error());
 
   if (*count == 1 && phase == "dropping") {
     // Killed after the older keys were removed, before the state said so.
@@ -134,7 +142,7 @@ core::Result<DataKeyRotationProgress> RotateDataKey(DirectoryService& directory,
   } else {
     if (auto keys = directory.RefreshKeys(environment_id); !keys) return std::unexpected(keys.error());
   }
-  if (auto st = Save(records, environment_id, s); !st) return std::unexpected(st.error());
+  if (auto st = save(); !st) return std::unexpected(st.error());
   if (auto c = directory.DataKeyCount(environment_id); c) s.progress.keys = static_cast<std::int64_t>(*c);
 
   // Settling: every server re-reads the key list within kDataKeyTtlMs, so after this
@@ -142,6 +150,7 @@ core::Result<DataKeyRotationProgress> RotateDataKey(DirectoryService& directory,
   for (std::int64_t left = s.reseal_from_ms - clock.NowMillis(); s.progress.phase == "settling" && left > 0;
        left = s.reseal_from_ms - clock.NowMillis()) {
     s.progress.wait_ms = left;
+    if (auto st = save(); !st) return std::unexpected(st.error());  // renews the claim
     report(s.progress);
     sleep(std::min<std::int64_t>(left, 1'000));
   }
@@ -170,7 +179,7 @@ core::Result<DataKeyRotationProgress> RotateDataKey(DirectoryService& directory,
         s.after = 0;
         s.pass_resealed = 0;
       }
-      if (auto st = Save(records, environment_id, s); !st) return std::unexpected(st.error());
+      if (auto st = save(); !st) return std::unexpected(st.error());
       continue;
     }
     const Table& t = kTables[s.table];
@@ -207,7 +216,7 @@ core::Result<DataKeyRotationProgress> RotateDataKey(DirectoryService& directory,
       ++s.table;
       s.after = 0;
     }
-    if (auto st = Save(records, environment_id, s); !st) return std::unexpected(st.error());
+    if (auto st = save(); !st) return std::unexpected(st.error());
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     s.progress.rows_per_second = elapsed > 0 ? static_cast<double>(visited_this_run) / elapsed : 0;
@@ -223,7 +232,7 @@ core::Result<DataKeyRotationProgress> RotateDataKey(DirectoryService& directory,
     s.progress.phase = "done";
   }
   s.progress.table.clear();
-  if (auto st = Save(records, environment_id, s); !st) return std::unexpected(st.error());
+  if (auto st = save(/*release=*/true); !st) return std::unexpected(st.error());
   if (auto c = directory.DataKeyCount(environment_id); c) s.progress.keys = static_cast<std::int64_t>(*c);
   report(s.progress);
   return s.progress;

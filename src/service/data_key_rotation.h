@@ -6,7 +6,7 @@
 // verifies every row opens under the newest key; then the older keys are removed.
 // The state (phase, table, cursor, counts) lives in the environment's settings record
 // (environment_settings.h), saved after every batch: a run that is killed is resumed by
-// running it again, and no row is ever lost (every row opens under one of the keys the
+// running it again (one run at a time: run_lease.h), and no row is ever lost (every row opens under one of the keys the
 // environment holds until the verifying pass found nothing left to re-seal).
 #pragma once
 
@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "service/directory_service.h"
 #include "service/record_service.h"
+#include "service/run_lease.h"
 #include "store/store.h"
 
 namespace roster::service {
@@ -47,6 +48,9 @@ struct DataKeyRotationOptions {
   std::int64_t settle_ms = 2 * DirectoryService::kDataKeyTtlMs + 1'000;
   std::function<void(std::int64_t ms)> sleep;  // default: sleeps this thread
   std::function<void(const DataKeyRotationProgress&)> progress;  // after every batch
+  // Who runs it (run_lease.h): one run per environment at a time; another live run's
+  // claim makes RotateDataKey refuse (kFailedPrecondition) before it changes anything.
+  RunnerId runner = ThisRunner();
 };
 
 // Starts or resumes the rotation of the environment's data key and runs it to the end.

@@ -1,14 +1,17 @@
 #include "service/data_key_rotation.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
 #include "service/associated_data.h"
 #include "service/record_service.h"
+#include "service/run_lease.h"
 #include "service/service_test_support.h"
 #include "service/user_service.h"
 
@@ -194,6 +197,58 @@ TEST_F(DataKeyRotationTest, AnInterruptedRotationResumesWhereItStoppedAndLosesNo
   EXPECT_EQ(RowsOpeningUnder(old_key, &total), 0);
   EXPECT_EQ(RowsOpeningUnder(directory_.KeysFor(env_)->data, &total), total);
   for (const auto& id : ids_) EXPECT_TRUE(users_.Get(env_, id).has_value());
+}
+
+// One run at a time (run_lease.h): two runs at once would each add a key, and the first
+// to finish would drop the key the other had just re-sealed rows under.
+TEST_F(DataKeyRotationTest, ASecondRunIsRefusedBeforeItChangesAnythingUntilTheFirstIsGone) {
+  Populate();
+  const RunnerId me = ThisRunner();
+  // Another live process of this host (the test's parent) holds the run.
+  const RunnerId other{"another-run", me.host, static_cast<std::int64_t>(::getppid())};
+  ASSERT_TRUE(SaveRunState(records_, env_, "dataKeyRotation", boost::json::object{{"phase", "settling"}}, other,
+                           clock_.now, "x")
+                  .has_value());
+  auto refused = RotateDataKey(directory_, records_, *store_, clock_, env_, options_);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.error().message.find("another run is doing the data-key rotation of this environment (process " +
+                                         std::to_string(other.pid) + " on " + me.host),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(*directory_.DataKeyCount(env_), 1u);  // no key added
+
+  // A run in progress here refuses a second one started while it runs.
+  std::optional<core::Error> second;
+  options_.progress = [&](const DataKeyRotationProgress& p) {
+    if (p.phase != "resealing" || second) return;
+    DataKeyRotationOptions again = options_;
+    again.progress = nullptr;
+    again.runner = other;
+    auto r = RotateDataKey(directory_, records_, *store_, clock_, env_, again);
+    second = r ? core::Error{} : r.error();
+  };
+  clock_.now += kRunLeaseMs + 1;  // the other's claim has expired: this run takes over
+  auto done = RotateDataKey(directory_, records_, *store_, clock_, env_, options_);
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(done->phase, "done");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->code, core::ErrorCode::kFailedPrecondition) << second->message;
+  EXPECT_EQ(*directory_.DataKeyCount(env_), 1u);
+  for (const auto& id : ids_) EXPECT_TRUE(users_.Get(env_, id).has_value());
+
+  // The finished run released its claim: the next rotation starts at once, as does one
+  // whose claim is held by a process of this host that is gone (killed).
+  options_.progress = nullptr;
+  ASSERT_TRUE(RotateDataKey(directory_, records_, *store_, clock_, env_, options_).has_value());
+  const RunnerId killed{"killed-run", me.host, 0x3fffffff};  // beyond pid_max: no such process
+  ASSERT_TRUE(SaveRunState(records_, env_, "dataKeyRotation", boost::json::object{{"phase", "done"}}, killed,
+                           clock_.now, "x")
+                  .has_value());
+  auto resumed = RotateDataKey(directory_, records_, *store_, clock_, env_, options_);
+  ASSERT_TRUE(resumed.has_value()) << resumed.error().message;
+  EXPECT_EQ(resumed->phase, "done");
+  for (const auto& id : ids_) EXPECT_EQ(users_.Get(env_, id)->profile.ssn, "123-45-6789");
 }
 
 TEST_F(DataKeyRotationTest, ARowChangedDuringThePassIsKeptAndLookedAtAgain) {

@@ -29,23 +29,27 @@ core::Result<boost::json::object> LoadEnvironmentSettings(RecordService& records
 
 core::Status UpdateEnvironmentSettings(RecordService& records, const std::string& environment_id,
                                        const std::function<void(boost::json::object&)>& change) {
+  return UpdateEnvironmentSettingsIf(records, environment_id, [&](boost::json::object& settings) -> core::Status {
+    change(settings);
+    return {};
+  });
+}
+
+core::Status UpdateEnvironmentSettingsIf(RecordService& records, const std::string& environment_id,
+                                         const std::function<core::Status(boost::json::object&)>& change) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto found = records.Find(environment_id, kSettingsClaim, "settings");
     if (!found) return std::unexpected(found.error());
     if (!found->empty()) {
       auto updated = records.Update(environment_id, kSettingsKind, found->front().id,
-                                    [&](Record& r) -> core::Status {
-                                      change(r.body);
-                                      return {};
-                                    },
-                                    SettingsClaims);
+                                    [&](Record& r) -> core::Status { return change(r.body); }, SettingsClaims);
       if (!updated) return std::unexpected(updated.error());
       return {};
     }
     NewRecordRequest r;
     r.environment_id = environment_id;
     r.kind = kSettingsKind;
-    change(r.body);
+    if (auto st = change(r.body); !st) return st;
     r.claims = {{kSettingsClaim, "settings", true}};
     auto created = records.Create(r);
     if (created) return {};

@@ -24,5 +24,9 @@ std::int64_t IntMember(const boost::json::object& object, const char* key);
 
 core::Status UpdateEnvironmentSettings(RecordService& records, const std::string& environment_id,
                                        const std::function<void(boost::json::object&)>& change);
+// The same, where `change` may refuse: its error is returned and nothing is saved. It sees
+// the settings as they are in the write (run again if another write came first).
+core::Status UpdateEnvironmentSettingsIf(RecordService& records, const std::string& environment_id,
+                                         const std::function<core::Status(boost::json::object&)>& change);
 
 }  // namespace roster::service

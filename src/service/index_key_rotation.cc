@@ -51,14 +51,17 @@ State FromSettings(const json::object& settings) {
   return s;
 }
 
-core::Status Save(RecordService& records, const std::string& environment_id, const State& s) {
-  return UpdateEnvironmentSettings(records, environment_id, [&](json::object& settings) {
-    settings[kStateKey] = json::object{{"phase", s.progress.phase}, {"from", s.progress.from},
-                                       {"to", s.progress.to},       {"table", static_cast<std::int64_t>(s.table)},
-                                       {"after", s.after},          {"until", s.until},
-                                       {"visited", s.progress.visited}, {"copied", s.progress.copied},
-                                       {"passes", s.progress.passes},   {"dropped", s.progress.dropped}};
-  });
+constexpr const char* kWhat = "the index-key rotation of this environment";
+
+// Saves the state with this run's claim on the rotation (run_lease.h); `release` at the end.
+core::Status Save(RecordService& records, const core::Clock& clock, const std::string& environment_id,
+                  const State& s, const RunnerId& me, bool release = false) {
+  json::object state{{"phase", s.progress.phase}, {"from", s.progress.from},
+                     {"to", s.progress.to},       {"table", static_cast<std::int64_t>(s.table)},
+                     {"after", s.after},          {"until", s.until},
+                     {"visited", s.progress.visited}, {"copied", s.progress.copied},
+                     {"passes", s.progress.passes},   {"dropped", s.progress.dropped}};
+  return SaveRunState(records, environment_id, kStateKey, std::move(state), me, clock.NowMillis(), kWhat, release);
 }
 
 core::Result<crypto::IndexGenerations> Generations(store::Store& store, const std::string& environment_id) {
@@ -127,7 +130,11 @@ core::Result<IndexKeyRotationProgress> RotateIndexKey(DirectoryService& director
     p.generation = gens->read;
     if (options.progress) options.progress(p);
   };
-  const auto save = [&]() { return Save(records, environment_id, s); };
+  const auto save = [&](bool release = false) {
+    return Save(records, clock, environment_id, s, options.runner, release);
+  };
+  // Claim the run before changing anything: a second run refuses here.
+  if (auto st = save(); !st) return std::unexpected(st.error());
   const auto set = [&](const crypto::IndexGenerations& want) -> core::Status {
     if (auto st = SetGenerations(directory, store, environment_id, want); !st) return st;
     *gens = want;
@@ -171,10 +178,12 @@ core::Result<IndexKeyRotationProgress> RotateIndexKey(DirectoryService& director
   const auto wait = [&] {
     for (std::int64_t left = s.until - clock.NowMillis(); left > 0; left = s.until - clock.NowMillis()) {
       p.wait_ms = left;
+      if (auto st = save(); !st) return st;  // renews the claim
       report();
       sleep(std::min<std::int64_t>(left, 1'000));
     }
     p.wait_ms = 0;
+    return core::Status{};
   };
   const double rate = options.rows_per_second;
   const int batch = rate > 0 ? static_cast<int>(std::clamp(rate / 4, 1.0, static_cast<double>(kMaxBatch))) : kMaxBatch;
@@ -184,7 +193,7 @@ core::Result<IndexKeyRotationProgress> RotateIndexKey(DirectoryService& director
   while (p.phase != "done") {
     if (p.phase == "settling") {
       // Every server writes both generations once this wait is over.
-      wait();
+      if (auto st = wait(); !st) return std::unexpected(st.error());
       p.phase = "copying";
       s.table = 0;
       s.after = 0;
@@ -246,13 +255,13 @@ core::Result<IndexKeyRotationProgress> RotateIndexKey(DirectoryService& director
       }
     } else if (p.phase == "switching") {
       // Every server looks up under the new generation once this wait is over.
-      wait();
+      if (auto st = wait(); !st) return std::unexpected(st.error());
       if (auto st = set({p.to, p.to, p.to}); !st) return std::unexpected(st.error());
       p.phase = "dropping";
       hold();
     } else if (p.phase == "dropping") {
       // No server writes the old generation once this wait is over.
-      wait();
+      if (auto st = wait(); !st) return std::unexpected(st.error());
       auto dropped = store.DropIndexGenerations(environment_id, p.to);
       if (!dropped) return std::unexpected(dropped.error());
       p.dropped += *dropped;
@@ -260,7 +269,7 @@ core::Result<IndexKeyRotationProgress> RotateIndexKey(DirectoryService& director
     } else {
       return core::Internal("unknown index-key rotation phase " + p.phase);
     }
-    if (auto st = save(); !st) return std::unexpected(st.error());
+    if (auto st = save(/*release=*/p.phase == "done"); !st) return std::unexpected(st.error());
     report();
   }
   report();

@@ -27,6 +27,7 @@
 #include "core/error.h"
 #include "service/directory_service.h"
 #include "service/record_service.h"
+#include "service/run_lease.h"
 #include "store/store.h"
 
 namespace roster::service {
@@ -52,6 +53,9 @@ struct IndexKeyRotationOptions {
   std::int64_t settle_ms = 2 * DirectoryService::kDataKeyTtlMs + 1'000;
   std::function<void(std::int64_t ms)> sleep;  // default: sleeps this thread
   std::function<void(const IndexKeyRotationProgress&)> progress;  // after every step
+  // Who runs it (run_lease.h): one run per environment at a time; another live run's
+  // claim makes RotateIndexKey refuse (kFailedPrecondition) before it changes anything.
+  RunnerId runner = ThisRunner();
 };
 
 // Starts or resumes the rotation of the environment's index key and runs it to the end.

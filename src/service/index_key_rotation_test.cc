@@ -1,6 +1,7 @@
 #include "service/index_key_rotation.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <map>
 #include <set>
@@ -224,6 +225,41 @@ TEST_F(IndexKeyRotationTest, AnInterruptedRotationResumesAndEveryoneStaysFound) 
   EXPECT_EQ(Generations().begin()->first, 1);
   ExpectEveryoneFound(a_);
   ExpectUniquenessEnforced(a_);
+}
+
+// One run at a time (run_lease.h): a second run, while one is waiting or copying, is
+// refused before it moves a generation; the first ends the rotation alone.
+TEST_F(IndexKeyRotationTest, ASecondRunIsRefusedWhileTheFirstRuns) {
+  Populate();
+  const RunnerId other{"another-run", ThisRunner().host, static_cast<std::int64_t>(::getppid())};
+  std::vector<std::string> refused_in;
+  options_.progress = [&](const IndexKeyRotationProgress& p) {
+    if (p.phase == "done" || std::find(refused_in.begin(), refused_in.end(), p.phase) != refused_in.end()) return;
+    IndexKeyRotationOptions again = options_;
+    again.progress = nullptr;
+    again.runner = other;
+    auto r = RotateIndexKey(b_.directory, b_.records, *store_, clock_, env_, again);
+    ASSERT_FALSE(r.has_value()) << p.phase;
+    EXPECT_EQ(r.error().code, core::ErrorCode::kFailedPrecondition);
+    EXPECT_NE(r.error().message.find("another run is doing the index-key rotation of this environment"),
+              std::string::npos)
+        << r.error().message;
+    refused_in.push_back(p.phase);
+  };
+  auto done = RotateIndexKey(a_.directory, a_.records, *store_, clock_, env_, options_);
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(done->phase, "done");
+  EXPECT_EQ(refused_in, (std::vector<std::string>{"settling", "copying", "switching", "dropping"}));
+  EXPECT_EQ(Generations(), (std::map<std::int64_t, std::int64_t>{{1, Generations()[1]}}));
+  ExpectEveryoneFound(a_);
+  ExpectUniquenessEnforced(b_);
+  // Released at the end: the other runner may rotate next, at once.
+  IndexKeyRotationOptions next = options_;
+  next.progress = nullptr;
+  next.runner = other;
+  auto second = RotateIndexKey(b_.directory, b_.records, *store_, clock_, env_, next);
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_EQ(second->to, 2);
 }
 
 TEST_F(IndexKeyRotationTest, TheKeyListKeepsItsGenerationsThroughDataAndMasterKeyChanges) {

@@ -62,7 +62,9 @@ class LocationAccessTest : public ::testing::Test {
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code, code) << r.error().message;
     EXPECT_EQ(r.error().field, field) << r.error().message;
-    if (!message.empty()) EXPECT_EQ(r.error().message, message);
+    if (!message.empty()) {
+      EXPECT_EQ(r.error().message, message);
+    }
   }
 
   FakeClock clock_;

@@ -235,7 +235,9 @@ TEST_F(SearchIndexTest, TheDatabaseHoldsNoPlaintextNorUnkeyedHashOfASearchableVa
       for (int l : kSearchPrefixLengths) {
         if (static_cast<std::size_t>(l) > v.size()) continue;
         const std::string prefix = v.substr(0, static_cast<std::size_t>(l));
-        if (l >= 4) EXPECT_EQ(bytes.find(prefix), std::string::npos) << prefix;
+        if (l >= 4) {
+          EXPECT_EQ(bytes.find(prefix), std::string::npos) << prefix;
+        }
         for (const std::string& h : {Unkeyed(prefix, 32), Unkeyed(prefix, 32).substr(0, kSearchDigestBytes),
                                      Sha256(prefix), Sha256(prefix).substr(0, kSearchDigestBytes)})
           EXPECT_EQ(bytes.find(h), std::string::npos) << "hash of " << prefix;

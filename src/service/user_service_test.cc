@@ -342,7 +342,9 @@ TEST_F(UserServiceTest, SessionsExpire) {
   auto fresh = Create("Bob", "bob@example.com");
   for (int i = 0; i < 62; ++i) {
     clock_.now += 59'000;
-    if (i < 60) EXPECT_TRUE(users_.AuthenticateSession(*fresh->session_token).has_value()) << i;
+    if (i < 60) {
+      EXPECT_TRUE(users_.AuthenticateSession(*fresh->session_token).has_value()) << i;
+    }
   }
   EXPECT_FALSE(users_.AuthenticateSession(*fresh->session_token).has_value());
   EXPECT_FALSE(users_.AuthenticateSession("").has_value());

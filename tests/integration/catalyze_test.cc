@@ -11,7 +11,7 @@ namespace json = boost::json;
 
 // The seed page's own sample request (seeds 000/004) under another username.
 std::string SeedUser(const std::string& username) {
-  json::object user = json::parse(ReadFile(ROSTER_TEST_DATA "/catalyze/seed_user.json")).as_object();
+  json::object user = json::parse(ReadFile(std::string(kTestData) + "/catalyze/seed_user.json")).as_object();
   user["username"] = username;
   return json::serialize(user);
 }

@@ -567,7 +567,7 @@ int RunShell(const std::string& command, std::string& output) {
 TEST_F(CommCareOAuthTest, Oauth4webapiClientRunsTheWholeFlow) {
   std::string out;
   if (RunShell("command -v node", out) != 0) GTEST_SKIP() << "node is not installed: run scripts/sdk-setup.sh";
-  const std::string sdk = std::string(ROSTER_TEST_SOURCE) + "/sdk/commcare";
+  const std::string sdk = std::string(kTestSource) + "/sdk/commcare";
   ASSERT_TRUE(std::filesystem::exists(sdk + "/node_modules/oauth4webapi"))
       << "oauth4webapi is not installed in " << sdk << ": run scripts/sdk-setup.sh";
   const std::string command = "cd '" + sdk + "' && ROSTER_URL='" + server_->base_url() + "' PUBLIC_ID='" + public_id_ +

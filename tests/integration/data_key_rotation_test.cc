@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -214,9 +215,10 @@ TEST_F(DataKeyRotationTest, EveryRowIsResealedWhileServersKeepServing) {
 }
 
 // Starts roster with `args`, its standard error in `err`, and SIGKILLs it once `err` holds
-// `mark` (or after `delay` when `mark` is empty); true if it had finished by itself first.
+// `mark` (or after `delay` when `mark` is empty), running `meanwhile` first, while it still
+// runs; true if it had finished by itself first.
 bool RunAndKill(const std::vector<std::string>& args, const std::string& err, const std::string& mark,
-                std::chrono::milliseconds delay) {
+                std::chrono::milliseconds delay, const std::function<void()>& meanwhile = {}) {
   std::filesystem::remove(err);
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -226,7 +228,7 @@ bool RunAndKill(const std::vector<std::string>& args, const std::string& err, co
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid;
-  const int rc = posix_spawn(&pid, ROSTER_BINARY, &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, kRosterBinary, &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot spawn roster");
   const auto deadline = std::chrono::steady_clock::now() + (mark.empty() ? delay : std::chrono::seconds(30));
@@ -236,6 +238,7 @@ bool RunAndKill(const std::vector<std::string>& args, const std::string& err, co
     if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  if (meanwhile) meanwhile();
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
   return false;
@@ -243,8 +246,36 @@ bool RunAndKill(const std::vector<std::string>& args, const std::string& err, co
 
 // `roster env rotate-data-key`, SIGKILLed after `delay` (see RunAndKill).
 bool RunDataKeyRotationAndKill(const std::string& data_dir, std::chrono::milliseconds delay) {
-  return RunAndKill({ROSTER_BINARY, "env", "rotate-data-key", "default", "--rate", "2", "--data-dir", data_dir, "--json"},
+  return RunAndKill({kRosterBinary, "env", "rotate-data-key", "default", "--rate", "2", "--data-dir", data_dir, "--json"},
                     data_dir + "/rotate.err", "", delay);
+}
+
+// One run at a time: a second `rotate-data-key` while one runs is refused before it adds a
+// key (two would each add one, and the first to finish would drop the other's); once the
+// first is killed, the next run takes over at once and finishes.
+TEST_F(DataKeyRotationTest, ASecondRunIsRefusedWhileOneRunsAndTakesOverOnceItIsKilled) {
+  AddUsers(6, "one");
+  const std::vector<std::string> rotate{kRosterBinary, "env", "rotate-data-key", "default", "--data-dir", CliDir()};
+  CommandResult second;
+  const bool finished = RunAndKill(rotate, CliDir() + "/first.err", "settling", std::chrono::seconds(30), [&] {
+    second = RunRoster({"env", "rotate-data-key", "default", "--data-dir", CliDir(), "--json"});
+  });
+  EXPECT_FALSE(finished);
+  EXPECT_NE(second.exit_code, 0) << second.out;
+  EXPECT_NE(second.err.find("another run is doing the data-key rotation of this environment (process "),
+            std::string::npos)
+      << second.err;
+  EXPECT_EQ(second.out, "");
+  const json::object status = Rotate({"--status"});
+  EXPECT_EQ(Str(status, "phase"), "settling");
+  EXPECT_EQ(status.at("keys").as_int64(), 2);  // the first run's key alone
+
+  const json::object done = Rotate({"--rate", "50"});  // the killed run's claim is taken over
+  EXPECT_EQ(Str(done, "phase"), "done");
+  EXPECT_EQ(done.at("keys").as_int64(), 1);
+  EXPECT_EQ(done.at("unreadable").as_int64(), 0);
+  ExpectEveryUserReadable();
+  ExpectUniquenessEnforced();
 }
 
 TEST_F(DataKeyRotationTest, ARotationKilledAtRandomMomentsAndRunAgainLosesNothing) {
@@ -367,7 +398,7 @@ TEST_F(MasterKeyRotationTest, EveryServerPicksUpTheNewKeyWithoutARestartAndTheOl
 
 // `roster master-key rotate`, SIGKILLed once its standard error holds `mark` (see RunAndKill).
 bool RunRotateAndKill(const std::string& data_dir, const std::string& mark, std::chrono::milliseconds delay) {
-  return RunAndKill({ROSTER_BINARY, "master-key", "rotate", "--step-delay-ms", "200", "--data-dir", data_dir, "--json"},
+  return RunAndKill({kRosterBinary, "master-key", "rotate", "--step-delay-ms", "200", "--data-dir", data_dir, "--json"},
                     data_dir + "/rotate.err", mark, delay);
 }
 
@@ -509,7 +540,7 @@ TEST_F(IndexKeyRotationTest, ARotationKilledAtTwentyMomentsAndRunAgainLosesNothi
   int kills = 0;
   for (const auto& mark : marks) {
     const bool finished =
-        RunAndKill({ROSTER_BINARY, "env", "rotate-index-key", "default", "--rate", "2", "--data-dir", CliDir(), "--json"},
+        RunAndKill({kRosterBinary, "env", "rotate-index-key", "default", "--rate", "2", "--data-dir", CliDir(), "--json"},
                    CliDir() + "/rotate-index.err", mark, std::chrono::milliseconds(ms(random)));
     if (finished) break;
     ++kills;

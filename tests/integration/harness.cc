@@ -49,7 +49,7 @@ std::string ReadLine(int fd, std::chrono::seconds within) {
 
 std::vector<char*> Argv(const std::vector<std::string>& args) {
   std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(ROSTER_BINARY));
+  argv.push_back(const_cast<char*>(kRosterBinary));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   return argv;
@@ -189,7 +189,7 @@ CommandResult RunRoster(const std::vector<std::string>& args) {
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   auto argv = Argv(args);
   pid_t pid;
-  const int rc = posix_spawn(&pid, ROSTER_BINARY, &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, kRosterBinary, &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot spawn roster");
   CommandResult result;
@@ -223,7 +223,7 @@ int Shell(const std::string& command, std::string* out) {
 
 bool OwnPostgresCluster::Installed() { return Shell("ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null") == 0; }
 
-OwnPostgresCluster::OwnPostgresCluster() : script_(std::string(ROSTER_TEST_SOURCE) + "/../scripts/pg-test-cluster.sh") {
+OwnPostgresCluster::OwnPostgresCluster() : script_(std::string(kTestSource) + "/../scripts/pg-test-cluster.sh") {
   char dir_template[] = "/tmp/roster-own-pg-XXXXXX";
   if (::mkdtemp(dir_template) == nullptr) {
     error_ = "mkdtemp failed";
@@ -282,7 +282,7 @@ Server::Server(const std::string& data_dir, std::vector<std::string> extra_args)
   const std::string err = stderr_path();
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
   auto argv = Argv(args);
-  const int rc = posix_spawn(&pid_, ROSTER_BINARY, &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid_, kRosterBinary, &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(pipe_fds[1]);
   stdout_fd_ = pipe_fds[0];
@@ -363,16 +363,15 @@ Client::Client(std::string base_url, std::string ca_file)
 
 namespace {
 
-// While the file ROSTER_TEST_RESPONSES names exists (ctest's openapi_responses fixture
+// While the file kTestResponses names exists (ctest's openapi_responses fixture
 // creates it before the integration tests and removes it after validating it), every
 // Client records its responses into it: one JSON line {"method","path","status",
 // "content_type","body"} per response, appended in one write. The OpenAPI validation
 // (tests/sdk/openapi/validate.mjs) checks each against its API's document.
 // (When Client gets its observer hook, this becomes every Client's default observer.)
 void RecordResponse(const std::string& method, const std::string& path, const HttpResponse& response) {
-#ifdef ROSTER_TEST_RESPONSES
-  static const std::string file = ROSTER_TEST_RESPONSES;
-  static const bool recording = std::filesystem::exists(file);
+  static const std::string file = kTestResponses;
+  static const bool recording = !file.empty() && std::filesystem::exists(file);
   if (!recording) return;
   boost::json::object line{{"method", method},
                            {"path", path},
@@ -385,9 +384,6 @@ void RecordResponse(const std::string& method, const std::string& path, const Ht
   if (fd < 0) return;
   [[maybe_unused]] const auto written = ::write(fd, text.data(), text.size());
   ::close(fd);
-#else
-  (void)method, (void)path, (void)response;
-#endif
 }
 
 }  // namespace
@@ -484,7 +480,7 @@ SmtpSink::SmtpSink(std::string dir, int port) : dir_(std::move(dir)) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  const std::vector<std::string> args = {"/usr/bin/python3", ROSTER_TEST_SOURCE "/integration/smtp_sink.py", dir_,
+  const std::vector<std::string> args = {"/usr/bin/python3", std::string(kTestSource) + "/integration/smtp_sink.py", dir_,
                                          std::to_string(port)};
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));

@@ -12,6 +12,14 @@
 
 namespace roster::testing {
 
+// Where the tests find what they run and read. Defined in paths.cc, the one source
+// compiled with the build's absolute paths, so every other test source compiles to the
+// same object in any checkout (ccache hits in a fresh clone, CI's sanitizer build too).
+extern const char* const kRosterBinary;    // the `roster` binary under test
+extern const char* const kTestSource;      // <checkout>/tests
+extern const char* const kTestData;        // <checkout>/tests/data
+extern const char* const kTestResponses;   // the OpenAPI response log ("" when not recorded)
+
 class TempDir {
  public:
   TempDir();

@@ -346,7 +346,7 @@ TEST(ConfigTest, PrecedenceHoldsForEverySetting) {
 
 // docs/operations.md's settings table has a row for every setting: flag, variable, key.
 TEST(ConfigTest, EveryServeSettingIsInTheOperationsTable) {
-  const std::string doc = ReadFile(std::string(ROSTER_TEST_SOURCE) + "/../docs/operations.md");
+  const std::string doc = ReadFile(std::string(kTestSource) + "/../docs/operations.md");
   ASSERT_FALSE(doc.empty());
   for (const auto& v : Settings(RunRoster({"config", "show", "--json"}))) {
     const auto& s = v.as_object();

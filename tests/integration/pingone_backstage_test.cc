@@ -45,7 +45,7 @@ std::string EntityName(std::string name) {
 TEST(PingOneBackstageTest, ImporterReadsEveryUserGroupMembershipAndParentOverHttps) {
   std::string out;
   if (RunShell("command -v node", out) != 0) GTEST_SKIP() << "node is not installed: run scripts/sdk-setup.sh";
-  const std::string sdk = std::string(ROSTER_TEST_SOURCE) + "/sdk/pingone";
+  const std::string sdk = std::string(kTestSource) + "/sdk/pingone";
   ASSERT_TRUE(std::filesystem::exists(sdk + "/node_modules/@backstage-community"))
       << "the Backstage PingOne importer is not installed in " << sdk << ": run scripts/sdk-setup.sh";
 

@@ -115,7 +115,7 @@ class ResponseRecorder {
       std::fprintf(stderr, "node is not installed: the OpenAPI check is skipped (run scripts/sdk-setup.sh)\n");
       return;
     }
-    const std::string dir = std::string(ROSTER_TEST_SOURCE) + "/sdk/pingone";
+    const std::string dir = std::string(kTestSource) + "/sdk/pingone";
     ASSERT_TRUE(std::filesystem::exists(dir + "/node_modules/ajv"))
         << "Ajv is not installed in " << dir << ": run scripts/sdk-setup.sh";
     const int status = Shell("cd '" + dir + "' && node openapi_check.mjs '" + file_ + "'", &out);

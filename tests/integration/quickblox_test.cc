@@ -1368,7 +1368,7 @@ TEST(QuickBloxSdkTest, TheOfficialJavaScriptSdkWorksUnchangedOverHttps) {
   if (RunCapture("command -v node", ignored) != 0)
     GTEST_SKIP() << "node is not installed: run scripts/sdk-setup.sh (scripts/test.sh does) to run the SDK test";
   const char* sdk_env = std::getenv("ROSTER_QB_SDK_DIR");
-  const std::string sdk_dir = sdk_env && *sdk_env ? sdk_env : std::string(ROSTER_TEST_SOURCE) + "/sdk/quickblox";
+  const std::string sdk_dir = sdk_env && *sdk_env ? sdk_env : std::string(kTestSource) + "/sdk/quickblox";
   ASSERT_TRUE(std::filesystem::exists(sdk_dir + "/node_modules/quickblox"))
       << "the QuickBlox SDK is not installed in " << sdk_dir << ": run scripts/sdk-setup.sh";
 

@@ -372,7 +372,7 @@ TEST(ConfigFileTest, InitSyncsTheKeyFilesDirectory) {
   const std::string data = dir / "data";
   const std::string trace = dir / "trace";
   std::string shell_out;
-  const int rc = Shell("strace -f -o " + trace + " -e trace=openat,fsync " + std::string(ROSTER_BINARY) +
+  const int rc = Shell("strace -f -o " + trace + " -e trace=openat,fsync " + std::string(kRosterBinary) +
                            " init --data-dir " + data + " --json",
                        &shell_out);
   if (rc != 0 && shell_out.find("PTRACE") != std::string::npos) GTEST_SKIP() << "ptrace is not permitted here";

@@ -34,7 +34,7 @@ TEST(ScimConformanceTest, ScimmyAcceptsEveryResponseAndAgreesOnPatchAndFilters) 
   if (RunCommand("command -v node", out) != 0)
     GTEST_SKIP() << "node is not installed: run scripts/sdk-setup.sh (scripts/test.sh does)";
   const char* env = std::getenv("ROSTER_SCIM_SDK_DIR");
-  const std::string dir = env && *env ? env : std::string(ROSTER_TEST_SOURCE) + "/sdk/scim";
+  const std::string dir = env && *env ? env : std::string(kTestSource) + "/sdk/scim";
   ASSERT_TRUE(std::filesystem::exists(dir + "/node_modules/scimmy"))
       << "SCIMMY is not installed in " << dir << ": run scripts/sdk-setup.sh";
   TempDir data;

@@ -139,7 +139,7 @@ class ScopesTest : public ::testing::Test {
     Patient p;
     p.username = Unique("patient");
     p.email = p.username + "@example.com";
-    json::object user = json::parse(ReadFile(ROSTER_TEST_DATA "/catalyze/seed_user.json")).as_object();
+    json::object user = json::parse(ReadFile(std::string(kTestData) + "/catalyze/seed_user.json")).as_object();
     for (const char* drop : {"sessionToken", "usersId", "active", "createdAt", "updatedAt", "age"}) user.erase(drop);
     user["username"] = p.username;
     user["password"] = kPassword;

@@ -282,7 +282,7 @@ TEST_F(TransferTest, ResumesAfterSigkillWithoutLossOrDuplicates) {
     const int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
     const std::string file = dir_ / "bulk.jsonl", data = dir_.path();
-    ::execl(ROSTER_BINARY, ROSTER_BINARY, "import", "--env", "default", file.c_str(), "--batch-size", "50",
+    ::execl(kRosterBinary, kRosterBinary, "import", "--env", "default", file.c_str(), "--batch-size", "50",
             "--data-dir", data.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }

@@ -165,9 +165,14 @@ Outcome<json::object> ParseBody(const http::Request& req) {
   return std::move(v.get_object());
 }
 
-Outcome<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
+Outcome<std::map<std::string, std::string>> ParseQuery(std::string_view raw) {
   std::map<std::string, std::string> out;
-  if (query.empty()) return out;
+  if (raw.empty()) return out;
+  // A NUL-terminated copy: Boost.URL 1.81's parse_query reads its argument up to a NUL
+  // (strlen) whatever length the view says (found by fuzz_scim_body, whose input has no
+  // terminator; the server's own query strings always have one).
+  const std::string copy(raw);
+  const std::string_view query = copy;
   if (!boost::urls::parse_query(query)) return Fail(BadRequest("invalidSyntax", "The query string is malformed"));
   boost::urls::encoding_opts options;
   options.space_as_plus = true;
