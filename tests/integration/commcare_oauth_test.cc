@@ -14,10 +14,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -553,29 +549,22 @@ TEST_F(CommCareOAuthTest, TokenIssueAndRefreshAreAudited) {
   EXPECT_EQ(exported.out.find(std::string(tokens.at("access_token").as_string())), std::string::npos);
 }
 
-int RunShell(const std::string& command, std::string& output) {
-  output.clear();
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return -1;
-  std::array<char, 65536> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST_F(CommCareOAuthTest, Oauth4webapiClientRunsTheWholeFlow) {
   std::string out;
-  if (RunShell("command -v node", out) != 0) GTEST_SKIP() << "node is not installed: run scripts/sdk-setup.sh";
+  if (Shell("command -v node", &out) != 0) GTEST_SKIP() << "node is not installed: run scripts/sdk-setup.sh";
   const std::string sdk = std::string(kTestSource) + "/sdk/commcare";
   ASSERT_TRUE(std::filesystem::exists(sdk + "/node_modules/oauth4webapi"))
       << "oauth4webapi is not installed in " << sdk << ": run scripts/sdk-setup.sh";
   const std::string command = "cd '" + sdk + "' && ROSTER_URL='" + server_->base_url() + "' PUBLIC_ID='" + public_id_ +
                               "' CONFIDENTIAL_ID='" + confidential_id_ + "' CONFIDENTIAL_SECRET='" +
                               confidential_secret_ + "' REDIRECT_URI='" + kRedirect +
-                              "' EMAIL='admin@example.org' PASSWORD='" + kPassword + "' node oauth_flow.mjs 2>&1";
-  ASSERT_EQ(RunShell(command, out), 0) << out;
-  const json::value r = json::parse(out);
+                              "' EMAIL='admin@example.org' PASSWORD='" + kPassword + "' node oauth_flow.mjs";
+  ASSERT_EQ(Shell(command, &out), 0) << out;
+  // The results are the last line (anything node warned about comes before it).
+  std::string last = out;
+  while (!last.empty() && last.back() == '\n') last.pop_back();
+  if (const auto nl = last.rfind('\n'); nl != std::string::npos) last = last.substr(nl + 1);
+  const json::value r = json::parse(last);
   EXPECT_EQ(r.at("metadata").at("grant_types_supported"), json::parse(R"(["authorization_code","refresh_token"])"));
   EXPECT_EQ(r.at("metadata").at("code_challenge_methods_supported"), json::parse(R"(["S256"])"));
   const auto& first = r.at("public");
