@@ -409,7 +409,8 @@ core::Result<OAuthTokens> OAuthServer::Token(const TokenRequest& request) {
     // Single use: whoever takes the record first; the others find it gone.
     auto taken = s_.records.Take((*found)->environment_id, kOAuthCodeKind, (*found)->id);
     if (!taken) {
-      if (taken.error().code == ErrorCode::kNotFound) return InvalidGrant("The code is invalid, expired or already used.");
+      if (taken.error().code == ErrorCode::kNotFound)
+        return InvalidGrant("The code is invalid, expired or already used.");
       return std::unexpected(taken.error());
     }
     const json::object& body = taken->body;
@@ -428,7 +429,8 @@ core::Result<OAuthTokens> OAuthServer::Token(const TokenRequest& request) {
     auto found = Lookup(kOAuthRefreshKind, request.refresh_token);
     if (!found) return std::unexpected(found.error());
     if (!*found) return InvalidGrant("The refresh token is invalid, expired or already used.");
-    if (Str((*found)->body, "client") != client->id) return InvalidGrant("The refresh token was issued to another client.");
+    if (Str((*found)->body, "client") != client->id)
+      return InvalidGrant("The refresh token was issued to another client.");
     grant = GrantOf((*found)->body);
     if (!request.scope.empty()) {
       auto asked = ParseScope(request.scope);

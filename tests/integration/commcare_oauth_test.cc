@@ -370,7 +370,8 @@ TEST_F(CommCareOAuthTest, AuthorizationRequestErrors) {
   EXPECT_NE(redirected(AuthorizeQuery(public_id_, pkce, "access_apis") + "&scope=access_apis", "invalid_request")
                 .find("scope"),
             std::string::npos);
-  auto twice = client_.Send("GET", AuthorizeQuery(public_id_, pkce, "access_apis") + "&client_id=" + UrlEncode(public_id_));
+  auto twice =
+      client_.Send("GET", AuthorizeQuery(public_id_, pkce, "access_apis") + "&client_id=" + UrlEncode(public_id_));
   EXPECT_EQ(twice.status, 400);
   EXPECT_NE(twice.body.find("client_id"), std::string::npos);
 }
@@ -465,10 +466,12 @@ TEST_F(CommCareOAuthTest, TokenEndpointErrors) {
   ExpectOAuthError(client_.Send("POST", "/oauth/token/", R"({"grant_type":"authorization_code"})",
                                 {{"Content-Type", "application/json"}}),
                    400, "invalid_request", "x-www-form-urlencoded");
-  ExpectOAuthError(client_.Send("POST", "/oauth/token/", "grant_type=refresh_token&grant_type=refresh_token", kFormType),
-                   400, "invalid_request", "repeats");
-  ExpectOAuthError(client_.Send("POST", "/oauth/token/", "grant_type=authorization_code&client_id=1_unknown", kFormType),
-                   401, "invalid_client");
+  ExpectOAuthError(
+      client_.Send("POST", "/oauth/token/", "grant_type=refresh_token&grant_type=refresh_token", kFormType), 400,
+      "invalid_request", "repeats");
+  ExpectOAuthError(
+      client_.Send("POST", "/oauth/token/", "grant_type=authorization_code&client_id=1_unknown", kFormType), 401,
+      "invalid_client");
   ExpectOAuthError(client_.Send("POST", "/oauth/token/",
                                 "grant_type=authorization_code&client_id=" + UrlEncode(public_id_), kFormType),
                    400, "invalid_request", "code");

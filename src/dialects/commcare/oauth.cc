@@ -204,14 +204,18 @@ http::Response TokenEndpoint(const Context& c, const http::Request& req) {
   const bool basic = authorization.size() > 6 && (authorization.substr(0, 6) == "Basic " ||
                                                   authorization.substr(0, 6) == "basic ");
   if (basic) {
+    const auto bad_client = [] {
+      return TokenFailure(core::Error{ErrorCode::kUnauthenticated, "Client authentication failed.", "invalid_client"},
+                          true);
+    };
     if (form_secret) return OAuthError(400, "invalid_request", "Use one client authentication method, not two.");
     auto decoded = crypto::Base64Decode(authorization.substr(6));
     const auto colon = decoded ? decoded->find(':') : std::string::npos;
-    if (colon == std::string::npos) return TokenFailure(core::Error{ErrorCode::kUnauthenticated, "Client authentication failed.", "invalid_client"}, true);
+    if (colon == std::string::npos) return bad_client();
     auto id = FormDecode(decoded->substr(0, colon));
     auto secret = FormDecode(decoded->substr(colon + 1));
     if (!id || !secret || (!t.client_id.empty() && t.client_id != *id))
-      return TokenFailure(core::Error{ErrorCode::kUnauthenticated, "Client authentication failed.", "invalid_client"}, true);
+      return bad_client();
     t.client_id = *id;
     t.client_secret = *secret;
     t.secret_given = true;
@@ -276,7 +280,8 @@ http::Response AuthorizeGet(const Context& c, const http::Request& req) {
   if (auto* refused = std::get_if<http::Response>(&checked)) return std::move(*refused);
   const auto& [client, scopes] = std::get<Checked>(checked);
   if (repeated)
-    return RedirectError(client.redirect_uri, request, "invalid_request", "The " + *repeated + " parameter is repeated.");
+    return RedirectError(client.redirect_uri, request, "invalid_request",
+                         "The " + *repeated + " parameter is repeated.");
   auto csrf = server.SignForm(client, request);
   if (!csrf) return ErrorPage(503, "Retry later.");
   return ConsentPage(200, client, request, scopes, *csrf, "", "");
@@ -437,7 +442,8 @@ void AddOAuthCommands(CLI::App& commcare, const AddCommand& add) {
   const auto env_option = [&](CLI::App* cmd) {
     cmd->add_option("--env,--domain", args->env, "Project space (environment) name")->required();
   };
-  auto* create = clients->add_subcommand("create", "Register an OAuth2 client; a confidential one's secret is printed once");
+  auto* create =
+      clients->add_subcommand("create", "Register an OAuth2 client; a confidential one's secret is printed once");
   env_option(create);
   create->add_option("--name", args->name, "The name the consent page shows")->required();
   create->add_option("--redirect-uri", args->redirect_uri, "Its redirect URI (matched exactly)")->required();
