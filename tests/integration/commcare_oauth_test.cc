@@ -504,6 +504,26 @@ TEST_F(CommCareOAuthTest, NewPasswordOrRevokedKeyEndsTokens) {
   EXPECT_EQ(client_.Send("GET", "/a/demo/api/v0.5/user/", "", Bearer(tokens)).status, 401);
 }
 
+TEST_F(CommCareOAuthTest, RevokingTheKeyDirectlyEndsTokens) {
+  auto r = RunRoster({"commcare", "web-user", "create", "--domain", "demo", "--email", "fifth@example.org",
+                      "--password-file", dir_->path() + "/pw.txt", "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto tokens = TokensFor("fifth@example.org");
+  ASSERT_EQ(client_.Send("GET", "/a/demo/api/v0.5/user/", "", Bearer(tokens)).status, 200);
+  auto listed = RunRoster({"key", "list", "--env", "demo", "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  std::string key_id;
+  const json::value keys = json::parse(listed.out);
+  for (const auto& k : keys.at("keys").as_array())
+    if (k.at("identifier") == json::value("fifth@example.org")) key_id = std::string(k.at("id").as_string());
+  ASSERT_FALSE(key_id.empty());
+  auto revoked = RunRoster({"key", "revoke", key_id, "--data-dir", dir_->path(), "--json"});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_TRUE(RefusedOnceRevocationArrives(
+      [&] { return client_.Send("GET", "/a/demo/api/v0.5/user/", "", Bearer(tokens)).status == 401; }));
+  ExpectOAuthError(Refresh(std::string(tokens.at("refresh_token").as_string())), 400, "invalid_grant", "credentials");
+}
+
 TEST_F(CommCareOAuthTest, DeactivatingTheWebUserSuspendsItsTokens) {
   auto boss = RunRoster({"commcare", "web-user", "create", "--domain", "demo", "--email", "boss@example.org", "--scope",
                          "credentials:admin", "--scope", "profile:read", "--scope", "users:list", "--data-dir",

@@ -140,7 +140,18 @@ service::OAuthServer ServerFor(const Context& c) {
       c.s, [s](const std::string& environment_id, const std::string& account_id) -> core::Result<std::string> {
         auto web_user = s.records.Get(environment_id, kWebUserKind, account_id);
         if (!web_user) return std::unexpected(web_user.error());
-        return BindingOf(*web_user);
+        std::string binding = BindingOf(*web_user);
+        if (binding.empty()) return binding;
+        // The key the record names must be live too (`roster key revoke ID` revokes it
+        // without changing the record).
+        auto env = s.directory.GetEnvironment(environment_id);
+        if (!env) return std::unexpected(env.error());
+        auto keys = s.directory.ListApiKeys(env->name);
+        if (!keys) return std::unexpected(keys.error());
+        const std::string key_id(web_user->body.at("key_id").as_string());
+        for (const auto& k : *keys)
+          if (k.id == key_id && !k.revoked) return binding;
+        return std::string();
       });
 }
 
