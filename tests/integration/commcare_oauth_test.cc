@@ -309,7 +309,7 @@ TEST_F(CommCareOAuthTest, DomainScopeNarrows) {
   ExpectOAuthError(Refresh(std::string(tokens.at("refresh_token").as_string()), "access_apis"), 400, "invalid_scope");
 }
 
-TEST_F(CommCareOAuthTest, ConfidentialClientAuthenticatesWithBasic) {
+TEST_F(CommCareOAuthTest, ConfidentialClientAuthenticatesWithBasicOrForm) {
   const Pkce pkce = NewPkce();
   auto redirect = SignIn(confidential_id_, pkce, "access_apis");
   ASSERT_EQ(redirect.status, 302) << redirect.body;
@@ -328,9 +328,26 @@ TEST_F(CommCareOAuthTest, ConfidentialClientAuthenticatesWithBasic) {
                    401, "invalid_client");
   Headers right = kFormType;
   right.push_back({"Authorization", "Basic " + Base64(confidential_id_ + ":" + confidential_secret_)});
+  // Two client authentications at once (Basic and client_secret in the form): refused.
+  ExpectOAuthError(client_.Send("POST", "/oauth/token/", form + "&client_secret=" + UrlEncode(confidential_secret_),
+                                right),
+                   400, "invalid_request", "one client authentication");
   auto ok = client_.Send("POST", "/oauth/token/", form, right);
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(client_.Send("GET", "/a/demo/api/v0.5/user/", "", Bearer(ok.Json().as_object())).status, 200);
+  // client_secret_post: the secret in the form.
+  const Pkce pkce2 = NewPkce();
+  auto again = SignIn(confidential_id_, pkce2, "access_apis");
+  ASSERT_EQ(again.status, 302) << again.body;
+  auto posted = client_.Send("POST", "/oauth/token/",
+                             Form({{"grant_type", "authorization_code"},
+                                   {"code", QueryOf(again.Header("location"))["code"]},
+                                   {"redirect_uri", kRedirect},
+                                   {"code_verifier", pkce2.verifier},
+                                   {"client_id", confidential_id_},
+                                   {"client_secret", confidential_secret_}}),
+                             kFormType);
+  EXPECT_EQ(posted.status, 200) << posted.body;
 }
 
 TEST_F(CommCareOAuthTest, AuthorizationRequestErrors) {
