@@ -26,8 +26,9 @@ npm_version="10.9.2"
 # SCIM 2.0 reference implementation the SCIM conformance harness judges Roster by;
 # tests/sdk/openapi: @redocly/cli (lint) and Ajv (response validation) for the OpenAPI
 # documents; tests/sdk/pingone: Backstage's PingOne catalog importer, and Ajv, which
-# validates the PingOne suite's responses against PingOne's own OpenAPI description.
-for sdk_dir in tests/sdk/quickblox tests/sdk/scim tests/sdk/openapi tests/sdk/pingone; do
+# validates the PingOne suite's responses against PingOne's own OpenAPI description;
+# tests/sdk/commcare: oauth4webapi, a real OAuth 2 client for CommCare's OAuth2.
+for sdk_dir in tests/sdk/quickblox tests/sdk/scim tests/sdk/openapi tests/sdk/pingone tests/sdk/commcare; do
   # npm writes node_modules/.package-lock.json at the end of every install, so its age is
   # the age of the install.
   stamp="$sdk_dir/node_modules/.package-lock.json"

@@ -211,7 +211,9 @@ TEST_F(CommCareTest, WebUserCreateCommandPrintsUsernameAndKey) {
 TEST_F(CommCareTest, CallersWithoutValidCredentialsGet401) {
   const std::string path = Users("demo");
   ExpectError(client_.Send("GET", path), 401, "Authorization");
-  ExpectError(client_.Send("GET", path, "", {{"Authorization", "Bearer " + admin_.key}}), 401, "scheme");
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "Token " + admin_.key}}), 401, "scheme");
+  // Bearer is OAuth2's (commcare_oauth_test.cc): an API key is no access token.
+  ExpectError(client_.Send("GET", path, "", {{"Authorization", "Bearer " + admin_.key}}), 401, "access token");
   ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey " + admin_.key}}), 401, "Malformed");
   ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey admin@example.org:"}}), 401, "Malformed");
   ExpectError(client_.Send("GET", path, "", {{"Authorization", "ApiKey admin@example.org:" + std::string(64, 'a')}}),

@@ -27,6 +27,7 @@ void Mount(http::Router& router, const Services& services, const Config& config)
   MountBulkUsers(router, c);
   MountLocations(router, c);
   MountInvitations(router, c);
+  MountOAuth(router, c);
   MountOpenApi(router, "commcare", kOpenApiDocument);
 }
 
@@ -109,6 +110,7 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
     return boost::json::object{{"domain", dargs->domain}, {"profiles", std::move(profiles)},
                                {"tableau_groups", std::move(groups)}};
   });
+  AddOAuthCommands(*commcare, add);
   add(command("revoke-key", "Revoke a web user's API key; it is refused at once"),
       [args](const Services& s) { return RevokeWebUserKey(s, args->domain, args->email); });
   add(command("rotate-key",

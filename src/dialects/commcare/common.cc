@@ -39,7 +39,7 @@ std::unexpected<core::Error> Unauthenticated(std::string message) {
 // What the Authorization header says: `ApiKey <email>:<key>`, `Basic base64(<email>:<key
 // or password>)` or `Digest <params>` (RFC 7616).
 struct Credentials {
-  enum class Scheme { kApiKey, kBasic, kDigest } scheme = Scheme::kApiKey;
+  enum class Scheme { kApiKey, kBasic, kDigest, kBearer } scheme = Scheme::kApiKey;
   std::string email, secret;
   service::DigestResponse digest;
 };
@@ -116,6 +116,13 @@ core::Result<Credentials> ReadCredentials(const http::Request& req) {
     return out;
   }
   if (header.size() > kMaxCredential) return Unauthenticated("Invalid credentials.");
+  if (IEquals(scheme, "Bearer")) {
+    // An OAuth2 access token (oauth.cc): no email; the token names its web user.
+    if (rest.empty()) return Unauthenticated("Malformed Bearer credentials.");
+    out.scheme = Credentials::Scheme::kBearer;
+    out.secret = std::string(rest);
+    return out;
+  }
   if (IEquals(scheme, "ApiKey")) {
     pair = std::string(rest);
     colon = pair.rfind(':');
@@ -127,7 +134,8 @@ core::Result<Credentials> ReadCredentials(const http::Request& req) {
     out.scheme = Credentials::Scheme::kBasic;
   } else {
     return Unauthenticated(
-        "Unsupported authorization scheme: use 'ApiKey <email>:<api key>', HTTP Basic or HTTP Digest");
+        "Unsupported authorization scheme: use 'ApiKey <email>:<api key>', HTTP Basic, HTTP Digest or an OAuth2 "
+        "Bearer token");
   }
   if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size())
     return Unauthenticated("Malformed credentials: expected <email>:<api key or password>");
@@ -304,6 +312,7 @@ core::Result<std::optional<std::pair<service::ApiKeyInfo, service::Record>>> Key
 core::Result<KeyHolder> AuthorizeKey(const Context& c, const http::Request& req) {
   auto credentials = ReadCredentials(req);
   if (!credentials) return std::unexpected(credentials.error());
+  if (credentials->scheme == Credentials::Scheme::kBearer) return AuthorizeBearerKey(c, credentials->secret);
   const std::string email = core::NormalizeEmail(credentials->email);
   if (!core::IsValidEmail(email) || credentials->scheme == Credentials::Scheme::kDigest)
     return Unauthenticated("Invalid credentials.");
@@ -328,6 +337,7 @@ core::Result<KeyHolder> AuthorizeKey(const Context& c, const http::Request& req)
 core::Result<Caller> Authorize(const Context& c, const http::Request& req, std::string_view domain) {
   auto credentials = ReadCredentials(req);
   if (!credentials) return std::unexpected(credentials.error());
+  if (credentials->scheme == Credentials::Scheme::kBearer) return AuthorizeBearer(c, credentials->secret, domain);
   const std::string email = core::NormalizeEmail(credentials->email);
   if (!core::IsValidEmail(email)) return Unauthenticated("Invalid credentials.");
   if (credentials->scheme == Credentials::Scheme::kDigest) return AuthorizePassword(c, req, domain, *credentials, email);
@@ -401,6 +411,16 @@ http::Response Empty(int status) {
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
   return r;
+}
+
+core::Result<std::optional<Caller>> CallerOf(const Context& c, const service::Environment& env,
+                                             const std::string& email) {
+  auto m = MemberOf(c, env, email);
+  if (!m) return std::unexpected(m.error());
+  if (!*m || !(*m)->key || !WebUserEnabled((*m)->record)) return std::optional<Caller>();
+  auto caller = CallerFor(env, email, **m);
+  if (!caller) return std::unexpected(caller.error());
+  return std::optional<Caller>(std::move(*caller));
 }
 
 core::Result<bool> IsMember(const Context& c, const service::Environment& env, const std::string& email) {

@@ -86,6 +86,17 @@ struct KeyHolder {
   std::optional<Worker> worker;  // set (and key, web_user empty) for a mobile worker
 };
 core::Result<KeyHolder> AuthorizeKey(const Context& c, const http::Request& req);
+// The caller `email` is in the environment: a web user there, enabled, with a live key
+// (acting with its scopes); nullopt otherwise.
+core::Result<std::optional<Caller>> CallerOf(const Context& c, const service::Environment& env,
+                                             const std::string& email);
+// `Authorization: Bearer <token>` (oauth.cc): an OAuth2 access token of a web user,
+// acting in `domain` as its membership there does, if the token's scopes reach it
+// (kPermissionDenied otherwise); kUnauthenticated for an unknown, expired or ended token.
+core::Result<Caller> AuthorizeBearer(const Context& c, std::string_view token, std::string_view domain);
+// The same outside a project space (identity, user_domains): the web user in the
+// token's own project space.
+core::Result<KeyHolder> AuthorizeBearerKey(const Context& c, std::string_view token);
 // Whether `email` is a web user of the environment with a live key (a member there).
 core::Result<bool> IsMember(const Context& c, const service::Environment& env, const std::string& email);
 
@@ -131,5 +142,9 @@ void MountIdentity(http::Router& router, const Context& c);
 void MountBulkUsers(http::Router& router, const Context& c);
 void MountLocations(http::Router& router, const Context& c);
 void MountInvitations(http::Router& router, const Context& c);
+// /oauth/authorize/, /oauth/token/, /.well-known/oauth-authorization-server (oauth.cc).
+void MountOAuth(http::Router& router, const Context& c);
+// `roster commcare oauth-client create|list|delete`.
+void AddOAuthCommands(CLI::App& commcare, const AddCommand& add);
 
 }  // namespace roster::dialects::commcare

@@ -3,6 +3,7 @@
 #include <optional>
 #include <variant>
 
+#include "http/form.h"
 #include "service/account_confirmations.h"
 #include "service/activations.h"
 
@@ -12,29 +13,6 @@ namespace {
 constexpr std::size_t kMaxFields = 16;
 constexpr std::size_t kMaxPassword = 1024;
 
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> Decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out.push_back(' ');
-    } else if (in[i] == '%') {
-      if (i + 2 >= in.size() || Hex(in[i + 1]) < 0 || Hex(in[i + 2]) < 0) return std::nullopt;
-      out.push_back(static_cast<char>(Hex(in[i + 1]) * 16 + Hex(in[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(in[i]);
-    }
-  }
-  return out;
-}
 
 // The one value of `name`, or empty.
 std::string Field(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view name) {
@@ -104,7 +82,7 @@ http::Response Expired() {
 // A POST's fields, after the CSRF and throttle checks; or the page to answer instead.
 std::variant<std::vector<std::pair<std::string, std::string>>, http::Response> PostedFields(
     const Services& s, const http::Request& req) {
-  if (!SameOrigin(req)) return Message(403, "Not allowed", "This form must be sent from its own page.");
+  if (!http::SameOrigin(req)) return Message(403, "Not allowed", "This form must be sent from its own page.");
   auto fields = ParseForm(req.body);
   if (!fields) return Message(400, "Form not valid", "The form could not be read. Open the link again.");
   // The reset throttle, per address and per environment the form names.
@@ -130,50 +108,12 @@ std::optional<Carried> LinkOf(const http::Request& req) {
 
 }  // namespace
 
-std::string EscapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
+std::string EscapeHtml(std::string_view text) { return http::EscapeHtml(text); }
 
-bool SameOrigin(const http::Request& req) {
-  const std::string_view site = req.Header("sec-fetch-site");
-  if (!site.empty() && site != "same-origin" && site != "none") return false;
-  const std::string_view origin = req.Header("origin");
-  if (origin.empty()) return true;  // a browser sends Sec-Fetch-Site or Origin on a cross-site POST
-  const auto scheme_end = origin.find("://");
-  if (scheme_end == std::string_view::npos) return false;  // includes "null"
-  const std::string_view host = req.Header("host");
-  return !host.empty() && origin.substr(scheme_end + 3) == host;
-}
+bool SameOrigin(const http::Request& req) { return http::SameOrigin(req); }
 
 std::optional<std::vector<std::pair<std::string, std::string>>> ParseForm(std::string_view body) {
-  std::vector<std::pair<std::string, std::string>> out;
-  while (!body.empty()) {
-    const auto amp = body.find('&');
-    const std::string_view pair = body.substr(0, amp);
-    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
-    if (pair.empty()) continue;
-    if (out.size() == kMaxFields) return std::nullopt;
-    const auto eq = pair.find('=');
-    auto key = Decode(pair.substr(0, eq));
-    auto value = Decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    if (!key || !value) return std::nullopt;
-    for (const auto& [k, v] : out)
-      if (k == *key) return std::nullopt;  // a field given twice is not ours
-    out.emplace_back(std::move(*key), std::move(*value));
-  }
-  return out;
+  return http::ParseForm(body, kMaxFields);
 }
 
 void Mount(http::Router& router, const Services& s, const Config& config) {

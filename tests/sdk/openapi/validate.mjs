@@ -30,7 +30,8 @@ const prefixes = {
   quickblox: ['/session', '/session.json', '/login', '/login.json', '/users', '/users.json'],
   scim: ['/scim/v2'],
   pingone: ['/v1/environments', /^\/[^/]+\/as\/token$/],
-  commcare: ['/a', '/api/v0.5/identity', '/api/identity/v1', '/api/v0.5/user_domains', '/api/user_domains/v1'],
+  commcare: ['/a', '/api/v0.5/identity', '/api/identity/v1', '/api/v0.5/user_domains', '/api/user_domains/v1', '/oauth',
+             '/.well-known/oauth-authorization-server'],
 };
 const covers = (prefix, path) =>
   prefix instanceof RegExp ? prefix.test(path) : path === prefix || path.startsWith(prefix + '/');
