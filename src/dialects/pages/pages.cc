@@ -107,6 +107,26 @@ std::optional<Carried> LinkOf(const http::Request& req) {
   return c;
 }
 
+// The link and the first password a page's form POST carries (typed twice; the account
+// and web-user rules: 1..1024 bytes, which the service checks again), after the CSRF and
+// throttle checks; or the page refusing it.
+struct FirstPassword {
+  Carried link;
+  std::string password;
+};
+std::variant<FirstPassword, http::Response> PostedFirstPassword(const Services& s, const http::Request& req) {
+  auto posted = PostedFields(s, req);
+  if (auto* page = std::get_if<http::Response>(&posted)) return *page;
+  const auto& fields = std::get<0>(posted);
+  FirstPassword out{CarriedIn(fields), Field(fields, "password")};
+  if (!out.link.ok()) return BadLink();
+  if (out.password.empty() || out.password.size() > kMaxPassword)
+    return Message(400, "Password not valid", "Choose a password of at most 1024 bytes. Go back and try again.");
+  if (out.password != Field(fields, "confirm"))
+    return Message(400, "Passwords differ", "The two passwords differ. Go back and type them again.");
+  return out;
+}
+
 }  // namespace
 
 std::string EscapeHtml(std::string_view text) { return http::EscapeHtml(text); }
@@ -156,16 +176,10 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
                 PasswordForm("/pages/confirm", c, "Choose your password", "The password again", "Confirm my account"));
   });
   router.Add("POST", "/pages/confirm", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
-    auto posted = PostedFields(s, req);
-    if (auto* page = std::get_if<http::Response>(&posted)) return *page;
-    const auto& fields = std::get<0>(posted);
-    const Carried c = CarriedIn(fields);
-    if (!c.ok()) return BadLink();
-    const std::string password = Field(fields, "password");
-    if (password.empty() || password.size() > kMaxPassword)
-      return Message(400, "Password not valid", "Choose a password of at most 1024 bytes. Go back and try again.");
-    if (password != Field(fields, "confirm"))
-      return Message(400, "Passwords differ", "The two passwords differ. Go back and type them again.");
+    auto chosen = PostedFirstPassword(s, req);
+    if (auto* page = std::get_if<http::Response>(&chosen)) return *page;
+    const Carried& c = std::get<0>(chosen).link;
+    const std::string& password = std::get<0>(chosen).password;
     auto done = service::AccountConfirmations(s).Confirm(c.env, c.token, password);
     if (!done) {
       if (done.error().code == core::ErrorCode::kNotFound) return Expired();
@@ -203,16 +217,10 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
                                  "Accept the invitation"));
   });
   router.Add("POST", "/pages/invitation", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
-    auto posted = PostedFields(s, req);
-    if (auto* page = std::get_if<http::Response>(&posted)) return *page;
-    const auto& fields = std::get<0>(posted);
-    const Carried c = CarriedIn(fields);
-    if (!c.ok()) return BadLink();
-    const std::string password = Field(fields, "password");
-    if (password.empty() || password.size() > kMaxPassword)
-      return Message(400, "Password not valid", "Choose a password of at most 1024 bytes. Go back and try again.");
-    if (password != Field(fields, "confirm"))
-      return Message(400, "Passwords differ", "The two passwords differ. Go back and type them again.");
+    auto chosen = PostedFirstPassword(s, req);
+    if (auto* page = std::get_if<http::Response>(&chosen)) return *page;
+    const Carried& c = std::get<0>(chosen).link;
+    const std::string& password = std::get<0>(chosen).password;
     auto done = service::SignUpByInvitation(s, c.env, c.token, password);
     if (!done) {
       if (done.error().code == core::ErrorCode::kNotFound) return Expired();
