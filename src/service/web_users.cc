@@ -1,6 +1,7 @@
 #include "service/web_users.h"
 
 #include "core/rules.h"
+#include "service/audit.h"
 #include "service/http_credentials.h"
 #include "service/invitations.h"
 
@@ -116,6 +117,20 @@ core::Result<NewWebUser> SignUpByInvitation(const Services& s, const std::string
   // password does not spend the link.
   auto made = CreateWebUser(s, *env, std::string(email->get_string()), std::nullopt, password, true);
   if (!made && made.error().code == ErrorCode::kNotFound) return core::NotFound("invitation link is invalid or expired");
+  if (!made) return made;
+  // A credential event, as OAuth's: a web user made with a password (and a key) on the
+  // strength of the invitation (principal.id), durable before the page answers.
+  if (AuditLog* log = s.users.audit_log()) {
+    core::Principal principal;
+    principal.environment_id = environment_id;
+    principal.api = core::kCommCareApi;
+    principal.kind = core::CredentialKind::kWebUserKey;
+    principal.credential_id = invitation->id;
+    if (auto st = log->Record(log->Row(principal, "invitation.accept", made->record.id, nullptr,
+                                       kAuditCredentials | kAuditPassword));
+        !st)
+      return std::unexpected(st.error());
+  }
   return made;
 }
 

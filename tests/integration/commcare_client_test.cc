@@ -29,6 +29,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "integration/harness.h"
@@ -1016,6 +1017,22 @@ TEST(CommCareInvitationTest, InviteeSignsUpThroughTheMailedLink) {
   EXPECT_EQ(client.Send("GET", link).status, 400);
   EXPECT_EQ(client.Send("GET", users, "", {{"Authorization", "Basic " + Base64("ann@example.org:Ann-pass-9")}}).status,
             401);
+  // Audited: the sign-up is a credential event naming the invitation, and no value.
+  auto audit = RunRoster({"audit", "export", "--env", "invite", "--data-dir", dir.path()});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  int accepted = 0;
+  std::istringstream lines(audit.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"invitation.accept\"") == std::string::npos) continue;
+    ++accepted;
+    const auto record = json::parse(line).as_object();
+    EXPECT_EQ(record.at("outcome"), json::value("ok")) << line;
+    EXPECT_EQ(record.at("principal").at("id"), invited.Json().at("id")) << line;
+    EXPECT_EQ(record.at("fields"), json::parse(R"(["password","credentials"])")) << line;
+  }
+  EXPECT_EQ(accepted, 1) << audit.out;
+  EXPECT_EQ(audit.out.find("ann@example.org"), std::string::npos);
+  EXPECT_EQ(audit.out.find("Ann-pass-1"), std::string::npos);
 }
 
 // `commcare-export --locations --with-organization`: LocationInfoProvider pages through
