@@ -998,6 +998,9 @@ TEST(CommCareInvitationTest, InviteeSignsUpThroughTheMailedLink) {
   EXPECT_EQ(listed.status, 200) << listed.body;
   EXPECT_EQ(client.Send("GET", users, "", {{"Authorization", "Basic " + Base64("ann@example.org:wrong")}}).status,
             401);
+  DigestAuth digest("ann@example.org", "Ann-pass-1");  // commcare-export's default mode
+  ASSERT_TRUE(digest.Learn(client.Send("GET", users)));
+  EXPECT_EQ(client.Send("GET", users, "", {{"Authorization", digest.Header("GET", users)}}).status, 200);
   auto web_users = client.Send("GET", "/a/invite/api/v0.5/web-user/", "", key);
   ASSERT_EQ(web_users.status, 200) << web_users.body;
   const auto web_users_body = web_users.Json();
