@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "core/rules.h"
 #include "service/http_credentials.h"
 #include "service/invitations.h"
@@ -114,6 +118,26 @@ TEST_F(InvitationSignUpTest, UnknownExpiredAndOtherEnvironmentsTokensAreRefused)
   auto web_user = records_.Find(env_.id, kWebUserEmailClaim, "bob@example.org");
   ASSERT_TRUE(web_user.has_value());
   EXPECT_TRUE(web_user->empty());
+}
+
+// However many requests race with one link, one web user is made and one invitation taken.
+TEST_F(InvitationSignUpTest, ConcurrentSignUpsWithOneLinkMakeOneWebUser) {
+  const std::string token = Invite("dee@example.org", "Read Only");
+  std::atomic<int> made{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&, i] {
+      auto r = SignUpByInvitation(s_, env_.id, token, "Dee-pass-" + std::to_string(i));
+      if (r) ++made;
+      else if (r.error().code == ErrorCode::kNotFound || r.error().code == ErrorCode::kAlreadyExists) ++refused;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(made.load(), 1);
+  EXPECT_EQ(refused.load(), 3);
+  auto web_users = records_.Find(env_.id, kWebUserEmailClaim, "dee@example.org");
+  ASSERT_TRUE(web_users.has_value());
+  ASSERT_EQ(web_users->size(), 1u);
+  EXPECT_EQ(web_users->front().body.at("role"), "Read Only");
 }
 
 TEST_F(InvitationSignUpTest, AnInvitationWithoutMailHasNoLink) {
