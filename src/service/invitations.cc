@@ -1,12 +1,14 @@
 #include "service/invitations.h"
 
 #include "core/rules.h"
+#include "crypto/crypto.h"
+#include "service/mail_templates.h"
 
 namespace roster::service {
 namespace json = boost::json;
 using core::ErrorCode;
 
-core::Result<Record> InvitationAccess::Create(const InvitationFields& f) {
+core::Result<Record> InvitationAccess::Create(const InvitationFields& f, const std::optional<InvitationMail>& mail) {
   if (auto st = core::Require(principal_, core::kCredentialsAdmin); !st) return std::unexpected(st.error());
   const std::string email = core::NormalizeEmail(f.email);
   if (email.empty() || !core::IsValidEmail(email))
@@ -31,6 +33,20 @@ core::Result<Record> InvitationAccess::Create(const InvitationFields& f) {
                         {"tableau_groups", std::move(groups)},
                         {"invited_by", f.invited_by}};
   r.claims = {{kInvitationEmailClaim, email, true}};
+  if (mail) {
+    auto mail_template = LoadTemplate(records_, principal_.environment_id, "invitation");
+    if (!mail_template) return std::unexpected(mail_template.error());
+    const std::string token = crypto::RandomToken();
+    const std::map<std::string, std::string> vars{
+        {"email", email},
+        {"role", f.role},
+        {"environment", mail->environment_name},
+        {"link", mail->link_base + token},
+        {"expiresInDays", std::to_string(kInvitationLinkLifetimeMs / (24 * 3600 * 1000LL))}};
+    r.body["link_expires_at_ms"] = mail->now_ms + kInvitationLinkLifetimeMs;
+    r.claims.push_back({kInvitationTokenClaim, token, true});
+    r.mail = Mail{email, RenderTemplate(mail_template->subject, vars), RenderTemplate(mail_template->body, vars)};
+  }
   auto created = records_.Create(r);
   if (!created && created.error().code == ErrorCode::kAlreadyExists)
     return core::AlreadyExists("email", kInvitationTaken);

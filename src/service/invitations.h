@@ -28,6 +28,18 @@ namespace roster::service {
 
 inline constexpr const char* kInvitationKind = "invitation";
 inline constexpr const char* kInvitationEmailClaim = "invitation.email";
+// The mailed link's token: a unique claim of the invitation (only its keyed digest is
+// stored), valid until the body's "link_expires_at_ms", used once (accepting takes the
+// invitation, claims and all).
+inline constexpr const char* kInvitationTokenClaim = "invitation.token";
+inline constexpr std::int64_t kInvitationLinkLifetimeMs = 7LL * 24 * 60 * 60 * 1000;
+
+// The invitation mail (template `invitation`, mail_templates.h) Create queues.
+struct InvitationMail {
+  std::string link_base;         // what the mail's {{link}} starts with; the token is appended
+  std::string environment_name;  // the project space the mail names
+  std::int64_t now_ms = 0;       // the link expires kInvitationLinkLifetimeMs after
+};
 
 struct InvitationFields {
   std::string email;  // normalized here (lower-cased)
@@ -51,8 +63,9 @@ class InvitationAccess {
       : records_(records), principal_(std::move(principal)) {}
 
   // The locations are checked (LocationAccess::CheckAssignment) in the same request; the
-  // record and its email claim are one write.
-  core::Result<Record> Create(const InvitationFields& fields);
+  // record and its email claim are one write. With `mail`, the same write also claims a
+  // new link token and queues the invitation mail carrying the link to the invitee.
+  core::Result<Record> Create(const InvitationFields& fields, const std::optional<InvitationMail>& mail = std::nullopt);
   core::Result<Record> Get(const std::string& id);
   core::Result<std::vector<Record>> List(std::int64_t after_number, int limit);
   // The pending invitation of `email` (normalized here), if any.

@@ -12,7 +12,7 @@ constexpr const char* kNameClaim = "mail_template.name";
 bool IsKnownTemplate(std::string_view name) {
   return name == "forgot_username" || name == "password_reset" || name == "password_changed" ||
          name == "email_changed" || name == "activation" || name == "recovery_code" ||
-         name == "account_confirmation";
+         name == "account_confirmation" || name == "invitation";
 }
 
 MailTemplate DefaultTemplate(std::string_view name) {
@@ -42,6 +42,13 @@ MailTemplate DefaultTemplate(std::string_view name) {
             "Hello {{username}},\n\nAn account was created for you in {{environment}}. Open this link within "
             "{{expiresInHours}} hours to confirm it and choose your password:\n\n    {{link}}\n\n"
             "The link works once. If you did not expect this message, you can ignore it.\n"};
+  // CommCare's web-user invitation (our own wording): the link to the page where the
+  // invitee accepts it by choosing a password.
+  if (name == "invitation")
+    return {"You are invited to join {{environment}}",
+            "Hello,\n\nYou have been invited to join the project space {{environment}} as {{role}}. Open this link "
+            "within {{expiresInDays}} days to accept the invitation and choose your password:\n\n    {{link}}\n\n"
+            "The link works once. If you did not expect this invitation, you can ignore this message.\n"};
   // Notices go to the address the account had before the change, and never name the new
   // address: whoever changed it may not be the account's owner.
   if (name == "password_changed")
@@ -91,7 +98,7 @@ core::Status SaveTemplate(RecordService& records, const std::string& environment
                           const MailTemplate& t) {
   if (!IsKnownTemplate(name))
     return core::InvalidArgument(
-        "name", "unknown template name: use forgot_username, password_reset, recovery_code, password_changed, email_changed, activation or account_confirmation");
+        "name", "unknown template name: use forgot_username, password_reset, recovery_code, password_changed, email_changed, activation, account_confirmation or invitation");
   if (t.subject.empty() || t.subject.size() > 200 || t.subject.find_first_of("\r\n") != std::string::npos ||
       !core::IsValidUtf8(t.subject))
     return core::InvalidArgument("subject", "subject must be 1..200 bytes of UTF-8 on one line");

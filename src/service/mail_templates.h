@@ -24,6 +24,8 @@ struct MailTemplate {
 //   recovery_code:   {{username}} {{code}} {{environment}} {{expiresInMinutes}} (PingOne's
 //                    sendRecoveryCode; {{token}} and {{link}} are the code too)
 //   activation:      {{username}} {{token}} {{link}} {{environment}} {{expiresInHours}}
+//   invitation:      {{email}} {{role}} {{link}} {{environment}} {{expiresInDays}} (CommCare's
+//                    web-user invitation, service/invitations.h)
 //   password_changed, email_changed (notices to the previous primary address):
 //                    {{username}} {{environment}}
 bool IsKnownTemplate(std::string_view name);

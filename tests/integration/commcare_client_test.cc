@@ -29,6 +29,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "integration/harness.h"
@@ -910,6 +911,131 @@ TEST(CommCareConfirmationTest, UnconfirmedWorkersConfirmByChoosingTheirPassword)
   EXPECT_EQ(client.Send("GET", users, "", {{"Authorization", "Basic " + Base64("finn@conf.commcarehq.org:Finn-pass-1")}})
                 .status,
             403);
+}
+
+// ---- web-user invitations: the mail and the sign-up page (issue 17) ----
+
+// The invitation page's link in a message, as a path on this server.
+std::string InvitationLinkIn(const std::string& message) {
+  std::smatch m;
+  static const std::regex re("https://id\\.example\\.test(/pages/invitation\\?env=[0-9a-f-]+&token=[0-9a-f]{64})");
+  return std::regex_search(message, m, re) ? m[1].str() : std::string();
+}
+
+// The value of the hidden input `name` of a page's form.
+std::string HiddenField(const std::string& page, const std::string& name) {
+  std::smatch m;
+  const std::regex re("<input type=\"hidden\" name=\"" + name + "\" value=\"([^\"]*)\">");
+  return std::regex_search(page, m, re) ? m[1].str() : std::string();
+}
+
+// POST .../invitation/v1/ mails the invitee a link; the page shows the project space and
+// role, and choosing a password there makes the web user with the invitation's role,
+// which then signs in with Basic and Digest's password. The link works once; a mismatch
+// or a refused password creates nothing and leaves the link usable.
+TEST(CommCareInvitationTest, InviteeSignsUpThroughTheMailedLink) {
+  TempDir dir, mail_dir;
+  InitDataDir(dir.path());
+  const std::string pw_file = dir / "pw-inviter";
+  std::ofstream(pw_file) << kPassword << "\n";
+  auto made = RunRoster({"commcare", "web-user", "create", "--domain", "invite", "--email", "boss@example.org",
+                         "--password-file", pw_file, "--scope", "credentials:admin", "--scope", "profile:read",
+                         "--scope", "users:list", "--data-dir", dir.path(), "--json"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const auto boss = json::parse(made.out).as_object();
+  SmtpSink sink(mail_dir.path());
+  auto args = kFastHashing;
+  args.insert(args.end(), {"--smtp-url", sink.url(), "--smtp-from", "roster@example.test", "--public-url",
+                           "https://id.example.test"});
+  Server server(dir.path(), args);
+  Client client(server.base_url());
+  const Headers key{{"Authorization", "ApiKey boss@example.org:" + std::string(boss.at("apiKey").as_string())}};
+  auto invited = client.Send("POST", "/a/invite/api/invitation/v1/",
+                             json::serialize(json::object{{"email", "Ann@Example.org"}, {"role", "App Editor"}}), key);
+  ASSERT_EQ(invited.status, 201) << invited.body;
+  const std::string detail = "/a/invite/api/invitation/v1/" + std::string(invited.Json().at("id").as_string()) + "/";
+  EXPECT_EQ(invited.body.find("token"), std::string::npos) << "the token is in the mail only";
+  // The mail and its link.
+  auto mail = sink.WaitForMessagesTo("ann@example.org", 1);
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(mail.front().find("You have been invited to join the project space invite as App Editor"),
+            std::string::npos)
+      << mail.front();
+  const std::string link = InvitationLinkIn(mail.front());
+  ASSERT_FALSE(link.empty()) << mail.front();
+  // The page: the project space, the role, a form carrying the link's env and token.
+  auto page = client.Send("GET", link);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("<strong>invite</strong>"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("<strong>App Editor</strong>"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("action=\"/pages/invitation\""), std::string::npos) << page.body;
+  const std::string env = HiddenField(page.body, "env"), token = HiddenField(page.body, "token");
+  ASSERT_FALSE(env.empty());
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(client.Send("GET", "/pages/invitation?env=" + env + "&token=" + std::string(64, 'a')).status, 400);
+  const auto form = [&](const std::string& pw, const std::string& again) {
+    return "env=" + env + "&token=" + token + "&password=" + pw + "&confirm=" + again;
+  };
+  const Headers form_type{{"Content-Type", "application/x-www-form-urlencoded"}};
+  const std::string users = "/a/invite/api/v0.5/user/";
+  const std::string basic = "Basic " + Base64("ann@example.org:Ann-pass-1");
+  // Mismatched passwords: refused, nothing made, the invitation still pending.
+  auto differ = client.Send("POST", "/pages/invitation", form("Ann-pass-1", "Ann-pass-2"), form_type);
+  EXPECT_EQ(differ.status, 400) << differ.body;
+  EXPECT_NE(differ.body.find("Passwords differ"), std::string::npos);
+  EXPECT_EQ(client.Send("GET", users, "", {{"Authorization", basic}}).status, 401);
+  EXPECT_EQ(client.Send("GET", detail, "", key).status, 200);
+  // A POST from another site: refused.
+  Headers cross = form_type;
+  cross.emplace_back("Origin", "https://evil.example");
+  EXPECT_EQ(client.Send("POST", "/pages/invitation", form("Ann-pass-1", "Ann-pass-1"), cross).status, 403);
+  // Accepted.
+  auto done = client.Send("POST", "/pages/invitation", form("Ann-pass-1", "Ann-pass-1"), form_type);
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_NE(done.body.find("Invitation accepted"), std::string::npos);
+  // The web user signs in with Basic and its password, and has the invitation's role.
+  auto listed = client.Send("GET", users, "", {{"Authorization", basic}});
+  EXPECT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(client.Send("GET", users, "", {{"Authorization", "Basic " + Base64("ann@example.org:wrong")}}).status,
+            401);
+  DigestAuth digest("ann@example.org", "Ann-pass-1");  // commcare-export's default mode
+  ASSERT_TRUE(digest.Learn(client.Send("GET", users)));
+  EXPECT_EQ(client.Send("GET", users, "", {{"Authorization", digest.Header("GET", users)}}).status, 200);
+  auto web_users = client.Send("GET", "/a/invite/api/v0.5/web-user/", "", key);
+  ASSERT_EQ(web_users.status, 200) << web_users.body;
+  const auto web_users_body = web_users.Json();
+  bool found = false;
+  for (const auto& u : web_users_body.at("objects").as_array())
+    if (u.at("email") == json::value("ann@example.org")) {
+      found = true;
+      EXPECT_EQ(u.at("role"), json::value("App Editor")) << web_users.body;
+      EXPECT_EQ(u.at("is_admin"), json::value(false));
+    }
+  EXPECT_TRUE(found) << web_users.body;
+  // No longer pending; the link works once.
+  EXPECT_EQ(client.Send("GET", detail, "", key).status, 404);
+  auto again = client.Send("POST", "/pages/invitation", form("Ann-pass-9", "Ann-pass-9"), form_type);
+  EXPECT_EQ(again.status, 400) << again.body;
+  EXPECT_NE(again.body.find("already used"), std::string::npos) << again.body;
+  EXPECT_EQ(client.Send("GET", link).status, 400);
+  EXPECT_EQ(client.Send("GET", users, "", {{"Authorization", "Basic " + Base64("ann@example.org:Ann-pass-9")}}).status,
+            401);
+  // Audited: the sign-up is a credential event naming the invitation, and no value.
+  auto audit = RunRoster({"audit", "export", "--env", "invite", "--data-dir", dir.path()});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  int accepted = 0;
+  std::istringstream lines(audit.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"invitation.accept\"") == std::string::npos) continue;
+    ++accepted;
+    const auto record = json::parse(line).as_object();
+    EXPECT_EQ(record.at("outcome"), json::value("ok")) << line;
+    EXPECT_EQ(record.at("principal").at("id"), invited.Json().at("id")) << line;
+    EXPECT_EQ(record.at("fields"), json::parse(R"(["password","credentials"])")) << line;
+  }
+  EXPECT_EQ(accepted, 1) << audit.out;
+  EXPECT_EQ(audit.out.find("ann@example.org"), std::string::npos);
+  EXPECT_EQ(audit.out.find("Ann-pass-1"), std::string::npos);
 }
 
 // `commcare-export --locations --with-organization`: LocationInfoProvider pages through

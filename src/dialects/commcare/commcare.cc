@@ -71,12 +71,7 @@ void AddCommands(CLI::App& app, const AddCommand& add) {
       if (!read) return std::unexpected(read.error());
       password = std::move(*read);
     }
-    auto created = CreateWebUser(s, args->domain, args->email, *scopes);
-    if (!created || !password) return created;
-    auto set = SetWebUserPassword(s, args->domain, args->email, *password);
-    if (!set) return std::unexpected(set.error());
-    (*created)["passwordSet"] = true;
-    return created;
+    return CreateWebUser(s, args->domain, args->email, *scopes, password);
   });
   auto* set_password = command("set-password", "Set a web user's password (for HTTP Basic and Digest)");
   set_password->add_option("--password-file", args->password_file,

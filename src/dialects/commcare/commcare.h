@@ -32,10 +32,12 @@ struct Config {
 void Mount(http::Router& router, const Services& services, const Config& config);
 
 // `roster commcare web-user create --domain NAME --email EMAIL`: creates the web user
-// (and the domain's environment if missing); returns {"username", "apiKey"}.
+// (and the domain's environment if missing) through service::CreateWebUser, with
+// `password` if given; returns {"username", "apiKey", "passwordSet"?, "acceptedInvitation"?}.
 core::Result<boost::json::object> CreateWebUser(Services services, const std::string& domain,
                                                 const std::string& email,
-                                                std::optional<core::Scopes> scopes = std::nullopt);
+                                                std::optional<core::Scopes> scopes = std::nullopt,
+                                                const std::optional<std::string>& password = std::nullopt);
 
 // `roster commcare web-user revoke-key --domain D --email E`: the web user's API key is
 // refused at once (the web user stays, inactive); returns {"username", "revokedKeyId"}.

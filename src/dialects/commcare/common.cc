@@ -485,4 +485,10 @@ core::Status CheckFormat(const std::vector<QueryParam>& query) {
   return {};
 }
 
+std::string PageLink(const Context& c, std::string_view page, const std::string& environment_id) {
+  std::string base = c.public_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/pages/" + std::string(page) + "?env=" + environment_id + "&token=";
+}
+
 }  // namespace roster::dialects::commcare

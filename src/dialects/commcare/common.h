@@ -10,6 +10,7 @@
 
 #include "dialects/commcare/commcare.h"
 #include "dialects/commcare/mapping.h"
+#include "service/web_users.h"
 
 namespace roster::dialects::commcare {
 
@@ -19,6 +20,10 @@ struct Context {
   std::string account_root;  // HQ_ACCOUNT_ROOT, e.g. "commcarehq.org"
   std::string public_url;    // where the pages the mails link to are served
 };
+
+// What a mailed link to `/pages/<page>?env=<environment_id>&token=` starts with (the
+// token is appended): the confirmation and invitation mails' links.
+std::string PageLink(const Context& c, std::string_view page, const std::string& environment_id);
 
 // An authenticated web user acting on the domain named in the URL.
 struct Caller {
@@ -31,12 +36,12 @@ struct Caller {
 
 // The realm of Basic and Digest challenges: CommCare HQ's (django-digest's default). A
 // web user's stored Digest secrets are computed for it (service/http_credentials.h).
-inline constexpr const char* kDigestRealm = "DJANGO";
+inline constexpr const char* kDigestRealm = service::kWebUserDigestRealm;
 
 // Web users are records of this kind with a unique claim on the normalized email; the
 // body holds {"email", "key_id"}.
-inline constexpr const char* kWebUserKind = "commcare.web_user";
-inline constexpr const char* kWebUserEmailClaim = "commcare.web_user.email";
+inline constexpr const char* kWebUserKind = service::kWebUserKind;  // service/web_users.h
+inline constexpr const char* kWebUserEmailClaim = service::kWebUserEmailClaim;
 
 // A web user deactivated in its project space (POST .../web-user/{id}/deactivate/) has
 // body "is_active": false: its credentials are refused there until it is activated.

@@ -1,6 +1,7 @@
 // Web-user invitations: POST /a/{domain}/api/invitation/v1/ (webuser.rst, "Web User
 // Invitation Creation"), kept by service::InvitationAccess. CommCare serves POST only;
 // GET of the list and of one invitation are Roster's, for the administrator to see them.
+// Creating one mails the invitee the link to the invitation page (/pages/invitation).
 #include "dialects/commcare/common.h"
 #include "dialects/commcare/web_user_spec.h"
 #include "service/invitations.h"
@@ -50,7 +51,11 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   f.tableau_role = spec.tableau_role;
   if (spec.tableau_groups) f.tableau_groups = *spec.tableau_groups;
   f.invited_by = caller.web_user_id;
-  auto created = service::InvitationAccess(c.s.records, caller.principal).Create(f);
+  // The invitation mail, queued in the invitation's own write, links to the page where
+  // the invitee accepts it by choosing a password (src/dialects/pages/).
+  service::InvitationMail mail{PageLink(c, "invitation", caller.domain.id), caller.domain.name,
+                               c.s.clock.NowMillis()};
+  auto created = service::InvitationAccess(c.s.records, caller.principal).Create(f, mail);
   if (!created) {
     // A concurrent invitation of the same email took the claim first.
     if (created.error().code == ErrorCode::kAlreadyExists) return ValidationErrors({created.error().message});

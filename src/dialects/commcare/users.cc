@@ -176,9 +176,7 @@ core::Result<ConfirmationFlags> ReadConfirmationFlags(const json::object& body) 
 
 // The confirmation flow, its mail linking to the confirm page (src/dialects/pages/).
 service::AccountConfirmations Confirmations(const Context& c, const std::string& env) {
-  std::string base = c.public_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return service::AccountConfirmations(c.s, base + "/pages/confirm?env=" + env + "&token=");
+  return service::AccountConfirmations(c.s, PageLink(c, "confirm", env));
 }
 
 http::Response Create(const Context& c, const Caller& caller, const http::Request& req) {

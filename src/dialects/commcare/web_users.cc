@@ -69,9 +69,7 @@ bool Active(const std::map<std::string, bool>& states, const service::Record& r)
   return it != states.end() && it->second && WebUserEnabled(r);
 }
 
-std::vector<service::Claim> WebUserClaims(const service::Record& r) {
-  return {{kWebUserEmailClaim, Text(r, "email"), true}};
-}
+using service::WebUserClaims;
 
 // POST .../web-user/{id}/activate/ and deactivate/ (webuser.rst, "User Enable/Disable"):
 // the web user's membership of this project space; 202 {}. Changing web users is
@@ -213,71 +211,20 @@ void MountWebUsers(http::Router& router, const Context& c) {
 }
 
 core::Result<json::object> CreateWebUser(Services s, const std::string& domain, const std::string& email,
-                                         std::optional<core::Scopes> scopes) {
-  const std::string normalized = core::NormalizeEmail(email);
-  if (!core::IsValidEmail(normalized))
+                                         std::optional<core::Scopes> scopes, const std::optional<std::string>& password) {
+  if (!core::IsValidEmail(core::NormalizeEmail(email)))
     return core::InvalidArgument("email", "email must be a valid email address");
   auto env = s.directory.EnsureEnvironment(domain);  // the domain's environment, created on first use
   if (!env) return std::unexpected(env.error());
-  // The record's unique claim below decides; this look-up only spares minting (and
-  // revoking) a key for an email that is plainly taken.
-  auto existing = s.records.Find(env->id, kWebUserEmailClaim, normalized);
-  if (!existing) return std::unexpected(existing.error());
-  if (!existing->empty())
-    return core::AlreadyExists("email", "a web user with this email already exists in domain " + domain);
-  // The key is an app key (not admin) for CommCare only, with a web user's scopes
-  // (core::DefaultScopes) unless others are named; the dialect accepts it only together
-  // with this web user's record.
-  service::KeyGrant grant;
-  grant.apis = core::kCommCareApi;
-  grant.kind = core::CredentialKind::kWebUserKey;
-  grant.scopes = scopes;
-  auto key = s.directory.CreateApiKey(env->name, service::KeyRole::kApp, normalized, grant);
-  if (!key) return std::unexpected(key.error());
-  service::NewRecordRequest r;
-  r.environment_id = env->id;
-  r.kind = kWebUserKind;
-  r.body = json::object{{"email", normalized}, {"key_id", key->info.id}};
-  r.claims = {{kWebUserEmailClaim, normalized, true}};
-  // Accepting the email's pending invitation (CommCare's accept flow, Invitation.accept):
-  // the web user joins with the invitation's role, locations, profile, data and Tableau
-  // fields, and the invitation is no longer pending. Taken first, so two creates cannot
-  // both accept it; given back if the web user cannot be made.
-  core::Principal cli;
-  cli.environment_id = env->id;
-  cli.api = core::kCommCareApi;
-  cli.kind = core::CredentialKind::kAdminKey;
-  cli.scopes = core::kAllScopes;
-  service::InvitationAccess invitations(s.records, cli);
-  auto invitation = invitations.Accept(normalized);
-  if (!invitation) {
-    (void)s.directory.RevokeApiKey(key->info.id);
-    return std::unexpected(invitation.error());
-  }
-  if (*invitation)
-    for (const char* field : {"role", "primary_location_id", "assigned_location_ids", "profile", "user_data",
-                              "tableau_role", "tableau_groups"})
-      if (const auto* v = (*invitation)->body.if_contains(field)) r.body[field] = *v;
-  auto created = s.records.Create(r);
-  if (!created) {
-    (void)s.directory.RevokeApiKey(key->info.id);  // no usable key without its web user
-    if (*invitation) {
-      service::NewRecordRequest back;
-      back.environment_id = env->id;
-      back.kind = service::kInvitationKind;
-      back.id = (*invitation)->id;
-      back.body = (*invitation)->body;
-      back.claims = {{service::kInvitationEmailClaim, normalized, true}};
-      (void)s.records.Create(back);
-    }
-    if (created.error().code == ErrorCode::kAlreadyExists)
-      return core::AlreadyExists("email", "a web user with this email already exists in domain " + domain);
-    return std::unexpected(created.error());
-  }
+  // The same service call as the invitation page's sign-up (service/web_users.h).
+  auto made = service::CreateWebUser(s, *env, email, scopes, password);
+  if (!made) return std::unexpected(made.error());
   json::array names;
-  for (const auto& n : core::ScopeNames(key->info.scopes)) names.emplace_back(n);
-  json::object out{{"username", normalized}, {"apiKey", key->secret}, {"scopes", std::move(names)}};
-  if (*invitation) out["acceptedInvitation"] = (*invitation)->id;
+  for (const auto& n : core::ScopeNames(made->key.info.scopes)) names.emplace_back(n);
+  json::object out{{"username", made->record.body.at("email")}, {"apiKey", made->key.secret},
+                   {"scopes", std::move(names)}};
+  if (password) out["passwordSet"] = true;
+  if (made->accepted_invitation) out["acceptedInvitation"] = made->accepted_invitation->id;
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include "http/form.h"
 #include "service/account_confirmations.h"
 #include "service/activations.h"
+#include "service/web_users.h"
 
 namespace roster::dialects::pages {
 namespace {
@@ -106,6 +107,26 @@ std::optional<Carried> LinkOf(const http::Request& req) {
   return c;
 }
 
+// The link and the first password a page's form POST carries (typed twice; the account
+// and web-user rules: 1..1024 bytes, which the service checks again), after the CSRF and
+// throttle checks; or the page refusing it.
+struct FirstPassword {
+  Carried link;
+  std::string password;
+};
+std::variant<FirstPassword, http::Response> PostedFirstPassword(const Services& s, const http::Request& req) {
+  auto posted = PostedFields(s, req);
+  if (auto* page = std::get_if<http::Response>(&posted)) return *page;
+  const auto& fields = std::get<0>(posted);
+  FirstPassword out{CarriedIn(fields), Field(fields, "password")};
+  if (!out.link.ok()) return BadLink();
+  if (out.password.empty() || out.password.size() > kMaxPassword)
+    return Message(400, "Password not valid", "Choose a password of at most 1024 bytes. Go back and try again.");
+  if (out.password != Field(fields, "confirm"))
+    return Message(400, "Passwords differ", "The two passwords differ. Go back and type them again.");
+  return out;
+}
+
 }  // namespace
 
 std::string EscapeHtml(std::string_view text) { return http::EscapeHtml(text); }
@@ -155,16 +176,10 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
                 PasswordForm("/pages/confirm", c, "Choose your password", "The password again", "Confirm my account"));
   });
   router.Add("POST", "/pages/confirm", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
-    auto posted = PostedFields(s, req);
-    if (auto* page = std::get_if<http::Response>(&posted)) return *page;
-    const auto& fields = std::get<0>(posted);
-    const Carried c = CarriedIn(fields);
-    if (!c.ok()) return BadLink();
-    const std::string password = Field(fields, "password");
-    if (password.empty() || password.size() > kMaxPassword)
-      return Message(400, "Password not valid", "Choose a password of at most 1024 bytes. Go back and try again.");
-    if (password != Field(fields, "confirm"))
-      return Message(400, "Passwords differ", "The two passwords differ. Go back and type them again.");
+    auto chosen = PostedFirstPassword(s, req);
+    if (auto* page = std::get_if<http::Response>(&chosen)) return *page;
+    const Carried& c = std::get<0>(chosen).link;
+    const std::string& password = std::get<0>(chosen).password;
     auto done = service::AccountConfirmations(s).Confirm(c.env, c.token, password);
     if (!done) {
       if (done.error().code == core::ErrorCode::kNotFound) return Expired();
@@ -175,6 +190,49 @@ void Mount(http::Router& router, const Services& s, const Config& config) {
       return Message(503, "Try again", "The account could not be confirmed just now. Try again in a moment.");
     }
     return Message(200, "Account confirmed", "Your account is confirmed. You can sign in with your password now.");
+  });
+
+  // Web-user invitations (service/invitations.h, web_users.h; CommCare's accept-invitation
+  // page): the invitee sees the project space and role and signs up by choosing a
+  // password; the web user is made and the invitation accepted on the POST, once.
+  router.Add("GET", "/pages/invitation", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
+    const auto link = LinkOf(req);
+    if (!link) return BadLink();
+    const Carried& c = *link;
+    auto invitation = service::FindInvitationByToken(s, c.env, c.token);
+    if (!invitation) {
+      if (invitation.error().code == core::ErrorCode::kNotFound) return Expired();
+      return Message(503, "Try again", "The invitation could not be read just now. Try again in a moment.");
+    }
+    auto env = s.directory.GetEnvironment(c.env);
+    const auto text = [&](const char* key) {
+      const auto* v = invitation->body.if_contains(key);
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    return Page(200, "Accept your invitation",
+                "<p>You have been invited to join the project space <strong>" +
+                    EscapeHtml(env ? env->name : c.env) + "</strong> as <strong>" + EscapeHtml(text("role")) +
+                    "</strong>. Your username is <strong>" + EscapeHtml(text("email")) + "</strong>.</p>" +
+                    PasswordForm("/pages/invitation", c, "Choose your password", "The password again",
+                                 "Accept the invitation"));
+  });
+  router.Add("POST", "/pages/invitation", http::Exec::kWorker, [s](const http::Request& req, const http::PathParams&) {
+    auto chosen = PostedFirstPassword(s, req);
+    if (auto* page = std::get_if<http::Response>(&chosen)) return *page;
+    const Carried& c = std::get<0>(chosen).link;
+    const std::string& password = std::get<0>(chosen).password;
+    auto done = service::SignUpByInvitation(s, c.env, c.token, password);
+    if (!done) {
+      if (done.error().code == core::ErrorCode::kNotFound) return Expired();
+      if (done.error().code == core::ErrorCode::kAlreadyExists)
+        return Message(409, "Already a member",
+                       "A web user with this email address is already in this project. Sign in with its password.");
+      if (done.error().code == core::ErrorCode::kInvalidArgument)
+        return Message(400, "Password not valid", done.error().message);
+      return Message(503, "Try again", "The invitation could not be accepted just now. Try again in a moment.");
+    }
+    return Message(200, "Invitation accepted",
+                   "You have joined the project space. You can sign in with your email address and password now.");
   });
 
   for (const auto& flow : config.resets) {

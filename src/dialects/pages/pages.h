@@ -8,6 +8,10 @@
 //
 //   GET  /pages/activate?env=E&token=T         a button that activates the account
 //   POST /pages/activate                       env, token
+//   GET  /pages/confirm?env=E&token=T          a form for the first password (account confirmation)
+//   POST /pages/confirm                        env, token, password, confirm
+//   GET  /pages/invitation?env=E&token=T       the invitation (project space, role), a password form
+//   POST /pages/invitation                     env, token, password, confirm: signs the web user up
 //   GET  /pages/reset/{api}?env=E&token=T      a form for the new password
 //   POST /pages/reset/{api}                    env, token, password, confirm
 //
