@@ -2,8 +2,8 @@
 # Installs what is missing, builds everything with tests, starts a throwaway PostgreSQL
 # cluster on a free loopback port, and runs every test: unit tests, the store
 # conformance suite and the integration suite against SQLite and against PostgreSQL;
-# with ROSTER_TEST_SANITIZERS=quick, then the unit and store suites under ASan+UBSan and a
-# short run of every fuzz target (=full adds the integration suites; docs/testing.md).
+# then every suite again under ASan+UBSan (the pg.* variants aside) and a short run of
+# every fuzz target (ROSTER_TEST_SANITIZERS=quick|0 does less; docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,12 +29,10 @@ ctest --output-on-failure --timeout 300 -j"$(nproc)"
 # 2. The suites under AddressSanitizer and UndefinedBehaviorSanitizer (clang-16,
 # build-asan), then 3. a short run of every fuzz target (scripts/fuzz.sh 20).
 # ROSTER_TEST_SANITIZERS selects how much (docs/testing.md says what each covers and costs):
-#   quick: the unit and store suites and the fuzz targets, built and run under ASan+UBSan;
-#   full:  quick plus the integration suites (the real server under the sanitizers);
-#   0:     neither (the normal suite only). The default, for now: a cold ccache makes the
-#          sanitizer build alone take over an hour on the 2-core CI machine (docs/testing.md,
-#          "Cost"); the default becomes quick once its cost and result are measured green.
-sanitizers="${ROSTER_TEST_SANITIZERS:-0}"
+#   full (the default): every suite but the pg.* variants, built and run under ASan+UBSan;
+#   quick: the unit and store suites and the fuzz targets only (no integration programs);
+#   0:     neither (the normal suite only).
+sanitizers="${ROSTER_TEST_SANITIZERS:-full}"
 [[ $sanitizers == 1 ]] && sanitizers=full
 if [[ $sanitizers != 0 ]]; then
   cd "$root"
