@@ -78,6 +78,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   FuzzedDataProvider in(data, size);
-  fuzz::CheckStoredRoundTrip(Build(in));
+  const core::User user = Build(in);
+  // Only what a write accepts is stored: UserService checks CheckSealable before sealing
+  // (a JSON value nested too deep, or a number beyond double's range such as 1e400, is
+  // refused with a 4xx naming the field). So that is what must round-trip; the rest must
+  // be refused, not dropped silently.
+  if (!core::CheckSealable(user)) return 0;
+  fuzz::CheckStoredRoundTrip(user);
   return 0;
 }
