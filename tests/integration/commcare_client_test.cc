@@ -289,6 +289,7 @@ constexpr int kWorkers = 7;
 class CommCareClientTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    ids_.clear();  // a repeated run (--gtest_repeat) starts a new server: only its workers
     dir_ = new TempDir();
     InitDataDir(dir_->path());
     exporter_ = MakeWebUser(*dir_, "export", "exporter@example.org", kPassword);
