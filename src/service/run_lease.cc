@@ -18,11 +18,6 @@ std::string StringMember(const json::object& o, const char* key) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-std::int64_t Int(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
-
 // Whether process `pid` of this host is gone (a zombie still counts as there: its parent
 // has not seen it end).
 bool Gone(std::int64_t pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
@@ -44,7 +39,7 @@ core::Status ClaimRun(json::object& state, const json::object* previous, const R
   if (held && held->is_object()) {
     const auto& r = held->as_object();
     const std::string id = StringMember(r, "id"), host = StringMember(r, "host");
-    const std::int64_t pid = Int(r, "pid"), until = Int(r, "until");
+    const std::int64_t pid = IntMember(r, "pid"), until = IntMember(r, "until");
     // This process's own claim (a run resumed in the process after an error) is its own.
     const bool mine = id == me.id || (host == me.host && pid == me.pid), expired = until <= now_ms, dead = host == me.host && Gone(pid);
     if (!mine && !expired && !dead)
