@@ -1,6 +1,7 @@
 #include "store/postgres/postgres_store.h"
 
 #include "store/audit_chain.h"
+#include "store/import_order.h"
 
 #include "store/postgres/notification_watch.h"
 
@@ -21,7 +22,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -1254,15 +1254,7 @@ class PostgresStore final : public Store {
       }
     }
     {
-      std::vector<std::pair<std::uint32_t, std::uint32_t>> order;  // (user, entry)
-      for (std::size_t u = 0; u < n; ++u)
-        for (std::size_t e = 0; e < users[u].index.size(); ++e)
-          order.emplace_back(static_cast<std::uint32_t>(u), static_cast<std::uint32_t>(e));
-      auto key = [&](const std::pair<std::uint32_t, std::uint32_t>& p) {
-        const IndexEntry& e = users[p.first].index[p.second];
-        return std::tie(users[p.first].row.environment_id, e.kind, e.digest);
-      };
-      std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+      const auto order = IndexEntriesInKeyOrder(users);
       auto env = Array::Text(), kind = Array::Text(), digest = Array::Bytes(), number = Array::Int(),
            unique = Array::Bool(), generation = Array::Int();
       auto held_env = Array::Text(), held_kind = Array::Text(), held_digest = Array::Bytes(),
