@@ -102,6 +102,15 @@ for i in picks:
     ids.append(d["_embedded"]["users"][0]["id"])
 gets = [get(f"{base}/{uid}")[1] for uid in ids]
 first = [get(base + "?limit=100")[1] for _ in range(samples)]
+# The deepest page: keyset paging means the last page costs what the first does. Its
+# cursor is the one the server would issue after the size-100th user (PingOne cursors are
+# base64url("roster:<user number>"), users.cc/common.cc EncodeCursor; the fill numbers
+# users 1..size), checked to be the last page (no next link, 100 users).
+import base64
+deep_cursor = base64.urlsafe_b64encode(f"roster:{size - 100}".encode()).decode().rstrip("=")
+d, _ = get(base + "?limit=100&cursor=" + deep_cursor)
+assert len(d["_embedded"]["users"]) == 100 and "next" not in d["_links"], (len(d["_embedded"]["users"]), d["_links"])
+deepest = [get(base + "?limit=100&cursor=" + deep_cursor)[1] for _ in range(samples)]
 emails = []
 for i in picks:
     d, ms = get(q(f'email eq "user{i}@example.com"'))
@@ -122,6 +131,7 @@ status = open(f"/proc/{pid}/status").read()
 kib = lambda k: int(next(l.split()[1] for l in status.splitlines() if l.startswith(k + ":")))
 print(json.dumps({"users": size, "get_p50_ms": statistics.median(gets), "get_p99_ms": pct(gets, 99),
                   "list_first_p50_ms": statistics.median(first), "list_first_p99_ms": pct(first, 99),
+                  "list_deepest_p50_ms": statistics.median(deepest), "list_deepest_p99_ms": pct(deepest, 99),
                   "email_eq_p50_ms": statistics.median(emails), "email_eq_p99_ms": pct(emails, 99),
                   "sw_prefix": prefix, "sw_hits": hits,
                   "sw_first_hit_requests": first_hit[0] if first_hit else None,
@@ -144,6 +154,8 @@ print(f"== {size:,} users (load {r['load_import']} at import, {r['load_after']} 
 print(f"  import {r['import_users']:,} users in {r['import_s']} s = {r['import_per_s']:,} users/s (peak RSS {r['import_rss_mib']} MiB)")
 print(f"  GET by id            p50 {r['get_p50_ms']:.2f} ms  p99 {r['get_p99_ms']:.2f} ms")
 print(f"  first list page      p50 {r['list_first_p50_ms']:.2f} ms  p99 {r['list_first_p99_ms']:.2f} ms")
+print(f"  deepest list page    p50 {r['list_deepest_p50_ms']:.2f} ms  p99 {r['list_deepest_p99_ms']:.2f} ms"
+      f" (p99 {r['list_deepest_p99_ms'] / r['list_first_p99_ms']:.2f}x the first page's)")
 print(f"  email eq             p50 {r['email_eq_p50_ms']:.2f} ms  p99 {r['email_eq_p99_ms']:.2f} ms")
 print(f"  name.family sw \"{r['sw_prefix']}\": first hit {r['sw_first_hit_requests']} request(s) {r['sw_first_hit_ms']} ms; "
       f"full result {r['sw_hits']} users in {r['sw_full_requests']} request(s) {r['sw_full_ms']} ms")
@@ -158,7 +170,7 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 if len(rows) >= 2:
     a, b = rows[0], rows[-1]
     def ratio(k): return round(b[k] / a[k], 2) if a.get(k) and b.get(k) is not None else None
-    keys = ["get_p99_ms", "list_first_p99_ms", "email_eq_p99_ms", "sw_first_hit_ms", "sw_first_hit_requests",
+    keys = ["get_p99_ms", "list_first_p99_ms", "list_deepest_p99_ms", "email_eq_p99_ms", "sw_first_hit_ms", "sw_first_hit_requests",
             "sw_full_ms", "sw_full_requests", "import_per_s", "rss_mib", "db_bytes_per_user"]
     print(f"== ratios {b['users']:,} / {a['users']:,} users")
     for k in keys: print(f"  {k}: {ratio(k)}")

@@ -11,21 +11,14 @@ namespace roster::service {
 namespace {
 
 using core::ErrorCode;
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
 
 constexpr const char* kLink = "https://id.example.org/pages/confirm?env=x&token=";
 
-class AccountConfirmationsTest : public ::testing::Test {
+class AccountConfirmationsTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   AccountConfirmationsTest()
-      : store_("roster-confirm-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_),
-        records_(*store_, directory_, clock_),
-        confirmations_(Services{directory_, users_, records_, clock_}, kLink) {
+      : ServiceFixture("roster-confirm-"),
+        confirmations_(services(), kLink) {
     env_ = directory_.CreateEnvironment("clinic")->id;
   }
 
@@ -53,13 +46,6 @@ class AccountConfirmationsTest : public ::testing::Test {
     return mail.front().body.substr(at + std::string(kLink).size(), 64);
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
-  RecordService records_;
   AccountConfirmations confirmations_;
   std::string env_;
 };

@@ -11,19 +11,12 @@ namespace roster::service {
 namespace {
 
 using core::ErrorCode;
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
 
-class ActivationsTest : public ::testing::Test {
+class ActivationsTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   ActivationsTest()
-      : store_("roster-activation-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_),
-        records_(*store_, directory_, clock_),
-        activations_(Services{directory_, users_, records_, clock_}, "https://id.example.org/pages/activate?t=") {
+      : ServiceFixture("roster-activation-"),
+        activations_(services(), "https://id.example.org/pages/activate?t=") {
     env_ = directory_.CreateEnvironment("clinic")->id;
   }
 
@@ -53,13 +46,6 @@ class ActivationsTest : public ::testing::Test {
     return mail.front().body.substr(at + prefix.size(), 64);
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
-  RecordService records_;
   Activations activations_;
   std::string env_;
 };

@@ -15,18 +15,11 @@ namespace {
 
 namespace json = boost::json;
 using core::ErrorCode;
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
 
-class ClaimsTest : public ::testing::Test {
+class ClaimsTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   ClaimsTest()
-      : store_("roster-claims-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_),
-        records_(*store_, directory_, clock_) {
+      : ServiceFixture("roster-claims-") {
     env_ = directory_.CreateEnvironment("default")->id;
   }
 
@@ -63,13 +56,6 @@ class ClaimsTest : public ::testing::Test {
 
   static void Email(core::User& u, const std::string& email) { u.profile.emails = {{"work", email, true}}; }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
-  RecordService records_;
   std::string env_;
 };
 

@@ -18,9 +18,6 @@
 namespace roster::service {
 namespace {
 
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
-
 // The store's re-keying port, with a hook that runs once after the next listing (a
 // server writing a row between the pass's read and its replacement).
 class HookedResealStore final : public store::ResealStore {
@@ -57,15 +54,10 @@ class HookedResealStore final : public store::ResealStore {
   store::ResealStore& inner_;
 };
 
-class DataKeyRotationTest : public ::testing::Test {
+class DataKeyRotationTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   DataKeyRotationTest()
-      : store_("roster-rot-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_, {60'000, 3'600'000}),
-        records_(*store_, directory_, clock_) {
+      : ServiceFixture("roster-rot-", {60'000, 3'600'000}) {
     env_ = directory_.CreateEnvironment("default")->id;
     options_.sleep = [this](std::int64_t ms) { clock_.now += ms; };  // no real waiting
     options_.rows_per_second = 8;  // batches of two rows
@@ -111,13 +103,6 @@ class DataKeyRotationTest : public ::testing::Test {
     return opening;
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
-  RecordService records_;
   std::string env_;
   std::vector<std::string> ids_;
   DataKeyRotationOptions options_;

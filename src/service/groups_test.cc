@@ -11,19 +11,12 @@ namespace roster::service {
 namespace {
 
 using core::ErrorCode;
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
 using Strings = std::vector<std::string>;
 
-class GroupAccessTest : public ::testing::Test {
+class GroupAccessTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   GroupAccessTest()
-      : store_("roster-groups-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_, {60'000, 3'600'000}),
-        records_(*store_, directory_, clock_) {
+      : ServiceFixture("roster-groups-", {60'000, 3'600'000}) {
     env_ = directory_.CreateEnvironment("default")->id;
   }
 
@@ -83,13 +76,6 @@ class GroupAccessTest : public ::testing::Test {
     EXPECT_EQ(r.error().field, field) << r.error().message;
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
-  RecordService records_;
   std::string env_;
 };
 

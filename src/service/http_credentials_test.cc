@@ -12,8 +12,6 @@ namespace roster::service {
 namespace {
 
 using core::ErrorCode;
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
 
 // RFC 7616 §3.9.1: the example's HA1-based responses for both algorithms.
 TEST(DigestHashTest, MatchesRfc7616Example) {
@@ -32,16 +30,11 @@ TEST(DigestHashTest, MatchesRfc7616Example) {
   EXPECT_FALSE(ParseDigestAlgorithm("MD5-sess").has_value());
 }
 
-class HttpCredentialsTest : public ::testing::Test {
+class HttpCredentialsTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   HttpCredentialsTest()
-      : store_("roster-httpcred-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_),
-        records_(*store_, directory_, clock_),
-        credentials_(Services{directory_, users_, records_, clock_}, "realm") {
+      : ServiceFixture("roster-httpcred-"),
+        credentials_(services(), "realm") {
     env_ = directory_.CreateEnvironment("clinic")->id;
     other_env_ = directory_.CreateEnvironment("other")->id;
     account_ = *credentials_.PasswordSecrets("admin@example.org", "s3cret pass");
@@ -68,13 +61,6 @@ class HttpCredentialsTest : public ::testing::Test {
                                      "127.0.0.1");
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
-  RecordService records_;
   HttpCredentials credentials_;
   std::string env_, other_env_;
   boost::json::object account_;

@@ -10,16 +10,11 @@ namespace roster::service {
 namespace {
 
 using core::ErrorCode;
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
 
-class InvitationAccessTest : public ::testing::Test {
+class InvitationAccessTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   InvitationAccessTest()
-      : store_("roster-invitations-"),
-        keyring_(crypto::SecretKey::Random()),
-        directory_(*store_, keyring_, clock_),
-        records_(*store_, directory_, clock_) {
+      : ServiceFixture("roster-invitations-") {
     env_ = directory_.CreateEnvironment("default")->id;
   }
   core::Principal As(core::Scopes scopes) {
@@ -43,11 +38,6 @@ class InvitationAccessTest : public ::testing::Test {
     return l ? l->id : std::string();
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  DirectoryService directory_;
-  RecordService records_;
   std::string env_;
 };
 

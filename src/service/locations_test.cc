@@ -11,18 +11,11 @@ namespace roster::service {
 namespace {
 
 using core::ErrorCode;
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
 
-class LocationAccessTest : public ::testing::Test {
+class LocationAccessTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   LocationAccessTest()
-      : store_("roster-locations-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_, {60'000, 3'600'000}),
-        records_(*store_, directory_, clock_) {
+      : ServiceFixture("roster-locations-", {60'000, 3'600'000}) {
     env_ = directory_.CreateEnvironment("default")->id;
   }
 
@@ -67,13 +60,6 @@ class LocationAccessTest : public ::testing::Test {
     }
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
-  RecordService records_;
   std::string env_;
 };
 

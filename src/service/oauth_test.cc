@@ -12,28 +12,21 @@ namespace roster::service {
 namespace {
 
 using core::ErrorCode;
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
 
 // RFC 7636 Appendix B's example.
 TEST(PkceTest, S256MatchesRfc7636Example) {
   EXPECT_EQ(PkceS256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
 
-class OAuthServerTest : public ::testing::Test {
+class OAuthServerTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   static constexpr const char* kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
   static constexpr const char* kChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
   static constexpr const char* kRedirect = "https://client.example.org/callback";
 
   OAuthServerTest()
-      : store_("roster-oauth-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_),
-        records_(*store_, directory_, clock_),
-        server_(Services{directory_, users_, records_, clock_},
+      : ServiceFixture("roster-oauth-"),
+        server_(services(),
                 [this](const std::string&, const std::string& account) -> core::Result<std::string> {
                   auto it = bindings_.find(account);
                   return it == bindings_.end() ? std::string() : it->second;
@@ -88,13 +81,6 @@ class OAuthServerTest : public ::testing::Test {
   }
   static std::string OAuthErrorOf(const core::Result<OAuthTokens>& r) { return r ? "" : r.error().field; }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
-  RecordService records_;
   std::map<std::string, std::string> bindings_;
   OAuthServer server_;
   std::string env_;

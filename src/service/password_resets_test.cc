@@ -13,21 +13,14 @@ namespace roster::service {
 namespace {
 
 using core::ErrorCode;
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
 
 const ResetTokens kTokens{"test.reset", "test.reset.token"};
 
-class PasswordResetsTest : public ::testing::Test {
+class PasswordResetsTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   PasswordResetsTest()
-      : store_("roster-reset-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_),
-        records_(*store_, directory_, clock_),
-        resets_(Services{directory_, users_, records_, clock_}, kTokens) {
+      : ServiceFixture("roster-reset-"),
+        resets_(services(), kTokens) {
     env_ = directory_.CreateEnvironment("clinic")->id;
     // The mail is the token alone, so a test can read it back.
     EXPECT_TRUE(SaveTemplate(records_, env_, "password_reset", {"Reset for {{username}} at {{environment}}", "{{token}}"})
@@ -59,13 +52,6 @@ class PasswordResetsTest : public ::testing::Test {
     return mail.empty() ? std::string() : mail.front().body;
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
-  RecordService records_;
   PasswordResets resets_;
   std::string env_;
 };
@@ -111,7 +97,7 @@ TEST_F(PasswordResetsTest, ShortCodesLiveTheirOwnLifetimeAreCaseInsensitiveAndAp
   ResetTokens codes{"test.code", "test.code.value"};
   codes.lifetime_ms = 5 * 60 * 1000;
   codes.code_length = 8;
-  PasswordResets resets(Services{directory_, users_, records_, clock_}, codes);
+  PasswordResets resets(services(), codes);
   ASSERT_TRUE(resets.Request(env_, "code:ada", &ada.user).value_or(false));
   auto mail = Outbox();
   ASSERT_EQ(mail.size(), 1u);
@@ -145,7 +131,7 @@ TEST_F(PasswordResetsTest, TokensMayBeMailedWithTheirOwnTemplate) {
   codes.code_length = 8;
   codes.lifetime_ms = 5 * 60 * 1000;
   codes.mail_template = "recovery_code";
-  PasswordResets resets(Services{directory_, users_, records_, clock_}, codes);
+  PasswordResets resets(services(), codes);
   // The built-in recovery_code wording: a code to enter, no link; not the password_reset one.
   ASSERT_TRUE(resets.Request(env_, "code:ada", &ada.user).value_or(false));
   auto mail = Outbox();
@@ -187,7 +173,7 @@ TEST_F(PasswordResetsTest, ATokenForAnotherUserIsRefusedAndStaysUsable) {
 TEST_F(PasswordResetsTest, AnotherApisTokensDoNotComplete) {
   const auto ada = Create("ada", "ada@example.org");
   const std::string token = RequestToken(ada.user);
-  PasswordResets other(Services{directory_, users_, records_, clock_}, {"other.reset", "other.reset.token"});
+  PasswordResets other(services(), {"other.reset", "other.reset.token"});
   auto done = other.Complete(env_, token, "new-password-2");
   ASSERT_FALSE(done.has_value());
   EXPECT_EQ(done.error().code, ErrorCode::kNotFound);

@@ -15,17 +15,10 @@
 namespace roster::service {
 namespace {
 
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
-
-class SearchIndexTest : public ::testing::Test {
+class SearchIndexTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   SearchIndexTest()
-      : store_("roster-search-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_) {
+      : ServiceFixture("roster-search-") {
     env_ = directory_.CreateEnvironment("default")->id;
   }
 
@@ -56,12 +49,6 @@ class SearchIndexTest : public ::testing::Test {
     return out;
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
   std::string env_;
 };
 

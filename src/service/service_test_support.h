@@ -1,5 +1,5 @@
-// Shared by the service tests: a clock the test sets, and a real SQLite store in a fresh
-// directory named after the running test, removed with it.
+// Shared by the service tests: a clock the test sets, a real SQLite store in a fresh
+// directory named after the running test, removed with it, and the services wired over them.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,8 +11,11 @@
 #include <string>
 
 #include "core/clock.h"
+#include "crypto/crypto.h"
 #include "service/directory_service.h"
 #include "service/record_service.h"
+#include "service/services.h"
+#include "service/user_service.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace roster::service::test_support {
@@ -47,6 +50,31 @@ class TempSqliteStore {
  private:
   std::filesystem::path dir_;
   std::unique_ptr<store::Store> store_;
+};
+
+// The services one server builds, over a fresh store named `prefix` + pid + test name: a
+// random keyring and a cheap password hasher (one pass over 8 MiB: tests hash many
+// passwords). Inherit it beside ::testing::Test; the test's own services, declared after
+// it, are built over these. A test that needs another wiring (a wrapped store, a second
+// server on the same store, a real hasher cost) builds its own.
+struct ServiceFixture {
+  explicit ServiceFixture(const std::string& prefix, SessionPolicy sessions = {})
+      : store_(prefix),
+        keyring_(crypto::SecretKey::Random()),
+        hasher_({1, 8 * 1024 * 1024}),
+        directory_(*store_, keyring_, clock_),
+        users_(*store_, directory_, keyring_, hasher_, clock_, sessions),
+        records_(*store_, directory_, clock_) {}
+
+  Services services() { return {directory_, users_, records_, clock_}; }
+
+  FakeClock clock_;
+  TempSqliteStore store_;
+  crypto::Keyring keyring_;
+  crypto::PasswordHasher hasher_;
+  DirectoryService directory_;
+  UserService users_;
+  RecordService records_;
 };
 
 // Every message waiting in the outbox of `environment_id`, opened (and taken out).

@@ -9,18 +9,10 @@
 namespace roster::service {
 namespace {
 
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
-
-class UserQueryTest : public ::testing::Test {
+class UserQueryTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   UserQueryTest()
-      : store_("roster-query-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_),
-        records_(*store_, directory_, clock_) {
+      : ServiceFixture("roster-query-") {
     env_ = directory_.CreateEnvironment("default")->id;
   }
 
@@ -54,13 +46,6 @@ class UserQueryTest : public ::testing::Test {
     return out;
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
-  RecordService records_;
   std::string env_;
 };
 

@@ -19,17 +19,10 @@ namespace {
 
 using core::ErrorCode;
 
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
-
-class UserServiceTest : public ::testing::Test {
+class UserServiceTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   UserServiceTest()
-      : store_("roster-svc-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_, {60'000, 3'600'000}) {
+      : ServiceFixture("roster-svc-", {60'000, 3'600'000}) {
     env_ = directory_.CreateEnvironment("default")->id;
   }
 
@@ -44,12 +37,6 @@ class UserServiceTest : public ::testing::Test {
     return users_.Create(r);
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
   std::string env_;
 };
 

@@ -16,21 +16,14 @@ namespace roster::service {
 namespace {
 
 using core::ErrorCode;
-using test_support::FakeClock;
-using test_support::TempSqliteStore;
 
 constexpr const char* kLink = "https://id.example.org/pages/invitation?env=x&token=";
 
-class InvitationSignUpTest : public ::testing::Test {
+class InvitationSignUpTest : public ::testing::Test, public test_support::ServiceFixture {
  protected:
   InvitationSignUpTest()
-      : store_("roster-invite-"),
-        keyring_(crypto::SecretKey::Random()),
-        hasher_({1, 8 * 1024 * 1024}),
-        directory_(*store_, keyring_, clock_),
-        users_(*store_, directory_, keyring_, hasher_, clock_),
-        records_(*store_, directory_, clock_),
-        s_{directory_, users_, records_, clock_} {
+      : ServiceFixture("roster-invite-"),
+        s_(services()) {
     env_ = *directory_.CreateEnvironment("demo");
   }
 
@@ -59,13 +52,6 @@ class InvitationSignUpTest : public ::testing::Test {
     return mail.front().body.substr(at + std::string(kLink).size(), 64);
   }
 
-  FakeClock clock_;
-  TempSqliteStore store_;
-  crypto::Keyring keyring_;
-  crypto::PasswordHasher hasher_;
-  DirectoryService directory_;
-  UserService users_;
-  RecordService records_;
   Services s_;
   Environment env_;
 };
