@@ -1,5 +1,7 @@
 #include "store/store_conformance.h"
 
+#include "store/audit_chain.h"
+
 #include <algorithm>
 #include <atomic>
 #include <latch>
@@ -1934,6 +1936,139 @@ TEST_P(StoreConformanceTest, AuditCheckpointsAreTakenPeriodicallyAndPurgeKeepsTh
   EXPECT_EQ(rest->front().seq, kAuditCheckpointEvery + 1);
   EXPECT_EQ(rest->front().prev, store_->ListAuditCheckpoints(env_)->front().hash);
   EXPECT_EQ(*store_->PurgeAudit(env_, 1000), 0);
+}
+
+// A bulk import's batches (InsertUsers) append their users' audit records to the chain
+// in the batch's order, whether the batch is written at once or user by user (a refused
+// user's record is left out with it): the chain verifies throughout, checkpoints included.
+TEST_P(StoreConformanceTest, InsertUsersAppendsTheBatchsAuditRecordsToTheChainInOrder) {
+  store_->SetAuditMac(FakeMac);
+  auto audited = [&](const std::string& id, const std::string& username) {
+    NewUser u = MakeUser(env_, id, username);
+    u.audit = {MakeAudit(env_, "user.create", id)};
+    return u;
+  };
+  UserBatch clean;  // crosses a checkpoint
+  for (int i = 0; i < kAuditCheckpointEvery + 4; ++i)
+    clean.users.push_back(audited("c" + std::to_string(i), "clean-" + std::to_string(i)));
+  auto first = store_->InsertUsers(clean);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  for (const auto& r : *first) ASSERT_TRUE(r.has_value());
+  UserBatch mixed;  // d1 is refused in the middle
+  mixed.users = {audited("d0", "d0"), audited("d1", "clean-3"), audited("d2", "d2")};
+  auto second = store_->InsertUsers(mixed);
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_TRUE((*second)[0].has_value());
+  EXPECT_EQ((*second)[1].error().field, "username");
+  EXPECT_TRUE((*second)[2].has_value());
+
+  Strings expected;
+  for (const auto& u : clean.users) expected.push_back(u.row.id);
+  expected.insert(expected.end(), {"d0", "d2"});
+  auto rows = store_->ListAudit(env_, 0, 1000);
+  ASSERT_TRUE(rows.has_value());
+  Strings subjects;
+  std::string prev = audit_chain::Genesis();
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    const AuditRow& r = (*rows)[i];
+    subjects.push_back(r.subject);
+    EXPECT_EQ(r.seq, static_cast<std::int64_t>(i) + 1);
+    EXPECT_EQ(r.prev, prev) << r.seq;
+    EXPECT_EQ(r.hash, FakeMac(audit_chain::RecordBytes(r))) << r.seq;
+    EXPECT_EQ(r.action, "user.create");
+    prev = r.hash;
+  }
+  EXPECT_EQ(subjects, expected);
+  auto head = store_->GetAuditHead(env_);
+  ASSERT_TRUE(head.has_value() && head->has_value());
+  EXPECT_EQ((*head)->seq, static_cast<std::int64_t>(expected.size()));
+  EXPECT_EQ((*head)->hash, prev);
+  EXPECT_EQ((*head)->mac, FakeMac(audit_chain::HeadBytes(env_, (*head)->seq, prev)));
+  auto checkpoints = store_->ListAuditCheckpoints(env_);
+  ASSERT_TRUE(checkpoints.has_value());
+  ASSERT_EQ(checkpoints->size(), 1u);
+  EXPECT_EQ((*checkpoints)[0].seq, kAuditCheckpointEvery);
+  EXPECT_EQ((*checkpoints)[0].hash, (*rows)[kAuditCheckpointEvery - 1].hash);
+}
+
+// What one user at a time refuses, a batch refuses, and nothing else: a user id twice, an
+// exclusive claim another user holds (stored, or a plain lookup of a later user of the
+// batch, which one at a time does not see), a group missing; a session, a membership of
+// several groups and each entry's key generation are written as InsertUser writes them.
+TEST_P(StoreConformanceTest, InsertUsersRefusesWhatInsertUserRefusesAndWritesWhatItWrites) {
+  ASSERT_TRUE(store_->InsertUser(MakeUser(env_, "u0", "ada")).has_value());  // holds shared-email (lookup)
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "g1", "group")).has_value());
+  ASSERT_TRUE(store_->InsertRecord(MakeRecord(env_, "p1", "population")).has_value());
+  UserBatch batch;
+  batch.users = {MakeUser(env_, "u1", "bob"), MakeUser(env_, "u1", "cy"), MakeUser(env_, "u2", "dee"),
+                 MakeUser(env_, "u3", "eve"), MakeUser(env_, "u4", "fay"), MakeUser(env_, "u5", "gus"),
+                 MakeUser(env_, "u6", "hal")};
+  batch.users[0].member_of = {"g1", "p1"};
+  batch.users[0].session = SessionRow{"session-u1", env_, "u1", 1000, 1000, 0};
+  // u1 again: the id is taken.
+  batch.users[2].index = {{"username", "dee", true}, {"email", "shared-email", true, true}};  // held by u0
+  batch.users[3].index = {{"username", "eve", true}, {"email", "eve-email", true, true}};
+  batch.users[4].index = {{"username", "fay", true}, {"email", "eve-email", false}};  // a lookup: lands
+  batch.users[5].member_of = {"g1", "no-such-group"};
+  batch.users[6].index.push_back({"username", "hal-1", true, false, 1});  // under the next key too
+  batch.users[6].member_of = {"g1"};
+  auto written = store_->InsertUsers(batch);
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  ASSERT_EQ(written->size(), 7u);
+  EXPECT_TRUE((*written)[0].has_value());
+  ASSERT_FALSE((*written)[1].has_value());
+  EXPECT_EQ((*written)[1].error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ((*written)[1].error().field, "id");
+  ASSERT_FALSE((*written)[2].has_value());
+  EXPECT_EQ((*written)[2].error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ((*written)[2].error().field, "email");
+  EXPECT_TRUE((*written)[3].has_value());
+  EXPECT_TRUE((*written)[4].has_value());
+  ASSERT_FALSE((*written)[5].has_value());
+  EXPECT_EQ((*written)[5].error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE((*written)[6].has_value());
+
+  EXPECT_TRUE(store_->FindUsers(env_, "username", "cy")->empty());
+  EXPECT_TRUE(store_->FindUsers(env_, "username", "dee")->empty());
+  EXPECT_EQ(Ids(*store_->FindUsers(env_, "email", "eve-email")), (Strings{"u3", "u4"}));
+  EXPECT_EQ(store_->GetUser(env_, "u5").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u1", "u6"}));
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "p1", 0, 10)), Strings{"u1"});
+  auto session = store_->FindSession("session-u1");
+  ASSERT_TRUE(session.has_value());
+  EXPECT_EQ(session->user_id, "u1");
+  EXPECT_EQ(Ids(*store_->FindUsers(env_, "username", "hal-1")), Strings{"u6"});
+  // u0's 2 entries, 2 each of u1, u3, u4 and u6, and u6's generation 1 entry.
+  EXPECT_EQ(*store_->CountIndexGenerations(IndexTable::kUsers, env_),
+            (std::map<std::int64_t, std::int64_t>{{0, 10}, {1, 1}}));
+
+  // The same batch's users with nothing refused: every one lands, each as InsertUser
+  // would have written it.
+  UserBatch clean;
+  clean.users = {MakeUser(env_, "v1", "ivy"), MakeUser(env_, "v2", "jo")};
+  clean.users[0].index = {{"username", "ivy", true, false, 0}, {"username", "ivy-1", true, false, 1},
+                          {"email", "ivy-email", true, true}};
+  clean.users[1].member_of = {"g1", "p1", "g1"};
+  clean.users[1].session = SessionRow{"session-v2", env_, "v2", 1000, 1000, 0};
+  auto landed = store_->InsertUsers(clean);
+  ASSERT_TRUE(landed.has_value()) << landed.error().message;
+  EXPECT_TRUE((*landed)[0].has_value());
+  EXPECT_TRUE((*landed)[1].has_value());
+  EXPECT_EQ(Ids(*store_->FindUsers(env_, "username", "ivy-1")), Strings{"v1"});
+  EXPECT_EQ(Ids(*store_->FindUsers(env_, "email", "ivy-email")), Strings{"v1"});
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "g1", 0, 10)), (Strings{"u1", "u6", "v2"}));
+  EXPECT_EQ(Ids(*store_->ListMembers(env_, "p1", 0, 10)), (Strings{"u1", "v2"}));
+  EXPECT_EQ(store_->FindSession("session-v2")->user_id, "v2");
+  EXPECT_EQ(*store_->CountIndexGenerations(IndexTable::kUsers, env_),
+            (std::map<std::int64_t, std::int64_t>{{0, 14}, {1, 2}}));
+  // The exclusive claim refuses a later holder as InsertUser's does.
+  NewUser later = MakeUser(env_, "v3", "kim");
+  later.index = {{"username", "kim", true}, {"email", "ivy-email", true, true}};
+  UserBatch after;
+  after.users = {later};
+  auto refused = store_->InsertUsers(after);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ((*refused)[0].error().field, "email");
 }
 
 TEST_P(StoreConformanceTest, AKeyringRotationReplacesEverythingOrNothing) {

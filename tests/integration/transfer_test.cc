@@ -337,5 +337,66 @@ TEST_F(TransferTest, PreHashedPasswordsSignInThroughAnApi) {
   EXPECT_EQ(sign_in(copy_app, "native", "wrong-password"), 401);
 }
 
+// A batch in which the store refuses a user in the middle (its username taken by an
+// earlier user of the same batch) is written user by user: that line is refused with the
+// store's error, the others of both batches land with their default group, their
+// passwords and their audit records, and the chain verifies.
+TEST_F(TransferTest, AUserRefusedMidBatchLeavesTheOthersWithGroupsPasswordsAndAVerifiedChain) {
+  std::string group;
+  {
+    Server server(dir_.path());
+    Client client(server.base_url());
+    auto made = client.Send("POST", "/v2/groups", R"({"name":"everyone","default":true})", CatalyzeHeaders(admin_));
+    ASSERT_EQ(made.status, 200) << made.body;
+    group = std::string(made.Json().at("groupsId").as_string());
+  }
+  const std::string file = WriteLines(
+      "in.jsonl", {R"({"userName":"member1","active":true,"password":"Member-Pass1!"})",
+                   json::serialize(json::object{{"userName", "member2"}, {"active", true},
+                                                {kRoster, {{"passwordHash", kSsha256}}}}),
+                   R"({"userName":"MEMBER1"})",  // 3: taken (folded) by line 1 of its batch
+                   R"({"userName":"member4"})", R"({"userName":"member5"})", R"({"userName":"member6"})"});
+  auto r = Import("default", file, {"--batch-size", "3"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  const json::value summary = json::parse(r.out);
+  EXPECT_EQ(summary.at("imported").as_int64(), 5);
+  EXPECT_EQ(summary.at("refused").as_int64(), 1);
+  const auto& errors = summary.at("errors").as_array();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].at("line").as_int64(), 3);
+  EXPECT_EQ(errors[0].at("field").as_string(), "username");
+
+  std::set<std::string> ids;
+  for (const auto& u : JsonLines(Export("default"))) ids.insert(std::string(u.at("id").as_string()));
+  EXPECT_EQ(ids.size(), 5u);
+  const std::string app = CreateKey(dir_.path(), "default", "app");
+  {
+    Server server(dir_.path());
+    Client client(server.base_url());
+    auto members = client.Send("GET", "/v2/groups/" + group + "/members", "", CatalyzeHeaders(admin_));
+    ASSERT_EQ(members.status, 200) << members.body;
+    std::set<std::string> member_ids;
+    const json::value body = members.Json();
+    for (const auto& id : body.as_array()) member_ids.insert(std::string(id.as_string()));
+    EXPECT_EQ(member_ids, ids);
+    auto sign_in = [&](const std::string& user, const std::string& password) {
+      return client.Send("POST", "/v2/auth/signin",
+                         json::serialize(json::object{{"username", user}, {"password", password}}), CatalyzeHeaders(app))
+          .status;
+    };
+    EXPECT_EQ(sign_in("member1", "Member-Pass1!"), 200);
+    EXPECT_EQ(sign_in("member2", "Imported-Pass1!"), 200);
+  }
+
+  auto audit = RunRoster({"audit", "export", "--env", "default", "--data-dir", dir_.path()});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  std::set<std::string> created;
+  for (const auto& rec : JsonLines(audit.out))
+    if (rec.at("action") == "user.create") created.insert(std::string(rec.at("subject").as_string()));
+  EXPECT_EQ(created, ids);
+  auto verify = RunRoster({"audit", "verify", "--env", "default", "--data-dir", dir_.path()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 }  // namespace
 }  // namespace roster::testing

@@ -1,6 +1,7 @@
 #include "store/postgres/postgres_store.h"
 
 #include "store/audit_chain.h"
+#include "store/import_order.h"
 
 #include "store/postgres/notification_watch.h"
 
@@ -15,10 +16,13 @@
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -259,6 +263,70 @@ Param Text(std::string_view v) { return Param::Of(kTextOid, v); }
 Param Bytes(std::string_view v) { return Param::Of(kByteaOid, v); }
 Param Int(std::int64_t v) { return Param::Int(v); }
 Param Bool(bool v) { return Param::Bool(v); }
+
+// A one-dimensional array parameter without NULLs, in the binary format the server's
+// array_recv reads: ndim, flags, element type, (length, lower bound), then each element
+// as its length and bytes. A batch statement takes one per column and unnests them.
+class Array {
+ public:
+  static Array Text() { return Array(kTextArrayOid, kTextOid); }
+  static Array Bytes() { return Array(kByteaArrayOid, kByteaOid); }
+  static Array Int() { return Array(kInt8ArrayOid, kInt8Oid); }
+  static Array Bool() { return Array(kBoolArrayOid, kBoolOid); }
+
+  Array& Add(const char*) = delete;  // not a bool
+  Array& Add(std::string_view v) {
+    PutInt32(static_cast<std::int32_t>(v.size()));
+    elements_.append(v);
+    ++count_;
+    return *this;
+  }
+  Array& Add(std::int64_t v) {
+    PutInt32(8);
+    auto u = static_cast<std::uint64_t>(v);
+    for (int shift = 56; shift >= 0; shift -= 8) elements_.push_back(static_cast<char>((u >> shift) & 0xff));
+    ++count_;
+    return *this;
+  }
+  Array& Add(bool v) {
+    PutInt32(1);
+    elements_.push_back(v ? 1 : 0);
+    ++count_;
+    return *this;
+  }
+  std::size_t size() const { return count_; }
+
+  // The parameter; it refers to this array, which must outlive the call.
+  Param param() {
+    bytes_.clear();
+    Put(bytes_, 1);  // ndim
+    Put(bytes_, 0);  // no NULLs
+    Put(bytes_, static_cast<std::int32_t>(element_));
+    Put(bytes_, static_cast<std::int32_t>(count_));
+    Put(bytes_, 1);  // lower bound
+    bytes_.append(elements_);
+    return Param::Of(type_, bytes_);
+  }
+
+ private:
+  static constexpr Oid kBoolArrayOid = 1000;
+  static constexpr Oid kByteaArrayOid = 1001;
+  static constexpr Oid kTextArrayOid = 1009;
+  static constexpr Oid kInt8ArrayOid = 1016;
+
+  Array(Oid type, Oid element) : type_(type), element_(element) {}
+  static void Put(std::string& out, std::int32_t v) {
+    const auto u = static_cast<std::uint32_t>(v);
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((u >> shift) & 0xff));
+  }
+  void PutInt32(std::int32_t v) { Put(elements_, v); }
+
+  Oid type_;
+  Oid element_;
+  std::size_t count_ = 0;
+  std::string elements_;
+  std::string bytes_;
+};
 
 // A result in binary format; owns the PGresult. A null result (libpq could not even
 // send the command) counts as failed with no SQLSTATE, i.e. a broken connection.
@@ -566,6 +634,48 @@ constexpr Query kGetPassword{
     "get_password",
     "SELECT c.password_hash FROM credentials c JOIN users u ON u.number = c.user_number "
     "WHERE u.id = $1 AND u.environment_id = $2"};
+
+// --- A bulk import's batch in one pass (InsertUsers): a statement per table, each row a
+// position in its array parameters. Users in the batch's order (WITH ORDINALITY ...
+// ORDER BY), so their numbers rise in it; each number comes back with its user's id.
+constexpr Query kInsertUsersBatch{
+    "insert_users_batch",
+    "INSERT INTO users(id, environment_id, active, created_at, updated_at, version, sealed) "
+    "SELECT id, env, active, created, updated, version, sealed "
+    "FROM unnest($1::text[], $2::text[], $3::bool[], $4::int8[], $5::int8[], $6::int8[], $7::bytea[]) "
+    "WITH ORDINALITY AS x(id, env, active, created, updated, version, sealed, ord) ORDER BY ord "
+    "RETURNING id, number"};
+constexpr Query kInsertUserIndexBatch{
+    "insert_user_index_batch",
+    "INSERT INTO user_index(environment_id, kind, digest, user_number, is_unique, generation) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int8[], $5::bool[], $6::int8[])"};
+// Whether any of the batch's exclusive claims is held by another user (kClaimHeldElsewhere
+// for them all).
+constexpr Query kClaimsHeldElsewhere{
+    "claims_held_elsewhere",
+    "SELECT 1 FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int8[]) AS x(env, kind, digest, number) "
+    "WHERE EXISTS (SELECT 1 FROM user_index i WHERE i.environment_id = x.env AND i.kind = x.kind "
+    "AND i.digest = x.digest AND i.user_number <> x.number) LIMIT 1"};
+constexpr Query kPutPasswords{
+    "put_passwords",
+    "INSERT INTO credentials(user_number, password_hash) SELECT * FROM unnest($1::int8[], $2::text[]) "
+    "ON CONFLICT (user_number) DO UPDATE SET password_hash = EXCLUDED.password_hash"};
+// The records the batch's users join, locked as kLockRecordKey locks one: each found
+// (id, environment) pair's position and number.
+constexpr Query kLockRecordKeys{
+    "lock_record_keys",
+    "SELECT x.ord, r.number FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(id, env, ord) "
+    "JOIN records r ON r.id = x.id AND r.environment_id = x.env FOR KEY SHARE OF r"};
+constexpr Query kAddMembers{
+    "add_members",
+    "INSERT INTO memberships(record_number, user_number) SELECT * FROM unnest($1::int8[], $2::int8[]) "
+    "ON CONFLICT DO NOTHING"};
+constexpr Query kInsertAuditBatch{
+    "insert_audit_batch",
+    "INSERT INTO audit_log(environment_id, seq, at, principal_kind, principal_id, principal_user, api, route, "
+    "request_id, action, subject, outcome, fields, prev, hash) "
+    "SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[], "
+    "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[], $15::bytea[])"};
 
 constexpr Query kInsertSession{
     "insert_session",
@@ -1068,20 +1178,41 @@ class PostgresStore final : public Store {
   Result<std::int64_t> InsertUser(const NewUser& user) override {
     return Write([&](Connection& c) -> Result<std::int64_t> { return InsertUserRow(c, user); });
   }
+  // A batch is written in one pass first (InsertUsersAtOnce: a statement per table for
+  // the whole batch) behind a savepoint. If any of it fails (a claim taken, a group
+  // missing, anything), that pass is rolled back and the batch is written user by user,
+  // each behind its own savepoint, which decides exactly which users are left out and
+  // with which error: the one pass is only ever taken whole.
   Result<std::vector<Result<std::int64_t>>> InsertUsers(const UserBatch& batch) override {
     return Write([&](Connection& c) -> Result<std::vector<Result<std::int64_t>>> {
       std::vector<Result<std::int64_t>> out;
       out.reserve(batch.users.size());
-      for (const auto& user : batch.users) {
-        if (Rows sp = c.Simple("SAVEPOINT import_user"); !sp.ok()) return std::unexpected(c.Failure(sp, "savepoint"));
-        auto number = InsertUserRow(c, user);
-        if (!number) {
-          if (Rows rb = c.Simple("ROLLBACK TO SAVEPOINT import_user"); !rb.ok())
+      std::optional<std::vector<std::int64_t>> numbers;
+      if (!batch.users.empty()) {
+        if (Rows sp = c.Simple("SAVEPOINT import_batch"); !sp.ok()) return std::unexpected(c.Failure(sp, "savepoint"));
+        numbers = InsertUsersAtOnce(c, batch.users);
+        if (!numbers) {
+          if (Rows rb = c.Simple("ROLLBACK TO SAVEPOINT import_batch"); !rb.ok())
             return std::unexpected(c.Failure(rb, "rollback to savepoint"));
         }
-        if (Rows rel = c.Simple("RELEASE SAVEPOINT import_user"); !rel.ok())
+        if (Rows rel = c.Simple("RELEASE SAVEPOINT import_batch"); !rel.ok())
           return std::unexpected(c.Failure(rel, "release savepoint"));
-        out.push_back(std::move(number));
+      }
+      if (numbers) {
+        out.assign(numbers->begin(), numbers->end());
+      } else {
+        for (const auto& user : batch.users) {
+          if (Rows sp = c.Simple("SAVEPOINT import_user"); !sp.ok())
+            return std::unexpected(c.Failure(sp, "savepoint"));
+          auto number = InsertUserRow(c, user);
+          if (!number) {
+            if (Rows rb = c.Simple("ROLLBACK TO SAVEPOINT import_user"); !rb.ok())
+              return std::unexpected(c.Failure(rb, "rollback to savepoint"));
+          }
+          if (Rows rel = c.Simple("RELEASE SAVEPOINT import_user"); !rel.ok())
+            return std::unexpected(c.Failure(rel, "release savepoint"));
+          out.push_back(std::move(number));
+        }
       }
       if (batch.record) {
         if (auto st = UpdateRecordRow(c, *batch.record); !st) return std::unexpected(st.error());
@@ -1089,6 +1220,122 @@ class PostgresStore final : public Store {
       return out;
     });
   }
+  // InsertUsers' one pass, inside its savepoint: the users' numbers in the batch's order,
+  // or nullopt if any statement failed or found a claim held (the caller rolls back and
+  // goes user by user). Everything InsertUserRow writes, a table at a time: the users
+  // rows, every claim and search entry of the batch sorted by (environment, kind,
+  // digest), the index's key order, then the exclusive claims' check, passwords,
+  // sessions, memberships, and the batch's audit records appended in its order.
+  std::optional<std::vector<std::int64_t>> InsertUsersAtOnce(Connection& c, const std::vector<NewUser>& users) {
+    const std::size_t n = users.size();
+    std::vector<std::int64_t> numbers(n, 0);
+    {
+      auto id = Array::Text(), env = Array::Text(), active = Array::Bool(), created = Array::Int(),
+           updated = Array::Int(), version = Array::Int(), sealed = Array::Bytes();
+      std::unordered_map<std::string_view, std::size_t> slot;
+      for (std::size_t k = 0; k < n; ++k) {
+        const UserRow& u = users[k].row;
+        id.Add(u.id);
+        env.Add(u.environment_id);
+        active.Add(u.active);
+        created.Add(u.created_at_ms);
+        updated.Add(u.updated_at_ms);
+        version.Add(u.version);
+        sealed.Add(u.sealed);
+        slot.emplace(u.id, k);
+      }
+      Rows r = c.Exec(kInsertUsersBatch, {id.param(), env.param(), active.param(), created.param(), updated.param(),
+                                          version.param(), sealed.param()});
+      if (!r.ok() || r.size() != static_cast<int>(n)) return std::nullopt;
+      for (int i = 0; i < r.size(); ++i) {
+        auto it = slot.find(r.String(i, 0));
+        if (it == slot.end() || numbers[it->second] != 0) return std::nullopt;
+        numbers[it->second] = r.Int(i, 1);
+      }
+    }
+    {
+      const auto order = IndexEntriesInKeyOrder(users);
+      auto env = Array::Text(), kind = Array::Text(), digest = Array::Bytes(), number = Array::Int(),
+           unique = Array::Bool(), generation = Array::Int();
+      auto held_env = Array::Text(), held_kind = Array::Text(), held_digest = Array::Bytes(),
+           held_number = Array::Int();
+      for (const auto& [u, i] : order) {
+        const IndexEntry& e = users[u].index[i];
+        env.Add(users[u].row.environment_id);
+        kind.Add(e.kind);
+        digest.Add(e.digest);
+        number.Add(numbers[u]);
+        unique.Add(e.unique || e.exclusive);
+        generation.Add(e.generation);
+        if (e.exclusive) {
+          held_env.Add(users[u].row.environment_id);
+          held_kind.Add(e.kind);
+          held_digest.Add(e.digest);
+          held_number.Add(numbers[u]);
+        }
+      }
+      if (!order.empty()) {
+        Rows r = c.Exec(kInsertUserIndexBatch, {env.param(), kind.param(), digest.param(), number.param(),
+                                                unique.param(), generation.param()});
+        if (!r.ok()) return std::nullopt;
+      }
+      // Against every holder, the batch's own included: stricter than one user at a time,
+      // which only sees the users before it; a refusal here is decided user by user.
+      if (held_env.size() > 0) {
+        Rows h = c.Exec(kClaimsHeldElsewhere,
+                        {held_env.param(), held_kind.param(), held_digest.param(), held_number.param()});
+        if (!h.ok() || h.size() > 0) return std::nullopt;
+      }
+    }
+    {
+      auto number = Array::Int(), hash = Array::Text();
+      for (std::size_t k = 0; k < n; ++k) {
+        if (!users[k].password_hash) continue;
+        number.Add(numbers[k]);
+        hash.Add(*users[k].password_hash);
+      }
+      if (number.size() > 0) {
+        if (Rows r = c.Exec(kPutPasswords, {number.param(), hash.param()}); !r.ok()) return std::nullopt;
+      }
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      if (users[k].session && !InsertSession(c, *users[k].session, numbers[k])) return std::nullopt;
+    }
+    {
+      // Each (record id, environment) looked up once; joins[j] = (its position, user).
+      std::map<std::pair<std::string_view, std::string_view>, std::size_t> records;
+      std::vector<std::pair<std::size_t, std::size_t>> joins;
+      auto record_id = Array::Text(), record_env = Array::Text();
+      for (std::size_t k = 0; k < n; ++k) {
+        for (const auto& id : users[k].member_of) {
+          auto [it, added] = records.emplace(std::pair<std::string_view, std::string_view>(id, users[k].row.environment_id),
+                                             records.size());
+          if (added) {
+            record_id.Add(id);
+            record_env.Add(users[k].row.environment_id);
+          }
+          joins.emplace_back(it->second, k);
+        }
+      }
+      if (!joins.empty()) {
+        Rows r = c.Exec(kLockRecordKeys, {record_id.param(), record_env.param()});
+        if (!r.ok() || r.size() != static_cast<int>(records.size())) return std::nullopt;  // one missing
+        std::vector<std::int64_t> record_numbers(records.size());
+        for (int i = 0; i < r.size(); ++i) record_numbers[static_cast<std::size_t>(r.Int(i, 0) - 1)] = r.Int(i, 1);
+        auto record = Array::Int(), user = Array::Int();
+        for (const auto& [p, k] : joins) {
+          record.Add(record_numbers[p]);
+          user.Add(numbers[k]);
+        }
+        if (Rows m = c.Exec(kAddMembers, {record.param(), user.param()}); !m.ok()) return std::nullopt;
+      }
+    }
+    std::vector<AuditRow> audit;
+    for (const auto& user : users) audit.insert(audit.end(), user.audit.begin(), user.audit.end());
+    if (!AppendAuditIn(c, audit)) return std::nullopt;
+    return numbers;
+  }
+
   Result<std::int64_t> InsertUserRow(Connection& c, const NewUser& user) {
     {
       const UserRow& u = user.row;
@@ -1739,7 +1986,6 @@ class PostgresStore final : public Store {
     }
   }
 
-  // Lends an idle connection to `body`, after making it fit for use.
   // Links and appends `rows` in `c`'s open transaction, each environment's chain head
   // locked until commit.
   Status AppendAuditIn(Connection& c, const std::vector<AuditRow>& rows) {
@@ -1759,13 +2005,7 @@ class PostgresStore final : public Store {
       std::optional<AuditHead> head;
       if (h.size() > 0 && h.Int(0, 1) > 0) head = AuditHead{h.String(0, 0), h.Int(0, 1), h.String(0, 2), h.String(0, 3)};
       auto linked = audit_chain::Link(mac, env, head, group);
-      for (const auto& r : group) {
-        Rows i = c.Exec(kInsertAudit, {Text(r.environment_id), Int(r.seq), Int(r.at_ms), Text(r.principal_kind),
-                                       Text(r.principal_id), Text(r.principal_user), Text(r.api), Text(r.route),
-                                       Text(r.request_id), Text(r.action), Text(r.subject), Text(r.outcome),
-                                       Text(r.fields), Bytes(r.prev), Bytes(r.hash)});
-        if (!i.ok()) return std::unexpected(c.Failure(i, "append audit"));
-      }
+      if (auto st = InsertAuditRows(c, group); !st) return st;
       for (const auto& k : linked.checkpoints) {
         Rows i = c.Exec(kInsertAuditCheckpoint,
                         {Text(k.environment_id), Int(k.seq), Bytes(k.hash), Int(k.at_ms), Bytes(k.mac)});
@@ -1778,6 +2018,47 @@ class PostgresStore final : public Store {
     return {};
   }
 
+  // Linked audit rows into audit_log: one statement for one row, one for many.
+  static Status InsertAuditRows(Connection& c, const std::vector<AuditRow>& rows) {
+    if (rows.size() == 1) {
+      const AuditRow& r = rows.front();
+      Rows i = c.Exec(kInsertAudit, {Text(r.environment_id), Int(r.seq), Int(r.at_ms), Text(r.principal_kind),
+                                     Text(r.principal_id), Text(r.principal_user), Text(r.api), Text(r.route),
+                                     Text(r.request_id), Text(r.action), Text(r.subject), Text(r.outcome),
+                                     Text(r.fields), Bytes(r.prev), Bytes(r.hash)});
+      if (!i.ok()) return std::unexpected(c.Failure(i, "append audit"));
+      return {};
+    }
+    auto env = Array::Text(), seq = Array::Int(), at = Array::Int(), principal_kind = Array::Text(),
+         principal_id = Array::Text(), principal_user = Array::Text(), api = Array::Text(), route = Array::Text(),
+         request_id = Array::Text(), action = Array::Text(), subject = Array::Text(), outcome = Array::Text(),
+         fields = Array::Text(), prev = Array::Bytes(), hash = Array::Bytes();
+    for (const auto& r : rows) {
+      env.Add(r.environment_id);
+      seq.Add(r.seq);
+      at.Add(r.at_ms);
+      principal_kind.Add(r.principal_kind);
+      principal_id.Add(r.principal_id);
+      principal_user.Add(r.principal_user);
+      api.Add(r.api);
+      route.Add(r.route);
+      request_id.Add(r.request_id);
+      action.Add(r.action);
+      subject.Add(r.subject);
+      outcome.Add(r.outcome);
+      fields.Add(r.fields);
+      prev.Add(r.prev);
+      hash.Add(r.hash);
+    }
+    Rows i = c.Exec(kInsertAuditBatch,
+                    {env.param(), seq.param(), at.param(), principal_kind.param(), principal_id.param(),
+                     principal_user.param(), api.param(), route.param(), request_id.param(), action.param(),
+                     subject.param(), outcome.param(), fields.param(), prev.param(), hash.param()});
+    if (!i.ok()) return std::unexpected(c.Failure(i, "append audit"));
+    return {};
+  }
+
+  // Lends an idle connection to `body`, after making it fit for use.
   template <class F>
   auto WithConnection(F&& body) -> decltype(body(std::declval<Connection&>())) {
     Connection* c;

@@ -283,6 +283,69 @@ TEST_F(PostgresStoreTest, ACallOnASessionThatIsEndedFailsUnavailableAndTheNextOn
   EXPECT_EQ(store->GetUser("e", "u")->sealed, "v2");
 }
 
+// A bulk import's batch (InsertUsers) is written with a statement per table when nothing
+// in it is refused, and user by user only when that one pass fails, for whatever reason.
+// A statement trigger counts the statements that insert into user_index (a rolled-back
+// pass's count rolls back with it); a second one fails every multi-row insert there, as
+// any server error would fail the pass.
+TEST_F(PostgresStoreTest, ABatchIsWrittenInOnePassAndUserByUserOnlyWhenThatPassFails) {
+  const Database db = databases->Create();
+  auto store = Open({db.dsn, 1});
+  ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
+  Admin admin(db.dsn);
+  admin.Query(
+      "CREATE TABLE index_statements(n BIGINT NOT NULL); INSERT INTO index_statements VALUES (0);"
+      "CREATE FUNCTION count_index_statement() RETURNS trigger LANGUAGE plpgsql AS "
+      "$$BEGIN UPDATE index_statements SET n = n + 1; RETURN NULL; END$$;"
+      "CREATE TRIGGER count_index_statements AFTER INSERT ON user_index "
+      "FOR EACH STATEMENT EXECUTE FUNCTION count_index_statement()");
+  auto statements = [&] { return admin.Query("SELECT n FROM index_statements"); };
+  auto batch_of = [](const std::string& prefix, int n) {
+    UserBatch b;
+    for (int i = 0; i < n; ++i) {
+      NewUser u;
+      const std::string id = prefix + std::to_string(i);
+      u.row = UserRow{id, 0, "e", true, 1, 1, 1, "sealed:" + id};
+      u.index = {{"username", id, true}, {"email", "shared", false}};
+      b.users.push_back(std::move(u));
+    }
+    return b;
+  };
+
+  auto clean = store->InsertUsers(batch_of("a", 20));
+  ASSERT_TRUE(clean.has_value()) << clean.error().message;
+  for (const auto& r : *clean) EXPECT_TRUE(r.has_value());
+  EXPECT_EQ(statements(), "1");  // the batch's 40 entries at once
+
+  UserBatch mixed = batch_of("b", 5);
+  mixed.users[2].index[0].digest = "a3";  // taken: the pass fails, b2 is refused alone
+  auto written = store->InsertUsers(mixed);
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  for (int i : {0, 1, 3, 4}) EXPECT_TRUE((*written)[i].has_value()) << i;
+  ASSERT_FALSE((*written)[2].has_value());
+  EXPECT_EQ((*written)[2].error().field, "username");
+  EXPECT_EQ(statements(), "9");  // one per entry of the 4 users that landed
+
+  admin.Query(
+      "CREATE FUNCTION refuse_many() RETURNS trigger LANGUAGE plpgsql AS "
+      "$$BEGIN IF (SELECT count(*) FROM inserted) > 1 THEN RAISE EXCEPTION 'refused'; END IF; RETURN NULL; END$$;"
+      "CREATE TRIGGER refuse_many AFTER INSERT ON user_index REFERENCING NEW TABLE AS inserted "
+      "FOR EACH STATEMENT EXECUTE FUNCTION refuse_many()");
+  auto fallback = store->InsertUsers(batch_of("c", 10));
+  ASSERT_TRUE(fallback.has_value()) << fallback.error().message;
+  for (std::size_t i = 0; i < fallback->size(); ++i) {
+    ASSERT_TRUE((*fallback)[i].has_value()) << i;
+    if (i > 0) EXPECT_GT(*(*fallback)[i], *(*fallback)[i - 1]);
+    const std::string id = "c" + std::to_string(i);
+    auto found = store->FindUsers("e", "username", id);
+    ASSERT_TRUE(found.has_value());
+    ASSERT_EQ(found->size(), 1u);
+    EXPECT_EQ(found->front().number, *(*fallback)[i]);
+  }
+  EXPECT_EQ(statements(), "29");
+  EXPECT_EQ(store->FindUsers("e", "email", "shared")->size(), 34u);
+}
+
 // Collects what a key watch tells, for tests to wait on.
 class Heard {
  public:

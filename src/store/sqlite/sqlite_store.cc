@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include "store/audit_chain.h"
+#include "store/import_order.h"
 
 #include <sqlite3.h>
 
@@ -583,26 +584,15 @@ class SqliteStore final : public Store {
     using Out = std::optional<std::vector<Result<std::int64_t>>>;
     std::vector<std::int64_t> numbers;
     numbers.reserve(users.size());
-    std::size_t entries = 0;
     for (const auto& user : users) {
       auto number = InsertUsersRow(user.row);
       if (!number && number.error().code == ErrorCode::kAlreadyExists) return Out{};
       if (!number) return std::unexpected(number.error());
       numbers.push_back(*number);
-      entries += user.index.size();
     }
     // (user, entry) in (environment, kind, digest) order, the table's key order; a claim
     // two users of the batch share is refused here and decided user by user.
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> order;
-    order.reserve(entries);
-    for (std::size_t u = 0; u < users.size(); ++u)
-      for (std::size_t e = 0; e < users[u].index.size(); ++e)
-        order.emplace_back(static_cast<std::uint32_t>(u), static_cast<std::uint32_t>(e));
-    auto key = [&](const std::pair<std::uint32_t, std::uint32_t>& p) {
-      const IndexEntry& e = users[p.first].index[p.second];
-      return std::tie(users[p.first].row.environment_id, e.kind, e.digest);
-    };
-    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+    const auto order = IndexEntriesInKeyOrder(users);
     for (const auto& [u, i] : order) {
       const IndexEntry& e = users[u].index[i];
       const std::string& environment_id = users[u].row.environment_id;
