@@ -11,8 +11,11 @@
 #     its peak), the database bytes per user (after a WAL checkpoint)
 # and last the ratios of the largest size to the first. The load average is printed
 # with each size (the machine is shared).
+#   filter=name.family sw "<prefix>"&limit=1 p50/p99 over SAMPLES users' prefixes: the
+#     first hit alone, the same work at every size
 # Knobs: USERS (1000000), SIZES ("10000 $USERS"), SAMPLES (300), BATCH (import
-# --batch-size; the import's default when empty), ROSTER_BIN (skip the build).
+# --batch-size; the import's default when empty), ROSTER_BIN (skip the build), KEEP (1:
+# leave the filled directory behind and print where).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,7 +30,11 @@ PY=/usr/bin/python3
 
 roster_bench_build
 TMP=$(mktemp -d -t roster-scale-bench.XXXXXX)
-trap 'roster_bench_stop; rm -rf "$TMP"' EXIT
+if [[ ${KEEP:-0} == 1 ]]; then
+  trap 'roster_bench_stop; echo "# kept $TMP"' EXIT
+else
+  trap 'roster_bench_stop; rm -rf "$TMP"' EXIT
+fi
 DATA=$TMP/data
 "$ROSTER_BIN" init --data-dir "$DATA" --json >/dev/null
 P1=$("$ROSTER_BIN" pingone app create --env default --data-dir "$DATA" --json)
@@ -127,6 +134,15 @@ while path:
     if hits and first_hit is None: first_hit = (reqs, total_ms)
     nxt = d["_links"].get("next", {}).get("href")
     path = urllib.parse.urlparse(nxt)._replace(scheme="", netloc="").geturl() if nxt else None
+# The first hit alone (limit=1) for each picked user's 6-letter family-name prefix.
+def prefix_of(i):
+    j = (i * 7919) % 8000
+    return (syl[j // 400] + syl[(j // 20) % 20] + syl[j % 20]).capitalize()
+first_hits = []
+for i in picks:
+    d, ms = get(base + "?limit=1&filter=" + urllib.parse.quote(f'name.family sw "{prefix_of(i)}"'))
+    assert len(d["_embedded"]["users"]) == 1, d
+    first_hits.append(ms)
 status = open(f"/proc/{pid}/status").read()
 kib = lambda k: int(next(l.split()[1] for l in status.splitlines() if l.startswith(k + ":")))
 print(json.dumps({"users": size, "get_p50_ms": statistics.median(gets), "get_p99_ms": pct(gets, 99),
@@ -137,6 +153,7 @@ print(json.dumps({"users": size, "get_p50_ms": statistics.median(gets), "get_p99
                   "sw_first_hit_requests": first_hit[0] if first_hit else None,
                   "sw_first_hit_ms": round(first_hit[1], 2) if first_hit else None,
                   "sw_full_requests": reqs, "sw_full_ms": round(total_ms, 2),
+                  "sw_limit1_p50_ms": statistics.median(first_hits), "sw_limit1_p99_ms": pct(first_hits, 99),
                   "rss_mib": round(kib("VmRSS") / 1024, 1), "rss_peak_mib": round(kib("VmHWM") / 1024, 1)}))
 PY
   roster_bench_stop
@@ -159,6 +176,7 @@ print(f"  deepest list page    p50 {r['list_deepest_p50_ms']:.2f} ms  p99 {r['li
 print(f"  email eq             p50 {r['email_eq_p50_ms']:.2f} ms  p99 {r['email_eq_p99_ms']:.2f} ms")
 print(f"  name.family sw \"{r['sw_prefix']}\": first hit {r['sw_first_hit_requests']} request(s) {r['sw_first_hit_ms']} ms; "
       f"full result {r['sw_hits']} users in {r['sw_full_requests']} request(s) {r['sw_full_ms']} ms")
+print(f"  name.family sw, limit=1 (first hit alone) p50 {r['sw_limit1_p50_ms']:.2f} ms  p99 {r['sw_limit1_p99_ms']:.2f} ms")
 print(f"  server RSS {r['rss_mib']} MiB (peak {r['rss_peak_mib']} MiB); database {r['db_bytes_per_user']:,} bytes/user")
 PY
   have=$size
@@ -171,7 +189,7 @@ if len(rows) >= 2:
     a, b = rows[0], rows[-1]
     def ratio(k): return round(b[k] / a[k], 2) if a.get(k) and b.get(k) is not None else None
     keys = ["get_p99_ms", "list_first_p99_ms", "list_deepest_p99_ms", "email_eq_p99_ms", "sw_first_hit_ms", "sw_first_hit_requests",
-            "sw_full_ms", "sw_full_requests", "import_per_s", "rss_mib", "db_bytes_per_user"]
+            "sw_full_ms", "sw_full_requests", "sw_limit1_p50_ms", "sw_limit1_p99_ms", "import_per_s", "rss_mib", "db_bytes_per_user"]
     print(f"== ratios {b['users']:,} / {a['users']:,} users")
     for k in keys: print(f"  {k}: {ratio(k)}")
 for r in rows: print(json.dumps(r))

@@ -1948,23 +1948,7 @@ Result<std::string> IntegrityCheck(const std::string& path) {
   }
 }
 
-// Statement journals up to 16 MiB stay in memory (SQLite's default spills them to a
-// temporary file past 64 KiB). Every group-commit write runs behind a savepoint
-// (`group_write`), and SQLite keeps there the original of each page the write first
-// changes: a PingOne create changes ~20 pages, so with the default each commit created,
-// wrote page by page and unlinked a temporary file, about as many pwrite calls again as
-// the WAL's own frames (docs/benchmarks.md, "eighth session"). An import batch's
-// journal (thousands of pages) still spills. Process-wide, so set once, before SQLite
-// initialises; if something initialised it first, the default stays.
-void ConfigureSqliteOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 16 << 20); });
-}
-
-std::unique_ptr<Store> Open(const Options& options) {
-  ConfigureSqliteOnce();
-  return std::make_unique<SqliteStore>(options);
-}
+std::unique_ptr<Store> Open(const Options& options) { return std::make_unique<SqliteStore>(options); }
 
 WriteStats GetWriteStats(Store& store) {
   auto* s = dynamic_cast<SqliteStore*>(&store);
