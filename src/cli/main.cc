@@ -384,6 +384,9 @@ int Serve(const std::string& data_dir, const std::string& database, ServeOptions
               << std::endl;
   logger->info("roster serving", {{"listen", url(so.host, port, so.tls.has_value())}});
   server.Run();
+  // Answers still waiting for their audit records hold their sessions through callbacks
+  // the audit writer calls; they must be told while the server's io_context exists.
+  if (ctx.audit) ctx.audit->Flush();
   metrics_listener.reset();
   logger->info("roster stopped");
   return 0;

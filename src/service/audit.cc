@@ -172,6 +172,7 @@ void AuditLog::Run() {
       cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, nothing left
       batch.swap(queue_);
+      busy_ = true;
       inflight_oldest_ms_ = batch.front().first.empty() ? clock_.NowMillis() : batch.front().first.front().at_ms;
     }
     // Everything that arrived while the last transaction committed goes in this one.
@@ -189,7 +190,18 @@ void AuditLog::Run() {
       inflight_oldest_ms_ = 0;
     }
     for (auto& [r, ticket] : batch) ticket->Complete(st.has_value());
+    batch.clear();  // the waiters' callbacks (and what they hold) go before Flush returns
+    {
+      std::lock_guard lock(mu_);
+      busy_ = false;
+    }
+    idle_cv_.notify_all();
   }
+}
+
+void AuditLog::Flush() {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [&] { return !busy_ && queue_.empty(); });
 }
 
 std::uint64_t AuditLog::appended() const {

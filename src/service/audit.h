@@ -78,6 +78,11 @@ class AuditLog {
   // and reports whether the records are durable.
   core::Status Record(std::vector<store::AuditRow> rows);
   core::Status Record(store::AuditRow row) { return Record(std::vector<store::AuditRow>{std::move(row)}); }
+  // Returns once every record queued so far has been written (or failed) and its
+  // waiters told, the writer keeps running. `roster serve` calls it after the HTTP
+  // server stopped and before it is destroyed: a request's hold callback, told from
+  // the writer thread, posts to that server's io_context and holds its session.
+  void Flush();
 
   // Walks the environment's chain from its first kept record (or a signed checkpoint
   // before it) to its signed head, and names the first record that was edited,
@@ -106,6 +111,8 @@ class AuditLog {
   bool stop_ = false;
   std::uint64_t appended_ = 0, batches_ = 0, failed_batches_ = 0;
   std::int64_t inflight_oldest_ms_ = 0;  // the batch being committed: its oldest record's time (0: none)
+  bool busy_ = false;                    // a batch is being written or its waiters told
+  std::condition_variable idle_cv_;      // busy_ fell with the queue empty (Flush)
   std::thread writer_;
   // roster_audit_* at every scrape: queue depth, lag, records, batches, failures.
   std::unique_ptr<metrics::Registry::Registration> metrics_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -87,6 +88,38 @@ TEST_F(AuditLogTest, InsideARequestTheAnswerIsHeldUntilTheRecordIsDurable) {
   ASSERT_EQ(holds.size(), 1u);
   EXPECT_TRUE(core::AwaitHolds(std::move(holds)));
   EXPECT_EQ(store_->ListAudit("env-1", 0, 10)->size(), 1u);
+}
+
+// `roster serve` flushes the writer after the HTTP server stopped and before it goes:
+// every held answer's callback has been told, and what it captured (the session, which
+// needs the server's io_context to close) released, by the time Flush returns.
+TEST_F(AuditLogTest, FlushReturnsOnceEveryHeldAnswerWasToldAndReleased) {
+  AuditLog log(*store_, keyring_, clock_);
+  constexpr int kAnswers = 50;
+  std::atomic<int> told = 0, released = 0;
+  struct Session {
+    explicit Session(std::atomic<int>& r) : released(r) {}
+    ~Session() { ++released; }
+    std::atomic<int>& released;
+  };
+  for (int i = 0; i < kAnswers; ++i) {
+    std::vector<core::Hold> holds;
+    {
+      core::HoldScope scope("/r", "rid-" + std::to_string(i));
+      ASSERT_TRUE(log.Record(log.Row(Admin(), "user.read", "u" + std::to_string(i), nullptr, kAuditProfile)).has_value());
+      holds = scope.Take();
+    }
+    ASSERT_EQ(holds.size(), 1u);
+    auto session = std::make_shared<Session>(released);
+    holds.front()([session, &told](bool durable) {
+      if (durable) ++told;
+    });
+  }
+  log.Flush();
+  EXPECT_EQ(told.load(), kAnswers);
+  EXPECT_EQ(released.load(), kAnswers);
+  EXPECT_EQ(store_->ListAudit("env-1", 0, 100)->size(), static_cast<std::size_t>(kAnswers));
+  log.Flush();  // nothing queued: returns at once
 }
 
 TEST_F(AuditLogTest, AnotherKeyCannotVouchForTheChain) {
