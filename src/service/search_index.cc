@@ -221,6 +221,26 @@ std::vector<store::IndexEntry> SearchEntries(const crypto::SecretKey& index_key,
   return out;
 }
 
+std::optional<IndexLookup> ExactSearch(const SearchPolicy& policy, const Node& filter) {
+  const Node* node = &filter;
+  std::string within;
+  if (node->kind == Node::Kind::kValuePath) {
+    if (!node->path.schema.empty() || node->path.names.size() != 1) return std::nullopt;
+    within = node->path.names.front();
+    node = &node->children.front();
+  }
+  if (node->kind != Node::Kind::kCompare) return std::nullopt;
+  auto plan = PlanCompare(policy, *node, within);
+  if (!plan || plan->lookups.size() != 1 || !IsSearchKind(plan->lookups.front().kind)) return std::nullopt;
+  IndexLookup& lookup = plan->lookups.front();
+  // A shorter indexed prefix than the text only names candidates. (A case-exact
+  // attribute's prefix is of the text unfolded: left to the evaluator.)
+  if (node->op == Op::kSw &&
+      (lookup.kind == SearchPrefixKind("externalid") || lookup.key != query::Fold(node->value.text)))
+    return std::nullopt;
+  return std::move(lookup);
+}
+
 std::optional<std::vector<IndexLookup>> PlanSearch(const SearchPolicy& policy, const Node& filter) {
   auto plan = PlanNode(policy, filter, {});
   if (!plan) return std::nullopt;

@@ -80,4 +80,14 @@ struct IndexLookup {
 // such as emails[type eq "work" and value sw "ann"]) look up one entry.
 std::optional<std::vector<IndexLookup>> PlanSearch(const SearchPolicy& policy, const query::Node& filter);
 
+// The one lookup whose holders are exactly the users `filter` matches, so they can be
+// counted without opening any: `filter` is one `eq` on an attribute the policy indexes,
+// or one `sw` whose folded text is as long as an indexed prefix (2, 3, 4, 6 or 8 code
+// points), alone or as the only test of a value path (emails[value sw "ann"]). The
+// evaluator folds both sides as the index does (query::Fold), so a holder matches and a
+// match holds the entry; the one exception is two folded values whose truncated digests
+// collide (kSearchDigestBytes: 2^-96 per pair). nullopt for anything else, including the
+// uniqueness claims (username, externalId: at most one holder, nothing to save).
+std::optional<IndexLookup> ExactSearch(const SearchPolicy& policy, const query::Node& filter);
+
 }  // namespace roster::service

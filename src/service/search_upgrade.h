@@ -18,7 +18,9 @@ namespace roster::service {
 
 // Bump when SearchEntries derives other entries for the same user (a new kind, other
 // prefix lengths, another folding): every environment is then re-indexed at start.
-inline constexpr std::int64_t kSearchIndexVersion = 1;
+// 2: archived users hold kArchivedMarker (user_service.h), which the query engine's
+// counts from the index rely on.
+inline constexpr std::int64_t kSearchIndexVersion = 2;
 
 // Re-derives every user's claims and search entries (UserService::Reindex, `batch` users
 // per write) unless the settings say they follow kSearchIndexVersion already; then

@@ -115,6 +115,7 @@ core::Result<QueryResult> UserService::Query(const UserQuery& q) {
   NumberRange range = q.filter ? NumberRangeOf(*q.filter) : NumberRange{};
   std::int64_t cursor = std::max(q.after, range.after);
   bool done = false;  // a stop decided: a known further match, or the range's end
+  bool counting = q.count;  // the walk goes on past the page to count matches
 
   // Takes one opened user in number order; false when the walk stops here.
   const auto take = [&](core::User& u) -> bool {
@@ -135,7 +136,7 @@ core::Result<QueryResult> UserService::Query(const UserQuery& q) {
         ++result.matched;
         result.page_end = u.number;
         result.users.push_back(std::move(u));
-      } else if (q.count) {
+      } else if (counting) {
         ++result.matched;
       } else {
         // A match beyond the page: there is more; go on after the page's last user.
@@ -166,6 +167,26 @@ core::Result<QueryResult> UserService::Query(const UserQuery& q) {
         std::int64_t after = 0;
         bool exhausted = false;
       };
+      // A total the index alone can tell (ExactSearch) is counted there, from index rows
+      // without opening a user, and the walk stops after the page as it does without a
+      // count. Only for a principal that sees every field (no view: a field hidden from
+      // it cannot match for it) and up to kExactCountCap holders; else the walk counts.
+      std::optional<std::int64_t> exact_total;
+      if (q.count && !q.view) {
+        if (auto exact = ExactSearch(search_, *q.filter)) {
+          const std::string digest =
+              LookupDigest(*keys, exact->kind, SearchDigest(keys->index, exact->kind, exact->key));
+          auto held = users_.CountHolders(q.environment_id, exact->kind, digest, cursor, kArchivedMarker,
+                                          ClaimLookup(*keys, kArchivedMarker, ""), kExactCountCap);
+          if (!held) return std::unexpected(held.error());
+          if (held->holders < kExactCountCap) {
+            exact_total = q.archived == ArchivedUsers::kInclude ? held->holders
+                          : q.archived == ArchivedUsers::kOnly  ? held->also
+                                                                : held->holders - held->also;
+            counting = false;
+          }
+        }
+      }
       std::vector<Stream> streams;
       for (const auto& l : *lookups) {
         Stream st;
@@ -182,7 +203,7 @@ core::Result<QueryResult> UserService::Query(const UserQuery& q) {
         std::int64_t next = INT64_MAX;
         for (auto& st : streams) {
           if (st.at == st.rows.size() && !st.exhausted) {
-            const std::int64_t need = q.count ? budget : skip + page_size + 1;
+            const std::int64_t need = counting ? budget : skip + page_size + 1;
             chunk = static_cast<int>(std::clamp<std::int64_t>(std::max<std::int64_t>(need, chunk * 2LL), 1, 500));
             auto rows = users_.FindUsersAfter(q.environment_id, st.kind, st.digest, st.after, chunk);
             if (!rows) return std::unexpected(rows.error());
@@ -203,6 +224,11 @@ core::Result<QueryResult> UserService::Query(const UserQuery& q) {
         auto u = Unseal(*keys, *row);
         if (!u) return std::unexpected(u.error());
         if (!take(*u)) break;
+      }
+      // A walk the budget stopped reports what it saw (callers go on from there).
+      if (exact_total && !result.budget_hit) {
+        result.matched = *exact_total;
+        result.plan += "+count";
       }
       return result;
     }

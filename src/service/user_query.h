@@ -24,6 +24,9 @@ namespace roster::service {
 
 // Rows a query reads at most per call, unless the call says otherwise.
 inline constexpr int kDefaultQueryBudget = 1000;
+// Index rows a count from the index alone reads at most (more: the walk counts, within
+// its budget). An index row costs ~1/50 of an opened user.
+inline constexpr std::int64_t kExactCountCap = 50'000;
 
 enum class ArchivedUsers { kExclude, kInclude, kOnly };
 
@@ -54,7 +57,9 @@ struct QueryResult {
   std::int64_t next_after = 0;
   std::int64_t page_end = 0;  // the number of the last user returned (0: none)
   bool budget_hit = false;    // stopped by the budget, not by the end or a full page
-  std::string plan;           // the claim kind used, "members" or "scan" (for tests, logs)
+  // The claim kinds used ("|" between streams), "members" or "scan"; "+count" when the
+  // total came from the index alone (for tests, logs).
+  std::string plan;
 };
 
 // The (kind, value) of a blind-index equality the filter requires of every match:

@@ -122,6 +122,7 @@ core::Result<std::vector<store::IndexEntry>> UserService::IndexFor(const crypto:
     claim(kEmailClaim, core::NormalizeEmail(email->value), false, options.exclusive_email);
   }
   if (!user.external_id.empty()) claim(kExternalIdClaim, user.external_id, true);
+  if (user.archived) claim(kArchivedMarker, "", false);
   for (const auto& [source, value] : user.external_ids)
     if (!value.empty()) claim(ExternalIdClaimKind(source), value, true);
   for (const auto& [id, text] : user.attributes) {

@@ -31,6 +31,11 @@ namespace roster::service {
 inline constexpr const char* kUsernameClaim = "username";      // unique, folded
 inline constexpr const char* kEmailClaim = "email";            // lookup; exclusive on request
 inline constexpr const char* kExternalIdClaim = "externalId";  // unique, exact
+// Held by every archived (retired) user, the same digest for all of an environment's:
+// what lets the query engine count an index entry's holders that lists show
+// (user_query.cc) without opening them. Reveals which users are retired, as the users
+// table's `active` reveals which are disabled (docs/security.md).
+inline constexpr const char* kArchivedMarker = "archived";
 // "external:<source>" for User::external_ids (unique per source, exact).
 std::string ExternalIdClaimKind(std::string_view source);
 // core::AttributeClaimKind(id) ("attribute:<id>") for unique schema attributes.

@@ -336,6 +336,17 @@ class UserStore {
   virtual Result<std::vector<UserRow>> FindUsersAfter(const std::string& environment_id, const std::string& kind,
                                                       const std::string& digest, std::int64_t after_number,
                                                       int limit) = 0;
+  // Counts from the index alone, opening no user: of the holders of (kind, digest)
+  // numbered after `after_number`, at most `cap` are looked at; `holders` is how many,
+  // `also` how many of them also hold (also_kind, also_digest).
+  struct HolderCount {
+    std::int64_t holders = 0;
+    std::int64_t also = 0;
+  };
+  virtual Result<HolderCount> CountHolders(const std::string& environment_id, const std::string& kind,
+                                           const std::string& digest, std::int64_t after_number,
+                                           const std::string& also_kind, const std::string& also_digest,
+                                           std::int64_t cap) = 0;
   // kNotFound, kAborted (version moved on), kAlreadyExists (unique claim taken).
   virtual Status UpdateUser(const UserUpdate& update) = 0;
   // Removes the user with its claims, credentials, sessions and memberships. kNotFound.

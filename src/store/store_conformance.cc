@@ -238,6 +238,38 @@ TEST_P(StoreConformanceTest, FindUsersAfterPagesOneClaimInNumberOrder) {
   EXPECT_TRUE(store_->FindUsersAfter(env_, "email", "other-digest", 0, 10)->empty());
 }
 
+TEST_P(StoreConformanceTest, CountHoldersCountsOneEntrysHoldersAndThoseHoldingAnotherToo) {
+  std::vector<std::int64_t> numbers;
+  for (int i = 0; i < 6; ++i) {
+    NewUser u = MakeUser(env_, "c" + std::to_string(i), "c" + std::to_string(i));
+    if (i % 3 == 0) u.index.push_back({"marker", "m", false});  // c0, c3
+    auto n = store_->InsertUser(u);
+    ASSERT_TRUE(n.has_value());
+    numbers.push_back(*n);
+  }
+  NewUser elsewhere = MakeUser(other_env_, "c9", "c9");
+  elsewhere.index.push_back({"marker", "m", false});
+  ASSERT_TRUE(store_->InsertUser(elsewhere).has_value());
+  auto all = store_->CountHolders(env_, "email", "shared-email", 0, "marker", "m", 100);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->holders, 6);
+  EXPECT_EQ(all->also, 2);
+  auto after = store_->CountHolders(env_, "email", "shared-email", numbers[1], "marker", "m", 100);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->holders, 4);  // c2..c5
+  EXPECT_EQ(after->also, 1);     // c3
+  auto capped = store_->CountHolders(env_, "email", "shared-email", 0, "marker", "m", 3);
+  ASSERT_TRUE(capped.has_value());
+  EXPECT_EQ(capped->holders, 3);  // the cap, in number order: c0..c2
+  EXPECT_EQ(capped->also, 1);
+  auto none = store_->CountHolders(env_, "email", "other-digest", 0, "marker", "m", 100);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->holders, 0);
+  EXPECT_EQ(none->also, 0);
+  ASSERT_TRUE(store_->DeleteUser(env_, "c3"));
+  EXPECT_EQ(store_->CountHolders(env_, "email", "shared-email", 0, "marker", "m", 100)->also, 1);
+}
+
 TEST_P(StoreConformanceTest, ConcurrentInsertsOfOneClaimYieldExactlyOneUser) {
   std::atomic<int> ok{0}, taken{0}, other{0};
   std::vector<std::thread> threads;

@@ -605,6 +605,12 @@ constexpr Query kFindUsersAfter{
     "FROM user_index i JOIN users u ON u.number = i.user_number "
     "WHERE i.environment_id = $1 AND i.kind = $2 AND i.digest = $3 AND i.user_number > $4 "
     "ORDER BY i.user_number LIMIT $5"};
+constexpr Query kCountHolders{
+    "count_holders",
+    "SELECT count(*), count(also) FROM (SELECT (SELECT 1 FROM user_index a WHERE a.environment_id = $1 "
+    "AND a.kind = $5 AND a.digest = $6 AND a.user_number = i.user_number) AS also "
+    "FROM user_index i WHERE i.environment_id = $1 AND i.kind = $2 AND i.digest = $3 AND i.user_number > $4 "
+    "ORDER BY i.user_number LIMIT $7) AS held"};
 // FOR UPDATE holds the row until commit, so a concurrent update waits and then sees the
 // new version instead of both passing the check.
 constexpr Query kLockUser{
@@ -1392,6 +1398,17 @@ class PostgresStore final : public Store {
       std::vector<UserRow> out;
       for (int i = 0; i < r.size(); ++i) out.push_back(ReadUser(r, i));
       return out;
+    });
+  }
+
+  Result<HolderCount> CountHolders(const std::string& environment_id, const std::string& kind,
+                                   const std::string& digest, std::int64_t after_number, const std::string& also_kind,
+                                   const std::string& also_digest, std::int64_t cap) override {
+    return Read([&](Connection& c) -> Result<HolderCount> {
+      Rows r = c.Exec(kCountHolders, {Text(environment_id), Text(kind), Bytes(digest), Int(after_number),
+                                      Text(also_kind), Bytes(also_digest), Int(std::max<std::int64_t>(cap, 0))});
+      if (!r.ok()) return std::unexpected(c.Failure(r, "count holders"));
+      return HolderCount{r.Int(0, 0), r.Int(0, 1)};
     });
   }
 

@@ -712,6 +712,23 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<HolderCount> CountHolders(const std::string& environment_id, const std::string& kind,
+                                   const std::string& digest, std::int64_t after_number, const std::string& also_kind,
+                                   const std::string& also_digest, std::int64_t cap) override {
+    return Read([&](Connection& c) -> Result<HolderCount> {
+      // Both lookups are on the primary key (environment_id, kind, digest, user_number).
+      auto s = c.Prepare(
+          "SELECT count(*), count(also) FROM (SELECT (SELECT 1 FROM user_index a WHERE a.environment_id = ?1 "
+          "AND a.kind = ?5 AND a.digest = ?6 AND a.user_number = i.user_number) AS also "
+          "FROM user_index i WHERE i.environment_id = ?1 AND i.kind = ?2 AND i.digest = ?3 AND i.user_number > ?4 "
+          "ORDER BY i.user_number LIMIT ?7)");
+      s.Text(1, environment_id).Text(2, kind).Blob(3, digest).Int(4, after_number).Text(5, also_kind);
+      s.Blob(6, also_digest).Int(7, std::max<std::int64_t>(cap, 0));
+      if (int rc = s.Step(); rc != SQLITE_ROW) return std::unexpected(StepError(rc, "count holders"));
+      return HolderCount{s.ColInt(0), s.ColInt(1)};
+    });
+  }
+
   Status UpdateUser(const UserUpdate& update) override {
     return Write([&]() -> Status {
       const UserRow& r = update.row;
