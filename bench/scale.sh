@@ -13,9 +13,14 @@
 # with each size (the machine is shared).
 #   filter=name.family sw "<prefix>"&limit=1 p50/p99 over SAMPLES users' prefixes: the
 #     first hit alone, the same work at every size
-# Knobs: USERS (1000000), SIZES ("10000 $USERS"), SAMPLES (300), BATCH (import
-# --batch-size; the import's default when empty), ROSTER_BIN (skip the build), KEEP (1:
-# leave the filled directory behind and print where).
+# GET by id is timed over GET_SAMPLES other random users (10 x SAMPLES): its p99 over 300
+# is the third-slowest request, too few for a ratio of p99s.
+# BASE_BIN: another build (e.g. main's before a change) serves the same directory at each
+# size and is measured the same way, right after ROSTER_BIN: its figures print as "base"
+# lines, and the ratios are given for both.
+# Knobs: USERS (1000000), SIZES ("10000 $USERS"), SAMPLES (300), GET_SAMPLES, BATCH (import
+# --batch-size; the import's default when empty), ROSTER_BIN (skip the build), BASE_BIN,
+# KEEP (1: leave the filled directory behind and print where).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +30,8 @@ source "$ROOT/bench/common.sh"
 USERS=${USERS:-1000000}
 SIZES=${SIZES:-"10000 $USERS"}
 SAMPLES=${SAMPLES:-300}
+GET_SAMPLES=${GET_SAMPLES:-$((SAMPLES * 10))}
+BASE_BIN=${BASE_BIN:-}
 BATCH=${BATCH:-}
 PY=/usr/bin/python3
 
@@ -39,7 +46,7 @@ DATA=$TMP/data
 "$ROSTER_BIN" init --data-dir "$DATA" --json >/dev/null
 P1=$("$ROSTER_BIN" pingone app create --env default --data-dir "$DATA" --json)
 echo "# roster scale bench: sizes $SIZES (capped at $USERS), $SAMPLES samples per query, $(nproc) cores"
-echo "# binary $ROSTER_BIN"
+echo "# binary $ROSTER_BIN${BASE_BIN:+, base $BASE_BIN}"
 
 # gen FROM TO FILE: users FROM..TO-1 as SCIM JSON Lines (the family name is one of
 # 8,000 three-syllable names, so a 6-letter prefix names ~ 1 in 8,000 users).
@@ -61,32 +68,18 @@ with open(path, "w") as f:
 PY
 }
 
-RESULTS=$TMP/results.jsonl
-have=0
-for size in $SIZES; do
-  (( size > USERS )) && size=$USERS
-  (( size <= have )) && continue
-  gen "$have" "$size" "$TMP/fill.jsonl"
-  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-  args=(import --env default "$TMP/fill.jsonl" --data-dir "$DATA" --no-progress --json)
-  [[ -n $BATCH ]] && args+=(--batch-size "$BATCH")
-  t0=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$TMP/import.rss" "$ROSTER_BIN" "${args[@]}" >"$TMP/import.json"
-  t1=$(date +%s.%N)
-  imported=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["imported"])' "$TMP/import.json")
-  (( imported == size - have )) || { echo "imported $imported of $((size - have))" >&2; exit 1; }
-  rm -f "$TMP/fill.jsonl"
-  "$PY" -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA wal_checkpoint(TRUNCATE)")' "$DATA/roster.db"
-  db_bytes=$(stat -c %s "$DATA/roster.db")
-
-  roster_bench_serve "$DATA" "$TMP/server" --throttle-per-address 0 --throttle-per-credential 0
+# measure BIN OUT SIZE: serves the directory with BIN and appends one row of figures to OUT.
+measure() {
+  local bin=$1 out=$2 size=$3
+  ROSTER_BIN=$bin roster_bench_serve "$DATA" "$TMP/server" --throttle-per-address 0 --throttle-per-credential 0
   ENV_ID=$(printf '%s' "$P1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["environmentId"])')
   CLIENT=$(printf '%s' "$P1" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["clientId"] + ":" + d["clientSecret"])')
   TOKEN=$(curl -fsS -u "$CLIENT" -d grant_type=client_credentials "$URL/$ENV_ID/as/token" |
     "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  ROSTER_TOKEN=$TOKEN "$PY" - "$URL" "$ENV_ID" "$size" "$SAMPLES" "$SERVER_PID" "$(date +%s.%N)" <<'PY' >>"$RESULTS"
+  ROSTER_TOKEN=$TOKEN "$PY" - "$URL" "$ENV_ID" "$size" "$SAMPLES" "$SERVER_PID" "$GET_SAMPLES" <<'PY' >>"$out"
 import http.client, json, os, random, statistics, sys, time, urllib.parse
 url, env, size, samples, pid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+get_samples = int(sys.argv[6])
 host, port = urllib.parse.urlparse(url).hostname, urllib.parse.urlparse(url).port
 c = http.client.HTTPConnection(host, port, timeout=600)
 h = {"Authorization": "Bearer " + os.environ["ROSTER_TOKEN"]}
@@ -102,10 +95,11 @@ def q(f): return base + "?limit=100&filter=" + urllib.parse.quote(f)
 def pct(xs, p): xs = sorted(xs); return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 rnd = random.Random(7)
 picks = [rnd.randrange(size) for _ in range(samples)]
-# ids of the picked users (by username, through the uniqueness claim), then GET by id.
+# ids of other random users (by username, through the uniqueness claim), then GET by id.
+get_rnd = random.Random(11)
 ids = []
-for i in picks:
-    d, _ = get(q(f'username eq "user{i:07d}"'))
+for _ in range(get_samples):
+    d, _ = get(q(f'username eq "user{get_rnd.randrange(size):07d}"'))
     ids.append(d["_embedded"]["users"][0]["id"])
 gets = [get(f"{base}/{uid}")[1] for uid in ids]
 first = [get(base + "?limit=100")[1] for _ in range(samples)]
@@ -145,7 +139,7 @@ for i in picks:
     first_hits.append(ms)
 status = open(f"/proc/{pid}/status").read()
 kib = lambda k: int(next(l.split()[1] for l in status.splitlines() if l.startswith(k + ":")))
-print(json.dumps({"users": size, "get_p50_ms": statistics.median(gets), "get_p99_ms": pct(gets, 99),
+print(json.dumps({"users": size, "get_samples": len(gets), "get_p50_ms": statistics.median(gets), "get_p99_ms": pct(gets, 99),
                   "list_first_p50_ms": statistics.median(first), "list_first_p99_ms": pct(first, 99),
                   "list_deepest_p50_ms": statistics.median(deepest), "list_deepest_p99_ms": pct(deepest, 99),
                   "email_eq_p50_ms": statistics.median(emails), "email_eq_p99_ms": pct(emails, 99),
@@ -157,8 +151,32 @@ print(json.dumps({"users": size, "get_p50_ms": statistics.median(gets), "get_p99
                   "rss_mib": round(kib("VmRSS") / 1024, 1), "rss_peak_mib": round(kib("VmHWM") / 1024, 1)}))
 PY
   roster_bench_stop
-  "$PY" - "$RESULTS" "$have" "$size" "$t0" "$t1" "$(cat "$TMP/import.rss")" "$db_bytes" "$load_before" \
-    "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+}
+
+RESULTS=$TMP/results.jsonl
+have=0
+for size in $SIZES; do
+  (( size > USERS )) && size=$USERS
+  (( size <= have )) && continue
+  gen "$have" "$size" "$TMP/fill.jsonl"
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  args=(import --env default "$TMP/fill.jsonl" --data-dir "$DATA" --no-progress --json)
+  [[ -n $BATCH ]] && args+=(--batch-size "$BATCH")
+  t0=$(date +%s.%N)
+  /usr/bin/time -f '%M' -o "$TMP/import.rss" "$ROSTER_BIN" "${args[@]}" >"$TMP/import.json"
+  t1=$(date +%s.%N)
+  imported=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["imported"])' "$TMP/import.json")
+  (( imported == size - have )) || { echo "imported $imported of $((size - have))" >&2; exit 1; }
+  rm -f "$TMP/fill.jsonl"
+  "$PY" -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA wal_checkpoint(TRUNCATE)")' "$DATA/roster.db"
+  db_bytes=$(stat -c %s "$DATA/roster.db")
+
+  measure "$ROSTER_BIN" "$RESULTS" "$size"
+  [[ -n $BASE_BIN ]] && measure "$BASE_BIN" "$TMP/base.jsonl" "$size"
+  for out in "$RESULTS" ${BASE_BIN:+"$TMP/base.jsonl"}; do
+  label=""; [[ $out != "$RESULTS" ]] && label="base "
+  "$PY" - "$out" "$have" "$size" "$t0" "$t1" "$(cat "$TMP/import.rss")" "$db_bytes" "$load_before" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)" "$label" <<'PY'
 import json, sys
 path, have, size, t0, t1, rss, db = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 rows = [json.loads(l) for l in open(path)]
@@ -167,9 +185,12 @@ r.update({"import_users": size - have, "import_s": round(t1 - t0, 2), "import_pe
           "import_rss_mib": round(rss / 1024, 1), "db_bytes_per_user": round(db / size),
           "load_import": sys.argv[8], "load_after": sys.argv[9]})
 open(path, "w").write("".join(json.dumps(x) + "\n" for x in rows[:-1] + [r]))
-print(f"== {size:,} users (load {r['load_import']} at import, {r['load_after']} after)")
-print(f"  import {r['import_users']:,} users in {r['import_s']} s = {r['import_per_s']:,} users/s (peak RSS {r['import_rss_mib']} MiB)")
-print(f"  GET by id            p50 {r['get_p50_ms']:.2f} ms  p99 {r['get_p99_ms']:.2f} ms")
+label = sys.argv[10]
+if label: print(f"== {label}{size:,} users: {path}")
+else:
+    print(f"== {size:,} users (load {r['load_import']} at import, {r['load_after']} after)")
+    print(f"  import {r['import_users']:,} users in {r['import_s']} s = {r['import_per_s']:,} users/s (peak RSS {r['import_rss_mib']} MiB)")
+print(f"  GET by id            p50 {r['get_p50_ms']:.2f} ms  p99 {r['get_p99_ms']:.2f} ms ({r['get_samples']} users)")
 print(f"  first list page      p50 {r['list_first_p50_ms']:.2f} ms  p99 {r['list_first_p99_ms']:.2f} ms")
 print(f"  deepest list page    p50 {r['list_deepest_p50_ms']:.2f} ms  p99 {r['list_deepest_p99_ms']:.2f} ms"
       f" (p99 {r['list_deepest_p99_ms'] / r['list_first_p99_ms']:.2f}x the first page's)")
@@ -179,18 +200,22 @@ print(f"  name.family sw \"{r['sw_prefix']}\": first hit {r['sw_first_hit_reques
 print(f"  name.family sw, limit=1 (first hit alone) p50 {r['sw_limit1_p50_ms']:.2f} ms  p99 {r['sw_limit1_p99_ms']:.2f} ms")
 print(f"  server RSS {r['rss_mib']} MiB (peak {r['rss_peak_mib']} MiB); database {r['db_bytes_per_user']:,} bytes/user")
 PY
+  done
   have=$size
 done
 
-"$PY" - "$RESULTS" <<'PY'
+for out in "$RESULTS" ${BASE_BIN:+"$TMP/base.jsonl"}; do
+  "$PY" - "$out" "$([[ $out == "$RESULTS" ]] || echo "base ")" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 if len(rows) >= 2:
     a, b = rows[0], rows[-1]
     def ratio(k): return round(b[k] / a[k], 2) if a.get(k) and b.get(k) is not None else None
-    keys = ["get_p99_ms", "list_first_p99_ms", "list_deepest_p99_ms", "email_eq_p99_ms", "sw_first_hit_ms", "sw_first_hit_requests",
-            "sw_full_ms", "sw_full_requests", "sw_limit1_p50_ms", "sw_limit1_p99_ms", "import_per_s", "rss_mib", "db_bytes_per_user"]
-    print(f"== ratios {b['users']:,} / {a['users']:,} users")
+    keys = ["get_p50_ms", "get_p99_ms", "list_first_p99_ms", "list_deepest_p99_ms", "email_eq_p99_ms", "sw_first_hit_ms",
+            "sw_first_hit_requests", "sw_full_ms", "sw_full_requests", "sw_limit1_p50_ms", "sw_limit1_p99_ms", "import_per_s",
+            "rss_mib", "db_bytes_per_user"]
+    print(f"== {sys.argv[2]}ratios {b['users']:,} / {a['users']:,} users")
     for k in keys: print(f"  {k}: {ratio(k)}")
 for r in rows: print(json.dumps(r))
 PY
+done

@@ -104,7 +104,10 @@ CREATE TABLE audit_log (
 INSERT INTO audit_log SELECT * FROM audit_log_old;
 DROP TABLE audit_log_old;
 CREATE INDEX audit_log_by_subject ON audit_log(environment_id, subject);
-DELETE FROM schema_migrations WHERE version = 8;
+DROP TRIGGER users_count_in;
+DROP TRIGGER users_count_out;
+DROP TABLE user_counts;
+DELETE FROM schema_migrations WHERE version >= 8;
 )sql";
   ASSERT_EQ(sqlite3_exec(db, older, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
@@ -148,6 +151,49 @@ NewUser User(const std::string& id, const std::string& username) {
   u.row = UserRow{id, 0, "e", false, 1000, 1000, 1, "sealed:" + id};
   u.index = {{"username", username, true}};
   return u;
+}
+
+// Migration 9 keeps each environment's number of users in `user_counts` by triggers. A
+// database written before it gets the counts of the users it holds, and every insert
+// (one or a batch) and delete after that moves them in its own transaction.
+TEST(SqliteStoreTest, UserCountsOfAnOlderDatabaseAreCountedOnceAndThenKeptByEveryWrite) {
+  const std::string path = TempDbPath();
+  {
+    auto store = Open({path});
+    ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
+    ASSERT_TRUE(store->CreateEnvironment({"f", "other", "w", 1}).has_value());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->InsertUser(User("u" + std::to_string(i), "n" + std::to_string(i))));
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* older = R"sql(
+DROP TRIGGER users_count_in;
+DROP TRIGGER users_count_out;
+DROP TABLE user_counts;
+DELETE FROM schema_migrations WHERE version = 9;
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, older, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
+
+  auto store = Open({path});
+  EXPECT_EQ(*store->CountUsers("e"), 3);
+  EXPECT_EQ(*store->CountUsers("f"), 0);
+  UserBatch batch;
+  for (int i = 3; i < 6; ++i) batch.users.push_back(User("u" + std::to_string(i), "n" + std::to_string(i)));
+  batch.users.push_back(User("dup", "n0"));  // refused: its claim is taken, and not counted
+  auto written = store->InsertUsers(batch);
+  ASSERT_TRUE(written.has_value());
+  EXPECT_FALSE((*written)[3].has_value());
+  EXPECT_EQ(*store->CountUsers("e"), 6);
+  NewUser elsewhere = User("x", "x");
+  elsewhere.row.environment_id = "f";
+  ASSERT_TRUE(store->InsertUser(elsewhere).has_value());
+  EXPECT_EQ(*store->CountUsers("f"), 1);
+  ASSERT_TRUE(store->DeleteUser("e", "u1").has_value());
+  EXPECT_EQ(store->DeleteUser("e", "u1").error().code, core::ErrorCode::kNotFound);
+  EXPECT_EQ(*store->CountUsers("e"), 5);
+  EXPECT_EQ(store->InsertUser(User("dup", "n2")).error().code, core::ErrorCode::kAlreadyExists);
+  EXPECT_EQ(*store->CountUsers("e"), 5);
 }
 
 void WaitUntil(const std::function<bool()>& done) {
