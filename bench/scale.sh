@@ -18,9 +18,13 @@
 # BASE_BIN: another build (e.g. main's before a change) serves the same directory at each
 # size and is measured the same way, right after ROSTER_BIN: its figures print as "base"
 # lines, and the ratios are given for both.
+# BASE_BIN runs first, so ROSTER_BIN may migrate the directory after it (a base that does
+# not know the directory's migrations cannot open it: fill with the older one).
+# REUSE=<a directory KEEP=1 left>: no fill; measures the users it holds (BASE_BIN, then
+# ROSTER_BIN) with a new PingOne app, and keeps it.
 # Knobs: USERS (1000000), SIZES ("10000 $USERS"), SAMPLES (300), GET_SAMPLES, BATCH (import
 # --batch-size; the import's default when empty), ROSTER_BIN (skip the build), BASE_BIN,
-# KEEP (1: leave the filled directory behind and print where).
+# KEEP (1: leave the filled directory behind and print where), REUSE.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,15 +40,28 @@ BATCH=${BATCH:-}
 PY=/usr/bin/python3
 
 roster_bench_build
-TMP=$(mktemp -d -t roster-scale-bench.XXXXXX)
+REUSE=${REUSE:-}
+if [[ -n $REUSE ]]; then
+  TMP=$REUSE
+  KEEP=1
+else
+  TMP=$(mktemp -d -t roster-scale-bench.XXXXXX)
+fi
 if [[ ${KEEP:-0} == 1 ]]; then
   trap 'roster_bench_stop; echo "# kept $TMP"' EXIT
 else
   trap 'roster_bench_stop; rm -rf "$TMP"' EXIT
 fi
 DATA=$TMP/data
-"$ROSTER_BIN" init --data-dir "$DATA" --json >/dev/null
-P1=$("$ROSTER_BIN" pingone app create --env default --data-dir "$DATA" --json)
+if [[ -n $REUSE ]]; then
+  SIZES=$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM users").fetchone()[0])' "$DATA/roster.db")
+  USERS=$SIZES
+  # The oldest binary makes the app, so every one can read it.
+  P1=$("${BASE_BIN:-$ROSTER_BIN}" pingone app create --env default --data-dir "$DATA" --json)
+else
+  "$ROSTER_BIN" init --data-dir "$DATA" --json >/dev/null
+  P1=$("$ROSTER_BIN" pingone app create --env default --data-dir "$DATA" --json)
+fi
 echo "# roster scale bench: sizes $SIZES (capped at $USERS), $SAMPLES samples per query, $(nproc) cores"
 echo "# binary $ROSTER_BIN${BASE_BIN:+, base $BASE_BIN}"
 
@@ -154,12 +171,20 @@ PY
 }
 
 RESULTS=$TMP/results.jsonl
+BASE_RESULTS=$TMP/base.jsonl
+if [[ -n $REUSE ]]; then
+  RESULTS=$TMP/results-reuse-$(date +%s).jsonl
+  BASE_RESULTS=$TMP/base-reuse-$(date +%s).jsonl
+fi
 have=0
 for size in $SIZES; do
   (( size > USERS )) && size=$USERS
   (( size <= have )) && continue
-  gen "$have" "$size" "$TMP/fill.jsonl"
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  t0=0 t1=0
+  echo 0 >"$TMP/import.rss"
+  if [[ -z $REUSE ]]; then
+  gen "$have" "$size" "$TMP/fill.jsonl"
   args=(import --env default "$TMP/fill.jsonl" --data-dir "$DATA" --no-progress --json)
   [[ -n $BATCH ]] && args+=(--batch-size "$BATCH")
   t0=$(date +%s.%N)
@@ -168,12 +193,13 @@ for size in $SIZES; do
   imported=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["imported"])' "$TMP/import.json")
   (( imported == size - have )) || { echo "imported $imported of $((size - have))" >&2; exit 1; }
   rm -f "$TMP/fill.jsonl"
+  fi
   "$PY" -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA wal_checkpoint(TRUNCATE)")' "$DATA/roster.db"
   db_bytes=$(stat -c %s "$DATA/roster.db")
 
+  [[ -n $BASE_BIN ]] && measure "$BASE_BIN" "$BASE_RESULTS" "$size"
   measure "$ROSTER_BIN" "$RESULTS" "$size"
-  [[ -n $BASE_BIN ]] && measure "$BASE_BIN" "$TMP/base.jsonl" "$size"
-  for out in "$RESULTS" ${BASE_BIN:+"$TMP/base.jsonl"}; do
+  for out in "$RESULTS" ${BASE_BIN:+"$BASE_RESULTS"}; do
   label=""; [[ $out != "$RESULTS" ]] && label="base "
   "$PY" - "$out" "$have" "$size" "$t0" "$t1" "$(cat "$TMP/import.rss")" "$db_bytes" "$load_before" \
     "$(cut -d' ' -f1-3 /proc/loadavg)" "$label" <<'PY'
@@ -181,7 +207,7 @@ import json, sys
 path, have, size, t0, t1, rss, db = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 rows = [json.loads(l) for l in open(path)]
 r = rows[-1]
-r.update({"import_users": size - have, "import_s": round(t1 - t0, 2), "import_per_s": round((size - have) / (t1 - t0)),
+r.update({"import_users": size - have, "import_s": round(t1 - t0, 2), "import_per_s": round((size - have) / (t1 - t0)) if t1 > t0 else None,
           "import_rss_mib": round(rss / 1024, 1), "db_bytes_per_user": round(db / size),
           "load_import": sys.argv[8], "load_after": sys.argv[9]})
 open(path, "w").write("".join(json.dumps(x) + "\n" for x in rows[:-1] + [r]))
@@ -189,7 +215,7 @@ label = sys.argv[10]
 if label: print(f"== {label}{size:,} users: {path}")
 else:
     print(f"== {size:,} users (load {r['load_import']} at import, {r['load_after']} after)")
-    print(f"  import {r['import_users']:,} users in {r['import_s']} s = {r['import_per_s']:,} users/s (peak RSS {r['import_rss_mib']} MiB)")
+    if r["import_per_s"]: print(f"  import {r['import_users']:,} users in {r['import_s']} s = {r['import_per_s']:,} users/s (peak RSS {r['import_rss_mib']} MiB)")
 print(f"  GET by id            p50 {r['get_p50_ms']:.2f} ms  p99 {r['get_p99_ms']:.2f} ms ({r['get_samples']} users)")
 print(f"  first list page      p50 {r['list_first_p50_ms']:.2f} ms  p99 {r['list_first_p99_ms']:.2f} ms")
 print(f"  deepest list page    p50 {r['list_deepest_p50_ms']:.2f} ms  p99 {r['list_deepest_p99_ms']:.2f} ms"
@@ -204,7 +230,7 @@ PY
   have=$size
 done
 
-for out in "$RESULTS" ${BASE_BIN:+"$TMP/base.jsonl"}; do
+for out in "$RESULTS" ${BASE_BIN:+"$BASE_RESULTS"}; do
   "$PY" - "$out" "$([[ $out == "$RESULTS" ]] || echo "base ")" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]

@@ -607,10 +607,14 @@ constexpr Query kFindUsersAfter{
     "ORDER BY i.user_number LIMIT $5"};
 constexpr Query kCountHolders{
     "count_holders",
-    "SELECT count(*), count(also) FROM (SELECT (SELECT 1 FROM user_index a WHERE a.environment_id = $1 "
-    "AND a.kind = $5 AND a.digest = $6 AND a.user_number = i.user_number) AS also "
-    "FROM user_index i WHERE i.environment_id = $1 AND i.kind = $2 AND i.digest = $3 AND i.user_number > $4 "
-    "ORDER BY i.user_number LIMIT $7) AS held"};
+    // The holders are a range of the primary key; each one's other entry is a random
+    // seek, made only when anyone holds that entry at all.
+    "WITH h AS (SELECT user_number FROM user_index WHERE environment_id = $1 AND kind = $2 AND digest = $3 "
+    "AND user_number > $4 ORDER BY user_number LIMIT $7) "
+    "SELECT (SELECT count(*) FROM h), CASE WHEN EXISTS (SELECT 1 FROM user_index WHERE environment_id = $1 "
+    "AND kind = $5 AND digest = $6) THEN (SELECT count(*) FROM h WHERE EXISTS (SELECT 1 FROM user_index a "
+    "WHERE a.environment_id = $1 AND a.kind = $5 AND a.digest = $6 AND a.user_number = h.user_number)) "
+    "ELSE 0 END"};
 // FOR UPDATE holds the row until commit, so a concurrent update waits and then sees the
 // new version instead of both passing the check.
 constexpr Query kLockUser{

@@ -733,16 +733,32 @@ class SqliteStore final : public Store {
                                    const std::string& digest, std::int64_t after_number, const std::string& also_kind,
                                    const std::string& also_digest, std::int64_t cap) override {
     return Read([&](Connection& c) -> Result<HolderCount> {
-      // Both lookups are on the primary key (environment_id, kind, digest, user_number).
+      // A range of the primary key (environment_id, kind, digest, user_number): the
+      // holders lie side by side, a leaf or two for a hundred.
+      HolderCount out;
       auto s = c.Prepare(
-          "SELECT count(*), count(also) FROM (SELECT (SELECT 1 FROM user_index a WHERE a.environment_id = ?1 "
-          "AND a.kind = ?5 AND a.digest = ?6 AND a.user_number = i.user_number) AS also "
-          "FROM user_index i WHERE i.environment_id = ?1 AND i.kind = ?2 AND i.digest = ?3 AND i.user_number > ?4 "
-          "ORDER BY i.user_number LIMIT ?7)");
-      s.Text(1, environment_id).Text(2, kind).Blob(3, digest).Int(4, after_number).Text(5, also_kind);
-      s.Blob(6, also_digest).Int(7, std::max<std::int64_t>(cap, 0));
+          "SELECT count(*) FROM (SELECT 1 FROM user_index WHERE environment_id = ? AND kind = ? AND digest = ? "
+          "AND user_number > ? LIMIT ?)");
+      s.Text(1, environment_id).Text(2, kind).Blob(3, digest).Int(4, after_number).Int(5, std::max<std::int64_t>(cap, 0));
       if (int rc = s.Step(); rc != SQLITE_ROW) return std::unexpected(StepError(rc, "count holders"));
-      return HolderCount{s.ColInt(0), s.ColInt(1)};
+      out.holders = s.ColInt(0);
+      if (out.holders == 0) return out;
+      // Each holder's other entry is a random seek: only when anyone holds it at all.
+      auto any = c.Prepare("SELECT 1 FROM user_index WHERE environment_id = ? AND kind = ? AND digest = ? LIMIT 1");
+      any.Text(1, environment_id).Text(2, also_kind).Blob(3, also_digest);
+      int rc = any.Step();
+      if (rc == SQLITE_DONE) return out;
+      if (rc != SQLITE_ROW) return std::unexpected(StepError(rc, "count holders"));
+      auto both = c.Prepare(
+          "SELECT count(*) FROM (SELECT user_number FROM user_index WHERE environment_id = ?1 AND kind = ?2 "
+          "AND digest = ?3 AND user_number > ?4 ORDER BY user_number LIMIT ?7) h WHERE EXISTS (SELECT 1 "
+          "FROM user_index a WHERE a.environment_id = ?1 AND a.kind = ?5 AND a.digest = ?6 "
+          "AND a.user_number = h.user_number)");
+      both.Text(1, environment_id).Text(2, kind).Blob(3, digest).Int(4, after_number).Text(5, also_kind);
+      both.Blob(6, also_digest).Int(7, out.holders);
+      if (rc = both.Step(); rc != SQLITE_ROW) return std::unexpected(StepError(rc, "count holders"));
+      out.also = std::min(both.ColInt(0), out.holders);
+      return out;
     });
   }
 
