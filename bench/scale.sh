@@ -20,6 +20,9 @@
 # lines, and the ratios are given for both.
 # BASE_BIN runs first, so ROSTER_BIN may migrate the directory after it (a base that does
 # not know the directory's migrations cannot open it: fill with the older one).
+# DROP_CACHES=1 (root): empties the kernel's page cache before each server starts, so
+# every binary starts from disk (a directory larger than memory; otherwise the second
+# binary reads what the first brought in).
 # REUSE=<a directory KEEP=1 left>: no fill; measures the users it holds (BASE_BIN, then
 # ROSTER_BIN) with a new PingOne app, and keeps it.
 # Knobs: USERS (1000000), SIZES ("10000 $USERS"), SAMPLES (300), GET_SAMPLES, BATCH (import
@@ -88,6 +91,7 @@ PY
 # measure BIN OUT SIZE: serves the directory with BIN and appends one row of figures to OUT.
 measure() {
   local bin=$1 out=$2 size=$3
+  if [[ ${DROP_CACHES:-0} == 1 ]]; then sync; echo 3 >/proc/sys/vm/drop_caches; fi
   ROSTER_BIN=$bin roster_bench_serve "$DATA" "$TMP/server" --throttle-per-address 0 --throttle-per-credential 0
   ENV_ID=$(printf '%s' "$P1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["environmentId"])')
   CLIENT=$(printf '%s' "$P1" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["clientId"] + ":" + d["clientSecret"])')

@@ -216,6 +216,17 @@ void Redact(const Principal& principal, User& user, const AttributeSchema* schem
   }
 }
 
+bool RedactKeeps(const Principal& principal, std::string_view path) {
+  if (principal.Has(kPhiRead | kContactRead)) return true;
+  static constexpr std::string_view kNeverRedacted[] = {
+      "username", "displayname", "nickname", "externalid", "name.givenname", "name.familyname",
+      "name.middlename", "name.formatted", "name.honorificprefix", "name.honorificsuffix"};
+  for (std::string_view kept : kNeverRedacted)
+    if (path == kept) return true;
+  if (path.starts_with("emails") || path.starts_with("phonenumbers")) return principal.Has(kContactRead);
+  return false;
+}
+
 Status MayRead(const Principal& principal, std::string_view user_id) {
   if (principal.IsSelf(user_id) || principal.Has(kProfileRead)) return {};
   return Denied("this credential may not read other users (it lacks the profile:read scope)");

@@ -114,6 +114,11 @@ bool IsPhiField(std::string_view name);
 // numbers without contact:read; nothing removed from a user's own view of itself.
 // `schema` (may be null) says which custom attributes are PHI.
 void Redact(const Principal& principal, User& user, const AttributeSchema* schema);
+// Whether Redact leaves the attribute at `path` (canonical, lower-case, as query/evaluate.h
+// names it: "username", "name.familyname", "emails.value", ...) as it is on every user:
+// the identity and name attributes always, emails and phone numbers with contact:read,
+// anything else only with phi:read and contact:read (unknown paths: no).
+bool RedactKeeps(const Principal& principal, std::string_view path);
 // Whether Redact would remove anything from anyone's view (cheap pre-check).
 bool SeesEverything(const Principal& principal, std::string_view user_id);
 

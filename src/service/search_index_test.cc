@@ -4,8 +4,11 @@
 #include <sodium.h>
 
 #include <fstream>
+#include <map>
 #include <iterator>
 
+#include "core/access.h"
+#include "query/evaluate.h"
 #include "query/scim.h"
 #include "service/search_index.h"
 #include "service/service_test_support.h"
@@ -164,6 +167,22 @@ TEST_F(SearchIndexTest, AnExactSearchIsCountedFromTheIndexWithoutOpeningTheMatch
   ASSERT_TRUE(r);
   EXPECT_EQ(r->plan, "s^name.familyname");
   EXPECT_EQ(r->matched, 10);
+  // A view that keeps the attribute (UserAccess says so through core::RedactKeeps): the
+  // index counts; one that may hide it: the walk does.
+  r = users_.Query({.environment_id = env_, .filter = &*tree, .page_size = 1, .count = true,
+                    .view = [](core::User& u) { u.profile.emails.clear(); },
+                    .view_keeps = [](std::string_view path) { return !path.starts_with("emails"); }});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->plan, "s^name.familyname+count");
+  EXPECT_EQ(r->matched, 11);
+  auto by_email = query::ParseScimFilter(R"(emails sw "s1")");
+  ASSERT_TRUE(by_email);
+  r = users_.Query({.environment_id = env_, .filter = &*by_email, .page_size = 1, .count = true,
+                    .view = [](core::User& u) { u.profile.emails.clear(); },
+                    .view_keeps = [](std::string_view path) { return !path.starts_with("emails"); }});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->plan, "s^emails.value");
+  EXPECT_EQ(r->matched, 0);  // hidden from this principal, so matched by nobody
   // Un-archiving takes the marker away.
   ASSERT_TRUE(users_.Update(env_, smiths[3].id, [](core::User& u) -> core::Status {
     u.archived = false;
@@ -173,6 +192,53 @@ TEST_F(SearchIndexTest, AnExactSearchIsCountedFromTheIndexWithoutOpeningTheMatch
   ASSERT_TRUE(r);
   EXPECT_EQ(r->plan, "s^name.familyname+count");
   EXPECT_EQ(r->matched, 12);
+}
+
+// core::RedactKeeps, which the exact count relies on, agrees with core::Redact: what it
+// says a principal's view keeps is there, unchanged, on the redacted user.
+TEST_F(SearchIndexTest, WhatRedactKeepsForAPrincipalIsWhatItsViewLeaves) {
+  core::User full;
+  full.id = "someone";
+  full.username = "ann";
+  full.external_id = "ext-1";
+  full.profile.display_name = "Ann S";
+  full.profile.nick_name = "annie";
+  full.profile.name.given_name = "Ann";
+  full.profile.name.family_name = "Smith";
+  full.profile.name.middle_name = "May";
+  full.profile.name.formatted = "Ann May Smith";
+  full.profile.emails = {{"work", "ann@example.com", true}};
+  full.profile.phone_numbers = {{"mobile", "+15555550100", true}};
+  const std::map<std::string, std::string> values{
+      {"username", "ann"},           {"externalid", "ext-1"},       {"displayname", "Ann S"},
+      {"nickname", "annie"},         {"name.givenname", "Ann"},     {"name.familyname", "Smith"},
+      {"name.middlename", "May"},    {"name.formatted", "Ann May Smith"},
+      {"emails.value", "ann@example.com"}, {"phonenumbers.value", "+15555550100"}};
+  ASSERT_EQ(values.size(), SearchablePaths().size());
+  for (core::Scopes scopes : {core::Scopes{core::kProfileRead}, core::Scopes{core::kProfileRead | core::kContactRead},
+                              core::Scopes{core::kProfileRead | core::kPhiRead},
+                              core::Scopes{core::kProfileRead | core::kPhiRead | core::kContactRead}}) {
+    core::Principal p;
+    p.environment_id = env_;
+    p.scopes = scopes;
+    core::User seen = full;
+    core::Redact(p, seen, nullptr);
+    for (const auto& [path, value] : values) {
+      SCOPED_TRACE(path + " with scopes " + std::to_string(scopes));
+      auto filter = query::ParseScimFilter(path + " eq \"" + value + "\"");
+      ASSERT_TRUE(filter);
+      const bool kept = query::Matches(*filter, seen, {});
+      EXPECT_TRUE(query::Matches(*filter, full, {}));
+      if (core::RedactKeeps(p, path)) EXPECT_TRUE(kept);
+      // Emails and phones go without contact:read, and RedactKeeps says so.
+      if (path.starts_with("emails") || path.starts_with("phonenumbers"))
+        EXPECT_EQ(core::RedactKeeps(p, path), (scopes & core::kContactRead) != 0);
+    }
+  }
+  core::Principal none;
+  none.scopes = core::kProfileRead;
+  EXPECT_FALSE(core::RedactKeeps(none, "addresses.locality"));  // PHI
+  EXPECT_FALSE(core::RedactKeeps(none, "no.such.path"));
 }
 
 TEST_F(SearchIndexTest, AndOrOfIndexedComparisonsAreAnsweredFromTheIndex) {

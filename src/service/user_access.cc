@@ -204,7 +204,10 @@ core::Result<std::vector<core::User>> UserAccess::FindBy(const std::string& kind
 core::Result<QueryResult> UserAccess::Query(UserQuery query) {
   if (auto st = core::MayList(principal_); !st) return std::unexpected(st.error());
   query.environment_id = principal_.environment_id;
-  if (!principal_.Has(core::kPhiRead | core::kContactRead)) query.view = [this](core::User& u) { View(u); };
+  if (!principal_.Has(core::kPhiRead | core::kContactRead)) {
+    query.view = [this](core::User& u) { View(u); };
+    query.view_keeps = [this](std::string_view path) { return core::RedactKeeps(principal_, path); };
+  }
   auto result = users_.Query(query);
   if (result)
     if (auto st = AuditReads("user.search", result->users); !st) return std::unexpected(st.error());

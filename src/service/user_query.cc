@@ -169,11 +169,15 @@ core::Result<QueryResult> UserService::Query(const UserQuery& q) {
       };
       // A total the index alone can tell (ExactSearch) is counted there, from index rows
       // without opening a user, and the walk stops after the page as it does without a
-      // count. Only for a principal that sees every field (no view: a field hidden from
-      // it cannot match for it) and up to kExactCountCap holders; else the walk counts.
+      // count. Only when the principal's view keeps the attribute (a field hidden from it
+      // cannot match for it) and up to kExactCountCap holders; else the walk counts.
       std::optional<std::int64_t> exact_total;
-      if (q.count && !q.view) {
-        if (auto exact = ExactSearch(search_, *q.filter)) {
+      if (q.count) {
+        auto exact = ExactSearch(search_, *q.filter);
+        // A search kind is "s=<path>" or "s^<path>".
+        if (exact && q.view && !(q.view_keeps && q.view_keeps(std::string_view(exact->kind).substr(2))))
+          exact.reset();
+        if (exact) {
           const std::string digest =
               LookupDigest(*keys, exact->kind, SearchDigest(keys->index, exact->kind, exact->key));
           auto held = users_.CountHolders(q.environment_id, exact->kind, digest, cursor, kArchivedMarker,

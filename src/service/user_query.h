@@ -46,6 +46,10 @@ struct UserQuery {
   // What the caller may see of each user (service::UserAccess sets it): applied to every
   // user read before the filter is evaluated, so a filter cannot test a hidden field.
   std::function<void(core::User&)> view;
+  // Whether `view` leaves an attribute path (canonical, lower-case) as it is on every
+  // user (UserAccess: core::RedactKeeps). A total is counted from the index alone only
+  // for a filter on a path it keeps; unset while `view` is set: none.
+  std::function<bool(std::string_view path)> view_keeps;
 };
 
 struct QueryResult {

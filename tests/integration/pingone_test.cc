@@ -2480,6 +2480,50 @@ TEST_F(PingOneTest, FilteredListsCountEveryMatchAcrossPages) {
   EXPECT_GE(pages, 3);
 }
 
+// Totals over every page, whether the engine counts them from the search index alone (an
+// `eq`, or a `sw` exactly as long as an indexed prefix: 6 here) or by opening candidates
+// (a 5- or 7-letter `sw`), and the unfiltered total (SQLite keeps it in a row its
+// triggers update) after a delete.
+TEST_F(PingOneTest, SearchTotalsAreExactOnEveryPageHoweverTheyAreCounted) {
+  const App& app = *main_;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(Str(CreateUser(app, {{"username", "kp" + std::to_string(i)}, {"name", {{"family", "Kontrapunkt"}}}}), "id"));
+  CreateUser(app, {{"username", "kp-short"}, {"name", {{"family", "KONTRA"}}}});
+  const auto total = [&](const std::string& filter) {
+    std::string path = Env(app) + "/users?limit=2" + (filter.empty() ? "" : "&filter=" + UrlEncode(filter));
+    std::set<std::int64_t> counts;
+    std::int64_t seen = 0;
+    for (int pages = 0; !path.empty() && pages < 10; ++pages) {
+      auto r = client_.Send("GET", path, "", Auth(app));
+      EXPECT_EQ(r.status, 200) << r.body;
+      const json::value j = r.Json();
+      if (!j.is_object() || !j.as_object().contains("count")) {
+        ADD_FAILURE() << filter << ": no count in " << r.body;
+        return std::int64_t{-1};
+      }
+      counts.insert(j.at("count").as_int64());
+      seen += j.at("size").as_int64();
+      path = j.at("_links").as_object().contains("next") ? PathOf(Str(j.at("_links").at("next"), "href")) : "";
+      if (filter.empty()) return *counts.begin();  // the unfiltered total: the first page says it
+    }
+    EXPECT_EQ(counts.size(), 1u) << filter;  // the same total on every page
+    EXPECT_EQ(*counts.begin(), seen) << filter;
+    return *counts.begin();
+  };
+  EXPECT_EQ(total(R"(name.family sw "kontra")"), 6);   // from the index
+  EXPECT_EQ(total(R"(name.family sw "KONTR")"), 6);    // the 4-prefix's candidates, opened
+  EXPECT_EQ(total(R"(name.family sw "kontrap")"), 5);  // the 6-prefix's candidates, opened
+  EXPECT_EQ(total(R"(name.family eq "kontrapunkt")"), 5);
+  EXPECT_EQ(total(R"(name.family eq "Kontra")"), 1);
+  const std::int64_t everyone = total("");
+  ASSERT_EQ(Api(app, "DELETE", "/users/" + ids[2]).status, 204);
+  EXPECT_EQ(total(R"(name.family sw "kontra")"), 5);
+  EXPECT_EQ(total(R"(name.family eq "kontrapunkt")"), 4);
+  EXPECT_EQ(total(R"(name.family sw "kontrap")"), 4);
+  EXPECT_EQ(total(""), everyone - 1);
+}
+
 TEST(PingOneConfigTest, LinksUseThePublicUrlWhenConfigured) {
   TempDir dir;
   InitDataDir(dir.path());
