@@ -2,6 +2,7 @@
 // and the query engine's plans over them.
 #include <gtest/gtest.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <map>
@@ -10,7 +11,9 @@
 #include "core/access.h"
 #include "query/evaluate.h"
 #include "query/scim.h"
+#include "service/environment_settings.h"
 #include "service/search_index.h"
+#include "service/search_upgrade.h"
 #include "service/service_test_support.h"
 #include "service/unreadable.h"
 #include "service/user_service.h"
@@ -239,6 +242,41 @@ TEST_F(SearchIndexTest, WhatRedactKeepsForAPrincipalIsWhatItsViewLeaves) {
   none.scopes = core::kProfileRead;
   EXPECT_FALSE(core::RedactKeeps(none, "addresses.locality"));  // PHI
   EXPECT_FALSE(core::RedactKeeps(none, "no.such.path"));
+}
+
+// A database at search index version 1 has archived users without their marker, so a
+// total counted from the index would include them. EnsureSearchIndexed brings it to
+// version 2 by writing the archived users alone, once.
+TEST_F(SearchIndexTest, UpgradingFromVersionOneMarksTheArchivedUsersSoTotalsLeaveThemOut) {
+  std::vector<core::User> made;
+  for (int i = 0; i < 4; ++i) made.push_back(Create("up" + std::to_string(i), "Ann", "Upgrade"));
+  ASSERT_TRUE(users_.Update(env_, made[1].id, [](core::User& u) -> core::Status {
+    u.archived = true;
+    return {};
+  }, std::nullopt));
+  // Back to what version 1 wrote: no marker, and the settings say 1.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((store_.dir() / "roster.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM user_index WHERE kind = 'archived'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_TRUE(UpdateEnvironmentSettings(records_, env_, [](boost::json::object& b) { b["searchIndex"] = 1; }));
+  auto tree = query::ParseScimFilter(R"(name.familyName eq "upgrade")");
+  ASSERT_TRUE(tree);
+  const auto total = [&] {
+    auto r = users_.Query({.environment_id = env_, .filter = &*tree, .page_size = 1, .count = true});
+    EXPECT_TRUE(r && r->plan == "s=name.familyname+count") << (r ? r->plan : r.error().message);
+    return r ? r->matched : -1;
+  };
+  EXPECT_EQ(total(), 4);  // what the index said before the upgrade: the retired user too
+
+  auto upgraded = EnsureSearchIndexed(users_, records_, env_, 2);
+  ASSERT_TRUE(upgraded);
+  EXPECT_TRUE(*upgraded);
+  EXPECT_EQ(total(), 3);
+  EXPECT_EQ(LoadEnvironmentSettings(records_, env_)->at("searchIndex").as_int64(), kSearchIndexVersion);
+  EXPECT_FALSE(*EnsureSearchIndexed(users_, records_, env_, 2));  // once
+  // The others' entries were left as they were: still found, under every prefix.
+  EXPECT_EQ(Search(R"(name.familyName sw "upgr")", "s^name.familyname"), (Names{"up0", "up2", "up3"}));
 }
 
 TEST_F(SearchIndexTest, AndOrOfIndexedComparisonsAreAnsweredFromTheIndex) {

@@ -8,11 +8,15 @@ core::Result<bool> EnsureSearchIndexed(UserService& users, RecordService& record
                                        int batch) {
   auto settings = LoadEnvironmentSettings(records, environment_id);
   if (!settings) return std::unexpected(settings.error());
-  if (const auto* v = settings->if_contains("searchIndex"); v && v->is_int64() && v->as_int64() >= kSearchIndexVersion)
-    return false;
+  const auto* v = settings->if_contains("searchIndex");
+  const std::int64_t version = v && v->is_int64() ? v->as_int64() : 0;
+  if (version >= kSearchIndexVersion) return false;
+  // From 1, only the archived users' entries differ (they gain kArchivedMarker): the
+  // others are opened to tell, not rewritten.
+  const bool archived_only = version == 1;
   std::int64_t after = 0;
   do {
-    auto next = users.Reindex(environment_id, after, batch);
+    auto next = users.Reindex(environment_id, after, batch, archived_only);
     if (!next) return std::unexpected(next.error());
     after = *next;
   } while (after != 0);

@@ -19,7 +19,7 @@ namespace roster::service {
 // Bump when SearchEntries derives other entries for the same user (a new kind, other
 // prefix lengths, another folding): every environment is then re-indexed at start.
 // 2: archived users hold kArchivedMarker (user_service.h), which the query engine's
-// counts from the index rely on.
+// counts from the index rely on. From 1 only archived users are rewritten.
 inline constexpr std::int64_t kSearchIndexVersion = 2;
 
 // Re-derives every user's claims and search entries (UserService::Reindex, `batch` users

@@ -134,7 +134,7 @@ core::Result<std::vector<store::IndexEntry>> UserService::IndexFor(const crypto:
 }
 
 core::Result<std::int64_t> UserService::Reindex(const std::string& environment_id, std::int64_t after_number,
-                                                int limit) {
+                                                int limit, bool archived_only) {
   auto keys = directory_.KeysFor(environment_id);
   if (!keys) return std::unexpected(keys.error());
   auto schema = LoadAttributeSchema(records_, environment_id);
@@ -148,6 +148,7 @@ core::Result<std::int64_t> UserService::Reindex(const std::string& environment_i
       SkipUnreadableRow("user", row.id, user.error());
       continue;
     }
+    if (archived_only && !user->archived) continue;
     auto index = IndexFor(*keys, *schema, *user, {});
     if (!index) return std::unexpected(index.error());
     store::UserUpdate update;

@@ -232,8 +232,10 @@ class UserService {
   bool AnswersFromIndex(const query::Node& filter) const;
   // Re-derives every claim and search entry of up to `limit` users after `after_number`
   // (each its own write at the version read; a user changed meanwhile is left, its
-  // write derived them already). Returns where to go on (0: done).
-  core::Result<std::int64_t> Reindex(const std::string& environment_id, std::int64_t after_number, int limit);
+  // write derived them already). Returns where to go on (0: done). `archived_only`:
+  // only archived users are written (the others are opened and left as they are).
+  core::Result<std::int64_t> Reindex(const std::string& environment_id, std::int64_t after_number, int limit,
+                                     bool archived_only = false);
   // Members of a record (group, population), paged like List.
   core::Result<UserPage> ListMembers(const std::string& environment_id, const std::string& record_id,
                                      std::int64_t after_number, int limit);
