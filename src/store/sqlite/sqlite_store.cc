@@ -218,7 +218,8 @@ ALTER TABLE audit_log_clustered RENAME TO audit_log;
 )sql",
     // 9: each environment's number of users, kept by triggers in the writing transaction,
     // so CountUsers reads one row instead of counting the environment's index (an
-    // unfiltered list's total: ~100 ms at a million users, docs/benchmarks.md).
+    // unfiltered list's total: ~50 ms at a million users from the page cache, ~0.5 s
+    // from disk; docs/benchmarks.md).
     R"sql(
 CREATE TABLE user_counts (
   environment_id TEXT PRIMARY KEY REFERENCES environments(id) ON DELETE CASCADE,
