@@ -167,30 +167,6 @@ core::Result<QueryResult> UserService::Query(const UserQuery& q) {
         std::int64_t after = 0;
         bool exhausted = false;
       };
-      // A total the index alone can tell (ExactSearch) is counted there, from index rows
-      // without opening a user, and the walk stops after the page as it does without a
-      // count. Only when the principal's view keeps the attribute (a field hidden from it
-      // cannot match for it) and up to kExactCountCap holders; else the walk counts.
-      std::optional<std::int64_t> exact_total;
-      if (q.count) {
-        auto exact = ExactSearch(search_, *q.filter);
-        // A search kind is "s=<path>" or "s^<path>".
-        if (exact && q.view && !(q.view_keeps && q.view_keeps(std::string_view(exact->kind).substr(2))))
-          exact.reset();
-        if (exact) {
-          const std::string digest =
-              LookupDigest(*keys, exact->kind, SearchDigest(keys->index, exact->kind, exact->key));
-          auto held = users_.CountHolders(q.environment_id, exact->kind, digest, cursor, kArchivedMarker,
-                                          ClaimLookup(*keys, kArchivedMarker, ""), kExactCountCap);
-          if (!held) return std::unexpected(held.error());
-          if (held->holders < kExactCountCap) {
-            exact_total = q.archived == ArchivedUsers::kInclude ? held->holders
-                          : q.archived == ArchivedUsers::kOnly  ? held->also
-                                                                : held->holders - held->also;
-            counting = false;
-          }
-        }
-      }
       std::vector<Stream> streams;
       for (const auto& l : *lookups) {
         Stream st;
@@ -201,6 +177,29 @@ core::Result<QueryResult> UserService::Query(const UserQuery& q) {
         st.after = cursor;
         result.plan += (result.plan.empty() ? "" : "|") + l.kind;
         streams.push_back(std::move(st));
+      }
+      // A total the index alone can tell (ExactSearch: then the plan is that one
+      // lookup, the stream above) is counted there, from index rows without opening a
+      // user, and the walk stops after the page as it does without a count. Only when
+      // the principal's view keeps the attribute (a field hidden from it cannot match for
+      // it) and up to kExactCountCap holders; else the walk counts.
+      std::optional<std::int64_t> exact_total;
+      if (q.count) {
+        auto exact = ExactSearch(search_, *q.filter);
+        // A search kind is "s=<path>" or "s^<path>".
+        if (exact && q.view && !(q.view_keeps && q.view_keeps(std::string_view(exact->kind).substr(2))))
+          exact.reset();
+        if (exact && streams.size() == 1 && streams.front().kind == exact->kind) {
+          auto held = users_.CountHolders(q.environment_id, exact->kind, streams.front().digest, cursor,
+                                          kArchivedMarker, ClaimLookup(*keys, kArchivedMarker, ""), kExactCountCap);
+          if (!held) return std::unexpected(held.error());
+          if (held->holders < kExactCountCap) {
+            exact_total = q.archived == ArchivedUsers::kInclude ? held->holders
+                          : q.archived == ArchivedUsers::kOnly  ? held->also
+                                                                : held->holders - held->also;
+            counting = false;
+          }
+        }
       }
       int chunk = 0;
       while (true) {

@@ -758,7 +758,7 @@ class SqliteStore final : public Store {
       both.Text(1, environment_id).Text(2, kind).Blob(3, digest).Int(4, after_number).Text(5, also_kind);
       both.Blob(6, also_digest).Int(7, out.holders);
       if (rc = both.Step(); rc != SQLITE_ROW) return std::unexpected(StepError(rc, "count holders"));
-      out.also = std::min(both.ColInt(0), out.holders);
+      out.also = both.ColInt(0);  // of the first `holders` holders: at most as many
       return out;
     });
   }
