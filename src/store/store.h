@@ -362,8 +362,10 @@ class UserStore {
                                                  std::int64_t after_number, int limit) = 0;
   virtual Result<std::int64_t> CountUsers(const std::string& environment_id) = 0;
   // The number of the user at 0-based position `offset` in number order, 0 if there is
-  // none: an index-only walk (nothing is read but numbers), so an offset page can start
-  // from a keyset position.
+  // none (or `offset` < 0), so an offset page can start from a keyset position. Nothing
+  // is read but counts and numbers: SQLite sums its per-1,024-numbers counts to the block
+  // holding the position and skips fewer than 1,024 index entries in it; PostgreSQL
+  // skips `offset` entries of its index.
   virtual Result<std::int64_t> UserNumberAt(const std::string& environment_id, std::int64_t offset) = 0;
 };
 

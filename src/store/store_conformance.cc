@@ -641,6 +641,57 @@ TEST_P(StoreConformanceTest, ListsUsersInKeysetPagesWithinTheirEnvironment) {
   EXPECT_EQ(Ids(*store_->ListUsers(env_, first, 3)), (Strings{"u1", "u2", "u4"}));
 }
 
+// Positions over thousands of numbers (SQLite counts users per 1,024 numbers): users of
+// another environment between ours, a whole run of ours deleted (numbers 1,024 to 2,047,
+// one of SQLite's blocks, left empty) and some scattered; every position must name the
+// user a walk in number order finds there, and the one past the end nobody.
+TEST_P(StoreConformanceTest, UserNumberAtFindsEveryPositionAcrossThousandsOfUsersAndDeletes) {
+  int made = 0;
+  for (int b = 0; b < 7; ++b) {
+    UserBatch batch;
+    for (int i = 0; i < 500; ++i, ++made) {
+      const bool ours = made % 8 == 0;
+      const std::string id = (ours ? "u" : "o") + std::to_string(made);
+      batch.users.push_back(MakeUser(ours ? env_ : other_env_, id, "name-" + id));
+    }
+    auto written = store_->InsertUsers(batch);
+    ASSERT_TRUE(written.has_value());
+    for (const auto& w : *written) ASSERT_TRUE(w.has_value());
+  }
+  const auto walk = [&](const std::string& env) {
+    std::vector<std::int64_t> numbers;
+    std::int64_t after = 0;
+    for (;;) {
+      auto page = store_->ListUsers(env, after, 1000);
+      EXPECT_TRUE(page.has_value());
+      if (!page || page->empty()) return numbers;
+      for (const auto& u : *page) numbers.push_back(after = u.number);
+    }
+  };
+  auto ours = walk(env_);
+  ASSERT_EQ(ours.size(), 3500u / 8 + 1);
+  ASSERT_GT(ours.back(), 3000);
+  int deleted = 0;
+  const auto listed = store_->ListUsers(env_, 0, 1000);
+  for (const auto& u : *listed) {
+    if ((u.number >= 1024 && u.number < 2048) || u.number % 5 == 0) {
+      ASSERT_TRUE(store_->DeleteUser(env_, u.id).has_value());
+      ++deleted;
+    }
+  }
+  ASSERT_GT(deleted, 128);
+  for (const std::string& env : {env_, other_env_}) {
+    const auto numbers = walk(env);
+    EXPECT_EQ(*store_->CountUsers(env), static_cast<std::int64_t>(numbers.size()));
+    for (std::size_t p = 0; p < numbers.size(); ++p) {
+      ASSERT_EQ(*store_->UserNumberAt(env, static_cast<std::int64_t>(p)), numbers[p]) << env << " position " << p;
+    }
+    EXPECT_EQ(*store_->UserNumberAt(env, static_cast<std::int64_t>(numbers.size())), 0);
+    EXPECT_EQ(*store_->UserNumberAt(env, -1), 0);
+  }
+  EXPECT_EQ(walk(env_).size(), ours.size() - static_cast<std::size_t>(deleted));
+}
+
 // --- Records
 
 TEST_P(StoreConformanceTest, RecordsAreReadWithinTheirEnvironmentAndKind) {

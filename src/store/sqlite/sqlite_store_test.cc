@@ -107,6 +107,9 @@ CREATE INDEX audit_log_by_subject ON audit_log(environment_id, subject);
 DROP TRIGGER users_count_in;
 DROP TRIGGER users_count_out;
 DROP TABLE user_counts;
+DROP TRIGGER users_block_in;
+DROP TRIGGER users_block_out;
+DROP TABLE user_blocks;
 DELETE FROM schema_migrations WHERE version >= 8;
 )sql";
   ASSERT_EQ(sqlite3_exec(db, older, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
@@ -170,7 +173,10 @@ TEST(SqliteStoreTest, UserCountsOfAnOlderDatabaseAreCountedOnceAndThenKeptByEver
 DROP TRIGGER users_count_in;
 DROP TRIGGER users_count_out;
 DROP TABLE user_counts;
-DELETE FROM schema_migrations WHERE version = 9;
+DROP TRIGGER users_block_in;
+DROP TRIGGER users_block_out;
+DROP TABLE user_blocks;
+DELETE FROM schema_migrations WHERE version >= 9;
 )sql";
   ASSERT_EQ(sqlite3_exec(db, older, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
@@ -194,6 +200,71 @@ DELETE FROM schema_migrations WHERE version = 9;
   EXPECT_EQ(*store->CountUsers("e"), 5);
   EXPECT_EQ(store->InsertUser(User("dup", "n2")).error().code, core::ErrorCode::kAlreadyExists);
   EXPECT_EQ(*store->CountUsers("e"), 5);
+}
+
+// Migration 10 counts each environment's users per 1,024 user numbers in `user_blocks`
+// (UserNumberAt sums them). A database from before it is counted once when it opens, and
+// every write after keeps the counts: positions across blocks, with users of another
+// environment among them, a refused user and deletes, agree with a walk in number order.
+TEST(SqliteStoreTest, UserBlocksOfAnOlderDatabaseAreCountedOnceAndThenKeptByEveryWrite) {
+  const std::string path = TempDbPath();
+  const auto numbers_of = [](Store& store, const std::string& env) {
+    std::vector<std::int64_t> numbers;
+    const auto users = store.ListUsers(env, 0, 5000);
+    for (const auto& u : *users) numbers.push_back(u.number);
+    return numbers;
+  };
+  const auto agree = [&](Store& store, const std::string& env) {
+    const auto numbers = numbers_of(store, env);
+    for (std::size_t p = 0; p < numbers.size(); ++p) {
+      ASSERT_EQ(*store.UserNumberAt(env, static_cast<std::int64_t>(p)), numbers[p]) << env << " position " << p;
+    }
+    EXPECT_EQ(*store.UserNumberAt(env, static_cast<std::int64_t>(numbers.size())), 0);
+  };
+  int made = 0;
+  const auto batch_of = [&](int n) {
+    UserBatch batch;
+    for (int i = 0; i < n; ++i, ++made) {
+      NewUser u = User("u" + std::to_string(made), "n" + std::to_string(made));
+      if (made % 3 == 0) u.row.environment_id = "f";
+      batch.users.push_back(std::move(u));
+    }
+    return batch;
+  };
+  {
+    auto store = Open({path});
+    ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
+    ASSERT_TRUE(store->CreateEnvironment({"f", "other", "w", 1}).has_value());
+    for (int b = 0; b < 3; ++b) ASSERT_TRUE(store->InsertUsers(batch_of(1000)).has_value());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* older = R"sql(
+DROP TRIGGER users_block_in;
+DROP TRIGGER users_block_out;
+DROP TABLE user_blocks;
+DELETE FROM schema_migrations WHERE version >= 10;
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, older, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
+
+  auto store = Open({path});
+  agree(*store, "e");
+  agree(*store, "f");
+  UserBatch more = batch_of(600);
+  more.users.push_back(User("dup", "n1"));  // refused: its claim is taken, and not counted
+  auto written = store->InsertUsers(more);
+  ASSERT_TRUE(written.has_value());
+  EXPECT_FALSE(written->back().has_value());
+  const auto users = store->ListUsers("e", 0, 5000);
+  for (const auto& u : *users) {
+    if (u.number % 4 == 0 || (u.number > 1100 && u.number < 2100)) {
+      ASSERT_TRUE(store->DeleteUser("e", u.id).has_value());
+    }
+  }
+  agree(*store, "e");
+  agree(*store, "f");
+  EXPECT_EQ(*store->CountUsers("e"), static_cast<std::int64_t>(numbers_of(*store, "e").size()));
 }
 
 void WaitUntil(const std::function<bool()>& done) {
