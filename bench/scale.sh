@@ -3,7 +3,7 @@
 # SIZES (10,000, then 1,000,000; USERS caps the largest) and at each size serves it and
 # measures, through PingOne (a worker app's token, one keep-alive connection):
 #   GET /users/{id} p50/p99 over SAMPLES random users
-#   the first list page (GET /users?limit=100) p50/p99
+#   the first list page (GET /users?limit=100) p50/p99, and the deepest (a keyset cursor)
 #   filter=email eq "<a user's email>" p50/p99
 #   filter=name.family sw "<prefix>": requests and ms to the first hit and to the full
 #     result (following _links.next), for a prefix shared by ~ size/8000 users
@@ -13,6 +13,10 @@
 # with each size (the machine is shared).
 #   filter=name.family sw "<prefix>"&limit=1 p50/p99 over SAMPLES users' prefixes: the
 #     first hit alone, the same work at every size
+# and, for the two lists that page by position, the first page and the deepest p50/p99
+# (SAMPLES each; a SCIM token and a QuickBlox app's API key, made once like the PingOne app):
+#   SCIM   GET /scim/v2/Users?startIndex=1&count=100, and startIndex=<size-99>&count=100
+#   QuickBlox GET /users.json?page=1&per_page=100, and page=<ceil(size/100)>&per_page=100
 # GET by id is timed over GET_SAMPLES other random users (10 x SAMPLES): its p99 over 300
 # is the third-slowest request, too few for a ratio of p99s.
 # BASE_BIN: another build (e.g. main's before a change) serves the same directory at each
@@ -24,7 +28,7 @@
 # every binary starts from disk (a directory larger than memory; otherwise the second
 # binary reads what the first brought in).
 # REUSE=<a directory KEEP=1 left>: no fill; measures the users it holds (BASE_BIN, then
-# ROSTER_BIN) with a new PingOne app, and keeps it.
+# ROSTER_BIN) with a new PingOne app, SCIM token and QuickBlox app, and keeps it.
 # Knobs: USERS (1000000), SIZES ("10000 $USERS"), SAMPLES (300), GET_SAMPLES, BATCH (import
 # --batch-size; the import's default when empty), ROSTER_BIN (skip the build), BASE_BIN,
 # KEEP (1: leave the filled directory behind and print where), REUSE.
@@ -59,12 +63,17 @@ DATA=$TMP/data
 if [[ -n $REUSE ]]; then
   SIZES=$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM users").fetchone()[0])' "$DATA/roster.db")
   USERS=$SIZES
-  # The oldest binary makes the app, so every one can read it.
-  P1=$("${BASE_BIN:-$ROSTER_BIN}" pingone app create --env default --data-dir "$DATA" --json)
+  # The oldest binary makes the apps and the token, so every one can read them.
+  MAKER=${BASE_BIN:-$ROSTER_BIN}
 else
   "$ROSTER_BIN" init --data-dir "$DATA" --json >/dev/null
-  P1=$("$ROSTER_BIN" pingone app create --env default --data-dir "$DATA" --json)
+  MAKER=$ROSTER_BIN
 fi
+P1=$("$MAKER" pingone app create --env default --data-dir "$DATA" --json)
+SCIM_TOKEN=$("$MAKER" scim token create --env default --data-dir "$DATA" --json |
+  "$PY" -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+QB_KEY=$("$MAKER" quickblox app create --env default --data-dir "$DATA" --json |
+  "$PY" -c 'import json,sys; print(json.load(sys.stdin)["apiKey"])')
 echo "# roster scale bench: sizes $SIZES (capped at $USERS), $SAMPLES samples per query, $(nproc) cores"
 echo "# binary $ROSTER_BIN${BASE_BIN:+, base $BASE_BIN}"
 
@@ -97,7 +106,7 @@ measure() {
   CLIENT=$(printf '%s' "$P1" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["clientId"] + ":" + d["clientSecret"])')
   TOKEN=$(curl -fsS -u "$CLIENT" -d grant_type=client_credentials "$URL/$ENV_ID/as/token" |
     "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  ROSTER_TOKEN=$TOKEN "$PY" - "$URL" "$ENV_ID" "$size" "$SAMPLES" "$SERVER_PID" "$GET_SAMPLES" <<'PY' >>"$out"
+  ROSTER_TOKEN=$TOKEN ROSTER_SCIM_TOKEN=$SCIM_TOKEN ROSTER_QB_KEY=$QB_KEY "$PY" - "$URL" "$ENV_ID" "$size" "$SAMPLES" "$SERVER_PID" "$GET_SAMPLES" <<'PY' >>"$out"
 import http.client, json, os, random, statistics, sys, time, urllib.parse
 url, env, size, samples, pid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 get_samples = int(sys.argv[6])
@@ -105,9 +114,9 @@ host, port = urllib.parse.urlparse(url).hostname, urllib.parse.urlparse(url).por
 c = http.client.HTTPConnection(host, port, timeout=600)
 h = {"Authorization": "Bearer " + os.environ["ROSTER_TOKEN"]}
 base = f"/v1/environments/{env}/users"
-def get(path):
+def get(path, headers=h):
     t = time.perf_counter()
-    c.request("GET", path, headers=h)
+    c.request("GET", path, headers=headers)
     r = c.getresponse(); body = r.read()
     ms = (time.perf_counter() - t) * 1e3
     if r.status != 200: sys.exit(f"GET {path}: {r.status} {body[:300]!r}")
@@ -133,6 +142,26 @@ deep_cursor = base64.urlsafe_b64encode(f"roster:{size - 100}".encode()).decode()
 d, _ = get(base + "?limit=100&cursor=" + deep_cursor)
 assert len(d["_embedded"]["users"]) == 100 and "next" not in d["_links"], (len(d["_embedded"]["users"]), d["_links"])
 deepest = [get(base + "?limit=100&cursor=" + deep_cursor)[1] for _ in range(samples)]
+# SCIM and QuickBlox page the unfiltered list by position: the first page and the deepest
+# (SCIM startIndex=size-99, 100 users; QuickBlox's last page, size - (pages-1)*100 users),
+# each checked once (the page's length and the total).
+scim_h = {"Authorization": "Bearer " + os.environ["ROSTER_SCIM_TOKEN"]}
+scim_first_path = "/scim/v2/Users?startIndex=1&count=100"
+scim_deep_path = f"/scim/v2/Users?startIndex={max(1, size - 99)}&count=100"
+for path in (scim_first_path, scim_deep_path):
+    d, _ = get(path, scim_h)
+    assert len(d["Resources"]) == min(100, size) and d["totalResults"] == size, (path, len(d["Resources"]), d["totalResults"])
+scim_first = [get(scim_first_path, scim_h)[1] for _ in range(samples)]
+scim_deepest = [get(scim_deep_path, scim_h)[1] for _ in range(samples)]
+qb_h = {"Authorization": "ApiKey " + os.environ["ROSTER_QB_KEY"]}
+qb_pages = max(1, -(-size // 100))
+qb_first_path = "/users.json?page=1&per_page=100"
+qb_deep_path = f"/users.json?page={qb_pages}&per_page=100"
+for path, n in ((qb_first_path, min(100, size)), (qb_deep_path, size - (qb_pages - 1) * 100)):
+    d, _ = get(path, qb_h)
+    assert len(d["items"]) == n and d["total_entries"] == size, (path, len(d["items"]), n, d["total_entries"])
+qb_first = [get(qb_first_path, qb_h)[1] for _ in range(samples)]
+qb_deepest = [get(qb_deep_path, qb_h)[1] for _ in range(samples)]
 emails = []
 for i in picks:
     d, ms = get(q(f'email eq "user{i}@example.com"'))
@@ -163,6 +192,10 @@ kib = lambda k: int(next(l.split()[1] for l in status.splitlines() if l.startswi
 print(json.dumps({"users": size, "get_samples": len(gets), "get_p50_ms": statistics.median(gets), "get_p99_ms": pct(gets, 99),
                   "list_first_p50_ms": statistics.median(first), "list_first_p99_ms": pct(first, 99),
                   "list_deepest_p50_ms": statistics.median(deepest), "list_deepest_p99_ms": pct(deepest, 99),
+                  "scim_first_p50_ms": statistics.median(scim_first), "scim_first_p99_ms": pct(scim_first, 99),
+                  "scim_deepest_p50_ms": statistics.median(scim_deepest), "scim_deepest_p99_ms": pct(scim_deepest, 99),
+                  "qb_first_p50_ms": statistics.median(qb_first), "qb_first_p99_ms": pct(qb_first, 99),
+                  "qb_deepest_p50_ms": statistics.median(qb_deepest), "qb_deepest_p99_ms": pct(qb_deepest, 99),
                   "email_eq_p50_ms": statistics.median(emails), "email_eq_p99_ms": pct(emails, 99),
                   "sw_prefix": prefix, "sw_hits": hits,
                   "sw_first_hit_requests": first_hit[0] if first_hit else None,
@@ -224,6 +257,10 @@ print(f"  GET by id            p50 {r['get_p50_ms']:.2f} ms  p99 {r['get_p99_ms'
 print(f"  first list page      p50 {r['list_first_p50_ms']:.2f} ms  p99 {r['list_first_p99_ms']:.2f} ms")
 print(f"  deepest list page    p50 {r['list_deepest_p50_ms']:.2f} ms  p99 {r['list_deepest_p99_ms']:.2f} ms"
       f" (p99 {r['list_deepest_p99_ms'] / r['list_first_p99_ms']:.2f}x the first page's)")
+for k, name in (("scim", "SCIM"), ("qb", "QB")):  # QB: QuickBlox
+    print(f"  {name + ' first page':<20} p50 {r[k + '_first_p50_ms']:.2f} ms  p99 {r[k + '_first_p99_ms']:.2f} ms")
+    print(f"  {name + ' deepest page':<20} p50 {r[k + '_deepest_p50_ms']:.2f} ms  p99 {r[k + '_deepest_p99_ms']:.2f} ms"
+          f" (p99 {r[k + '_deepest_p99_ms'] / r[k + '_first_p99_ms']:.2f}x the first page's)")
 print(f"  email eq             p50 {r['email_eq_p50_ms']:.2f} ms  p99 {r['email_eq_p99_ms']:.2f} ms")
 print(f"  name.family sw \"{r['sw_prefix']}\": first hit {r['sw_first_hit_requests']} request(s) {r['sw_first_hit_ms']} ms; "
       f"full result {r['sw_hits']} users in {r['sw_full_requests']} request(s) {r['sw_full_ms']} ms")
@@ -241,7 +278,8 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 if len(rows) >= 2:
     a, b = rows[0], rows[-1]
     def ratio(k): return round(b[k] / a[k], 2) if a.get(k) and b.get(k) is not None else None
-    keys = ["get_p50_ms", "get_p99_ms", "list_first_p99_ms", "list_deepest_p99_ms", "email_eq_p99_ms", "sw_first_hit_ms",
+    keys = ["get_p50_ms", "get_p99_ms", "list_first_p99_ms", "list_deepest_p99_ms", "scim_deepest_p99_ms", "qb_deepest_p99_ms",
+            "email_eq_p99_ms", "sw_first_hit_ms",
             "sw_first_hit_requests", "sw_full_ms", "sw_full_requests", "sw_limit1_p50_ms", "sw_limit1_p99_ms", "import_per_s",
             "rss_mib", "db_bytes_per_user"]
     print(f"== {sys.argv[2]}ratios {b['users']:,} / {a['users']:,} users")
