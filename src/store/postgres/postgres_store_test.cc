@@ -164,7 +164,7 @@ TEST_F(PostgresStoreTest, ReopensExistingDatabaseWithoutRemigrating) {
   }
   auto store = Open({db.dsn, 2});
   EXPECT_EQ(store->FindEnvironmentByName("default")->id, "e");
-  EXPECT_EQ(Admin(db.dsn).Query("SELECT count(*) FROM schema_migrations"), "8");  // 7: index generations, 8: no audit index by subject
+  EXPECT_EQ(Admin(db.dsn).Query("SELECT count(*) FROM schema_migrations"), "9");  // 8: no audit index by subject, 9: user blocks
 }
 
 TEST_F(PostgresStoreTest, BytesRoundTripExactly) {
@@ -372,6 +372,87 @@ class Heard {
   std::vector<bool> said_;
 };
 
+// Migration 9 counts each environment's users per 1,024 numbers as rows of changes (a row
+// per block a statement touched). A database from before it is counted once when it
+// opens; every write after appends changes (a batch in one pass, single creates, a
+// refused user adding none, deletes); once they pile up a reader folds them into a row
+// per block, and every position and the count agree with a walk in number order before
+// and after. Deleting an environment takes its rows with it.
+TEST_F(PostgresStoreTest, UserBlockChangesAreCountedOnceFoldedWhenTheyPileUpAndGoWithTheEnvironment) {
+  const Database db = databases->Create();
+  int made = 0;
+  const auto user = [&](const std::string& env) {
+    NewUser u;
+    const std::string id = "u" + std::to_string(made++);
+    u.row = UserRow{id, 0, env, true, 1, 1, 1, "sealed:" + id};
+    u.index = {{"username", id, true}};
+    return u;
+  };
+  const auto batch_of = [&](int n) {
+    UserBatch b;
+    for (int i = 0; i < n; ++i) b.users.push_back(user(made % 3 == 0 ? "f" : "e"));
+    return b;
+  };
+  {
+    auto store = Open({db.dsn, 2});
+    ASSERT_TRUE(store->CreateEnvironment({"e", "default", "w", 1}).has_value());
+    ASSERT_TRUE(store->CreateEnvironment({"f", "other", "w", 1}).has_value());
+    for (int b = 0; b < 3; ++b) ASSERT_TRUE(store->InsertUsers(batch_of(1000)).has_value());
+  }
+  Admin admin(db.dsn);
+  admin.Query(
+      "DROP TRIGGER users_block_in ON users; DROP TRIGGER users_block_out ON users;"
+      "DROP FUNCTION roster_users_added(); DROP FUNCTION roster_users_removed();"
+      "DROP TABLE user_block_changes; DELETE FROM schema_migrations WHERE version >= 9");
+  auto store = Open({db.dsn, 2});
+  const auto changes = [&](const std::string& env) {
+    return std::stoll(admin.Query("SELECT count(*) FROM user_block_changes WHERE environment_id = '" + env + "'"));
+  };
+  const auto agree = [&](const std::string& env) {
+    std::vector<std::int64_t> numbers;
+    const auto users = store->ListUsers(env, 0, 5000);
+    ASSERT_TRUE(users.has_value());
+    for (const auto& u : *users) numbers.push_back(u.number);
+    EXPECT_EQ(*store->CountUsers(env), static_cast<std::int64_t>(numbers.size())) << env;
+    for (std::size_t p = 0; p < numbers.size(); p += 7) {
+      ASSERT_EQ(*store->UserNumberAt(env, static_cast<std::int64_t>(p)), numbers[p]) << env << " position " << p;
+    }
+    ASSERT_EQ(*store->UserNumberAt(env, static_cast<std::int64_t>(numbers.size()) - 1), numbers.back()) << env;
+    EXPECT_EQ(*store->UserNumberAt(env, static_cast<std::int64_t>(numbers.size())), 0) << env;
+  };
+  agree("e");
+  agree("f");
+  EXPECT_EQ(changes("e"), 3);  // counted once: a row per block (numbers 1 to 3,000)
+
+  UserBatch more = batch_of(600);
+  more.users.push_back(user("e"));
+  more.users.back().index[0].digest = "u1";  // refused: its claim is taken, and not counted
+  auto written = store->InsertUsers(more);
+  ASSERT_TRUE(written.has_value());
+  EXPECT_FALSE(written->back().has_value());
+  for (int i = 0; i < 150; ++i) ASSERT_TRUE(store->InsertUser(user("e")).has_value());
+  const auto listed = store->ListUsers("e", 0, 5000);
+  ASSERT_TRUE(listed.has_value());
+  for (const auto& u : *listed) {
+    if (u.number % 4 == 0 || (u.number > 1100 && u.number < 2100)) {
+      ASSERT_TRUE(store->DeleteUser("e", u.id).has_value());
+    }
+  }
+  EXPECT_GT(changes("e"), 200);  // a row per single create and per delete
+  agree("e");                    // reading folds them
+  // One row per block its users are in (blocks emptied by the deletes are gone).
+  EXPECT_EQ(changes("e"), std::stoll(admin.Query("SELECT count(DISTINCT number >> 10) FROM users WHERE environment_id = 'e'")));
+  agree("e");
+  agree("f");
+
+  // No store call deletes an environment; the schema's cascade does (the trigger must
+  // add no change row for an environment being deleted, or its foreign key would fail).
+  admin.Query("DELETE FROM environments WHERE id = 'f'");
+  EXPECT_EQ(admin.Query("SELECT count(*) FROM users WHERE environment_id = 'f'"), "0");
+  EXPECT_EQ(changes("f"), 0);
+  agree("e");
+}
+
 TEST_F(PostgresStoreTest, AKeyRevokedByAnotherProcessIsHeardByTheWatch) {
   const Database db = databases->Create();
   auto watching = Open({db.dsn, 1});
@@ -437,7 +518,7 @@ TEST_F(PostgresStoreTest, ProcessesMigratingAnEmptyDatabaseAtOnceAllSucceed) {
     }
     for (auto& t : threads) t.join();
     for (int i = 0; i < kOpeners; ++i) ASSERT_TRUE(stores[i]) << errors[i];
-    EXPECT_EQ(Admin(db.dsn).Query("SELECT count(*) FROM schema_migrations"), "8");  // 7: index generations, 8: no audit index by subject
+    EXPECT_EQ(Admin(db.dsn).Query("SELECT count(*) FROM schema_migrations"), "9");  // 8: no audit index by subject, 9: user blocks
     ASSERT_TRUE(stores[0]->CreateEnvironment({"e", "default", "w", 1}).has_value());
     EXPECT_EQ(stores[1]->FindEnvironmentByName("default")->id, "e");
   }
