@@ -143,6 +143,7 @@ struct Context {
     users = std::make_unique<service::UserService>(*store, *directory, *keyring, *hasher, clock, options.sessions,
                                                    options.sign_in, options.throttle);
     records = std::make_unique<service::RecordService>(*store, *directory, clock);
+    service::MarkNewEnvironmentsIndexed(*directory, *records);
     audit = std::make_unique<service::AuditLog>(*store, *keyring, clock);
     users->SetAuditLog(audit.get());
   }

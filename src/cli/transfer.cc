@@ -18,6 +18,7 @@
 #include "crypto/legacy_password.h"
 #include "crypto/mac.h"
 #include "service/attribute_schema.h"
+#include "service/search_upgrade.h"
 #include "service/unreadable.h"
 #include "service/user_resource.h"
 
@@ -395,6 +396,10 @@ json::object Import(const service::Services& s, const ImportOptions& options, se
   if (format != "jsonl" && format != "csv") throw std::runtime_error("--format must be jsonl or csv");
   if (options.batch_size < 1) throw std::runtime_error("the batch size must be positive");
   auto env = OrThrow(s.directory.ResolveEnvironment(options.environment), "environment " + options.environment);
+  // Users already there whose entries follow an older derivation are brought up first, as
+  // `serve` would at its next start; then the environment is recorded at the current one,
+  // which is what this import writes (else that start would re-derive every imported user).
+  OrThrow(service::EnsureSearchIndexed(s.users, s.records, env.id), "search index");
   auto schema = OrThrow(service::LoadAttributeSchema(s.records, env.id), "attribute schema");
   const auto [digest, total_lines] = FileDigest(options.file);
 

@@ -84,6 +84,9 @@ Result<Environment> DirectoryService::CreateEnvironment(const std::string& name)
     if (st.error().code != core::ErrorCode::kAborted || attempt > 0 || !reload_master_ || !reload_master_())
       return std::unexpected(st.error());
   }
+  if (environment_created_) {
+    if (auto st = environment_created_(row.id); !st) return std::unexpected(st.error());
+  }
   return Environment{row.id, row.name};
 }
 

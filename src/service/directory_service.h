@@ -114,6 +114,12 @@ class DirectoryService {
   // one, or when it cannot, a cached list is kept (a rotation changes no key's value).
   // Call once, before serving.
   void SetMasterKeyReloader(std::function<bool()> reload) { reload_master_ = std::move(reload); }
+  // Called with the id of each environment this service creates, once the store holds it
+  // (not for one a concurrent creation made first). Its error is the creator's to report:
+  // the environment exists either way. MarkNewEnvironmentsIndexed (search_upgrade.h) sets it.
+  void SetEnvironmentCreated(std::function<Status(const std::string& environment_id)> created) {
+    environment_created_ = std::move(created);
+  }
 
   // How long a process seals under a cached key list at most before re-reading it.
   static constexpr std::int64_t kDataKeyTtlMs = 5'000;
@@ -139,6 +145,7 @@ class DirectoryService {
   store::DirectoryStore& store_;
   const crypto::Keyring& keyring_;
   std::function<bool()> reload_master_;
+  std::function<Status(const std::string&)> environment_created_;
   const core::Clock& clock_;
   std::mutex mu_;
   struct CachedDataKeys {

@@ -279,6 +279,41 @@ TEST_F(SearchIndexTest, UpgradingFromVersionOneMarksTheArchivedUsersSoTotalsLeav
   EXPECT_EQ(Search(R"(name.familyName sw "upgr")", "s^name.familyname"), (Names{"up0", "up2", "up3"}));
 }
 
+// An environment this build creates has no users that follow an older derivation, so it
+// starts at the current one: its users (here 30, as an import's million) are not re-derived
+// at the next start. One created without the mark is (the slow path the mark avoids).
+TEST_F(SearchIndexTest, AnEnvironmentThisBuildCreatesIsNotReindexedAtTheNextStart) {
+  const auto fill = [&](const std::string& env) {
+    for (int i = 0; i < 30; ++i) {
+      CreateUserRequest r;
+      r.environment_id = env;
+      r.user.username = "n" + std::to_string(i);
+      r.user.profile.name.family_name = "Newcomer";
+      ASSERT_TRUE(users_.Create(r).has_value());
+    }
+  };
+  auto unmarked = directory_.CreateEnvironment("unmarked");
+  ASSERT_TRUE(unmarked);
+  fill(unmarked->id);
+  EXPECT_FALSE(LoadEnvironmentSettings(records_, unmarked->id)->contains("searchIndex"));
+  EXPECT_TRUE(*EnsureSearchIndexed(users_, records_, unmarked->id));  // all 30 re-derived
+
+  MarkNewEnvironmentsIndexed(directory_, records_);
+  auto marked = directory_.CreateEnvironment("marked");
+  ASSERT_TRUE(marked);
+  EXPECT_EQ(LoadEnvironmentSettings(records_, marked->id)->at("searchIndex").as_int64(), kSearchIndexVersion);
+  fill(marked->id);
+  EXPECT_FALSE(*EnsureSearchIndexed(users_, records_, marked->id));  // nothing to re-derive
+  auto tree = query::ParseScimFilter(R"(name.familyName sw "newc")");
+  ASSERT_TRUE(tree);
+  auto found = users_.Query({.environment_id = marked->id, .filter = &*tree});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->plan, "s^name.familyname");
+  EXPECT_EQ(found->users.size(), 30u);
+  // A name taken by a concurrent creation is its error, and marks nothing twice.
+  EXPECT_EQ(directory_.CreateEnvironment("marked").error().code, core::ErrorCode::kAlreadyExists);
+}
+
 TEST_F(SearchIndexTest, AndOrOfIndexedComparisonsAreAnsweredFromTheIndex) {
   Create("u1", "Carol", "King", "carol@example.com");
   Create("u2", "Dave", "Carson", "dave@example.com");

@@ -27,4 +27,11 @@ core::Result<bool> EnsureSearchIndexed(UserService& users, RecordService& record
   return true;
 }
 
+void MarkNewEnvironmentsIndexed(DirectoryService& directory, RecordService& records) {
+  directory.SetEnvironmentCreated([&records](const std::string& environment_id) {
+    return UpdateEnvironmentSettings(records, environment_id,
+                                     [](boost::json::object& body) { body["searchIndex"] = kSearchIndexVersion; });
+  });
+}
+
 }  // namespace roster::service

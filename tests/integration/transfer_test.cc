@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "integration/harness.h"
+#include "integration/scim_support.h"
 
 namespace roster::testing {
 namespace {
@@ -309,6 +310,32 @@ TEST_F(TransferTest, ResumesAfterSigkillWithoutLossOrDuplicates) {
   for (const auto& u : users) names.insert(std::string(u.at("userName").as_string()));
   EXPECT_EQ(users.size(), static_cast<std::size_t>(kUsers));
   EXPECT_EQ(names.size(), static_cast<std::size_t>(kUsers));
+}
+
+// An import into an environment this build created (`init`'s default, `env create`'s)
+// writes entries at the current search derivation, so the first start after it does not
+// re-derive them before it listens (at a million users that pass took hours), and a
+// prefix search finds the imported users at once.
+TEST_F(TransferTest, ImportedUsersAreSearchableAtTheFirstStartWithoutAReindex) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 40; ++i) {
+    lines.push_back(json::serialize(json::object{{"userName", "imp-" + std::to_string(i)}, {"active", true},
+                                                 {"name", {{"familyName", "Importer"}}}}));
+  }
+  const std::string file = WriteLines("search.jsonl", lines);
+  for (const char* env : {"default", "copy"}) {
+    auto r = Import(env, file);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const std::string token = scim::CreateToken(dir_.path(), "copy");
+  Server server(dir_.path());
+  scim::ScimClient client(server.base_url(), token);
+  auto found = client.Send("GET", "/Users?filter=" + UrlEncode("name.familyName sw \"impo\"") + "&count=5");
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(found.Json().at("totalResults").as_int64(), 40) << found.body;
+  server.Terminate();
+  const std::string log = ReadFile(server.stderr_path());
+  EXPECT_EQ(log.find("search index"), std::string::npos) << "imported users were re-derived at start\n" << log;
 }
 
 TEST_F(TransferTest, PreHashedPasswordsSignInThroughAnApi) {
