@@ -27,6 +27,20 @@ std::string TempDbPath() {
   return (dir / "roster.db").string();
 }
 
+// Runs `sql` on the database at `path` outside the store: taking a migration back out,
+// as a database of an earlier release is.
+void AsOlderRelease(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
+}
+// Migrations 9 (user_counts) and 10 (user_blocks) taken back out, their versions not.
+constexpr const char* kWithoutUserCounts =
+    "DROP TRIGGER users_count_in; DROP TRIGGER users_count_out; DROP TABLE user_counts;";
+constexpr const char* kWithoutUserBlocks =
+    "DROP TRIGGER users_block_in; DROP TRIGGER users_block_out; DROP TABLE user_blocks;";
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformanceTest,
                          ::testing::Values(NamedStoreFactory{"sqlite", [] { return Open({TempDbPath()}); }}));
 
@@ -91,8 +105,6 @@ TEST(SqliteStoreTest, TheAuditTrailOfAnOlderDatabaseMovesToOneBTreeWithEveryReco
   }
   // Put the trail back in migration 5's shape (a rowid table and the subject index) and
   // forget migration 8, as a database written by the previous release is.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   const char* older = R"sql(
 CREATE TABLE audit_log_old AS SELECT * FROM audit_log;
 DROP TABLE audit_log;
@@ -104,16 +116,9 @@ CREATE TABLE audit_log (
 INSERT INTO audit_log SELECT * FROM audit_log_old;
 DROP TABLE audit_log_old;
 CREATE INDEX audit_log_by_subject ON audit_log(environment_id, subject);
-DROP TRIGGER users_count_in;
-DROP TRIGGER users_count_out;
-DROP TABLE user_counts;
-DROP TRIGGER users_block_in;
-DROP TRIGGER users_block_out;
-DROP TABLE user_blocks;
 DELETE FROM schema_migrations WHERE version >= 8;
 )sql";
-  ASSERT_EQ(sqlite3_exec(db, older, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
+  ASSERT_NO_FATAL_FAILURE(AsOlderRelease(path, std::string(older) + kWithoutUserCounts + kWithoutUserBlocks));
 
   auto store = Open({path});
   store->SetAuditMac(mac);
@@ -133,6 +138,7 @@ DELETE FROM schema_migrations WHERE version >= 8;
   EXPECT_EQ(grown->back().seq, 4);
   EXPECT_EQ(grown->back().prev, before.back().hash);
 
+  sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   std::string shape;
   int indexes = -1;
@@ -167,19 +173,8 @@ TEST(SqliteStoreTest, UserCountsOfAnOlderDatabaseAreCountedOnceAndThenKeptByEver
     ASSERT_TRUE(store->CreateEnvironment({"f", "other", "w", 1}).has_value());
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->InsertUser(User("u" + std::to_string(i), "n" + std::to_string(i))));
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  const char* older = R"sql(
-DROP TRIGGER users_count_in;
-DROP TRIGGER users_count_out;
-DROP TABLE user_counts;
-DROP TRIGGER users_block_in;
-DROP TRIGGER users_block_out;
-DROP TABLE user_blocks;
-DELETE FROM schema_migrations WHERE version >= 9;
-)sql";
-  ASSERT_EQ(sqlite3_exec(db, older, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
+  ASSERT_NO_FATAL_FAILURE(AsOlderRelease(
+      path, std::string(kWithoutUserCounts) + kWithoutUserBlocks + "DELETE FROM schema_migrations WHERE version >= 9;"));
 
   auto store = Open({path});
   EXPECT_EQ(*store->CountUsers("e"), 3);
@@ -237,16 +232,8 @@ TEST(SqliteStoreTest, UserBlocksOfAnOlderDatabaseAreCountedOnceAndThenKeptByEver
     ASSERT_TRUE(store->CreateEnvironment({"f", "other", "w", 1}).has_value());
     for (int b = 0; b < 3; ++b) ASSERT_TRUE(store->InsertUsers(batch_of(1000)).has_value());
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  const char* older = R"sql(
-DROP TRIGGER users_block_in;
-DROP TRIGGER users_block_out;
-DROP TABLE user_blocks;
-DELETE FROM schema_migrations WHERE version >= 10;
-)sql";
-  ASSERT_EQ(sqlite3_exec(db, older, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
+  ASSERT_NO_FATAL_FAILURE(
+      AsOlderRelease(path, std::string(kWithoutUserBlocks) + "DELETE FROM schema_migrations WHERE version >= 10;"));
 
   auto store = Open({path});
   agree(*store, "e");
