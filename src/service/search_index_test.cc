@@ -310,7 +310,7 @@ TEST_F(SearchIndexTest, AnEnvironmentThisBuildCreatesIsNotReindexedAtTheNextStar
   ASSERT_TRUE(found);
   EXPECT_EQ(found->plan, "s^name.familyname");
   EXPECT_EQ(found->users.size(), 30u);
-  // A name taken by a concurrent creation is its error, and marks nothing twice.
+  // A name already taken is refused with the store's error.
   EXPECT_EQ(directory_.CreateEnvironment("marked").error().code, core::ErrorCode::kAlreadyExists);
 }
 
