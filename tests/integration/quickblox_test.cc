@@ -18,8 +18,10 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "integration/harness.h"
@@ -1380,13 +1382,18 @@ TEST(QuickBloxSdkTest, TheOfficialJavaScriptSdkWorksUnchangedOverHttps) {
                               Quote(key) + " -out " + Quote(cert);
   std::string out;
   ASSERT_EQ(RunCapture(openssl, out), 0) << out;
-  // The SDK's script lists and searches users: an application that allows it.
-  auto created = RunRoster({"quickblox", "app", "create", "--env", "default", "--allow-user-list",
-                            "--allow-contact-fields", "--json", "--data-dir", dir.path()});
-  ASSERT_EQ(created.exit_code, 0) << created.err;
-  const json::object app = json::parse(created.out).as_object();
-  for (const char* field : {"applicationId", "authKey", "authSecret", "apiKey"})
-    ASSERT_TRUE(app.contains(field)) << created.out;
+  // The SDK's script lists and searches users: applications that allow it, one for each
+  // run, so that the runs' session nonces are claimed apart (sdk_run.js gives each of its
+  // own sessions a second of its own; two runs could meet in one second).
+  std::map<std::string, json::object> apps;
+  for (const char* hash : {"sha1", "sha256"}) {
+    auto created = RunRoster({"quickblox", "app", "create", "--env", "default", "--allow-user-list",
+                              "--allow-contact-fields", "--json", "--data-dir", dir.path()});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    apps[hash] = json::parse(created.out).as_object();
+    for (const char* field : {"applicationId", "authKey", "authSecret", "apiKey"})
+      ASSERT_TRUE(apps[hash].contains(field)) << created.out;
+  }
 
   std::vector<std::string> args = kFastHashing;
   args.insert(args.end(), {"--tls-cert", cert, "--tls-key", key});
@@ -1395,6 +1402,7 @@ TEST(QuickBloxSdkTest, TheOfficialJavaScriptSdkWorksUnchangedOverHttps) {
   // The server listens on 127.0.0.1 only, and node 18 (Debian 12's) takes the first
   // address "localhost" resolves to, often ::1: ask it for IPv4 first.
   for (const char* hash : {"sha1", "sha256"}) {
+    const json::object& app = apps[hash];
     const std::string command =
         "cd " + Quote(sdk_dir) + " && ROSTER_QB_API=" + Quote("localhost:" + std::to_string(server.port())) +
         " ROSTER_QB_APP_ID=" + std::to_string(app.at("applicationId").as_int64()) +
@@ -1402,7 +1410,14 @@ TEST(QuickBloxSdkTest, TheOfficialJavaScriptSdkWorksUnchangedOverHttps) {
         " ROSTER_QB_AUTH_SECRET=" + Quote(std::string(app.at("authSecret").as_string())) +
         " ROSTER_QB_HASH=" + hash + " NODE_EXTRA_CA_CERTS=" + Quote(cert) + " node --dns-result-order=ipv4first sdk_run.js";
     const int status = RunCapture(command, out);
-    EXPECT_EQ(status, 0) << "sdk_run.js (" << hash << ") failed:\n" << out;
+    // The failed steps first: a long output may be cut short where it is shown.
+    std::string failed;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);)
+      if (line.find(R"("ok":false)") != std::string::npos) failed += line + "\n";
+    EXPECT_EQ(status, 0) << "sdk_run.js (" << hash << ") failed; its failed steps:\n"
+                         << failed << "its whole output:\n"
+                         << out;
     EXPECT_NE(out.find(R"("step":"summary","ok":true)"), std::string::npos) << out;
   }
 }

@@ -117,6 +117,28 @@ function call(fn) {
   });
 }
 
+// The SDK signs each session request with its clock's second and a nonce from
+// Math.floor(Math.random() * 10000) (qbAuth.js generateAuthMsg, qbUtils.js randomNonce);
+// QuickBlox accepts a timestamp and nonce once (the platform's rule, which Roster keeps),
+// so two sessions of one application in the same second collide once in 10,000. Every
+// session this script creates starts in a second of its own: none can collide.
+let lastSessionSecond = -1;
+
+async function createSessionInAFreshSecond(fn) {
+  while (Math.floor(Date.now() / 1000) <= lastSessionSecond) {
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+  }
+  // The SDK reads the clock synchronously inside createSession: its second is at most
+  // the one read right after the call.
+  return call((cb) => {
+    try {
+      fn(cb);
+    } finally {
+      lastSessionSecond = Math.floor(Date.now() / 1000);
+    }
+  });
+}
+
 class Mismatch extends Error {}
 
 function expect(condition, message, actual) {
@@ -259,7 +281,7 @@ async function main() {
   const state = {};
 
   await step('createSession', {}, async () => {
-    const {err, res} = await call((cb) => QB.createSession(cb));
+    const {err, res} = await createSessionInAFreshSecond((cb) => QB.createSession(cb));
     if (err) throw err;
     expectSession(res);
     state.appSession = true;
@@ -405,7 +427,7 @@ async function main() {
   });
 
   await step('createSession.user', {passwordChanged: state.passwordChanged}, async () => {
-    const {err, res} = await call((cb) => QB.createSession({login, password: newPassword}, cb));
+    const {err, res} = await createSessionInAFreshSecond((cb) => QB.createSession({login, password: newPassword}, cb));
     if (err) throw err;
     expectSession(res, state.id);
     return sessionSummary(res);
@@ -441,7 +463,7 @@ async function main() {
 
   // Deleting a user may end its sessions: look it up again from a fresh app session.
   await step('createSession.after_delete', {deleted: state.deleted}, async () => {
-    const {err, res} = await call((cb) => QB.createSession(cb));
+    const {err, res} = await createSessionInAFreshSecond((cb) => QB.createSession(cb));
     if (err) throw err;
     expectSession(res);
     state.freshSession = true;
