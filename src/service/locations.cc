@@ -7,6 +7,8 @@
 #include "core/json_policy.h"
 #include "core/rules.h"
 #include "service/groups.h"
+#include "service/invitations.h"
+#include "service/web_users.h"
 
 namespace roster::service {
 namespace json = boost::json;
@@ -73,6 +75,24 @@ core::Result<Record> CreateRecord(RecordService& records, const std::string& env
 core::Result<std::vector<Record>> ListAll(RecordService& records, const std::string& env, const char* kind,
                                           std::int64_t after, int limit) {
   return records.List(env, kind, after, std::clamp(limit, 1, kScanPage));
+}
+
+// Whether a record of `kind` lists `location_id` among its "assigned_location_ids" (the
+// primary is one of them).
+core::Result<bool> AnyNaming(RecordService& records, const std::string& env, const char* kind,
+                             const std::string& location_id) {
+  for (std::int64_t after = 0;;) {
+    auto page = records.List(env, kind, after, kScanPage);
+    if (!page) return std::unexpected(page.error());
+    for (const auto& r : *page) {
+      const auto* assigned = r.body.if_contains("assigned_location_ids");
+      if (!assigned || !assigned->is_array()) continue;
+      for (const auto& l : assigned->get_array())
+        if (l.is_string() && l.get_string() == location_id) return true;
+    }
+    if (page->size() < static_cast<std::size_t>(kScanPage)) return false;
+    after = page->back().number;
+  }
 }
 
 }  // namespace
@@ -422,6 +442,16 @@ core::Status LocationAccess::Delete(const std::string& id, std::optional<std::in
   auto members = records_.CountMembers(env(), id);
   if (!members) return std::unexpected(members.error());
   if (*members > 0) return core::Fail(ErrorCode::kFailedPrecondition, "Users are assigned to this location.");
+  // Web users and pending invitations name their locations in their bodies (web_users.h,
+  // invitations.h), not as memberships: a scan of the environment's few of each.
+  for (const char* kind : {kWebUserKind, kInvitationKind}) {
+    auto named = AnyNaming(records_, env(), kind, id);
+    if (!named) return std::unexpected(named.error());
+    if (*named)
+      return core::Fail(ErrorCode::kFailedPrecondition, kind == kWebUserKind
+                                                             ? "Web users are assigned to this location."
+                                                             : "A pending invitation assigns this location.");
+  }
   return records_.Delete(env(), kLocationKind, id, expected_version);
 }
 

@@ -101,7 +101,8 @@ class LocationAccess {
   // The same rules for what changes; a location with children keeps its type.
   core::Result<Record> Update(const std::string& id, const LocationFields& fields,
                               std::optional<std::int64_t> expected_version = std::nullopt);
-  // Refused while it has child locations or users assigned to it.
+  // Refused while it has child locations, or users, web users or a pending invitation
+  // assigned to it.
   core::Status Delete(const std::string& id, std::optional<std::int64_t> expected_version = std::nullopt);
 
   // ---- users ----

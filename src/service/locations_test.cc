@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "service/invitations.h"
 #include "service/service_test_support.h"
+#include "service/web_users.h"
 
 namespace roster::service {
 namespace {
@@ -222,6 +224,54 @@ TEST_F(LocationAccessTest, DeletingRefusesParentsAssignedLocationsAndUsedTypes) 
   EXPECT_TRUE(Admin().Delete(essex2).has_value());
   EXPECT_TRUE(Admin().DeleteType(county).has_value());
   EXPECT_EQ(Admin().Get(essex2).error().code, ErrorCode::kNotFound);
+}
+
+// Web users and invitations hold their locations in their records (web_users.h,
+// invitations.h), not as memberships: a location one of them names is not deleted under
+// it, on the environment's first scan page and past it.
+TEST_F(LocationAccessTest, DeletingRefusesALocationAWebUserOrAPendingInvitationNames) {
+  const std::string state = Type("State");
+  const std::string kept = Location("Ohio", state), named = Location("Utah", state);
+  // More web users than one scan page, the last naming the location beside another.
+  for (int i = 0; i <= 500; ++i) {
+    NewRecordRequest r;
+    r.environment_id = env_;
+    r.kind = kWebUserKind;
+    r.body = {{"email", "admin" + std::to_string(i) + "@example.org"}, {"key_id", "k"}};
+    if (i == 500) {
+      r.body["primary_location_id"] = kept;
+      r.body["assigned_location_ids"] = boost::json::array{kept.c_str(), named.c_str()};
+    }
+    ASSERT_TRUE(records_.Create(r).has_value()) << i;
+  }
+  auto by_web_user = Admin().Delete(named);
+  ASSERT_FALSE(by_web_user.has_value());
+  EXPECT_EQ(by_web_user.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(by_web_user.error().message, "Web users are assigned to this location.");
+  EXPECT_TRUE(Admin().Get(named).has_value());
+
+  InvitationFields invited;
+  invited.email = "new@example.org";
+  invited.role = "Read Only";
+  invited.locations = {{named}, named};
+  core::Principal admin;
+  admin.environment_id = env_;
+  admin.scopes = core::kAllScopes;
+  ASSERT_TRUE(InvitationAccess(records_, admin).Create(invited).has_value());
+  const std::string other = Location("Iowa", state);
+  invited.email = "other@example.org";
+  invited.locations = {{other}, other};
+  ASSERT_TRUE(InvitationAccess(records_, admin).Create(invited).has_value());
+  auto by_invitation = Admin().Delete(other);
+  ASSERT_FALSE(by_invitation.has_value());
+  EXPECT_EQ(by_invitation.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(by_invitation.error().message, "A pending invitation assigns this location.");
+  // Accepted, the invitation no longer holds it; a location nobody names goes.
+  ASSERT_TRUE(InvitationAccess(records_, admin).Accept("other@example.org").has_value());
+  EXPECT_TRUE(Admin().Delete(other).has_value());
+  const std::string unnamed = Location("Maine", state);
+  EXPECT_TRUE(Admin().Delete(unnamed).has_value());
+  EXPECT_EQ(Admin().Get(unnamed).error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(LocationAccessTest, WritesNeedGroupsWrite) {

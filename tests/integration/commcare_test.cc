@@ -1758,6 +1758,9 @@ TEST_F(CommCareWebUserWritesTest, InvitationDocSampleCreatesAnInvitation) {
   EXPECT_EQ(id.size(), 36u);  // a dashed UUID, as CommCare's Invitation.uuid
   EXPECT_EQ(Get(invitations + id + "/", inviter_), created);
   EXPECT_EQ(Get("/a/places/api/v0.5/invitation/" + HexOf(id) + "/", inviter_), created);
+  // A location the pending invitation assigns is not deleted under it.
+  ExpectError(client_.Send("DELETE", LocationsV2(b + "/"), "", ApiKey(places_)), 400,
+              "A pending invitation assigns this location.");
   const auto listed = Get(invitations, inviter_);
   EXPECT_EQ(listed.at("meta").at("total_count"), 1);
   EXPECT_EQ(listed.at("objects").at(0), created);
@@ -1858,13 +1861,17 @@ TEST_F(CommCareWebUserWritesTest, WebUserEditDocSampleUpdatesTheWebUser) {
             (json::object{{"Can Edit Client", "yes"}, {"Can View Data", "no"}, {"Can Edit Data", ""}, {"Team", "B"}}));
   EXPECT_EQ(merged.Json().at("role"), "App Editor");
   EXPECT_EQ(merged.Json().at("primary_location_id"), json::value(a));
-  // Back to Admin, locations cleared.
+  // A location the web user holds is not deleted under it.
+  ExpectError(client_.Send("DELETE", LocationsV2(b + "/"), "", ApiKey(places_)), 400,
+              "Web users are assigned to this location.");
+  // Back to Admin, locations cleared; then the location goes.
   auto cleared = client_.Send("PATCH", path, R"({"role": "Admin", "primary_location_id": "", "assigned_location_ids": []})",
                               ApiKey(inviter_));
   ASSERT_EQ(cleared.status, 202) << cleared.body;
   EXPECT_EQ(cleared.Json().at("is_admin"), true);
   EXPECT_EQ(cleared.Json().at("primary_location_id"), nullptr);
   EXPECT_EQ(cleared.Json().at("assigned_location_ids"), json::array());
+  EXPECT_EQ(client_.Send("DELETE", LocationsV2(b + "/"), "", ApiKey(places_)).status, 204);
 }
 
 TEST_F(CommCareWebUserWritesTest, WebUserEditErrorsAreCommCaresAndChangeNothing) {
