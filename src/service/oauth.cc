@@ -340,17 +340,17 @@ core::Status OAuthServer::CheckBinding(const std::string& environment_id, const 
   return core::Fail(ErrorCode::kUnauthenticated, "Invalid or expired access token.");
 }
 
-core::Result<OAuthClient> OAuthServer::AuthenticateClient(const TokenRequest& request) {
-  if (request.client_id.empty()) return InvalidClient();
-  auto client = ClientById(request.client_id);
+core::Result<OAuthClient> OAuthServer::AuthenticateClient(const std::string& client_id,
+                                                          const std::string& client_secret, bool secret_given) {
+  if (client_id.empty()) return InvalidClient();
+  auto client = ClientById(client_id);
   if (!client) {
     if (client.error().code == ErrorCode::kNotFound) return InvalidClient();
     return std::unexpected(client.error());
   }
   if (!client->confidential) return client;
-  if (!request.secret_given || request.client_secret.empty() || request.client_secret.size() > 256)
-    return InvalidClient();
-  auto found = s_.records.Find(client->environment_id, kClientSecretClaim, request.client_secret);
+  if (!secret_given || client_secret.empty() || client_secret.size() > 256) return InvalidClient();
+  auto found = s_.records.Find(client->environment_id, kClientSecretClaim, client_secret);
   if (!found) return std::unexpected(found.error());
   for (const auto& f : *found)
     if (f.id == client->id) return client;
@@ -393,7 +393,7 @@ core::Result<OAuthTokens> OAuthServer::Token(const TokenRequest& request) {
   if (!code_grant && request.grant_type != "refresh_token")
     return OAuthFail(ErrorCode::kInvalidArgument, "unsupported_grant_type",
                      "grant_type must be authorization_code or refresh_token.");
-  auto client = AuthenticateClient(request);
+  auto client = AuthenticateClient(request.client_id, request.client_secret, request.secret_given);
   if (!client) return std::unexpected(client.error());
 
   OAuthGrant grant;
@@ -479,6 +479,44 @@ core::Result<OAuthTokens> OAuthServer::Token(const TokenRequest& request) {
       return std::unexpected(st.error());
   }
   return tokens;
+}
+
+core::Status OAuthServer::Revoke(const RevocationRequest& request) {
+  auto client = AuthenticateClient(request.client_id, request.client_secret, request.secret_given);
+  if (!client) return std::unexpected(client.error());
+  if (request.token.empty()) return InvalidRequest("Missing token parameter.");
+  const bool refresh_first = request.token_type_hint == "refresh_token";
+  for (const char* kind : {refresh_first ? kOAuthRefreshKind : kOAuthAccessKind,
+                           refresh_first ? kOAuthAccessKind : kOAuthRefreshKind}) {
+    auto found = Lookup(kind, request.token);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) continue;
+    const Record& r = **found;
+    // Another client's token is none of this client's business: nothing happens.
+    if (r.environment_id != client->environment_id || Str(r.body, "client") != client->id) return {};
+    if (auto st = s_.records.Delete(r.environment_id, kind, r.id); !st) {
+      if (st.error().code == ErrorCode::kNotFound) return {};  // revoked, used or expired meanwhile
+      return std::unexpected(st.error());
+    }
+    if (kind == kOAuthRefreshKind)
+      if (auto st = s_.records.Delete(r.environment_id, kOAuthAccessKind, Str(r.body, "access"));
+          !st && st.error().code != ErrorCode::kNotFound)
+        return std::unexpected(st.error());
+    // A credential event: which token of which account ended, through which client.
+    if (AuditLog* log = s_.users.audit_log()) {
+      core::Principal principal;
+      principal.environment_id = r.environment_id;
+      principal.api = policy_.api;
+      principal.kind = policy_.credential_kind;
+      principal.credential_id = r.id;
+      if (auto st = log->Record(
+              log->Row(principal, "credential.revoke", Str(r.body, "account_id"), nullptr, kAuditCredentials));
+          !st)
+        return std::unexpected(st.error());
+    }
+    return {};
+  }
+  return {};
 }
 
 core::Result<OAuthAccess> OAuthServer::Authenticate(std::string_view token) {

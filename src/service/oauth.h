@@ -116,6 +116,14 @@ struct TokenRequest {
   bool secret_given = false;
 };
 
+// RFC 7009 token revocation: the token, the client's hint of its type, and the client's
+// authentication as at the token endpoint.
+struct RevocationRequest {
+  std::string token, token_type_hint;
+  std::string client_id, client_secret;
+  bool secret_given = false;
+};
+
 struct OAuthTokens {
   std::string access_token, refresh_token;
   std::int64_t expires_in_s = 0;
@@ -172,13 +180,21 @@ class OAuthServer {
   // The token endpoint: authorization_code or refresh_token (rotated: the old refresh
   // token and the access token issued with it are refused afterwards).
   core::Result<OAuthTokens> Token(const TokenRequest& request);
+  // The revocation endpoint (RFC 7009): the client is authenticated as at the token
+  // endpoint (invalid_client), then a token it holds ends: an access token alone (its
+  // refresh token goes on, as django-oauth-toolkit's), a refresh token with the access
+  // token issued with it (§2.1). The hint ("access_token", "refresh_token") only orders
+  // the search. An unknown, expired or already revoked token, or another client's,
+  // changes nothing and is no error (§2.2). invalid_request for a missing token.
+  core::Status Revoke(const RevocationRequest& request);
   // An access token presented as `Bearer`: kUnauthenticated when unknown, expired,
   // rotated away, its client deleted or its account's binding changed.
   core::Result<OAuthAccess> Authenticate(std::string_view token);
 
  private:
   core::Result<OAuthClient> ClientById(std::string_view client_id);
-  core::Result<OAuthClient> AuthenticateClient(const TokenRequest& request);
+  core::Result<OAuthClient> AuthenticateClient(const std::string& client_id, const std::string& client_secret,
+                                               bool secret_given);
   // The record `token` names among `kind`, checked against its claim; nullopt if none.
   core::Result<std::optional<Record>> Lookup(const char* kind, std::string_view token);
   core::Result<OAuthTokens> Issue(const OAuthClient& client, const OAuthGrant& grant);

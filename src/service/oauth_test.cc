@@ -286,6 +286,61 @@ TEST_F(OAuthServerTest, DeletedClientEndsItsTokens) {
   EXPECT_EQ(server_.DeleteClient(env_, public_.client_id).error().code, ErrorCode::kNotFound);
 }
 
+// RFC 7009: a client revokes its own tokens; a refresh token takes its access token with
+// it, an access token goes alone; anything else is no error and changes nothing.
+TEST_F(OAuthServerTest, RevocationEndsTheClientsOwnTokens) {
+  const auto revoke = [&](const OAuthClient& client, const std::string& token, const std::string& hint = "") {
+    RevocationRequest r;
+    r.token = token;
+    r.token_type_hint = hint;
+    r.client_id = client.client_id;
+    if (client.confidential) {
+      r.client_secret = secret_;
+      r.secret_given = true;
+    }
+    return server_.Revoke(r);
+  };
+  // A refresh token (with a hint that says otherwise: the search goes on) ends its pair.
+  auto pair = server_.Token(Exchange(public_, Code(public_)));
+  ASSERT_TRUE(pair.has_value());
+  ASSERT_TRUE(revoke(public_, pair->refresh_token, "access_token").has_value());
+  EXPECT_EQ(OAuthErrorOf(server_.Token(Refresh(public_, pair->refresh_token))), "invalid_grant");
+  EXPECT_EQ(server_.Authenticate(pair->access_token).error().code, ErrorCode::kUnauthenticated);
+  // Revoked again, or never issued: no error.
+  EXPECT_TRUE(revoke(public_, pair->refresh_token).has_value());
+  EXPECT_TRUE(revoke(public_, "7_feed").has_value());
+  EXPECT_TRUE(revoke(public_, "not a token", "refresh_token").has_value());
+  // An access token ends alone: its refresh token still refreshes.
+  auto other = server_.Token(Exchange(public_, Code(public_)));
+  ASSERT_TRUE(other.has_value());
+  ASSERT_TRUE(revoke(public_, other->access_token, "access_token").has_value());
+  EXPECT_EQ(server_.Authenticate(other->access_token).error().code, ErrorCode::kUnauthenticated);
+  auto refreshed = server_.Token(Refresh(public_, other->refresh_token));
+  ASSERT_TRUE(refreshed.has_value()) << refreshed.error().message;
+  // Another client's token is left as it is.
+  ASSERT_TRUE(revoke(confidential_, refreshed->access_token).has_value());
+  ASSERT_TRUE(revoke(confidential_, refreshed->refresh_token, "refresh_token").has_value());
+  EXPECT_TRUE(server_.Authenticate(refreshed->access_token).has_value());
+  // The client authenticates as at the token endpoint; a token is required.
+  RevocationRequest unauthenticated;
+  unauthenticated.token = refreshed->access_token;
+  unauthenticated.client_id = confidential_.client_id;
+  auto refused = server_.Revoke(unauthenticated);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().field, "invalid_client");
+  unauthenticated.client_id.clear();
+  EXPECT_EQ(server_.Revoke(unauthenticated).error().field, "invalid_client");
+  auto empty = revoke(public_, "");
+  ASSERT_FALSE(empty.has_value());
+  EXPECT_EQ(empty.error().field, "invalid_request");
+  EXPECT_TRUE(server_.Authenticate(refreshed->access_token).has_value());
+  // A confidential client revokes its own with its secret.
+  auto own = server_.Token(Exchange(confidential_, Code(confidential_)));
+  ASSERT_TRUE(own.has_value());
+  ASSERT_TRUE(revoke(confidential_, own->access_token).has_value());
+  EXPECT_EQ(server_.Authenticate(own->access_token).error().code, ErrorCode::kUnauthenticated);
+}
+
 TEST_F(OAuthServerTest, OtherGrantTypesAreUnsupported) {
   TokenRequest t;
   t.grant_type = "password";

@@ -234,6 +234,7 @@ TEST_F(CommCareOAuthTest, MetadataIsCommCares) {
   EXPECT_EQ(body.at("scopes_supported"), json::parse(R"(["access_apis"])"));
   EXPECT_EQ(body.at("token_endpoint"), json::value(server_->base_url() + "/oauth/token/"));
   EXPECT_EQ(body.at("authorization_endpoint"), json::value(server_->base_url() + "/oauth/authorize/"));
+  EXPECT_EQ(body.at("revocation_endpoint"), json::value(server_->base_url() + "/oauth/revoke_token/"));
 }
 
 TEST_F(CommCareOAuthTest, CliListsAndDeletesClients) {
@@ -567,6 +568,59 @@ TEST_F(CommCareOAuthTest, DeactivatingTheWebUserSuspendsItsTokens) {
   EXPECT_EQ(client_.Send("GET", users, "", Bearer(tokens)).status, 200);
 }
 
+// RFC 7009 on the wire (django-oauth-toolkit's /oauth/revoke_token/): 200 and an empty
+// body for a revoked, unknown or another client's token; the errors in RFC 6749's shape;
+// each revocation audited as credential.revoke.
+TEST_F(CommCareOAuthTest, RevocationEndpointRevokesAndAnswersInRfc6749Shape) {
+  const std::string revoke = "/oauth/revoke_token/";
+  const auto tokens = Tokens();
+  const std::string access(tokens.at("access_token").as_string()), refresh(tokens.at("refresh_token").as_string());
+  // Errors first; nothing is revoked by them.
+  ExpectOAuthError(client_.Send("POST", revoke, Form({{"client_id", public_id_}}), kFormType), 400, "invalid_request",
+                   "token");
+  ExpectOAuthError(client_.Send("POST", revoke, Form({{"token", access}}), kFormType), 401, "invalid_client");
+  ExpectOAuthError(client_.Send("POST", revoke, R"({"token":"x"})", {{"Content-Type", "application/json"}}), 400,
+                   "invalid_request", "x-www-form-urlencoded");
+  ExpectOAuthError(client_.Send("POST", revoke, Form({{"token", access}, {"client_id", confidential_id_}}), kFormType),
+                   401, "invalid_client");
+  // The confidential client's revocation of the public client's token: 200, no effect.
+  Headers basic = kFormType;
+  basic.push_back({"Authorization", "Basic " + Base64(confidential_id_ + ":" + confidential_secret_)});
+  auto foreign = client_.Send("POST", revoke, Form({{"token", access}}), basic);
+  EXPECT_EQ(foreign.status, 200) << foreign.body;
+  EXPECT_EQ(client_.Send("GET", "/a/demo/api/v0.5/user/", "", Bearer(tokens)).status, 200);
+  // Its own client revokes the access token: 200, empty, no-store; the token is refused.
+  auto ok = client_.Send("POST", revoke, Form({{"token", access}, {"token_type_hint", "access_token"},
+                                               {"client_id", public_id_}}),
+                         kFormType);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body, "");
+  EXPECT_EQ(ok.Header("cache-control"), "no-store");
+  EXPECT_EQ(client_.Send("GET", "/a/demo/api/v0.5/user/", "", Bearer(tokens)).status, 401);
+  // Again, and an unknown token: 200 all the same.
+  EXPECT_EQ(client_.Send("POST", revoke, Form({{"token", access}, {"client_id", public_id_}}), kFormType).status, 200);
+  EXPECT_EQ(client_.Send("POST", revoke, Form({{"token", "1_feed"}, {"client_id", public_id_}}), kFormType).status, 200);
+  // The refresh token: revoked, it refreshes no more.
+  EXPECT_EQ(client_.Send("POST", revoke, Form({{"token", refresh}, {"client_id", public_id_}}), kFormType).status, 200);
+  ExpectOAuthError(Refresh(refresh), 400, "invalid_grant");
+  // Audited: one credential.revoke per token revoked, none for the others.
+  auto exported = RunRoster({"audit", "export", "--env", "demo", "--data-dir", dir_->path()});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  int revoked = 0;
+  std::istringstream lines(exported.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    auto row = json::parse(line).as_object();
+    if (row.at("action") != json::value("credential.revoke")) continue;
+    EXPECT_EQ(row.at("route"), json::value("/oauth/revoke_token"));
+    EXPECT_EQ(row.at("fields"), json::parse(R"(["credentials"])"));
+    ++revoked;
+  }
+  EXPECT_GE(revoked, 2);
+  EXPECT_EQ(exported.out.find(access), std::string::npos);
+  EXPECT_EQ(exported.out.find(refresh), std::string::npos);
+}
+
 TEST_F(CommCareOAuthTest, TokenIssueAndRefreshAreAudited) {
   const auto tokens = Tokens();
   ASSERT_EQ(Refresh(std::string(tokens.at("refresh_token").as_string())).status, 200);
@@ -625,6 +679,13 @@ TEST_F(CommCareOAuthTest, Oauth4webapiClientRunsTheWholeFlow) {
   EXPECT_EQ(r.at("wrong_secret_status"), json::value(401));
   EXPECT_EQ(r.at("wrong_secret_challenge"), json::parse(R"(["basic"])"));
   EXPECT_EQ(r.at("confidential").at("users_status"), json::value(200));
+  const auto& revocation = r.at("revocation");
+  EXPECT_EQ(revocation.at("endpoint"), json::value(server_->base_url() + "/oauth/revoke_token/"));
+  EXPECT_EQ(revocation.at("revoked_pair_access_status"), json::value(401));
+  EXPECT_EQ(revocation.at("revoked_refresh_error"), json::value("invalid_grant"));
+  EXPECT_EQ(revocation.at("revoked_access_status"), json::value(401));
+  EXPECT_EQ(revocation.at("refresh_after_access_revoked_status"), json::value(200));
+  EXPECT_EQ(revocation.at("unknown_token_ok"), json::value(true));
 }
 
 }  // namespace

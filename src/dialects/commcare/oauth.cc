@@ -189,32 +189,38 @@ std::optional<std::string> FormDecode(std::string_view text) {
   return (*pairs)[0].second;
 }
 
-http::Response TokenEndpoint(const Context& c, const http::Request& req) {
+// A form POSTed to the token or the revocation endpoint, with the client's
+// authentication: HTTP Basic (client_secret_basic) or the form (client_secret_post); a
+// public client names itself by client_id (none).
+struct ClientForm {
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::string client_id, client_secret;
+  bool secret_given = false;
+  bool basic = false;
+  std::optional<std::string> Get(std::string_view name) const {
+    for (const auto& [k, v] : fields)
+      if (k == name) return v;
+    return std::nullopt;
+  }
+};
+
+// The form, or the error to answer; one token of the address's session budget (per
+// address only: a client id is no verified credential, and naming one must not drain its
+// bucket).
+std::variant<http::Response, ClientForm> ReadClientForm(const Context& c, const http::Request& req) {
   const std::string_view type = req.Header("content-type");
   if (!type.starts_with("application/x-www-form-urlencoded"))
     return OAuthError(400, "invalid_request", "The body must be application/x-www-form-urlencoded.");
-  auto form = http::ParseForm(req.body, kMaxFormFields);
-  if (!form) return OAuthError(400, "invalid_request", "The form body is malformed or repeats a parameter.");
-  const auto get = [&](std::string_view name) -> std::optional<std::string> {
-    for (const auto& [k, v] : *form)
-      if (k == name) return v;
-    return std::nullopt;
-  };
-  service::TokenRequest t;
-  t.grant_type = get("grant_type").value_or("");
-  t.code = get("code").value_or("");
-  t.redirect_uri_given = get("redirect_uri");
-  t.code_verifier = get("code_verifier").value_or("");
-  t.refresh_token = get("refresh_token").value_or("");
-  t.scope = get("scope").value_or("");
-  t.client_id = get("client_id").value_or("");
-  const auto form_secret = get("client_secret");
-  // Client authentication: HTTP Basic (client_secret_basic) or the form
-  // (client_secret_post); a public client names itself by client_id (none).
+  auto fields = http::ParseForm(req.body, kMaxFormFields);
+  if (!fields) return OAuthError(400, "invalid_request", "The form body is malformed or repeats a parameter.");
+  ClientForm form;
+  form.fields = std::move(*fields);
+  form.client_id = form.Get("client_id").value_or("");
+  const auto form_secret = form.Get("client_secret");
   const std::string_view authorization = req.Header("authorization");
-  const bool basic = authorization.size() > 6 && (authorization.substr(0, 6) == "Basic " ||
-                                                  authorization.substr(0, 6) == "basic ");
-  if (basic) {
+  form.basic = authorization.size() > 6 && (authorization.substr(0, 6) == "Basic " ||
+                                            authorization.substr(0, 6) == "basic ");
+  if (form.basic) {
     const auto bad_client = [] {
       return TokenFailure(core::Error{ErrorCode::kUnauthenticated, "Client authentication failed.", "invalid_client"},
                           true);
@@ -225,22 +231,36 @@ http::Response TokenEndpoint(const Context& c, const http::Request& req) {
     if (colon == std::string::npos) return bad_client();
     auto id = FormDecode(decoded->substr(0, colon));
     auto secret = FormDecode(decoded->substr(colon + 1));
-    if (!id || !secret || (!t.client_id.empty() && t.client_id != *id))
-      return bad_client();
-    t.client_id = *id;
-    t.client_secret = *secret;
-    t.secret_given = true;
+    if (!id || !secret || (!form.client_id.empty() && form.client_id != *id)) return bad_client();
+    form.client_id = *id;
+    form.client_secret = *secret;
+    form.secret_given = true;
   } else if (form_secret) {
-    t.client_secret = *form_secret;
-    t.secret_given = true;
+    form.client_secret = *form_secret;
+    form.secret_given = true;
   }
-  // One token of the address's session budget (per address only: a client id is no
-  // verified credential, and naming one must not drain its bucket).
   if (auto st = c.s.users.Admit(service::ThrottledAction::kSession, req.peer, ""); !st)
-    return TokenFailure(st.error(), basic);
+    return TokenFailure(st.error(), form.basic);
+  return form;
+}
+
+http::Response TokenEndpoint(const Context& c, const http::Request& req) {
+  auto read = ReadClientForm(c, req);
+  if (auto* refusal = std::get_if<http::Response>(&read)) return std::move(*refusal);
+  const ClientForm& form = std::get<ClientForm>(read);
+  service::TokenRequest t;
+  t.grant_type = form.Get("grant_type").value_or("");
+  t.code = form.Get("code").value_or("");
+  t.redirect_uri_given = form.Get("redirect_uri");
+  t.code_verifier = form.Get("code_verifier").value_or("");
+  t.refresh_token = form.Get("refresh_token").value_or("");
+  t.scope = form.Get("scope").value_or("");
+  t.client_id = form.client_id;
+  t.client_secret = form.client_secret;
+  t.secret_given = form.secret_given;
   auto server = ServerFor(c);
   auto tokens = server.Token(t);
-  if (!tokens) return TokenFailure(tokens.error(), basic);
+  if (!tokens) return TokenFailure(tokens.error(), form.basic);
   std::string scope;
   for (const auto& s : tokens->grant.scopes) scope += (scope.empty() ? "" : " ") + s;
   return OAuthJson(200, json::object{{"access_token", tokens->access_token},
@@ -248,6 +268,25 @@ http::Response TokenEndpoint(const Context& c, const http::Request& req) {
                                      {"token_type", "Bearer"},
                                      {"scope", scope},
                                      {"refresh_token", tokens->refresh_token}});
+}
+
+// RFC 7009 (django-oauth-toolkit's RevokeTokenView at /oauth/revoke_token/): the form's
+// `token` and `token_type_hint`, the client authenticated as at the token endpoint; 200
+// with an empty body whether or not the token was live.
+http::Response RevokeEndpoint(const Context& c, const http::Request& req) {
+  auto read = ReadClientForm(c, req);
+  if (auto* refusal = std::get_if<http::Response>(&read)) return std::move(*refusal);
+  const ClientForm& form = std::get<ClientForm>(read);
+  service::RevocationRequest r;
+  r.token = form.Get("token").value_or("");
+  r.token_type_hint = form.Get("token_type_hint").value_or("");
+  r.client_id = form.client_id;
+  r.client_secret = form.client_secret;
+  r.secret_given = form.secret_given;
+  if (auto st = ServerFor(c).Revoke(r); !st) return TokenFailure(st.error(), form.basic);
+  http::Response ok = OAuthJson(200, json::object());
+  ok.body.clear();  // oauthlib's revocation endpoint: an empty body, its JSON headers
+  return ok;
 }
 
 // ---- the authorization endpoint ----
@@ -367,11 +406,14 @@ http::Response Metadata(const Context& c, const http::Request& req) {
   return Json(200, json::object{{"issuer", base},
                                 {"authorization_endpoint", base + "/oauth/authorize/"},
                                 {"token_endpoint", base + "/oauth/token/"},
+                                {"revocation_endpoint", base + "/oauth/revoke_token/"},
                                 {"response_types_supported", json::array{"code"}},
                                 {"grant_types_supported", json::array{"authorization_code", "refresh_token"}},
                                 {"code_challenge_methods_supported", json::array{"S256"}},
                                 {"scopes_supported", json::array{"access_apis"}},
                                 {"token_endpoint_auth_methods_supported",
+                                 json::array{"client_secret_basic", "client_secret_post", "none"}},
+                                {"revocation_endpoint_auth_methods_supported",
                                  json::array{"client_secret_basic", "client_secret_post", "none"}}});
 }
 
@@ -420,6 +462,8 @@ void MountOAuth(http::Router& router, const Context& c) {
              [c](const http::Request& req, const http::PathParams&) { return AuthorizePost(c, req); });
   router.Add("POST", "/oauth/token", http::Exec::kWorker,
              [c](const http::Request& req, const http::PathParams&) { return TokenEndpoint(c, req); });
+  router.Add("POST", "/oauth/revoke_token", http::Exec::kWorker,
+             [c](const http::Request& req, const http::PathParams&) { return RevokeEndpoint(c, req); });
 }
 
 // ---- administration ----

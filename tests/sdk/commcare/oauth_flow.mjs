@@ -4,7 +4,7 @@
 // the authorization response's validation (state, error), the code exchange (a public
 // client, then a confidential one with client_secret_basic), the Bearer call, the
 // refresh and the refusal of the rotated refresh token, each step with its own checks of
-// the server's answers. The browser in between (the sign-in and consent page) is a fetch
+// the server's answers, then RFC 7009 revocation. The browser in between (the sign-in and consent page) is a fetch
 // that submits the page's form as a browser does. Prints one JSON object of results.
 //
 //   ROSTER_URL=http://127.0.0.1:PORT PUBLIC_ID=... CONFIDENTIAL_ID=... CONFIDENTIAL_SECRET=... \
@@ -132,5 +132,33 @@ try {
 }
 const server = await codeFlow(confidential, oauth.ClientSecretBasic(env('CONFIDENTIAL_SECRET')), 'access_apis');
 results.confidential = { users_status: await apiStatus(server.tokens.access_token, '/a/demo/api/v0.5/user/') };
+
+// RFC 7009 revocation at the metadata's revocation_endpoint: the confidential client
+// revokes its refresh token (client_secret_basic), which ends the access token issued
+// with it; the public client revokes an access token alone, its refresh token refreshing
+// on. processRevocationResponse throws on anything but a 200 without an OAuth error.
+await oauth.processRevocationResponse(await oauth.revocationRequest(as, confidential,
+  oauth.ClientSecretBasic(env('CONFIDENTIAL_SECRET')), server.tokens.refresh_token,
+  { ...insecure, additionalParameters: { token_type_hint: 'refresh_token' } }));
+results.revocation = {
+  endpoint: as.revocation_endpoint,
+  revoked_pair_access_status: await apiStatus(server.tokens.access_token, '/a/demo/api/v0.5/user/'),
+};
+try {
+  await oauth.processRefreshTokenResponse(as, confidential, await oauth.refreshTokenGrantRequest(as, confidential,
+    oauth.ClientSecretBasic(env('CONFIDENTIAL_SECRET')), server.tokens.refresh_token, insecure));
+  results.revocation.revoked_refresh_error = null;
+} catch (e) {
+  results.revocation.revoked_refresh_error = e instanceof oauth.ResponseBodyError ? e.error : String(e);
+}
+await oauth.processRevocationResponse(await oauth.revocationRequest(as, publicClient, oauth.None(),
+  narrowed.tokens.access_token, insecure));
+results.revocation.revoked_access_status = await apiStatus(narrowed.tokens.access_token, '/a/demo/api/v0.5/user/');
+const after = await oauth.processRefreshTokenResponse(as, publicClient,
+  await oauth.refreshTokenGrantRequest(as, publicClient, oauth.None(), narrowed.tokens.refresh_token, insecure));
+results.revocation.refresh_after_access_revoked_status = await apiStatus(after.access_token, '/a/demo/api/v0.5/user/');
+// An unknown token: no error (RFC 7009 §2.2).
+await oauth.processRevocationResponse(await oauth.revocationRequest(as, publicClient, oauth.None(), '1_feed', insecure));
+results.revocation.unknown_token_ok = true;
 
 console.log(JSON.stringify(results));
