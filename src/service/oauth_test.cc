@@ -59,17 +59,23 @@ class OAuthServerTest : public ::testing::Test, public test_support::ServiceFixt
     EXPECT_TRUE(code.has_value());
     return *code;
   }
+  // `client` authenticated in a TokenRequest or a RevocationRequest (with its secret
+  // when it is confidential).
+  template <class Request>
+  void As(const OAuthClient& client, Request& r) const {
+    r.client_id = client.client_id;
+    if (client.confidential) {
+      r.client_secret = secret_;
+      r.secret_given = true;
+    }
+  }
   TokenRequest Exchange(const OAuthClient& client, const std::string& code) {
     TokenRequest t;
     t.grant_type = "authorization_code";
     t.code = code;
     t.redirect_uri_given = kRedirect;
     t.code_verifier = kVerifier;
-    t.client_id = client.client_id;
-    if (client.confidential) {
-      t.client_secret = secret_;
-      t.secret_given = true;
-    }
+    As(client, t);
     return t;
   }
   TokenRequest Refresh(const OAuthClient& client, const std::string& refresh_token) {
@@ -293,11 +299,7 @@ TEST_F(OAuthServerTest, RevocationEndsTheClientsOwnTokens) {
     RevocationRequest r;
     r.token = token;
     r.token_type_hint = hint;
-    r.client_id = client.client_id;
-    if (client.confidential) {
-      r.client_secret = secret_;
-      r.secret_given = true;
-    }
+    As(client, r);
     return server_.Revoke(r);
   };
   // A refresh token (with a hint that says otherwise: the search goes on) ends its pair.

@@ -202,6 +202,13 @@ struct ClientForm {
       if (k == name) return v;
     return std::nullopt;
   }
+  // The client's authentication, into a TokenRequest or a RevocationRequest.
+  template <class Request>
+  void Authenticate(Request& r) const {
+    r.client_id = client_id;
+    r.client_secret = client_secret;
+    r.secret_given = secret_given;
+  }
 };
 
 // The form, or the error to answer; one token of the address's session budget (per
@@ -255,9 +262,7 @@ http::Response TokenEndpoint(const Context& c, const http::Request& req) {
   t.code_verifier = form.Get("code_verifier").value_or("");
   t.refresh_token = form.Get("refresh_token").value_or("");
   t.scope = form.Get("scope").value_or("");
-  t.client_id = form.client_id;
-  t.client_secret = form.client_secret;
-  t.secret_given = form.secret_given;
+  form.Authenticate(t);
   auto server = ServerFor(c);
   auto tokens = server.Token(t);
   if (!tokens) return TokenFailure(tokens.error(), form.basic);
@@ -280,9 +285,7 @@ http::Response RevokeEndpoint(const Context& c, const http::Request& req) {
   service::RevocationRequest r;
   r.token = form.Get("token").value_or("");
   r.token_type_hint = form.Get("token_type_hint").value_or("");
-  r.client_id = form.client_id;
-  r.client_secret = form.client_secret;
-  r.secret_given = form.secret_given;
+  form.Authenticate(r);
   if (auto st = ServerFor(c).Revoke(r); !st) return TokenFailure(st.error(), form.basic);
   http::Response ok = OAuthJson(200, json::object());
   ok.body.clear();  // oauthlib's revocation endpoint: an empty body, its JSON headers
