@@ -137,14 +137,15 @@ Outcome<Context> Authenticate(const Services& s, const Config& config, const htt
     if (key.error().code == ErrorCode::kUnauthenticated) return Fail(unauthorized);
     return Fail(FromCore(key.error()));
   }
-  Context ctx{s, {}, BaseUrl(config, req)};
-  if (config.body_limit > 0) ctx.max_payload = std::min(kMaxPayloadSize, config.body_limit);
-  ctx.principal.environment_id = key->environment_id;
-  ctx.principal.api = core::kScimApi;
-  ctx.principal.kind =
+  core::Principal principal;
+  principal.environment_id = key->environment_id;
+  principal.api = core::kScimApi;
+  principal.kind =
       key->role == service::KeyRole::kAdmin ? core::CredentialKind::kAdminKey : core::CredentialKind::kScimToken;
-  ctx.principal.credential_id = key->id;
-  ctx.principal.scopes = key->scopes;
+  principal.credential_id = key->id;
+  principal.scopes = key->scopes;
+  Context ctx{s, std::move(principal), BaseUrl(config, req)};
+  if (config.body_limit > 0) ctx.max_payload = std::min(kMaxPayloadSize, config.body_limit);
   return ctx;
 }
 
