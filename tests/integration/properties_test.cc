@@ -453,7 +453,7 @@ TEST(PropertiesTest, HostileInputNeverCausesA5xxInAnyDialect) {
 
   // No dialect's credential reached a log, whatever the input.
   const std::string logs = ReadFile(server.access_log_path()) + ReadFile(server.stderr_path());
-  for (const std::string secret : {admin, std::string(pingone.at("clientSecret").as_string()),
+  for (const std::string& secret : {admin, std::string(pingone.at("clientSecret").as_string()),
                                    std::string(token.Json().at("access_token").as_string()),
                                    std::string(quickblox.at("authSecret").as_string()),
                                    std::string(quickblox.at("apiKey").as_string()),

@@ -636,7 +636,7 @@ class Load {
   }
   void CommCare() {
     Client c(base_);
-    for (int i = 0; !stop_; ++i) {
+    while (!stop_) {
       const std::string name = Unique("cc");
       auto r = Send(c, "POST", CommCareUsers(),
                       json::serialize(json::object{{"username", name}, {"password", "pw-123456"}}), apis_.CommCare());

@@ -16,7 +16,6 @@ using core::Status;
 
 namespace {
 
-constexpr std::size_t kMaxText = 1024;
 constexpr std::size_t kMaxShort = 256;
 constexpr std::size_t kMaxItems = 32;
 
