@@ -498,10 +498,11 @@ core::Status OAuthServer::Revoke(const RevocationRequest& request) {
       if (st.error().code == ErrorCode::kNotFound) return {};  // revoked, used or expired meanwhile
       return std::unexpected(st.error());
     }
-    if (kind == kOAuthRefreshKind)
+    if (kind == kOAuthRefreshKind) {
       if (auto st = s_.records.Delete(r.environment_id, kOAuthAccessKind, Str(r.body, "access"));
           !st && st.error().code != ErrorCode::kNotFound)
         return std::unexpected(st.error());
+    }
     // A credential event: which token of which account ended, through which client.
     if (AuditLog* log = s_.users.audit_log()) {
       core::Principal principal;
