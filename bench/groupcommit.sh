@@ -4,7 +4,7 @@
 # (target: ratio >= 2.5). For each roster binary (ROSTER_BIN, the one built here; and
 # BASE_BIN, e.g. a build of main, if given: "before" and "after" in one run) a fresh data
 # directory and server; PingOne POST /v1/environments/{env}/users without a password
-# (worker-app token; bench/create_pingone.lua) with wrk at each of CONNECTIONS, each slice
+# (worker-app token; bench/create.lua with ROSTER_API=pingone) with wrk at each of CONNECTIONS, each slice
 # next to a run of the bare loop: the sqlite3 CLI running BARE_TXNS times
 # "BEGIN IMMEDIATE; INSERT one row; COMMIT" in WAL mode with synchronous=FULL (what the
 # store uses) in the same temporary directory. Ratio per slice: creates/s over the mean of
@@ -120,8 +120,8 @@ for ((r = 0; r < ROUNDS; r++)); do
     for ((b = 0; b < ${#BINS[@]}; b += 2)); do
       label=${BINS[b]}
       url_var=URL_$label token_var=TOKEN_$label env_var=ENV_$label
-      ROSTER_TOKEN=${!token_var} ROSTER_ENV=${!env_var} wrk -t"$(( c < THREADS ? c : THREADS ))" -c"$c" -d"${SLICE}s" \
-        --latency -s bench/create_pingone.lua "${!url_var}" >"$TMP/wrk.txt"
+      ROSTER_API=pingone ROSTER_TOKEN=${!token_var} ROSTER_ENV=${!env_var} wrk -t"$(( c < THREADS ? c : THREADS ))" -c"$c" -d"${SLICE}s" \
+        --latency -s bench/create.lua "${!url_var}" >"$TMP/wrk.txt"
       read -r rps failures p99 < <(rate "$TMP/wrk.txt")
       next_bare=$(bare)
       echo "$label $c $rps $failures $p99 $last_bare $next_bare" >>"$TMP/rows"
