@@ -43,6 +43,23 @@ core::Status AccountConfirmations::Send(const std::string& environment_id, const
   return {};
 }
 
+void AccountConfirmations::PrepareNew(CreateUserRequest& request, bool send_now) const {
+  MarkUnconfirmed(request.user);
+  if (!send_now) return;
+  request.records = [s = s_, link_base = link_base_, environment_id = request.environment_id](
+                        const core::User& user) -> core::Result<std::vector<NewRecordRequest>> {
+    if (!user.profile.PrimaryEmail())
+      return core::Fail(core::ErrorCode::kFailedPrecondition,
+                        "the user has no email address to send the confirmation to");
+    auto link = PasswordResets(s, Tokens(link_base)).Link(environment_id, "confirm/" + user.id, &user);
+    if (!link) return std::unexpected(link.error());
+    if (!*link)  // a new user's budget is whole: not reached
+      return core::TooManyRequests("too many confirmation mails for this user; try again later",
+                                   PasswordResets::kMailWindowMs / 1000);
+    return std::vector<NewRecordRequest>{std::move(**link)};
+  };
+}
+
 core::Result<core::User> AccountConfirmations::Confirm(const std::string& environment_id, const std::string& token,
                                                        const std::string& password) {
   auto confirmed = PasswordResets(s_, Tokens()).Complete(

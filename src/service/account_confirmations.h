@@ -16,6 +16,7 @@
 #include "core/user.h"
 #include "service/password_resets.h"
 #include "service/services.h"
+#include "service/user_service.h"
 
 namespace roster::service {
 
@@ -44,6 +45,13 @@ class AccountConfirmations {
   // confirmed user, "the user has no email address to send the confirmation to" for one
   // without an email; kResourceExhausted when the user's mail budget is spent.
   core::Status Send(const std::string& environment_id, const core::User& user);
+
+  // A new user made unconfirmed (MarkUnconfirmed) and, with `send_now`, its confirmation
+  // link and mail (as Send makes them) written in the user's own transaction
+  // (CreateUserRequest::records): a creation that fails leaves no link, and a link that
+  // cannot be made fails the creation (nothing written). Then give the request to
+  // UserService::Create.
+  void PrepareNew(CreateUserRequest& request, bool send_now) const;
 
   // Takes `token` (once) and confirms its user: `password` set, active, confirmed, in one
   // write. kNotFound "confirmation link is invalid or expired" for an unknown, expired or

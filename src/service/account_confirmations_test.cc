@@ -104,5 +104,44 @@ TEST_F(AccountConfirmationsTest, SendNeedsAnEmailAndKeepsToTheMailBudget) {
   EXPECT_EQ(confirmations_.Confirm(env_, "no-such-token", "pass-word-1").error().code, ErrorCode::kNotFound);
 }
 
+// PrepareNew: unconfirmed and, sent now, the link and its mail in the user's own write;
+// a creation refused (a taken username) mails nothing; the link confirms as Send's does.
+TEST_F(AccountConfirmationsTest, ANewUserSentItsLinkNowGetsItInTheSameWrite) {
+  const auto create = [&](const std::string& username, const std::string& email, bool send_now) {
+    CreateUserRequest r;
+    r.environment_id = env_;
+    r.user.username = username;
+    r.user.active = true;
+    if (!email.empty()) r.user.profile.emails = {{"home", email, true}};
+    confirmations_.PrepareNew(r, send_now);
+    return users_.Create(r);
+  };
+  auto later = create("mw5@clinic.commcarehq.org", "mw5@example.org", false);
+  ASSERT_TRUE(later.has_value());
+  EXPECT_FALSE(later->user.active);
+  EXPECT_FALSE(AccountConfirmations::IsConfirmed(later->user));
+  EXPECT_TRUE(Outbox().empty());
+  auto now = create("mw6@clinic.commcarehq.org", "mw6@example.org", true);
+  ASSERT_TRUE(now.has_value()) << now.error().message;
+  EXPECT_FALSE(now->user.active);
+  const std::string token = MailedToken();
+  ASSERT_EQ(token.size(), 64u);
+  auto taken = create("mw6@clinic.commcarehq.org", "other@example.org", true);
+  ASSERT_FALSE(taken.has_value());
+  EXPECT_EQ(taken.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_TRUE(Outbox().empty());
+  // No address to send to: refused, and no user is written.
+  const std::int64_t before = *store_->CountUsers(env_);
+  auto unaddressed = create("mw7@clinic.commcarehq.org", "", true);
+  ASSERT_FALSE(unaddressed.has_value());
+  EXPECT_EQ(unaddressed.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(*store_->CountUsers(env_), before);
+  auto confirmed = confirmations_.Confirm(env_, token, "a-new-password-1");
+  ASSERT_TRUE(confirmed.has_value()) << confirmed.error().message;
+  EXPECT_EQ(confirmed->id, now->user.id);
+  EXPECT_TRUE(confirmed->active);
+  EXPECT_TRUE(AccountConfirmations::IsConfirmed(*confirmed));
+}
+
 }  // namespace
 }  // namespace roster::service

@@ -37,8 +37,32 @@ core::Status Activations::SetMode(const std::string& environment_id, ActivationM
 }
 
 core::Result<bool> Activations::Request(const std::string& environment_id, const core::User& user) {
+  auto link = LinkFor(environment_id, user);
+  if (!link) return std::unexpected(link.error());
+  if (!*link) return false;
+  if (auto created = s_.records.Create(**link); !created) return std::unexpected(created.error());
+  return true;
+}
+
+core::Status Activations::PrepareSignUp(CreateUserRequest& request) {
+  auto mode = Mode(request.environment_id);
+  if (!mode) return std::unexpected(mode.error());
+  request.user.active = *mode == ActivationMode::kNone;
+  if (*mode == ActivationMode::kNone) return {};
+  request.records = [self = *this, environment_id = request.environment_id](
+                        const core::User& user) mutable -> core::Result<std::vector<NewRecordRequest>> {
+    auto link = self.LinkFor(environment_id, user);
+    if (!link) return std::unexpected(link.error());
+    if (!*link) return std::vector<NewRecordRequest>{};
+    return std::vector<NewRecordRequest>{std::move(**link)};
+  };
+  return {};
+}
+
+core::Result<std::optional<NewRecordRequest>> Activations::LinkFor(const std::string& environment_id,
+                                                                   const core::User& user) {
   const core::Contact* primary = user.profile.PrimaryEmail();
-  if (primary == nullptr || user.active) return false;
+  if (primary == nullptr || user.active) return std::optional<NewRecordRequest>();
   auto mail_template = LoadTemplate(s_.records, environment_id, "activation");
   if (!mail_template) return std::unexpected(mail_template.error());
   auto environment = s_.directory.GetEnvironment(environment_id);
@@ -57,8 +81,7 @@ core::Result<bool> Activations::Request(const std::string& environment_id, const
   r.expires_at_ms = s_.clock.NowMillis() + kTokenLifetimeMs;
   r.mail = Mail{primary->value, RenderTemplate(mail_template->subject, vars),
                 RenderTemplate(mail_template->body, vars)};  // with the token, in one transaction
-  if (auto created = s_.records.Create(r); !created) return std::unexpected(created.error());
-  return true;
+  return std::optional<NewRecordRequest>(std::move(r));
 }
 
 core::Result<core::User> Activations::Complete(const std::string& environment_id, const std::string& token) {

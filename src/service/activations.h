@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/user.h"
 #include "service/services.h"
+#include "service/user_service.h"
 
 namespace roster::service {
 
@@ -41,11 +42,21 @@ class Activations {
   // nothing written) for a user without a primary email or already active.
   core::Result<bool> Request(const std::string& environment_id, const core::User& user);
 
+  // A self sign-up by the environment's mode: in `none` mode the user is created active;
+  // in `email` mode inactive, with its activation link and mail (as Request makes them,
+  // for a user with a primary email) written in the user's own transaction
+  // (CreateUserRequest::records), so a sign-up that fails leaves neither. Then give the
+  // request to UserService::Create.
+  core::Status PrepareSignUp(CreateUserRequest& request);
+
   // Takes `token` (once) and activates its user. kNotFound "activation link is invalid
   // or expired" for an unknown, expired or used token, or a user that no longer exists.
   core::Result<core::User> Complete(const std::string& environment_id, const std::string& token);
 
  private:
+  // Request's token record and mail for `user`, unwritten; nullopt as Request's false.
+  core::Result<std::optional<NewRecordRequest>> LinkFor(const std::string& environment_id, const core::User& user);
+
   Services s_;
   std::string link_base_;
 };

@@ -94,5 +94,88 @@ TEST_F(ActivationsTest, NoMailWithoutAnAddressOrForAnActiveUser) {
   EXPECT_TRUE(Outbox().empty());
 }
 
+// A sign-up (PrepareSignUp, then UserService::Create): in `email` mode the user is
+// inactive and its link and mail are written with it; a sign-up refused (a taken
+// username) leaves no link and no mail; in `none` mode the user is active, unmailed.
+TEST_F(ActivationsTest, ASignUpWritesTheUserAndItsLinkInOneWrite) {
+  const auto sign_up = [&](const std::string& username, const std::string& email) {
+    CreateUserRequest r;
+    r.environment_id = env_;
+    r.user.username = username;
+    if (!email.empty()) r.user.profile.emails = {{"home", email, true}};
+    r.password = "password-1";
+    EXPECT_TRUE(activations_.PrepareSignUp(r).has_value());
+    return users_.Create(r);
+  };
+  auto ada = sign_up("ada", "ada@example.org");
+  ASSERT_TRUE(ada.has_value()) << ada.error().message;
+  EXPECT_FALSE(ada->user.active);
+  const std::string token = MailedToken();
+  ASSERT_EQ(token.size(), 64u);
+  // Refused (the username is taken): nothing else is written either.
+  auto twice = sign_up("ada", "other@example.org");
+  ASSERT_FALSE(twice.has_value());
+  EXPECT_EQ(twice.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_TRUE(Outbox().empty());
+  auto links = records_.List(env_, Activations::kTokenKind, 0, 10);
+  ASSERT_TRUE(links.has_value());
+  EXPECT_EQ(links->size(), 1u);  // ada's only
+  // Without an address: created inactive, no link (an administrator activates it).
+  auto carl = sign_up("carl", "");
+  ASSERT_TRUE(carl.has_value());
+  EXPECT_FALSE(carl->user.active);
+  EXPECT_TRUE(Outbox().empty());
+  // The link works as Request's does.
+  auto done = activations_.Complete(env_, token);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->id, ada->user.id);
+  EXPECT_TRUE(done->active);
+  // `none` mode: active at once, no mail.
+  ASSERT_TRUE(activations_.SetMode(env_, ActivationMode::kNone).has_value());
+  auto eve = sign_up("eve", "eve@example.org");
+  ASSERT_TRUE(eve.has_value());
+  EXPECT_TRUE(eve->user.active);
+  EXPECT_TRUE(Outbox().empty());
+}
+
+// Records a request asks for are written in the user's own transaction: a callback
+// that fails, or a record the store refuses, leaves no user.
+TEST_F(ActivationsTest, ACreationWhoseRecordsFailWritesNoUser) {
+  const std::int64_t before = *store_->CountUsers(env_);
+  CreateUserRequest r;
+  r.environment_id = env_;
+  r.user.username = "fay";
+  r.records = [](const core::User&) -> core::Result<std::vector<NewRecordRequest>> {
+    return core::Fail(ErrorCode::kUnavailable, "no link today");
+  };
+  EXPECT_EQ(users_.Create(r).error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(*store_->CountUsers(env_), before);
+  // A record whose claim another record holds: the store refuses the whole write.
+  NewRecordRequest held;
+  held.environment_id = env_;
+  held.kind = "activation";
+  held.claims = {{Activations::kTokenClaim, "taken-token", true}};
+  ASSERT_TRUE(records_.Create(held).has_value());
+  std::string fay_id;
+  r.records = [&](const core::User& user) -> core::Result<std::vector<NewRecordRequest>> {
+    fay_id = user.id;
+    NewRecordRequest link = held;
+    link.body = boost::json::object{{"user", user.id}};
+    return std::vector<NewRecordRequest>{link};
+  };
+  auto refused = users_.Create(r);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists);
+  ASSERT_FALSE(fay_id.empty());
+  EXPECT_EQ(users_.Get(env_, fay_id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(*store_->CountUsers(env_), before);
+  EXPECT_TRUE(Outbox().empty());
+  // A batch does not take records.
+  auto batch = users_.CreateBatch(env_, {r}, std::nullopt);
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_FALSE((*batch)[0].has_value());
+}
+
 }  // namespace
 }  // namespace roster::service

@@ -44,12 +44,22 @@ std::string Normalized(std::string token, int code_length) {
 
 core::Result<bool> PasswordResets::Request(const std::string& environment_id, const std::string& budget_key,
                                            const core::User* user) {
+  auto link = Link(environment_id, budget_key, user);
+  if (!link) return std::unexpected(link.error());
+  if (!*link) return false;
+  if (auto created = s_.records.Create(**link); !created) return std::unexpected(created.error());
+  return true;
+}
+
+core::Result<std::optional<NewRecordRequest>> PasswordResets::Link(const std::string& environment_id,
+                                                                   const std::string& budget_key,
+                                                                   const core::User* user) {
   auto budget = s_.users.HitMailBudget(environment_id, budget_key, kMailBudget, kMailWindowMs);
   if (!budget) return std::unexpected(budget.error());
   const core::Contact* primary = user ? user->profile.PrimaryEmail() : nullptr;
   if (!*budget || primary == nullptr) {
     (void)s_.users.HitMailBudget(environment_id, "pad", 0, kMailWindowMs);
-    return false;
+    return std::optional<NewRecordRequest>();
   }
   auto mail_template = LoadTemplate(s_.records, environment_id, tokens_.mail_template);
   if (!mail_template) return std::unexpected(mail_template.error());
@@ -70,8 +80,7 @@ core::Result<bool> PasswordResets::Request(const std::string& environment_id, co
   r.expires_at_ms = s_.clock.NowMillis() + tokens_.lifetime_ms;
   r.mail = Mail{primary->value, RenderTemplate(mail_template->subject, vars),
                 RenderTemplate(mail_template->body, vars)};  // stored with the token, in one transaction
-  if (auto created = s_.records.Create(r); !created) return std::unexpected(created.error());
-  return true;
+  return std::optional<NewRecordRequest>(std::move(r));
 }
 
 core::Result<core::User> PasswordResets::Complete(const std::string& environment_id, const std::string& token,

@@ -50,6 +50,12 @@ class PasswordResets {
   // which the caller must not reveal.
   core::Result<bool> Request(const std::string& environment_id, const std::string& budget_key,
                              const core::User* user);
+  // Request's budget count and, within it for a user with a primary email, its token
+  // record and mail, unwritten (for a caller that writes them in another write's
+  // transaction: a new user's confirmation link, AccountConfirmations::PrepareNew);
+  // nullopt where Request makes its padding write instead.
+  core::Result<std::optional<NewRecordRequest>> Link(const std::string& environment_id, const std::string& budget_key,
+                                                     const core::User* user);
 
   // Takes `token` and sets the user's new password (ending all of the user's sessions),
   // applying `change` (if any) to the user in the same write.

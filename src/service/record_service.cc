@@ -77,9 +77,18 @@ core::Result<std::vector<Record>> RecordService::UnsealAll(
 }
 
 core::Result<Record> RecordService::Create(const NewRecordRequest& request) {
+  Record r;
+  auto row = PrepareCreate(request, r);
+  if (!row) return std::unexpected(row.error());
+  auto number = store_.InsertRecord(*row);
+  if (!number) return std::unexpected(number.error());
+  r.number = *number;
+  return r;
+}
+
+core::Result<store::NewRecord> RecordService::PrepareCreate(const NewRecordRequest& request, Record& r) {
   auto keys = directory_.KeysFor(request.environment_id);
   if (!keys) return std::unexpected(keys.error());
-  Record r;
   r.id = request.id.empty() ? crypto::NewUuid() : request.id;
   r.environment_id = request.environment_id;
   r.kind = request.kind;
@@ -98,10 +107,7 @@ core::Result<Record> RecordService::Create(const NewRecordRequest& request) {
   }
   row.members = request.members;
   row.member_records = request.member_records;
-  auto number = store_.InsertRecord(row);
-  if (!number) return std::unexpected(number.error());
-  r.number = *number;
-  return r;
+  return row;
 }
 
 core::Result<Record> RecordService::Get(const std::string& environment_id, const std::string& kind,

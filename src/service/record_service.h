@@ -146,6 +146,11 @@ class RecordService {
   // the stored record with `claims`, for a caller that commits it in another write's
   // transaction (UserService::CreateBatch's import checkpoint). Moves next.updated_at_ms.
   core::Result<store::RecordUpdate> PrepareUpdate(Record& next, const std::vector<Claim>& claims);
+  // The write that creates `request` (Create's, sealed and with its claims and mail), for
+  // a caller that commits it in another write's transaction (a sign-up's link, written
+  // with the user: UserService::Create). `created` is the record as it will be, but for
+  // its number, which the store assigns.
+  core::Result<store::NewRecord> PrepareCreate(const NewRecordRequest& request, Record& created);
 
   // Queues a message for the background sender.
   core::Status SendMail(const std::string& environment_id, const Mail& mail);

@@ -232,10 +232,13 @@ TEST_F(SearchIndexTest, WhatRedactKeepsForAPrincipalIsWhatItsViewLeaves) {
       ASSERT_TRUE(filter);
       const bool kept = query::Matches(*filter, seen, {});
       EXPECT_TRUE(query::Matches(*filter, full, {}));
-      if (core::RedactKeeps(p, path)) EXPECT_TRUE(kept);
+      if (core::RedactKeeps(p, path)) {
+        EXPECT_TRUE(kept);
+      }
       // Emails and phones go without contact:read, and RedactKeeps says so.
-      if (path.starts_with("emails") || path.starts_with("phonenumbers"))
+      if (path.starts_with("emails") || path.starts_with("phonenumbers")) {
         EXPECT_EQ(core::RedactKeeps(p, path), (scopes & core::kContactRead) != 0);
+      }
     }
   }
   core::Principal none;

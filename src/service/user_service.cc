@@ -222,6 +222,16 @@ core::Result<CreatedUser> UserService::Create(const CreateUserRequest& request) 
   if (!member_of) return std::unexpected(member_of.error());
   auto prepared = PrepareCreate(*keys, *schema, request, std::move(*member_of));
   if (!prepared) return std::unexpected(prepared.error());
+  if (request.records) {
+    auto wanted = request.records(prepared->created.user);
+    if (!wanted) return std::unexpected(wanted.error());
+    for (const auto& r : *wanted) {
+      Record created;
+      auto row = records_.PrepareCreate(r, created);
+      if (!row) return std::unexpected(row.error());
+      prepared->row.records.push_back(std::move(*row));
+    }
+  }
   auto number = users_.InsertUser(prepared->row);
   if (!number) return std::unexpected(number.error());
   ForgetCount(request.environment_id);
@@ -243,8 +253,9 @@ core::Result<std::vector<core::Status>> UserService::CreateBatch(const std::stri
   store::UserBatch batch;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto& request = requests[i];
-    if (request.environment_id != environment_id || request.issue_session) {
-      out[i] = core::InvalidArgument("environment", "a batch creates users of one environment, without sessions");
+    if (request.environment_id != environment_id || request.issue_session || request.records) {
+      out[i] = core::InvalidArgument("environment",
+                                     "a batch creates users of one environment, without sessions or records");
       continue;
     }
     auto member_of = request.member_of.empty() ? *defaults : Memberships(environment_id, request.member_of);

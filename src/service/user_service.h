@@ -118,6 +118,11 @@ struct CreateUserRequest {
   // (RecordService kDefaultClaim) not named here, the user joins the default too.
   std::vector<MembershipRef> member_of;
   WriteOptions options;
+  // Records to create in the user's own transaction, made from the user as it will be
+  // stored (its id assigned): a sign-up's single-use link and its mail
+  // (Activations::PrepareSignUp, AccountConfirmations::PrepareNew), so that the user and
+  // its link land together or not at all. Create only (CreateBatch refuses it).
+  std::function<core::Result<std::vector<NewRecordRequest>>(const core::User& user)> records;
 };
 
 struct SignedIn {

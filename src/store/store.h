@@ -146,15 +146,6 @@ struct AuditHead {
 // service so the store links the chain without holding a key.
 using AuditMac = std::function<std::string(std::string_view)>;
 
-struct NewUser {
-  UserRow row;
-  std::vector<IndexEntry> index;
-  std::optional<std::string> password_hash;
-  std::optional<SessionRow> session;  // issued in the same transaction
-  std::vector<std::string> member_of;  // record ids (groups, populations) joined at once
-  std::vector<AuditRow> audit;         // appended to the chain in the same transaction
-};
-
 // A record: an environment-scoped object that is not a user (a group, a population, a
 // schema attribute, an application, a single-use token), with a sealed body. `number`
 // is assigned by the store, unique across all environments and never reused (QuickBlox
@@ -199,6 +190,18 @@ struct NewRecord {
   std::optional<MailRow> mail;    // enqueued in the same transaction
   std::vector<std::string> members;  // user ids joined in the same transaction
   std::vector<std::string> member_records;  // record ids (of the same kind) joined as well
+};
+
+struct NewUser {
+  UserRow row;
+  std::vector<IndexEntry> index;
+  std::optional<std::string> password_hash;
+  std::optional<SessionRow> session;  // issued in the same transaction
+  std::vector<std::string> member_of;  // record ids (groups, populations) joined at once
+  std::vector<AuditRow> audit;         // appended to the chain in the same transaction
+  // Records inserted in the same transaction, as InsertRecord inserts them (a sign-up's
+  // single-use link and its mail): the user and its link land together or not at all.
+  std::vector<NewRecord> records;
 };
 
 // Members removed and then added by a record update, after any replacement; adding a

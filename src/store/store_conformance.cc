@@ -189,7 +189,9 @@ TEST_P(StoreConformanceTest, InsertUsersWritesAWholeBatchWithEveryClaimPasswordM
   ASSERT_EQ(written->size(), 300u);
   for (int i = 0; i < 300; ++i) {
     ASSERT_TRUE((*written)[i].has_value()) << i;
-    if (i > 0) EXPECT_GT(*(*written)[i], *(*written)[i - 1]);  // numbers in the batch's order
+    if (i > 0) {
+      EXPECT_GT(*(*written)[i], *(*written)[i - 1]);  // numbers in the batch's order
+    }
     const std::string id = "b" + std::to_string(i);
     EXPECT_EQ(store_->GetUser(env_, id)->number, *(*written)[i]);
     EXPECT_EQ(Ids(*store_->FindUsers(env_, "externalId", "ext-" + std::to_string(299 - i))), Strings{id});
@@ -488,6 +490,49 @@ TEST_P(StoreConformanceTest, AUserUpdateEnqueuesItsMailInTheSameTransaction) {
   std::sort(bodies.begin(), bodies.end());
   EXPECT_EQ(bodies, (Strings{"notice-1", "notice-2"}));
   EXPECT_EQ((*mail)[0].environment_id, env_);
+}
+
+// A sign-up's link: records written with the user land with it, claims, mail and all,
+// or nothing does (a taken username, a taken record claim).
+TEST_P(StoreConformanceTest, AUserAndTheRecordsWrittenWithItLandTogetherOrNotAtAll) {
+  const auto with_link = [&](const std::string& id, const std::string& username, const std::string& token) {
+    NewUser u = MakeUser(env_, id, username);
+    NewRecord link = MakeRecord(env_, "link-" + id, "activation", 5000);
+    link.index = {{"activation.token", token, true}};
+    link.mail = MakeMail(env_, 1000, "mail-" + id);
+    u.records.push_back(std::move(link));
+    return u;
+  };
+  auto first = store_->InsertUser(with_link("u1", "ada", "t1"));
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_TRUE(store_->GetUser(env_, "u1").has_value());
+  auto held = store_->FindRecords(env_, "activation.token", "t1", 1000);
+  ASSERT_TRUE(held.has_value());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ((*held)[0].id, "link-u1");
+  EXPECT_EQ((*held)[0].expires_at_ms, 5000);
+  EXPECT_EQ(*store_->CountMail(), 1);
+  // The username is taken: neither the user nor its link nor its mail.
+  EXPECT_EQ(store_->InsertUser(with_link("u2", "ada", "t2")).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetUser(env_, "u2").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetRecord(env_, "activation", "link-u2", 1000).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->FindRecords(env_, "activation.token", "t2", 1000)->empty());
+  // The link's claim is taken: the user is not written either.
+  EXPECT_EQ(store_->InsertUser(with_link("u3", "cy", "t1")).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetUser(env_, "u3").error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store_->FindUsers(env_, "username", "cy")->empty());
+  EXPECT_EQ(*store_->CountMail(), 1);
+  // In a batch, a user with records is written user by user, records and all.
+  UserBatch batch;
+  batch.users.push_back(MakeUser(env_, "b1", "bo"));
+  batch.users.push_back(with_link("b2", "bea", "t3"));
+  auto written = store_->InsertUsers(batch);
+  ASSERT_TRUE(written.has_value());
+  ASSERT_EQ(written->size(), 2u);
+  EXPECT_TRUE((*written)[0].has_value());
+  EXPECT_TRUE((*written)[1].has_value());
+  EXPECT_EQ(store_->FindRecords(env_, "activation.token", "t3", 1000)->size(), 1u);
+  EXPECT_EQ(*store_->CountMail(), 2);
 }
 
 TEST_P(StoreConformanceTest, PurgeSessionsRemovesOnlyEndedSessions) {

@@ -56,20 +56,14 @@ void MountUsers(http::Router& router, const Services& s, const Config& config) {
     request.environment_id = caller->key.environment_id;  // joins the default groups too
     request.password = std::move(*password);
     request.issue_session = true;
-    // The environment's activation mode: `email` creates the user inactive and mails it
-    // an activation link; `none` creates it active.
-    service::Activations activations(s, PageLink(config, "activate", caller->key.environment_id));
-    auto mode = activations.Mode(caller->key.environment_id);
-    if (!mode) return Fail(mode.error());
-    request.user.active = *mode == service::ActivationMode::kNone;
     if (auto st = ApplyFields(*body, request.user, s.clock.NowMillis()); !st) return Fail(st.error());
     if (auto st = CheckRequired(request.user); !st) return Fail(st.error());
+    // The environment's activation mode: `email` creates the user inactive with its
+    // activation link and mail in the same write; `none` creates it active.
+    service::Activations activations(s, PageLink(config, "activate", caller->key.environment_id));
+    if (auto st = activations.PrepareSignUp(request); !st) return Fail(st.error());
     auto created = Users(s, *caller).Create(request);
     if (!created) return Fail(created.error());
-    // The mail is a second write: the user exists even if it fails (503), and an admin
-    // key (or a supervisor) can still activate it.
-    if (*mode == service::ActivationMode::kEmail)
-      if (auto sent = activations.Request(caller->key.environment_id, created->user); !sent) return Fail(sent.error());
     json::object out = ToWire(created->user, s.clock.NowMillis());
     out["sessionToken"] = *created->session_token;
     return http::WithETag(Ok(std::move(out)), created->user.version);

@@ -211,7 +211,8 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   request.user.active = true;  // CommCare's mobile workers start active
   ApplyUserFields(*fields, request.user);
   request.password = fields->password;
-  if (confirmation->require) service::AccountConfirmations::MarkUnconfirmed(request.user);
+  // Unconfirmed; with send_confirmation_email_now, its link and mail in the same write.
+  if (confirmation->require) Confirmations(c, env).PrepareNew(request, confirmation->send_now);
   if (fields->groups) {
     if (auto st = CheckGroupsExist(c, env, *fields->groups); !st) return Fail(st.error());
     for (const auto& g : *fields->groups) request.member_of.push_back({service::kGroupKind, g});
@@ -222,8 +223,8 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
     for (const auto& l : (*locations)->locations) request.member_of.push_back({service::kLocationKind, l});
     service::SetPrimaryLocation(request.user, (*locations)->primary);
   }
-  // One transaction: the user, its password, its groups (the default groups too) and
-  // its locations.
+  // One transaction: the user, its password, its groups (the default groups too), its
+  // locations and, if asked, its confirmation link and mail.
   auto created = c.s.users.As(caller.principal).Create(request);
   if (!created) {
     // A taken username is named in full, as CommCare's generate_mobile_username does.
@@ -235,9 +236,6 @@ http::Response Create(const Context& c, const Caller& caller, const http::Reques
   if (fields->password)
     (void)service::HttpCredentials(c.s, kDigestRealm)
         .StoreUserDigest(env, created->user.id, created->user.username, *fields->password);
-  // send_confirmation_email_now: the link, now (a new worker's mail budget is whole).
-  if (confirmation->require && confirmation->send_now)
-    if (auto st = Confirmations(c, env).Send(env, created->user); !st) return Fail(st.error());
   auto wire = Wire(c, caller, created->user);
   if (!wire) return Fail(wire.error());
   (*wire)["user_id"] = HexId(created->user.id);

@@ -1291,6 +1291,9 @@ class PostgresStore final : public Store {
   // digest), the index's key order, then the exclusive claims' check, passwords,
   // sessions, memberships, and the batch's audit records appended in its order.
   std::optional<std::vector<std::int64_t>> InsertUsersAtOnce(Connection& c, const std::vector<NewUser>& users) {
+    // Records written with a user: InsertUserRow's, user by user.
+    for (const auto& user : users)
+      if (!user.records.empty()) return std::nullopt;
     const std::size_t n = users.size();
     std::vector<std::int64_t> numbers(n, 0);
     {
@@ -1422,6 +1425,8 @@ class PostgresStore final : public Store {
         if (!m.ok()) return std::unexpected(c.Failure(m, "add member"));
       }
       if (auto st = AppendAuditIn(c, user.audit); !st) return std::unexpected(st.error());
+      for (const auto& record : user.records)
+        if (auto inserted = InsertRecordRow(c, record); !inserted) return std::unexpected(inserted.error());
       return number;
     }
   }
@@ -1691,7 +1696,11 @@ class PostgresStore final : public Store {
 
   // --- RecordStore
   Result<std::int64_t> InsertRecord(const NewRecord& record) override {
-    return Write([&](Connection& c) -> Result<std::int64_t> {
+    return Write([&](Connection& c) -> Result<std::int64_t> { return InsertRecordRow(c, record); });
+  }
+  // InsertRecord's writes, inside the caller's transaction (InsertRecord's, InsertUser's).
+  Result<std::int64_t> InsertRecordRow(Connection& c, const NewRecord& record) {
+    {
       const RecordRow& x = record.row;
       Rows r = c.Exec(kInsertRecord, {Text(x.id), Text(x.environment_id), Text(x.kind), Int(x.created_at_ms),
                                       Int(x.updated_at_ms), Int(x.version), Int(x.expires_at_ms), Bytes(x.sealed)});
@@ -1711,7 +1720,7 @@ class PostgresStore final : public Store {
       if (auto st = JoinRecords(c, x.environment_id, x.kind, number, record.member_records); !st)
         return std::unexpected(st.error());
       return number;
-    });
+    }
   }
 
   Result<RecordRow> GetRecord(const std::string& environment_id, const std::string& kind, const std::string& id,

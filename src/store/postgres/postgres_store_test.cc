@@ -335,7 +335,9 @@ TEST_F(PostgresStoreTest, ABatchIsWrittenInOnePassAndUserByUserOnlyWhenThatPassF
   ASSERT_TRUE(fallback.has_value()) << fallback.error().message;
   for (std::size_t i = 0; i < fallback->size(); ++i) {
     ASSERT_TRUE((*fallback)[i].has_value()) << i;
-    if (i > 0) EXPECT_GT(*(*fallback)[i], *(*fallback)[i - 1]);
+    if (i > 0) {
+      EXPECT_GT(*(*fallback)[i], *(*fallback)[i - 1]);
+    }
     const std::string id = "c" + std::to_string(i);
     auto found = store->FindUsers("e", "username", id);
     ASSERT_TRUE(found.has_value());

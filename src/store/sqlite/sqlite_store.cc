@@ -623,6 +623,9 @@ class SqliteStore final : public Store {
   // that fails the whole batch (the store cannot write).
   Result<std::optional<std::vector<Result<std::int64_t>>>> InsertUsersAtOnce(const std::vector<NewUser>& users) {
     using Out = std::optional<std::vector<Result<std::int64_t>>>;
+    // Records written with a user: InsertUserRow's, user by user.
+    for (const auto& user : users)
+      if (!user.records.empty()) return Out{};
     std::vector<std::int64_t> numbers;
     numbers.reserve(users.size());
     for (const auto& user : users) {
@@ -702,6 +705,8 @@ class SqliteStore final : public Store {
         if (auto st = Join(*record, number); !st) return std::unexpected(st.error());
       }
       if (auto st = AppendAuditIn(user.audit); !st) return std::unexpected(st.error());
+      for (const auto& record : user.records)
+        if (auto inserted = InsertRecordRow(record); !inserted) return std::unexpected(inserted.error());
       return number;
     }
   }
@@ -901,7 +906,11 @@ class SqliteStore final : public Store {
 
   // --- RecordStore
   Result<std::int64_t> InsertRecord(const NewRecord& record) override {
-    return Write([&]() -> Result<std::int64_t> {
+    return Write([&]() -> Result<std::int64_t> { return InsertRecordRow(record); });
+  }
+  // InsertRecord's writes, inside the caller's transaction (InsertRecord's, InsertUser's).
+  Result<std::int64_t> InsertRecordRow(const NewRecord& record) {
+    {
       const RecordRow& r = record.row;
       auto s = writer_.Prepare(
           "INSERT INTO records(id, environment_id, kind, created_at, updated_at, version, expires_at, sealed) "
@@ -922,7 +931,7 @@ class SqliteStore final : public Store {
       if (auto st = JoinRecords(r.environment_id, r.kind, number, record.member_records); !st)
         return std::unexpected(st.error());
       return number;
-    });
+    }
   }
   Result<RecordRow> GetRecord(const std::string& environment_id, const std::string& kind, const std::string& id,
                               std::int64_t now_ms) override {
