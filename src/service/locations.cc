@@ -81,18 +81,19 @@ core::Result<std::vector<Record>> ListAll(RecordService& records, const std::str
 // primary is one of them).
 core::Result<bool> AnyNaming(RecordService& records, const std::string& env, const char* kind,
                              const std::string& location_id) {
-  for (std::int64_t after = 0;;) {
-    auto page = records.List(env, kind, after, kScanPage);
-    if (!page) return std::unexpected(page.error());
-    for (const auto& r : *page) {
-      const auto* assigned = r.body.if_contains("assigned_location_ids");
-      if (!assigned || !assigned->is_array()) continue;
-      for (const auto& l : assigned->get_array())
-        if (l.is_string() && l.get_string() == location_id) return true;
-    }
-    if (page->size() < static_cast<std::size_t>(kScanPage)) return false;
-    after = page->back().number;
-  }
+  bool named = false;
+  auto scanned = records.ForEach(
+      env, kind,
+      [&](const Record& r) {
+        const auto* assigned = r.body.if_contains("assigned_location_ids");
+        if (assigned && assigned->is_array())
+          for (const auto& l : assigned->get_array())
+            if (l.is_string() && l.get_string() == location_id) named = true;
+        return !named;
+      },
+      kScanPage);
+  if (!scanned) return std::unexpected(scanned.error());
+  return named;
 }
 
 }  // namespace

@@ -162,14 +162,11 @@ core::Result<CreatedOAuthClient> OAuthServer::CreateClient(const NewOAuthClient&
 
 core::Result<std::vector<OAuthClient>> OAuthServer::ListClients(const std::string& environment_id) {
   std::vector<OAuthClient> out;
-  std::int64_t after = 0;
-  for (;;) {
-    auto page = s_.records.List(environment_id, kOAuthClientKind, after, 500);
-    if (!page) return std::unexpected(page.error());
-    for (const auto& r : *page) out.push_back(ClientOf(r));
-    if (page->size() < 500) break;
-    after = page->back().number;
-  }
+  auto listed = s_.records.ForEach(environment_id, kOAuthClientKind, [&](const Record& r) {
+    out.push_back(ClientOf(r));
+    return true;
+  });
+  if (!listed) return std::unexpected(listed.error());
   return out;
 }
 

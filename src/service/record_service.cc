@@ -156,6 +156,18 @@ core::Result<std::vector<Record>> RecordService::List(const std::string& environ
                    store_.ListRecords(environment_id, kind, after_number, limit, clock_.NowMillis()));
 }
 
+core::Status RecordService::ForEach(const std::string& environment_id, const std::string& kind,
+                                    const std::function<bool(const Record&)>& visit, int page_size) {
+  for (std::int64_t after = 0;;) {
+    auto page = List(environment_id, kind, after, page_size);
+    if (!page) return std::unexpected(page.error());
+    for (const auto& r : *page)
+      if (!visit(r)) return {};
+    if (page->size() < static_cast<std::size_t>(page_size)) return {};
+    after = page->back().number;
+  }
+}
+
 core::Result<Record> RecordService::Update(const std::string& environment_id, const std::string& kind,
                                            const std::string& id, const RecordChange& change,
                                            const ClaimsOf& claims, std::optional<std::int64_t> expected_version,

@@ -100,6 +100,10 @@ class RecordService {
   // Keyset page: records of `kind` numbered after `after_number`.
   core::Result<std::vector<Record>> List(const std::string& environment_id, const std::string& kind,
                                          std::int64_t after_number, int limit);
+  // Every record of `kind`, in number order (List's pages of `page_size`), given to
+  // `visit` until it returns false. A page that cannot be read is the error.
+  core::Status ForEach(const std::string& environment_id, const std::string& kind,
+                       const std::function<bool(const Record&)>& visit, int page_size = 500);
   // Applies `change` and re-derives the claims, retrying when the record changed
   // concurrently; `members` (user ids), if given, replace the record's members in the
   // same transaction. kNotFound (field "user" for a member that is not a user of the
