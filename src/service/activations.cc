@@ -36,14 +36,6 @@ core::Status Activations::SetMode(const std::string& environment_id, ActivationM
   return UpdateEnvironmentSettings(s_.records, environment_id, [&](json::object& body) { body["activation"] = name; });
 }
 
-core::Result<bool> Activations::Request(const std::string& environment_id, const core::User& user) {
-  auto link = LinkFor(environment_id, user);
-  if (!link) return std::unexpected(link.error());
-  if (!*link) return false;
-  if (auto created = s_.records.Create(**link); !created) return std::unexpected(created.error());
-  return true;
-}
-
 core::Status Activations::PrepareSignUp(CreateUserRequest& request) {
   auto mode = Mode(request.environment_id);
   if (!mode) return std::unexpected(mode.error());
@@ -62,7 +54,7 @@ core::Status Activations::PrepareSignUp(CreateUserRequest& request) {
 core::Result<std::optional<NewRecordRequest>> Activations::LinkFor(const std::string& environment_id,
                                                                    const core::User& user) {
   const core::Contact* primary = user.profile.PrimaryEmail();
-  if (primary == nullptr || user.active) return std::optional<NewRecordRequest>();
+  if (primary == nullptr) return std::optional<NewRecordRequest>();
   auto mail_template = LoadTemplate(s_.records, environment_id, "activation");
   if (!mail_template) return std::unexpected(mail_template.error());
   auto environment = s_.directory.GetEnvironment(environment_id);

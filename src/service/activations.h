@@ -37,16 +37,11 @@ class Activations {
   core::Result<ActivationMode> Mode(const std::string& environment_id);
   core::Status SetMode(const std::string& environment_id, ActivationMode mode);
 
-  // For a new, inactive `user` with a primary email: a token valid kTokenLifetimeMs and
-  // the environment's `activation` mail carrying its link, in one write. False (and
-  // nothing written) for a user without a primary email or already active.
-  core::Result<bool> Request(const std::string& environment_id, const core::User& user);
-
   // A self sign-up by the environment's mode: in `none` mode the user is created active;
-  // in `email` mode inactive, with its activation link and mail (as Request makes them,
-  // for a user with a primary email) written in the user's own transaction
-  // (CreateUserRequest::records), so a sign-up that fails leaves neither. Then give the
-  // request to UserService::Create.
+  // in `email` mode inactive and, when it has a primary email, with a token valid
+  // kTokenLifetimeMs and the environment's `activation` mail carrying its link, written in
+  // the user's own transaction (CreateUserRequest::records), so a sign-up that fails
+  // leaves neither. Then give the request to UserService::Create.
   core::Status PrepareSignUp(CreateUserRequest& request);
 
   // Takes `token` (once) and activates its user. kNotFound "activation link is invalid
@@ -54,7 +49,8 @@ class Activations {
   core::Result<core::User> Complete(const std::string& environment_id, const std::string& token);
 
  private:
-  // Request's token record and mail for `user`, unwritten; nullopt as Request's false.
+  // The token record and mail for `user`, unwritten; nullopt for a user without a
+  // primary email.
   core::Result<std::optional<NewRecordRequest>> LinkFor(const std::string& environment_id, const core::User& user);
 
   Services s_;
